@@ -1,0 +1,49 @@
+# The two commands of the quick start: `make replicate` and `make test`. Both work from a clean clone with
+# only Python 3.11+ and make: they create .venv and install the package from pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: replicate test bench verify paper clean help
+
+help:
+	@echo "make replicate  create .venv, install, run every claim on the bundled data, build the paper"
+	@echo "make test       create .venv, install with test extras, run pytest"
+	@echo "make bench      side-by-side timings against peer packages (ratios)"
+	@echo "make verify     re-run every claim and compare with replication/expected/"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "econ needs Python 3.11+, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip "setuptools>=68" wheel
+
+# Stamps re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[test]"
+	@touch $@ $(VENV)/.installed
+
+replicate: $(VENV)/.installed
+	$(BIN)/econ replicate
+	$(BIN)/python -m econ.claims.paper
+
+verify: $(VENV)/.installed
+	$(BIN)/econ verify
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf results paper/build build dist *.egg-info
+
+# Regenerate the simulated demonstration panel (data/china_cities_demo*) from econ.simulate.
+demo-data: $(VENV)/.installed
+	$(BIN)/python -c "from econ.simulate import write_china_cities_demo; write_china_cities_demo('data')"

@@ -1,0 +1,5 @@
+import sys
+
+from econ.cli import main
+
+sys.exit(main())
