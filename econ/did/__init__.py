@@ -1,0 +1,41 @@
+"""Difference-in-differences: TWFE, event studies, randomization inference, classic designs, heterogeneity.
+
+Typical flow for a staggered program such as Broadband China (pilot cohorts 2014/2015/2016)::
+
+    from econ import did
+    res = did.twfe(df, "gap", "city", "year", "treat")               # average effect, clustered by city
+    es = did.event_study(df, "gap", "city", "year", "cohort")       # dynamics, pre-trend test, sup-t band
+    es.pretrend_test(); es.plot()
+    pl = did.placebo(df, "gap", "city", "year", treat="treat", n=1000, seed=1)   # randomization inference
+    did.subgroups(df, "gap", "city", "year", "treat", by="region")  # heterogeneity with an equality test
+    did.channels(df, "city", "year", "treat", mediators=["internet_users"], y="gap")
+"""
+
+from econ.did.classic import PSMDiDResult, TripleDiffResult, TwoByTwoResult, ddd, did_2x2, psm_did
+from econ.did.event_study import EventStudyResult, event_study
+from econ.did.heterogeneity import ChannelsResult, SubgroupResult, channels, subgroups
+from econ.did.placebo import PlaceboResult, placebo
+from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_study, plot_placebo
+from econ.did.twfe import twfe
+
+__all__ = [
+    "twfe",
+    "event_study",
+    "EventStudyResult",
+    "placebo",
+    "PlaceboResult",
+    "did_2x2",
+    "ddd",
+    "psm_did",
+    "TwoByTwoResult",
+    "TripleDiffResult",
+    "PSMDiDResult",
+    "subgroups",
+    "channels",
+    "SubgroupResult",
+    "ChannelsResult",
+    "plot_event_study",
+    "plot_event_studies",
+    "plot_placebo",
+    "plot_coefficients",
+]

@@ -1,0 +1,340 @@
+"""Shared validation of DiD designs: treatment and cohort columns, checked once at the public boundary.
+
+Every DiD estimator in this package works on a panel validated by :func:`econ.io.validate_panel` (sorted copy,
+unique integer-time keys) and then on one of two treatment descriptions:
+
+* a **treatment column** ``treat``: either binary (0/1; must be absorbing -- once 1, a unit stays 1) or a
+  continuous intensity (any real values, must vary);
+* a **cohort column** ``cohort``: the first treated period of each unit, constant within unit; ``0`` or missing
+  means never treated.
+
+The helpers here turn either into the other and raise :class:`~econ.errors.TreatmentError` naming the offending
+units when the design does not fit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from econ.errors import SpecificationError, TreatmentError
+from econ.io import validate_panel
+
+# Internal cohort code of never-treated units. Users write 0 or NaN; internally a sentinel larger than any period is
+# used so that ``t >= cohort`` is simply False for them and a shifted fake cohort can never collide with it.
+NEVER = np.iinfo(np.int64).max
+
+
+def as_list(names) -> list[str]:
+    """``None`` -> [], a string -> [string], any iterable -> list."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        return [names]
+    return list(names)
+
+
+def require_columns(data: pd.DataFrame, names: Iterable[str], what: str = "column") -> None:
+    """Raise SpecificationError listing every name that is not a column of ``data``."""
+    missing = [c for c in names if c not in data.columns]
+    if missing:
+        raise SpecificationError(f"{what}(s) {missing} not in the data; available: {list(data.columns)}")
+
+
+def prepare_panel(data: pd.DataFrame, unit: str, time: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Validate the panel, keep ``unit``, ``time`` and ``columns`` and drop rows with missing model values.
+
+    Returns a sorted copy (the input is never modified). Rows with a missing value in any model column are dropped
+    and the number dropped is recorded in ``frame.attrs["dropped_missing"]`` so estimators can report it.
+    """
+    require_columns(data, [unit, time, *columns])
+    keep = list(dict.fromkeys([unit, time, *columns]))
+    frame = validate_panel(data[keep], unit, time)
+    model_cols = [c for c in keep if c not in (unit, time)]
+    if model_cols:
+        bad = frame[model_cols].isna().any(axis=1)
+        if bad.all():
+            raise SpecificationError(f"every row has a missing value in at least one of {model_cols}")
+        frame = frame.loc[~bad].reset_index(drop=True)
+        frame.attrs["dropped_missing"] = int(bad.sum())
+    else:
+        frame.attrs["dropped_missing"] = 0
+    return frame
+
+
+def numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """The column as float64, or a SpecificationError naming it when it is not numeric."""
+    series = frame[col]
+    if not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        raise SpecificationError(f"column {col!r} must be numeric, got dtype {series.dtype}")
+    return series.to_numpy(dtype=float)
+
+
+def _show(units, k: int = 5) -> str:
+    units = list(units)
+    more = f" (+{len(units) - k} more)" if len(units) > k else ""
+    return "[" + ", ".join(repr(u) for u in units[:k]) + "]" + more
+
+
+def is_binary(values: np.ndarray) -> bool:
+    return bool(np.isin(values, (0.0, 1.0)).all())
+
+
+def check_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str) -> str:
+    """Classify ``treat`` as "binary" or "continuous" and check it fits a DiD design.
+
+    Binary treatment must be absorbing (no unit switches from 1 back to 0), have treated and untreated
+    observations. A continuous intensity must vary. Returns the kind.
+    """
+    d = numeric(frame, treat)
+    if (d == 1).all():
+        raise TreatmentError(f"treatment {treat!r} is 1 in every row: there are no untreated observations")
+    if d.min() == d.max():
+        raise TreatmentError(f"treatment {treat!r} is constant ({d[0]:g}) in every row: nothing to compare")
+    if not is_binary(d):
+        return "continuous"
+    # frame is sorted by (unit, time): a drop 1 -> 0 within a unit means the treatment switched off
+    same_unit = frame[unit].to_numpy()[1:] == frame[unit].to_numpy()[:-1]
+    off = same_unit & (np.diff(d) < 0)
+    if off.any():
+        rows = np.flatnonzero(off) + 1
+        units = pd.unique(frame[unit].to_numpy()[rows])
+        first = rows[0]
+        raise TreatmentError(
+            f"binary treatment {treat!r} is not absorbing: it switches from 1 back to 0 for {len(units)} unit(s) "
+            f"{_show(units)} (first at {unit}={frame[unit].iat[first]!r}, {time}={frame[time].iat[first]!r}); "
+            "staggered DiD assumes that once treated a unit stays treated"
+        )
+    return "binary"
+
+
+def cohort_from_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str) -> pd.Series:
+    """First treated period of each unit (``NEVER`` for never-treated), from an absorbing binary treatment column.
+
+    A unit treated in its first observed period is "always treated" within the panel; its cohort is that period.
+    """
+    d = frame[treat].to_numpy(dtype=float)
+    first = frame.loc[d == 1].groupby(unit, sort=False)[time].min()
+    cohort = pd.Series(NEVER, index=pd.unique(frame[unit]), dtype="int64")
+    cohort.loc[first.index] = first.astype("int64")
+    cohort.index.name = unit
+    return cohort
+
+
+def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.Series:
+    """Per-unit cohort (first treated period; ``NEVER`` = never treated) from a cohort column, validated.
+
+    The column must be constant within unit; missing and 0 both mean never treated; every other value must be a
+    period inside the panel's time range (a cohort before the first period would be treated throughout, one after
+    the last never observed treated -- both are almost always coding errors, so they are rejected).
+    """
+    raw = frame[cohort]
+    if not pd.api.types.is_numeric_dtype(raw):
+        raise TreatmentError(f"cohort column {cohort!r} must be numeric (first treated period), got {raw.dtype}")
+    values = raw.to_numpy(dtype=float)
+    never = np.isnan(values) | (values == 0)
+    if (values[~never] != np.round(values[~never])).any():
+        bad = pd.unique(frame[unit].to_numpy()[~never & (values != np.round(values))])
+        raise TreatmentError(f"cohort column {cohort!r} must hold integer periods; units {_show(bad)} do not")
+    ints = np.nan_to_num(values).astype("int64")
+    ints[never] = NEVER
+    codes = pd.Series(ints, index=frame.index)
+    spread = codes.groupby(frame[unit], sort=False).nunique()
+    if (spread > 1).any():
+        bad = spread.index[spread > 1]
+        raise TreatmentError(
+            f"cohort column {cohort!r} must be constant within unit; it varies for {len(bad)} unit(s) {_show(bad)}"
+        )
+    per_unit = codes.groupby(frame[unit], sort=False).first()
+    per_unit.index.name = unit
+    t_min, t_max = int(frame[time].min()), int(frame[time].max())
+    treated = per_unit != NEVER
+    outside = treated & ((per_unit < t_min) | (per_unit > t_max))
+    if outside.any():
+        bad = per_unit[outside]
+        raise TreatmentError(
+            f"cohort outside the panel years {t_min}-{t_max} for {len(bad)} unit(s) {_show(bad.index)} "
+            f"(cohorts {sorted(pd.unique(bad))[:5]}); use 0 or NaN for never-treated units"
+        )
+    return per_unit
+
+
+def treatment_from_cohort(frame: pd.DataFrame, unit: str, time: str, cohorts: pd.Series) -> np.ndarray:
+    """The absorbing dummy D_it = 1[t >= cohort_i] aligned with ``frame`` rows (0 for never-treated units)."""
+    c = frame[unit].map(cohorts).to_numpy(dtype="int64")
+    return (frame[time].to_numpy(dtype="int64") >= c).astype(float)
+
+
+def check_comparison(cohorts: pd.Series, unit: str) -> None:
+    """Require some comparison: a never-treated unit, or at least two cohorts (not-yet-treated units)."""
+    treated = cohorts[cohorts != NEVER]
+    if len(treated) == 0:
+        raise TreatmentError(f"no unit is ever treated (every {unit} has cohort 0 / missing)")
+    if len(treated) == len(cohorts) and treated.nunique() == 1:
+        raise TreatmentError(
+            f"all {len(cohorts)} units are treated in the same period {int(treated.iloc[0])}: there is no "
+            "never-treated and no not-yet-treated comparison group"
+        )
+
+
+def default_vcov(vcov, unit: str):
+    """The DiD default: standard errors clustered by unit (serial correlation within unit, Bertrand, Duflo and
+    Mullainathan 2004)."""
+    return {"CL1": unit} if vcov is None else vcov
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def fit(frame: pd.DataFrame, y: str, regressors: Sequence[str], fe: Sequence[str], vcov, weights=None):
+    """Fit ``y ~ regressors | fe`` with :func:`econ.panel.feols` and return its Result.
+
+    The DiD functions take column *names*, so any column name must work: names the formula parser cannot read
+    (non-ASCII such as ``收入差距``, spaces, dots) are renamed to internal names for the fit and the result's
+    coefficient names, outcome, fixed-effect and cluster labels are mapped back.
+    """
+    from econ.panel import feols
+
+    used = [y, *regressors, *fe, *([weights] if isinstance(weights, str) else []), *_cluster_columns(vcov)]
+    unsafe = [c for c in dict.fromkeys(used) if not _SAFE_NAME.match(str(c))]
+    if not unsafe:
+        return _feols(feols, frame, y, regressors, fe, vcov, weights)
+    forward = {c: f"_econ_col{i}" for i, c in enumerate(unsafe)}
+    back = {v: k for k, v in forward.items()}
+    rn = lambda c: forward.get(c, c)  # noqa: E731
+    res = _feols(feols, frame.rename(columns=forward), rn(y), [rn(c) for c in regressors], [rn(c) for c in fe],
+                 _rename_vcov(vcov, forward), rn(weights) if isinstance(weights, str) else weights)
+    return _restore_names(res, back)
+
+
+def _feols(feols, frame, y, regressors, fe, vcov, weights):
+    rhs = " + ".join(regressors) if regressors else "1"
+    formula = f"{y} ~ {rhs}" + (f" | {' + '.join(fe)}" if fe else "")
+    return feols(formula, frame, vcov=vcov, weights=weights)
+
+
+def _cluster_columns(vcov) -> list[str]:
+    if not isinstance(vcov, dict) or not vcov:
+        return []
+    key, value = next(iter(vcov.items()))
+    if str(key).upper() in ("CL1", "CRV1", "CLUSTER", "CL2"):
+        return [value] if isinstance(value, str) else list(value)
+    return []
+
+
+def _rename_vcov(vcov, forward):
+    cols = _cluster_columns(vcov)
+    if not cols:
+        return vcov
+    key, value = next(iter(vcov.items()))
+    new = forward.get(value, value) if isinstance(value, str) else type(value)(forward.get(c, c) for c in value)
+    return {key: new, **{k: v for k, v in vcov.items() if k != key}}
+
+
+def _restore_names(res, back: dict):
+    """Map internal column names back to the user's in the labels a reader sees."""
+    def name(text):
+        if text is None:
+            return text
+        text = str(text)
+        for internal, original in back.items():
+            text = text.replace(internal, str(original))
+        return text
+
+    res._coef.index = [name(c) for c in res._coef.index]
+    res._vcov.index = res._coef.index
+    res._vcov.columns = res._coef.index
+    res.depvar = name(res.depvar)
+    res.fe_levels = {name(k): v for k, v in res.fe_levels.items()}
+    res.cluster = name(res.cluster) if res.cluster is not None else None
+    res.notes = [name(n) for n in res.notes]
+    if hasattr(res, "fixef"):
+        res.fixef = [name(f) for f in res.fixef]
+    if hasattr(res, "formula"):
+        res.formula = name(res.formula)
+    return res
+
+
+def add_notes(result, notes: Iterable[str]):
+    """Append design notes to a Result's ``notes`` (whatever container the engine uses)."""
+    notes = [n for n in notes if n]
+    if not notes:
+        return result
+    if result.notes is None:
+        result.notes = list(notes)
+    else:
+        result.notes = list(result.notes) + notes
+    return result
+
+
+@dataclass(frozen=True)
+class WaldTest:
+    """Joint Wald test of ``R b = r``: chi-square form ``W`` (df ``q``) and F form ``W / q`` (df ``q``, ``df2``).
+
+    ``df2`` is the residual degrees of freedom used for t tests by the fitted model (for clustered standard errors
+    the number of clusters minus one, as in Stata and fixest).
+    """
+
+    hypothesis: str
+    chi2: float
+    df: int
+    pvalue_chi2: float
+    F: float
+    df2: float
+    pvalue_F: float
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "test": [self.hypothesis] * 2,
+                "form": ["chi2", "F"],
+                "statistic": [self.chi2, self.F],
+                "df1": [self.df, self.df],
+                "df2": [np.nan, self.df2],
+                "pvalue": [self.pvalue_chi2, self.pvalue_F],
+            }
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Wald test: {self.hypothesis}\n"
+            f"  chi2({self.df}) = {self.chi2:.4f}, p = {self.pvalue_chi2:.4g}\n"
+            f"  F({self.df}, {self.df2:g}) = {self.F:.4f}, p = {self.pvalue_F:.4g}"
+        )
+
+
+def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis: str) -> WaldTest:
+    """Wald test of ``R b = 0`` with covariance ``vcov``: W = (Rb)' (R V R')^{-1} (Rb)."""
+    from scipy import stats
+
+    rb = R @ b
+    middle = R @ vcov @ R.T
+    w = float(rb @ np.linalg.solve(middle, rb))
+    q = R.shape[0]
+    return WaldTest(
+        hypothesis=hypothesis,
+        chi2=w,
+        df=q,
+        pvalue_chi2=float(stats.chi2.sf(w, q)),
+        F=w / q,
+        df2=float(df2),
+        pvalue_F=float(stats.f.sf(w / q, q, df2)),
+    )
+
+
+def t_df(result) -> float:
+    """Degrees of freedom the fitted model uses for t / F reference distributions."""
+    df_t = getattr(result, "df_t", None)
+    return float(df_t if df_t is not None else result.df_resid)
+
+
+def promote(base, cls):
+    """Re-type a fitted Result as the subclass ``cls`` (same attributes; the DiD result classes only add methods
+    and a few attributes)."""
+    out = object.__new__(cls)
+    out.__dict__.update(base.__dict__)
+    return out

@@ -1,0 +1,443 @@
+"""Classic designs: the 2x2 DiD, triple differences (DDD) and propensity-score-matched DiD (PSM-DiD).
+
+Conventions (documented choices):
+
+* ``did_2x2`` and ``ddd`` work on any frame -- repeated cross-sections (Wooldridge's kielmc, injury) or panels --
+  and need no unit/time columns. Default standard errors are heteroskedasticity-robust (HC1, ``vcov="hetero"``);
+  pass ``vcov="iid"`` for textbook OLS standard errors or ``{"CL1": col}`` to cluster.
+* Without covariates the regression coefficient equals the difference of cell means exactly; ``means`` holds the
+  cell means so a reader can check it. With covariates the two differ (the regression adjusts for composition).
+* ``psm_did`` estimates the propensity score by logit (statsmodels) on **pre-period unit means** of the covariates
+  (so the score cannot be affected by treatment), matches treated to control units on the score, reports balance,
+  and runs the TWFE DiD on the matched panel with the matching weights.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from econ.did import _design
+from econ.errors import SpecificationError, TreatmentError
+from econ.results import Result
+
+__all__ = ["did_2x2", "ddd", "psm_did", "TwoByTwoResult", "TripleDiffResult", "PSMDiDResult"]
+
+
+class TwoByTwoResult(Result):
+    """Result of :func:`did_2x2`: the regression plus ``means`` (2x2 cell means with differences), ``counts``,
+    ``did_means`` (the DiD computed from the four means) and ``term`` (the name of the interaction coefficient)."""
+
+    means: pd.DataFrame
+    counts: pd.DataFrame
+    did_means: float
+    term: str
+
+    @property
+    def did(self) -> float:
+        """The regression DiD estimate (coefficient on the interaction)."""
+        return float(self.coef[self.term])
+
+    def summary(self, level: float = 0.95, digits: int = 4) -> str:
+        return "\n".join([super().summary(level, digits), "", "Cell means (DiD from means in the corner):",
+                          self.means.to_string(), "Observations per cell:", self.counts.to_string()])
+
+
+class TripleDiffResult(Result):
+    """Result of :func:`ddd`: the saturated regression plus ``means`` (8 cell means), ``did_by_subgroup`` (the DiD
+    within each subgroup), ``ddd_means`` (their difference) and ``term`` (the triple interaction)."""
+
+    means: pd.DataFrame
+    did_by_subgroup: pd.Series
+    ddd_means: float
+    term: str
+
+    def summary(self, level: float = 0.95, digits: int = 4) -> str:
+        return "\n".join([super().summary(level, digits), "", "Cell means:", self.means.to_string(),
+                          "DiD within each subgroup:", self.did_by_subgroup.to_string(),
+                          f"DDD from means: {self.ddd_means:.{digits}f}"])
+
+
+class PSMDiDResult(Result):
+    """Result of :func:`psm_did`: the weighted TWFE DiD on the matched panel plus ``pscore`` (per unit),
+    ``weights`` (matching weight per matched unit), ``matches`` (treated unit, control unit, distance),
+    ``balance`` (standardized mean differences and variance ratios before/after) and ``logit`` (the
+    statsmodels propensity model)."""
+
+    pscore: pd.Series
+    weights: pd.Series
+    matches: pd.DataFrame
+    balance: pd.DataFrame
+    term: str
+
+    def summary(self, level: float = 0.95, digits: int = 4) -> str:
+        return "\n".join([super().summary(level, digits), "", "Covariate balance (pre-period unit means):",
+                          self.balance.round(digits).to_string()])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 2x2 and DDD
+
+
+def _binary(frame: pd.DataFrame, col: str, role: str) -> None:
+    """Check a 0/1 (or boolean) column and store it as int in ``frame`` (a working copy)."""
+    values = _design.numeric(frame, col)
+    if not _design.is_binary(values):
+        bad = pd.unique(frame[col][~np.isin(values, (0.0, 1.0))])[:5]
+        raise TreatmentError(f"{role} column {col!r} must be 0/1; found values {list(bad)}")
+    frame[col] = values.astype(np.int64)
+
+
+def _interaction_name(frame, *cols) -> str:
+    name = "_x_".join(cols)
+    if name in frame.columns:
+        raise SpecificationError(f"column {name!r} already exists; it is the name used for the interaction term")
+    return name
+
+
+def _cell_frame(data, y, cols, covariates, extra=()):
+    _design.require_columns(data, [y, *cols, *covariates, *extra])
+    keep = list(dict.fromkeys([y, *cols, *covariates, *extra]))
+    frame = data[keep].copy()
+    bad = frame.isna().any(axis=1)
+    frame = frame.loc[~bad].reset_index(drop=True)
+    notes = [f"{int(bad.sum())} row(s) with missing values dropped"] if bad.any() else []
+    return frame, notes
+
+
+def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, covariates=None, vcov="hetero", weights=None):
+    """The canonical two-group, two-period DiD: ``y = b0 + b1 group + b2 post + delta group*post + X'g + e``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Repeated cross-sections or a panel (not modified).
+    y : str
+        Outcome.
+    group, post : str
+        0/1 columns: treated group and post period. All four cells must have observations.
+    covariates : list of str, optional
+    vcov : vcov spec, default "hetero" (HC1); "iid" gives textbook OLS standard errors.
+    weights : str, optional
+
+    Returns
+    -------
+    TwoByTwoResult
+        ``coef[term]`` is delta (``term`` = ``"{group}_x_{post}"``); ``means`` is the table of cell means with a
+        difference row and column whose corner is the DiD from means (``did_means``); without covariates it equals
+        delta to rounding.
+    """
+    covariates = _design.as_list(covariates)
+    frame, notes = _cell_frame(data, y, [group, post], covariates, [weights] if weights else [])
+    for col, role in ((group, "group"), (post, "post")):
+        _binary(frame, col, role)
+    counts = frame.groupby([group, post]).size().unstack(post).reindex(index=[0, 1], columns=[0, 1])
+    empty = [(g, p) for g in (0, 1) for p in (0, 1) if not counts.loc[g, p] > 0]
+    if empty:
+        raise TreatmentError(f"empty 2x2 cell(s) ({group}, {post}) = {empty}: a DiD needs all four cells")
+    term = _interaction_name(frame, group, post)
+    frame[term] = frame[group] * frame[post]
+    base = _design.fit(frame, y, [group, post, term, *covariates], [], vcov, weights)
+    means = _means_table(frame, y, group, post, weights)
+    out = _design.promote(base, TwoByTwoResult)
+    out.means, out.counts, out.did_means, out.term = means, counts.astype(int), float(means.iloc[2, 2]), term
+    return _design.add_notes(out, notes)
+
+
+def _cell_means(frame, y, keys, weights):
+    if weights is None:
+        return frame.groupby(keys)[y].mean()
+    w = frame[weights]
+    return (frame[y] * w).groupby([frame[k] for k in keys]).sum() / w.groupby([frame[k] for k in keys]).sum()
+
+
+def _means_table(frame, y, group, post, weights) -> pd.DataFrame:
+    m = _cell_means(frame, y, [group, post], weights).unstack(post).reindex(index=[0, 1], columns=[0, 1])
+    table = pd.DataFrame(
+        m.to_numpy(), index=pd.Index(["control", "treated"], name=group), columns=pd.Index(["pre", "post"], name=post)
+    )
+    table["post - pre"] = table["post"] - table["pre"]
+    table.loc["treated - control"] = table.loc["treated"] - table.loc["control"]
+    return table
+
+
+def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, covariates=None, vcov="hetero",
+        weights=None):
+    """Triple differences: the DiD of ``group`` x ``post`` in ``subgroup == 1`` minus that in ``subgroup == 0``.
+
+    The regression is fully saturated in the three 0/1 indicators (all main effects and two-way interactions),
+    so the coefficient on the triple interaction ``{group}_x_{post}_x_{subgroup}`` equals the difference of the two
+    subgroup DiDs computed from cell means (without covariates). All eight cells must have observations.
+
+    Returns
+    -------
+    TripleDiffResult
+        ``means`` (cell means indexed by subgroup and group, columns pre/post), ``did_by_subgroup``, ``ddd_means``.
+    """
+    covariates = _design.as_list(covariates)
+    frame, notes = _cell_frame(data, y, [group, post, subgroup], covariates, [weights] if weights else [])
+    for col, role in ((group, "group"), (post, "post"), (subgroup, "subgroup")):
+        _binary(frame, col, role)
+    sizes = frame.groupby([subgroup, group, post]).size()
+    cells = [(s, g, p) for s in (0, 1) for g in (0, 1) for p in (0, 1)]
+    empty = [c for c in cells if sizes.get(c, 0) == 0]
+    if empty:
+        raise TreatmentError(f"empty cell(s) ({subgroup}, {group}, {post}) = {empty}: DDD needs all eight cells")
+    gp = _interaction_name(frame, group, post)
+    gs = _interaction_name(frame, group, subgroup)
+    ps = _interaction_name(frame, post, subgroup)
+    gps = _interaction_name(frame, group, post, subgroup)
+    frame[gp] = frame[group] * frame[post]
+    frame[gs] = frame[group] * frame[subgroup]
+    frame[ps] = frame[post] * frame[subgroup]
+    frame[gps] = frame[gp] * frame[subgroup]
+    base = _design.fit(frame, y, [group, post, subgroup, gp, gs, ps, gps, *covariates], [], vcov, weights)
+    cell = _cell_means(frame, y, [subgroup, group, post], weights)
+    means = cell.unstack(post).rename(columns={0: "pre", 1: "post"})
+    means["post - pre"] = means["post"] - means["pre"]
+    change = means["post - pre"]
+    did_s = pd.Series({s: change[(s, 1)] - change[(s, 0)] for s in (0, 1)}, name="did")
+    did_s.index.name = subgroup
+    out = _design.promote(base, TripleDiffResult)
+    out.means, out.did_by_subgroup, out.ddd_means, out.term = means, did_s, float(did_s[1] - did_s[0]), gps
+    return _design.add_notes(out, notes)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# PSM-DiD
+
+
+def psm_did(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    time: str,
+    treat: str,
+    post: str,
+    covariates,
+    method: str = "nearest",
+    k: int = 1,
+    replace: bool = True,
+    caliper: float | None = None,
+    controls=None,
+    vcov=None,
+):
+    """Propensity-score matching on pre-period covariates, then the TWFE DiD on the matched panel.
+
+    Steps (each a documented choice):
+
+    1. **Score.** For every unit, the covariates are averaged over its pre-period rows (``post == 0``); units with
+       no pre-period row are dropped (noted). A logit of the unit-level ``treat`` on a constant and these means
+       (statsmodels ``Logit``) gives the propensity score ``p``.
+    2. **Match** treated to control units on ``|p_i - p_j|`` (the score itself, as Stata's ``psmatch2``; the
+       ``caliper`` is on that scale):
+
+       * ``method="nearest"``: the ``k`` nearest controls. ``replace=True``: a control can serve several treated
+         units. ``replace=False``: greedy matching, treated units taken in descending order of the score (the
+         hardest to match first), each taking its ``k`` nearest still-unused controls. Ties go to the control that
+         comes first in unit order. With a ``caliper``, only controls within it qualify; treated units left without
+         a match are dropped (noted).
+       * ``method="radius"``: every control within ``caliper`` (required), with replacement.
+
+       Weights: a matched treated unit has weight 1; a control gets ``sum over the treated units it serves of
+       1 / (number of controls matched to that treated unit)`` -- the weights that make the weighted control mean
+       the average of the treated units' matched-control means (ATT weights).
+    3. **Balance.** For each covariate and the score: means of treated and controls, the standardized mean
+       difference ``(mean_t - mean_c) / sqrt((var_t + var_c) / 2)`` and the variance ratio ``var_t / var_c``,
+       before and after matching. Both SMDs use the *unmatched* sample's variances in the denominator (as
+       ``pstest`` in psmatch2), so the change reflects only the change in means.
+    4. **DiD**: ``y ~ treat*post | unit + time`` (i.e. the ``{treat}_x_{post}`` dummy with unit and time effects,
+       plus optional time-varying ``controls``) on all rows of matched units, weighted by the matching weights,
+       standard errors clustered by unit by default.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel.
+    y, unit, time : str
+    treat : str
+        0/1 treated-group indicator, constant within unit.
+    post : str
+        0/1 post-period indicator.
+    covariates : list of str
+        Covariates of the propensity score (their pre-period unit means are used).
+    method : {"nearest", "radius"}
+    k : int
+        Neighbours per treated unit (nearest only).
+    replace : bool
+        Matching with replacement (nearest only; radius always matches with replacement).
+    caliper : float, optional
+        Maximum ``|p_i - p_j|`` for a match.
+    controls : list of str, optional
+        Time-varying controls for the DiD regression.
+    vcov : optional
+        Default clustered by unit.
+
+    Returns
+    -------
+    PSMDiDResult
+    """
+    covariates = _design.as_list(covariates)
+    controls = _design.as_list(controls)
+    if not covariates:
+        raise SpecificationError("psm_did needs covariates for the propensity score")
+    if method not in ("nearest", "radius"):
+        raise SpecificationError(f"method must be 'nearest' or 'radius', got {method!r}")
+    if method == "radius" and caliper is None:
+        raise SpecificationError("method='radius' needs a caliper")
+    if not (isinstance(k, (int, np.integer)) and k >= 1):
+        raise SpecificationError(f"k must be a positive integer, got {k!r}")
+    frame = _design.prepare_panel(data, unit, time, [y, treat, post, *covariates, *controls])
+    notes = [f"{frame.attrs['dropped_missing']} row(s) with missing values dropped"] if frame.attrs.get(
+        "dropped_missing") else []
+    _binary(frame, treat, "treat")
+    _binary(frame, post, "post")
+    varies = frame.groupby(unit)[treat].nunique()
+    if (varies > 1).any():
+        raise TreatmentError(
+            f"treat column {treat!r} must be constant within unit (a group indicator); it varies for units "
+            f"{list(varies.index[varies > 1][:5])}"
+        )
+
+    units, group, x = _pre_period_covariates(frame, unit, treat, post, covariates, notes)
+    pscore, logit = _propensity(group, x, covariates, units)
+    matches = _match(pscore, group, method, k, replace, caliper)
+    weights = _matching_weights(matches, units)
+    n_treated = int(group.sum())
+    unmatched = n_treated - matches["treated"].nunique()
+    if unmatched == n_treated:
+        raise TreatmentError("no treated unit found a control within the caliper; widen it")
+    if unmatched:
+        notes.append(f"{unmatched} of {n_treated} treated unit(s) without a match within the caliper dropped")
+    balance = _balance(x, group, weights, pscore, covariates)
+
+    term = _interaction_name(frame, treat, post)
+    sample = frame.loc[frame[unit].isin(weights.index)].reset_index(drop=True)
+    sample[term] = sample[treat] * sample[post]
+    wcol = "_psm_weight"
+    sample[wcol] = sample[unit].map(weights).to_numpy()
+    base = _design.fit(sample, y, [term, *controls], [unit, time], _design.default_vcov(vcov, unit), wcol)
+    notes.append(
+        f"PSM ({method}, k={k}, replace={replace if method == 'nearest' else True}, caliper={caliper}): "
+        f"{matches['treated'].nunique()} treated and {int((weights.index.isin(units[group == 0])).sum())} control "
+        f"unit(s) matched; DiD on {len(sample)} rows weighted by matching weights"
+    )
+    out = _design.promote(base, PSMDiDResult)
+    out.pscore, out.weights, out.matches, out.balance, out.term = pscore, weights, matches, balance, term
+    out.logit = logit
+    return _design.add_notes(out, notes)
+
+
+def _pre_period_covariates(frame, unit, treat, post, covariates, notes):
+    pre = frame.loc[frame[post] == 0]
+    x = pre.groupby(unit, sort=True)[covariates].mean()
+    group = frame.groupby(unit, sort=True)[treat].first()
+    missing = group.index.difference(x.index)
+    if len(missing):
+        notes.append(f"{len(missing)} unit(s) without pre-period rows dropped from matching: {list(missing[:5])}")
+    group = group.loc[x.index]
+    if group.nunique() < 2:
+        raise TreatmentError(f"matching needs treated and control units with pre-period data; {treat!r} is constant")
+    return x.index, group.to_numpy(dtype=int), x
+
+
+def _propensity(group, x, covariates, units):
+    import statsmodels.api as sm
+
+    design = sm.add_constant(x.astype(float), has_constant="add")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            logit = sm.Logit(pd.Series(group, index=x.index, name="treat"), design).fit(disp=0, maxiter=200)
+        except Exception as exc:  # perfect separation, singular design, non-convergence
+            raise TreatmentError(
+                f"the propensity-score logit of treatment on {covariates} failed ({type(exc).__name__}: {exc}); "
+                "check for covariates that perfectly predict treatment or are collinear"
+            ) from None
+    return pd.Series(np.asarray(logit.predict(design)), index=units, name="pscore"), logit
+
+
+def _match(pscore: pd.Series, group: np.ndarray, method, k, replace, caliper) -> pd.DataFrame:
+    """Rows (treated, control, distance); the module docstring of psm_did describes the rules."""
+    p = pscore.to_numpy()
+    treated = np.flatnonzero(group == 1)
+    controls = np.flatnonzero(group == 0)
+    rows = []
+    if method == "radius":
+        for i in treated:
+            dist = np.abs(p[controls] - p[i])
+            for j in controls[dist <= caliper]:
+                rows.append((i, j, abs(p[j] - p[i])))
+    elif replace:
+        for i in treated:
+            dist = np.abs(p[controls] - p[i])
+            order = np.argsort(dist, kind="stable")[:k]
+            for j in controls[order]:
+                if caliper is None or abs(p[j] - p[i]) <= caliper:
+                    rows.append((i, j, abs(p[j] - p[i])))
+    else:
+        available = np.ones(len(controls), dtype=bool)
+        for i in treated[np.argsort(-p[treated], kind="stable")]:
+            idx = np.flatnonzero(available)
+            dist = np.abs(p[controls[idx]] - p[i])
+            order = np.argsort(dist, kind="stable")[:k]
+            for pos in idx[order]:
+                j = controls[pos]
+                if caliper is None or abs(p[j] - p[i]) <= caliper:
+                    rows.append((i, j, abs(p[j] - p[i])))
+                    available[pos] = False
+    ids = pscore.index
+    out = pd.DataFrame(rows, columns=["treated", "control", "distance"])
+    out["treated"] = ids[out["treated"].to_numpy(dtype=int)] if len(out) else []
+    out["control"] = ids[out["control"].to_numpy(dtype=int)] if len(out) else []
+    return out
+
+
+def _matching_weights(matches: pd.DataFrame, units) -> pd.Series:
+    if matches.empty:
+        return pd.Series(dtype=float, name="weight")
+    per_treated = matches.groupby("treated")["control"].transform("size")
+    control_w = (1.0 / per_treated).groupby(matches["control"]).sum()
+    treated_w = pd.Series(1.0, index=pd.unique(matches["treated"]))
+    w = pd.concat([treated_w, control_w])
+    w = w.groupby(level=0).sum()  # a unit cannot be both, but keep it safe
+    w.index.name = units.name
+    return w.reindex([u for u in units if u in w.index]).rename("weight")
+
+
+def _weighted_mean_var(v: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    m = np.average(v, weights=w)
+    # frequency-style weighted variance with the n-1 style correction sum(w) - 1 (weights sum to matched counts)
+    denom = w.sum() - 1 if w.sum() > 1 else w.sum()
+    return float(m), float(np.sum(w * (v - m) ** 2) / denom)
+
+
+def _balance(x: pd.DataFrame, group: np.ndarray, weights: pd.Series, pscore: pd.Series, covariates) -> pd.DataFrame:
+    table = x.copy()
+    table["pscore"] = pscore
+    w_all = weights.reindex(table.index).fillna(0.0).to_numpy()
+    rows = {}
+    for col in [*covariates, "pscore"]:
+        v = table[col].to_numpy(dtype=float)
+        vt, vc = v[group == 1], v[group == 0]
+        mt, mc = vt.mean(), vc.mean()
+        var_t, var_c = vt.var(ddof=1), vc.var(ddof=1)
+        sd_pooled = np.sqrt((var_t + var_c) / 2)
+        wt, wc = w_all[group == 1], w_all[group == 0]
+        mt_a, var_t_a = _weighted_mean_var(vt[wt > 0], wt[wt > 0])
+        mc_a, var_c_a = _weighted_mean_var(vc[wc > 0], wc[wc > 0])
+        rows[col] = {
+            "mean_treated_before": mt,
+            "mean_control_before": mc,
+            "smd_before": (mt - mc) / sd_pooled if sd_pooled > 0 else np.nan,
+            "var_ratio_before": var_t / var_c if var_c > 0 else np.nan,
+            "mean_treated_after": mt_a,
+            "mean_control_after": mc_a,
+            "smd_after": (mt_a - mc_a) / sd_pooled if sd_pooled > 0 else np.nan,
+            "var_ratio_after": var_t_a / var_c_a if var_c_a > 0 else np.nan,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "covariate"
+    return out

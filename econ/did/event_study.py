@@ -1,0 +1,278 @@
+"""Event-study (dynamic TWFE) regressions with pre-trend tests and simultaneous (sup-t) confidence bands.
+
+The regression is
+
+    y_it = sum_{k in window, k not in ref} beta_k 1[t - cohort_i = k] + X_it' gamma + alpha_i + lambda_t + e_it,
+
+with never-treated units (cohort 0 / missing) having all relative-time dummies equal to zero. With
+``bin_endpoints=True`` the end points are bins: the lowest dummy is ``1[t - cohort_i <= lo]`` and the highest
+``1[t - cohort_i >= hi]``, so every treated observation belongs to exactly one event-time dummy (or the reference)
+and the reference period is a single period rather than a mix of far leads and lags (Schmidheiny and Siegloch
+2023). With ``bin_endpoints=False`` treated observations outside the window are dropped from the sample (and
+counted in ``notes``) instead of silently joining the reference group.
+
+Under heterogeneous effects with staggered adoption these coefficients can be contaminated by effects at other
+relative times (Sun and Abraham 2021); the plain event study is still the standard first look at dynamics and
+pre-trends.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from econ.did import _design
+from econ.errors import SpecificationError, TreatmentError
+from econ.results import Result
+
+__all__ = ["event_study", "EventStudyResult", "event_term"]
+
+
+def event_term(k: int) -> str:
+    """Coefficient name of relative time ``k``: rel_m2, rel_0, rel_p3."""
+    return f"rel_m{-k}" if k < 0 else (f"rel_p{k}" if k > 0 else "rel_0")
+
+
+def event_study(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    window: tuple[int, int] = (-5, 5),
+    ref=-1,
+    bin_endpoints: bool = True,
+    covariates=None,
+    vcov=None,
+    fe=None,
+    weights: str | None = None,
+    seed=0,
+):
+    """Dynamic DiD: one coefficient per period relative to treatment, relative to the reference period(s).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel (not modified).
+    y, unit, time : str
+        Outcome, unit id and integer time columns.
+    cohort : str
+        First treated period of each unit (constant within unit); ``0`` or missing = never treated.
+    window : (lo, hi)
+        Relative times estimated, e.g. ``(-5, 5)``. Must lie inside the relative times the panel can show.
+    ref : int or sequence of int
+        Omitted (normalised to zero) relative time(s); default ``-1``, the period before treatment. Giving two
+        (e.g. ``(-1, -5)``) is how to identify the model without never-treated units and without binning
+        (Borusyak, Jaravel and Spiess 2024).
+    bin_endpoints : bool
+        Bin relative times beyond the window into the end-point dummies (default) or drop those observations.
+    covariates, fe, vcov, weights
+        As in :func:`econ.did.twfe`; default fixed effects unit and time, default vcov clustered by unit.
+    seed : int or None
+        Seed of the simulation behind the sup-t critical value (default 0, so bands are reproducible).
+
+    Returns
+    -------
+    EventStudyResult
+        A Result with ``table()`` (coefficients by relative time with pointwise and uniform bands),
+        ``pretrend_test()``, ``sup_t_critical()`` and ``plot()``.
+
+    Raises
+    ------
+    TreatmentError
+        Cohort outside the panel years, a window larger than the relative times the panel can show, a relative
+        time without observations, no never-treated and no not-yet-treated comparison, or an event-time effect that
+        is not identified.
+    """
+    covariates = _design.as_list(covariates)
+    fe = [unit, time] if fe is None else _design.as_list(fe)
+    lo, hi, refs = _check_window(window, ref)
+    extra = [c for c in fe if c not in (unit, time)] + ([weights] if weights else [])
+    frame = _design.prepare_panel(data, unit, time, [y, cohort, *covariates, *extra])
+    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
+    _design.check_comparison(cohorts, unit)
+    notes = []
+    if frame.attrs.get("dropped_missing"):
+        notes.append(f"{frame.attrs['dropped_missing']} row(s) with missing values dropped")
+
+    c = frame[unit].map(cohorts).to_numpy(dtype="int64")
+    treated = c != _design.NEVER
+    rel = np.where(treated, frame[time].to_numpy(dtype="int64") - np.where(treated, c, 0), 0)
+    _check_window_fits(rel[treated], lo, hi)
+    if bin_endpoints:
+        rel = np.clip(rel, lo, hi)
+    else:
+        outside = treated & ((rel < lo) | (rel > hi))
+        if outside.any():
+            notes.append(f"{int(outside.sum())} treated observation(s) outside the window {lo}..{hi} dropped")
+            frame, rel, treated = frame.loc[~outside].reset_index(drop=True), rel[~outside], treated[~outside]
+
+    event_times = [k for k in range(lo, hi + 1) if k not in refs]
+    counts = {k: int((treated & (rel == k)).sum()) for k in range(lo, hi + 1)}
+    empty = [k for k in range(lo, hi + 1) if counts[k] == 0]
+    if empty:
+        raise TreatmentError(
+            f"no treated observation at relative time(s) {empty} inside the window ({lo}, {hi}); narrow the window"
+        )
+    terms = [event_term(k) for k in event_times]
+    clash = [t for t in terms if t in frame.columns]
+    if clash:
+        raise SpecificationError(f"column(s) {clash} clash with the event-time dummies event_study creates; rename")
+    dummies = pd.DataFrame({event_term(k): (treated & (rel == k)).astype(float) for k in event_times})
+    frame = pd.concat([frame, dummies], axis=1)
+
+    base = _design.fit(frame, y, [*terms, *covariates], fe, _design.default_vcov(vcov, unit), weights)
+    lost = [k for k, t in zip(event_times, terms) if t not in base.coef.index or not np.isfinite(base.coef[t])]
+    if lost:
+        msg = f"event-time effect(s) {lost} are not identified (collinear with the fixed effects and other dummies)"
+        if (cohorts == _design.NEVER).any():
+            raise TreatmentError(msg + "; narrow the window or bin the end points")
+        last = int(cohorts.max())
+        raise TreatmentError(
+            msg + f"; there are no never-treated units, so from {last} on every unit is treated and nothing is "
+            f"left to compare with: restrict the sample to periods before {last} (the last cohort then serves as "
+            "the not-yet-treated comparison), bin the end points, or give two reference periods "
+            f"(Borusyak, Jaravel and Spiess 2024), e.g. ref=(-1, {lo})"
+        )
+    treated_cohorts = cohorts[cohorts != _design.NEVER]
+    notes.append(
+        f"event study: window {lo}..{hi}, reference {sorted(refs)}, end points "
+        f"{'binned' if bin_endpoints else 'not binned (outside rows dropped)'}; {len(treated_cohorts)} treated "
+        f"unit(s) in {treated_cohorts.nunique()} cohort(s), {len(cohorts) - len(treated_cohorts)} never treated"
+    )
+    _design.add_notes(base, notes)
+    return EventStudyResult._promote(base, event_times, refs, (lo, hi), bin_endpoints, counts, seed)
+
+
+def _check_window(window, ref):
+    try:
+        lo, hi = (int(v) for v in window)
+    except (TypeError, ValueError):
+        raise SpecificationError(f"window must be a pair of integers (lo, hi), got {window!r}") from None
+    if (lo, hi) != tuple(window) or lo >= hi:
+        raise SpecificationError(f"window must be integers lo < hi, got {window!r}")
+    refs = (ref,) if np.isscalar(ref) else tuple(ref)
+    if not refs or any(int(r) != r or not lo <= r <= hi for r in refs):
+        raise SpecificationError(f"reference period(s) {refs} must be integers inside the window ({lo}, {hi})")
+    if len(set(refs)) >= hi - lo + 1:
+        raise SpecificationError("the reference periods cover the whole window: nothing to estimate")
+    return lo, hi, frozenset(int(r) for r in refs)
+
+
+def _check_window_fits(rel_treated: np.ndarray, lo: int, hi: int) -> None:
+    lo_obs, hi_obs = int(rel_treated.min()), int(rel_treated.max())
+    if lo < lo_obs or hi > hi_obs:
+        raise TreatmentError(
+            f"window ({lo}, {hi}) is larger than the panel allows: treated units are observed from {lo_obs} to "
+            f"{hi_obs} periods relative to treatment; use a window inside ({lo_obs}, {hi_obs})"
+        )
+
+
+class EventStudyResult(Result):
+    """Result of :func:`event_study`: a :class:`econ.results.Result` plus event-study methods.
+
+    Extra attributes: ``event_times`` (estimated relative times), ``ref`` (reference period(s)), ``window``,
+    ``binned``, ``event_counts`` (treated observations per relative time) and ``seed`` (of the sup-t simulation).
+    """
+
+    event_times: list[int]
+    ref: frozenset
+    window: tuple[int, int]
+    binned: bool
+    event_counts: dict
+    seed: object
+
+    @classmethod
+    def _promote(cls, base, event_times, refs, window, binned, counts, seed):
+        out = _design.promote(base, cls)
+        out.event_times = list(event_times)
+        out.ref = refs
+        out.window = window
+        out.binned = binned
+        out.event_counts = counts
+        out.seed = seed
+        return out
+
+    @property
+    def event_terms(self) -> list[str]:
+        return [event_term(k) for k in self.event_times]
+
+    def _event_vcov(self) -> np.ndarray:
+        return self.vcov.loc[self.event_terms, self.event_terms].to_numpy()
+
+    def sup_t_critical(self, level: float = 0.95, n_sim: int = 10_000) -> float:
+        """Critical value of the uniform (sup-t) band over all estimated event times.
+
+        The ``level`` quantile of ``max_k |Z_k|`` with ``Z`` drawn from a multivariate t with the correlation
+        matrix of the estimated event-time coefficients and the model's t degrees of freedom (the multivariate
+        normal of Olea and Plagborg-Moller 2019 / Callaway and Sant'Anna 2021 when df is large, so the uniform band
+        is never narrower than the pointwise one). Simulated with ``numpy.random.default_rng(seed)``.
+        """
+        key = (level, n_sim)
+        cache = self.__dict__.setdefault("_sup_t_cache", {})
+        if key not in cache:
+            v = self._event_vcov()
+            sd = np.sqrt(np.diag(v))
+            corr = v / np.outer(sd, sd)
+            vals, vecs = np.linalg.eigh(corr)
+            root = vecs * np.sqrt(np.clip(vals, 0, None))
+            rng = np.random.default_rng(self.seed)
+            z = rng.standard_normal((n_sim, len(sd))) @ root.T
+            df = _design.t_df(self)
+            if np.isfinite(df):
+                z = z / np.sqrt(rng.chisquare(df, size=(n_sim, 1)) / df)
+            cache[key] = float(np.quantile(np.abs(z).max(axis=1), level))
+        return cache[key]
+
+    def table(self, level: float = 0.95) -> pd.DataFrame:
+        """Coefficients by relative time, reference period(s) included as zeros.
+
+        Columns: estimate, se, pvalue, ci_low/ci_high (pointwise, t with the model's df), band_low/band_high
+        (uniform sup-t band), n_treated_obs (treated observations at that relative time), is_ref.
+        """
+        df = _design.t_df(self)
+        crit = stats.t.ppf(0.5 + level / 2, df)
+        sup = self.sup_t_critical(level)
+        rows = []
+        for k in range(self.window[0], self.window[1] + 1):
+            if k in self.ref:
+                rows.append((k, 0.0, np.nan, np.nan, 0.0, 0.0, 0.0, 0.0, self.event_counts.get(k, 0), True))
+                continue
+            term = event_term(k)
+            b, s = float(self.coef[term]), float(self.se[term])
+            rows.append(
+                (k, b, s, float(self.pvalue[term]), b - crit * s, b + crit * s, b - sup * s, b + sup * s,
+                 self.event_counts.get(k, 0), False)
+            )
+        cols = ["rel_time", "estimate", "se", "pvalue", "ci_low", "ci_high", "band_low", "band_high",
+                "n_treated_obs", "is_ref"]
+        return pd.DataFrame(rows, columns=cols).set_index("rel_time")
+
+    def pretrend_test(self):
+        """Joint Wald test that all lead coefficients (relative time < 0, excluding the reference) are zero.
+
+        Returns a :class:`~econ.did._design.WaldTest` with the chi-square form (df = number of leads) and the F
+        form (df1 = number of leads, df2 = the model's t degrees of freedom, i.e. clusters - 1 when clustered).
+        """
+        leads = [event_term(k) for k in self.event_times if k < 0]
+        if not leads:
+            raise SpecificationError("the window has no lead (pre-treatment) coefficients to test")
+        b = self.coef[leads].to_numpy()
+        v = self.vcov.loc[leads, leads].to_numpy()
+        return _design.wald(b, v, np.eye(len(leads)), _design.t_df(self), f"all {len(leads)} leads = 0")
+
+    def summary(self, level: float = 0.95, digits: int = 4) -> str:
+        """The regression table, then the coefficients by relative time with both bands and the pre-trend test."""
+        parts = [super().summary(level, digits), "", f"Event-time coefficients ({level:.0%} pointwise CI and "
+                 f"uniform sup-t band, critical value {self.sup_t_critical(level):.3f}):",
+                 self.table(level).round(digits).to_string()]
+        if any(k < 0 for k in self.event_times):
+            parts += ["", f"Pre-trend {self.pretrend_test()!r}"]
+        return "\n".join(parts)
+
+    def plot(self, ax=None, **kwargs):
+        """Event-study plot with pointwise intervals and the uniform band; returns (fig, ax)."""
+        from econ.did.plots import plot_event_study
+
+        return plot_event_study(self, ax=ax, **kwargs)

@@ -1,0 +1,273 @@
+"""Heterogeneous effects across subgroups, and the effect of treatment on candidate channels (mediators).
+
+``subgroups`` answers "is the effect different in the east and the west?" with separate estimates *and* a formal
+test of equality; ``channels`` reports the effect of the treatment on each candidate mechanism variable with the
+same specification as the main regression. Neither is a causal decomposition -- see the caveats in ``channels``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from econ.did import _design
+from econ.did.twfe import twfe
+from econ.errors import EconError, SpecificationError, TreatmentError
+
+__all__ = ["subgroups", "channels", "SubgroupResult", "ChannelsResult"]
+
+
+def _row(result, term: str, level: float = 0.95) -> dict:
+    b, s = float(result.coef[term]), float(result.se[term])
+    crit = stats.t.ppf(0.5 + level / 2, _design.t_df(result))
+    return {
+        "estimate": b,
+        "se": s,
+        "tstat": float(result.tstat[term]),
+        "pvalue": float(result.pvalue[term]),
+        "ci_low": b - crit * s,
+        "ci_high": b + crit * s,
+        "nobs": int(result.nobs),
+    }
+
+
+@dataclass
+class SubgroupResult:
+    """Per-group TWFE estimates and a Wald test that they are equal.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per group (separate regressions): estimate, se, tstat, pvalue, ci_low, ci_high, nobs, n_units,
+        n_treated_units.
+    equality_test : WaldTest
+        H0: the effect is the same in every group (from the pooled interacted model).
+    pooled : Result
+        The pooled interacted model; ``pooled_terms`` maps group -> its treatment coefficient name.
+    results : dict
+        group -> Result of the separate regression.
+    """
+
+    table: pd.DataFrame
+    equality_test: _design.WaldTest
+    pooled: object
+    pooled_terms: dict
+    results: dict
+    by: str
+    treat: str
+    notes: list[str] = field(default_factory=list)
+
+    def tidy(self) -> pd.DataFrame:
+        out = self.table.reset_index()
+        out.insert(0, "term", self.treat)
+        return out
+
+    def summary(self) -> str:
+        t = self.equality_test
+        lines = [f"Effect of {self.treat!r} by {self.by!r} (separate TWFE regressions)", self.table.to_string(),
+                 repr(t)]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, **kwargs):
+        """Coefficient plot of the per-group estimates with their confidence intervals; returns (fig, ax)."""
+        from econ.did.plots import plot_coefficients
+
+        return plot_coefficients(self.table, ax=ax, title=f"Effect by {self.by}", **kwargs)
+
+
+def subgroups(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    time: str,
+    treat: str,
+    by: str,
+    covariates=None,
+    fe=None,
+    vcov=None,
+    interact_fe: bool = True,
+) -> SubgroupResult:
+    """TWFE DiD estimated separately in each group of ``by``, with a Wald test of equal effects.
+
+    The per-group estimates come from separate :func:`econ.did.twfe` regressions on each group's rows. The test
+    comes from one pooled regression on all rows with the treatment interacted with group dummies
+    (``treat x 1[by == g]`` for every g) and, with ``interact_fe=True`` (default), the time effects (and any
+    fixed effect other than ``unit``) and the covariate slopes also interacted with the groups. The pooled
+    model then reproduces the separate point estimates exactly, and the Wald test of ``beta_g1 = ... = beta_gG``
+    (chi-square and F with G-1 numerator df) uses its single clustered covariance matrix -- default clustered by
+    unit, the same vcov as the separate regressions. With ``interact_fe=False`` the groups share time effects and
+    covariate slopes (more power, stronger assumption) and the pooled estimates differ from the separate ones.
+
+    ``by`` must be constant within unit (e.g. region, or a baseline characteristic): a unit cannot switch groups.
+    """
+    covariates = _design.as_list(covariates)
+    fe = [unit, time] if fe is None else _design.as_list(fe)
+    extra_fe = [c for c in fe if c not in (unit, time)]
+    frame = _design.prepare_panel(data, unit, time, [y, treat, by, *covariates, *extra_fe])
+    _design.check_treatment(frame, unit, time, treat)
+    spread = frame.groupby(unit, sort=False)[by].nunique()
+    if (spread > 1).any():
+        bad = list(spread.index[spread > 1][:5])
+        raise SpecificationError(f"subgroup column {by!r} must be constant within unit; it varies for units {bad}")
+    groups = sorted(pd.unique(frame[by]))
+    if len(groups) < 2:
+        raise SpecificationError(f"subgroup column {by!r} has a single value {groups}: nothing to compare")
+
+    results, rows = {}, {}
+    for g in groups:
+        part = frame.loc[frame[by] == g]
+        try:
+            res = twfe(part, y, unit, time, treat, covariates, fe, vcov)
+        except EconError as exc:
+            raise type(exc)(f"subgroup {by}={g!r}: {exc}") from None
+        results[g] = res
+        d = part[treat].to_numpy(dtype=float)
+        rows[g] = {**_row(res, treat), "n_units": part[unit].nunique(),
+                   "n_treated_units": part.loc[d != 0, unit].nunique()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = by
+
+    pooled, terms = _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe)
+    b = pooled.coef[list(terms.values())].to_numpy()
+    v = pooled.vcov.loc[list(terms.values()), list(terms.values())].to_numpy()
+    R = np.hstack([-np.ones((len(groups) - 1, 1)), np.eye(len(groups) - 1)])
+    test = _design.wald(b, v, R, _design.t_df(pooled), f"effect of {treat} equal across {len(groups)} {by} groups")
+    notes = [
+        "equality test from the pooled model with treatment x group dummies"
+        + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")
+    ]
+    return SubgroupResult(table, test, pooled, terms, results, by, treat, notes)
+
+
+def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe):
+    codes = {g: i for i, g in enumerate(groups)}
+    made = [f"{treat}_x_g{i}" for i in codes.values()] + [f"{c}_x_g{i}" for c in covariates for i in codes.values()]
+    made += [f"{f}_by_group" for f in fe]
+    clash = [c for c in made if c in frame.columns]
+    if clash:
+        raise SpecificationError(f"column(s) {clash} clash with the interaction columns subgroups() creates; rename")
+    frame = frame.copy()
+    gcode = frame[by].map(codes).to_numpy()
+    terms, regressors = {}, []
+    for g, i in codes.items():
+        name = f"{treat}_x_g{i}"
+        frame[name] = frame[treat].to_numpy(dtype=float) * (gcode == i)
+        terms[g] = name
+        regressors.append(name)
+    if interact_fe:
+        for c in covariates:
+            for g, i in codes.items():
+                name = f"{c}_x_g{i}"
+                frame[name] = frame[c].to_numpy(dtype=float) * (gcode == i)
+                regressors.append(name)
+        pooled_fe = []
+        for f in fe:
+            if f == unit:
+                pooled_fe.append(f)
+                continue
+            name = f"{f}_by_group"
+            frame[name] = pd.factorize(pd.Series(list(zip(frame[f], gcode))))[0]
+            pooled_fe.append(name)
+    else:
+        regressors += covariates
+        pooled_fe = fe
+    res = _design.fit(frame, y, regressors, pooled_fe, _design.default_vcov(vcov, unit))
+    missing = [g for g, t in terms.items() if t not in res.coef.index or not np.isfinite(res.coef[t])]
+    if missing:
+        raise TreatmentError(f"treatment effect not identified in subgroup(s) {missing} of {by!r}")
+    return res, terms
+
+
+@dataclass
+class ChannelsResult:
+    """Effect of the treatment on the outcome (optional) and on each candidate channel, same specification.
+
+    ``table`` has one row per variable (estimate, se, tstat, pvalue, ci_low, ci_high, nobs, role); ``results``
+    maps variable -> Result (pass them to ``econ.etable`` for a side-by-side table).
+    """
+
+    table: pd.DataFrame
+    results: dict
+    treat: str
+    notes: list[str] = field(default_factory=list)
+
+    def tidy(self) -> pd.DataFrame:
+        out = self.table.reset_index()
+        out.insert(1, "term", self.treat)
+        return out
+
+    def summary(self) -> str:
+        lines = [f"Effect of {self.treat!r} on the outcome and candidate channels (same TWFE specification)",
+                 self.table.to_string(), _CAVEAT]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+_CAVEAT = (
+    "Caveat: each row is the effect of the treatment on that variable. The mediators are outcomes themselves; "
+    "without sequential ignorability (Imai, Keele and Yamamoto 2010) these estimates do not decompose the effect "
+    "on the outcome into channels, and regressing the outcome on treatment and mediator (the 'stepwise' mediation "
+    "test) is not a causal test of mediation (Jiang 2022)."
+)
+
+
+def channels(
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    treat: str,
+    mediators,
+    y: str | None = None,
+    covariates=None,
+    fe=None,
+    vcov=None,
+) -> ChannelsResult:
+    """Effect of ``treat`` on each candidate channel (mediator), side by side, with the main specification.
+
+    Each mediator ``m`` is regressed with :func:`econ.did.twfe` exactly as the outcome is (same fixed effects,
+    covariates and vcov): ``m_it = theta_m D_it + X_it' g + a_i + l_t + e_it``. If ``y`` is given its row comes
+    first. A positive ``theta_m`` says the treatment moved the mechanism variable -- the first link of the story.
+
+    Caveats (read before writing "the effect works through m"):
+
+    * Mediators are outcomes of the treatment themselves. ``theta_m`` is a causal effect on ``m`` under the same
+      parallel-trends assumption as the main result, and nothing more.
+    * The share of the effect on ``y`` that runs through ``m`` is *not* identified by these regressions. Identifying
+      it needs sequential ignorability -- the mediator as good as randomly assigned given treatment and covariates
+      (Imai, Keele and Yamamoto 2010, Statistical Science 25(1): 51-71) -- which a DiD design does not deliver.
+    * Hence no Baron-Kenny / Sobel "stepwise" mediation test (adding ``m`` to the outcome regression) is offered:
+      ``m`` is a bad control there, and the coefficient change is not a causal mediation effect. Jiang Ting (2022,
+      "Mediating and moderating effects in empirical studies of causal inference", China Industrial Economics
+      2022(5): 100-120) documents this misuse in Chinese economics and recommends exactly what this function does:
+      show the treatment's effect on mechanism variables whose link to the outcome is direct and well established.
+    """
+    mediators = _design.as_list(mediators)
+    if not mediators:
+        raise SpecificationError("give at least one mediator column")
+    variables = ([y] if y is not None else []) + mediators
+    dup = [v for v in variables if variables.count(v) > 1]
+    if dup:
+        raise SpecificationError(f"variable(s) listed twice: {sorted(set(dup))}")
+    results, rows = {}, {}
+    for v in variables:
+        try:
+            res = twfe(data, v, unit, time, treat, covariates, fe, vcov)
+        except EconError as exc:
+            raise type(exc)(f"channel {v!r}: {exc}") from None
+        results[v] = res
+        rows[v] = {**_row(res, treat), "role": "outcome" if v == y else "mediator"}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "variable"
+    nobs = table["nobs"].unique()
+    notes = [] if len(nobs) == 1 else ["samples differ across rows (missing values differ by variable)"]
+    return ChannelsResult(table, results, treat, notes)

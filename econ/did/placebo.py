@@ -1,0 +1,440 @@
+"""Randomization-inference (placebo) tests for the two-way fixed-effects DiD estimate.
+
+The statistic is the TWFE coefficient on an absorbing dummy ``D_it = 1[t >= cohort_i]`` in
+
+    y_it = beta * D_it + X_it' gamma + alpha_i + lambda_t + e_it,
+
+the same regression :func:`econ.did.twfe` runs. Placebo assignments of cohorts to units are drawn, the statistic is
+recomputed for every draw, and the actual estimate is compared with that distribution.
+
+How the draws are computed (the point of this module)
+------------------------------------------------------
+Refitting the regression per draw repeats the expensive part -- absorbing the fixed effects -- ``n`` times. By the
+Frisch-Waugh-Lovell theorem, with ``M`` the (symmetric, idempotent) fixed-effects annihilator, ``y~ = M y``,
+``X~ = M X`` and ``e = y~ - X~ (X~'X~)^{-1} X~'y~`` (outcome residualised on the demeaned controls, computed once):
+
+    beta_b = D_b' e / (D_b' M D_b - (X~'D_b)' (X~'X~)^{-1} (X~'D_b)),
+
+because ``(M D)' v = D' v`` for any ``v`` already in the range of ``M``. So the numerator and the cross-products
+with the controls need no demeaning at all: ``D_b`` switches on at the unit's assigned cohort, so ``D_b' e`` is a sum
+over units of ``Q[i, c] = sum over unit i's rows with t >= c of e_it`` -- an (units x cohorts) table built once and
+*gathered* for all draws at once. Only ``D_b' M D_b`` depends on demeaning the draw:
+
+* balanced panel with unit and time effects: closed form, the two-way ANOVA identity
+  ``||M D||^2 = ||D||^2 - T sum_i Dbar_i^2 - N sum_t Dbar_t^2 + N T Dbar^2``;
+* otherwise (unbalanced panel, other fixed effects, or the pre-treatment sample of ``fake_timing``): the draws are
+  materialised as an (n_obs x chunk) matrix and demeaned together with one
+  :class:`econ.panel.demean.Absorber`, chunk by chunk (a tqdm bar tracks the chunks).
+
+Either way the estimates equal a loop of :func:`econ.feols` fits on the same assignments (the test suite checks
+this to 1e-10 on a balanced panel).
+
+Kinds of placebo
+----------------
+``permute_units``
+    Reassign which units receive which real cohort: a uniform random permutation of the per-unit cohort vector
+    (never-treated units included), so each placebo keeps the real cohort sizes exactly (e.g. 39 cities per cohort
+    in Broadband China) and the real number of never-treated units.
+``permute_cohorts``
+    Keep the real treated set and shuffle the cohort years among the treated units (tests the timing, holding fixed
+    who is treated). Needs at least two distinct cohorts.
+``fake_timing``
+    Pretend treatment happened ``shift`` periods earlier than it did, using only pre-treatment observations: the
+    sample keeps every row of never-treated units and the rows ``t < cohort_i`` of treated units; the fake cohort is
+    ``cohort_i - shift``. The reported estimate is that fake-timing TWFE coefficient; its reference distribution
+    permutes the fake cohorts across units (as in ``permute_units``) on the same sample. Under parallel pre-trends
+    the fake effect is zero.
+
+p-values
+--------
+With ``B`` draws ``b_1..b_B`` and the actual estimate ``a`` (ties counted with a relative tolerance of 1e-10 so
+floating-point noise cannot break an exact tie):
+
+* two-sided ``p = (1 + #{|b_j| >= |a|}) / (1 + B)``;
+* one-sided ``p_greater = (1 + #{b_j >= a}) / (1 + B)`` and ``p_less = (1 + #{b_j <= a}) / (1 + B)``.
+
+A draw in which the placebo dummy has no variation left after the fixed effects (possible only in tiny designs)
+is NaN and is left out of ``B``.
+
+Counting the actual assignment as one of the draws (the ``1 +``) makes the test exact-valid under the sharp null
+for random draws (Phipson & Smyth 2010) and never reports ``p = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from econ.did import _design
+from econ.errors import SpecificationError, TreatmentError
+
+__all__ = ["placebo", "PlaceboResult", "KINDS"]
+
+KINDS = ("permute_units", "permute_cohorts", "fake_timing")
+_TIE_RTOL = 1e-10
+_CHUNK_ELEMENTS = 2**22  # ~32 MB of float64 per materialised chunk of draws
+
+
+@dataclass
+class PlaceboResult:
+    """Randomization distribution of the TWFE DiD estimate.
+
+    Attributes
+    ----------
+    estimate : float
+        The actual TWFE estimate (for ``fake_timing``: the fake-timing estimate on the pre-treatment sample).
+    draws : ndarray (n,)
+        The estimate under each placebo assignment.
+    assignments : ndarray (n, n_units)
+        The placebo cohort of every unit in every draw (NaN = never treated); columns follow ``units``. The
+        placebo dummy of draw ``b`` is ``1[t >= assignments[b, i]]``.
+    units : Index
+        Unit ids in the column order of ``assignments``.
+    pvalue, pvalue_greater, pvalue_less : float
+        Permutation p-values (formulas in the module docstring).
+    """
+
+    estimate: float
+    draws: np.ndarray
+    assignments: np.ndarray
+    units: pd.Index
+    kind: str
+    seed: object
+    depvar: str
+    nobs: int
+    shift: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.draws)
+
+    @property
+    def pvalue(self) -> float:
+        return _pvalues(self.estimate, self.draws)[0]
+
+    @property
+    def pvalue_greater(self) -> float:
+        return _pvalues(self.estimate, self.draws)[1]
+
+    @property
+    def pvalue_less(self) -> float:
+        return _pvalues(self.estimate, self.draws)[2]
+
+    def tidy(self) -> pd.DataFrame:
+        """One row: the estimate, the draws' mean, sd and 2.5/97.5% quantiles, and the three p-values."""
+        two, greater, less = _pvalues(self.estimate, self.draws)
+        finite = self.draws[np.isfinite(self.draws)]
+        lo, hi = np.quantile(finite, [0.025, 0.975])
+        return pd.DataFrame(
+            {
+                "term": ["placebo_" + self.kind],
+                "estimate": [self.estimate],
+                "draws_mean": [finite.mean()],
+                "draws_sd": [finite.std(ddof=1)],
+                "draws_q025": [lo],
+                "draws_q975": [hi],
+                "pvalue": [two],
+                "pvalue_greater": [greater],
+                "pvalue_less": [less],
+                "n_draws": [len(finite)],
+            }
+        )
+
+    def summary(self) -> str:
+        t = self.tidy().iloc[0]
+        lines = [
+            f"Randomization inference ({self.kind}{'' if self.shift is None else f', shift={self.shift}'}) "
+            f"for the TWFE DiD estimate on {self.depvar!r}",
+            f"  observations: {self.nobs}   draws: {self.n}   seed: {self.seed}",
+            f"  estimate: {t.estimate:.6g}",
+            f"  placebo draws: mean {t.draws_mean:.4g}, sd {t.draws_sd:.4g}, "
+            f"95% range [{t.draws_q025:.4g}, {t.draws_q975:.4g}]",
+            f"  p-value two-sided (1+#|b|>=|est|)/(1+n): {t.pvalue:.4f}",
+            f"  p-value one-sided: greater {t.pvalue_greater:.4f}, less {t.pvalue_less:.4f}",
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, **kwargs):
+        """Histogram and kernel density of the draws with the actual estimate marked; returns (fig, ax)."""
+        from econ.did.plots import plot_placebo
+
+        return plot_placebo(self, ax=ax, **kwargs)
+
+
+def _pvalues(estimate: float, draws: np.ndarray) -> tuple[float, float, float]:
+    draws = draws[np.isfinite(draws)]  # a draw without identifying variation (NaN) is not a draw
+    tol = _TIE_RTOL * max(abs(estimate), 1e-300)
+    n = len(draws)
+    two = (1 + np.count_nonzero(np.abs(draws) >= abs(estimate) - tol)) / (1 + n)
+    greater = (1 + np.count_nonzero(draws >= estimate - tol)) / (1 + n)
+    less = (1 + np.count_nonzero(draws <= estimate + tol)) / (1 + n)
+    return float(two), float(greater), float(less)
+
+
+def placebo(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    time: str,
+    treat: str | None = None,
+    *,
+    cohort: str | None = None,
+    kind: str = "permute_units",
+    n: int = 1000,
+    seed=None,
+    covariates=None,
+    shift: int | None = None,
+    progress: bool = True,
+) -> PlaceboResult:
+    """Randomization-inference distribution of the TWFE DiD estimate, all draws in one matrix computation.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel (not modified).
+    y, unit, time : str
+        Outcome, unit id and integer time columns. Fixed effects are unit and time.
+    treat : str, optional
+        Absorbing binary treatment column; the cohort of each unit is its first treated period.
+    cohort : str, optional (keyword)
+        Alternatively, the first-treatment period of each unit (0 or NaN = never treated). Give exactly one of
+        ``treat`` and ``cohort``.
+    kind : {"permute_units", "permute_cohorts", "fake_timing"}
+        Which placebo assignments to draw; defined precisely in the module docstring.
+    n : int
+        Number of placebo draws.
+    seed : int or None
+        Seed for ``numpy.random.default_rng``.
+    covariates : list of str, optional
+        Time-varying controls, partialled out once (FWL).
+    shift : int
+        Only for ``fake_timing``: how many periods earlier the fake treatment starts (required, >= 1).
+    progress : bool
+        Show a tqdm bar over chunks of draws.
+
+    Returns
+    -------
+    PlaceboResult
+    """
+    if kind not in KINDS:
+        raise SpecificationError(f"kind must be one of {KINDS}, got {kind!r}")
+    if (treat is None) == (cohort is None):
+        raise SpecificationError("give exactly one of treat= (absorbing 0/1 column) and cohort= (first treated period)")
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise SpecificationError(f"n must be a positive integer, got {n!r}")
+    covariates = _design.as_list(covariates)
+    frame = _design.prepare_panel(data, unit, time, [y, treat or cohort, *covariates])
+    if treat is not None:
+        if _design.check_treatment(frame, unit, time, treat) != "binary":
+            raise TreatmentError(f"placebo needs a binary absorbing treatment; {treat!r} is continuous")
+        cohorts = _design.cohort_from_treatment(frame, unit, time, treat)
+    else:
+        cohorts = _design.unit_cohorts(frame, unit, time, cohort)
+    _design.check_comparison(cohorts, unit)
+    notes = []
+    if frame.attrs.get("dropped_missing"):
+        notes.append(f"{frame.attrs['dropped_missing']} row(s) with missing values dropped")
+
+    real = cohorts.to_numpy()
+    if kind == "fake_timing":
+        frame, real, notes_ft = _fake_timing_sample(frame, unit, time, cohorts, shift)
+        notes += notes_ft
+    elif shift is not None:
+        raise SpecificationError("shift= is only used with kind='fake_timing'")
+
+    rng = np.random.default_rng(seed)
+    assignments = _draw(rng, real, kind, n)
+    core = _Core(frame, y, unit, time, covariates, cohorts.index)
+    notes += core.notes
+    estimate = float(core.estimates(real[None, :])[0])
+    draws = core.estimates(assignments, progress=progress)
+    public = np.where(assignments == _design.NEVER, np.nan, assignments.astype(float))
+    return PlaceboResult(
+        estimate=estimate,
+        draws=draws,
+        assignments=public,
+        units=cohorts.index,
+        kind=kind,
+        seed=seed,
+        depvar=y,
+        nobs=len(frame),
+        shift=shift if kind == "fake_timing" else None,
+        notes=notes,
+    )
+
+
+def _draw(rng: np.random.Generator, real: np.ndarray, kind: str, n: int) -> np.ndarray:
+    """(n, n_units) placebo cohorts; every row is a permutation of ``real`` (so cohort sizes are kept)."""
+    if kind in ("permute_units", "fake_timing"):
+        return rng.permuted(np.tile(real, (n, 1)), axis=1)
+    treated = np.flatnonzero(real != _design.NEVER)
+    if np.unique(real[treated]).size < 2:
+        raise TreatmentError(
+            "permute_cohorts shuffles cohort years among treated units, but all treated units share one cohort "
+            f"({int(real[treated][0])}); use kind='permute_units'"
+        )
+    out = np.tile(real, (n, 1))
+    out[:, treated] = rng.permuted(out[:, treated], axis=1)
+    return out
+
+
+def _fake_timing_sample(frame, unit, time, cohorts, shift):
+    if shift is None or not isinstance(shift, (int, np.integer)) or shift < 1:
+        raise SpecificationError(f"kind='fake_timing' needs shift= a positive integer number of periods, got {shift!r}")
+    c = frame[unit].map(cohorts).to_numpy()
+    pre = frame[time].to_numpy() < c  # never-treated units have c = NEVER: all rows kept
+    sample = frame.loc[pre].reset_index(drop=True)
+    real = cohorts.to_numpy().copy()
+    treated = real != _design.NEVER
+    real[treated] = real[treated] - shift
+    first_period = sample.groupby(unit, sort=False)[time].min().reindex(cohorts.index)
+    informative = treated & (real > first_period.to_numpy())
+    if not informative.any():
+        raise TreatmentError(
+            f"shift={shift} moves every fake treatment date to or before the unit's first observed period: "
+            "no treated unit has both fake-pre and fake-post observations before its real treatment"
+        )
+    notes = [
+        f"fake_timing: sample restricted to {len(sample)} pre-treatment observations (never-treated units, and "
+        f"t < cohort for treated units); fake cohort = cohort - {shift}"
+    ]
+    lost = cohorts.index[~cohorts.index.isin(sample[unit].unique())]
+    if len(lost):
+        notes.append(f"fake_timing: {len(lost)} unit(s) have no pre-treatment observation and drop out")
+    return sample, real, notes
+
+
+class _Core:
+    """Demean once, then evaluate the TWFE coefficient for many cohort assignments (see module docstring)."""
+
+    def __init__(self, frame, y, unit, time, covariates, units):
+        from econ.panel.demean import Absorber
+
+        self.notes: list[str] = []
+        uid = pd.Index(units)
+        self.u = uid.get_indexer(frame[unit])  # unit position of each row (-1 cannot occur: units from frame)
+        times = np.sort(frame[time].unique())
+        self.t = frame[time].to_numpy()
+        self.tpos = np.searchsorted(times, self.t)
+        self.times = times
+        self.n_units = len(uid)
+        fe = np.column_stack([self.u, self.tpos])
+        self.absorber = Absorber(fe)
+        ytil = self.absorber.demean(_design.numeric(frame, y))
+        xtil = self._controls(frame, covariates)
+        if xtil.shape[1]:
+            self.xtx_inv = np.linalg.inv(xtil.T @ xtil)
+            e = ytil - xtil @ (self.xtx_inv @ (xtil.T @ ytil))
+        else:
+            self.xtx_inv = np.zeros((0, 0))
+            e = ytil
+        self.xtil = xtil
+        counts = np.bincount(self.u, minlength=self.n_units)
+        self.balanced = bool((counts == len(times)).all()) and len(frame) == self.n_units * len(times)
+        # Q[i, j] = sum over unit i's rows with t >= times[j] of v, for v = e and every column of X~:
+        # a reverse cumulative sum over the time grid.
+        self.q_e = self._tail_sums(e)
+        self.q_x = [self._tail_sums(xtil[:, k]) for k in range(xtil.shape[1])]
+        self.nobs = len(frame)
+
+    def _controls(self, frame, covariates) -> np.ndarray:
+        if not covariates:
+            return np.zeros((len(frame), 0))
+        x = np.column_stack([_design.numeric(frame, c) for c in covariates])
+        xtil = self.absorber.demean(x)
+        xtil = np.asarray(xtil).reshape(len(frame), -1)
+        within = np.linalg.norm(xtil, axis=0)
+        raw = np.linalg.norm(x - x.mean(axis=0), axis=0)
+        absorbed = [c for c, w, r in zip(covariates, within, raw) if w <= 1e-5 * r or r == 0]
+        if absorbed:
+            raise SpecificationError(
+                f"covariate(s) {absorbed} have no within variation: they are absorbed by the unit and time effects"
+            )
+        keep = _independent_columns(xtil, x)
+        dropped = [c for c, k in zip(covariates, keep) if not k]
+        if dropped:
+            self.notes.append(f"covariate(s) {dropped} collinear with the other covariates: dropped")
+        return xtil[:, keep]
+
+    def _tail_sums(self, v: np.ndarray) -> np.ndarray:
+        grid = np.zeros((self.n_units, len(self.times) + 1))
+        np.add.at(grid, (self.u, self.tpos), v)
+        return np.cumsum(grid[:, ::-1], axis=1)[:, ::-1]  # column j: sum over t >= times[j]; last column 0
+
+    def _cohort_pos(self, assign: np.ndarray) -> np.ndarray:
+        """Column of the tail-sum tables for each assigned cohort (never treated / after the sample -> last)."""
+        return np.searchsorted(self.times, assign, side="left")  # NEVER sorts after every period
+
+    def estimates(self, assignments: np.ndarray, progress: bool = False) -> np.ndarray:
+        n_draws = assignments.shape[0]
+        per_chunk = max(1, min(n_draws, _CHUNK_ELEMENTS // max(self.nobs, 1)))
+        out = np.empty(n_draws)
+        starts = range(0, n_draws, per_chunk)
+        bar = tqdm(starts, total=math.ceil(n_draws / per_chunk), desc="placebo draws", unit="chunk",
+                   disable=not progress or n_draws == 1, leave=False)
+        for s in bar:
+            block = assignments[s : s + per_chunk]
+            out[s : s + len(block)] = self._block(block)
+        return out
+
+    def _block(self, block: np.ndarray) -> np.ndarray:
+        pos = self._cohort_pos(block)  # (b, n_units)
+        rows = np.arange(self.n_units)
+        num = self.q_e[rows, pos].sum(axis=1)
+        xd = np.stack([q[rows, pos].sum(axis=1) for q in self.q_x], axis=1) if self.q_x else np.zeros((len(block), 0))
+        den = self._dmd_balanced(pos) if self.balanced else self._dmd_general(pos)
+        if xd.shape[1]:
+            den = den - np.einsum("bk,kl,bl->b", xd, self.xtx_inv, xd)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta = num / den
+        # a draw whose dummy is fully absorbed (e.g. every treated unit treated from its first period) has no
+        # identifying variation: report NaN rather than noise
+        beta[den <= 1e-10 * self.nobs] = np.nan
+        return beta
+
+    def _dmd_balanced(self, pos: np.ndarray) -> np.ndarray:
+        """D'MD by the balanced two-way ANOVA identity; pos = index of the cohort on the time grid."""
+        n_t = len(self.times)
+        n_units = self.n_units
+        treated_periods = n_t - pos  # periods with t >= cohort (0 for never treated)
+        ss = treated_periods.sum(axis=1)
+        unit_term = (treated_periods.astype(float) ** 2).sum(axis=1) / n_t
+        # number of units treated at each time: cumulative count of cohort positions <= t
+        counts = np.zeros((pos.shape[0], n_t + 1))
+        np.add.at(counts, (np.repeat(np.arange(pos.shape[0]), n_units), pos.ravel()), 1.0)
+        per_t = np.cumsum(counts[:, :n_t], axis=1)
+        time_term = (per_t**2).sum(axis=1) / n_units
+        grand = ss.astype(float) ** 2 / (n_units * n_t)
+        return ss - unit_term - time_term + grand
+
+    def _dmd_general(self, pos: np.ndarray) -> np.ndarray:
+        """D'MD by demeaning the draws: an (n_obs x b) matrix through the precomputed Absorber."""
+        cohort_time = np.append(self.times, np.iinfo(np.int64).max)[pos]  # (b, n_units); never -> +inf
+        d = (self.t[:, None] >= cohort_time[:, self.u].T).astype(float)  # (n_obs, b)
+        dtil = np.asarray(self.absorber.demean(d)).reshape(d.shape)
+        return np.einsum("nb,nb->b", d, dtil)
+
+
+def _independent_columns(xtil: np.ndarray, x: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """Boolean mask of demeaned columns kept: greedy, in order, dropping any column (nearly) spanned by the
+    fixed effects and the columns kept before it (relative residual norm below ``tol``)."""
+    keep = np.zeros(xtil.shape[1], dtype=bool)
+    basis = np.zeros((xtil.shape[0], 0))
+    for k in range(xtil.shape[1]):
+        col = xtil[:, k]
+        scale = np.linalg.norm(x[:, k] - x[:, k].mean()) or 1.0
+        resid = col - basis @ (basis.T @ col) if basis.shape[1] else col
+        norm = np.linalg.norm(resid)
+        if norm > tol * scale:
+            keep[k] = True
+            basis = np.column_stack([basis, resid / norm])
+    return keep

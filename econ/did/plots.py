@@ -1,0 +1,122 @@
+"""Figures for DiD results (matplotlib; safe under the Agg backend). Every function returns ``(fig, ax)``.
+
+Defaults aim at a journal page: zero line and treatment-onset line in grey, point estimates with pointwise
+intervals as error bars, the uniform (sup-t) band as a light ribbon, no top/right spines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coefficients"]
+
+
+def _axes(ax, figsize):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    else:
+        fig = ax.figure
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True, color: str = "C0",
+                     label: str | None = None, dodge: float = 0.0, title: str | None = None,
+                     xlabel: str = "Periods relative to treatment", ylabel: str | None = None,
+                     figsize=(6.4, 4.0)):
+    """Event-study coefficients with pointwise ``level`` intervals (error bars) and, if ``uniform``, the sup-t
+    band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns (fig, ax)."""
+    fig, ax = _axes(ax, figsize)
+    table = result.table(level)
+    x = table.index.to_numpy(dtype=float) + dodge
+    est = table["estimate"].to_numpy()
+    ref = table["is_ref"].to_numpy(dtype=bool)
+    if uniform:
+        ax.fill_between(x, table["band_low"], table["band_high"], color=color, alpha=0.15, linewidth=0,
+                        label=None if label else f"{level:.0%} uniform band")
+    yerr = np.vstack([est - table["ci_low"], table["ci_high"] - est])
+    ax.errorbar(x[~ref], est[~ref], yerr=yerr[:, ~ref], fmt="o", color=color, ms=4, capsize=2, lw=1,
+                label=label or f"estimate, {level:.0%} pointwise CI")
+    ax.plot(x[ref], est[ref], "o", mfc="white", mec=color, ms=4)
+    _reference_lines(ax, result)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel or f"Effect on {getattr(result, 'depvar', '') or 'outcome'}")
+    if title:
+        ax.set_title(title)
+    ax.set_xticks(table.index.to_numpy())
+    ax.legend(frameon=False, fontsize="small")
+    return fig, ax
+
+
+def _reference_lines(ax, result):
+    ax.axhline(0, color="0.5", lw=0.8)
+    ref = sorted(getattr(result, "ref", [-1]))
+    onset = max(r for r in ref if r < 0) + 0.5 if any(r < 0 for r in ref) else -0.5
+    ax.axvline(onset, color="0.5", lw=0.8, ls="--")
+
+
+def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, ax=None, level: float = 0.95,
+                       uniform: bool = False, dodge: float = 0.12, title: str | None = None,
+                       figsize=(6.4, 4.0)):
+    """Several event studies (e.g. different estimators or samples) on one axis, dodged horizontally by
+    ``dodge`` so the intervals do not overlap. Uniform bands are off by default to keep the figure legible.
+    Returns (fig, ax)."""
+    results = list(results)
+    if not results:
+        raise ValueError("give at least one event-study result")
+    labels = list(labels) if labels is not None else [f"model {i + 1}" for i in range(len(results))]
+    if len(labels) != len(results):
+        raise ValueError(f"{len(labels)} labels for {len(results)} results")
+    fig, ax = _axes(ax, figsize)
+    offsets = (np.arange(len(results)) - (len(results) - 1) / 2) * dodge
+    for i, (res, lab, off) in enumerate(zip(results, labels, offsets)):
+        plot_event_study(res, ax=ax, level=level, uniform=uniform, color=f"C{i}", label=lab, dodge=off,
+                         title=title)
+    ax.legend(frameon=False, fontsize="small")
+    return fig, ax
+
+
+def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, color: str = "0.6",
+                 title: str | None = None, figsize=(6.4, 4.0)):
+    """Histogram (density scale) of the placebo draws, a Gaussian kernel density, and the actual estimate as a
+    vertical line annotated with the two-sided permutation p-value. Returns (fig, ax)."""
+    from scipy.stats import gaussian_kde
+
+    fig, ax = _axes(ax, figsize)
+    draws = np.asarray(result.draws, dtype=float)
+    draws = draws[np.isfinite(draws)]
+    ax.hist(draws, bins=bins, density=True, color=color, alpha=0.6, edgecolor="white", label="placebo draws")
+    if kde and draws.size > 1 and np.ptp(draws) > 0:
+        grid = np.linspace(min(draws.min(), result.estimate), max(draws.max(), result.estimate), 256)
+        ax.plot(grid, gaussian_kde(draws)(grid), color="0.2", lw=1.2, label="kernel density")
+    ax.axvline(result.estimate, color="C3", lw=1.5,
+               label=f"actual estimate {result.estimate:.3g} (p = {result.pvalue:.3f})")
+    ax.set_xlabel(f"TWFE estimate under placebo assignment ({result.kind})")
+    ax.set_ylabel("Density")
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small")
+    return fig, ax
+
+
+def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, color: str = "C0",
+                      figsize=(6.4, 4.0)):
+    """Horizontal coefficient plot from a table with estimate, ci_low, ci_high indexed by label."""
+    fig, ax = _axes(ax, figsize)
+    pos = np.arange(len(table))[::-1]
+    est = table["estimate"].to_numpy()
+    xerr = np.vstack([est - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - est])
+    ax.errorbar(est, pos, xerr=xerr, fmt="o", color=color, capsize=2, ms=4, lw=1)
+    ax.axvline(0, color="0.5", lw=0.8)
+    ax.set_yticks(pos)
+    ax.set_yticklabels([str(i) for i in table.index])
+    ax.set_xlabel("Estimate with 95% CI")
+    if title:
+        ax.set_title(title)
+    return fig, ax

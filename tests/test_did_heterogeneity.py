@@ -1,0 +1,89 @@
+"""econ.did.subgroups and econ.did.channels on simulated panels with known heterogeneous effects."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from econ.did import channels, subgroups, twfe
+from econ.errors import SpecificationError, TreatmentError
+
+
+def regional_panel(effects=None, n_units=150, seed=0):
+    """Three regions with their own effects, time effects and covariate slopes; mediators m1 (moved by treatment,
+    effect 0.6) and m2 (not moved)."""
+    effects = effects or {"east": 0.8, "central": 0.4, "west": 0.1}
+    rng = np.random.default_rng(seed)
+    years = np.arange(2010, 2020)
+    regions = np.array(list(effects))[rng.integers(0, len(effects), n_units)]
+    cohort = np.where(rng.uniform(size=n_units) < 0.5, rng.choice([2014, 2015, 2016], n_units), 0)
+    df = pd.DataFrame({"city": np.repeat(np.arange(n_units), len(years)), "year": np.tile(years, n_units)})
+    df["region"] = regions[df["city"]]
+    df["treat"] = ((cohort[df["city"]] > 0) & (df["year"] >= cohort[df["city"]])).astype(int)
+    df["x"] = rng.normal(size=len(df))
+    slope = df["region"].map({r: 0.2 + 0.2 * i for i, r in enumerate(effects)})
+    region_trend = df["region"].map({r: 0.05 * i for i, r in enumerate(effects)}) * (df["year"] - 2010)
+    df["y"] = (df["region"].map(effects) * df["treat"] + slope * df["x"] + region_trend
+               + rng.normal(size=n_units)[df["city"]] + rng.normal(scale=0.5, size=len(df)))
+    df["m1"] = 0.6 * df["treat"] + rng.normal(size=n_units)[df["city"]] + rng.normal(scale=0.5, size=len(df))
+    df["m2"] = rng.normal(size=n_units)[df["city"]] + rng.normal(scale=0.5, size=len(df))
+    return df
+
+
+def test_subgroup_estimates_and_equality_test():
+    df = regional_panel(seed=1)
+    res = subgroups(df, "y", "city", "year", "treat", by="region", covariates=["x"])
+    for region, effect in {"east": 0.8, "central": 0.4, "west": 0.1}.items():
+        row = res.table.loc[region]
+        assert row["ci_low"] < effect < row["ci_high"]
+        separate = twfe(df.loc[df["region"] == region], "y", "city", "year", "treat", covariates=["x"])
+        assert row["estimate"] == pytest.approx(separate.coef["treat"], rel=1e-12)
+        # the fully interacted pooled model reproduces the separate point estimates
+        assert res.pooled.coef[res.pooled_terms[region]] == pytest.approx(row["estimate"], rel=1e-8)
+    test = res.equality_test
+    assert test.df == 2 and test.pvalue_F < 0.01
+    # with two groups the Wald statistic is the squared t statistic of the difference, by hand
+    two = subgroups(df.loc[df["region"] != "central"], "y", "city", "year", "treat", by="region", covariates=["x"])
+    terms = [two.pooled_terms["east"], two.pooled_terms["west"]]
+    b, v = two.pooled.coef[terms].to_numpy(), two.pooled.vcov.loc[terms, terms].to_numpy()
+    t2 = (b[0] - b[1]) ** 2 / (v[0, 0] + v[1, 1] - 2 * v[0, 1])
+    assert two.equality_test.chi2 == pytest.approx(t2, rel=1e-10)
+    assert two.equality_test.df == 1
+
+
+def test_equal_effects_not_rejected_and_pyfixest_agrees():
+    pf = pytest.importorskip("pyfixest")
+    df = regional_panel({"north": 0.5, "south": 0.5}, seed=2)
+    res = subgroups(df, "y", "city", "year", "treat", by="region")
+    assert res.equality_test.pvalue_F > 0.05
+    north = df.loc[df["region"] == "north"]
+    ref = pf.feols("y ~ treat | city + year", data=north, vcov={"CRV1": "city"})
+    assert res.table.loc["north", "estimate"] == pytest.approx(ref.coef()["treat"], rel=1e-10)
+    assert res.table.loc["north", "se"] == pytest.approx(ref.se()["treat"], rel=1e-8)
+    common = subgroups(df, "y", "city", "year", "treat", by="region", interact_fe=False)
+    assert common.pooled.coef[common.pooled_terms["north"]] != pytest.approx(res.table.loc["north", "estimate"])
+
+
+def test_subgroup_errors():
+    df = regional_panel(seed=3)
+    moving = df.copy()
+    moving.loc[(moving["city"] == 0) & (moving["year"] == 2019), "region"] = "elsewhere"
+    with pytest.raises(SpecificationError, match="constant within unit"):
+        subgroups(moving, "y", "city", "year", "treat", by="region")
+    untreated = df.loc[~((df["region"] == "west") & (df["treat"] == 1))]
+    untreated = untreated.loc[~untreated["city"].isin(df.loc[(df["region"] == "west") & (df["treat"] == 1), "city"])]
+    with pytest.raises(TreatmentError, match="west"):
+        subgroups(untreated, "y", "city", "year", "treat", by="region")
+
+
+def test_channels_side_by_side():
+    df = regional_panel(seed=4)
+    res = channels(df, "city", "year", "treat", mediators=["m1", "m2"], y="y", covariates=["x"])
+    assert list(res.table.index) == ["y", "m1", "m2"]
+    assert list(res.table["role"]) == ["outcome", "mediator", "mediator"]
+    m1 = twfe(df, "m1", "city", "year", "treat", covariates=["x"])
+    assert res.table.loc["m1", "estimate"] == pytest.approx(m1.coef["treat"], rel=1e-12)
+    assert res.table.loc["m1", "ci_low"] < 0.6 < res.table.loc["m1", "ci_high"]
+    assert res.table.loc["m2", "ci_low"] < 0 < res.table.loc["m2", "ci_high"]
+    assert "sequential ignorability" in res.summary()
+    with pytest.raises(SpecificationError, match="mediator"):
+        channels(df, "city", "year", "treat", mediators=[])
