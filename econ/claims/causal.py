@@ -1,0 +1,68 @@
+"""Shared plumbing of the causal claim scripts (K1-K4): which panel to use, and how to read it.
+
+Without ``data`` a script runs on the bundled SIMULATED demonstration panel (``econ.simulate.china_cities_demo``)
+and gets its truth; with ``data`` it runs on a user panel prepared by :func:`econ.claims.schema.prepare_panel`.
+Estimation itself is always done by ``econ.did`` -- nothing is re-implemented here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from econ.claims import schema
+
+__all__ = ["CausalPanel", "causal_panel", "one_sided_p", "true_effects", "standardized_error"]
+
+
+@dataclass
+class CausalPanel:
+    frame: pd.DataFrame
+    roles: dict
+    simulated: bool
+    truth: dict | None
+    seed: int | None
+
+    @property
+    def unit(self) -> str:
+        return self.roles["unit"]
+
+    @property
+    def time(self) -> str:
+        return self.roles["time"]
+
+
+def causal_panel(data=None, roles=None, needs=("outcome",)) -> CausalPanel:
+    """The user's panel (validated, with canonical ``cohort``, ``treated``, ``log_income_ratio`` columns) or the
+    bundled simulated demonstration panel with its truth."""
+    if data is None:
+        from econ.simulate import DEMO_SEED, china_cities_demo
+
+        demo = china_cities_demo()
+        return CausalPanel(demo.data, schema.resolve_roles(None), True, demo.truth, DEMO_SEED)
+    roles = schema.resolve_roles(roles)
+    frame = schema.prepare_panel(data, roles, needs)
+    return CausalPanel(frame, roles, False, None, None)
+
+
+def one_sided_p(result, term: str, alternative: str = "less") -> float:
+    """One-sided p-value from a result's two-sided p-value (symmetric t or normal reference distribution)."""
+    p, t = float(result.pvalue[term]), float(result.tstat[term])
+    if alternative == "less":
+        return p / 2 if t < 0 else 1 - p / 2
+    return p / 2 if t > 0 else 1 - p / 2
+
+
+def true_effects(panel: CausalPanel) -> pd.Series:
+    """The planted direct effect on log_income_ratio for every row of the simulated panel (0 when untreated)."""
+    att = pd.DataFrame(panel.truth["att_gt"])[["cohort", "year", "att"]]
+    keys = panel.frame[["cohort", panel.time]].rename(columns={panel.time: "year"})
+    merged = keys.merge(att, on=["cohort", "year"], how="left")
+    return pd.Series(merged["att"].fillna(0.0).to_numpy(), index=panel.frame.index, name="true_att")
+
+
+def standardized_error(estimate: float, truth: float, se: float) -> float:
+    """|estimate - truth| / se: how many standard errors the estimate misses the truth by."""
+    return float(abs(estimate - truth) / se) if se > 0 else float(np.inf)

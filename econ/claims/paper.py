@@ -1,0 +1,297 @@
+"""Build the paper, ``paper/build/paper.html``, from ``paper/paper.html.in`` and ``results/``.
+
+    python -m econ.claims.paper [--results results] [--template paper/paper.html.in] [--out paper/build/paper.html]
+
+The template is HTML with placeholders; every number, table and figure comes from ``results/<id>/`` (written by
+``econ replicate``) -- none is typed into the template. Figures are embedded as base64 PNG, so the output is one
+self-contained file. Placeholders (``{{ ... }}``):
+
+==========================================  =====================================================================
+``{{ verdicts }}``                          table of every registered claim with its verdict and reason
+``{{ card ID }}``                           a claim's statement, quotations, checks, verdict, notes, tables, figures
+``{{ verdict ID }}``                        the verdict as a coloured label
+``{{ num ID dotted.path | spec }}``         a number from result.json (``numbers.…`` / ``checks.NAME.value``),
+                                            formatted with Python's format ``spec`` (e.g. ``,.0f``, ``.1%``)
+``{{ table ID NAME }}``                     a table written by the claim (from its CSV)
+``{{ figure ID NAME }}``                    a figure written by the claim (embedded PNG)
+``{{ notes ID }}``                          the claim's notes (sentences with their numbers) as paragraphs
+``{{ roles }}``                             the column roles of a user panel (econ.claims.schema)
+``{{ versions }}``                          package versions of the run
+==========================================  =====================================================================
+
+A placeholder whose result is missing renders as a visible "[missing: …]" marker and is listed on stderr; the
+command then exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from econ.claims import schema
+from econ.claims.registry import Registry
+from econ.claims.registry import load as load_registry
+from econ.claims.verdict import fmt
+
+__all__ = ["build", "render", "main"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)([^}]*)\}\}")
+_STATUS_CLASS = {"pass": "pass", "fail": "fail", "untestable": "untestable"}
+
+
+class _Missing(Exception):
+    pass
+
+
+class _Context:
+    def __init__(self, registry: Registry, results: Path):
+        self.registry, self.results, self.missing = registry, Path(results), []
+        self._cache: dict[str, dict] = {}
+
+    def result(self, cid: str) -> dict:
+        if cid not in self._cache:
+            path = self.results / cid / "result.json"
+            if not path.is_file():
+                raise _Missing(f"{cid}: no {path} (run: econ replicate {cid})")
+            self._cache[cid] = json.loads(path.read_text(encoding="utf-8"))
+        rec = self._cache[cid]
+        if rec.get("status") != "ok":
+            raise _Missing(f"{cid}: the last run failed: {rec.get('error', '?')}")
+        return rec
+
+
+# ------------------------------------------------------------------------------------------------ rendering
+def render(template: str, registry: Registry, results) -> tuple[str, list[str]]:
+    """Fill the placeholders of ``template``; return (html, list of missing items)."""
+    ctx = _Context(registry, results)
+
+    def replace(match):
+        name, args = match.group(1), match.group(2).strip()
+        handler = _HANDLERS.get(name)
+        if handler is None:
+            raise ValueError(f"unknown placeholder {{{{ {name} }}}} in the paper template")
+        try:
+            return handler(ctx, args)
+        except _Missing as err:
+            ctx.missing.append(str(err))
+            return f'<span class="missing">[missing: {html.escape(str(err))}]</span>'
+
+    return _PLACEHOLDER.sub(replace, template), ctx.missing
+
+
+def _lookup(record: dict, path: str):
+    parts = path.split(".")
+    if parts[0] == "checks" and len(parts) == 3:
+        for c in record["checks"] + record.get("pipeline_checks", []):
+            if c["name"] == parts[1]:
+                return c[parts[2]]
+        raise _Missing(f"{record['id']}: no check {parts[1]!r}")
+    node = record
+    for p in parts:
+        if isinstance(node, dict) and p in node:
+            node = node[p]
+        else:
+            raise _Missing(f"{record['id']}: no value at {path!r}")
+    return node
+
+
+def _num(ctx, args):
+    spec = ""
+    if "|" in args:
+        args, spec = (s.strip() for s in args.split("|", 1))
+    cid, path = args.split()
+    value = _lookup(ctx.result(cid), path)
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return html.escape(value)
+    return html.escape(format(value, spec) if spec else fmt(value))
+
+
+def _verdict_label(rec: dict) -> str:
+    label = rec["verdict"]["label"]
+    css = label.split()[0]
+    qual = rec["verdict"].get("qualifier", "")
+    extra = f' <span class="qualifier">— {html.escape(qual)}</span>' if qual else ""
+    return f'<span class="verdict v-{css}">{html.escape(label)}</span>{extra}'
+
+
+def _verdict(ctx, args):
+    return _verdict_label(ctx.result(args.strip()))
+
+
+def _verdicts(ctx, args):
+    rows = []
+    for claim in ctx.registry:
+        try:
+            rec = ctx.result(claim.id)
+            cell, reason = _verdict_label(rec), html.escape(rec["verdict"]["reason"])
+        except _Missing as err:
+            ctx.missing.append(str(err))
+            cell, reason = f'<span class="missing">[missing: {html.escape(str(err))}]</span>', ""
+        rows.append(f"<tr><td><a href='#claim-{claim.id}'>{claim.id}</a></td><td>{html.escape(claim.title)}</td>"
+                    f"<td>{claim.kind}</td><td>{cell}</td><td class='small'>{reason}</td></tr>")
+    return ("<table class='verdicts'><thead><tr><th>claim</th><th>statement</th><th>kind</th><th>verdict</th>"
+            "<th>numbers behind it</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _table(ctx, args):
+    cid, name = args.split()
+    rec = ctx.result(cid)
+    meta = rec.get("tables", {}).get(name)
+    if meta is None:
+        raise _Missing(f"{cid}: no table {name!r}")
+    caption = f"<caption>{html.escape(meta.get('caption', ''))}</caption>" if meta.get("caption") else ""
+    if "html" in meta:  # a regression table rendered by econ.etable
+        body = (ctx.results / cid / meta["html"]).read_text(encoding="utf-8")
+        return f"<div class='regression'><p class='small'><i>{html.escape(meta.get('caption', ''))}</i></p>{body}</div>"
+    frame = pd.read_csv(ctx.results / cid / meta["csv"], keep_default_na=False, na_values=[""])
+    return _html_table(frame, caption)
+
+
+def _html_table(frame: pd.DataFrame, caption: str = "") -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False, name=None):
+        cells = []
+        for v in row:
+            numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+            text = "" if (isinstance(v, float) and v != v) else (fmt(v) if numeric else str(v))
+            cells.append(f"<td class='{'num' if numeric else ''}'>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _figure(ctx, args):
+    cid, name = args.split()
+    rec = ctx.result(cid)
+    meta = rec.get("figures", {}).get(name)
+    if meta is None:
+        raise _Missing(f"{cid}: no figure {name!r}")
+    data = base64.b64encode((ctx.results / cid / meta["png"]).read_bytes()).decode("ascii")
+    caption = html.escape(meta.get("caption") or name)
+    return (f"<figure><img alt='{cid} {html.escape(name)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption>{caption} (claim {cid}, <code>results/{cid}/{html.escape(meta['png'])}</code>)"
+            "</figcaption></figure>")
+
+
+def _notes(ctx, args):
+    rec = ctx.result(args.strip())
+    return "".join(f"<p>{html.escape(n)}</p>" for n in rec.get("notes", []))
+
+
+def _checks_table(checks: list[dict], title: str) -> str:
+    if not checks:
+        return ""
+    rows = []
+    for c in checks:
+        rule = {"within": f"within ± {fmt(c['tolerance'])} of {fmt(c['expected'])}",
+                "greater_than": f"&gt; {fmt(c['expected'])}", "less_than": f"&lt; {fmt(c['expected'])}"}[c["rule"]]
+        rows.append(f"<tr><td>{html.escape(c['name'])}</td><td>{html.escape(c['quantity'])}</td>"
+                    f"<td>{html.escape(c['basis'])}</td><td class='num'>{fmt(c['value'])}</td><td>{rule}</td>"
+                    f"<td><span class='st-{_STATUS_CLASS[c['status']]}'>{c['status']}</span></td>"
+                    f"<td class='small'>{html.escape(c['detail'])}</td></tr>")
+    return (f"<table class='checks'><caption>{title}</caption><thead><tr><th>check</th><th>quantity</th>"
+            "<th>basis</th><th>computed</th><th>rule</th><th>status</th><th>detail</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def _card(ctx, args):
+    cid = args.strip()
+    claim = ctx.registry[cid]
+    quotes = "".join(
+        f"<blockquote><p lang='zh'>{html.escape(s.quote)}</p><footer>{html.escape(s.paper)}, "
+        f"{html.escape(s.location)}</footer></blockquote>" for s in claim.sources if s.quote.strip())
+    sources = "".join(f"<li><b>{html.escape(s.paper)}</b>: {html.escape(s.citation)}</li>"
+                      for s in {s.paper: s for s in claim.sources}.values())
+    parts = [f"<section class='card' id='claim-{cid}'><h3>{cid}. {html.escape(claim.title)}</h3>",
+             f"<p class='statement'>{html.escape(claim.statement)}</p>", quotes]
+    if claim.quote_note:
+        parts.append(f"<p class='small'>{html.escape(claim.quote_note)}</p>")
+    parts.append(f"<ul class='sources small'>{sources}</ul>")
+    if claim.reading:
+        parts.append(f"<p><b>How to read it.</b> {html.escape(claim.reading)}</p>")
+    try:
+        rec = ctx.result(cid)
+    except _Missing as err:
+        ctx.missing.append(str(err))
+        parts.append(f"<p class='missing'>[missing: {html.escape(str(err))}]</p></section>")
+        return "".join(parts)
+    parts.append(f"<p><b>Verdict:</b> {_verdict_label(rec)}</p>"
+                 f"<p class='small'>{html.escape(rec['verdict']['reason'])}</p>")
+    parts.append(_checks_table(rec["checks"], "Checks of the claim"))
+    parts.append(_checks_table(rec.get("pipeline_checks", []), "Pipeline checks against the simulated truth"))
+    parts.append(_notes(ctx, cid))
+    parts.append(f"<p class='small'>Data: {html.escape(str(rec.get('data')))}; seed {rec.get('seed')}; "
+                 f"run time {rec.get('elapsed_seconds')} s.</p></section>")
+    return "".join(parts)
+
+
+def _roles(ctx, args):
+    frame = pd.DataFrame([{"role": r, "default column": "+".join(v) if isinstance(v, list) else v}
+                          for r, v in schema.DEFAULT_ROLES.items()])
+    return _html_table(frame)
+
+
+def _versions(ctx, args):
+    for claim in ctx.registry:
+        try:
+            rec = ctx.result(claim.id)
+        except _Missing:
+            continue
+        return html.escape(", ".join(f"{k} {v}" for k, v in rec.get("versions", {}).items()))
+    raise _Missing("no results at all")
+
+
+_HANDLERS = {"verdicts": _verdicts, "card": _card, "verdict": _verdict, "num": _num, "table": _table,
+             "figure": _figure, "notes": _notes, "roles": _roles, "versions": _versions}
+
+
+# ------------------------------------------------------------------------------------------------ entry points
+def _repo_root() -> Path:
+    """The clone holding ``paper/`` (next to the ``econ`` package in an editable install), else the cwd."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "paper" / "paper.html.in").is_file() else Path.cwd()
+
+
+def build(results="results", template=None, out=None, registry: Registry | None = None) -> tuple[Path, list[str]]:
+    """Render the template with ``results`` and write the HTML; return (path, missing items).
+
+    Every registered claim must appear in the template (as a card); otherwise ``ValueError``.
+    """
+    registry = registry or load_registry()
+    template = Path(template) if template else _repo_root() / "paper" / "paper.html.in"
+    out = Path(out) if out else _repo_root() / "paper" / "build" / "paper.html"
+    text = template.read_text(encoding="utf-8")
+    carded = set(re.findall(r"\{\{\s*card\s+(\w+)\s*\}\}", text))
+    absent = [c.id for c in registry if c.id not in carded]
+    if absent:
+        raise ValueError(f"the paper template has no {{{{ card ID }}}} for claim(s) {absent}")
+    page, missing = render(text, registry, results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out, missing
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m econ.claims.paper", description=__doc__.split("\n")[0])
+    parser.add_argument("--results", default="results")
+    parser.add_argument("--template")
+    parser.add_argument("--out")
+    args = parser.parse_args(argv)
+    path, missing = build(args.results, args.template, args.out)
+    for m in missing:
+        print(f"missing: {m}", file=sys.stderr)
+    print(f"paper written to {path}" + (f" with {len(missing)} missing item(s)" if missing else ""))
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
