@@ -190,7 +190,7 @@ def placebo(
     cohort: str | None = None,
     kind: str = "permute_units",
     n: int = 1000,
-    seed=None,
+    seed=0,
     covariates=None,
     shift: int | None = None,
     progress: bool = True,
@@ -213,7 +213,8 @@ def placebo(
     n : int
         Number of placebo draws.
     seed : int or None
-        Seed for ``numpy.random.default_rng``.
+        Seed for ``numpy.random.default_rng``; the default 0 makes repeated calls identical (pass another
+        integer for an independent set of draws, ``None`` for fresh entropy).
     covariates : list of str, optional
         Time-varying controls, partialled out once (FWL).
     shift : int

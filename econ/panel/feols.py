@@ -128,7 +128,7 @@ class FeolsResult(Result):
     def rmse(self) -> float:
         return self.extra.get("rmse", float("nan"))
 
-    def wildboot(self, param: str, B: int = 9999, weights: str = "rademacher", seed=None, cluster: str | None = None,
+    def wildboot(self, param: str, B: int = 9999, weights: str = "rademacher", seed=0, cluster: str | None = None,
                  level: float = 0.95, r: float = 0.0):
         """Wild cluster bootstrap (WCR, null imposed) p-value and CI; see :func:`econ.panel.wildboot.wildboot`."""
         from econ.panel.wildboot import wildboot

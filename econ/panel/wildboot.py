@@ -101,7 +101,7 @@ def _group_sums(values: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
     return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=G) for j in range(values.shape[1])])
 
 
-def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=None, cluster: str | None = None,
+def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=0, cluster: str | None = None,
              level: float = 0.95, r: float = 0.0) -> WildBootResult:
     """Wild cluster restricted bootstrap test of ``param = r`` and confidence interval by test inversion.
 
