@@ -209,8 +209,8 @@ def _truth(g, years, d, event, peak, params, seed, has_weights) -> dict:
                 rows.append({"cohort": int(c), "year": int(yr), "event_time": int(yr - c),
                              "att": float(att[g == c, j][0]), "n_units": int((g == c).sum())})
     att_gt = pd.DataFrame(rows)
-    by_event = att_gt.groupby("event_time").apply(
-        lambda f: np.average(f["att"], weights=f["n_units"]), include_groups=False)
+    weighted = att_gt.assign(att_x_n=att_gt["att"] * att_gt["n_units"]).groupby("event_time")
+    by_event = weighted["att_x_n"].sum() / weighted["n_units"].sum()  # cohort-size weighted mean
     overall = float(att[d].mean()) if d.any() else 0.0
     return {
         "simulated": True,
