@@ -19,7 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ.errors import SpecificationError
+
 __all__ = ["Result", "stars"]
+
 
 def stars(p: float, levels: Sequence[float] = (0.1, 0.05, 0.01)) -> str:
     """``***``/``**``/``*`` for ``p`` below the third/second/first of ``levels`` (econ-journal convention)."""
@@ -140,12 +143,9 @@ class Result:
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
         """Two-sided confidence intervals; columns named like pyfixest (``"2.5%"``, ``"97.5%"``)."""
-        if not 0 < level < 1:
-            raise ValueError(f"level must be in (0, 1), got {level}")
-        alpha = 1 - level
-        q = self._dist().ppf(1 - alpha / 2)
+        lo, hi = _ci_labels(level)
+        q = self._dist().ppf(1 - (1 - level) / 2)
         b, se = self._coef.to_numpy(), self.se.to_numpy()
-        lo, hi = f"{100 * alpha / 2:g}%", f"{100 * (1 - alpha / 2):g}%"
         return pd.DataFrame({lo: b - q * se, hi: b + q * se}, index=self._coef.index)
 
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
@@ -179,7 +179,7 @@ class Result:
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         """A plain-text table in the style of a journal regression table."""
         tid = self.tidy(level)
-        lo, hi = self.confint(level).columns
+        lo, hi = _ci_labels(level)
         rows = []
         for r in tid.itertuples(index=False):
             rows.append(
@@ -251,6 +251,14 @@ class Result:
         if self.depvar:
             ax.set_title(self.depvar)
         return ax
+
+
+def _ci_labels(level: float) -> tuple[str, str]:
+    """Names of the interval bounds, as pyfixest: ``("2.5%", "97.5%")`` for ``level=0.95``."""
+    if not 0 < level < 1:
+        raise SpecificationError(f"level must be in (0, 1), got {level}")
+    alpha = 1 - level
+    return f"{100 * alpha / 2:g}%", f"{100 * (1 - alpha / 2):g}%"
 
 
 def _fmt(x: float, digits: int) -> str:

@@ -152,6 +152,13 @@ def _matches(term: str, pats: list[str]) -> bool:
 def _select_terms(results, keep, drop) -> list[str]:
     terms = list(dict.fromkeys(t for r in results for t in r.coef.index))
     keep_p, drop_p = _patterns(keep), _patterns(drop)
+    for pat in keep_p + drop_p:
+        if pat not in terms:  # a term name may be an invalid pattern (``I(x**2)``); it then matches only itself
+            try:
+                re.compile(pat)
+            except re.error as err:
+                raise SpecificationError(f"keep/drop pattern {pat!r} is neither a term name nor a valid regular "
+                                         f"expression ({err})") from err
     if keep_p:
         terms = [t for t in terms if _matches(t, keep_p)]
     if drop_p:

@@ -81,3 +81,11 @@ def test_bad_arguments(fits):
         etable([1, 2])
     with pytest.raises(SpecificationError, match="model_names"):
         etable(fits, model_names=["a"])
+
+
+def test_invalid_pattern_is_an_error_unless_it_is_a_term_name():
+    r = Result(pd.Series({"I(x**2)": 0.5, "x": 1.0}), np.eye(2) * 0.01, nobs=50, df_resid=48)
+    text = etable(r, keep=["I(x**2)"])  # not a valid regex, but an exact term name
+    assert "| I(x**2) |" in text and "| x |" not in text
+    with pytest.raises(SpecificationError, match=r"keep/drop pattern 'x\[1'"):
+        etable(r, drop=["x[1"])

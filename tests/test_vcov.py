@@ -196,8 +196,12 @@ def test_bad_vcov_specs():
     bad = df.assign(lat=df["lat"] + 100)
     with pytest.raises(SpecificationError, match="latitude"):
         feols("y ~ x", bad, vcov={"conley": {"lat": "lat", "lon": "lon", "cutoff_km": 10}})
-    with pytest.raises(SpecificationError, match="at least 2 clusters"):
+    with pytest.raises(SpecificationError, match="at least 2 clusters; 'one' has 1"):
         feols("y ~ x", df.assign(one=1), vcov={"CL1": "one"})
+    with pytest.raises(SpecificationError, match="at least 2 clusters; 'one' has 1"):  # not a zero covariance
+        feols("y ~ x", df.assign(one=1), vcov={"CL1": "one"}, ssc={"cluster_adj": False})
+    with pytest.raises(SpecificationError, match="at least 2 clusters; 'one' has 1"):  # one period
+        feols("y ~ x", df.assign(one=1), vcov={"DK": 1, "time": "one"})
     with pytest.raises(SpecificationError, match="unknown ssc"):
         make_ssc("reghdfe2")
     with pytest.raises(SpecificationError, match="fixef_k"):

@@ -92,8 +92,11 @@ def test_confidence_interval_is_test_inversion():
     assert res.wildboot("x", B=1999, seed=7, r=lo + 0.02 * width).p_value >= 0.1
     assert res.wildboot("x", B=1999, seed=7, r=lo - 0.02 * width).p_value < 0.1
     assert res.wildboot("x", B=1999, seed=7, r=hi + 0.02 * width).p_value < 0.1
-    # t statistic and default cluster come from the fitted model
+    # t statistic and default cluster come from the fitted model, whatever its small-sample corrections
     assert np.isclose(wb.t_stat, res.tstat["x"]) and wb.cluster == "cl" and wb.n_clusters == 20
+    for ssc in ("none", "linearmodels"):
+        fit = feols("y ~ x + z | cl", df, vcov={"CL1": "cl"}, ssc=ssc)
+        assert np.isclose(fit.wildboot("x", B=99, seed=7).t_stat, fit.tstat["x"], rtol=1e-10)
 
 
 def test_size_under_the_null_is_roughly_right():

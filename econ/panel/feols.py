@@ -31,7 +31,7 @@ from econ.panel.formula import (
     check_columns,
     eval_formulaic,
     factor_dummies,
-    formula_identifiers,
+    is_column_name,
     numeric_column,
     parse_formula,
 )
@@ -41,6 +41,7 @@ __all__ = ["feols", "FeolsResult", "FeolsDesign", "CollinearityWarning"]
 
 COLLIN_TOL = 1e-10  # fixest's collin.tol: a column is dropped when its squared distance to the span of the kept
 ABSORB_TOL = 1e-10  # columns, relative to its own squared norm, is below this; same rule for absorption by the FE
+_ALL_FIXEF = vc.SSC(fixef_k="full")  # counts the parameters behind df_resid
 
 
 class CollinearityWarning(UserWarning):
@@ -96,21 +97,20 @@ class FeolsResult(Result):
 
     def vcov_inputs(self) -> vc.VcovInputs:
         """Scores, bread and sample facts for covariance estimators (see :class:`econ.panel.vcov.VcovInputs`)."""
-        d = self.design
-        return _vcov_inputs(d, self.extra["resid_demeaned"], self._column)
+        return _vcov_inputs(self.design, self.extra["resid_demeaned"], self._column)
 
     def with_vcov(self, vcov, ssc=None) -> FeolsResult:
         """The same fit with another covariance (``vcov`` / ``ssc`` as in :func:`feols`)."""
         spec = vc.parse_vcov(vcov, time=self._panel[0], unit=self._panel[1])
         cols = spec.columns()
         check_columns(cols, self._data, "vcov")
-        bad = [c for c in cols if pd.isna(self._data[c].to_numpy()[self.design.rows]).any()]
+        bad = [c for c in cols if pd.isna(self._column(c)).any()]
         if bad:
             raise SpecificationError(f"vcov column(s) {bad} have missing values in the estimation sample; refit with "
                                      "that vcov so those rows are dropped")
         ssc_obj = vc.make_ssc(ssc) if ssc is not None else self.ssc
         out = spec.compute(self.vcov_inputs(), ssc_obj)
-        new = FeolsResult(
+        return FeolsResult(
             self.coef, out.vcov, nobs=self.nobs, df_resid=self.df_resid, df_t=out.df_t, r2=self.r2,
             r2_within=self.r2_within, fe_levels=self.fe_levels, resid=self.resid, fitted=self.fitted,
             notes=self.notes, model=self.model, depvar=self.depvar, vcov_type=out.label, cluster=out.cluster,
@@ -118,7 +118,6 @@ class FeolsResult(Result):
             formula=self.formula, fixef=self.fixef, design=self.design, data=self._data, ssc=ssc_obj,
             vcov_spec=spec, panel=self._panel,
         )
-        return new
 
     @property
     def adj_r2(self) -> float:
@@ -273,7 +272,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     parsed = parse_formula(formula)
     spec = vc.parse_vcov(vcov, time=time, unit=unit)
     ssc_obj = vc.make_ssc(ssc)
-    _check_formula_columns(parsed, data)
+    check_columns(parsed.variable_columns(), data, "regressor/outcome")
+    check_columns(parsed.fixef_columns(), data, "fixed-effect")
     check_columns(spec.columns(), data, "vcov")
 
     n_all = len(data)
@@ -315,9 +315,9 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
 
     # [y, X] on the estimation sample as one C-ordered matrix: one demeaning call, one Gram matrix
     full = rows.size == n_all
-    k_all = len(names)
-    M = np.empty((rows.size, 1 + k_all))
-    M[:, 0] = y if full else y[rows]
+    yv = y if full else y[rows]
+    M = np.empty((rows.size, 1 + len(names)))
+    M[:, 0] = yv
     col = 1
     for blk in blocks:
         M[:, col:col + blk.shape[1]] = blk if full else blk[rows]
@@ -350,21 +350,20 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     design = FeolsDesign(y=yd, X=Xd, names=names, weights=wv, absorber=absorber, fe_codes=absorber.codes,
                          fe_names=fe_names, rows=rows, index=data.index[rows] if not full else data.index)
 
-    values = data if full else None
-
     def column(name: str) -> np.ndarray:
         arr = data[name].to_numpy()
-        return arr if values is not None else arr[rows]
+        return arr if full else arr[rows]
 
     inp = _vcov_inputs(design, u, column, bread=bread)
     out = spec.compute(inp, ssc_obj)
-    k_fe = (sum(absorber.n_levels) - (len(fe_names) - 1)) if fe_names else 0
-    if n - len(names) - k_fe <= 0:
+    # every fixed-effect level counted, less one redundant level per extra effect (fixest's count)
+    k_total = inp.df_k(_ALL_FIXEF)
+    df_resid = n - k_total
+    if df_resid <= 0:
         notes.append("no residual degrees of freedom: standard errors are not defined")
 
     rss = inp.rss
     sum_w = float(n if wv is None else wv.sum())
-    yv = y[rows] if not full else y
     if fe_names or parsed.intercept:
         ybar = float(yv.mean() if wv is None else wv @ yv / sum_w)
         dev = yv - ybar
@@ -374,8 +373,6 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     r2 = 1 - rss / tss if tss > 0 else float("nan")
     tss_w = float(gram[0, 0])
     r2_within = (1 - rss / tss_w if tss_w > 0 else float("nan")) if fe_names else float("nan")
-    df_resid = n - len(names) - k_fe
-    k_total = len(names) + k_fe
     adj_r2 = 1 - (1 - r2) * (n - 1) / (n - k_total) if n > k_total and np.isfinite(r2) else float("nan")
     fitted = yv - u
 
@@ -396,29 +393,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
 
 
 # ---------------------------------------------------------------------------------------------- building blocks
-def _check_formula_columns(parsed: ParsedFormula, data: pd.DataFrame) -> None:
-    from econ.panel.formula import _IDENT
-
-    names = []
-    if _IDENT.match(parsed.lhs):
-        names.append(parsed.lhs)
-    else:
-        names += formula_identifiers(parsed.lhs)
-    for t in parsed.terms:
-        if isinstance(t, FactorTerm):
-            names += [t.var] + ([t.by] if t.by else [])
-        elif _IDENT.match(t):
-            names.append(t)
-        else:
-            names += formula_identifiers(t)
-    check_columns(list(dict.fromkeys(names)), data, "regressor/outcome")
-    check_columns(list(dict.fromkeys(c for parts in parsed.fixef for c in parts)), data, "fixed-effect")
-
-
 def _outcome(parsed: ParsedFormula, data: pd.DataFrame):
-    from econ.panel.formula import _IDENT
-
-    if _IDENT.match(parsed.lhs) and parsed.lhs in data.columns:
+    if is_column_name(parsed.lhs) and parsed.lhs in data.columns:
         y = numeric_column(data, parsed.lhs, "dependent variable")
     else:
         mm = eval_formulaic(parsed.lhs, data, intercept_encoding=False)
@@ -433,8 +409,6 @@ def _outcome(parsed: ParsedFormula, data: pd.DataFrame):
 
 def _regressors(parsed: ParsedFormula, data: pd.DataFrame):
     """Columns in formula order: (list of (n, j) blocks, names, plain-flags, {label: missing mask})."""
-    from econ.panel.formula import _IDENT
-
     n = len(data)
     blocks, names, plain, missing = [], [], [], {}
     if parsed.intercept:
@@ -448,7 +422,7 @@ def _regressors(parsed: ParsedFormula, data: pd.DataFrame):
             names += nm
             plain += [False] * len(nm)
             missing[t.text] = miss
-        elif _IDENT.match(t):
+        elif is_column_name(t):
             col = numeric_column(data, t, "regressor")
             blocks.append(col[:, None])
             names.append(t)

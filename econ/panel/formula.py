@@ -64,17 +64,28 @@ class ParsedFormula:
     def fixef_names(self) -> list[str]:
         return ["^".join(parts) for parts in self.fixef]
 
-    def columns(self) -> list[str]:
-        """Every data column the formula names directly (for missing-value handling and error messages)."""
-        cols: list[str] = []
+    def variable_columns(self) -> list[str]:
+        """Data columns the outcome and the regressors refer to (names inside expressions included), in order."""
+        cols = _expression_columns(self.lhs)
         for t in self.terms:
             if isinstance(t, FactorTerm):
                 cols += [t.var] + ([t.by] if t.by else [])
-            elif _IDENT.match(t):
-                cols.append(t)
-        for parts in self.fixef:
-            cols += parts
+            else:
+                cols += _expression_columns(t)
         return list(dict.fromkeys(cols))
+
+    def fixef_columns(self) -> list[str]:
+        """Data columns the fixed effects are built from."""
+        return list(dict.fromkeys(c for parts in self.fixef for c in parts))
+
+
+def is_column_name(text: str) -> bool:
+    """True when ``text`` is a bare column name (read directly, no formula library involved)."""
+    return bool(_IDENT.match(text))
+
+
+def _expression_columns(expr: str) -> list[str]:
+    return [expr] if is_column_name(expr) else formula_identifiers(expr)
 
 
 def split_top_level(text: str, seps: str) -> list[tuple[str, str]]:

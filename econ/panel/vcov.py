@@ -61,9 +61,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-
 from econ.errors import SpecificationError
+from econ.panel.demean import _group_sum_matrix
 
 __all__ = [
     "SSC",
@@ -194,9 +193,13 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64), len(uniques)
 
 
+def group_sums(values: np.ndarray, codes: np.ndarray, g: int) -> np.ndarray:
+    """Sums of ``values`` ((n,) or (n, m)) within each of the ``g`` groups ``codes`` -> (g,) or (g, m)."""
+    return _group_sum_matrix(codes, g, None) @ values
+
+
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray, g: int) -> np.ndarray:
-    n = scores.shape[0]
-    sums = sp.csc_matrix((np.ones(n), codes, np.arange(n + 1)), shape=(g, n)) @ scores
+    sums = group_sums(scores, codes, g)
     return sums.T @ sums
 
 
@@ -213,19 +216,22 @@ def _adj(n: int, K: int, ssc: SSC) -> float:
     return (n - 1) / (n - K)
 
 
-def _g_adj(g: int, ssc: SSC) -> float:
-    if not ssc.cluster_adj:
-        return 1.0
+def _hc_adj(n: int, K: int, ssc: SSC) -> float:
+    """Factor of the heteroskedasticity-robust meat (also Conley's): ``adj * n / (n - 1)`` (default ``n/(n-K)``)."""
+    return _adj(n, K, ssc) * (n / (n - 1) if ssc.cluster_adj and n > 1 else 1.0)
+
+
+def _g_adj(g: int, ssc: SSC, name: str) -> float:
+    """``G / (G - 1)``; fewer than 2 clusters (periods for Driscoll-Kraay) is an error whatever ``ssc`` says:
+    one cluster's score sum is ``X~'W u = 0``, so the covariance would be exactly zero."""
     if g < 2:
-        raise SpecificationError(f"a clustered covariance needs at least 2 clusters, the sample has {g}")
-    return g / (g - 1)
+        raise SpecificationError(f"clustering needs at least 2 clusters; {name!r} has {g} in the estimation sample")
+    return g / (g - 1) if ssc.cluster_adj else 1.0
 
 
 # ------------------------------------------------------------------------------------------ estimators
 class IID:
     """Homoskedastic: ``V = adj * sum(w u^2) / (n - 1) * B``; default factor gives ``RSS_w / (n - K)``."""
-
-    label = "iid"
 
     def columns(self) -> list[str]:
         return []
@@ -240,14 +246,12 @@ class IID:
 class Hetero:
     """Heteroskedasticity-robust HC1: ``V = adj * n/(n-1) * B (sum s_i s_i') B`` (default ``n/(n-K)``)."""
 
-    label = "hetero"
-
     def columns(self) -> list[str]:
         return []
 
     def compute(self, inp: VcovInputs, ssc: SSC) -> VcovResult:
         K = inp.df_k(ssc)
-        f = _adj(inp.n, K, ssc) * (inp.n / (inp.n - 1) if ssc.cluster_adj and inp.n > 1 else 1.0)
+        f = _hc_adj(inp.n, K, ssc)
         meat = inp.scores.T @ inp.scores
         return VcovResult(_sandwich(inp.bread, meat) * f, df_t=inp.n - K, label="heteroskedasticity-robust (HC1)",
                           factor=f, df_k=K)
@@ -262,10 +266,14 @@ class Cluster:
     def columns(self) -> list[str]:
         return [self.col]
 
+    def factor(self, inp: VcovInputs, ssc: SSC, codes: np.ndarray, g: int) -> tuple[float, int]:
+        """The small-sample factor ``(n-1)/(n-K) * G/(G-1)`` and its ``K`` (the wild bootstrap uses it too)."""
+        K = inp.df_k(ssc, [(self.col, codes)])
+        return _adj(inp.n, K, ssc) * _g_adj(g, ssc, self.col), K
+
     def compute(self, inp: VcovInputs, ssc: SSC) -> VcovResult:
         codes, g = _codes(inp.column(self.col))
-        K = inp.df_k(ssc, [(self.col, codes)])
-        f = _adj(inp.n, K, ssc) * _g_adj(g, ssc)
+        f, K = self.factor(inp, ssc, codes, g)
         v = _sandwich(inp.bread, _cluster_meat(inp.scores, codes, g)) * f
         return VcovResult(v, df_t=g - 1, label="clustered", factor=f, df_k=K, cluster=self.col, n_clusters=g)
 
@@ -291,9 +299,9 @@ class TwoWayCluster:
         K = inp.df_k(ssc, [(self.a, ca), (self.b, cb), (f"{self.a}^{self.b}", cab)])
         gmin = min(ga, gb)
         if ssc.cluster_df == "min":
-            fa = fb = fab = _g_adj(gmin, ssc)
+            fa = fb = fab = _g_adj(gmin, ssc, self.a if ga <= gb else self.b)
         else:
-            fa, fb, fab = _g_adj(ga, ssc), _g_adj(gb, ssc), _g_adj(gab, ssc)
+            fa, fb, fab = _g_adj(ga, ssc, self.a), _g_adj(gb, ssc, self.b), _g_adj(gab, ssc, f"{self.a}^{self.b}")
         meat = (fa * _cluster_meat(inp.scores, ca, ga) + fb * _cluster_meat(inp.scores, cb, gb)
                 - fab * _cluster_meat(inp.scores, cab, gab))
         adj = _adj(inp.n, K, ssc)
@@ -322,21 +330,16 @@ class DriscollKraay:
         periods, codes = np.unique(t, return_inverse=True)
         T = len(periods)
         lag = int(np.floor(T ** 0.25)) if self.lag is None else int(self.lag)
-        sums = _cluster_meat_sums(inp.scores, codes, T)
+        sums = group_sums(inp.scores, codes, T)
         meat = sums.T @ sums
         for lv in range(1, min(lag, T - 1) + 1):
             gamma = sums[lv:].T @ sums[:-lv]
             meat += (1 - lv / (lag + 1)) * (gamma + gamma.T)
         K = inp.df_k(ssc)
-        f = _adj(inp.n, K, ssc) * _g_adj(T, ssc)
+        f = _adj(inp.n, K, ssc) * _g_adj(T, ssc, self.time)
         return VcovResult(_sandwich(inp.bread, meat) * f, df_t=T - 1,
                           label=f"Driscoll-Kraay (lag {lag}, {T} periods of {self.time})", factor=f, df_k=K,
                           n_clusters=T)
-
-
-def _cluster_meat_sums(scores: np.ndarray, codes: np.ndarray, g: int) -> np.ndarray:
-    n = scores.shape[0]
-    return sp.csc_matrix((np.ones(n), codes, np.arange(n + 1)), shape=(g, n)) @ scores
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -426,7 +429,7 @@ class Conley:
         if self.lag > 0:
             meat += self._serial(inp)
         K = inp.df_k(ssc)
-        f = _adj(inp.n, K, ssc) * (inp.n / (inp.n - 1) if ssc.cluster_adj and inp.n > 1 else 1.0)
+        f = _hc_adj(inp.n, K, ssc)
         label = f"Conley ({self.cutoff_km:g} km, {self.kernel}" + (f", lag {self.lag})" if self.lag else ")")
         return VcovResult(_sandwich(inp.bread, meat) * f, df_t=inp.n - K, label=label, factor=f, df_k=K)
 

@@ -15,10 +15,10 @@ effects, scaled by ``sqrt(w)`` when weighted): ``X`` (n x k), ``y``, clusters ``
   exactly by demeaning the ``G`` columns ``z 1_h`` -- the bootstrap then equals the one with the fixed effects as
   dummies (what ``wildboottest`` computes), not the cheaper "bootstrap the demeaned data" approximation.
 * All ``B`` draws at once: ``t*_b = (V c)_b / sqrt(f sum_h (V A')_{bh}^2)`` with ``V`` the ``B x G`` weight matrix;
-  ``f = (n-1)/(n-K) G/(G-1)`` is the CRV1 factor (it cancels in the p-value). Since ``c`` and ``A`` are linear in
-  ``r``, the numerator and the squared denominator are polynomials in ``r`` whose ``B`` coefficient vectors are
-  computed once; the confidence interval (test inversion: the set of ``r`` whose p-value is at least
-  ``1 - level``) then costs ``O(B)`` per trial value, found by bisection.
+  ``f`` is the fit's CRV1 factor (``(n-1)/(n-K) G/(G-1)`` by default; it cancels in the p-value). Since ``c``
+  and ``A`` are linear in ``r``, the numerator and the squared denominator are polynomials in ``r`` whose ``B``
+  coefficient vectors are computed once; the confidence interval (test inversion: the set of ``r`` whose p-value
+  is at least ``1 - level``) then costs ``O(B)`` per trial value, found by bisection.
 
 p-value: symmetric two-sided, ``mean(|t*_b| > |t|)`` (strict, as ``wildboottest``). Ties are not counted, and
 ``|t*_b|`` within a relative ``1e-9`` of ``|t|`` is a tie: the sign vectors ``v = +-1`` reproduce the original
@@ -35,6 +35,7 @@ import numpy as np
 
 from econ.errors import SpecificationError
 from econ.panel import vcov as vc
+from econ.panel.vcov import group_sums
 
 __all__ = ["wildboot", "WildBootResult", "draw_weights"]
 
@@ -94,13 +95,6 @@ def draw_weights(kind: str, B: int, G: int, rng) -> tuple[np.ndarray, bool]:
     raise SpecificationError(f"unknown bootstrap weights {kind!r}; use 'rademacher', 'webb', 'mammen' or 'normal'")
 
 
-def _group_sums(values: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
-    """Cluster sums of each column of ``values`` (n,) or (n, m) -> (G,) or (G, m)."""
-    if values.ndim == 1:
-        return np.bincount(codes, weights=values, minlength=G)
-    return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=G) for j in range(values.shape[1])])
-
-
 def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=0, cluster: str | None = None,
              level: float = 0.95, r: float = 0.0) -> WildBootResult:
     """Wild cluster restricted bootstrap test of ``param = r`` and confidence interval by test inversion.
@@ -117,24 +111,18 @@ def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=0
     cluster = cluster or _default_cluster(res)
     d = res.design
     codes, G = vc._codes(res._column(cluster))
-    if G < 2:
-        raise SpecificationError(f"the wild cluster bootstrap needs at least 2 clusters; {cluster!r} has {G}")
+    # the CRV1 factor of the t statistic (cancels in the p-value; kept so t matches the fitted model's); it also
+    # rejects fewer than 2 clusters
+    f, _ = vc.Cluster(cluster).factor(res.vcov_inputs(), res.ssc or vc.SSC(), codes, G)
     sw = np.ones(len(d.y)) if d.weights is None else np.sqrt(d.weights)
     X, y = d.X * sw[:, None], d.y * sw
     p = d.names.index(param)
-    n, k = X.shape
 
     H = np.linalg.inv(X.T @ X)
     z = X @ H[:, p]
     beta = H @ (X.T @ y)
     uhat = y - X @ beta
-    # small-sample factor of the CRV1 t statistic (cancels in the p-value; kept so t matches the fitted model)
-    inp = vc.VcovInputs(X=X, wu=uhat, bread=H, rss=float(uhat @ uhat), n=n, k=k,
-                        fe_codes=d.fe_codes if d.fe_codes.size else None, fe_sizes=list(d.absorber.n_levels),
-                        fe_names=d.fe_names, column=res._column)
-    K_df = inp.df_k(res.ssc or vc.SSC(), [(cluster, codes)])
-    f = (n - 1) / (n - K_df) * G / (G - 1)
-    se = np.sqrt(f * np.sum(_group_sums(z * uhat, codes, G) ** 2))
+    se = np.sqrt(f * np.sum(group_sums(z * uhat, codes, G) ** 2))
 
     # restricted residuals u_r(r) = u0 - r q
     Xr = np.delete(X, p, axis=1)
@@ -144,8 +132,8 @@ def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=0
         q = X[:, p] - Xr @ (Hr @ (Xr.T @ X[:, p]))
     else:
         u0, q = y.copy(), X[:, p].copy()
-    c0, c1 = _group_sums(z * u0, codes, G), _group_sums(z * q, codes, G)
-    A0, A1 = _score_maps(X, H, z, u0, q, codes, G, d, sw, cluster, res)
+    c0, c1 = group_sums(z * u0, codes, G), group_sums(z * q, codes, G)
+    A0, A1 = _score_maps(X, H, z, u0, q, c0, c1, codes, G, d, sw, cluster)
 
     rng = np.random.default_rng(seed)
     V, enumerated = draw_weights(weights, int(B), G, rng)
@@ -186,14 +174,14 @@ def _default_cluster(res) -> str:
     )
 
 
-def _score_maps(X, H, z, u0, q, codes, G, d, sw, cluster, res):
-    """``A(r) = A0 - r A1`` with ``A = K - M`` (module docstring): cluster scores of the bootstrap residuals."""
-    Wz = _group_sums(X * z[:, None], codes, G)  # row h: X_h' z_h
-    S0, S1 = _group_sums(X * u0[:, None], codes, G), _group_sums(X * q[:, None], codes, G)
+def _score_maps(X, H, z, u0, q, c0, c1, codes, G, d, sw, cluster):
+    """``A(r) = A0 - r A1`` with ``A = K - M`` (module docstring): cluster scores of the bootstrap residuals;
+    ``c0``, ``c1`` are the cluster sums of ``z u0`` and ``z q`` (``c(r) = c0 - r c1``)."""
+    Wz = group_sums(X * z[:, None], codes, G)  # row h: X_h' z_h
+    S0, S1 = group_sums(X * u0[:, None], codes, G), group_sums(X * q[:, None], codes, G)
     M0, M1 = Wz @ H @ S0.T, Wz @ H @ S1.T
     if _fe_nested(d, codes, cluster):
-        K0 = np.diag(_group_sums(z * u0, codes, G))
-        K1 = np.diag(_group_sums(z * q, codes, G))
+        K0, K1 = np.diag(c0), np.diag(c1)
     else:
         K0, K1 = _fe_scores(z, u0, q, codes, G, d, sw)
     return K0 - M0, K1 - M1
@@ -217,8 +205,8 @@ def _fe_scores(z, u0, q, codes, G, d, sw, chunk: int = 256):
         Z[np.flatnonzero(sel), codes[sel] - s] = z[sel]
         # weighted case: M_{D_w} v = sqrt(w) * M_D^W (v / sqrt(w))
         Y = d.absorber.demean(Z / sw[:, None]) * sw[:, None]
-        K0[hs, :] = _group_sums(Y * u0[:, None], codes, G).T
-        K1[hs, :] = _group_sums(Y * q[:, None], codes, G).T
+        K0[hs, :] = group_sums(Y * u0[:, None], codes, G).T
+        K1[hs, :] = group_sums(Y * q[:, None], codes, G).T
     return K0, K1
 
 
