@@ -182,3 +182,5 @@ def test_reference_outside_window():
     df = dynamic_panel(seed=10, n_units=40)
     with pytest.raises(SpecificationError, match="reference"):
         event_study(df, "y", "city", "year", "cohort", window=(-3, 3), ref=-5)
+    with pytest.raises(SpecificationError, match="reference"):
+        event_study(df, "y", "city", "year", "cohort", window=(-3, 3), ref="-1")

@@ -62,6 +62,18 @@ def test_input_not_mutated_and_custom_vcov():
     res = twfe(df, "y", "city", "year", "treat", vcov="hetero")
     pd.testing.assert_frame_equal(df, before)
     assert res.nobs == len(df)
+    assert res.cluster is None and "HC1" in res.vcov_type  # the given vcov replaces the clustered default
+
+
+def test_missing_values_dropped_and_noted():
+    df = staggered(seed=9)
+    df.loc[[3, 50, 700], "y"] = np.nan
+    df.loc[10, "x"] = np.nan
+    res = twfe(df, "y", "city", "year", "treat", covariates=["x"])
+    complete = twfe(df.dropna(subset=["y", "x"]), "y", "city", "year", "treat", covariates=["x"])
+    assert res.nobs == len(df) - 4
+    assert "4 row(s) with missing values dropped" in res.notes
+    np.testing.assert_allclose(res.coef.to_numpy(), complete.coef.to_numpy(), rtol=1e-12)
 
 
 def test_treatment_switching_off_names_units():

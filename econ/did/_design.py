@@ -8,7 +8,7 @@ unique integer-time keys) and then on one of two treatment descriptions:
 * a **cohort column** ``cohort``: the first treated period of each unit, constant within unit; ``0`` or missing
   means never treated.
 
-The helpers here turn either into the other and raise :class:`~econ.errors.TreatmentError` naming the offending
+The helpers here turn either into per-unit cohorts and raise :class:`~econ.errors.TreatmentError` naming the offending
 units when the design does not fit.
 """
 
@@ -66,6 +66,18 @@ def prepare_panel(data: pd.DataFrame, unit: str, time: str, columns: Sequence[st
     return frame
 
 
+def missing_notes(frame: pd.DataFrame) -> list[str]:
+    """The design note for the rows :func:`prepare_panel` dropped (empty list when none were)."""
+    dropped = frame.attrs.get("dropped_missing")
+    return [f"{dropped} row(s) with missing values dropped"] if dropped else []
+
+
+def fixed_effects(fe, unit: str, time: str) -> tuple[list[str], list[str]]:
+    """The fixed effects to absorb (default ``[unit, time]``) and those among them that are extra columns to keep."""
+    fe = [unit, time] if fe is None else as_list(fe)
+    return fe, [c for c in fe if c not in (unit, time)]
+
+
 def numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
     """The column as float64, or a SpecificationError naming it when it is not numeric."""
     series = frame[col]
@@ -78,6 +90,14 @@ def _show(units, k: int = 5) -> str:
     units = list(units)
     more = f" (+{len(units) - k} more)" if len(units) > k else ""
     return "[" + ", ".join(repr(u) for u in units[:k]) + "]" + more
+
+
+def require_unit_constant(values: pd.Series, units: pd.Series, what: str, error=TreatmentError) -> None:
+    """Raise ``error`` naming the units in which ``values`` (aligned with ``units``) takes more than one value."""
+    spread = values.groupby(units, sort=False).nunique()
+    bad = spread.index[spread > 1]
+    if len(bad):
+        raise error(f"{what} must be constant within unit; it varies for {len(bad)} unit(s) {_show(bad)}")
 
 
 def is_binary(values: np.ndarray) -> bool:
@@ -137,18 +157,14 @@ def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.S
         raise TreatmentError(f"cohort column {cohort!r} must be numeric (first treated period), got {raw.dtype}")
     values = raw.to_numpy(dtype=float)
     never = np.isnan(values) | (values == 0)
-    if (values[~never] != np.round(values[~never])).any():
-        bad = pd.unique(frame[unit].to_numpy()[~never & (values != np.round(values))])
+    fractional = ~never & (values != np.round(values))
+    if fractional.any():
+        bad = pd.unique(frame[unit].to_numpy()[fractional])
         raise TreatmentError(f"cohort column {cohort!r} must hold integer periods; units {_show(bad)} do not")
     ints = np.nan_to_num(values).astype("int64")
     ints[never] = NEVER
     codes = pd.Series(ints, index=frame.index)
-    spread = codes.groupby(frame[unit], sort=False).nunique()
-    if (spread > 1).any():
-        bad = spread.index[spread > 1]
-        raise TreatmentError(
-            f"cohort column {cohort!r} must be constant within unit; it varies for {len(bad)} unit(s) {_show(bad)}"
-        )
+    require_unit_constant(codes, frame[unit], f"cohort column {cohort!r}")
     per_unit = codes.groupby(frame[unit], sort=False).first()
     per_unit.index.name = unit
     t_min, t_max = int(frame[time].min()), int(frame[time].max())
@@ -161,12 +177,6 @@ def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.S
             f"(cohorts {sorted(pd.unique(bad))[:5]}); use 0 or NaN for never-treated units"
         )
     return per_unit
-
-
-def treatment_from_cohort(frame: pd.DataFrame, unit: str, time: str, cohorts: pd.Series) -> np.ndarray:
-    """The absorbing dummy D_it = 1[t >= cohort_i] aligned with ``frame`` rows (0 for never-treated units)."""
-    c = frame[unit].map(cohorts).to_numpy(dtype="int64")
-    return (frame[time].to_numpy(dtype="int64") >= c).astype(float)
 
 
 def check_comparison(cohorts: pd.Series, unit: str) -> None:
@@ -324,12 +334,6 @@ def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis:
         df2=float(df2),
         pvalue_F=float(stats.f.sf(w / q, q, df2)),
     )
-
-
-def t_df(result) -> float:
-    """Degrees of freedom the fitted model uses for t / F reference distributions."""
-    df_t = getattr(result, "df_t", None)
-    return float(df_t if df_t is not None else result.df_resid)
 
 
 def promote(base, cls):

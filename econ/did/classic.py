@@ -290,19 +290,14 @@ def psm_did(
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise SpecificationError(f"k must be a positive integer, got {k!r}")
     frame = _design.prepare_panel(data, unit, time, [y, treat, post, *covariates, *controls])
-    notes = [f"{frame.attrs['dropped_missing']} row(s) with missing values dropped"] if frame.attrs.get(
-        "dropped_missing") else []
+    notes = _design.missing_notes(frame)
     _binary(frame, treat, "treat")
     _binary(frame, post, "post")
-    varies = frame.groupby(unit)[treat].nunique()
-    if (varies > 1).any():
-        raise TreatmentError(
-            f"treat column {treat!r} must be constant within unit (a group indicator); it varies for units "
-            f"{list(varies.index[varies > 1][:5])}"
-        )
+    _design.require_unit_constant(frame[treat], frame[unit], f"treat column {treat!r} (a group indicator)")
 
     units, group, x = _pre_period_covariates(frame, unit, treat, post, covariates, notes)
     pscore, logit = _propensity(group, x, covariates, units)
+    replace = replace or method == "radius"  # radius matching is always with replacement
     matches = _match(pscore, group, method, k, replace, caliper)
     weights = _matching_weights(matches, units)
     n_treated = int(group.sum())
@@ -320,7 +315,7 @@ def psm_did(
     sample[wcol] = sample[unit].map(weights).to_numpy()
     base = _design.fit(sample, y, [term, *controls], [unit, time], _design.default_vcov(vcov, unit), wcol)
     notes.append(
-        f"PSM ({method}, k={k}, replace={replace if method == 'nearest' else True}, caliper={caliper}): "
+        f"PSM ({method}, k={k}, replace={replace}, caliper={caliper}): "
         f"{matches['treated'].nunique()} treated and {int((weights.index.isin(units[group == 0])).sum())} control "
         f"unit(s) matched; DiD on {len(sample)} rows weighted by matching weights"
     )
@@ -360,34 +355,27 @@ def _propensity(group, x, covariates, units):
 
 
 def _match(pscore: pd.Series, group: np.ndarray, method, k, replace, caliper) -> pd.DataFrame:
-    """Rows (treated, control, distance); the module docstring of psm_did describes the rules."""
+    """Rows (treated, control, distance); the docstring of psm_did describes the rules (``replace`` is True for
+    radius matching)."""
     p = pscore.to_numpy()
     treated = np.flatnonzero(group == 1)
     controls = np.flatnonzero(group == 0)
+    if not replace:  # greedy: the highest score (hardest to match) first
+        treated = treated[np.argsort(-p[treated], kind="stable")]
+    available = np.ones(len(controls), dtype=bool)  # stays all True with replacement
     rows = []
-    if method == "radius":
-        for i in treated:
-            dist = np.abs(p[controls] - p[i])
-            for j in controls[dist <= caliper]:
-                rows.append((i, j, abs(p[j] - p[i])))
-    elif replace:
-        for i in treated:
-            dist = np.abs(p[controls] - p[i])
-            order = np.argsort(dist, kind="stable")[:k]
-            for j in controls[order]:
-                if caliper is None or abs(p[j] - p[i]) <= caliper:
-                    rows.append((i, j, abs(p[j] - p[i])))
-    else:
-        available = np.ones(len(controls), dtype=bool)
-        for i in treated[np.argsort(-p[treated], kind="stable")]:
-            idx = np.flatnonzero(available)
-            dist = np.abs(p[controls[idx]] - p[i])
-            order = np.argsort(dist, kind="stable")[:k]
-            for pos in idx[order]:
-                j = controls[pos]
-                if caliper is None or abs(p[j] - p[i]) <= caliper:
-                    rows.append((i, j, abs(p[j] - p[i])))
-                    available[pos] = False
+    for i in treated:
+        idx = np.flatnonzero(available)
+        dist = np.abs(p[controls[idx]] - p[i])
+        if method == "radius":
+            chosen = np.flatnonzero(dist <= caliper)
+        else:
+            chosen = np.argsort(dist, kind="stable")[:k]
+            if caliper is not None:
+                chosen = chosen[dist[chosen] <= caliper]
+        rows += [(i, controls[idx[c]], dist[c]) for c in chosen]
+        if not replace:
+            available[idx[chosen]] = False
     ids = pscore.index
     out = pd.DataFrame(rows, columns=["treated", "control", "distance"])
     out["treated"] = ids[out["treated"].to_numpy(dtype=int)] if len(out) else []

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from econ.did import _design
 from econ.errors import SpecificationError, TreatmentError
@@ -86,19 +85,16 @@ def event_study(
         is not identified.
     """
     covariates = _design.as_list(covariates)
-    fe = [unit, time] if fe is None else _design.as_list(fe)
+    fe, extra_fe = _design.fixed_effects(fe, unit, time)
     lo, hi, refs = _check_window(window, ref)
-    extra = [c for c in fe if c not in (unit, time)] + ([weights] if weights else [])
-    frame = _design.prepare_panel(data, unit, time, [y, cohort, *covariates, *extra])
+    frame = _design.prepare_panel(data, unit, time, [y, cohort, *covariates, *extra_fe, *_design.as_list(weights)])
     cohorts = _design.unit_cohorts(frame, unit, time, cohort)
     _design.check_comparison(cohorts, unit)
-    notes = []
-    if frame.attrs.get("dropped_missing"):
-        notes.append(f"{frame.attrs['dropped_missing']} row(s) with missing values dropped")
+    notes = _design.missing_notes(frame)
 
     c = frame[unit].map(cohorts).to_numpy(dtype="int64")
     treated = c != _design.NEVER
-    rel = np.where(treated, frame[time].to_numpy(dtype="int64") - np.where(treated, c, 0), 0)
+    rel = np.where(treated, frame[time].to_numpy(dtype="int64") - c, 0)  # never-treated rows (c = NEVER) -> 0
     _check_window_fits(rel[treated], lo, hi)
     if bin_endpoints:
         rel = np.clip(rel, lo, hi)
@@ -108,18 +104,19 @@ def event_study(
             notes.append(f"{int(outside.sum())} treated observation(s) outside the window {lo}..{hi} dropped")
             frame, rel, treated = frame.loc[~outside].reset_index(drop=True), rel[~outside], treated[~outside]
 
-    event_times = [k for k in range(lo, hi + 1) if k not in refs]
-    counts = {k: int((treated & (rel == k)).sum()) for k in range(lo, hi + 1)}
-    empty = [k for k in range(lo, hi + 1) if counts[k] == 0]
+    at = {k: treated & (rel == k) for k in range(lo, hi + 1)}  # treated rows at each relative time
+    counts = {k: int(mask.sum()) for k, mask in at.items()}
+    empty = [k for k, n_k in counts.items() if n_k == 0]
     if empty:
         raise TreatmentError(
             f"no treated observation at relative time(s) {empty} inside the window ({lo}, {hi}); narrow the window"
         )
+    event_times = [k for k in at if k not in refs]
     terms = [event_term(k) for k in event_times]
     clash = [t for t in terms if t in frame.columns]
     if clash:
         raise SpecificationError(f"column(s) {clash} clash with the event-time dummies event_study creates; rename")
-    dummies = pd.DataFrame({event_term(k): (treated & (rel == k)).astype(float) for k in event_times})
+    dummies = pd.DataFrame({t: at[k].astype(float) for k, t in zip(event_times, terms)})
     frame = pd.concat([frame, dummies], axis=1)
 
     base = _design.fit(frame, y, [*terms, *covariates], fe, _design.default_vcov(vcov, unit), weights)
@@ -153,7 +150,11 @@ def _check_window(window, ref):
     if (lo, hi) != tuple(window) or lo >= hi:
         raise SpecificationError(f"window must be integers lo < hi, got {window!r}")
     refs = (ref,) if np.isscalar(ref) else tuple(ref)
-    if not refs or any(int(r) != r or not lo <= r <= hi for r in refs):
+    try:
+        bad = not refs or any(int(r) != r or not lo <= r <= hi for r in refs)
+    except (TypeError, ValueError):  # e.g. ref="-1": name the argument instead of int()'s message
+        bad = True
+    if bad:
         raise SpecificationError(f"reference period(s) {refs} must be integers inside the window ({lo}, {hi})")
     if len(set(refs)) >= hi - lo + 1:
         raise SpecificationError("the reference periods cover the whole window: nothing to estimate")
@@ -219,7 +220,7 @@ class EventStudyResult(Result):
             root = vecs * np.sqrt(np.clip(vals, 0, None))
             rng = np.random.default_rng(self.seed)
             z = rng.standard_normal((n_sim, len(sd))) @ root.T
-            df = _design.t_df(self)
+            df = self.df_t
             if np.isfinite(df):
                 z = z / np.sqrt(rng.chisquare(df, size=(n_sim, 1)) / df)
             cache[key] = float(np.quantile(np.abs(z).max(axis=1), level))
@@ -231,18 +232,17 @@ class EventStudyResult(Result):
         Columns: estimate, se, pvalue, ci_low/ci_high (pointwise, t with the model's df), band_low/band_high
         (uniform sup-t band), n_treated_obs (treated observations at that relative time), is_ref.
         """
-        df = _design.t_df(self)
-        crit = stats.t.ppf(0.5 + level / 2, df)
         sup = self.sup_t_critical(level)
+        coef, se, pvalue, ci = self.coef, self.se, self.pvalue, self.confint(level)
         rows = []
         for k in range(self.window[0], self.window[1] + 1):
             if k in self.ref:
                 rows.append((k, 0.0, np.nan, np.nan, 0.0, 0.0, 0.0, 0.0, self.event_counts.get(k, 0), True))
                 continue
             term = event_term(k)
-            b, s = float(self.coef[term]), float(self.se[term])
+            b, s = float(coef[term]), float(se[term])
             rows.append(
-                (k, b, s, float(self.pvalue[term]), b - crit * s, b + crit * s, b - sup * s, b + sup * s,
+                (k, b, s, float(pvalue[term]), *ci.loc[term].astype(float), b - sup * s, b + sup * s,
                  self.event_counts.get(k, 0), False)
             )
         cols = ["rel_time", "estimate", "se", "pvalue", "ci_low", "ci_high", "band_low", "band_high",
@@ -260,7 +260,7 @@ class EventStudyResult(Result):
             raise SpecificationError("the window has no lead (pre-treatment) coefficients to test")
         b = self.coef[leads].to_numpy()
         v = self.vcov.loc[leads, leads].to_numpy()
-        return _design.wald(b, v, np.eye(len(leads)), _design.t_df(self), f"all {len(leads)} leads = 0")
+        return _design.wald(b, v, np.eye(len(leads)), self.df_t, f"all {len(leads)} leads = 0")
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         """The regression table, then the coefficients by relative time with both bands and the pre-trend test."""

@@ -11,25 +11,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from econ.did import _design
 from econ.did.twfe import twfe
 from econ.errors import EconError, SpecificationError, TreatmentError
+from econ.panel.demean import factorize, interact
 
 __all__ = ["subgroups", "channels", "SubgroupResult", "ChannelsResult"]
 
 
 def _row(result, term: str, level: float = 0.95) -> dict:
-    b, s = float(result.coef[term]), float(result.se[term])
-    crit = stats.t.ppf(0.5 + level / 2, _design.t_df(result))
+    ci_low, ci_high = result.confint(level).loc[term]
     return {
-        "estimate": b,
-        "se": s,
+        "estimate": float(result.coef[term]),
+        "se": float(result.se[term]),
         "tstat": float(result.tstat[term]),
         "pvalue": float(result.pvalue[term]),
-        "ci_low": b - crit * s,
-        "ci_high": b + crit * s,
+        "ci_low": float(ci_low),
+        "ci_high": float(ci_high),
         "nobs": int(result.nobs),
     }
 
@@ -108,14 +107,10 @@ def subgroups(
     ``by`` must be constant within unit (e.g. region, or a baseline characteristic): a unit cannot switch groups.
     """
     covariates = _design.as_list(covariates)
-    fe = [unit, time] if fe is None else _design.as_list(fe)
-    extra_fe = [c for c in fe if c not in (unit, time)]
+    fe, extra_fe = _design.fixed_effects(fe, unit, time)
     frame = _design.prepare_panel(data, unit, time, [y, treat, by, *covariates, *extra_fe])
     _design.check_treatment(frame, unit, time, treat)
-    spread = frame.groupby(unit, sort=False)[by].nunique()
-    if (spread > 1).any():
-        bad = list(spread.index[spread > 1][:5])
-        raise SpecificationError(f"subgroup column {by!r} must be constant within unit; it varies for units {bad}")
+    _design.require_unit_constant(frame[by], frame[unit], f"subgroup column {by!r}", SpecificationError)
     groups = sorted(pd.unique(frame[by]))
     if len(groups) < 2:
         raise SpecificationError(f"subgroup column {by!r} has a single value {groups}: nothing to compare")
@@ -138,7 +133,7 @@ def subgroups(
     b = pooled.coef[list(terms.values())].to_numpy()
     v = pooled.vcov.loc[list(terms.values()), list(terms.values())].to_numpy()
     R = np.hstack([-np.ones((len(groups) - 1, 1)), np.eye(len(groups) - 1)])
-    test = _design.wald(b, v, R, _design.t_df(pooled), f"effect of {treat} equal across {len(groups)} {by} groups")
+    test = _design.wald(b, v, R, pooled.df_t, f"effect of {treat} equal across {len(groups)} {by} groups")
     notes = [
         "equality test from the pooled model with treatment x group dummies"
         + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")
@@ -155,26 +150,23 @@ def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, inter
         raise SpecificationError(f"column(s) {clash} clash with the interaction columns subgroups() creates; rename")
     frame = frame.copy()
     gcode = frame[by].map(codes).to_numpy()
-    terms, regressors = {}, []
-    for g, i in codes.items():
-        name = f"{treat}_x_g{i}"
-        frame[name] = frame[treat].to_numpy(dtype=float) * (gcode == i)
-        terms[g] = name
-        regressors.append(name)
+
+    def split(col: str) -> list[str]:
+        """Add ``col * 1[by == g]`` for every group g; return the new column names in group order."""
+        names = [f"{col}_x_g{i}" for i in codes.values()]
+        for name, i in zip(names, codes.values()):
+            frame[name] = frame[col].to_numpy(dtype=float) * (gcode == i)
+        return names
+
+    regressors = split(treat)
+    terms = dict(zip(codes, regressors))
     if interact_fe:
         for c in covariates:
-            for g, i in codes.items():
-                name = f"{c}_x_g{i}"
-                frame[name] = frame[c].to_numpy(dtype=float) * (gcode == i)
-                regressors.append(name)
-        pooled_fe = []
+            regressors += split(c)
+        pooled_fe = [f if f == unit else f"{f}_by_group" for f in fe]
         for f in fe:
-            if f == unit:
-                pooled_fe.append(f)
-                continue
-            name = f"{f}_by_group"
-            frame[name] = pd.factorize(pd.Series(list(zip(frame[f], gcode))))[0]
-            pooled_fe.append(name)
+            if f != unit:
+                frame[f"{f}_by_group"] = interact(factorize(frame[f])[:, 0], gcode)  # effect f within each group
     else:
         regressors += covariates
         pooled_fe = fe

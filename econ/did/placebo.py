@@ -241,9 +241,7 @@ def placebo(
     else:
         cohorts = _design.unit_cohorts(frame, unit, time, cohort)
     _design.check_comparison(cohorts, unit)
-    notes = []
-    if frame.attrs.get("dropped_missing"):
-        notes.append(f"{frame.attrs['dropped_missing']} row(s) with missing values dropped")
+    notes = _design.missing_notes(frame)
 
     real = cohorts.to_numpy()
     if kind == "fake_timing":
@@ -308,9 +306,9 @@ def _fake_timing_sample(frame, unit, time, cohorts, shift):
         f"fake_timing: sample restricted to {len(sample)} pre-treatment observations (never-treated units, and "
         f"t < cohort for treated units); fake cohort = cohort - {shift}"
     ]
-    lost = cohorts.index[~cohorts.index.isin(sample[unit].unique())]
-    if len(lost):
-        notes.append(f"fake_timing: {len(lost)} unit(s) have no pre-treatment observation and drop out")
+    lost = int(first_period.isna().sum())  # units without a row in the pre-treatment sample
+    if lost:
+        notes.append(f"fake_timing: {lost} unit(s) have no pre-treatment observation and drop out")
     return sample, real, notes
 
 
@@ -338,9 +336,8 @@ class _Core:
         else:
             self.xtx_inv = np.zeros((0, 0))
             e = ytil
-        self.xtil = xtil
-        counts = np.bincount(self.u, minlength=self.n_units)
-        self.balanced = bool((counts == len(times)).all()) and len(frame) == self.n_units * len(times)
+        # every unit observed in every period (units without rows, possible in fake_timing, make it unbalanced)
+        self.balanced = bool((np.bincount(self.u, minlength=self.n_units) == len(times)).all())
         # Q[i, j] = sum over unit i's rows with t >= times[j] of v, for v = e and every column of X~:
         # a reverse cumulative sum over the time grid.
         self.q_e = self._tail_sums(e)
@@ -352,7 +349,6 @@ class _Core:
             return np.zeros((len(frame), 0))
         x = np.column_stack([_design.numeric(frame, c) for c in covariates])
         xtil = self.absorber.demean(x)
-        xtil = np.asarray(xtil).reshape(len(frame), -1)
         within = np.linalg.norm(xtil, axis=0)
         raw = np.linalg.norm(x - x.mean(axis=0), axis=0)
         absorbed = [c for c, w, r in zip(covariates, within, raw) if w <= 1e-5 * r or r == 0]
@@ -419,10 +415,9 @@ class _Core:
 
     def _dmd_general(self, pos: np.ndarray) -> np.ndarray:
         """D'MD by demeaning the draws: an (n_obs x b) matrix through the precomputed Absorber."""
-        cohort_time = np.append(self.times, np.iinfo(np.int64).max)[pos]  # (b, n_units); never -> +inf
+        cohort_time = np.append(self.times, _design.NEVER)[pos]  # (b, n_units); never treated -> NEVER
         d = (self.t[:, None] >= cohort_time[:, self.u].T).astype(float)  # (n_obs, b)
-        dtil = np.asarray(self.absorber.demean(d)).reshape(d.shape)
-        return np.einsum("nb,nb->b", d, dtil)
+        return np.einsum("nb,nb->b", d, self.absorber.demean(d))
 
 
 def _independent_columns(xtil: np.ndarray, x: np.ndarray, tol: float = 1e-8) -> np.ndarray:

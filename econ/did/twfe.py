@@ -55,13 +55,10 @@ def twfe(
         A binary treatment that switches off (names the units), no untreated observations, or a constant treatment.
     """
     covariates = _design.as_list(covariates)
-    fe = [unit, time] if fe is None else _design.as_list(fe)
-    extra = [c for c in fe if c not in (unit, time)] + ([weights] if weights else [])
-    frame = _design.prepare_panel(data, unit, time, [y, treat, *covariates, *extra])
+    fe, extra_fe = _design.fixed_effects(fe, unit, time)
+    frame = _design.prepare_panel(data, unit, time, [y, treat, *covariates, *extra_fe, *_design.as_list(weights)])
     kind = _design.check_treatment(frame, unit, time, treat)
-    notes = []
-    if frame.attrs.get("dropped_missing"):
-        notes.append(f"{frame.attrs['dropped_missing']} row(s) with missing values dropped")
+    notes = _design.missing_notes(frame)
     if kind == "binary":
         notes += _binary_design_notes(frame, unit, time, treat)
     else:
