@@ -108,17 +108,16 @@ def _cohort_table(entities):
 def _exposure(y, w):
     """How exposed the never-designated comparison group is: designated neighbours by 2016."""
     d = y.loc[list(w.ids)].to_numpy(dtype=float)
-    binary = w.matrix
-    n_treated_nb = binary @ d
-    share = w.row_standardize().matrix @ d
+    share = w.row_standardize().lag(d)
     never = (d == 0)
-    has_nb = np.diff(w.matrix.indptr) > 0
+    has_nb = w.cardinalities.to_numpy() > 0
     control = never & has_nb
+    exposed = control & (w.lag(d) > 0)
     return {
         "never_designated": int(never.sum()),
         "never_designated_with_neighbours": int(control.sum()),
-        "never_with_designated_neighbour": int((control & (n_treated_nb > 0)).sum()),
-        "share_never_with_designated_neighbour": float((control & (n_treated_nb > 0)).sum() / control.sum()),
+        "never_with_designated_neighbour": int(exposed.sum()),
+        "share_never_with_designated_neighbour": float(exposed.sum() / control.sum()),
         "mean_designated_share_never": float(share[control].mean()),
         "mean_designated_share_designated": float(share[(~never) & has_nb].mean()),
     }

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from econ import did  # noqa: E402
-from econ.claims.causal import causal_panel, one_sided_p, standardized_error, true_effects  # noqa: E402
+from econ.claims.causal import causal_panel, coef_summary, one_sided_p, standardized_error, true_effects  # noqa: E402
 
 WINDOW = (-6, 6)
 PLACEBO_DRAWS = 999
@@ -44,11 +44,9 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
                           covariates=controls, progress=False)
     psm = _psm(frame, y, unit, time, panel.roles)
 
-    b, se = float(twfe.coef["treated"]), float(twfe.se["treated"])
     table = es.table()
     numbers = {
-        "twfe": {"estimate": b, "se": se, "pvalue": float(twfe.pvalue["treated"]),
-                 "pvalue_less": one_sided_p(twfe, "treated"), "nobs": int(twfe.nobs)},
+        "twfe": {**coef_summary(twfe, "treated"), "pvalue_less": one_sided_p(twfe, "treated"), "nobs": int(twfe.nobs)},
         "event_study": {str(k): {"estimate": float(r["estimate"]), "se": float(r["se"])}
                         for k, r in table.iterrows() if not r["is_ref"]},
         "pretrend": {"F": float(pretrend.F), "df1": int(pretrend.df), "df2": float(pretrend.df2),
@@ -60,6 +58,7 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
         "units": int(frame[unit].nunique()), "years": [int(frame[time].min()), int(frame[time].max())],
         "treated_units": int(frame.loc[frame["cohort"] > 0, unit].nunique()),
     }
+    b, se = numbers["twfe"]["estimate"], numbers["twfe"]["se"]
     values = {"twfe_effect": b, "twfe_pvalue_less": numbers["twfe"]["pvalue_less"],
               "pretrend_pvalue": numbers["pretrend"]["pvalue"], "placebo_pvalue_less": placebo.pvalue_less,
               "psm_effect": numbers["psm"]["estimate"]}
@@ -83,7 +82,7 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
                   f"{numbers['psm']['estimate']:.4f}."],
     }
     if panel.simulated:
-        out["pipeline_values"], out["numbers"]["truth"] = _pipeline(panel, numbers, table, y)
+        out["pipeline_values"], out["numbers"]["truth"] = _pipeline(panel, numbers, table)
     return out
 
 
@@ -105,21 +104,18 @@ def _psm(frame, y, unit, time, roles):
 
 def _estimates_table(twfe, psm, placebo):
     rows = [
-        {"estimator": "TWFE", "estimate": float(twfe.coef["treated"]), "se": float(twfe.se["treated"]),
-         "pvalue": float(twfe.pvalue["treated"]), "nobs": int(twfe.nobs)},
-        {"estimator": "PSM-DiD", "estimate": float(psm.coef[psm.term]), "se": float(psm.se[psm.term]),
-         "pvalue": float(psm.pvalue[psm.term]), "nobs": int(psm.nobs)},
+        {"estimator": "TWFE", **coef_summary(twfe, "treated"), "nobs": int(twfe.nobs)},
+        {"estimator": "PSM-DiD", **coef_summary(psm, psm.term), "nobs": int(psm.nobs)},
         {"estimator": f"placebo ({placebo.n} draws; se = sd of draws)", "estimate": placebo.estimate,
          "se": float(placebo.draws.std(ddof=1)), "pvalue": placebo.pvalue, "nobs": placebo.nobs},
     ]
     return pd.DataFrame(rows)
 
 
-def _pipeline(panel, numbers, table, y):
+def _pipeline(panel, numbers, table):
     truth = panel.truth
     att = true_effects(panel)
-    treated = panel.frame["treated"] == 1
-    att_overall = float(att[treated].mean())
+    att_overall = float(truth["att_overall"])
     by_event = {int(k): v for k, v in truth["att_by_event_time"].items()}
     errors = {k: standardized_error(table.at[k, "estimate"], by_event[k], table.at[k, "se"])
               for k in COMPARED_EVENT_TIMES}

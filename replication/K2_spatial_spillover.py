@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from econ import datasets, did  # noqa: E402
-from econ.claims.causal import causal_panel, one_sided_p, standardized_error, true_effects  # noqa: E402
+from econ.claims.causal import causal_panel, coef_summary, one_sided_p, standardized_error  # noqa: E402
 from econ.errors import WeightsError  # noqa: E402
 from econ.spatial import Weights  # noqa: E402
 
@@ -34,7 +34,8 @@ def run(data=None, out_dir=None, roles=None):
     naive = did.twfe(frame, y, unit, time, "treated", covariates=controls)
     model = did.twfe(frame, y, unit, time, "treated", covariates=[SHARE, *controls])
     numbers = {
-        "direct": _coef(model, "treated"), "spillover": _coef(model, SHARE), "naive_direct": _coef(naive, "treated"),
+        "direct": coef_summary(model, "treated"), "spillover": coef_summary(model, SHARE),
+        "naive_direct": coef_summary(naive, "treated"),
         "units": int(frame[unit].nunique()), "islands": len(w.islands),
         "mean_share_by_group_last_year": _share_by_group(frame, time),
     }
@@ -53,8 +54,7 @@ def run(data=None, out_dir=None, roles=None):
                   f"spillover term, {numbers['naive_direct']['estimate']:.4f} without it."],
     }
     if panel.simulated:
-        att = true_effects(panel)
-        att_overall = float(att[frame["treated"] == 1].mean())
+        att_overall = float(panel.truth["att_overall"])
         truth = float(panel.truth["spillover_log_ratio"])
         out["pipeline_values"] = {
             "spillover_error": standardized_error(numbers["spillover"]["estimate"], truth, numbers["spillover"]["se"]),
@@ -77,7 +77,8 @@ def _weights(codes: pd.Series) -> Weights:
     edges = datasets.load("china_prefecture_contiguity")
     full = Weights.from_edges(edges, "prefecture_code_i", "prefecture_code_j", ids=pref["prefecture_code"].tolist())
     ids = sorted(pd.unique(codes))
-    unknown = [c for c in ids if c not in set(full.ids)]
+    known = set(full.ids)
+    unknown = [c for c in ids if c not in known]
     if unknown:
         raise WeightsError(f"{len(unknown)} unit id(s) are not 6-digit prefecture codes of the bundled contiguity, "
                            f"first: {unknown[:5]}; K2 needs units keyed by prefecture code (see econ data show "
@@ -85,16 +86,11 @@ def _weights(codes: pd.Series) -> Weights:
     return full.subset(ids).row_standardize()
 
 
-def _coef(result, term):
-    return {"estimate": float(result.coef[term]), "se": float(result.se[term]), "pvalue": float(result.pvalue[term])}
-
-
 def _table(naive, model):
     rows = []
     for label, res in (("TWFE", naive), ("TWFE + neighbour share", model)):
         for term in res.coef.index:
-            rows.append({"model": label, "term": term, "estimate": float(res.coef[term]), "se": float(res.se[term]),
-                         "pvalue": float(res.pvalue[term]), "nobs": int(res.nobs)})
+            rows.append({"model": label, "term": term, **coef_summary(res, term), "nobs": int(res.nobs)})
     return pd.DataFrame(rows)
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from econ.claims import schema
 
-__all__ = ["CausalPanel", "causal_panel", "one_sided_p", "true_effects", "standardized_error"]
+__all__ = ["CausalPanel", "causal_panel", "coef_summary", "one_sided_p", "true_effects", "standardized_error"]
 
 
 @dataclass
@@ -45,6 +45,11 @@ def causal_panel(data=None, roles=None, needs=("outcome",)) -> CausalPanel:
     roles = schema.resolve_roles(roles)
     frame = schema.prepare_panel(data, roles, needs)
     return CausalPanel(frame, roles, False, None, None)
+
+
+def coef_summary(result, term: str) -> dict:
+    """A term's estimate, standard error and two-sided p-value as plain floats."""
+    return {"estimate": float(result.coef[term]), "se": float(result.se[term]), "pvalue": float(result.pvalue[term])}
 
 
 def one_sided_p(result, term: str, alternative: str = "less") -> float:

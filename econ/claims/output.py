@@ -40,10 +40,15 @@ def _cells(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def _numeric(df: pd.DataFrame) -> list[bool]:
+    """Which columns hold numbers (right-aligned); booleans are shown as yes/no and are not."""
+    return [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+
+
 def to_markdown(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table (numbers right-aligned)."""
     header, rows = _cells(df)
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    numeric = _numeric(df)
     esc = lambda s: s.replace("|", r"\|")  # noqa: E731
     lines = ["| " + " | ".join(esc(h) for h in header) + " |",
              "| " + " | ".join("---:" if n else "---" for n in numeric) + " |"]
@@ -54,7 +59,7 @@ def to_markdown(df: pd.DataFrame) -> str:
 def to_latex(df: pd.DataFrame, caption: str | None = None) -> str:
     """A booktabs tabular (wrapped in a table environment when a caption is given)."""
     header, rows = _cells(df)
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    numeric = _numeric(df)
     esc = lambda s: "".join(_LATEX_ESCAPES.get(ch, ch) for ch in s)  # noqa: E731
     body = ["\\begin{tabular}{" + "".join("r" if n else "l" for n in numeric) + "}", "\\toprule",
             " & ".join(esc(h) for h in header) + " \\\\", "\\midrule"]

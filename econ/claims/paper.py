@@ -43,7 +43,6 @@ from econ.claims.verdict import fmt
 __all__ = ["build", "render", "main"]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)([^}]*)\}\}")
-_STATUS_CLASS = {"pass": "pass", "fail": "fail", "untestable": "untestable"}
 
 
 class _Missing(Exception):
@@ -66,6 +65,11 @@ class _Context:
             raise _Missing(f"{cid}: the last run failed: {rec.get('error', '?')}")
         return rec
 
+    def mark_missing(self, err: _Missing, tag: str = "span") -> str:
+        """Record a missing item and return the visible marker that takes its place."""
+        self.missing.append(str(err))
+        return f'<{tag} class="missing">[missing: {html.escape(str(err))}]</{tag}>'
+
 
 # ------------------------------------------------------------------------------------------------ rendering
 def render(template: str, registry: Registry, results) -> tuple[str, list[str]]:
@@ -80,8 +84,7 @@ def render(template: str, registry: Registry, results) -> tuple[str, list[str]]:
         try:
             return handler(ctx, args)
         except _Missing as err:
-            ctx.missing.append(str(err))
-            return f'<span class="missing">[missing: {html.escape(str(err))}]</span>'
+            return ctx.mark_missing(err)
 
     return _PLACEHOLDER.sub(replace, template), ctx.missing
 
@@ -134,8 +137,7 @@ def _verdicts(ctx, args):
             rec = ctx.result(claim.id)
             cell, reason = _verdict_label(rec), html.escape(rec["verdict"]["reason"])
         except _Missing as err:
-            ctx.missing.append(str(err))
-            cell, reason = f'<span class="missing">[missing: {html.escape(str(err))}]</span>', ""
+            cell, reason = ctx.mark_missing(err), ""
         rows.append(f"<tr><td><a href='#claim-{claim.id}'>{claim.id}</a></td><td>{html.escape(claim.title)}</td>"
                     f"<td>{claim.kind}</td><td>{cell}</td><td class='small'>{reason}</td></tr>")
     return ("<table class='verdicts'><thead><tr><th>claim</th><th>statement</th><th>kind</th><th>verdict</th>"
@@ -196,7 +198,7 @@ def _checks_table(checks: list[dict], title: str) -> str:
                 "greater_than": f"&gt; {fmt(c['expected'])}", "less_than": f"&lt; {fmt(c['expected'])}"}[c["rule"]]
         rows.append(f"<tr><td>{html.escape(c['name'])}</td><td>{html.escape(c['quantity'])}</td>"
                     f"<td>{html.escape(c['basis'])}</td><td class='num'>{fmt(c['value'])}</td><td>{rule}</td>"
-                    f"<td><span class='st-{_STATUS_CLASS[c['status']]}'>{c['status']}</span></td>"
+                    f"<td><span class='st-{c['status']}'>{c['status']}</span></td>"
                     f"<td class='small'>{html.escape(c['detail'])}</td></tr>")
     return (f"<table class='checks'><caption>{title}</caption><thead><tr><th>check</th><th>quantity</th>"
             "<th>basis</th><th>computed</th><th>rule</th><th>status</th><th>detail</th></tr></thead><tbody>"
@@ -221,8 +223,7 @@ def _card(ctx, args):
     try:
         rec = ctx.result(cid)
     except _Missing as err:
-        ctx.missing.append(str(err))
-        parts.append(f"<p class='missing'>[missing: {html.escape(str(err))}]</p></section>")
+        parts.append(ctx.mark_missing(err, "p") + "</section>")
         return "".join(parts)
     parts.append(f"<p><b>Verdict:</b> {_verdict_label(rec)}</p>"
                  f"<p class='small'>{html.escape(rec['verdict']['reason'])}</p>")

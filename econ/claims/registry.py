@@ -27,6 +27,7 @@ ROLES = ("primary", "supporting")
 _ID_RE = re.compile(r"^[A-Z][0-9]+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _KIND_PREFIX = {"descriptive": "D", "causal": "K", "method": "M"}
+VERIFY_RTOL, VERIFY_ATOL = 1e-6, 1e-9  # econ verify's tolerances when [verify] does not set them
 
 
 class RegistryError(EconError):
@@ -69,18 +70,12 @@ class Claim:
     inputs: dict = field(default_factory=dict, hash=False)
     reading: str = ""
     quote_note: str = ""
-    verify_rtol: float = 1e-6
-    verify_atol: float = 1e-9
+    verify_rtol: float = VERIFY_RTOL
+    verify_atol: float = VERIFY_ATOL
 
     @property
     def script_name(self) -> str:
         return f"{self.id}_{self.slug}.py"
-
-    def check(self, name: str) -> Check:
-        for c in self.checks + self.pipeline_checks:
-            if c.name == name:
-                return c
-        raise KeyError(f"claim {self.id} has no check {name!r}")
 
 
 @dataclass(frozen=True)
@@ -166,7 +161,7 @@ def parse(raw: dict, path: Path, check_scripts: bool = False) -> Registry:
         if not isinstance(paper, dict) or not str(paper.get("citation", "")).strip():
             problems.append(f"papers.{key}: missing 'citation'")
     verify = raw.get("verify", {})
-    rtol, atol = verify.get("rtol", 1e-6), verify.get("atol", 1e-9)
+    rtol, atol = verify.get("rtol", VERIFY_RTOL), verify.get("atol", VERIFY_ATOL)
     entries = raw.get("claims", [])
     if not isinstance(entries, list) or not entries:
         problems.append("no [[claims]] entries")

@@ -89,24 +89,24 @@ def run_claim(claim: Claim, registry: Registry, out_dir: Path, data: pd.DataFram
     elapsed = time.perf_counter() - start
     raw = _check_output(claim, raw)
     record = _decide(claim, raw, data_label)
-    record["tables"] = {name: output.write_table(_table(tab)[0], out_dir, name, caption=_table(tab)[1])
-                        for name, tab in raw.get("tables", {}).items()}
+    record["tables"] = {}
+    for name, tab in raw.get("tables", {}).items():
+        frame, caption = _with_caption(tab)
+        record["tables"][name] = output.write_table(frame, out_dir, name, caption=caption)
     for name, (results, names, caption) in raw.get("regressions", {}).items():
         record["tables"][name] = output.write_regressions(results, out_dir, name, names, caption)
     record["figures"] = {}
     for name, fig in raw.get("figures", {}).items():
-        figure, caption = _table(fig)
+        figure, caption = _with_caption(fig)
         record["figures"][name] = {"png": output.write_figure(figure, out_dir, name), "caption": caption or ""}
     record.update(seed=raw.get("seed"), versions=versions(), elapsed_seconds=round(elapsed, 2), status="ok")
     output.dump_json(record, out_dir / "result.json")
     return record
 
 
-def _table(tab):
-    if isinstance(tab, tuple):
-        df, caption = tab
-        return df, caption
-    return tab, None
+def _with_caption(item) -> tuple:
+    """A script's table or figure, given bare or as (object, caption): (object, caption or None)."""
+    return item if isinstance(item, tuple) else (item, None)
 
 
 def _check_output(claim: Claim, raw) -> dict:
@@ -148,7 +148,7 @@ def _decide(claim: Claim, raw: dict, data_label: str) -> dict:
         "verdict": decision.to_dict(),
         "checks": [c.to_dict() for c in checks],
         "pipeline_checks": [c.to_dict() for c in pipeline],
-        "computed_on_simulated_data": {k: v for k, v in values.items()} if simulated else {},
+        "computed_on_simulated_data": dict(values) if simulated else {},
         "numbers": raw.get("numbers", {}),
         "notes": list(raw.get("notes", [])),
         "data": data_label,

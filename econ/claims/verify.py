@@ -96,8 +96,7 @@ def verify(ids=None, expected_dir=None, registry: Registry | None = None, progre
             continue
         expected = json.loads(path.read_text(encoding="utf-8"))
         diffs = compare(expected, actual, claim.verify_rtol, claim.verify_atol)
-        text = actual["verdict"] + (f" — {actual['qualifier']}" if actual["qualifier"] else "")
-        outcomes.append(ClaimCheck(claim.id, text, not diffs, diffs))
+        outcomes.append(ClaimCheck(claim.id, rec["verdict"]["text"], not diffs, diffs))
     if not quiet:
         stream = stream or sys.stdout
         for o in outcomes:

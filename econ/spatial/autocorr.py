@@ -164,7 +164,8 @@ def moran(y, w: Weights, transform: str = "r", permutations: int = 999, seed=0) 
     var_rand = (a - b) / ((n - 1) * (n - 2) * (n - 3) * s0 * s0) - expected**2
     z_norm = (stat - expected) / np.sqrt(var_norm)
     z_rand = (stat - expected) / np.sqrt(var_rand)
-    sim = _permuted_quadratic(z, matrix, permutations, seed) * (n / s0 / z2)
+    (sim,) = _permuted(z, permutations, seed, _quadratic_form(matrix))
+    sim = sim * (n / s0 / z2)
     return MoranResult(
         I=stat, expected=expected, var_norm=var_norm, var_rand=var_rand, z_norm=z_norm, z_rand=z_rand,
         p_norm=2 * stats.norm.sf(abs(z_norm)), p_rand=2 * stats.norm.sf(abs(z_rand)), n=n, transform=transform,
@@ -195,8 +196,10 @@ def join_counts(y, w: Weights, permutations: int = 999, seed=0) -> JoinCountResu
     # BW = 1/2 sum_ij w_ij (y_i - y_j)^2 = sum_i d_i y_i - y'Wy for 0/1 y (y_i^2 = y_i)
     bw = float(degree @ values) - 2.0 * bb
     ww = joins - bb - bw
-    sim_bb = _permuted_quadratic(values, binary, permutations, seed) / 2.0
-    sim_bw = _permuted_linear(values, degree, permutations, seed) - 2.0 * sim_bb
+    # one pass over the permutations gives x'Wx (= 2 BB) and d'x for every shuffle x
+    sim_xwx, sim_dx = _permuted(values, permutations, seed, _quadratic_form(binary), lambda x: degree @ x)
+    sim_bb = sim_xwx / 2.0
+    sim_bw = sim_dx - 2.0 * sim_bb
     return JoinCountResult(bb=bb, bw=bw, ww=ww, joins=joins, n=len(values), n_black=int(values.sum()),
                            permutations=permutations, seed=seed, sim_bb=sim_bb, sim_bw=sim_bw)
 
@@ -250,13 +253,13 @@ def _permutations(values: np.ndarray, permutations: int, seed):
         done += k
 
 
-def _permuted_quadratic(values, matrix, permutations, seed) -> np.ndarray:
-    """x_b' M x_b for every permutation x_b of ``values``."""
-    out = [np.einsum("ij,ij->j", block, matrix @ block) for block in _permutations(values, permutations, seed)]
-    return np.concatenate(out) if out else np.empty(0)
+def _permuted(values, permutations, seed, *statistics) -> tuple[np.ndarray, ...]:
+    """Each statistic (a function of an (n_units x chunk) block of shuffles, one value per column) evaluated on
+    the same ``permutations`` shuffles of ``values``."""
+    blocks = [[stat(block) for stat in statistics] for block in _permutations(values, permutations, seed)]
+    return tuple(np.concatenate([b[k] for b in blocks]) if blocks else np.empty(0) for k in range(len(statistics)))
 
 
-def _permuted_linear(values, vector, permutations, seed) -> np.ndarray:
-    """vector' x_b for the same permutations as :func:`_permuted_quadratic` with the same seed."""
-    out = [vector @ block for block in _permutations(values, permutations, seed)]
-    return np.concatenate(out) if out else np.empty(0)
+def _quadratic_form(matrix):
+    """x' M x for every column x of a block."""
+    return lambda block: np.einsum("ij,ij->j", block, matrix @ block)
