@@ -27,7 +27,7 @@ import pandas as pd
 from econ.errors import EconError
 
 __all__ = ["Dataset", "REGISTRY", "OUTLINES", "list", "list_datasets", "load", "describe", "load_geojson",
-           "data_path", "truth"]
+           "data_path", "truth", "load_weights"]
 
 _CODE_RE = re.compile(r"^\d{6}$")
 
@@ -478,6 +478,27 @@ def truth(name: str) -> str:
     if ds.kind != "simulated":
         raise EconError(f"dataset '{name}' is real data: it has no known truth")
     return _read_text(ds.file.replace(".csv", "_truth.json"))
+
+
+_CONTIGUITY = {  # edge-list dataset -> (units dataset, id column); edges are <id>_i, <id>_j
+    "china_prefecture_contiguity": ("china_prefectures", "prefecture_code"),
+    "china_province_contiguity": ("china_provinces", "province_code"),
+}
+
+
+def load_weights(name: str = "china_prefecture_contiguity"):
+    """Binary contiguity weights (``econ.spatial.Weights``) from a bundled edge list.
+
+    The unit order is that of the units table (``china_prefectures`` or ``china_provinces``, sorted by code), and
+    units without a neighbour (e.g. Hainan's island prefectures) are kept as zero rows.
+    """
+    from econ.spatial import Weights
+
+    if name not in _CONTIGUITY:
+        raise EconError(f"no contiguity weights named {name!r}; valid names: {', '.join(sorted(_CONTIGUITY))}")
+    units, code = _CONTIGUITY[name]
+    ids = load(units)[code].tolist()
+    return Weights.from_edges(load(name), f"{code}_i", f"{code}_j", ids=ids)
 
 
 def load_geojson(name: str) -> dict:

@@ -239,7 +239,6 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
     through the real queen contiguity (``china_prefecture_contiguity``). Outcomes are drawn by ``draw_panel``.
     """
     from econ import datasets
-    from econ.spatial import Weights
 
     pref = datasets.load("china_prefectures")
     units = pd.DataFrame({
@@ -249,8 +248,7 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
         "province_code": pref["province_code"],
         "region": pref["region"],
     })
-    edges = datasets.load("china_prefecture_contiguity")
-    w = Weights.from_edges(edges, "prefecture_code_i", "prefecture_code_j", ids=units["prefecture_code"].tolist())
+    w = datasets.load_weights("china_prefecture_contiguity")
     return draw_panel(units, range(2008, 2023), unit="prefecture_code", weights=w, params=params, seed=seed)
 
 

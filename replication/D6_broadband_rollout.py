@@ -20,7 +20,7 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from econ import datasets  # noqa: E402
-from econ.spatial import Weights, join_counts, moran  # noqa: E402
+from econ.spatial import join_counts, moran  # noqa: E402
 
 SEED = 20140926
 PERMUTATIONS = 9999
@@ -32,14 +32,13 @@ COLOURS = {2014: "#08519c", 2015: "#4292c6", 2016: "#9ecae1", "partial": "#fdae6
 def run(data=None, out_dir=None, permutations=PERMUTATIONS, seed=SEED):
     entities = datasets.load("broadband_china_entities")
     pref = datasets.load("china_prefectures")
-    edges = datasets.load("china_prefecture_contiguity")
     by_cohort = entities.groupby("cohort_year").size()
 
     designated = pref["bbc_cohort"].notna()
     partial_only = pref["bbc_cohort"].isna() & pref["bbc_cohort_any"].notna()
     regions = _region_table(pref)
 
-    w = Weights.from_edges(edges, "prefecture_code_i", "prefecture_code_j", ids=pref["prefecture_code"].tolist())
+    w = datasets.load_weights("china_prefecture_contiguity").align(pref["prefecture_code"].tolist())
     y = pd.Series(designated.astype(int).to_numpy(), index=pref["prefecture_code"].tolist())
     jc = join_counts(y, w, permutations=permutations, seed=seed)
     mi = moran(y, w, transform="r", permutations=permutations, seed=seed)

@@ -73,9 +73,7 @@ def _codes(ids: pd.Series) -> pd.Series:
 
 
 def _weights(codes: pd.Series) -> Weights:
-    pref = datasets.load("china_prefectures")
-    edges = datasets.load("china_prefecture_contiguity")
-    full = Weights.from_edges(edges, "prefecture_code_i", "prefecture_code_j", ids=pref["prefecture_code"].tolist())
+    full = datasets.load_weights("china_prefecture_contiguity")
     ids = sorted(pd.unique(codes))
     known = set(full.ids)
     unknown = [c for c in ids if c not in known]

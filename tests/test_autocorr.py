@@ -9,7 +9,7 @@ import pytest
 
 from econ import datasets
 from econ.errors import WeightsError
-from econ.spatial import Weights, join_counts, moran
+from econ.spatial import join_counts, moran
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def prefectures():
     pref = datasets.load("china_prefectures")
     edges = datasets.load("china_prefecture_contiguity")
     ids = pref["prefecture_code"].tolist()
-    w = Weights.from_edges(edges, "prefecture_code_i", "prefecture_code_j", ids=ids)
+    w = datasets.load_weights("china_prefecture_contiguity").align(ids)
     designated = pd.Series(pref["bbc_cohort"].notna().astype(int).to_numpy(), index=ids)
     latitude = pd.Series(pref["centroid_lat"].to_numpy(), index=ids)
     return w, edges, designated, latitude

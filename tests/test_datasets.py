@@ -305,3 +305,15 @@ def test_pyproject_ships_data_as_econ_data():
     assert suffixes <= {".csv", ".json", ".geojson", ".md", ".py"}
 
 
+
+
+def test_load_weights_follows_the_units_table():
+    w = datasets.load_weights("china_prefecture_contiguity")
+    pref = datasets.load("china_prefectures")
+    assert list(w.ids) == pref["prefecture_code"].tolist()
+    assert w.matrix.nnz == 2 * len(datasets.load("china_prefecture_contiguity"))
+    assert sorted(w.islands) == ["460100", "460200", "460300", "460400"]  # Haikou, Sanya, Sansha, Danzhou
+    prov = datasets.load_weights("china_province_contiguity")
+    assert prov.n == 31 and prov.islands == ["460000"]
+    with pytest.raises(EconError, match="no contiguity weights named 'nope'"):
+        datasets.load_weights("nope")
