@@ -112,3 +112,16 @@ def test_any_column_name_works():
     np.testing.assert_allclose(res.coef.to_numpy(), ascii_.coef.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(res.se.to_numpy(), ascii_.se.to_numpy(), rtol=1e-12)
     assert res.depvar == "城乡收入差距" and "城市" in res.summary() and "_econ_col" not in res.summary()
+
+
+def test_no_never_treated_group_is_named_in_the_notes():
+    import econ
+
+    demo = econ.datasets.load("china_cities_demo")
+    only_treated = demo[demo.cohort > 0]
+    fit = econ.did.twfe(only_treated, "log_income_ratio", "prefecture_code", "year", "treated")
+    es = econ.did.event_study(only_treated, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
+    for notes in (fit.notes, es.notes):
+        assert any(n.startswith("no never-treated units") for n in notes)
+    full = econ.did.twfe(demo, "log_income_ratio", "prefecture_code", "year", "treated")
+    assert not any(n.startswith("no never-treated units") for n in full.notes)

@@ -342,3 +342,13 @@ def promote(base, cls):
     out = object.__new__(cls)
     out.__dict__.update(base.__dict__)
     return out
+
+
+def comparison_notes(n_never: int) -> list[str]:
+    """Name the missing never-treated group: the comparison then rests on not-yet-treated units alone."""
+    if n_never:
+        return []
+    return ["no never-treated units: every comparison is with not-yet-treated units, so effects after the last "
+            "cohort's adoption are identified only through the model's restrictions (e.g. binned end points, "
+            "constant effects); staggered-robust estimators with a never-treated control group cannot be used"]
+

@@ -138,6 +138,7 @@ def event_study(
         f"{'binned' if bin_endpoints else 'not binned (outside rows dropped)'}; {len(treated_cohorts)} treated "
         f"unit(s) in {treated_cohorts.nunique()} cohort(s), {len(cohorts) - len(treated_cohorts)} never treated"
     )
+    notes += _design.comparison_notes(len(cohorts) - len(treated_cohorts))
     _design.add_notes(base, notes)
     return EventStudyResult._promote(base, event_times, refs, (lo, hi), bin_endpoints, counts, seed)
 

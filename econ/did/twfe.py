@@ -76,6 +76,7 @@ def _binary_design_notes(frame: pd.DataFrame, unit: str, time: str, treat: str) 
         f"binary absorbing treatment: {len(treated)} treated unit(s) in {treated.nunique()} cohort(s), "
         f"{len(cohorts) - len(treated)} never treated"
     ]
+    notes += _design.comparison_notes(len(cohorts) - len(treated))
     if treated.nunique() > 1:
         notes.append(
             "staggered adoption: the TWFE coefficient is a weighted average of cohort-period effects whose weights "
