@@ -15,7 +15,9 @@ Modules
 * :mod:`econ.panel.feols` -- the estimator and :class:`FeolsResult`;
 * :mod:`econ.panel.wildboot` -- the wild cluster restricted bootstrap.
 
-Other panel estimators are delegated to packages that already do them well (econ does not wrap them):
+Other panel estimators are delegated to packages that already do them well. :mod:`econ.panel.delegate` wraps
+the common ones (``random_effects``, ``panel_iv``, ``hausman``: validated panel in, econ ``Result`` out, the
+linearmodels fit kept in ``result.extra["linearmodels"]``); for the rest use the packages directly:
 
 * random effects, between and first-difference estimators, and ``PanelOLS`` with entity/time effects:
   ``linearmodels.panel`` (``RandomEffects``, ``BetweenOLS``, ``FirstDifferenceOLS``, ``PanelOLS``) on a frame
@@ -30,7 +32,9 @@ Other panel estimators are delegated to packages that already do them well (econ
   and OLS diagnostics for the pooled model (``statsmodels.api.OLS``).
 """
 
+from econ.panel.delegate import hausman, panel_iv, random_effects
 from econ.panel.demean import Absorber, factorize, interact
 from econ.panel.feols import FeolsDesign, FeolsResult, feols
 
-__all__ = ["feols", "FeolsResult", "FeolsDesign", "Absorber", "factorize", "interact"]
+__all__ = ["feols", "FeolsResult", "FeolsDesign", "Absorber", "factorize", "interact", "random_effects",
+           "panel_iv", "hausman"]
