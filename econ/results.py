@@ -13,7 +13,9 @@ fixed effects, type of standard errors, what was dropped and why). Inference:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ from scipy import stats
 
 from econ.errors import SpecificationError
 
-__all__ = ["Result", "stars"]
+__all__ = ["Result", "WaldTest", "stars", "wald", "figure", "finish_figure"]
 
 
 def stars(p: float, levels: Sequence[float] = (0.1, 0.05, 0.01)) -> str:
@@ -233,15 +235,64 @@ class Result:
 
         return f"<pre>{html.escape(self.summary())}</pre>"
 
-    def plot(self, terms=None, level: float = 0.95, ax=None):
-        """Coefficient plot: point estimates with ``level`` confidence intervals. Returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt
+    def wald_test(self, R, q=None) -> WaldTest:
+        """Joint Wald test of linear restrictions on the coefficients, using this result's covariance.
 
+        Parameters
+        ----------
+        R : str, array-like or pandas.DataFrame
+            Either a hypothesis written with term names, several separated by commas or semicolons
+            (``"a = b"``, ``"a + 2*b = 1, c = 0"``), or a restriction matrix with one row per restriction and one
+            column per coefficient (in the order of :attr:`coef`; a DataFrame is aligned by column name).
+        q : array-like, optional
+            Right-hand side of ``R b = q`` when ``R`` is a matrix (default zeros). Not allowed with a string.
+
+        Returns
+        -------
+        WaldTest
+            Chi-square form ``W = (Rb - q)' (R V R')^{-1} (Rb - q)`` with ``df`` restrictions and the F form
+            ``W / df`` with (``df``, :attr:`df_t`) degrees of freedom, as fixest's ``wald()``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from econ.results import Result
+        >>> res = Result(pd.Series({"a": 1.0, "b": 0.5}), np.diag([0.04, 0.09]), nobs=100, df_resid=98)
+        >>> round(res.wald_test("a = b").chi2, 4)
+        1.9231
+        """
+        names = list(self._coef.index)
+        if isinstance(R, str):
+            if q is not None:
+                raise SpecificationError("wald_test: give the right-hand side inside the hypothesis string, not as q")
+            R_mat, q_vec = parse_hypothesis(R, names)
+            text = R
+        else:
+            if isinstance(R, pd.DataFrame):
+                unknown = [c for c in R.columns if c not in names]
+                if unknown:
+                    raise SpecificationError(f"wald_test: R has columns that are not coefficients: {unknown}")
+                R_mat = R.reindex(columns=names, fill_value=0.0).to_numpy(dtype=float)
+            else:
+                R_mat = np.atleast_2d(np.asarray(R, dtype=float))
+            if R_mat.ndim != 2 or R_mat.shape[1] != len(names):
+                raise SpecificationError(
+                    f"wald_test: R must have one column per coefficient ({len(names)}), got shape {R_mat.shape}")
+            q_vec = np.zeros(R_mat.shape[0]) if q is None else np.asarray(q, dtype=float).reshape(-1)
+            if q_vec.shape[0] != R_mat.shape[0]:
+                raise SpecificationError(f"wald_test: q has {q_vec.shape[0]} values for {R_mat.shape[0]} restrictions")
+            text = f"{R_mat.shape[0]} linear restriction(s)"
+        return wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_t, text, q=q_vec)
+
+    def plot(self, terms=None, level: float = 0.95, ax=None, path=None):
+        """Coefficient plot: point estimates with ``level`` confidence intervals.
+
+        Returns ``(fig, ax)``; with ``path`` the figure is also saved there (format from the extension).
+        """
         tid = self.tidy(level)
         if terms is not None:
             tid = tid.set_index("term").loc[list(terms)].reset_index()
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.4 * len(tid) + 1.2))
+        fig, ax = figure(ax, (6, 0.4 * len(tid) + 1.2))
         pos = np.arange(len(tid))[::-1]
         ax.errorbar(tid["estimate"], pos, xerr=[tid["estimate"] - tid["conf_low"], tid["conf_high"] - tid["estimate"]],
                     fmt="o", capsize=3)
@@ -250,7 +301,215 @@ class Result:
         ax.set_xlabel(f"estimate ({100 * level:g}% CI)")
         if self.depvar:
             ax.set_title(self.depvar)
-        return ax
+        return finish_figure(fig, ax, path)
+
+
+# ---------------------------------------------------------------------------------------------------- figures
+def figure(ax=None, figsize=(6, 4)):
+    """The ``(fig, ax)`` every ``plot()`` draws on: a new constrained-layout figure, or the figure of ``ax``."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    else:
+        fig = ax.figure
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def finish_figure(fig, ax, path=None):
+    """Save ``fig`` to ``path`` when given (the one place plots are written) and return ``(fig, ax)``."""
+    if path is not None:
+        from pathlib import Path
+
+        target = Path(path)
+        if target.is_dir():
+            raise SpecificationError(f"plot(path=...): {str(target)!r} is a directory; give a file name such as "
+                                     "'figure.png'")
+        try:
+            fig.savefig(target, dpi=150)
+        except (OSError, ValueError) as exc:
+            raise SpecificationError(f"plot(path=...): cannot write {str(target)!r}: {exc}") from None
+    return fig, ax
+
+
+# ---------------------------------------------------------------------------------------------------- Wald tests
+@dataclass(frozen=True)
+class WaldTest:
+    """Joint Wald test of ``R b = q``: chi-square form ``W`` (df ``q``) and F form ``W / q`` (df ``q``, ``df2``).
+
+    ``df2`` is the residual degrees of freedom used for t tests by the fitted model (for clustered standard errors
+    the number of clusters minus one, as in Stata and fixest).
+    """
+
+    hypothesis: str
+    chi2: float
+    df: int
+    pvalue_chi2: float
+    F: float
+    df2: float
+    pvalue_F: float
+
+    @property
+    def statistic(self) -> float:
+        """The F form (what fixest's ``wald()`` reports)."""
+        return self.F
+
+    @property
+    def pvalue(self) -> float:
+        """p-value of the F form (the chi-square form's is ``pvalue_chi2``)."""
+        return self.pvalue_F
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "test": [self.hypothesis] * 2,
+                "form": ["chi2", "F"],
+                "statistic": [self.chi2, self.F],
+                "df1": [self.df, self.df],
+                "df2": [np.nan, self.df2],
+                "p_value": [self.pvalue_chi2, self.pvalue_F],
+            }
+        )
+
+    def summary(self) -> str:
+        return (
+            f"Wald test: {self.hypothesis}\n"
+            f"  chi2({self.df}) = {self.chi2:.4f}, p = {self.pvalue_chi2:.4g}\n"
+            f"  F({self.df}, {self.df2:g}) = {self.F:.4f}, p = {self.pvalue_F:.4g}"
+        )
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, path=None):
+        """The F statistic against its reference distribution; returns ``(fig, ax)``."""
+        from scipy import stats as st
+
+        fig, ax = figure(ax, (5, 3.2))
+        dist = st.f(self.df, self.df2) if np.isfinite(self.df2) else st.chi2(self.df)
+        stat = self.F if np.isfinite(self.df2) else self.chi2
+        hi = max(dist.ppf(0.999), stat * 1.1)
+        grid = np.linspace(0, hi, 300)
+        ax.plot(grid, dist.pdf(grid), color="0.3")
+        ax.axvline(stat, color="C3", lw=1.2, label=f"statistic = {stat:.3g} (p = {self.pvalue:.3g})")
+        ax.set_xlabel("F" if np.isfinite(self.df2) else "chi2")
+        ax.legend(frameon=False)
+        return finish_figure(fig, ax, path)
+
+
+def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis: str, q=None) -> WaldTest:
+    """Wald test of ``R b = q`` with covariance ``vcov``: W = (Rb - q)' (R V R')^{-1} (Rb - q)."""
+    R = np.atleast_2d(np.asarray(R, dtype=float))
+    diff = R @ np.asarray(b, dtype=float) - (0.0 if q is None else np.asarray(q, dtype=float))
+    middle = R @ np.asarray(vcov, dtype=float) @ R.T
+    if not np.all(np.isfinite(middle)) or not np.all(np.isfinite(diff)):
+        raise SpecificationError(f"Wald test '{hypothesis}': the coefficients or their covariance are not finite")
+    rank = np.linalg.matrix_rank(middle)
+    if rank < R.shape[0]:
+        raise SpecificationError(
+            f"Wald test '{hypothesis}': the {R.shape[0]} restrictions are linearly dependent or involve coefficients "
+            f"with zero variance (rank of R V R' is {rank}); drop the redundant ones")
+    w = float(diff @ np.linalg.solve(middle, diff))
+    k = R.shape[0]
+    return WaldTest(
+        hypothesis=hypothesis,
+        chi2=w,
+        df=k,
+        pvalue_chi2=float(stats.chi2.sf(w, k)),
+        F=w / k,
+        df2=float(df2),
+        pvalue_F=float(stats.f.sf(w / k, k, df2)) if np.isfinite(df2) else float(stats.chi2.sf(w, k)),
+    )
+
+
+_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+def parse_hypothesis(text: str, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``"a + 2*b = 1, c = d"`` -> (R, q) over the coefficient ``names``; every name must be a coefficient."""
+    rows, rhs = [], []
+    # Coefficient names may hold '-', '.', ':' or spaces (e.g. "event::-2"): swap them for tokens first, longest
+    # name first, so that arithmetic signs and names cannot be confused.
+    names = list(names)
+    order = sorted(range(len(names)), key=lambda i: -len(names[i]))
+    for i in order:
+        pattern = r"(?<![\w.:`])`?" + re.escape(names[i]) + r"`?(?![\w.:`])"
+        text = re.sub(pattern, f"__coef{i}__", text)
+    tokens = [f"__coef{i}__" for i in range(len(names))]
+    display = dict(zip(tokens, names))
+    for part in re.split(r"[,;]", text):
+        if not part.strip():
+            continue
+        sides = part.split("=")
+        if len(sides) == 1:
+            sides = [sides[0], "0"]
+        if len(sides) != 2:
+            raise SpecificationError(f"wald_test: cannot read the restriction {_show(part, display)!r} (one '=' "
+                                     "expected)")
+        row = np.zeros(len(names))
+        const = 0.0
+        for sign_side, side in ((1.0, sides[0]), (-1.0, sides[1])):
+            for sign, term in _split_terms(side, part):
+                coef, name = _split_product(term, part)
+                if name is None:
+                    const -= sign_side * sign * coef
+                    continue
+                if name not in display:
+                    raise SpecificationError(
+                        f"wald_test: {name!r} in {_show(part, display)!r} is not a coefficient; coefficients are "
+                        f"{names}")
+                row[tokens.index(name)] += sign_side * sign * coef
+        if not row.any():
+            raise SpecificationError(f"wald_test: the restriction {_show(part, display)!r} names no coefficient")
+        rows.append(row)
+        rhs.append(const)
+    if not rows:
+        raise SpecificationError("wald_test: the hypothesis is empty")
+    return np.vstack(rows), np.asarray(rhs)
+
+
+def _show(part: str, display: Mapping[str, str]) -> str:
+    for token, name in display.items():
+        part = part.replace(token, name)
+    return part.strip()
+
+
+def _split_terms(side: str, part: str) -> list[tuple[float, str]]:
+    """Split ``"a - 2*b + c"`` at top-level + and - (names may contain '-' only inside brackets or quotes)."""
+    out, sign, buf, depth = [], 1.0, "", 0
+    for ch in side:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch in "+-" and depth == 0 and buf.strip() and not re.search(r"[eE]$", buf.strip()):
+            out.append((sign, buf.strip()))
+            sign, buf = (1.0 if ch == "+" else -1.0), ""
+        elif ch in "+-" and depth == 0 and not buf.strip():
+            sign = sign * (1.0 if ch == "+" else -1.0)
+        else:
+            buf += ch
+    if buf.strip():
+        out.append((sign, buf.strip()))
+    if not out:
+        raise SpecificationError(f"wald_test: an empty side in {part.strip()!r}")
+    return out
+
+
+def _split_product(term: str, part: str) -> tuple[float, str | None]:
+    """``"2*b"`` -> (2, "b"); ``"b"`` -> (1, "b"); ``"3"`` -> (3, None)."""
+    if _NUMBER.match(term):
+        return float(term), None
+    if "*" in term:
+        left, right = term.split("*", 1)
+        if _NUMBER.match(left):
+            return float(left), right.strip().strip("`")
+        if _NUMBER.match(right):
+            return float(right), left.strip().strip("`")
+        raise SpecificationError(f"wald_test: {term!r} in {part.strip()!r} is not linear in the coefficients")
+    return 1.0, term.strip().strip("`")
 
 
 def _ci_labels(level: float) -> tuple[str, str]:

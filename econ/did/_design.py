@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from econ.errors import SpecificationError, TreatmentError
 from econ.io import validate_panel
+from econ.results import WaldTest, wald  # noqa: F401  (re-exported for the DiD modules)
 
 # Internal cohort code of never-treated units. Users write 0 or NaN; internally a sentinel larger than any period is
 # used so that ``t >= cohort`` is simply False for them and a shifted fake cohort can never collide with it.
@@ -279,61 +279,6 @@ def add_notes(result, notes: Iterable[str]):
     else:
         result.notes = list(result.notes) + notes
     return result
-
-
-@dataclass(frozen=True)
-class WaldTest:
-    """Joint Wald test of ``R b = r``: chi-square form ``W`` (df ``q``) and F form ``W / q`` (df ``q``, ``df2``).
-
-    ``df2`` is the residual degrees of freedom used for t tests by the fitted model (for clustered standard errors
-    the number of clusters minus one, as in Stata and fixest).
-    """
-
-    hypothesis: str
-    chi2: float
-    df: int
-    pvalue_chi2: float
-    F: float
-    df2: float
-    pvalue_F: float
-
-    def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "test": [self.hypothesis] * 2,
-                "form": ["chi2", "F"],
-                "statistic": [self.chi2, self.F],
-                "df1": [self.df, self.df],
-                "df2": [np.nan, self.df2],
-                "pvalue": [self.pvalue_chi2, self.pvalue_F],
-            }
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"Wald test: {self.hypothesis}\n"
-            f"  chi2({self.df}) = {self.chi2:.4f}, p = {self.pvalue_chi2:.4g}\n"
-            f"  F({self.df}, {self.df2:g}) = {self.F:.4f}, p = {self.pvalue_F:.4g}"
-        )
-
-
-def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis: str) -> WaldTest:
-    """Wald test of ``R b = 0`` with covariance ``vcov``: W = (Rb)' (R V R')^{-1} (Rb)."""
-    from scipy import stats
-
-    rb = R @ b
-    middle = R @ vcov @ R.T
-    w = float(rb @ np.linalg.solve(middle, rb))
-    q = R.shape[0]
-    return WaldTest(
-        hypothesis=hypothesis,
-        chi2=w,
-        df=q,
-        pvalue_chi2=float(stats.chi2.sf(w, q)),
-        F=w / q,
-        df2=float(df2),
-        pvalue_F=float(stats.f.sf(w / q, q, df2)),
-    )
 
 
 def promote(base, cls):

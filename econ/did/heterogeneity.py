@@ -16,6 +16,7 @@ from econ.did import _design
 from econ.did.twfe import twfe
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import factorize, interact
+from econ.results import WaldTest
 
 __all__ = ["subgroups", "channels", "SubgroupResult", "ChannelsResult"]
 
@@ -51,7 +52,7 @@ class SubgroupResult:
     """
 
     table: pd.DataFrame
-    equality_test: _design.WaldTest
+    equality_test: WaldTest
     pooled: object
     pooled_terms: dict
     results: dict
