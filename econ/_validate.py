@@ -1,0 +1,81 @@
+"""Argument checks shared by every public function: one place for seeds, draw counts, choices and flags.
+
+Each check raises :class:`econ.errors.SpecificationError` naming the argument and the value it got, so a wrong
+argument never reaches numpy or pandas as a raw TypeError.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from econ.errors import SpecificationError
+
+__all__ = ["check_seed", "check_int", "check_choice", "check_bool", "check_n_draws", "rng"]
+
+
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as a Python int (bools and non-integral floats refused), within ``[minimum, maximum]``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, float, np.floating)):
+        raise SpecificationError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value) or float(value) != int(value):
+            raise SpecificationError(f"{name} must be an integer, got {value!r}")
+    out = int(value)
+    if minimum is not None and out < minimum:
+        raise SpecificationError(f"{name} must be at least {minimum}, got {out}")
+    if maximum is not None and out > maximum:
+        raise SpecificationError(f"{name} must be at most {maximum}, got {out}")
+    return out
+
+
+def check_seed(seed, name: str = "seed") -> int | np.random.SeedSequence | np.random.Generator | None:
+    """A seed ``numpy.random.default_rng`` accepts: ``None``, a non-negative int, a SeedSequence or a Generator."""
+    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator)):
+        return seed
+    return check_int(seed, name, minimum=0)
+
+
+def rng(seed, name: str = "seed") -> np.random.Generator:
+    """``numpy.random.default_rng(seed)`` after :func:`check_seed`."""
+    return np.random.default_rng(check_seed(seed, name))
+
+
+def check_choice(value, name: str, choices: Iterable[str]):
+    """``value`` must be one of ``choices`` (compared as given; strings are not case-folded)."""
+    choices = list(choices)
+    try:
+        ok = value in choices
+    except TypeError:  # unhashable / incomparable values
+        ok = False
+    if not ok:
+        raise SpecificationError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_bool(value, name: str) -> bool:
+    """A real boolean flag (``True``/``False``; numpy bools accepted), not a truthy string or number."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecificationError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_n_draws(n_draws, *, minimum: int = 0, aliases: Mapping[str, object] | None = None) -> int:
+    """The number of random draws, ``n_draws`` everywhere in econ.
+
+    ``aliases`` maps a legacy or peer name (``n``, ``B``, ``permutations``, ``n_boot``) to the value a caller passed
+    under it (``None`` when not passed); at most one of ``n_draws`` and the aliases may be given.
+    """
+    given = {k: v for k, v in (aliases or {}).items() if v is not None}
+    if len(given) > 1:
+        raise SpecificationError(f"give the number of draws once, as n_draws; got {sorted(given)}")
+    if given:
+        (alias, value), = given.items()
+        if n_draws is not None:
+            raise SpecificationError(f"give the number of draws once: n_draws={n_draws!r} and {alias}={value!r}")
+        return check_int(value, alias, minimum=minimum)
+    if n_draws is None:
+        raise SpecificationError("n_draws (the number of random draws) is required")
+    return check_int(n_draws, "n_draws", minimum=minimum)
