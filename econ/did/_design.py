@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from econ._validate import require_columns
 from econ.errors import SpecificationError, TreatmentError
 from econ.io import validate_panel
 from econ.results import WaldTest, wald  # noqa: F401  (re-exported for the DiD modules)
@@ -36,13 +37,6 @@ def as_list(names) -> list[str]:
     if isinstance(names, str):
         return [names]
     return list(names)
-
-
-def require_columns(data: pd.DataFrame, names: Iterable[str], what: str = "column") -> None:
-    """Raise SpecificationError listing every name that is not a column of ``data``."""
-    missing = [c for c in names if c not in data.columns]
-    if missing:
-        raise SpecificationError(f"{what}(s) {missing} not in the data; available: {list(data.columns)}")
 
 
 def prepare_panel(data: pd.DataFrame, unit: str, time: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -198,6 +192,7 @@ def default_vcov(vcov, unit: str):
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_INTERNAL = re.compile(r"_econ_col[0-9]+(?![0-9])")
 
 
 def fit(frame: pd.DataFrame, y: str, regressors: Sequence[str], fe: Sequence[str], vcov, weights=None):
@@ -247,13 +242,10 @@ def _rename_vcov(vcov, forward):
 
 def _restore_names(res, back: dict):
     """Map internal column names back to the user's in the labels a reader sees."""
-    def name(text):
+    def name(text):  # exact tokens: "_econ_col1" never matches inside "_econ_col10"
         if text is None:
             return text
-        text = str(text)
-        for internal, original in back.items():
-            text = text.replace(internal, str(original))
-        return text
+        return _INTERNAL.sub(lambda m: str(back.get(m.group(0), m.group(0))), str(text))
 
     res._coef.index = [name(c) for c in res._coef.index]
     res._vcov.index = res._coef.index
