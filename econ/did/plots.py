@@ -14,24 +14,18 @@ import pandas as pd
 __all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coefficients"]
 
 
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    else:
-        fig = ax.figure
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig, ax
+from econ.errors import SpecificationError
+from econ.results import figure as _axes
+from econ.results import finish_figure
 
 
 def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True, color: str = "C0",
                      label: str | None = None, dodge: float = 0.0, title: str | None = None,
                      xlabel: str = "Periods relative to treatment", ylabel: str | None = None,
-                     figsize=(6.4, 4.0)):
+                     figsize=(6.4, 4.0), path=None):
     """Event-study coefficients with pointwise ``level`` intervals (error bars) and, if ``uniform``, the sup-t
-    band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns (fig, ax)."""
+    band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns ``(fig, ax)``; saves the figure
+    to ``path`` when given."""
     fig, ax = _axes(ax, figsize)
     table = result.table(level)
     x = table.index.to_numpy(dtype=float) + dodge
@@ -51,7 +45,7 @@ def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True,
         ax.set_title(title)
     ax.set_xticks(table.index.to_numpy())
     ax.legend(frameon=False, fontsize="small")
-    return fig, ax
+    return finish_figure(fig, ax, path)
 
 
 def _reference_lines(ax, result):
@@ -63,29 +57,33 @@ def _reference_lines(ax, result):
 
 def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, ax=None, level: float = 0.95,
                        uniform: bool = False, dodge: float = 0.12, title: str | None = None,
-                       figsize=(6.4, 4.0)):
+                       figsize=(6.4, 4.0), path=None):
     """Several event studies (e.g. different estimators or samples) on one axis, dodged horizontally by
     ``dodge`` so the intervals do not overlap. Uniform bands are off by default to keep the figure legible.
-    Returns (fig, ax)."""
+    Returns ``(fig, ax)``; saves the figure to ``path`` when given."""
     results = list(results)
     if not results:
-        raise ValueError("give at least one event-study result")
+        raise SpecificationError("give at least one event-study result")
+    bad = [i for i, r in enumerate(results) if not hasattr(r, "table")]
+    if bad:
+        raise SpecificationError(f"results {bad} are not event-study results (they have no table())")
     labels = list(labels) if labels is not None else [f"model {i + 1}" for i in range(len(results))]
     if len(labels) != len(results):
-        raise ValueError(f"{len(labels)} labels for {len(results)} results")
+        raise SpecificationError(f"{len(labels)} labels for {len(results)} results")
     fig, ax = _axes(ax, figsize)
     offsets = (np.arange(len(results)) - (len(results) - 1) / 2) * dodge
     for i, (res, lab, off) in enumerate(zip(results, labels, offsets)):
         plot_event_study(res, ax=ax, level=level, uniform=uniform, color=f"C{i}", label=lab, dodge=off,
                          title=title)
     ax.legend(frameon=False, fontsize="small")
-    return fig, ax
+    return finish_figure(fig, ax, path)
 
 
 def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, color: str = "0.6",
-                 title: str | None = None, figsize=(6.4, 4.0)):
+                 title: str | None = None, figsize=(6.4, 4.0), path=None):
     """Histogram (density scale) of the placebo draws, a Gaussian kernel density, and the actual estimate as a
-    vertical line annotated with the two-sided permutation p-value. Returns (fig, ax)."""
+    vertical line annotated with the two-sided permutation p-value. Returns ``(fig, ax)``; saves the figure to
+    ``path`` when given."""
     from scipy.stats import gaussian_kde
 
     fig, ax = _axes(ax, figsize)
@@ -102,12 +100,17 @@ def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, co
     if title:
         ax.set_title(title)
     ax.legend(frameon=False, fontsize="small")
-    return fig, ax
+    return finish_figure(fig, ax, path)
 
 
 def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, color: str = "C0",
-                      figsize=(6.4, 4.0)):
-    """Horizontal coefficient plot from a table with estimate, ci_low, ci_high indexed by label."""
+                      figsize=(6.4, 4.0), level: float = 0.95, path=None):
+    """Horizontal coefficient plot from a table with estimate, ci_low, ci_high indexed by label (intervals at
+    ``level``, used for the axis label). Returns ``(fig, ax)``; saves the figure to ``path`` when given."""
+    missing = [c for c in ("estimate", "ci_low", "ci_high") if c not in getattr(table, "columns", [])]
+    if missing:
+        raise SpecificationError(f"plot_coefficients needs a table with columns estimate, ci_low, ci_high; "
+                                 f"missing {missing}")
     fig, ax = _axes(ax, figsize)
     pos = np.arange(len(table))[::-1]
     est = table["estimate"].to_numpy()
@@ -116,7 +119,7 @@ def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, co
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_yticks(pos)
     ax.set_yticklabels([str(i) for i in table.index])
-    ax.set_xlabel("Estimate with 95% CI")
+    ax.set_xlabel(f"Estimate with {level:.0%} CI")
     if title:
         ax.set_title(title)
-    return fig, ax
+    return finish_figure(fig, ax, path)
