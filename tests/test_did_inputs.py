@@ -298,6 +298,10 @@ def bad_calls(df):
     yield lambda: psm_did(df, "y", "city", "year", "g", "post", ["x"], k=0), "k must be"
     yield lambda: psm_did(df, "y", "city", "year", "g", "post", ["x"], method="kernel"), "method"
     yield lambda: psm_did(df, "y", "city", "year", "g", "post", ["x"], replace="yes"), "replace"
+    yield lambda: event_study(df, "y", "city", "year", "cohort", covariates=3), "covariates"
+    yield lambda: did_2x2(df.assign(y=df["y"].astype(str)), "y", "g", "post"), "'y' must be numeric"
+    yield lambda: econ.did.plot_event_study(3), "EventStudyResult"
+    yield lambda: econ.did.plot_placebo("draws"), "PlaceboResult"
     yield lambda: es_result(df).sup_t_critical(level=95), "level"
     yield lambda: es_result(df).sup_t_critical(n_sim=0), "n_sim"
 
@@ -311,3 +315,11 @@ def test_errors_name_the_problem():
     for i, (call, text) in enumerate(bad_calls(df)):
         with pytest.raises(EconError, match=text):
             call()
+
+
+def test_subgroups_report_dropped_rows():
+    df = small(seed=11)
+    df["region"] = np.where(df["city"] % 2, "east", "west")
+    df.loc[[0, 1], "y"] = np.nan
+    res = subgroups(df, "y", "city", "year", "treat", by="region")
+    assert "2 row(s) with missing values dropped" in res.notes

@@ -57,7 +57,9 @@ def check_name(value, arg: str, *, optional: bool = False):
 
 def check_names(values, arg: str) -> list:
     """A list of column names (``None`` -> [], one name -> [name]); each checked by :func:`check_name`."""
-    names = as_list(values) if not isinstance(values, (pd.Series, np.ndarray, dict)) else None
+    iterable = values is None or isinstance(values, str) or (
+        hasattr(values, "__iter__") and not isinstance(values, (pd.Series, pd.DataFrame, np.ndarray, dict)))
+    names = as_list(values) if iterable else None
     if names is None:
         raise SpecificationError(f"{arg} must be a column name or a list of column names, got "
                                  f"{type(values).__name__}")
@@ -163,7 +165,7 @@ def numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
     series = frame[col]
     if not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         raise SpecificationError(f"column {col!r} must be numeric, got dtype {series.dtype}")
-    return series.to_numpy(dtype=float)
+    return series.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _py(value):

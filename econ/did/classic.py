@@ -97,7 +97,7 @@ def _binary(frame: pd.DataFrame, col: str, role: str) -> None:
     values = _design.numeric(frame, col)
     if not _design.is_binary(values):
         bad = pd.unique(frame[col][~np.isin(values, (0.0, 1.0))])[:5]
-        raise TreatmentError(f"{role} column {col!r} must be 0/1; found values {list(bad)}")
+        raise TreatmentError(f"{role} column {col!r} must be 0/1; found values {[_design._py(v) for v in bad]}")
     frame[col] = values.astype(np.int64)
 
 
@@ -118,6 +118,7 @@ def _cell_frame(data, y, cols, covariates, extra=()):
     if frame.empty:
         raise SpecificationError(f"every row has a missing value in at least one of {keep}")
     for col in [y, *covariates, *extra]:
+        _design.numeric(frame, col)
         _design.require_finite(frame, col)
     notes = [f"{int(bad.sum())} row(s) with missing values dropped"] if bad.any() else []
     return frame, notes

@@ -275,7 +275,12 @@ class EventStudyResult(FeolsResult):
         cache = self._sup_t_cache
         if key not in cache:
             v = self._event_vcov()
-            sd = np.sqrt(np.diag(v))
+            var = np.diag(v)
+            if not (np.all(np.isfinite(v)) and np.all(var > 0)):
+                bad = [t for t, s2 in zip(self.event_terms, var) if not (np.isfinite(s2) and s2 > 0)]
+                raise SpecificationError(f"sup-t band: event-time coefficient(s) {bad or self.event_terms} have no "
+                                         "positive finite variance; the uniform band is not defined")
+            sd = np.sqrt(var)
             corr = v / np.outer(sd, sd)
             vals, vecs = np.linalg.eigh(corr)
             root = vecs * np.sqrt(np.clip(vals, 0, None))
@@ -329,7 +334,10 @@ class EventStudyResult(FeolsResult):
                  f"uniform sup-t band, critical value {self.sup_t_critical(level):.3f}):",
                  self.table(level).round(digits).to_string()]
         if any(k < 0 for k in self.event_times):
-            parts += ["", f"Pre-trend {self.pretrend_test()!r}"]
+            try:
+                parts += ["", f"Pre-trend {self.pretrend_test()!r}"]
+            except SpecificationError as exc:  # a summary never raises: say why the test is missing
+                parts += ["", f"Pre-trend test not computable: {exc}"]
         return "\n".join(parts)
 
     def tidy(self, level: float = 0.95) -> pd.DataFrame:

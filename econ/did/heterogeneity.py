@@ -179,7 +179,7 @@ def subgroups(
     test = pooled.wald_test(R)
     test = WaldTest(f"effect of {treat} equal across {len(groups)} {by} groups", test.chi2, test.df,
                     test.pvalue_chi2, test.F, test.df2, test.pvalue_F)
-    notes = [
+    notes = _design.missing_notes(frame) + [
         "equality test from the pooled model with treatment x group dummies"
         + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")
     ]

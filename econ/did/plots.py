@@ -26,6 +26,8 @@ def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True,
     """Event-study coefficients with pointwise ``level`` intervals (error bars) and, if ``uniform``, the sup-t
     band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns ``(fig, ax)``; saves the figure
     to ``path`` when given."""
+    if not hasattr(result, "table") or not hasattr(result, "sup_t_critical"):
+        raise SpecificationError(f"plot_event_study needs an EventStudyResult, got {type(result).__name__}")
     fig, ax = _axes(ax, figsize)
     table = result.table(level)
     x = table.index.to_numpy(dtype=float) + dodge
@@ -85,6 +87,9 @@ def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, co
     vertical line annotated with the two-sided permutation p-value. Returns ``(fig, ax)``; saves the figure to
     ``path`` when given."""
     from scipy.stats import gaussian_kde
+
+    if not hasattr(result, "draws") or not hasattr(result, "estimate"):
+        raise SpecificationError(f"plot_placebo needs a PlaceboResult, got {type(result).__name__}")
 
     fig, ax = _axes(ax, figsize)
     draws = np.asarray(result.draws, dtype=float)
