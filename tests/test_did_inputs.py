@@ -194,6 +194,9 @@ def test_time_invariant_covariates_dropped_with_a_note():
     pl = placebo(df, "y", "city", "year", treat="treat", covariates=["x", "size"], n_draws=9, progress=False)
     assert pl.estimate == pytest.approx(ref.coef["treat"], rel=1e-10)
     assert any("size" in n and "dropped" in n for n in pl.notes)
+    df["region"] = np.where(df["city"] % 2, "east", "west")
+    sub = subgroups(df, "y", "city", "year", "treat", by="region", covariates=["x", "size"])
+    assert any("size" in n and "dropped" in n for n in sub.notes)
 
 
 # ------------------------------------------------------------------------------------------ vocabulary
@@ -323,3 +326,16 @@ def test_subgroups_report_dropped_rows():
     df.loc[[0, 1], "y"] = np.nan
     res = subgroups(df, "y", "city", "year", "treat", by="region")
     assert "2 row(s) with missing values dropped" in res.notes
+
+
+def test_real_bbc_cohort_with_missing_values(demo):
+    """china_prefectures.bbc_cohort is Int64 with <NA> for the 225 never-designated prefectures: they stay in the
+    sample as the never-treated group (before the fix they were dropped and p moved from 0.005 to ~0.09)."""
+    pref = econ.datasets.load("china_prefectures")[[UNIT, "bbc_cohort"]]
+    merged = demo.drop(columns="cohort").merge(pref, on=UNIT, how="left")
+    assert str(merged["bbc_cohort"].dtype) == "Int64" and merged["bbc_cohort"].isna().any()
+    pl = placebo(merged, Y, UNIT, TIME, cohort="bbc_cohort", n_draws=199, seed=1, progress=False)
+    assert pl.nobs == len(merged)
+    assert pl.pvalue == pytest.approx(1 / 200)
+    es = event_study(merged, Y, UNIT, TIME, "bbc_cohort", window=(-3, 3))
+    assert es.nobs == len(merged) and any("225 never treated" in n for n in es.notes)

@@ -153,6 +153,7 @@ def subgroups(
     frame = _design.prepare_panel(data, unit, time, [y, treat, by, *covariates, *extra_fe],
                                   optional=_design.vcov_columns(vcov, unit, time))
     _design.check_treatment(frame, unit, time, treat)
+    covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
     _design.require_unit_constant(frame[by], frame[unit], f"subgroup column {by!r}", SpecificationError)
     groups = sorted(pd.unique(frame[by]))
     if len(groups) < 2:
@@ -179,7 +180,7 @@ def subgroups(
     test = pooled.wald_test(R)
     test = WaldTest(f"effect of {treat} equal across {len(groups)} {by} groups", test.chi2, test.df,
                     test.pvalue_chi2, test.F, test.df2, test.pvalue_F)
-    notes = _design.missing_notes(frame) + [
+    notes = _design.missing_notes(frame) + absorbed + [
         "equality test from the pooled model with treatment x group dummies"
         + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")
     ]
