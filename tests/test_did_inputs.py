@@ -112,6 +112,13 @@ def test_cluster_on_a_column_outside_the_model():
     assert es.n_clusters == 7
     dk = twfe(df, "y", "city", "year", "treat", vcov={"DK": 1})  # Driscoll-Kraay reads the time column
     assert "Driscoll" in dk.vcov_type or "DK" in dk.vcov_type
+    rng = np.random.default_rng(0)
+    coords = pd.DataFrame({"city": np.arange(40), "lat": rng.uniform(25, 35, 40), "lon": rng.uniform(110, 120, 40)})
+    geo = df.merge(coords, on="city")
+    spec = {"conley": {"lat": "lat", "lon": "lon", "cutoff_km": 300}}
+    conley = twfe(geo, "y", "city", "year", "treat", vcov=spec)
+    direct = econ.feols("y ~ treat | city + year", geo, vcov=spec, unit="city", time="year")
+    assert conley.se["treat"] == pytest.approx(direct.se["treat"], rel=1e-12)
 
 
 # ------------------------------------------------------------------------------------------ degenerate designs

@@ -25,7 +25,18 @@ def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True,
                      figsize=(6.4, 4.0), path=None):
     """Event-study coefficients with pointwise ``level`` intervals (error bars) and, if ``uniform``, the sup-t
     band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns ``(fig, ax)``; saves the figure
-    to ``path`` when given."""
+    to ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> es = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
+    >>> fig, ax = econ.did.plot_event_study(es, title="Broadband China (simulated)")
+    >>> ax.get_title()
+    'Broadband China (simulated)'
+    """
     if not hasattr(result, "table") or not hasattr(result, "sup_t_critical"):
         raise SpecificationError(f"plot_event_study needs an EventStudyResult, got {type(result).__name__}")
     fig, ax = _axes(ax, figsize)
@@ -62,7 +73,20 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, a
                        figsize=(6.4, 4.0), path=None):
     """Several event studies (e.g. different estimators or samples) on one axis, dodged horizontally by
     ``dodge`` so the intervals do not overlap. Uniform bands are off by default to keep the figure legible.
-    Returns ``(fig, ax)``; saves the figure to ``path`` when given."""
+    Returns ``(fig, ax)``; saves the figure to ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> a = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
+    >>> b = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3),
+    ...                          bin_endpoints=False)
+    >>> fig, ax = econ.did.plot_event_studies([a, b], labels=["binned", "trimmed"])
+    >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
+    ['binned', 'trimmed']
+    """
     results = list(results)
     if not results:
         raise SpecificationError("give at least one event-study result")
@@ -85,7 +109,19 @@ def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, co
                  title: str | None = None, figsize=(6.4, 4.0), path=None):
     """Histogram (density scale) of the placebo draws, a Gaussian kernel density, and the actual estimate as a
     vertical line annotated with the two-sided permutation p-value. Returns ``(fig, ax)``; saves the figure to
-    ``path`` when given."""
+    ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> pl = econ.did.placebo(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", n_draws=49,
+    ...                       progress=False)
+    >>> fig, ax = econ.did.plot_placebo(pl)
+    >>> ax.get_ylabel()
+    'Density'
+    """
     from scipy.stats import gaussian_kde
 
     if not hasattr(result, "draws") or not hasattr(result, "estimate"):
@@ -111,7 +147,18 @@ def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, co
 def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, color: str = "C0",
                       figsize=(6.4, 4.0), level: float = 0.95, path=None):
     """Horizontal coefficient plot from a table with estimate, ci_low, ci_high indexed by label (intervals at
-    ``level``, used for the axis label). Returns ``(fig, ax)``; saves the figure to ``path`` when given."""
+    ``level``, used for the axis label). Returns ``(fig, ax)``; saves the figure to ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"estimate": [0.2, 0.5], "ci_low": [0.0, 0.3], "ci_high": [0.4, 0.7]},
+    ...                      index=["east", "west"])
+    >>> fig, ax = plot_coefficients(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['east', 'west']
+    """
     missing = [c for c in ("estimate", "ci_low", "ci_high") if c not in getattr(table, "columns", [])]
     if missing:
         raise SpecificationError(f"plot_coefficients needs a table with columns estimate, ci_low, ci_high; "
