@@ -335,7 +335,8 @@ def placebo(
         cohorts = _design.unit_cohorts(frame, unit, time, cohort)
     _design.check_comparison(cohorts, unit)
     _design.check_identified(frame, unit, time, cohorts, "TWFE estimate")
-    notes = _design.missing_notes(frame)
+    covariates, absorbed = _design.drop_absorbed(frame, covariates, [unit, time])
+    notes = _design.missing_notes(frame) + absorbed
 
     real = cohorts.to_numpy()
     if kind == "fake_timing":
@@ -454,12 +455,13 @@ class _Core:
         xtil = self.absorber.demean(x)
         within = np.linalg.norm(xtil, axis=0)
         raw = np.linalg.norm(x - x.mean(axis=0), axis=0)
-        absorbed = np.array([w <= 1e-5 * r or r == 0 for w, r in zip(within, raw)])
-        if absorbed.any():
-            self.notes.append(f"covariate(s) {[c for c, a in zip(covariates, absorbed) if a]} have no within "
-                              "variation: absorbed by the unit and time effects and dropped (as fixest does)")
-        keep = _independent_columns(xtil, x) & ~absorbed
-        dropped = [c for c, k, a in zip(covariates, keep, absorbed) if not k and not a]
+        absorbed = [c for c, w, r in zip(covariates, within, raw) if w <= 1e-5 * r or r == 0]
+        if absorbed:
+            raise SpecificationError(
+                f"covariate(s) {absorbed} have no within variation: they are absorbed by the unit and time effects"
+            )
+        keep = _independent_columns(xtil, x)
+        dropped = [c for c, k in zip(covariates, keep) if not k]
         if dropped:
             self.notes.append(f"covariate(s) {dropped} collinear with the other covariates: dropped")
         return xtil[:, keep]
