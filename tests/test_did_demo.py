@@ -36,7 +36,7 @@ def test_event_study_recovers_each_event_time_within_uniform_band(demo):
 
 def test_placebo_rejects_planted_effect_and_keeps_cohort_sizes(demo):
     panel, _ = demo
-    pl = econ.did.placebo(panel, Y, UNIT, TIME, cohort="cohort", n=199, seed=3, progress=False)
+    pl = econ.did.placebo(panel, Y, UNIT, TIME, cohort="cohort", n_draws=199, seed=3, progress=False)
     assert pl.pvalue == pytest.approx(1 / 200)
     sizes = panel.groupby(UNIT).cohort.first().value_counts().drop(0).sort_index()
     draw = np.asarray(pl.assignments)[0]

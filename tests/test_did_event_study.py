@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyfixest as pf
 import pytest
 from scipy import stats
 
@@ -74,7 +75,6 @@ def test_recovers_dynamic_effects():
 
 
 def test_matches_pyfixest_manual_dummies():
-    import pyfixest as pf
     df = dynamic_panel(seed=2, n_units=120)
     res = event_study(df, "y", "city", "year", "cohort", window=(-3, 4), ref=-1, covariates=["x"])
     data, names = manual_dummies(df, (-3, 4), -1)
@@ -98,14 +98,13 @@ def test_sup_t_critical_value_independent_coefficients():
     """With independent coefficients P(max|Z_k| <= c) = (2 Phi(c) - 1)^m: a closed form to check the simulation."""
     m = 8
     terms = [f"rel_m{k}" for k in range(m, 0, -1)]
-    base = Result(pd.Series(np.zeros(m), index=terms), np.diag(np.linspace(0.5, 2.0, m)), nobs=1000, df_resid=990,
-                  df_t=np.inf)
-    res = EventStudyResult._promote(base, list(range(-m, 0)), frozenset({0}), (-m, 0), True, {}, seed=7)
+    res = EventStudyResult(pd.Series(np.zeros(m), index=terms), np.diag(np.linspace(0.5, 2.0, m)), nobs=1000,
+                           df_resid=990, df_t=np.inf, event_times=list(range(-m, 0)), ref=0, window=(-m, 0), seed=7)
     expected = stats.norm.ppf((1 + 0.95 ** (1 / m)) / 2)
     assert res.sup_t_critical(0.95, n_sim=200_000) == pytest.approx(expected, abs=0.01)
     # perfectly correlated coefficients: the band collapses to the pointwise critical value
-    base1 = Result(pd.Series(np.zeros(m), index=terms), np.ones((m, m)), nobs=1000, df_resid=990, df_t=np.inf)
-    res1 = EventStudyResult._promote(base1, list(range(-m, 0)), frozenset({0}), (-m, 0), True, {}, seed=7)
+    res1 = EventStudyResult(pd.Series(np.zeros(m), index=terms), np.ones((m, m)), nobs=1000, df_resid=990,
+                            df_t=np.inf, event_times=list(range(-m, 0)), ref=0, window=(-m, 0), seed=7)
     assert res1.sup_t_critical(0.95, n_sim=200_000) == pytest.approx(stats.norm.ppf(0.975), abs=0.01)
 
 
@@ -148,7 +147,11 @@ def test_pretrend_test_size_and_power():
 def test_no_never_treated_uses_not_yet_treated():
     df = dynamic_panel(seed=5, share_never=0.0, n_units=120)
     res = event_study(df, "y", "city", "year", "cohort", window=(-3, 3))
-    assert np.isfinite(res.table()["estimate"]).all()
+    data, names = manual_dummies(df, (-3, 3), -1)
+    ref = pf.feols(f"y ~ {' + '.join(names)} | city + year", data=data, vcov={"CRV1": "city"})
+    ks = [k for k in range(-3, 4) if k != -1]
+    np.testing.assert_allclose(res.table().loc[ks, "estimate"], ref.coef()[names], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(res.table().loc[ks, "se"], ref.se()[names], rtol=1e-7)
 
 
 def test_cohort_outside_panel():
@@ -182,5 +185,7 @@ def test_reference_outside_window():
     df = dynamic_panel(seed=10, n_units=40)
     with pytest.raises(SpecificationError, match="reference"):
         event_study(df, "y", "city", "year", "cohort", window=(-3, 3), ref=-5)
-    with pytest.raises(SpecificationError, match="reference"):
+    with pytest.raises(SpecificationError, match="ref must be an integer"):
         event_study(df, "y", "city", "year", "cohort", window=(-3, 3), ref="-1")
+    with pytest.raises(SpecificationError, match="ref must be an integer"):
+        event_study(df, "y", "city", "year", "cohort", window=(-3, 3), ref=None)

@@ -39,7 +39,7 @@ def loop_of_fits(df, res, covariates, draws):
 
 def test_draws_equal_loop_of_fits_balanced():
     df = panel(seed=1)
-    res = placebo(df, "y", "city", "year", treat="treat", n=200, seed=11, covariates=["x1", "x2"], progress=False)
+    res = placebo(df, "y", "city", "year", treat="treat", n_draws=200, seed=11, covariates=["x1", "x2"], progress=False)
     draws = np.arange(0, 200, 10)  # 20 draws
     np.testing.assert_allclose(res.draws[draws], loop_of_fits(df, res, ["x1", "x2"], draws), rtol=1e-10)
     actual = twfe(df, "y", "city", "year", "treat", covariates=["x1", "x2"]).coef["treat"]
@@ -49,14 +49,14 @@ def test_draws_equal_loop_of_fits_balanced():
 def test_draws_equal_loop_of_fits_unbalanced():
     df = panel(seed=2)
     df = df.drop(index=np.random.default_rng(0).choice(len(df), 120, replace=False))
-    res = placebo(df, "y", "city", "year", cohort="cohort", n=40, seed=5, covariates=["x1"], progress=False)
+    res = placebo(df, "y", "city", "year", cohort="cohort", n_draws=40, seed=5, covariates=["x1"], progress=False)
     draws = np.arange(20)
     np.testing.assert_allclose(res.draws[draws], loop_of_fits(df, res, ["x1"], draws), rtol=1e-9)
 
 
 def test_fake_timing_equals_fit_on_pre_sample():
     df = panel(seed=3)
-    res = placebo(df, "y", "city", "year", cohort="cohort", kind="fake_timing", shift=2, n=20, seed=1,
+    res = placebo(df, "y", "city", "year", cohort="cohort", kind="fake_timing", shift=2, n_draws=20, seed=1,
                   covariates=["x1"], progress=False)
     c = df["cohort"].where(df["cohort"] > 0, np.inf)
     pre = df.loc[df["year"] < c].assign(dp=lambda d: (d["year"] >= c.loc[d.index] - 2).astype(float))
@@ -67,7 +67,7 @@ def test_fake_timing_equals_fit_on_pre_sample():
 
 def test_permute_units_keeps_cohort_sizes():
     df = panel(seed=4)
-    res = placebo(df, "y", "city", "year", cohort="cohort", n=50, seed=2, progress=False)
+    res = placebo(df, "y", "city", "year", cohort="cohort", n_draws=50, seed=2, progress=False)
     real = df.groupby("city")["cohort"].first().reindex(res.units).replace(0, np.nan).to_numpy()
     for row in res.assignments:
         np.testing.assert_array_equal(np.sort(np.nan_to_num(row)), np.sort(np.nan_to_num(real)))
@@ -76,7 +76,7 @@ def test_permute_units_keeps_cohort_sizes():
 
 def test_permute_cohorts_keeps_treated_set():
     df = panel(seed=5)
-    res = placebo(df, "y", "city", "year", cohort="cohort", kind="permute_cohorts", n=50, seed=2, progress=False)
+    res = placebo(df, "y", "city", "year", cohort="cohort", kind="permute_cohorts", n_draws=50, seed=2, progress=False)
     real = df.groupby("city")["cohort"].first().reindex(res.units).replace(0, np.nan).to_numpy()
     assert np.all(np.isnan(res.assignments) == np.isnan(real))
     treated = ~np.isnan(real)
@@ -86,9 +86,9 @@ def test_permute_cohorts_keeps_treated_set():
 
 def test_seed_reproducible():
     df = panel(seed=6)
-    a = placebo(df, "y", "city", "year", treat="treat", n=30, seed=9, progress=False)
-    b = placebo(df, "y", "city", "year", treat="treat", n=30, seed=9, progress=False)
-    c = placebo(df, "y", "city", "year", treat="treat", n=30, seed=10, progress=False)
+    a = placebo(df, "y", "city", "year", treat="treat", n_draws=30, seed=9, progress=False)
+    b = placebo(df, "y", "city", "year", treat="treat", n_draws=30, seed=9, progress=False)
+    c = placebo(df, "y", "city", "year", treat="treat", n_draws=30, seed=10, progress=False)
     np.testing.assert_array_equal(a.draws, b.draws)
     assert not np.array_equal(a.draws, c.draws)
 
@@ -100,12 +100,12 @@ def test_pvalue_formulas():
     assert res.pvalue_greater == pytest.approx((1 + 2) / 7)
     assert res.pvalue_less == pytest.approx((1 + 5) / 7)
     tidy = res.tidy()
-    assert tidy.loc[0, "n_draws"] == 6 and tidy.loc[0, "pvalue"] == pytest.approx(4 / 7)
+    assert tidy.loc[0, "n_draws"] == 6 and tidy.loc[0, "p_value"] == pytest.approx(4 / 7)
 
 
 def test_strong_effect_is_extreme():
     df = panel(seed=7, effect=2.0)
-    res = placebo(df, "y", "city", "year", treat="treat", n=99, seed=3, progress=False)
+    res = placebo(df, "y", "city", "year", treat="treat", n_draws=99, seed=3, progress=False)
     assert res.pvalue == pytest.approx(1 / 100)
     assert abs(res.draws.mean()) < 0.2
     assert "p-value" in res.summary()

@@ -55,7 +55,7 @@ def test_event_studies_overlay_dodged(panel):
 
 
 def test_placebo_plot_marks_estimate(panel):
-    res = placebo(panel, "y", "city", "year", treat="treat", n=50, seed=1, progress=False)
+    res = placebo(panel, "y", "city", "year", treat="treat", n_draws=50, seed=1, progress=False)
     fig, ax = res.plot()
     vlines = [line for line in ax.lines if np.allclose(line.get_xdata(), res.estimate)]
     assert vlines, "the actual estimate is marked"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyfixest as pf
 import pytest
 
 from econ.did import twfe
@@ -36,7 +37,6 @@ def test_recovers_known_constant_effect_within_ci():
 
 
 def test_matches_pyfixest_clustered():
-    import pyfixest as pf
     df = staggered(seed=2)
     res = twfe(df, "y", "city", "year", "treat", covariates=["x"])
     ref = pf.feols("y ~ treat + x | city + year", data=df, vcov={"CRV1": "city"})

@@ -106,13 +106,10 @@ def prepare_panel(data: pd.DataFrame, roles: dict, needs=("outcome",)) -> pd.Dat
 def _with_cohort(frame: pd.DataFrame, roles: dict) -> pd.DataFrame:
     unit, time, cohort, treated = roles["unit"], roles["time"], roles["cohort"], roles["treated"]
     if cohort in frame.columns:
-        values = pd.to_numeric(frame[cohort], errors="coerce").fillna(0)
-        spread = values.groupby(frame[unit]).nunique()
-        if (spread > 1).any():
-            bad = list(spread.index[spread > 1][:5])
-            raise PanelError(f"cohort column {cohort!r} varies within unit(s) {bad}; it must be the first "
-                             "designation year of each unit (0 = never)")
-        frame["cohort"] = values.astype("int64")
+        from econ.did._design import NEVER, unit_cohorts  # the package's one cohort parser
+
+        per_unit = unit_cohorts(frame, unit, time, cohort)
+        frame["cohort"] = frame[unit].map(per_unit.where(per_unit != NEVER, 0)).astype("int64")
     elif treated in frame.columns:
         d = pd.to_numeric(frame[treated], errors="coerce")
         if not d.isin([0, 1]).all():

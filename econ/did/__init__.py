@@ -6,9 +6,9 @@ Typical flow for a staggered program such as Broadband China (pilot cohorts 2014
     res = did.twfe(df, "gap", "city", "year", "treat")               # average effect, clustered by city
     es = did.event_study(df, "gap", "city", "year", "cohort")       # dynamics, pre-trend test, sup-t band
     es.pretrend_test(); es.plot()
-    pl = did.placebo(df, "gap", "city", "year", treat="treat", n=1000, seed=1)   # randomization inference
+    pl = did.placebo(df, "gap", "city", "year", treat="treat", n_draws=1000, seed=1)   # randomization inference
     did.subgroups(df, "gap", "city", "year", "treat", by="region")  # heterogeneity with an equality test
-    did.channels(df, "city", "year", "treat", mediators=["internet_users"], y="gap")
+    did.channels(df, "gap", "city", "year", "treat", mediators=["internet_users"])
 """
 
 from econ.did.classic import PSMDiDResult, TripleDiffResult, TwoByTwoResult, ddd, did_2x2, psm_did

@@ -39,25 +39,107 @@ def as_list(names) -> list[str]:
     return list(names)
 
 
-def prepare_panel(data: pd.DataFrame, unit: str, time: str, columns: Sequence[str]) -> pd.DataFrame:
-    """Validate the panel, keep ``unit``, ``time`` and ``columns`` and drop rows with missing model values.
+def check_name(value, arg: str, *, optional: bool = False):
+    """A column name argument: a string (or another hashable scalar such as an int label), never a list or None.
 
-    Returns a sorted copy (the input is never modified). Rows with a missing value in any model column are dropped
-    and the number dropped is recorded in ``frame.attrs["dropped_missing"]`` so estimators can report it.
+    Raises SpecificationError naming the argument, so a wrong type never reaches pandas as a raw TypeError.
     """
-    require_columns(data, [unit, time, *columns])
-    keep = list(dict.fromkeys([unit, time, *columns]))
+    if value is None and optional:
+        return None
+    if value is None or isinstance(value, (list, tuple, set, dict, np.ndarray, pd.Series, pd.Index, float)) or \
+            isinstance(value, (bool, np.bool_)):
+        raise SpecificationError(f"{arg} must be a column name (str), got {value!r} ({type(value).__name__})")
+    try:
+        hash(value)
+    except TypeError:
+        raise SpecificationError(f"{arg} must be a column name (str), got {type(value).__name__}") from None
+    return value
+
+
+def check_names(values, arg: str) -> list:
+    """A list of column names (``None`` -> [], one name -> [name]); each checked by :func:`check_name`."""
+    iterable = values is None or isinstance(values, str) or (
+        hasattr(values, "__iter__") and not isinstance(values, (pd.Series, pd.DataFrame, np.ndarray, dict)))
+    names = as_list(values) if iterable else None
+    if names is None:
+        raise SpecificationError(f"{arg} must be a column name or a list of column names, got "
+                                 f"{type(values).__name__}")
+    return [check_name(v, f"{arg}[{i}]") for i, v in enumerate(names)]
+
+
+def check_data(data) -> pd.DataFrame:
+    """``data`` must be a pandas DataFrame (SpecificationError naming the type otherwise)."""
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    return data
+
+
+def prepare_panel(data: pd.DataFrame, unit: str, time: str, columns: Sequence[str], *,
+                  optional: Sequence[str] = ()) -> pd.DataFrame:
+    """Validate the panel, keep ``unit``, ``time``, ``columns`` and ``optional``; drop rows with missing model values.
+
+    Returns a sorted copy (the input is never modified). Rows with a missing value in any of ``columns`` are
+    dropped and the number dropped is recorded in ``frame.attrs["dropped_missing"]`` so estimators can report it.
+    ``optional`` columns are kept as they are, missing values included: a cohort column (missing = never treated)
+    and the columns a covariance uses (cluster ids, coordinates), which the regression engine checks itself.
+    """
+    check_data(data)
+    check_name(unit, "unit")
+    check_name(time, "time")
+    require_columns(data, [unit, time, *columns, *optional])
+    keep = list(dict.fromkeys([unit, time, *columns, *optional]))
     frame = validate_panel(data[keep], unit, time)
-    model_cols = [c for c in keep if c not in (unit, time)]
+    model_cols = [c for c in dict.fromkeys(columns) if c not in (unit, time)]
     if model_cols:
         bad = frame[model_cols].isna().any(axis=1)
         if bad.all():
             raise SpecificationError(f"every row has a missing value in at least one of {model_cols}")
         frame = frame.loc[~bad].reset_index(drop=True)
         frame.attrs["dropped_missing"] = int(bad.sum())
+        for col in model_cols:
+            require_finite(frame, col)
     else:
         frame.attrs["dropped_missing"] = 0
     return frame
+
+
+def require_finite(frame: pd.DataFrame, col: str) -> None:
+    """SpecificationError naming the rows where the numeric column ``col`` is +/-inf (e.g. log of 0)."""
+    series = frame[col]
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.isinf(values)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise SpecificationError(f"column {col!r} has {len(rows)} infinite value(s) (e.g. the log of 0), first rows "
+                                 f"{frame.index[rows[:5]].tolist()}: drop or recode them")
+
+
+def vcov_columns(vcov, unit: str, time: str) -> list:
+    """The data columns a covariance spec reads (cluster ids, Driscoll-Kraay time, Conley coordinates)."""
+    from econ.panel.vcov import parse_vcov
+
+    if vcov is None:
+        return []
+    return [c for c in parse_vcov(vcov, time=time, unit=unit).columns() if c is not None]
+
+
+def drop_absorbed(frame: pd.DataFrame, covariates: Sequence[str], fe: Sequence[str]) -> tuple[list, list[str]]:
+    """Covariates that vary within the groups of every fixed effect, and a note naming those that do not.
+
+    A covariate constant within each unit (time-invariant) is absorbed by the unit effects, one constant within
+    each period by the time effects: like fixest, they are dropped with a note rather than refused.
+    """
+    kept, notes = [], []
+    for c in covariates:
+        by = [f for f in fe if (frame.groupby(f, sort=False)[c].nunique(dropna=False) <= 1).all()]
+        if by:
+            notes.append(f"covariate {c!r} is constant within {by[0]!r}: absorbed by the {by[0]} fixed effects and "
+                         "dropped")
+        else:
+            kept.append(c)
+    return kept, notes
 
 
 def missing_notes(frame: pd.DataFrame) -> list[str]:
@@ -68,7 +150,7 @@ def missing_notes(frame: pd.DataFrame) -> list[str]:
 
 def fixed_effects(fe, unit: str, time: str) -> tuple[list[str], list[str]]:
     """The fixed effects to absorb (default ``[unit, time]``) and those among them that are extra columns to keep."""
-    fe = [unit, time] if fe is None else as_list(fe)
+    fe = [unit, time] if fe is None else check_names(fe, "fe")
     return fe, [c for c in fe if c not in (unit, time)]
 
 
@@ -77,13 +159,18 @@ def numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
     series = frame[col]
     if not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         raise SpecificationError(f"column {col!r} must be numeric, got dtype {series.dtype}")
-    return series.to_numpy(dtype=float)
+    return series.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _py(value):
+    """A numpy scalar as the Python scalar it holds (so messages read 3, not np.int64(3))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _show(units, k: int = 5) -> str:
     units = list(units)
     more = f" (+{len(units) - k} more)" if len(units) > k else ""
-    return "[" + ", ".join(repr(u) for u in units[:k]) + "]" + more
+    return "[" + ", ".join(repr(_py(u)) for u in units[:k]) + "]" + more
 
 
 def require_unit_constant(values: pd.Series, units: pd.Series, what: str, error=TreatmentError) -> None:
@@ -139,38 +226,84 @@ def cohort_from_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str)
     return cohort
 
 
-def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.Series:
+def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str, *, within_panel: bool = True) -> pd.Series:
     """Per-unit cohort (first treated period; ``NEVER`` = never treated) from a cohort column, validated.
 
-    The column must be constant within unit; missing and 0 both mean never treated; every other value must be a
-    period inside the panel's time range (a cohort before the first period would be treated throughout, one after
-    the last never observed treated -- both are almost always coding errors, so they are rejected).
+    The one cohort parser of the package (estimators and the ``econ replicate`` CLI call it). Rules:
+
+    * ``0``, ``NaN``, ``None``, pandas ``<NA>`` (nullable ``Int64``, as in ``china_prefectures.bbc_cohort``) and
+      empty strings mean **never treated**;
+    * any other cell must be an integer period: numbers, or strings that read as integers (``"2015"``); cells
+      that are not (``"2015a"``, ``2015.5``, ``inf``, booleans) raise a TreatmentError naming the cells;
+    * the column must be constant within unit;
+    * with ``within_panel=True`` (default) a cohort must lie inside the panel's time range: one before the first
+      period would be treated throughout, one after the last never observed treated -- both are almost always
+      coding errors, so they are rejected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from econ.did._design import unit_cohorts, NEVER
+    >>> df = pd.DataFrame({"id": [1, 1, 2, 2], "year": [2014, 2015] * 2,
+    ...                    "g": pd.array([2015, 2015, None, None], dtype="Int64")})
+    >>> (unit_cohorts(df, "id", "year", "g") == [2015, NEVER]).tolist()
+    [True, True]
     """
-    raw = frame[cohort]
-    if not pd.api.types.is_numeric_dtype(raw):
-        raise TreatmentError(f"cohort column {cohort!r} must be numeric (first treated period), got {raw.dtype}")
-    values = raw.to_numpy(dtype=float)
+    values = cohort_values(frame, unit, time, cohort)
     never = np.isnan(values) | (values == 0)
-    fractional = ~never & (values != np.round(values))
-    if fractional.any():
-        bad = pd.unique(frame[unit].to_numpy()[fractional])
-        raise TreatmentError(f"cohort column {cohort!r} must hold integer periods; units {_show(bad)} do not")
-    ints = np.nan_to_num(values).astype("int64")
+    ints = np.where(never, 0, values).astype("int64")
     ints[never] = NEVER
     codes = pd.Series(ints, index=frame.index)
     require_unit_constant(codes, frame[unit], f"cohort column {cohort!r}")
     per_unit = codes.groupby(frame[unit], sort=False).first()
     per_unit.index.name = unit
-    t_min, t_max = int(frame[time].min()), int(frame[time].max())
-    treated = per_unit != NEVER
-    outside = treated & ((per_unit < t_min) | (per_unit > t_max))
-    if outside.any():
-        bad = per_unit[outside]
-        raise TreatmentError(
-            f"cohort outside the panel years {t_min}-{t_max} for {len(bad)} unit(s) {_show(bad.index)} "
-            f"(cohorts {sorted(pd.unique(bad))[:5]}); use 0 or NaN for never-treated units"
-        )
+    if within_panel:
+        t_min, t_max = int(frame[time].min()), int(frame[time].max())
+        treated = per_unit != NEVER
+        outside = treated & ((per_unit < t_min) | (per_unit > t_max))
+        if outside.any():
+            bad = per_unit[outside]
+            raise TreatmentError(
+                f"cohort outside the panel years {t_min}-{t_max} for {len(bad)} unit(s) {_show(bad.index)} "
+                f"(cohorts {sorted(pd.unique(bad))[:5]}); use 0 or NaN for never-treated units"
+            )
     return per_unit
+
+
+def cohort_values(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> np.ndarray:
+    """The cohort column as float64 with NaN for missing cells; TreatmentError naming cells that are not periods."""
+    raw = frame[cohort]
+    if pd.api.types.is_bool_dtype(raw):
+        raise TreatmentError(f"cohort column {cohort!r} is boolean; it must hold the first treated period (e.g. "
+                             "2014), 0 or missing for never treated -- a 0/1 treatment dummy goes in treat=")
+    if pd.api.types.is_datetime64_any_dtype(raw) or isinstance(raw.dtype, pd.PeriodDtype):
+        raise TreatmentError(f"cohort column {cohort!r} holds dates ({raw.dtype}); give the first treated period "
+                             f"on the scale of the time column {time!r} (e.g. the year as an integer)")
+    missing = np.array(raw.isna().to_numpy(), dtype=bool)
+    if pd.api.types.is_numeric_dtype(raw):
+        values = np.array(raw.to_numpy(dtype="float64", na_value=np.nan))
+        unreadable = np.zeros(len(raw), dtype=bool)
+    else:  # object / string: strings must read as integers; empty strings are missing
+        text = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
+        missing |= text.map(lambda v: isinstance(v, str) and v == "").to_numpy()
+        cells = text.where(~missing, None)
+        numeric = pd.to_numeric(cells.map(lambda v: v if isinstance(v, (str, int, float, np.integer, np.floating))
+                                          and not isinstance(v, bool) else "not a number"), errors="coerce")
+        values = np.array(numeric.to_numpy(dtype="float64", na_value=np.nan))
+        unreadable = ~missing & np.isnan(values)
+        values[missing] = np.nan
+    with np.errstate(invalid="ignore"):
+        not_integer = ~missing & ~unreadable & (~np.isfinite(values) | (values != np.round(values)))
+    bad = unreadable | not_integer
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        cells = ", ".join(f"{unit}={_py(frame[unit].iat[r])!r} {time}={_py(frame[time].iat[r])!r}: "
+                          f"{_py(raw.iat[r])!r}" for r in rows[:5])
+        more = f" (+{len(rows) - 5} more)" if len(rows) > 5 else ""
+        raise TreatmentError(
+            f"cohort column {cohort!r} must hold integer periods (first treated period; 0 or missing = never "
+            f"treated); {len(rows)} cell(s) are not: {cells}{more}")
+    return values
 
 
 def check_comparison(cohorts: pd.Series, unit: str) -> None:
@@ -195,90 +328,78 @@ _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INTERNAL = re.compile(r"_econ_col[0-9]+(?![0-9])")
 
 
-def fit(frame: pd.DataFrame, y: str, regressors: Sequence[str], fe: Sequence[str], vcov, weights=None):
-    """Fit ``y ~ regressors | fe`` with :func:`econ.panel.feols` and return its Result.
+def fit(frame: pd.DataFrame, y: str, regressors: Sequence[str], fe: Sequence[str], vcov, weights=None, *,
+        unit: str | None = None, time: str | None = None, notes: Iterable[str] = (), result=None, **attrs):
+    """Fit ``y ~ regressors | fe`` with :func:`econ.panel.feols`; return ``result(...)`` built by its constructor.
+
+    ``result`` is :class:`econ.panel.feols.FeolsResult` (default) or a subclass whose constructor takes the extra
+    keyword arguments ``attrs`` (e.g. :class:`econ.did.EventStudyResult`); ``notes`` are appended to the engine's.
+    ``unit`` and ``time`` are handed to the engine for covariances that need the panel structure (Driscoll-Kraay,
+    Conley).
 
     The DiD functions take column *names*, so any column name must work: names the formula parser cannot read
-    (non-ASCII such as ``收入差距``, spaces, dots) are renamed to internal names for the fit and the result's
-    coefficient names, outcome, fixed-effect and cluster labels are mapped back.
+    (non-ASCII such as ``收入差距``, spaces, dots) are renamed to internal names ``_econ_col<i>`` for the fit, and
+    every label of the result is mapped back: coefficient, outcome and fixed-effect names exactly (a name is
+    replaced only by its own original, so ``_econ_col1`` can never match inside ``_econ_col10``), free text
+    (notes, formula) token by token.
     """
     from econ.panel import feols
+    from econ.panel.feols import FeolsResult
 
-    used = [y, *regressors, *fe, *([weights] if isinstance(weights, str) else []), *_cluster_columns(vcov)]
+    result = FeolsResult if result is None else result
+    wcol = [weights] if isinstance(weights, str) else []
+    used = [y, *regressors, *fe, *wcol, *vcov_columns(vcov, unit, time), *[c for c in (unit, time) if c is not None]]
     unsafe = [c for c in dict.fromkeys(used) if not _SAFE_NAME.match(str(c))]
-    if not unsafe:
-        return _feols(feols, frame, y, regressors, fe, vcov, weights)
     forward = {c: f"_econ_col{i}" for i, c in enumerate(unsafe)}
     back = {v: k for k, v in forward.items()}
     rn = lambda c: forward.get(c, c)  # noqa: E731
-    res = _feols(feols, frame.rename(columns=forward), rn(y), [rn(c) for c in regressors], [rn(c) for c in fe],
-                 _rename_vcov(vcov, forward), rn(weights) if isinstance(weights, str) else weights)
-    return _restore_names(res, back)
+    work = frame.rename(columns=forward) if forward else frame
+    rhs = " + ".join(rn(c) for c in regressors) if regressors else "1"
+    formula = f"{rn(y)} ~ {rhs}" + (f" | {' + '.join(rn(c) for c in fe)}" if fe else "")
+    res = feols(formula, work, vcov=_rename_spec(vcov, forward), weights=rn(weights) if wcol else weights,
+                unit=rn(unit) if unit is not None else None, time=rn(time) if time is not None else None)
+    fields = _fields(res, back)
+    fields["notes"] = fields["notes"] + [n for n in notes if n]
+    return result(**fields, **attrs)
 
 
-def _feols(feols, frame, y, regressors, fe, vcov, weights):
-    rhs = " + ".join(regressors) if regressors else "1"
-    formula = f"{y} ~ {rhs}" + (f" | {' + '.join(fe)}" if fe else "")
-    return feols(formula, frame, vcov=vcov, weights=weights)
+def _rename_spec(spec, forward: dict):
+    """The vcov spec with every column name the fit renamed replaced by its internal name."""
+    if not forward:
+        return spec
+    if isinstance(spec, str):
+        return forward.get(spec, spec)
+    if isinstance(spec, dict):
+        return {k: _rename_spec(v, forward) for k, v in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return type(spec)(_rename_spec(v, forward) for v in spec)
+    return spec
 
 
-def _cluster_columns(vcov) -> list[str]:
-    if not isinstance(vcov, dict) or not vcov:
-        return []
-    key, value = next(iter(vcov.items()))
-    if str(key).upper() in ("CL1", "CRV1", "CLUSTER", "CL2"):
-        return [value] if isinstance(value, str) else list(value)
-    return []
+def _fields(res, back: dict) -> dict:
+    """Constructor arguments of :class:`~econ.panel.feols.FeolsResult` that rebuild ``res`` with the user's labels."""
+    def label(name):  # an exact name: only its own original replaces it
+        return back.get(name, name) if isinstance(name, str) else name
 
+    def text(value):  # free text: each internal token replaced by its own original
+        if not back or not isinstance(value, str):
+            return value
+        return _INTERNAL.sub(lambda m: str(back.get(m.group(0), m.group(0))), value)
 
-def _rename_vcov(vcov, forward):
-    cols = _cluster_columns(vcov)
-    if not cols:
-        return vcov
-    key, value = next(iter(vcov.items()))
-    new = forward.get(value, value) if isinstance(value, str) else type(value)(forward.get(c, c) for c in value)
-    return {key: new, **{k: v for k, v in vcov.items() if k != key}}
-
-
-def _restore_names(res, back: dict):
-    """Map internal column names back to the user's in the labels a reader sees."""
-    def name(text):  # exact tokens: "_econ_col1" never matches inside "_econ_col10"
-        if text is None:
-            return text
-        return _INTERNAL.sub(lambda m: str(back.get(m.group(0), m.group(0))), str(text))
-
-    res._coef.index = [name(c) for c in res._coef.index]
-    res._vcov.index = res._coef.index
-    res._vcov.columns = res._coef.index
-    res.depvar = name(res.depvar)
-    res.fe_levels = {name(k): v for k, v in res.fe_levels.items()}
-    res.cluster = name(res.cluster) if res.cluster is not None else None
-    res.notes = [name(n) for n in res.notes]
-    if hasattr(res, "fixef"):
-        res.fixef = [name(f) for f in res.fixef]
-    if hasattr(res, "formula"):
-        res.formula = name(res.formula)
-    return res
-
-
-def add_notes(result, notes: Iterable[str]):
-    """Append design notes to a Result's ``notes`` (whatever container the engine uses)."""
-    notes = [n for n in notes if n]
-    if not notes:
-        return result
-    if result.notes is None:
-        result.notes = list(notes)
-    else:
-        result.notes = list(result.notes) + notes
-    return result
-
-
-def promote(base, cls):
-    """Re-type a fitted Result as the subclass ``cls`` (same attributes; the DiD result classes only add methods
-    and a few attributes)."""
-    out = object.__new__(cls)
-    out.__dict__.update(base.__dict__)
-    return out
+    names = [label(c) for c in res.coef.index]
+    n_clusters = res.n_clusters
+    if isinstance(n_clusters, dict):
+        n_clusters = {text(k): v for k, v in n_clusters.items()}
+    return dict(
+        coef=pd.Series(res.coef.to_numpy(), index=names, dtype=float),
+        vcov=pd.DataFrame(res.vcov.to_numpy(), index=names, columns=names),
+        nobs=res.nobs, df_resid=res.df_resid, df_t=res.df_t, r2=res.r2, r2_within=res.r2_within,
+        fe_levels={label(k): v for k, v in res.fe_levels.items()}, resid=res.resid, fitted=res.fitted,
+        notes=[text(n) for n in res.notes], model=res.model, depvar=label(res.depvar), vcov_type=text(res.vcov_type),
+        cluster=text(res.cluster), n_clusters=n_clusters, extra=dict(res.extra), formula=text(res.formula),
+        fixef=[label(f) for f in res.fixef], design=res.design, data=res._data, ssc=res.ssc,
+        vcov_spec=res._vcov_spec, panel=res._panel,
+    )
 
 
 def comparison_notes(n_never: int) -> list[str]:
@@ -289,3 +410,39 @@ def comparison_notes(n_never: int) -> list[str]:
             "cohort's adoption are identified only through the model's restrictions (e.g. binned end points, "
             "constant effects); staggered-robust estimators with a never-treated control group cannot be used"]
 
+
+
+ROBUST_ESTIMATORS = ("econ.did.att_gt (Callaway and Sant'Anna 2021), econ.did.sun_abraham (Sun and Abraham 2021) "
+                     "and econ.did.imputation (Borusyak, Jaravel and Spiess 2024); econ.did.compare sets them side "
+                     "by side")
+
+
+def staggered_notes(cohorts: pd.Series, what: str) -> list[str]:
+    """With more than one treated cohort, point to the heterogeneity-robust estimators (``what`` names the model)."""
+    treated = cohorts[cohorts != NEVER]
+    if treated.nunique() < 2:
+        return []
+    return [f"staggered adoption ({treated.nunique()} cohorts): {what} compares later- with earlier-treated units "
+            "and its weights on cohort-period effects can be negative when effects change over time (Goodman-Bacon "
+            f"2021; de Chaisemartin and D'Haultfoeuille 2020); heterogeneity-robust estimators: {ROBUST_ESTIMATORS}"]
+
+
+def check_identified(frame: pd.DataFrame, unit: str, time: str, cohorts: pd.Series, what: str = "treatment") -> None:
+    """Raise TreatmentError when no treated unit is observed both before and after its treatment.
+
+    Then the treatment dummy is constant within every unit (absorbed by the unit effects) and the DiD coefficient
+    is not identified: a single period, or every treated unit treated from its first observed period.
+    """
+    periods = frame[time].nunique()
+    if periods < 2:
+        raise TreatmentError(f"the panel has a single period ({time}={frame[time].iat[0]!r}): a difference-in-"
+                             f"differences needs observations before and after treatment")
+    first = frame.groupby(unit, sort=False)[time].min().reindex(cohorts.index)
+    last = frame.groupby(unit, sort=False)[time].max().reindex(cohorts.index)
+    treated = cohorts != NEVER
+    informative = treated & (cohorts > first) & (cohorts <= last)
+    if not informative.any():
+        raise TreatmentError(
+            f"the {what} is not identified: none of the {int(treated.sum())} treated unit(s) is observed both before "
+            f"and after its treatment (every treated unit is treated from its first observed period, e.g. "
+            f"{unit}={_show(cohorts.index[treated], 3)}), so the treatment dummy is absorbed by the unit fixed effects")

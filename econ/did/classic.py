@@ -19,21 +19,24 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from econ._validate import check_bool, check_choice, check_int
 from econ.did import _design
 from econ.errors import SpecificationError, TreatmentError
-from econ.results import Result
+from econ.panel.feols import FeolsResult
 
 __all__ = ["did_2x2", "ddd", "psm_did", "TwoByTwoResult", "TripleDiffResult", "PSMDiDResult"]
 
 
-class TwoByTwoResult(Result):
+class TwoByTwoResult(FeolsResult):
     """Result of :func:`did_2x2`: the regression plus ``means`` (2x2 cell means with differences), ``counts``,
-    ``did_means`` (the DiD computed from the four means) and ``term`` (the name of the interaction coefficient)."""
+    ``did_means`` (the DiD computed from the four means) and ``term`` (the name of the interaction coefficient).
 
-    means: pd.DataFrame
-    counts: pd.DataFrame
-    did_means: float
-    term: str
+    Built by :func:`did_2x2` with the :class:`econ.panel.FeolsResult` arguments plus these keywords.
+    """
+
+    def __init__(self, *args, means: pd.DataFrame, counts: pd.DataFrame, did_means: float, term: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.means, self.counts, self.did_means, self.term = means, counts, float(did_means), term
 
     @property
     def did(self) -> float:
@@ -45,14 +48,17 @@ class TwoByTwoResult(Result):
                           self.means.to_string(), "Observations per cell:", self.counts.to_string()])
 
 
-class TripleDiffResult(Result):
+class TripleDiffResult(FeolsResult):
     """Result of :func:`ddd`: the saturated regression plus ``means`` (8 cell means), ``did_by_subgroup`` (the DiD
-    within each subgroup), ``ddd_means`` (their difference) and ``term`` (the triple interaction)."""
+    within each subgroup), ``ddd_means`` (their difference) and ``term`` (the triple interaction).
 
-    means: pd.DataFrame
-    did_by_subgroup: pd.Series
-    ddd_means: float
-    term: str
+    Built by :func:`ddd` with the :class:`econ.panel.FeolsResult` arguments plus these keywords.
+    """
+
+    def __init__(self, *args, means: pd.DataFrame, did_by_subgroup: pd.Series, ddd_means: float, term: str,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.means, self.did_by_subgroup, self.ddd_means, self.term = means, did_by_subgroup, float(ddd_means), term
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         return "\n".join([super().summary(level, digits), "", "Cell means:", self.means.to_string(),
@@ -60,17 +66,22 @@ class TripleDiffResult(Result):
                           f"DDD from means: {self.ddd_means:.{digits}f}"])
 
 
-class PSMDiDResult(Result):
+class PSMDiDResult(FeolsResult):
     """Result of :func:`psm_did`: the weighted TWFE DiD on the matched panel plus ``pscore`` (per unit),
-    ``weights`` (matching weight per matched unit), ``matches`` (treated unit, control unit, distance),
-    ``balance`` (standardized mean differences and variance ratios before/after) and ``logit`` (the
-    statsmodels propensity model)."""
+    ``weights`` (also ``matching_weights``: matching weight per matched unit, the regression weights of the final
+    DiD), ``matches``
+    (treated unit, control unit, distance), ``balance`` (standardized mean differences and variance ratios
+    before/after), ``logit`` (the statsmodels propensity model) and ``term`` (the DiD coefficient's name).
 
-    pscore: pd.Series
-    weights: pd.Series
-    matches: pd.DataFrame
-    balance: pd.DataFrame
-    term: str
+    Built by :func:`psm_did` with the :class:`econ.panel.FeolsResult` arguments plus these keywords.
+    """
+
+    def __init__(self, *args, pscore: pd.Series, matching_weights: pd.Series, matches: pd.DataFrame,
+                 balance: pd.DataFrame, term: str, logit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pscore, self.matches, self.balance = pscore, matches, balance
+        self.weights = self.matching_weights = matching_weights
+        self.term, self.logit = term, logit
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         return "\n".join([super().summary(level, digits), "", "Covariate balance (pre-period unit means):",
@@ -86,7 +97,7 @@ def _binary(frame: pd.DataFrame, col: str, role: str) -> None:
     values = _design.numeric(frame, col)
     if not _design.is_binary(values):
         bad = pd.unique(frame[col][~np.isin(values, (0.0, 1.0))])[:5]
-        raise TreatmentError(f"{role} column {col!r} must be 0/1; found values {list(bad)}")
+        raise TreatmentError(f"{role} column {col!r} must be 0/1; found values {[_design._py(v) for v in bad]}")
     frame[col] = values.astype(np.int64)
 
 
@@ -98,16 +109,22 @@ def _interaction_name(frame, *cols) -> str:
 
 
 def _cell_frame(data, y, cols, covariates, extra=()):
+    _design.check_data(data)
     _design.require_columns(data, [y, *cols, *covariates, *extra])
     keep = list(dict.fromkeys([y, *cols, *covariates, *extra]))
     frame = data[keep].copy()
     bad = frame.isna().any(axis=1)
     frame = frame.loc[~bad].reset_index(drop=True)
+    if frame.empty:
+        raise SpecificationError(f"every row has a missing value in at least one of {keep}")
+    for col in [y, *covariates, *extra]:
+        _design.numeric(frame, col)
+        _design.require_finite(frame, col)
     notes = [f"{int(bad.sum())} row(s) with missing values dropped"] if bad.any() else []
     return frame, notes
 
 
-def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, covariates=None, vcov="hetero", weights=None):
+def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=None, vcov="hetero", weights=None):
     """The canonical two-group, two-period DiD: ``y = b0 + b1 group + b2 post + delta group*post + X'g + e``.
 
     Parameters
@@ -128,8 +145,26 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, covariates=None, 
         ``coef[term]`` is delta (``term`` = ``"{group}_x_{post}"``); ``means`` is the table of cell means with a
         difference row and column whose corner is the DiD from means (``did_means``); without covariates it equals
         delta to rounding.
+
+    Raises
+    ------
+    TreatmentError
+        ``group`` or ``post`` not 0/1, or an empty cell.
+    SpecificationError
+        Unknown columns, infinite values (names the rows), arguments of the wrong type.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 1.5, 4.0, 1.1, 2.1, 1.4, 3.9],
+    ...                    "g": [0, 0, 1, 1] * 2, "p": [0, 1, 0, 1] * 2})
+    >>> res = did_2x2(df, "y", "g", "p")
+    >>> round(res.did, 4), round(res.did_means, 4)
+    (1.5, 1.5)
     """
-    covariates = _design.as_list(covariates)
+    y, group, post = (_design.check_name(v, a) for v, a in ((y, "y"), (group, "group"), (post, "post")))
+    covariates = _design.check_names(covariates, "covariates")
+    weights = _design.check_name(weights, "weights", optional=True)
     frame, notes = _cell_frame(data, y, [group, post], covariates, [weights] if weights else [])
     for col, role in ((group, "group"), (post, "post")):
         _binary(frame, col, role)
@@ -139,11 +174,10 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, covariates=None, 
         raise TreatmentError(f"empty 2x2 cell(s) ({group}, {post}) = {empty}: a DiD needs all four cells")
     term = _interaction_name(frame, group, post)
     frame[term] = frame[group] * frame[post]
-    base = _design.fit(frame, y, [group, post, term, *covariates], [], vcov, weights)
     means = _means_table(frame, y, group, post, weights)
-    out = _design.promote(base, TwoByTwoResult)
-    out.means, out.counts, out.did_means, out.term = means, counts.astype(int), float(means.iloc[2, 2]), term
-    return _design.add_notes(out, notes)
+    return _design.fit(frame, y, [group, post, term, *covariates], [], vcov, weights, notes=notes,
+                       result=TwoByTwoResult, means=means, counts=counts.astype(int),
+                       did_means=float(means.iloc[2, 2]), term=term)
 
 
 def _cell_means(frame, y, keys, weights):
@@ -163,7 +197,7 @@ def _means_table(frame, y, group, post, weights) -> pd.DataFrame:
     return table
 
 
-def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, covariates=None, vcov="hetero",
+def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, covariates=None, vcov="hetero",
         weights=None):
     """Triple differences: the DiD of ``group`` x ``post`` in ``subgroup == 1`` minus that in ``subgroup == 0``.
 
@@ -175,8 +209,27 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, covari
     -------
     TripleDiffResult
         ``means`` (cell means indexed by subgroup and group, columns pre/post), ``did_by_subgroup``, ``ddd_means``.
+
+    Raises
+    ------
+    TreatmentError
+        An indicator that is not 0/1, or an empty cell.
+    SpecificationError
+        Unknown columns, infinite values, arguments of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> cells = pd.MultiIndex.from_product([[0, 1]] * 3, names=["g", "p", "s"]).to_frame(index=False)
+    >>> df = pd.concat([cells] * 2, ignore_index=True)
+    >>> df["y"] = df.g * df.p * df.s * 2.0 + np.r_[np.zeros(8), np.ones(8)]
+    >>> round(ddd(df, "y", "g", "p", "s").ddd_means, 4)
+    2.0
     """
-    covariates = _design.as_list(covariates)
+    y, group, post, subgroup = (_design.check_name(v, a) for v, a in
+                                ((y, "y"), (group, "group"), (post, "post"), (subgroup, "subgroup")))
+    covariates = _design.check_names(covariates, "covariates")
+    weights = _design.check_name(weights, "weights", optional=True)
     frame, notes = _cell_frame(data, y, [group, post, subgroup], covariates, [weights] if weights else [])
     for col, role in ((group, "group"), (post, "post"), (subgroup, "subgroup")):
         _binary(frame, col, role)
@@ -193,16 +246,15 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, covari
     frame[gs] = frame[group] * frame[subgroup]
     frame[ps] = frame[post] * frame[subgroup]
     frame[gps] = frame[gp] * frame[subgroup]
-    base = _design.fit(frame, y, [group, post, subgroup, gp, gs, ps, gps, *covariates], [], vcov, weights)
     cell = _cell_means(frame, y, [subgroup, group, post], weights)
     means = cell.unstack(post).rename(columns={0: "pre", 1: "post"})
     means["post - pre"] = means["post"] - means["pre"]
     change = means["post - pre"]
     did_s = pd.Series({s: change[(s, 1)] - change[(s, 0)] for s in (0, 1)}, name="did")
     did_s.index.name = subgroup
-    out = _design.promote(base, TripleDiffResult)
-    out.means, out.did_by_subgroup, out.ddd_means, out.term = means, did_s, float(did_s[1] - did_s[0]), gps
-    return _design.add_notes(out, notes)
+    return _design.fit(frame, y, [group, post, subgroup, gp, gs, ps, gps, *covariates], [], vcov, weights,
+                       notes=notes, result=TripleDiffResult, means=means, did_by_subgroup=did_s,
+                       ddd_means=float(did_s[1] - did_s[0]), term=gps)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -217,6 +269,7 @@ def psm_did(
     treat: str,
     post: str,
     covariates,
+    *,
     method: str = "nearest",
     k: int = 1,
     replace: bool = True,
@@ -278,18 +331,47 @@ def psm_did(
     Returns
     -------
     PSMDiDResult
+        The weighted TWFE fit (``coef[term]`` is the DiD) with ``pscore``, ``weights``, ``matches``, ``balance``.
+
+    Raises
+    ------
+    TreatmentError
+        ``treat``/``post`` not 0/1, ``treat`` varying within unit, a failed logit, no treated unit matched.
+    SpecificationError
+        No covariates, unknown method, ``k`` < 1, a caliper that is not a positive number, unknown columns.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> n, years = 60, np.arange(2010, 2014)
+    >>> x = rng.normal(size=n); d = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "year": np.tile(years, n)})
+    >>> df["d"], df["x"] = d[df["id"]], x[df["id"]] + rng.normal(scale=0.1, size=len(df))
+    >>> df["post"] = (df["year"] >= 2012).astype(int)
+    >>> df["y"] = 1.0 * df["d"] * df["post"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = psm_did(df, "y", "id", "year", "d", "post", ["x"])
+    >>> bool(abs(res.coef[res.term] - 1.0) < 0.2)
+    True
     """
-    covariates = _design.as_list(covariates)
-    controls = _design.as_list(controls)
+    _design.check_data(data)
+    y, treat, post = (_design.check_name(v, a) for v, a in ((y, "y"), (treat, "treat"), (post, "post")))
+    covariates = _design.check_names(covariates, "covariates")
+    controls = _design.check_names(controls, "controls")
     if not covariates:
         raise SpecificationError("psm_did needs covariates for the propensity score")
-    if method not in ("nearest", "radius"):
-        raise SpecificationError(f"method must be 'nearest' or 'radius', got {method!r}")
+    method = check_choice(method, "method", ("nearest", "radius"))
     if method == "radius" and caliper is None:
         raise SpecificationError("method='radius' needs a caliper")
-    if not (isinstance(k, (int, np.integer)) and k >= 1):
-        raise SpecificationError(f"k must be a positive integer, got {k!r}")
-    frame = _design.prepare_panel(data, unit, time, [y, treat, post, *covariates, *controls])
+    k = check_int(k, "k", minimum=1)
+    replace = check_bool(replace, "replace")
+    if caliper is not None:
+        if isinstance(caliper, (bool, np.bool_)) or not isinstance(caliper, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(caliper) or caliper <= 0:
+            raise SpecificationError(f"caliper must be a positive number (a distance on the propensity-score scale), "
+                                     f"got {caliper!r}")
+    frame = _design.prepare_panel(data, unit, time, [y, treat, post, *covariates, *controls],
+                                  optional=_design.vcov_columns(vcov, unit, time))
     notes = _design.missing_notes(frame)
     _binary(frame, treat, "treat")
     _binary(frame, post, "post")
@@ -302,10 +384,13 @@ def psm_did(
     weights = _matching_weights(matches, units)
     n_treated = int(group.sum())
     unmatched = n_treated - matches["treated"].nunique()
+    why = (f"no control within the caliper {caliper:g}" if caliper is not None
+           else "no control left (matching without replacement uses each control once)")
     if unmatched == n_treated:
-        raise TreatmentError("no treated unit found a control within the caliper; widen it")
+        raise TreatmentError(f"no treated unit could be matched: {why}"
+                             + ("; widen the caliper" if caliper is not None else ""))
     if unmatched:
-        notes.append(f"{unmatched} of {n_treated} treated unit(s) without a match within the caliper dropped")
+        notes.append(f"{unmatched} of {n_treated} treated unit(s) without a match dropped ({why})")
     balance = _balance(x, group, weights, pscore, covariates)
 
     term = _interaction_name(frame, treat, post)
@@ -313,16 +398,14 @@ def psm_did(
     sample[term] = sample[treat] * sample[post]
     wcol = "_psm_weight"
     sample[wcol] = sample[unit].map(weights).to_numpy()
-    base = _design.fit(sample, y, [term, *controls], [unit, time], _design.default_vcov(vcov, unit), wcol)
     notes.append(
         f"PSM ({method}, k={k}, replace={replace}, caliper={caliper}): "
         f"{matches['treated'].nunique()} treated and {int((weights.index.isin(units[group == 0])).sum())} control "
         f"unit(s) matched; DiD on {len(sample)} rows weighted by matching weights"
     )
-    out = _design.promote(base, PSMDiDResult)
-    out.pscore, out.weights, out.matches, out.balance, out.term = pscore, weights, matches, balance, term
-    out.logit = logit
-    return _design.add_notes(out, notes)
+    return _design.fit(sample, y, [term, *controls], [unit, time], _design.default_vcov(vcov, unit), wcol,
+                       unit=unit, time=time, notes=notes, result=PSMDiDResult, pscore=pscore, matching_weights=weights,
+                       matches=matches, balance=balance, term=term, logit=logit)
 
 
 def _pre_period_covariates(frame, unit, treat, post, covariates, notes):

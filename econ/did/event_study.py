@@ -23,7 +23,9 @@ import pandas as pd
 
 from econ.did import _design
 from econ.errors import SpecificationError, TreatmentError
-from econ.results import Result
+from econ._validate import check_bool, check_int, check_seed
+from econ.panel.feols import FeolsResult
+from econ.results import _ci_labels as check_level
 
 __all__ = ["event_study", "EventStudyResult", "event_term"]
 
@@ -39,12 +41,13 @@ def event_study(
     unit: str,
     time: str,
     cohort: str,
-    window: tuple[int, int] = (-5, 5),
+    *,
+    window: tuple[int, int] | None = None,
     ref=-1,
     bin_endpoints: bool = True,
     covariates=None,
-    vcov=None,
     fe=None,
+    vcov=None,
     weights: str | None = None,
     seed=0,
 ):
@@ -57,9 +60,12 @@ def event_study(
     y, unit, time : str
         Outcome, unit id and integer time columns.
     cohort : str
-        First treated period of each unit (constant within unit); ``0`` or missing = never treated.
-    window : (lo, hi)
-        Relative times estimated, e.g. ``(-5, 5)``. Must lie inside the relative times the panel can show.
+        First treated period of each unit (constant within unit); ``0``, NaN or pandas ``<NA>`` = never treated.
+        Cells that are not integer periods raise a TreatmentError naming them.
+    window : (lo, hi), optional
+        Relative times estimated, e.g. ``(-5, 5)``; must lie inside the relative times the panel shows. Default:
+        the whole range the panel supports (the smallest and largest relative time of a treated observation),
+        reported in a note.
     ref : int or sequence of int
         Omitted (normalised to zero) relative time(s); default ``-1``, the period before treatment. Giving two
         (e.g. ``(-1, -5)``) is how to identify the model without never-treated units and without binning
@@ -67,35 +73,66 @@ def event_study(
     bin_endpoints : bool
         Bin relative times beyond the window into the end-point dummies (default) or drop those observations.
     covariates, fe, vcov, weights
-        As in :func:`econ.did.twfe`; default fixed effects unit and time, default vcov clustered by unit.
+        As in :func:`econ.did.twfe`; default fixed effects unit and time, default vcov clustered by unit;
+        time-invariant covariates are dropped with a note.
     seed : int or None
         Seed of the simulation behind the sup-t critical value (default 0, so bands are reproducible).
 
     Returns
     -------
     EventStudyResult
-        A Result with ``table()`` (coefficients by relative time with pointwise and uniform bands),
-        ``pretrend_test()``, ``sup_t_critical()`` and ``plot()``.
+        A Result with ``table()`` (coefficients by relative time with pointwise and uniform bands), ``tidy()``
+        (with an ``event_time`` column), ``pretrend_test()``, ``sup_t_critical()``, ``wald_test()`` and
+        ``plot()``. With more than one cohort a note points to the heterogeneity-robust event studies
+        (``econ.did.sun_abraham``, ``econ.did.att_gt``, ``econ.did.imputation``, ``econ.did.compare``).
 
     Raises
     ------
     TreatmentError
-        Cohort outside the panel years, a window larger than the relative times the panel can show, a relative
-        time without observations, no never-treated and no not-yet-treated comparison, or an event-time effect that
-        is not identified.
+        Cohort cells that are not periods or lie outside the panel years, a window larger than the relative times
+        the panel can show, a relative time without observations, no never-treated and no not-yet-treated
+        comparison, no treated unit observed before its treatment, or an event-time effect that is not identified.
+    SpecificationError
+        Unknown columns, a window or reference period that is not a pair / set of integers, arguments of the
+        wrong type.
+
+    Examples
+    --------
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> es = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
+    >>> es.event_terms
+    ['rel_m3', 'rel_m2', 'rel_0', 'rel_p1', 'rel_p2', 'rel_p3']
+    >>> bool(es.pretrend_test().pvalue > 0.05)
+    True
     """
-    covariates = _design.as_list(covariates)
+    _design.check_data(data)
+    y = _design.check_name(y, "y")
+    cohort = _design.check_name(cohort, "cohort")
+    covariates = _design.check_names(covariates, "covariates")
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
-    lo, hi, refs = _check_window(window, ref)
-    frame = _design.prepare_panel(data, unit, time, [y, cohort, *covariates, *extra_fe, *_design.as_list(weights)])
+    wcol = _design.as_list(_design.check_name(weights, "weights", optional=True))
+    bin_endpoints = check_bool(bin_endpoints, "bin_endpoints")
+    seed = check_seed(seed)
+    refs = _check_ref(ref)
+    frame = _design.prepare_panel(data, unit, time, [y, *covariates, *extra_fe, *wcol],
+                                  optional=[cohort, *_design.vcov_columns(vcov, unit, time)])
     cohorts = _design.unit_cohorts(frame, unit, time, cohort)
     _design.check_comparison(cohorts, unit)
-    notes = _design.missing_notes(frame)
+    _design.check_identified(frame, unit, time, cohorts, "event study")
+    covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
+    notes = _design.missing_notes(frame) + absorbed
 
     c = frame[unit].map(cohorts).to_numpy(dtype="int64")
     treated = c != _design.NEVER
     rel = np.where(treated, frame[time].to_numpy(dtype="int64") - c, 0)  # never-treated rows (c = NEVER) -> 0
-    _check_window_fits(rel[treated], lo, hi)
+    if window is None:
+        lo, hi = int(rel[treated].min()), int(rel[treated].max())
+        notes.append(f"window not given: using ({lo}, {hi}), every relative time the panel supports")
+    else:
+        lo, hi = _check_window(window)
+        _check_window_fits(rel[treated], lo, hi)
+    _check_ref_in_window(refs, lo, hi)
     if bin_endpoints:
         rel = np.clip(rel, lo, hi)
     else:
@@ -119,8 +156,18 @@ def event_study(
     dummies = pd.DataFrame({t: at[k].astype(float) for k, t in zip(event_times, terms)})
     frame = pd.concat([frame, dummies], axis=1)
 
-    base = _design.fit(frame, y, [*terms, *covariates], fe, _design.default_vcov(vcov, unit), weights)
-    lost = [k for k, t in zip(event_times, terms) if t not in base.coef.index or not np.isfinite(base.coef[t])]
+    treated_cohorts = cohorts[cohorts != _design.NEVER]
+    notes.append(
+        f"event study: window {lo}..{hi}, reference {sorted(refs)}, end points "
+        f"{'binned' if bin_endpoints else 'not binned (outside rows dropped)'}; {len(treated_cohorts)} treated "
+        f"unit(s) in {treated_cohorts.nunique()} cohort(s), {len(cohorts) - len(treated_cohorts)} never treated"
+    )
+    notes += _design.comparison_notes(len(cohorts) - len(treated_cohorts))
+    notes += _design.staggered_notes(cohorts, "the dynamic TWFE event study")
+    result = _design.fit(frame, y, [*terms, *covariates], fe, _design.default_vcov(vcov, unit), weights,
+                         unit=unit, time=time, notes=notes, result=EventStudyResult, event_times=event_times,
+                         ref=refs, window=(lo, hi), binned=bin_endpoints, event_counts=counts, seed=seed)
+    lost = [k for k, t in zip(event_times, terms) if t not in result.coef.index or not np.isfinite(result.coef[t])]
     if lost:
         msg = f"event-time effect(s) {lost} are not identified (collinear with the fixed effects and other dummies)"
         if (cohorts == _design.NEVER).any():
@@ -132,34 +179,38 @@ def event_study(
             "the not-yet-treated comparison), bin the end points, or give two reference periods "
             f"(Borusyak, Jaravel and Spiess 2024), e.g. ref=(-1, {lo})"
         )
-    treated_cohorts = cohorts[cohorts != _design.NEVER]
-    notes.append(
-        f"event study: window {lo}..{hi}, reference {sorted(refs)}, end points "
-        f"{'binned' if bin_endpoints else 'not binned (outside rows dropped)'}; {len(treated_cohorts)} treated "
-        f"unit(s) in {treated_cohorts.nunique()} cohort(s), {len(cohorts) - len(treated_cohorts)} never treated"
-    )
-    notes += _design.comparison_notes(len(cohorts) - len(treated_cohorts))
-    _design.add_notes(base, notes)
-    return EventStudyResult._promote(base, event_times, refs, (lo, hi), bin_endpoints, counts, seed)
+    return result
 
 
-def _check_window(window, ref):
+def _check_ref(ref) -> frozenset:
+    refs = (ref,) if ref is None or np.isscalar(ref) else ref
     try:
-        lo, hi = (int(v) for v in window)
-    except (TypeError, ValueError):
-        raise SpecificationError(f"window must be a pair of integers (lo, hi), got {window!r}") from None
-    if (lo, hi) != tuple(window) or lo >= hi:
-        raise SpecificationError(f"window must be integers lo < hi, got {window!r}")
-    refs = (ref,) if np.isscalar(ref) else tuple(ref)
-    try:
-        bad = not refs or any(int(r) != r or not lo <= r <= hi for r in refs)
-    except (TypeError, ValueError):  # e.g. ref="-1": name the argument instead of int()'s message
+        refs = tuple(refs)
+        bad = not refs or any(isinstance(r, (bool, np.bool_)) or int(r) != r for r in refs)
+    except (TypeError, ValueError):  # e.g. ref=None or ref="-1": name the argument instead of int()'s message
         bad = True
     if bad:
-        raise SpecificationError(f"reference period(s) {refs} must be integers inside the window ({lo}, {hi})")
-    if len(set(refs)) >= hi - lo + 1:
+        raise SpecificationError(f"ref must be an integer relative time or a sequence of them (e.g. -1 or (-1, -5)), "
+                                 f"got {ref!r}")
+    return frozenset(int(r) for r in refs)
+
+
+def _check_window(window) -> tuple[int, int]:
+    try:
+        lo, hi = window
+        ok = all(not isinstance(v, (bool, np.bool_)) and int(v) == v for v in (lo, hi)) and lo < hi
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SpecificationError(f"window must be a pair of integers (lo, hi) with lo < hi, got {window!r}")
+    return int(lo), int(hi)
+
+
+def _check_ref_in_window(refs: frozenset, lo: int, hi: int) -> None:
+    if any(not lo <= r <= hi for r in refs):
+        raise SpecificationError(f"reference period(s) {sorted(refs)} must be integers inside the window ({lo}, {hi})")
+    if len(refs) >= hi - lo + 1:
         raise SpecificationError("the reference periods cover the whole window: nothing to estimate")
-    return lo, hi, frozenset(int(r) for r in refs)
 
 
 def _check_window_fits(rel_treated: np.ndarray, lo: int, hi: int) -> None:
@@ -171,30 +222,37 @@ def _check_window_fits(rel_treated: np.ndarray, lo: int, hi: int) -> None:
         )
 
 
-class EventStudyResult(Result):
-    """Result of :func:`event_study`: a :class:`econ.results.Result` plus event-study methods.
+class EventStudyResult(FeolsResult):
+    """Result of :func:`event_study`: a :class:`econ.panel.FeolsResult` plus event-study methods.
 
-    Extra attributes: ``event_times`` (estimated relative times), ``ref`` (reference period(s)), ``window``,
-    ``binned``, ``event_counts`` (treated observations per relative time) and ``seed`` (of the sup-t simulation).
+    Built by :func:`event_study` (or directly, with the :class:`econ.results.Result` arguments plus the keywords
+    below). Extra attributes: ``event_times`` (estimated relative times), ``ref`` (reference period(s)),
+    ``window``, ``binned``, ``event_counts`` (treated observations per relative time) and ``seed`` (of the sup-t
+    simulation).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ.did import EventStudyResult
+    >>> res = EventStudyResult(pd.Series({"rel_m2": 0.0, "rel_0": 1.0}), np.diag([0.04, 0.04]), nobs=100,
+    ...                        df_resid=90, event_times=[-2, 0], ref=-1, window=(-2, 0))
+    >>> res.table()["estimate"].tolist()
+    [0.0, 0.0, 1.0]
     """
 
-    event_times: list[int]
-    ref: frozenset
-    window: tuple[int, int]
-    binned: bool
-    event_counts: dict
-    seed: object
-
-    @classmethod
-    def _promote(cls, base, event_times, refs, window, binned, counts, seed):
-        out = _design.promote(base, cls)
-        out.event_times = list(event_times)
-        out.ref = refs
-        out.window = window
-        out.binned = binned
-        out.event_counts = counts
-        out.seed = seed
-        return out
+    def __init__(self, *args, event_times, ref=-1, window=None, binned: bool = True, event_counts=None, seed=0,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event_times = [int(k) for k in event_times]
+        self.ref = _check_ref(ref)
+        self.window = (min(self.event_times), max(self.event_times)) if window is None else tuple(window)
+        self.binned = bool(binned)
+        self.event_counts = dict(event_counts or {})
+        self.seed = check_seed(seed)
+        self._sup_t_cache: dict = {}
+        missing = [t for t in self.event_terms if t not in self._coef.index]
+        if missing:
+            raise SpecificationError(f"EventStudyResult: event-time coefficient(s) {missing} not in coef")
 
     @property
     def event_terms(self) -> list[str]:
@@ -211,11 +269,18 @@ class EventStudyResult(Result):
         normal of Olea and Plagborg-Moller 2019 / Callaway and Sant'Anna 2021 when df is large, so the uniform band
         is never narrower than the pointwise one). Simulated with ``numpy.random.default_rng(seed)``.
         """
+        check_level(level)
+        n_sim = check_int(n_sim, "n_sim", minimum=100)
         key = (level, n_sim)
-        cache = self.__dict__.setdefault("_sup_t_cache", {})
+        cache = self._sup_t_cache
         if key not in cache:
             v = self._event_vcov()
-            sd = np.sqrt(np.diag(v))
+            var = np.diag(v)
+            if not (np.all(np.isfinite(v)) and np.all(var > 0)):
+                bad = [t for t, s2 in zip(self.event_terms, var) if not (np.isfinite(s2) and s2 > 0)]
+                raise SpecificationError(f"sup-t band: event-time coefficient(s) {bad or self.event_terms} have no "
+                                         "positive finite variance; the uniform band is not defined")
+            sd = np.sqrt(var)
             corr = v / np.outer(sd, sd)
             vals, vecs = np.linalg.eigh(corr)
             root = vecs * np.sqrt(np.clip(vals, 0, None))
@@ -269,11 +334,23 @@ class EventStudyResult(Result):
                  f"uniform sup-t band, critical value {self.sup_t_critical(level):.3f}):",
                  self.table(level).round(digits).to_string()]
         if any(k < 0 for k in self.event_times):
-            parts += ["", f"Pre-trend {self.pretrend_test()!r}"]
+            try:
+                parts += ["", f"Pre-trend {self.pretrend_test()!r}"]
+            except SpecificationError as exc:  # a summary never raises: say why the test is missing
+                parts += ["", f"Pre-trend test not computable: {exc}"]
         return "\n".join(parts)
 
-    def plot(self, ax=None, **kwargs):
-        """Event-study plot with pointwise intervals and the uniform band; returns (fig, ax)."""
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """The regression tidy table plus ``event_time`` (the relative time of each event-time term; NaN for
+        covariates). The reference period(s) are not rows (they are normalised to zero; see :meth:`table`)."""
+        out = super().tidy(level)
+        times = {event_term(k): k for k in self.event_times}
+        out.insert(1, "event_time", out["term"].map(times).astype("Int64"))
+        return out
+
+    def plot(self, ax=None, path=None, **kwargs):
+        """Event-study plot with pointwise intervals and the uniform band; returns ``(fig, ax)`` and saves the
+        figure to ``path`` when given. Options as :func:`econ.did.plot_event_study`."""
         from econ.did.plots import plot_event_study
 
-        return plot_event_study(self, ax=ax, **kwargs)
+        return plot_event_study(self, ax=ax, path=path, **kwargs)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from econ._validate import check_bool
 from econ.did import _design
 from econ.did.twfe import twfe
 from econ.errors import EconError, SpecificationError, TreatmentError
@@ -61,9 +62,9 @@ class SubgroupResult:
     notes: list[str] = field(default_factory=list)
 
     def tidy(self) -> pd.DataFrame:
-        out = self.table.reset_index()
-        out.insert(0, "term", self.treat)
-        return out
+        """One row per group: term, group, estimate, std_error, statistic, p_value, conf_low, conf_high, nobs,
+        n_units, n_treated_units (the regression tidy columns plus the group key)."""
+        return _tidy(self.table, self.treat, "group")
 
     def summary(self) -> str:
         t = self.equality_test
@@ -75,11 +76,13 @@ class SubgroupResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, ax=None, **kwargs):
-        """Coefficient plot of the per-group estimates with their confidence intervals; returns (fig, ax)."""
+    def plot(self, ax=None, path=None, **kwargs):
+        """Coefficient plot of the per-group estimates with their 95% intervals; returns ``(fig, ax)`` and saves
+        to ``path`` when given."""
         from econ.did.plots import plot_coefficients
 
-        return plot_coefficients(self.table, ax=ax, title=f"Effect by {self.by}", **kwargs)
+        kwargs.setdefault("title", f"Effect by {self.by}")
+        return plot_coefficients(self.table, ax=ax, path=path, **kwargs)
 
 
 def subgroups(
@@ -88,6 +91,7 @@ def subgroups(
     unit: str,
     time: str,
     treat: str,
+    *,
     by: str,
     covariates=None,
     fe=None,
@@ -101,16 +105,55 @@ def subgroups(
     (``treat x 1[by == g]`` for every g) and, with ``interact_fe=True`` (default), the time effects (and any
     fixed effect other than ``unit``) and the covariate slopes also interacted with the groups. The pooled
     model then reproduces the separate point estimates exactly, and the Wald test of ``beta_g1 = ... = beta_gG``
-    (chi-square and F with G-1 numerator df) uses its single clustered covariance matrix -- default clustered by
-    unit, the same vcov as the separate regressions. With ``interact_fe=False`` the groups share time effects and
-    covariate slopes (more power, stronger assumption) and the pooled estimates differ from the separate ones.
+    (chi-square and F with G-1 numerator df and the pooled model's t degrees of freedom) uses its single
+    covariance matrix -- default clustered by unit, the same vcov as the separate regressions. With
+    ``interact_fe=False`` the groups share time effects and covariate slopes (more power, stronger assumption) and
+    the pooled estimates differ from the separate ones.
 
-    ``by`` must be constant within unit (e.g. region, or a baseline characteristic): a unit cannot switch groups.
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel (not modified).
+    y, unit, time, treat : str
+        Outcome, unit id, integer time and treatment columns (as :func:`econ.did.twfe`).
+    by : str
+        Group column, constant within unit (e.g. region, or a baseline characteristic): a unit cannot switch
+        groups. Needs at least two groups, each with treated and untreated observations.
+    covariates, fe, vcov
+        As in :func:`econ.did.twfe` (default vcov clustered by unit).
+    interact_fe : bool
+        Interact the time effects and covariate slopes with the groups in the pooled model (default True).
+
+    Returns
+    -------
+    SubgroupResult
+        ``table`` (one row per group), ``equality_test`` (WaldTest), ``pooled`` (the interacted model),
+        ``results`` (group -> separate fit), ``tidy()``, ``summary()``, ``plot()``.
+
+    Raises
+    ------
+    SpecificationError
+        ``by`` varies within a unit or has a single value; unknown columns or arguments of the wrong type.
+    TreatmentError
+        The effect is not identified in some group (names it), or the treatment does not fit a DiD design.
+
+    Examples
+    --------
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> sub = econ.did.subgroups(demo, "log_income_ratio", "prefecture_code", "year", "treated", by="region")
+    >>> sub.equality_test.df == demo["region"].nunique() - 1
+    True
     """
-    covariates = _design.as_list(covariates)
+    _design.check_data(data)
+    y, treat, by = (_design.check_name(v, a) for v, a in ((y, "y"), (treat, "treat"), (by, "by")))
+    covariates = _design.check_names(covariates, "covariates")
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
-    frame = _design.prepare_panel(data, unit, time, [y, treat, by, *covariates, *extra_fe])
+    interact_fe = check_bool(interact_fe, "interact_fe")
+    frame = _design.prepare_panel(data, unit, time, [y, treat, by, *covariates, *extra_fe],
+                                  optional=_design.vcov_columns(vcov, unit, time))
     _design.check_treatment(frame, unit, time, treat)
+    covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
     _design.require_unit_constant(frame[by], frame[unit], f"subgroup column {by!r}", SpecificationError)
     groups = sorted(pd.unique(frame[by]))
     if len(groups) < 2:
@@ -120,7 +163,7 @@ def subgroups(
     for g in groups:
         part = frame.loc[frame[by] == g]
         try:
-            res = twfe(part, y, unit, time, treat, covariates, fe, vcov)
+            res = twfe(part, y, unit, time, treat, covariates=covariates, fe=fe, vcov=vcov)
         except EconError as exc:
             raise type(exc)(f"subgroup {by}={g!r}: {exc}") from None
         results[g] = res
@@ -131,11 +174,13 @@ def subgroups(
     table.index.name = by
 
     pooled, terms = _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe)
-    b = pooled.coef[list(terms.values())].to_numpy()
-    v = pooled.vcov.loc[list(terms.values()), list(terms.values())].to_numpy()
-    R = np.hstack([-np.ones((len(groups) - 1, 1)), np.eye(len(groups) - 1)])
-    test = _design.wald(b, v, R, pooled.df_t, f"effect of {treat} equal across {len(groups)} {by} groups")
-    notes = [
+    R = pd.DataFrame(0.0, index=range(len(groups) - 1), columns=list(pooled.coef.index))
+    for i, g in enumerate(groups[1:]):
+        R.loc[i, terms[groups[0]]], R.loc[i, terms[g]] = -1.0, 1.0
+    test = pooled.wald_test(R)
+    test = WaldTest(f"effect of {treat} equal across {len(groups)} {by} groups", test.chi2, test.df,
+                    test.pvalue_chi2, test.F, test.df2, test.pvalue_F)
+    notes = _design.missing_notes(frame) + absorbed + [
         "equality test from the pooled model with treatment x group dummies"
         + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")
     ]
@@ -171,7 +216,7 @@ def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, inter
     else:
         regressors += covariates
         pooled_fe = fe
-    res = _design.fit(frame, y, regressors, pooled_fe, _design.default_vcov(vcov, unit))
+    res = _design.fit(frame, y, regressors, pooled_fe, _design.default_vcov(vcov, unit), unit=unit, time=time)
     missing = [g for g, t in terms.items() if t not in res.coef.index or not np.isfinite(res.coef[t])]
     if missing:
         raise TreatmentError(f"treatment effect not identified in subgroup(s) {missing} of {by!r}")
@@ -192,9 +237,9 @@ class ChannelsResult:
     notes: list[str] = field(default_factory=list)
 
     def tidy(self) -> pd.DataFrame:
-        out = self.table.reset_index()
-        out.insert(1, "term", self.treat)
-        return out
+        """One row per variable: term, variable, estimate, std_error, statistic, p_value, conf_low, conf_high,
+        nobs, role."""
+        return _tidy(self.table, self.treat, "variable")
 
     def summary(self) -> str:
         lines = [f"Effect of {self.treat!r} on the outcome and candidate channels (same TWFE specification)",
@@ -204,6 +249,22 @@ class ChannelsResult:
 
     def __repr__(self) -> str:
         return self.summary()
+
+    def plot(self, ax=None, path=None, **kwargs):
+        """Coefficient plot of the effect on the outcome and each channel (95% intervals); returns ``(fig, ax)``
+        and saves to ``path`` when given."""
+        from econ.did.plots import plot_coefficients
+
+        kwargs.setdefault("title", f"Effect of {self.treat} on the outcome and channels")
+        return plot_coefficients(self.table, ax=ax, path=path, **kwargs)
+
+
+def _tidy(table: pd.DataFrame, treat: str, key: str) -> pd.DataFrame:
+    out = table.reset_index().rename(columns={table.index.name or "index": key, "se": "std_error",
+                                              "tstat": "statistic", "pvalue": "p_value", "ci_low": "conf_low",
+                                              "ci_high": "conf_high"})
+    out.insert(0, "term", treat)
+    return out
 
 
 _CAVEAT = (
@@ -216,11 +277,12 @@ _CAVEAT = (
 
 def channels(
     data: pd.DataFrame,
+    y: str | None,
     unit: str,
     time: str,
     treat: str,
+    *,
     mediators,
-    y: str | None = None,
     covariates=None,
     fe=None,
     vcov=None,
@@ -228,8 +290,33 @@ def channels(
     """Effect of ``treat`` on each candidate channel (mediator), side by side, with the main specification.
 
     Each mediator ``m`` is regressed with :func:`econ.did.twfe` exactly as the outcome is (same fixed effects,
-    covariates and vcov): ``m_it = theta_m D_it + X_it' g + a_i + l_t + e_it``. If ``y`` is given its row comes
-    first. A positive ``theta_m`` says the treatment moved the mechanism variable -- the first link of the story.
+    covariates and vcov): ``m_it = theta_m D_it + X_it' g + a_i + l_t + e_it``. If ``y`` is given (not ``None``)
+    its row comes first. A positive ``theta_m`` says the treatment moved the mechanism variable -- the first link
+    of the story.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel (not modified).
+    y : str or None
+        Outcome column (its row comes first), or ``None`` for the channels only.
+    unit, time, treat : str
+        Unit id, integer time and treatment columns.
+    mediators : str or list of str (keyword)
+        Candidate channel columns.
+    covariates, fe, vcov
+        As in :func:`econ.did.twfe`.
+
+    Returns
+    -------
+    ChannelsResult
+        ``table`` (one row per variable, with its role), ``results`` (variable -> fit), ``tidy()``, ``summary()``,
+        ``plot()``.
+
+    Raises
+    ------
+    SpecificationError
+        No mediator, a variable listed twice, unknown columns, arguments of the wrong type.
 
     Caveats (read before writing "the effect works through m"):
 
@@ -243,18 +330,31 @@ def channels(
       "Mediating and moderating effects in empirical studies of causal inference", China Industrial Economics
       2022(5): 100-120) documents this misuse in Chinese economics and recommends exactly what this function does:
       show the treatment's effect on mechanism variables whose link to the outcome is direct and well established.
+
+    Examples
+    --------
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> ch = econ.did.channels(demo, "log_income_ratio", "prefecture_code", "year", "treated",
+    ...                        mediators=["new_firms_per_10k"])
+    >>> list(ch.table["role"])
+    ['outcome', 'mediator']
     """
-    mediators = _design.as_list(mediators)
+    _design.check_data(data)
+    y = _design.check_name(y, "y", optional=True)
+    treat = _design.check_name(treat, "treat")
+    mediators = _design.check_names(mediators, "mediators")
     if not mediators:
         raise SpecificationError("give at least one mediator column")
     variables = ([y] if y is not None else []) + mediators
     dup = [v for v in variables if variables.count(v) > 1]
     if dup:
         raise SpecificationError(f"variable(s) listed twice: {sorted(set(dup))}")
+    _design.require_columns(data, variables, "outcome/mediator column")
     results, rows = {}, {}
     for v in variables:
         try:
-            res = twfe(data, v, unit, time, treat, covariates, fe, vcov)
+            res = twfe(data, v, unit, time, treat, covariates=covariates, fe=fe, vcov=vcov)
         except EconError as exc:
             raise type(exc)(f"channel {v!r}: {exc}") from None
         results[v] = res

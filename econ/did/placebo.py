@@ -9,7 +9,7 @@ recomputed for every draw, and the actual estimate is compared with that distrib
 
 How the draws are computed (the point of this module)
 ------------------------------------------------------
-Refitting the regression per draw repeats the expensive part -- absorbing the fixed effects -- ``n`` times. By the
+Refitting the regression per draw repeats the expensive part -- absorbing the fixed effects -- ``n_draws`` times. By the
 Frisch-Waugh-Lovell theorem, with ``M`` the (symmetric, idempotent) fixed-effects annihilator, ``y~ = M y``,
 ``X~ = M X`` and ``e = y~ - X~ (X~'X~)^{-1} X~'y~`` (outcome residualised on the demeaned controls, computed once):
 
@@ -70,6 +70,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from econ.did import _design
+from econ._validate import check_bool, check_choice, check_int, check_n_draws, check_seed
 from econ.errors import SpecificationError, TreatmentError
 from econ.panel.collinear import collinear_columns
 
@@ -82,21 +83,33 @@ _CHUNK_ELEMENTS = 2**22  # ~32 MB of float64 per materialised chunk of draws
 
 @dataclass
 class PlaceboResult:
-    """Randomization distribution of the TWFE DiD estimate.
+    """Randomization distribution of the TWFE DiD estimate (returned by :func:`placebo`).
 
     Attributes
     ----------
     estimate : float
         The actual TWFE estimate (for ``fake_timing``: the fake-timing estimate on the pre-treatment sample).
-    draws : ndarray (n,)
-        The estimate under each placebo assignment.
-    assignments : ndarray (n, n_units)
+    draws : ndarray (B,)
+        The estimate under each placebo assignment (NaN for a draw without identifying variation).
+    assignments : ndarray (B, n_units)
         The placebo cohort of every unit in every draw (NaN = never treated); columns follow ``units``. The
         placebo dummy of draw ``b`` is ``1[t >= assignments[b, i]]``.
     units : Index
         Unit ids in the column order of ``assignments``.
+    n_draws : int
+        Number of finite draws, the ``B`` of the p-values (``n`` is the same number).
     pvalue, pvalue_greater, pvalue_less : float
-        Permutation p-values (formulas in the module docstring).
+        Permutation p-values (formulas in :func:`placebo`).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ.did import PlaceboResult
+    >>> res = PlaceboResult(estimate=2.0, draws=np.array([-3.0, -1.0, 0.0, 1.0, np.nan]),
+    ...                     assignments=np.zeros((5, 1)), units=pd.Index([0]), kind="permute_units", seed=0,
+    ...                     depvar="y", nobs=10)
+    >>> res.n_draws, res.pvalue
+    (4, 0.4)
     """
 
     estimate: float
@@ -110,9 +123,23 @@ class PlaceboResult:
     shift: int | None = None
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self):
+        self.draws = np.asarray(self.draws, dtype=float)
+        if not np.isfinite(self.estimate):
+            raise TreatmentError("PlaceboResult: the actual estimate is not finite")
+        if not np.isfinite(self.draws).any():
+            raise TreatmentError("PlaceboResult: no finite placebo draw; the randomization distribution is not "
+                                 "defined")
+
+    @property
+    def n_draws(self) -> int:
+        """Number of finite draws (draws without identifying variation are NaN and not counted)."""
+        return int(np.isfinite(self.draws).sum())
+
     @property
     def n(self) -> int:
-        return len(self.draws)
+        """Same as :attr:`n_draws` (legacy name)."""
+        return self.n_draws
 
     @property
     def pvalue(self) -> float:
@@ -127,7 +154,8 @@ class PlaceboResult:
         return _pvalues(self.estimate, self.draws)[2]
 
     def tidy(self) -> pd.DataFrame:
-        """One row: the estimate, the draws' mean, sd and 2.5/97.5% quantiles, and the three p-values."""
+        """One row: term, the estimate, the draws' mean, sd and 2.5/97.5% quantiles, the three p-values and the
+        number of finite draws."""
         two, greater, less = _pvalues(self.estimate, self.draws)
         finite = self.draws[np.isfinite(self.draws)]
         lo, hi = np.quantile(finite, [0.025, 0.975])
@@ -136,12 +164,12 @@ class PlaceboResult:
                 "term": ["placebo_" + self.kind],
                 "estimate": [self.estimate],
                 "draws_mean": [finite.mean()],
-                "draws_sd": [finite.std(ddof=1)],
+                "draws_sd": [finite.std(ddof=1) if len(finite) > 1 else np.nan],
                 "draws_q025": [lo],
                 "draws_q975": [hi],
-                "pvalue": [two],
-                "pvalue_greater": [greater],
-                "pvalue_less": [less],
+                "p_value": [two],
+                "p_value_greater": [greater],
+                "p_value_less": [less],
                 "n_draws": [len(finite)],
             }
         )
@@ -151,12 +179,12 @@ class PlaceboResult:
         lines = [
             f"Randomization inference ({self.kind}{'' if self.shift is None else f', shift={self.shift}'}) "
             f"for the TWFE DiD estimate on {self.depvar!r}",
-            f"  observations: {self.nobs}   draws: {self.n}   seed: {self.seed}",
+            f"  observations: {self.nobs}   draws: {self.n_draws}   seed: {self.seed}",
             f"  estimate: {t.estimate:.6g}",
             f"  placebo draws: mean {t.draws_mean:.4g}, sd {t.draws_sd:.4g}, "
             f"95% range [{t.draws_q025:.4g}, {t.draws_q975:.4g}]",
-            f"  p-value two-sided (1+#|b|>=|est|)/(1+n): {t.pvalue:.4f}",
-            f"  p-value one-sided: greater {t.pvalue_greater:.4f}, less {t.pvalue_less:.4f}",
+            f"  p-value two-sided (1+#|b|>=|est|)/(1+n): {t.p_value:.4f}",
+            f"  p-value one-sided: greater {t.p_value_greater:.4f}, less {t.p_value_less:.4f}",
         ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -164,11 +192,12 @@ class PlaceboResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, ax=None, **kwargs):
-        """Histogram and kernel density of the draws with the actual estimate marked; returns (fig, ax)."""
+    def plot(self, ax=None, path=None, **kwargs):
+        """Histogram and kernel density of the draws with the actual estimate marked; returns ``(fig, ax)`` and
+        saves to ``path`` when given. Options as :func:`econ.did.plot_placebo`."""
         from econ.did.plots import plot_placebo
 
-        return plot_placebo(self, ax=ax, **kwargs)
+        return plot_placebo(self, ax=ax, path=path, **kwargs)
 
 
 def _pvalues(estimate: float, draws: np.ndarray) -> tuple[float, float, float]:
@@ -190,13 +219,39 @@ def placebo(
     *,
     cohort: str | None = None,
     kind: str = "permute_units",
-    n: int = 1000,
+    n_draws: int | None = None,
     seed=0,
     covariates=None,
     shift: int | None = None,
     progress: bool = True,
+    n: int | None = None,
 ) -> PlaceboResult:
     """Randomization-inference distribution of the TWFE DiD estimate, all draws in one matrix computation.
+
+    The statistic is the TWFE coefficient on ``D_it = 1[t >= cohort_i]`` with unit and time fixed effects (and
+    optional covariates), the regression :func:`econ.did.twfe` runs; it is recomputed under ``n_draws`` placebo
+    assignments of cohorts to units and the actual estimate is compared with that distribution.
+
+    Kinds of placebo (``kind=``):
+
+    ``"permute_units"`` (default)
+        Reassign which units receive which real cohort: a uniform random permutation of the per-unit cohort vector
+        (never-treated units included), so every draw keeps the real cohort sizes and the real number of
+        never-treated units.
+    ``"permute_cohorts"``
+        Keep the real treated set and shuffle the cohort years among the treated units (tests the timing, holding
+        fixed who is treated). Needs at least two distinct cohorts.
+    ``"fake_timing"``
+        Pretend treatment happened ``shift`` periods earlier, on pre-treatment observations only: the sample keeps
+        every row of never-treated units and the rows ``t < cohort_i`` of treated units; the fake cohort is
+        ``cohort_i - shift``. The reported estimate is that fake-timing coefficient (zero under parallel
+        pre-trends); its reference distribution permutes the fake cohorts across units on the same sample.
+
+    p-values (ties counted with a relative tolerance of 1e-10): two-sided ``(1 + #{|b_j| >= |a|}) / (1 + B)``,
+    one-sided ``(1 + #{b_j >= a}) / (1 + B)`` and ``(1 + #{b_j <= a}) / (1 + B)`` for the actual estimate ``a``
+    and the ``B`` draws (Phipson and Smyth 2010: the actual assignment counts as a draw, so p is never 0). A draw
+    whose placebo dummy has no variation left after the fixed effects is NaN, left out of ``B`` and counted in a
+    note.
 
     Parameters
     ----------
@@ -207,17 +262,18 @@ def placebo(
     treat : str, optional
         Absorbing binary treatment column; the cohort of each unit is its first treated period.
     cohort : str, optional (keyword)
-        Alternatively, the first-treatment period of each unit (0 or NaN = never treated). Give exactly one of
-        ``treat`` and ``cohort``.
+        Alternatively, the first-treatment period of each unit (0, NaN or ``<NA>`` = never treated). Give exactly
+        one of ``treat`` and ``cohort``.
     kind : {"permute_units", "permute_cohorts", "fake_timing"}
-        Which placebo assignments to draw; defined precisely in the module docstring.
-    n : int
-        Number of placebo draws.
+        Which placebo assignments to draw (see above).
+    n_draws : int
+        Number of placebo draws (default 1000). ``n=`` is accepted as a legacy alias.
     seed : int or None
-        Seed for ``numpy.random.default_rng``; the default 0 makes repeated calls identical (pass another
-        integer for an independent set of draws, ``None`` for fresh entropy).
+        Non-negative seed for ``numpy.random.default_rng``; the default 0 makes repeated calls identical (pass
+        another integer for an independent set of draws, ``None`` for fresh entropy).
     covariates : list of str, optional
-        Time-varying controls, partialled out once (FWL).
+        Time-varying controls, partialled out once (FWL). Covariates absorbed by the fixed effects are dropped
+        with a note.
     shift : int
         Only for ``fake_timing``: how many periods earlier the fake treatment starts (required, >= 1).
     progress : bool
@@ -226,15 +282,52 @@ def placebo(
     Returns
     -------
     PlaceboResult
+        ``estimate``, ``draws``, ``assignments``, ``pvalue`` (two-sided), ``pvalue_greater``, ``pvalue_less``,
+        ``n_draws`` (finite draws), ``tidy()``, ``summary()``, ``plot()``.
+
+    Raises
+    ------
+    TreatmentError
+        Non-absorbing or continuous treatment, cohort cells that are not periods, no comparison group, or a design
+        in which no treated unit is observed before and after treatment (the TWFE estimate is not identified).
+    SpecificationError
+        Unknown columns or kinds, ``n_draws`` < 1, a negative seed, ``shift`` without ``kind="fake_timing"``.
+
+    Notes
+    -----
+    The draws are computed without refitting: by Frisch-Waugh-Lovell, with ``M`` the fixed-effects annihilator and
+    ``e`` the outcome residualised on the demeaned controls, ``beta_b = D_b' e / (D_b' M D_b - ...)``; the
+    numerator is gathered from a (units x cohorts) table of tail sums of ``e`` (module docstring). Draws equal a
+    loop of TWFE refits to rounding error.
+
+    References
+    ----------
+    Fisher (1935); Phipson and Smyth (2010), Statistical Applications in Genetics and Molecular Biology 9(1).
+
+    Examples
+    --------
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> pl = econ.did.placebo(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", n_draws=99,
+    ...                       seed=1, progress=False)
+    >>> pl.n_draws, round(pl.pvalue, 2)
+    (99, 0.01)
     """
-    if kind not in KINDS:
-        raise SpecificationError(f"kind must be one of {KINDS}, got {kind!r}")
+    _design.check_data(data)
+    kind = check_choice(kind, "kind", KINDS)
+    y = _design.check_name(y, "y")
+    treat = _design.check_name(treat, "treat", optional=True)
+    cohort = _design.check_name(cohort, "cohort", optional=True)
     if (treat is None) == (cohort is None):
         raise SpecificationError("give exactly one of treat= (absorbing 0/1 column) and cohort= (first treated period)")
-    if not (isinstance(n, (int, np.integer)) and n >= 1):
-        raise SpecificationError(f"n must be a positive integer, got {n!r}")
-    covariates = _design.as_list(covariates)
-    frame = _design.prepare_panel(data, unit, time, [y, treat or cohort, *covariates])
+    n_draws = 1000 if n_draws is None and n is None else check_n_draws(n_draws, minimum=1, aliases={"n": n})
+    seed = check_seed(seed)
+    progress = check_bool(progress, "progress")
+    covariates = _design.check_names(covariates, "covariates")
+    if kind != "fake_timing" and shift is not None:
+        raise SpecificationError("shift= is only used with kind='fake_timing'")
+    frame = _design.prepare_panel(data, unit, time, [y, *([treat] if treat else []), *covariates],
+                                  optional=[cohort] if cohort else [])
     if treat is not None:
         if _design.check_treatment(frame, unit, time, treat) != "binary":
             raise TreatmentError(f"placebo needs a binary absorbing treatment; {treat!r} is continuous")
@@ -242,21 +335,31 @@ def placebo(
     else:
         cohorts = _design.unit_cohorts(frame, unit, time, cohort)
     _design.check_comparison(cohorts, unit)
-    notes = _design.missing_notes(frame)
+    _design.check_identified(frame, unit, time, cohorts, "TWFE estimate")
+    covariates, absorbed = _design.drop_absorbed(frame, covariates, [unit, time])
+    notes = _design.missing_notes(frame) + absorbed
 
     real = cohorts.to_numpy()
     if kind == "fake_timing":
         frame, real, notes_ft = _fake_timing_sample(frame, unit, time, cohorts, shift)
         notes += notes_ft
-    elif shift is not None:
-        raise SpecificationError("shift= is only used with kind='fake_timing'")
 
     rng = np.random.default_rng(seed)
-    assignments = _draw(rng, real, kind, n)
+    assignments = _draw(rng, real, kind, n_draws)
     core = _Core(frame, y, unit, time, covariates, cohorts.index)
     notes += core.notes
     estimate = float(core.estimates(real[None, :])[0])
+    if not np.isfinite(estimate):
+        raise TreatmentError("the actual TWFE estimate is not identified: the treatment dummy has no variation left "
+                             "after the unit and time effects")
     draws = core.estimates(assignments, progress=progress)
+    lost = int(np.isnan(draws).sum())
+    if lost == len(draws):
+        raise TreatmentError(f"none of the {len(draws)} placebo assignments leaves the placebo dummy any variation "
+                             "after the unit and time effects: the randomization distribution is not defined")
+    if lost:
+        notes.append(f"{lost} of {len(draws)} placebo draw(s) have no identifying variation (NaN): left out of the "
+                     "p-values and of n_draws")
     public = np.where(assignments == _design.NEVER, np.nan, assignments.astype(float))
     return PlaceboResult(
         estimate=estimate,
@@ -288,8 +391,9 @@ def _draw(rng: np.random.Generator, real: np.ndarray, kind: str, n: int) -> np.n
 
 
 def _fake_timing_sample(frame, unit, time, cohorts, shift):
-    if shift is None or not isinstance(shift, (int, np.integer)) or shift < 1:
-        raise SpecificationError(f"kind='fake_timing' needs shift= a positive integer number of periods, got {shift!r}")
+    if shift is None:
+        raise SpecificationError("kind='fake_timing' needs shift= a positive integer number of periods")
+    shift = check_int(shift, "shift", minimum=1)
     c = frame[unit].map(cohorts).to_numpy()
     pre = frame[time].to_numpy() < c  # never-treated units have c = NEVER: all rows kept
     sample = frame.loc[pre].reset_index(drop=True)

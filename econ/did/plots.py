@@ -14,24 +14,31 @@ import pandas as pd
 __all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coefficients"]
 
 
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    else:
-        fig = ax.figure
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig, ax
+from econ.errors import SpecificationError
+from econ.results import figure as _axes
+from econ.results import finish_figure
 
 
 def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True, color: str = "C0",
                      label: str | None = None, dodge: float = 0.0, title: str | None = None,
                      xlabel: str = "Periods relative to treatment", ylabel: str | None = None,
-                     figsize=(6.4, 4.0)):
+                     figsize=(6.4, 4.0), path=None):
     """Event-study coefficients with pointwise ``level`` intervals (error bars) and, if ``uniform``, the sup-t
-    band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns (fig, ax)."""
+    band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns ``(fig, ax)``; saves the figure
+    to ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> es = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
+    >>> fig, ax = econ.did.plot_event_study(es, title="Broadband China (simulated)")
+    >>> ax.get_title()
+    'Broadband China (simulated)'
+    """
+    if not hasattr(result, "table") or not hasattr(result, "sup_t_critical"):
+        raise SpecificationError(f"plot_event_study needs an EventStudyResult, got {type(result).__name__}")
     fig, ax = _axes(ax, figsize)
     table = result.table(level)
     x = table.index.to_numpy(dtype=float) + dodge
@@ -51,7 +58,7 @@ def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True,
         ax.set_title(title)
     ax.set_xticks(table.index.to_numpy())
     ax.legend(frameon=False, fontsize="small")
-    return fig, ax
+    return finish_figure(fig, ax, path)
 
 
 def _reference_lines(ax, result):
@@ -63,30 +70,62 @@ def _reference_lines(ax, result):
 
 def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, ax=None, level: float = 0.95,
                        uniform: bool = False, dodge: float = 0.12, title: str | None = None,
-                       figsize=(6.4, 4.0)):
+                       figsize=(6.4, 4.0), path=None):
     """Several event studies (e.g. different estimators or samples) on one axis, dodged horizontally by
     ``dodge`` so the intervals do not overlap. Uniform bands are off by default to keep the figure legible.
-    Returns (fig, ax)."""
+    Returns ``(fig, ax)``; saves the figure to ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> a = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
+    >>> b = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3),
+    ...                          bin_endpoints=False)
+    >>> fig, ax = econ.did.plot_event_studies([a, b], labels=["binned", "trimmed"])
+    >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
+    ['binned', 'trimmed']
+    """
     results = list(results)
     if not results:
-        raise ValueError("give at least one event-study result")
+        raise SpecificationError("give at least one event-study result")
+    bad = [i for i, r in enumerate(results) if not hasattr(r, "table")]
+    if bad:
+        raise SpecificationError(f"results {bad} are not event-study results (they have no table())")
     labels = list(labels) if labels is not None else [f"model {i + 1}" for i in range(len(results))]
     if len(labels) != len(results):
-        raise ValueError(f"{len(labels)} labels for {len(results)} results")
+        raise SpecificationError(f"{len(labels)} labels for {len(results)} results")
     fig, ax = _axes(ax, figsize)
     offsets = (np.arange(len(results)) - (len(results) - 1) / 2) * dodge
     for i, (res, lab, off) in enumerate(zip(results, labels, offsets)):
         plot_event_study(res, ax=ax, level=level, uniform=uniform, color=f"C{i}", label=lab, dodge=off,
                          title=title)
     ax.legend(frameon=False, fontsize="small")
-    return fig, ax
+    return finish_figure(fig, ax, path)
 
 
 def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, color: str = "0.6",
-                 title: str | None = None, figsize=(6.4, 4.0)):
+                 title: str | None = None, figsize=(6.4, 4.0), path=None):
     """Histogram (density scale) of the placebo draws, a Gaussian kernel density, and the actual estimate as a
-    vertical line annotated with the two-sided permutation p-value. Returns (fig, ax)."""
+    vertical line annotated with the two-sided permutation p-value. Returns ``(fig, ax)``; saves the figure to
+    ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> pl = econ.did.placebo(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", n_draws=49,
+    ...                       progress=False)
+    >>> fig, ax = econ.did.plot_placebo(pl)
+    >>> ax.get_ylabel()
+    'Density'
+    """
     from scipy.stats import gaussian_kde
+
+    if not hasattr(result, "draws") or not hasattr(result, "estimate"):
+        raise SpecificationError(f"plot_placebo needs a PlaceboResult, got {type(result).__name__}")
 
     fig, ax = _axes(ax, figsize)
     draws = np.asarray(result.draws, dtype=float)
@@ -102,12 +141,28 @@ def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, co
     if title:
         ax.set_title(title)
     ax.legend(frameon=False, fontsize="small")
-    return fig, ax
+    return finish_figure(fig, ax, path)
 
 
 def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, color: str = "C0",
-                      figsize=(6.4, 4.0)):
-    """Horizontal coefficient plot from a table with estimate, ci_low, ci_high indexed by label."""
+                      figsize=(6.4, 4.0), level: float = 0.95, path=None):
+    """Horizontal coefficient plot from a table with estimate, ci_low, ci_high indexed by label (intervals at
+    ``level``, used for the axis label). Returns ``(fig, ax)``; saves the figure to ``path`` when given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"estimate": [0.2, 0.5], "ci_low": [0.0, 0.3], "ci_high": [0.4, 0.7]},
+    ...                      index=["east", "west"])
+    >>> fig, ax = plot_coefficients(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['east', 'west']
+    """
+    missing = [c for c in ("estimate", "ci_low", "ci_high") if c not in getattr(table, "columns", [])]
+    if missing:
+        raise SpecificationError(f"plot_coefficients needs a table with columns estimate, ci_low, ci_high; "
+                                 f"missing {missing}")
     fig, ax = _axes(ax, figsize)
     pos = np.arange(len(table))[::-1]
     est = table["estimate"].to_numpy()
@@ -116,7 +171,7 @@ def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, co
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_yticks(pos)
     ax.set_yticklabels([str(i) for i in table.index])
-    ax.set_xlabel("Estimate with 95% CI")
+    ax.set_xlabel(f"Estimate with {level:.0%} CI")
     if title:
         ax.set_title(title)
-    return fig, ax
+    return finish_figure(fig, ax, path)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from econ.did import _design
+from econ.errors import SpecificationError
 
 __all__ = ["twfe"]
+
+COHORT_TERM = "treated"  # coefficient name of the dummy twfe builds from a cohort column
 
 
 def twfe(
@@ -14,13 +17,15 @@ def twfe(
     y: str,
     unit: str,
     time: str,
-    treat: str,
+    treat: str | None = None,
+    *,
+    cohort: str | None = None,
     covariates=None,
     fe=None,
     vcov=None,
     weights: str | None = None,
 ):
-    """Two-way fixed-effects DiD regression of ``y`` on the treatment ``treat``.
+    """Two-way fixed-effects DiD regression of ``y`` on a treatment dummy or intensity.
 
     Parameters
     ----------
@@ -28,47 +33,89 @@ def twfe(
         Long panel, one row per (unit, time); validated with :func:`econ.io.validate_panel` and never modified.
     y, unit, time : str
         Outcome, unit id and integer time columns.
-    treat : str
+    treat : str, optional
         Either a binary absorbing treatment (0/1; once a unit is treated it stays treated -- e.g. the post-pilot
         dummy of Broadband China) or a continuous treatment intensity (any real values).
+    cohort : str, optional (keyword)
+        Instead of ``treat``: the first treated period of each unit (``0``, NaN or ``<NA>`` = never treated), as
+        :func:`econ.did.event_study` takes it. The dummy ``1[t >= cohort_i]`` is built and its coefficient is
+        named ``"treated"``. Give exactly one of ``treat`` and ``cohort``.
     covariates : list of str, optional
-        Time-varying controls added linearly.
+        Time-varying controls added linearly. Covariates without variation within units (time-invariant) are
+        absorbed by the unit effects: they are dropped with a note, as fixest does.
     fe : list of str, optional
         Fixed effects to absorb; default ``[unit, time]`` (unit and period effects).
     vcov : optional
-        Any :func:`econ.feols` vcov spec. **Default: clustered by unit** (``{"CL1": unit}``), which allows arbitrary
-        serial correlation within a unit (Bertrand, Duflo and Mullainathan 2004).
+        Any :func:`econ.feols` vcov spec; its columns (cluster ids, coordinates) need not be model variables.
+        **Default: clustered by unit** (``{"CL1": unit}``), which allows arbitrary serial correlation within a unit
+        (Bertrand, Duflo and Mullainathan 2004).
     weights : str, optional
-        Column of observation weights (WLS).
+        Column of regression (analytic) weights.
 
     Returns
     -------
-    Result
-        The :func:`econ.feols` result; the coefficient of interest is ``result.coef[treat]``. ``notes`` records
-        dropped rows and, for staggered binary adoption, that TWFE averages cohort-period effects with weights that
-        can be negative when effects vary over time (Goodman-Bacon 2021; de Chaisemartin and D'Haultfoeuille 2020)
-        -- see :func:`econ.did.event_study` for the dynamic picture.
+    econ.panel.FeolsResult
+        The coefficient of interest is ``result.coef[treat]`` (``result.coef["treated"]`` with ``cohort=``).
+        ``notes`` records dropped rows and, for staggered binary adoption, that TWFE averages cohort-period effects
+        with weights that can be negative when effects vary over time (Goodman-Bacon 2021; de Chaisemartin and
+        D'Haultfoeuille 2020), pointing to the heterogeneity-robust estimators ``econ.did.att_gt``,
+        ``econ.did.sun_abraham``, ``econ.did.imputation`` and ``econ.did.compare``.
 
     Raises
     ------
     TreatmentError
-        A binary treatment that switches off (names the units), no untreated observations, or a constant treatment.
+        A binary treatment that switches off (names the units), no untreated observations, a constant treatment,
+        a cohort cell that is not a period, or a design in which no treated unit is observed before and after
+        treatment (the coefficient is not identified).
+    SpecificationError
+        Unknown columns, arguments of the wrong type, both or neither of ``treat`` and ``cohort``.
+
+    Examples
+    --------
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> fit = econ.did.twfe(demo, "log_income_ratio", "prefecture_code", "year", "treated")
+    >>> bool(fit.coef["treated"] < 0)
+    True
+    >>> same = econ.did.twfe(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort")
+    >>> bool(abs(same.coef["treated"] - fit.coef["treated"]) < 1e-10)
+    True
     """
-    covariates = _design.as_list(covariates)
+    _design.check_data(data)
+    y = _design.check_name(y, "y")
+    treat = _design.check_name(treat, "treat", optional=True)
+    cohort = _design.check_name(cohort, "cohort", optional=True)
+    if (treat is None) == (cohort is None):
+        raise SpecificationError("twfe: give exactly one of treat= (0/1 or intensity column) and cohort= (first "
+                                 "treated period)")
+    covariates = _design.check_names(covariates, "covariates")
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
-    frame = _design.prepare_panel(data, unit, time, [y, treat, *covariates, *extra_fe, *_design.as_list(weights)])
+    wcol = _design.as_list(_design.check_name(weights, "weights", optional=True))
+    model_cols = [y, *([treat] if treat is not None else []), *covariates, *extra_fe, *wcol]
+    optional = [*([cohort] if cohort is not None else []), *_design.vcov_columns(vcov, unit, time)]
+    frame = _design.prepare_panel(data, unit, time, model_cols, optional=optional)
+    if cohort is not None:
+        if COHORT_TERM in model_cols:
+            raise SpecificationError(f"twfe(cohort=...) names its treatment dummy {COHORT_TERM!r}, which is already "
+                                     "one of the model's columns; rename that column")
+        cohorts = _design.unit_cohorts(frame, unit, time, cohort)
+        c = frame[unit].map(cohorts).to_numpy(dtype="int64")
+        frame[COHORT_TERM] = (frame[time].to_numpy(dtype="int64") >= c).astype(float)
+        treat = COHORT_TERM
     kind = _design.check_treatment(frame, unit, time, treat)
-    notes = _design.missing_notes(frame)
+    covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
+    notes = _design.missing_notes(frame) + absorbed
     if kind == "binary":
-        notes += _binary_design_notes(frame, unit, time, treat)
+        cohorts = _design.cohort_from_treatment(frame, unit, time, treat)
+        _design.check_identified(frame, unit, time, cohorts, f"effect of {treat!r}")
+        notes += _binary_design_notes(frame, unit, time, cohorts)
     else:
         notes.append(f"{treat!r} is a continuous treatment intensity: beta is the effect of one unit of intensity")
-    result = _design.fit(frame, y, [treat, *covariates], fe, _design.default_vcov(vcov, unit), weights)
-    return _design.add_notes(result, notes)
+    return _design.fit(frame, y, [treat, *covariates], fe, _design.default_vcov(vcov, unit), weights,
+                       unit=unit, time=time, notes=notes)
 
 
-def _binary_design_notes(frame: pd.DataFrame, unit: str, time: str, treat: str) -> list[str]:
-    cohorts = _design.cohort_from_treatment(frame, unit, time, treat)
+def _binary_design_notes(frame: pd.DataFrame, unit: str, time: str, cohorts: pd.Series) -> list[str]:
     treated = cohorts[cohorts != _design.NEVER]
     first_period = frame.groupby(unit, sort=False)[time].min().reindex(cohorts.index)
     always = treated.index[(treated <= first_period.loc[treated.index]).to_numpy()]
@@ -77,11 +124,7 @@ def _binary_design_notes(frame: pd.DataFrame, unit: str, time: str, treat: str) 
         f"{len(cohorts) - len(treated)} never treated"
     ]
     notes += _design.comparison_notes(len(cohorts) - len(treated))
-    if treated.nunique() > 1:
-        notes.append(
-            "staggered adoption: the TWFE coefficient is a weighted average of cohort-period effects whose weights "
-            "can be negative if effects change over time (Goodman-Bacon 2021); check event_study()"
-        )
+    notes += _design.staggered_notes(cohorts, "the TWFE coefficient")
     if len(always):
         notes.append(f"{len(always)} unit(s) treated in their first observed period carry no within-unit variation")
     return notes
