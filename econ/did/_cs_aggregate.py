@@ -20,6 +20,7 @@ from econ.did import _mboot
 from econ.did._cs_result import InfluenceResult, standard_errors
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError
+from econ.panel.demean import single_thread_blas
 
 __all__ = ["aggregate", "AggregateResult"]
 
@@ -77,7 +78,8 @@ def aggregate(res, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=N
         notes.append("min_e, max_e and balance_e are ignored by the calendar aggregation")
     keys, C, overall, key_col = getattr(plan, kind)(min_e, max_e, balance_e)
     boot_basis = _draws(res, n_draws)
-    return AggregateResult(res, kind, keys, key_col, C, overall, plan, boot_basis, level, notes)
+    with single_thread_blas():
+        return AggregateResult(res, kind, keys, key_col, C, overall, plan, boot_basis, level, notes)
 
 
 def _window(value, name, default):
@@ -105,7 +107,7 @@ class _Plan:
     def __init__(self, res):
         cells, d = res.cells, res._design
         att = res.coef.to_numpy()
-        ok = np.isfinite(att) & np.isfinite(res.inf_func).all(axis=0)
+        ok = np.isfinite(att) & np.isfinite(res.inf_func[:1]).all(axis=0)  # a NaN cell has an all-NaN column
         self.notes = []
         if not ok.all():
             bad = [f"ATT({g},{t})" for g, t in zip(cells["cohort"][~ok], cells["time"][~ok])]
@@ -118,7 +120,8 @@ class _Plan:
         self.t_orig = cells["time"].to_numpy()[ok]
         self.cohorts = d.cohorts
         self.n_basis = self.k + len(d.cohorts) + 1
-        pg_all = (d.w[:, None] * (d.g[:, None] == d.cohorts[None, :])).mean(axis=0)
+        w = d.w / d.w.mean()  # R did normalises the weights to mean one
+        pg_all = np.array([w[d.g == g].sum() for g in d.cohorts]) / d.n
         self.gidx = np.searchsorted(d.cohorts, self.g_orig)
         self.pg = pg_all[self.gidx]
         self.pg_cohort = pg_all
@@ -230,9 +233,10 @@ class AggregateResult(InfluenceResult):
     ``overall_inf_func`` (n), and ``plot()``."""
 
     def __init__(self, res, kind, keys, key_col, C, overall, plan, boot_basis, level, notes):
+        from econ.did.staggered import influence_basis
+
         d = res._design
-        basis = np.hstack([np.nan_to_num(res.inf_func, nan=0.0), d.w[:, None] * (d.g[:, None] == d.cohorts),
-                           np.ones((d.n, 1))])
+        basis = influence_basis(d, res.inf_func)
         psi = basis @ C
         boot = None if boot_basis is None else boot_basis @ C
         est = np.array([overall[0]]) if kind == "simple" else _key_estimates(plan, kind, keys, C, res)

@@ -73,8 +73,7 @@ def check_design(X: np.ndarray, d: np.ndarray, method: str, w_raw: np.ndarray | 
         if intercept_only:
             fail = not np.any(d == 0)
         else:
-            Xc = X[d == 0]
-            fail = Xc.shape[0] == 0 or 1.0 / np.linalg.cond(Xc.T @ Xc, 1) < EPS
+            fail = not np.any(d == 0) or 1.0 / np.linalg.cond((X.T * (1 - d)) @ X, 1) < EPS
         if fail:
             raise CellFailure("the comparison units' covariate design is singular")
 
@@ -85,22 +84,23 @@ def _ols(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return coef
 
 
-def _ols_rep(X, resid, w_ols, n):
-    """Asymptotic linear representation of the weighted OLS coefficients (n x k)."""
-    xpx = (X * w_ols[:, None]).T @ X / n
+def _ols_proj(X, resid, w_ols, n, m):
+    """``rep @ m`` for the asymptotic linear representation ``rep = (w_ols resid X) (X'W X / n)^-1`` of the weighted
+    OLS coefficients, without forming the n x k matrix."""
+    xpx = (X.T * w_ols) @ X / n
     if 1.0 / np.linalg.cond(xpx, 1) < EPS:
         raise CellFailure("the outcome-regression design is singular")
-    return (X * (w_ols * resid)[:, None]) @ np.linalg.inv(xpx)
+    return (w_ols * resid) * (X @ np.linalg.solve(xpx, m))
 
 
-def _ps_rep(X, d, ps, w, n):
-    """Asymptotic linear representation of the logit coefficients (n x k)."""
-    info = (X * (ps * (1 - ps) * w)[:, None]).T @ X
+def _ps_proj(X, d, ps, w, n, m):
+    """``rep @ m`` for the logit coefficients' representation ``rep = (w (d - ps) X) (X' diag(w ps (1-ps)) X / n)^-1``."""
+    info = (X.T * (ps * (1 - ps) * w)) @ X
     try:
-        hinv = np.linalg.inv(info) * n
+        v = np.linalg.solve(info, m) * n
     except np.linalg.LinAlgError as exc:
         raise CellFailure("the propensity-score information matrix is singular") from exc
-    return (X * (w * (d - ps))[:, None]) @ hinv
+    return (w * (d - ps)) * (X @ v)
 
 
 def estimate(method: str, dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray,
@@ -116,31 +116,30 @@ def estimate(method: str, dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.nd
     if ps is None:
         ps = logit(X, d, w)
     ps = np.minimum(ps, 1 - 1e-6)
-    keep = np.where(d == 1, True, ps < TRIM)
+    keep = (d == 1) | (ps < TRIM)
     w_treat = keep * w * d
     w_cont = keep * w * ps * (1 - d) / (1 - ps)
     m_treat, m_cont = w_treat.mean(), w_cont.mean()
     if m_treat <= 0 or m_cont <= 0:
         raise CellFailure("no treated or no comparison unit keeps a positive weight")
-    ps_rep = _ps_rep(X, d, ps, w, n)
     if method == "ipw":
         eta_t = np.dot(w_treat, dy) / n / m_treat
         eta_c = np.dot(w_cont, dy) / n / m_cont
-        inf_t = (w_treat * dy - w_treat * eta_t) / m_treat
-        m2 = (X * (w_cont * (dy - eta_c))[:, None]).mean(axis=0)
-        inf_c = (w_cont * dy - w_cont * eta_c + ps_rep @ m2) / m_cont
+        inf_t = w_treat * (dy - eta_t) / m_treat
+        m2 = X.T @ (w_cont * (dy - eta_c)) / n
+        inf_c = (w_cont * (dy - eta_c) + _ps_proj(X, d, ps, w, n, m2)) / m_cont
         return eta_t - eta_c, inf_t - inf_c
     ctrl = d == 0
     beta = _ols(X[ctrl], dy[ctrl], w[ctrl])
     resid = dy - X @ beta
     eta_t = np.dot(w_treat, resid) / n / m_treat
     eta_c = np.dot(w_cont, resid) / n / m_cont
-    ols_rep = _ols_rep(X, resid, w * (1 - d), n)
-    m1 = (X * w_treat[:, None]).mean(axis=0)
-    inf_t = (w_treat * resid - w_treat * eta_t - ols_rep @ m1) / m_treat
-    m2 = (X * (w_cont * (resid - eta_c))[:, None]).mean(axis=0)
-    m3 = (X * w_cont[:, None]).mean(axis=0)
-    inf_c = (w_cont * resid - w_cont * eta_c + ps_rep @ m2 - ols_rep @ m3) / m_cont
+    w_ols = w * (1 - d)
+    m1 = X.T @ w_treat / n
+    inf_t = (w_treat * (resid - eta_t) - _ols_proj(X, resid, w_ols, n, m1)) / m_treat
+    m2 = X.T @ (w_cont * (resid - eta_c)) / n
+    m3 = X.T @ w_cont / n
+    inf_c = (w_cont * (resid - eta_c) + _ps_proj(X, d, ps, w, n, m2) - _ols_proj(X, resid, w_ols, n, m3)) / m_cont
     return eta_t - eta_c, inf_t - inf_c
 
 
@@ -152,8 +151,7 @@ def _reg(dy, d, X, w, n):
     m_treat = w_treat.mean()
     eta_t = np.dot(w_treat, dy) / n / m_treat
     eta_c = np.dot(w_treat, fitted) / n / m_treat
-    ols_rep = _ols_rep(X, dy - fitted, w * (1 - d), n)
-    m1 = (X * w_treat[:, None]).mean(axis=0)
-    inf_t = (w_treat * dy - w_treat * eta_t) / m_treat
-    inf_c = (w_treat * fitted - w_treat * eta_c + ols_rep @ m1) / m_treat
+    m1 = X.T @ w_treat / n
+    inf_t = w_treat * (dy - eta_t) / m_treat
+    inf_c = (w_treat * (fitted - eta_c) + _ols_proj(X, dy - fitted, w * (1 - d), n, m1)) / m_treat
     return eta_t - eta_c, inf_t - inf_c

@@ -18,7 +18,7 @@ _SQRT5 = np.sqrt(5.0)
 _MAMMEN = ((1 - _SQRT5) / 2, (1 + _SQRT5) / 2)
 _MAMMEN_P = (_SQRT5 + 1) / (2 * _SQRT5)  # probability of the negative value
 TINY = np.sqrt(np.finfo(float).eps) * 10
-CHUNK = 128
+CHUNK = 256
 
 
 def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -30,20 +30,33 @@ def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def multipliers(rng: np.random.Generator, size: tuple[int, int], law: str) -> np.ndarray:
-    """``size`` i.i.d. multipliers: Rademacher (+-1) or Mammen's two-point law."""
-    if law == "rademacher":
-        return rng.integers(0, 2, size=size, dtype=np.int8).astype(float) * 2.0 - 1.0
-    lo, hi = _MAMMEN
-    return np.where(rng.random(size) < _MAMMEN_P, lo, hi)
+def multipliers(rng: np.random.Generator, out: np.ndarray, law: str, mask: np.ndarray | None = None) -> np.ndarray:
+    """Fill ``out`` with i.i.d. multipliers, in place: Rademacher (+-1) or Mammen's two-point law (the negative
+    value ``(1 - sqrt 5) / 2`` with probability ``(sqrt 5 + 1) / (2 sqrt 5)``)."""
+    mask = np.empty(out.shape, bool) if mask is None else mask
+    rng.random(out=out)
+    lo, hi = _MAMMEN if law == "mammen" else (-1.0, 1.0)
+    np.less(out, _MAMMEN_P if law == "mammen" else 0.5, out=mask)
+    np.multiply(mask, lo - hi, out=out)
+    out += hi
+    return out
 
 
 def draws(sums: np.ndarray, n: int, n_draws: int, law: str, rng: np.random.Generator) -> np.ndarray:
-    """``n_draws`` x m bootstrap draws of the estimates' deviation (``sums``: cluster-summed influence functions)."""
+    """``n_draws`` x m bootstrap draws of the estimates' deviation (``sums``: cluster-summed influence functions).
+
+    Multipliers are generated chunk by chunk into one reused buffer (memory ``CHUNK x clusters``), each chunk
+    applied with one matrix product on a single BLAS thread.
+    """
+    from econ.panel.demean import single_thread_blas
+
     out = np.empty((n_draws, sums.shape[1]))
-    for start in range(0, n_draws, CHUNK):
-        stop = min(start + CHUNK, n_draws)
-        out[start:stop] = multipliers(rng, (stop - start, sums.shape[0]), law) @ sums
+    rows = min(CHUNK, n_draws)
+    buf, mask = np.empty((rows, sums.shape[0])), np.empty((rows, sums.shape[0]), bool)
+    with single_thread_blas():
+        for start in range(0, n_draws, CHUNK):
+            m = min(CHUNK, n_draws - start)
+            out[start:start + m] = multipliers(rng, buf[:m], law, mask[:m]) @ sums
     return out / n
 
 

@@ -15,6 +15,7 @@ from econ import _validate
 from econ.did import _cs_design, _drdid, _mboot
 from econ.did._cs_result import InfluenceResult
 from econ.did._design import NEVER
+from econ.panel.demean import single_thread_blas
 
 __all__ = ["att_gt", "ATTgtResult"]
 
@@ -131,10 +132,9 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     progress = _validate.check_bool(progress, "progress")
     level = _check_level(level)
     design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation)
-    cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
-    boot_basis = None
-    if n_draws:
-        boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed)
+    with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
+        cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
+    boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed) if n_draws else None
     spec = dict(y=y, unit=unit, time=time, cohort=cohort, covariates=list(design.xnames[1:]), control=control,
                 method=method, base_period=base_period, anticipation=anticipation, cluster=cluster, weights=weights,
                 n_draws=n_draws, multiplier=multiplier, seed=seed)
@@ -228,16 +228,19 @@ def _one_cell(d, method, treated, comp, s, b, ps_cache, key):
     return float(att), out, n_c, None
 
 
+def influence_basis(d, psi) -> np.ndarray:
+    """The basis every estimate's influence function lies in (n x (cells + cohorts + 1)): the cells' psi (NaN
+    cells as 0), the weighted cohort indicators (the estimated aggregation weights' influence functions) and a
+    constant."""
+    w = d.w / d.w.mean()  # R did normalises the weights to mean one
+    return np.hstack([np.nan_to_num(psi, nan=0.0), w[:, None] * (d.g[:, None] == d.cohorts[None, :]),
+                      np.ones((d.n, 1))])
+
+
 def _bootstrap_basis(d, psi, n_draws, multiplier, seed):
-    """Bootstrap draws of the basis every estimate's influence function lies in: the cells' psi, the weighted
-    cohort indicators (the estimated aggregation weights' influence functions) and a constant."""
-    basis = np.hstack([np.nan_to_num(psi, nan=0.0), _cohort_indicators(d), np.ones((d.n, 1))])
-    sums = _mboot.cluster_sums(basis, d.cluster)
+    """Bootstrap draws (n_draws x basis columns) of :func:`influence_basis`."""
+    sums = _mboot.cluster_sums(influence_basis(d, psi), d.cluster)
     return _mboot.draws(sums, d.n, n_draws, multiplier, _validate.rng(seed))
-
-
-def _cohort_indicators(d) -> np.ndarray:
-    return d.w[:, None] * (d.g[:, None] == d.cohorts[None, :])
 
 
 class ATTgtResult(InfluenceResult):
