@@ -153,6 +153,17 @@ def test_anticipation_matches_r_did(mpdta, base):
         _assert_aggregate(res.aggregate(kind), _aggte(mp, kind))
 
 
+def test_cohorts_outside_the_panel_follow_r_did(mpdta):
+    """Cohorts after the last period count as never treated; units treated before the first period are dropped."""
+    md = mpdta.assign(g=mpdta["first.treat"].replace({2007: 2009, 2004: 2001}))
+    mp = _moderndid(md, "lemp", "countyreal", "year", "g", control="notyet")
+    res = att_gt(md, "lemp", "countyreal", "year", "g", control="notyet")
+    _assert_cells(res, mp)
+    _assert_aggregate(res.aggregate("dynamic"), _aggte(mp, "dynamic"))
+    assert any("count as never treated" in n for n in res.notes)
+    assert any("20 unit(s) treated by the first period 2003 dropped" in n for n in res.notes)
+
+
 # ------------------------------------------------------------------ a time-varying covariate, other cohorts
 def _time_varying_panel(n=400, T=7, seed=3):
     """Cohorts 2012/2014/2015 + never treated, covariate trending differently by cohort and entering the outcome."""

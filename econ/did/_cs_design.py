@@ -77,15 +77,16 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
     if bad.any():
         units = pd.unique(frame[unit].to_numpy()[bad])
         raise PanelError(
-            f"{int(bad.sum())} row(s) of {len(units)} unit(s) {_show(units)} have a missing or non-finite value in "
-            f"{model}; att_gt needs a balanced panel with complete data: drop those units (or impute) first")
+            f"{int(bad.sum())} row(s) of {len(units)} unit(s) {_show(units.tolist())} have a missing or non-finite "
+            f"value in {model}; att_gt needs a balanced panel with complete data: drop those units (or impute) first")
+    pre_notes = _recode_outside(frame, unit, time, cohort, anticipation)
     g_unit = unit_cohorts(frame, unit, time, cohort)
     periods = np.sort(frame[time].unique())
     counts = frame.groupby(unit, sort=True)[time].size()
     short = counts.index[counts.to_numpy() != len(periods)]
     if len(short):
         raise PanelError(
-            f"att_gt needs a balanced panel: {len(short)} unit(s) {_show(short)} are not observed in all "
+            f"att_gt needs a balanced panel: {len(short)} unit(s) {_show(short.tolist())} are not observed in all "
             f"{len(periods)} periods {periods[0]}-{periods[-1]}; drop them (R did's default) or fill the gaps")
     units = counts.index.to_numpy()
     n, T = len(units), len(periods)
@@ -94,9 +95,36 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
     w = _unit_weights(frame, unit, weights, n, T)
     cl = _unit_cluster(frame, unit, cluster, n, T)
     X, xnames = _covariate_designs(frame, unit, covariates, n, T)
-    d = Design(units, periods, Y, X, xnames, g, w, cl, np.array([], dtype=np.int64))
+    d = Design(units, periods, Y, X, xnames, g, w, cl, np.array([], dtype=np.int64), notes=pre_notes)
     _sample_rules(d, control, anticipation, unit)
     return d
+
+
+def _recode_outside(frame, unit, time, cohort, anticipation) -> list[str]:
+    """R ``did``'s handling of cohorts outside the panel, in place on the (copied) frame: cohorts after the last
+    period plus anticipation are never treated within the sample (coded 0); cohorts before the first period are
+    set to the first period, so the first-period rule drops those units. Returns the notes."""
+    raw = frame[cohort]
+    if not pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        return []  # unit_cohorts names the problem
+    vals = raw.to_numpy(dtype=float)
+    t_min, t_max = frame[time].min(), frame[time].max()
+    with np.errstate(invalid="ignore"):
+        late = vals > t_max + anticipation
+        early = (vals != 0) & (vals < t_min)
+    notes = []
+    if late.any():
+        units = pd.unique(frame[unit].to_numpy()[late])
+        notes.append(f"{len(units)} unit(s) first treated after the last period {t_max}"
+                     + (f" + anticipation {anticipation}" if anticipation else "")
+                     + f" count as never treated (R did's rule), e.g. {_show(units.tolist(), 3)}")
+    if early.any():
+        units = pd.unique(frame[unit].to_numpy()[early])
+        notes.append(f"{len(units)} unit(s) first treated before the first period {t_min}, "
+                     f"e.g. {_show(units.tolist(), 3)}")
+    if late.any() or early.any():
+        frame[cohort] = np.where(late, 0.0, np.where(early, float(t_min), vals))
+    return notes
 
 
 def _unit_weights(frame, unit, weights, n, T):
@@ -156,7 +184,7 @@ def _sample_rules(d: Design, control: str, anticipation: int, unit: str) -> None
     if early.any():
         d.notes.append(f"{int(early.sum())} unit(s) treated by the first period {first}"
                        + (f" (anticipation {anticipation})" if anticipation else "")
-                       + f" dropped: no pre-treatment period, e.g. {_show(d.units[early], 3)}")
+                       + f" dropped: no pre-treatment period, e.g. {_show(d.units[early].tolist(), 3)}")
         keep = ~early
         d.units, d.Y, d.g, d.w = d.units[keep], d.Y[keep], d.g[keep], d.w[keep]
         d.X = [x[keep] if x is not None else None for x in d.X]
