@@ -17,6 +17,7 @@ _IQR_NORM = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)
 _SQRT5 = np.sqrt(5.0)
 _MAMMEN = ((1 - _SQRT5) / 2, (1 + _SQRT5) / 2)
 _MAMMEN_P = (_SQRT5 + 1) / (2 * _SQRT5)  # probability of the negative value
+_CUT_HIGH, _CUT_LOW = divmod(round(_MAMMEN_P * 2**32), 65536)  # U < p * 2^32 on a 32-bit U = high * 2^16 + low
 TINY = np.sqrt(np.finfo(float).eps) * 10
 CHUNK = 256
 
@@ -31,12 +32,26 @@ def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
 
 
 def multipliers(rng: np.random.Generator, out: np.ndarray, law: str, mask: np.ndarray | None = None) -> np.ndarray:
-    """Fill ``out`` with i.i.d. multipliers, in place: Rademacher (+-1) or Mammen's two-point law (the negative
-    value ``(1 - sqrt 5) / 2`` with probability ``(sqrt 5 + 1) / (2 sqrt 5)``)."""
+    """Fill ``out`` with i.i.d. multipliers, in place.
+
+    Rademacher: +-1 from one random bit each. Mammen: ``(1 - sqrt 5) / 2`` with probability
+    ``p = (sqrt 5 + 1) / (2 sqrt 5)``, else ``(1 + sqrt 5) / 2``; the event ``U < p`` is decided on a 32-bit uniform
+    integer ``U`` drawn as two 16-bit halves, the low half only where the high half ties the threshold (1 entry in
+    65,536), which is exact to ``2**-32`` and an order of magnitude cheaper than a float64 uniform per entry.
+    """
     mask = np.empty(out.shape, bool) if mask is None else mask
-    rng.random(out=out)
-    lo, hi = _MAMMEN if law == "mammen" else (-1.0, 1.0)
-    np.less(out, _MAMMEN_P if law == "mammen" else 0.5, out=mask)
+    if law == "rademacher":
+        count = out.size
+        bytes_ = rng.integers(0, 256, size=(count + 7) // 8, dtype=np.uint8)
+        mask.reshape(-1)[:] = np.unpackbits(bytes_, count=count).view(bool)
+        lo, hi = -1.0, 1.0
+    else:
+        high = rng.integers(0, 65536, size=out.shape, dtype=np.uint16)
+        np.less(high, _CUT_HIGH, out=mask)
+        ties = np.flatnonzero(high == _CUT_HIGH)
+        if len(ties):
+            mask.reshape(-1)[ties] = rng.integers(0, 65536, size=len(ties), dtype=np.uint16) < _CUT_LOW
+        lo, hi = _MAMMEN
     np.multiply(mask, lo - hi, out=out)
     out += hi
     return out
