@@ -17,6 +17,9 @@ from econ.did.heterogeneity import ChannelsResult, SubgroupResult, channels, sub
 from econ.did.placebo import PlaceboResult, placebo
 from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_study, plot_placebo
 from econ.did.twfe import twfe
+from econ.did.bacon import BaconResult, bacon
+from econ.did.imputation import ImputationResult, imputation
+from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 
 __all__ = [
     "twfe",
@@ -38,4 +41,10 @@ __all__ = [
     "plot_event_studies",
     "plot_placebo",
     "plot_coefficients",
+    "bacon",
+    "BaconResult",
+    "sun_abraham",
+    "SunAbrahamResult",
+    "imputation",
+    "ImputationResult",
 ]
