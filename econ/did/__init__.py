@@ -20,6 +20,7 @@ from econ.did.twfe import twfe
 from econ.did.bacon import BaconResult, bacon
 from econ.did.imputation import ImputationResult, imputation
 from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
+from econ.did.compare import ComparisonResult, compare
 
 __all__ = [
     "twfe",
@@ -47,4 +48,6 @@ __all__ = [
     "SunAbrahamResult",
     "imputation",
     "ImputationResult",
+    "compare",
+    "ComparisonResult",
 ]

@@ -43,30 +43,28 @@ def _cs_path(agg):
         raise SpecificationError("the Callaway-Sant'Anna aggregation must be by event time: use aggregate('dynamic')")
     e = tid["event_time"].to_numpy(dtype=int)
     b = tid["estimate"].to_numpy(dtype=float)
+    se = tid["std_error"].to_numpy(dtype=float)
     vcov = _cs_vcov(agg, len(e))
     if vcov is None:
-        vcov = np.diag(tid["std_error"].to_numpy(dtype=float) ** 2)
-    keep = np.isfinite(b)
+        vcov = np.diag(se**2)
+    keep = np.isfinite(b) & np.isfinite(se) & (se > 0)  # drops a normalised reference period
     order = np.argsort(e[keep])
     v = vcov[np.ix_(keep, keep)]
     return e[keep][order], b[keep][order], v[np.ix_(order, order)]
 
 
 def _cs_vcov(agg, k: int):
-    """Covariance from the aggregation's per-unit influence functions (n_units x k), if it keeps them."""
-    for name in ("vcov", "vcov_event"):
-        v = getattr(agg, name, None)
-        if v is not None and not callable(v):
-            v = np.asarray(v, dtype=float)
-            if v.shape == (k, k):
-                return v
-    for name in ("influence", "influence_functions", "inf_func", "if_event"):
+    """The aggregation's covariance of the event-time estimates, or one from its per-unit influence functions."""
+    from econ.results import Result
+
+    if isinstance(agg, Result) and len(agg.coef) == k:
+        return agg.vcov.to_numpy()
+    for name in ("inf_func", "influence", "influence_functions"):
         psi = getattr(agg, name, None)
         if psi is not None and not callable(psi):
             psi = np.asarray(psi, dtype=float)
             if psi.ndim == 2 and psi.shape[1] == k:
-                n = psi.shape[0]
-                return psi.T @ psi / n**2
+                return psi.T @ psi / psi.shape[0] ** 2
     return None
 
 
