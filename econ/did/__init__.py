@@ -21,6 +21,7 @@ from econ.did.bacon import BaconResult, bacon
 from econ.did.imputation import ImputationResult, imputation
 from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 from econ.did.compare import ComparisonResult, compare
+from econ.did.honest import HonestResult, honest
 
 __all__ = [
     "twfe",
@@ -50,4 +51,6 @@ __all__ = [
     "ImputationResult",
     "compare",
     "ComparisonResult",
+    "honest",
+    "HonestResult",
 ]
