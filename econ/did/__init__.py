@@ -17,6 +17,7 @@ from econ.did.heterogeneity import ChannelsResult, SubgroupResult, channels, sub
 from econ.did.placebo import PlaceboResult, placebo
 from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_study, plot_placebo
 from econ.did.twfe import twfe
+from econ.did.spatial_did import SpatialDiDResult, spatial_did  # noqa: E402
 
 __all__ = [
     "twfe",
@@ -39,3 +40,4 @@ __all__ = [
     "plot_placebo",
     "plot_coefficients",
 ]
+__all__ += ["spatial_did", "SpatialDiDResult"]
