@@ -511,7 +511,7 @@ def load_weights(name: str = "china_prefecture_contiguity"):
         raise EconError(f"no contiguity weights named {name!r}; valid names: {', '.join(sorted(_CONTIGUITY))}")
     units, code = _CONTIGUITY[name]
     ids = load(units)[code].tolist()
-    return Weights.from_edges(load(name), f"{code}_i", f"{code}_j", ids=ids)
+    return Weights.from_edges(load(name), f"{code}_i", f"{code}_j", ids=ids, islands="keep")
 
 
 def load_geojson(name: str) -> dict:

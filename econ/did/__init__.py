@@ -24,6 +24,7 @@ from econ.did.imputation import ImputationResult, imputation
 from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 from econ.did.compare import ComparisonResult, compare
 from econ.did.honest import HonestResult, honest
+from econ.did.spatial_did import SpatialDiDResult, spatial_did
 
 __all__ = [
     "twfe",
@@ -58,4 +59,6 @@ __all__ = [
     "ComparisonResult",
     "honest",
     "HonestResult",
+    "spatial_did",
+    "SpatialDiDResult",
 ]
