@@ -46,7 +46,7 @@ def simulate(model, n=400, rho=0.5, lam=0.4, beta=(1.0, 2.0, -1.0), theta=(0.8, 
 
 @pytest.mark.parametrize("model", ["sar", "sem", "sdm", "sdem", "slx", "sac"])
 def test_known_truth(model):
-    df, W = simulate(model, n=600)
+    df, W = simulate(model, n=300)
     res = sp.fit("y ~ x1 + x2", df, W, model=model, unit="id")
     truth = {"Intercept": 1.0, "x1": 2.0, "x2": -1.0, "rho": 0.5, "lambda": 0.4, "W.x1": 0.8, "W.x2": 0.5}
     for name, value in res.coef.items():
@@ -58,7 +58,7 @@ def test_known_truth(model):
 
 
 def test_sdm_impacts_known_truth():
-    df, W = simulate("sdm", n=800, seed=3)
+    df, W = simulate("sdm", n=400, seed=3)
     res = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id")
     imp = res.impacts(n_draws=300, seed=1).tidy().set_index(["variable", "effect"])
     # row-standardised W: total = (beta + theta) / (1 - rho)
