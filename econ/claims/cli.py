@@ -10,7 +10,9 @@ def _replicate(args) -> int:
 
     mapping = schema.parse_map(args.map)
     if mapping and args.data is None:
-        raise SystemExit("econ replicate: --map only applies together with --data")
+        from econ.errors import SpecificationError
+
+        raise SpecificationError("--map only applies together with --data (the bundled claims use their own data)")
     records = runner.run_claims(args.ids, data=args.data, mapping=mapping, out=args.out,
                                 progress=not args.no_progress, update_expected=args.update_expected)
     if args.update_expected:

@@ -135,9 +135,14 @@ class PreparedPanel:
     outcome_label: str
 
 
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
 def _show_cells(frame, unit, time, mask, values) -> str:
     rows = frame.index[mask][:6]
-    cells = "; ".join(f"{unit}={frame.at[i, unit]!r}, {time}={frame.at[i, time]!r}: {values.at[i]!r}" for i in rows)
+    cells = "; ".join(f"{unit}={_plain(frame.at[i, unit])!r}, {time}={_plain(frame.at[i, time])!r}: "
+                      f"{_plain(values.at[i])!r}" for i in rows)
     more = f" (+{int(mask.sum()) - len(rows)} more)" if mask.sum() > len(rows) else ""
     return cells + more
 
@@ -153,7 +158,8 @@ def _strict_numbers(frame, col: str, unit: str, time: str, what: str) -> pd.Seri
     numbers = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & numbers.isna()
     if bad.any():
-        raise SpecificationError(f"{what} column {col!r} has {int(bad.sum())} cell(s) that are not numbers: "
+        kind = "years" if what == "cohort" else "numbers"
+        raise SpecificationError(f"{what} column {col!r} has {int(bad.sum())} cell(s) that are not {kind}: "
                                  f"{_show_cells(frame, unit, time, bad.to_numpy(), raw)}")
     return numbers.astype(float)
 
@@ -221,7 +227,7 @@ def _agree(cohort: pd.Series, from_treat: pd.Series, unit: str, cohort_col: str,
         from econ.errors import TreatmentError
 
         show = lambda v: "never" if v == NEVER else int(v)  # noqa: E731
-        cases = "; ".join(f"{unit}={u!r}: {cohort_col} {show(r['cohort'])}, {treat_col} first 1 in "
+        cases = "; ".join(f"{unit}={_plain(u)!r}: {cohort_col} {show(r['cohort'])}, {treat_col} first 1 in "
                           f"{show(r['treated'])}" for u, r in bad.head(5).iterrows())
         more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
         raise TreatmentError(f"treated column {treat_col!r} disagrees with cohort column {cohort_col!r} for "
