@@ -404,9 +404,9 @@ def _problem(file: str, raw: bytes, recorded: dict | None) -> str | None:
     if recorded is None:
         return (f"bundled data file '{file}' has no recorded checksum in {CHECKSUMS_FILE}; if it was added "
                 f"deliberately, record it with `{_REFRESH}`")
-    found = _entry(file, raw)
-    if found["sha256"] == recorded.get("sha256"):
+    if hashlib.sha256(raw).hexdigest() == recorded.get("sha256"):
         return None
+    found = _entry(file, raw)  # row count only for the message
     rows = recorded.get("rows")
     what = "truncated" if rows is not None and found["rows"] is not None and found["rows"] < rows else "altered"
     rows_text = (f"{found['rows']} data rows where {rows} are recorded, " if rows is not None else "")

@@ -39,10 +39,11 @@ def run(data=None, out_dir=None, roles=None):
     out = {
         "values": values, "untestable": untestable, "simulated": panel.simulated, "numbers": numbers,
         "seed": panel.seed,
-        "tables": {"channels": (table.reset_index(), f"Effect of treatment on {panel.outcome_label} and on each channel")},
+        "tables": {"channels": (table.reset_index(),
+                                f"Effect of treatment on {panel.outcome_label} and on each channel")},
         "regressions": {"regressions": (list(result.results.values()), list(result.results),
-                                        "TWFE regressions of the outcome and each channel on designation")},
-        "notes": ["Effects of designation on the channels: " + "; ".join(
+                                        f"TWFE regressions of {panel.outcome_label} and each channel on treatment")},
+        "notes": ["Effects of treatment on the channels: " + "; ".join(
             f"{c} {v['estimate']:.4g} (s.e. {v['se']:.2g})" for c, v in numbers["channels"].items()) + "."],
     }
     if panel.simulated:

@@ -130,6 +130,19 @@ def test_tampered_table_file_fails(results, registry):
     assert any(f"{csv.name} row 1 column {col!r}: stored" in m for m in o.mismatches), o.mismatches
 
 
+def test_tampered_figure_fails_even_when_rehashed(results, registry):
+    png = results / "D3" / "ratio_series.png"
+    raw = bytearray(png.read_bytes())
+    raw[-20] ^= 0xFF
+    png.write_bytes(bytes(raw))
+    o = _verify(registry, results, ids=("D3",))["D3"]
+    assert any("D3: ratio_series.png: SHA-256" in m for m in o.mismatches)
+    _rehash(results / "D3")
+    o = _verify(registry, results, ids=("D3",))["D3"]
+    assert o.mismatches == ["D3: ratio_series.png: the stored image differs from the recomputed one (same package "
+                            "versions and platform)"]
+
+
 def test_truncated_missing_and_extra_files_fail(results, registry):
     path = results / "D1" / "result.json"
     path.write_bytes(path.read_bytes()[:200])
@@ -512,6 +525,10 @@ def test_cli_os_errors_are_one_clean_line(mpdta, tmp_path, capsys):
                             "--map", MAP)
         assert code == 2
         _one_line(err)
+    code, _, err = _cli(capsys, "replicate", "K1", "--data", str(mpdta), "--map", MAP + ",outcome=lpop")
+    assert code == 2 and "role 'outcome' is given twice ('lemp' and 'lpop')" in err
+    code, _, err = _cli(capsys, "verify", "D1", "--results", str(mpdta))
+    assert code == 2 and "is a file, not a folder" in err
     code, _, err = _cli(capsys, "replicate", "K1", "--map", MAP)
     assert code == 2 and "--map only applies together with --data" in err
     code, _, err = _cli(capsys, "replicate", "K1", "--data", str(mpdta), "--map", "unit=countyreal")
@@ -554,3 +571,12 @@ def test_verify_re_runs_a_user_data_result_on_its_recorded_file(k_on_mpdta, mpdt
     _rewrite_json(results / "K4" / "manifest.json", lambda m: m["user_data"].update(path=str(moved)))
     o = _verify(registry, results, ids=("K4",))["K4"]
     assert not o.ok and any("user_data" in m and "not available unchanged" in m for m in o.mismatches)
+
+
+def test_paper_shows_the_statement_as_the_hypothesis_tested_on_user_data(k_on_mpdta, registry, tmp_path):
+    out, recs = k_on_mpdta
+    path, missing = paper.build(out, out=tmp_path / "p.html", registry=registry)
+    card = path.read_text(encoding="utf-8").split("id='claim-K1'")[1].split("</section>")[0]
+    assert "Hypothesis tested on mpdta.csv" in card and recs["K1"]["user_data"]["sha256"] in card
+    assert f"{recs['K1']['verdict']['label']} on mpdta.csv" in card and "reproduced" not in card
+    assert not [m for m in missing if m.startswith("K1")]

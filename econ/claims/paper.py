@@ -146,7 +146,10 @@ def _num(ctx, args):
     if "|" in args:
         args, spec = (s.strip() for s in args.split("|", 1))
     cid, path = args.split()
-    value = _lookup(ctx.result(cid), path)
+    rec = ctx.result(cid)
+    if rec.get("user_data") and path.startswith("numbers.truth."):
+        return "n/a (no known truth: run on the user's data)"
+    value = _lookup(rec, path)
     if value is None:
         return "n/a"
     if isinstance(value, str):
@@ -285,7 +288,8 @@ def _card(ctx, args):
 
 
 def _roles(ctx, args):
-    frame = pd.DataFrame([{"role": r, "default column": "+".join(v) if isinstance(v, list) else v}
+    frame = pd.DataFrame([{"role": r, "required?": schema.ROLE_HELP[r][0], "meaning": schema.ROLE_HELP[r][1],
+                           "demonstration panel column": "+".join(v) if isinstance(v, list) else v}
                           for r, v in schema.DEFAULT_ROLES.items()])
     return _html_table(frame)
 

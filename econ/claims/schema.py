@@ -89,6 +89,9 @@ def parse_map(text: str | None) -> dict:
             raise SpecificationError(f"--map: unknown role {role!r}; roles are {', '.join(DEFAULT_ROLES)}")
         if not column:
             raise SpecificationError(f"--map: role {role!r} has an empty column name")
+        if role in out:
+            raise SpecificationError(f"--map: role {role!r} is given twice ({out[role]!r} and {column!r}); map each "
+                                     "role once")
         out[role] = [c for c in column.split("+") if c] if role in LIST_ROLES else column
     return out
 

@@ -15,6 +15,8 @@ Three steps, every failure reported as one line naming the claim, the file and t
    * the verdict (label, qualifier, data) and every check's status must be identical;
    * every number (check values and the script's ``numbers``, table cells) must agree within the claim's
      ``verify_rtol`` / ``verify_atol`` (``|new - old| <= atol + rtol * |old|``); strings and booleans exactly;
+     Markdown, LaTeX and HTML tables exactly; figures byte for byte when the stored result was made with the same
+     package versions and platform (otherwise their manifest hash only);
    * a number present on one side only is a mismatch.
 
 Regenerate the expected files deliberately with ``econ replicate --update-expected``. The bundled data files'
@@ -116,10 +118,17 @@ def _table_diffs(cid: str, stored_dir: Path, fresh_dir: Path, stored: dict, fres
     for name in sorted(set(s_figs) ^ set(f_figs)):
         out.append(f"{cid}: figure {name}: present only in the {'recomputed' if name not in s_figs else 'stored'} "
                    "result")
+    same_tools = stored.get("versions") == fresh.get("versions")
     for name in sorted(set(s_figs) & set(f_figs)):
         if s_figs[name].get("caption") != f_figs[name].get("caption"):
             out.append(f"{cid}: result.json figures.{name}.caption: stored {s_figs[name].get('caption')!r} vs "
                        f"recomputed {f_figs[name].get('caption')!r}")
+        s_png, f_png = stored_dir / s_figs[name].get("png", ""), fresh_dir / f_figs[name].get("png", "")
+        # images are byte-identical when drawn by the same package versions on the same platform (fixed dpi, no
+        # timestamp); across versions fonts and antialiasing differ, so only the manifest hash is checked then
+        if same_tools and s_png.is_file() and f_png.is_file() and s_png.read_bytes() != f_png.read_bytes():
+            out.append(f"{cid}: {s_png.name}: the stored image differs from the recomputed one (same package "
+                       "versions and platform)")
     return out
 
 
@@ -174,6 +183,8 @@ def verify(ids=None, expected_dir=None, registry: Registry | None = None, progre
     expected_dir = Path(expected_dir) if expected_dir is not None else registry.scripts_dir / "expected"
     claims = registry.select(ids)
     results = Path(results)
+    if results.exists() and not results.is_dir():
+        raise runner.ClaimError(f"--results {results}: is a file, not a folder of results")
     options = options or {}
     stored_present = results.is_dir()
     outcomes: dict[str, ClaimCheck] = {}
