@@ -8,7 +8,6 @@ here with a fixed seed, so no fixture file is needed.
 """
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -27,7 +26,7 @@ from econ.claims.registry import load as load_registry
 from econ.claims.registry import parse
 from econ.claims.verify import verify
 from econ.cli import main
-from econ.errors import EconError, SpecificationError, TreatmentError
+from econ.errors import EconError, TreatmentError
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"K1": {"placebo_draws": 19}}

@@ -14,7 +14,8 @@ import pandas as pd
 
 from econ.claims import schema
 
-__all__ = ["CausalPanel", "causal_panel", "not_mapped", "coef_summary", "one_sided_p", "true_effects", "standardized_error"]
+__all__ = ["CausalPanel", "causal_panel", "not_mapped", "coef_summary", "one_sided_p", "true_effects",
+           "standardized_error"]
 
 
 @dataclass

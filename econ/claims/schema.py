@@ -6,23 +6,23 @@ reported as not testable, with the reason), and every mapped column must exist. 
 them with ``+`` (``--map controls=log_gdp_pc+urbanization_rate``). The bundled SIMULATED demonstration panel uses
 the names in the last column.
 
-=================  =============================================================  ==================  ==================
-role               meaning                                                        required?           demo panel column
-=================  =============================================================  ==================  ==================
-unit               unit id; for K2 the 6-digit prefecture code                    required            prefecture_code
-time               year (integer)                                                 required            year
-cohort             first year the unit was treated; 0 or empty = never            cohort or treated   cohort
-treated            0/1 treatment dummy (absorbing; must agree with cohort)        cohort or treated   treated
-outcome            the outcome (e.g. log urban/rural income)                      outcome or the pair log_income_ratio
-urban_income       with rural_income instead of outcome: the outcome is           (pair)              urban_income
-rural_income       log(urban_income / rural_income)                               (pair)              rural_income
-region             groups compared by K3 (e.g. East / Central / West)             K3                  region
-firms              K4 channel (e.g. new firms per 10,000 people)                  K4, optional        new_firms_per_10k
-nonfarm            K4 channel (e.g. rural non-farm employment share)              K4, optional        rural_nonfarm_share
-public_services    K4 channel (e.g. public service index)                         K4, optional        public_service_index
-controls           time-varying controls in every regression, ``+``-separated     optional            (none)
-psm_covariates     pre-period covariates of K1's propensity score, ``+``-sep.     K1 PSM check        pre_log_gdp_pc
-=================  =============================================================  ==================  ==================
+===============  ===========================================  =================  ====================
+role             meaning                                      required?          demo panel column
+===============  ===========================================  =================  ====================
+unit             unit id; for K2 the 6-digit prefecture code  yes                prefecture_code
+time             year (integer)                               yes                year
+cohort           first treated year; 0 or empty = never       cohort or treated  cohort
+treated          0/1 dummy, absorbing; agrees with cohort     cohort or treated  treated
+outcome          the outcome (e.g. log urban/rural income)    outcome or pair    log_income_ratio
+urban_income     pair: outcome = log(urban / rural)           outcome or pair    urban_income
+rural_income     pair: outcome = log(urban / rural)           outcome or pair    rural_income
+region           groups compared by K3                        K3                 region
+firms            K4 channel (new firms per 10,000)            K4, optional       new_firms_per_10k
+nonfarm          K4 channel (rural non-farm share)            K4, optional       rural_nonfarm_share
+public_services  K4 channel (public service index)            K4, optional       public_service_index
+controls         controls in every regression, a+b            optional           (none)
+psm_covariates   K1 propensity-score covariates, a+b          K1 PSM check       pre_log_gdp_pc
+===============  ===========================================  =================  ====================
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ import pandas as pd
 
 from econ.errors import PanelError, SpecificationError
 
-__all__ = ["DEFAULT_ROLES", "LIST_ROLES", "CHANNEL_ROLES", "ROLE_HELP", "parse_map", "resolve_roles", "user_roles",
-           "read_user_panel", "prepare_panel", "PreparedPanel"]
+__all__ = ["DEFAULT_ROLES", "LIST_ROLES", "CHANNEL_ROLES", "ROLE_HELP", "parse_map", "resolve_roles",
+           "user_roles", "read_user_panel", "prepare_panel", "PreparedPanel"]
 
 DEFAULT_ROLES = {
     "unit": "prefecture_code",
