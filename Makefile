@@ -12,7 +12,8 @@ help:
 	@echo "make replicate  create .venv, install, run every claim on the bundled data, build the paper"
 	@echo "make test       create .venv, install with test extras, run pytest"
 	@echo "make bench      side-by-side timings against peer packages (ratios)"
-	@echo "make verify     re-run every claim and compare with replication/expected/"
+	@echo "make verify     check stored results/, re-run every claim, compare with them and replication/expected/"
+	@echo "make paper      build paper/build/paper.html from results/ (refuses results that do not verify)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "econ needs Python 3.11+, found " + sys.version.split()[0]'
@@ -30,7 +31,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 replicate: $(VENV)/.installed
 	$(BIN)/econ replicate
-	$(BIN)/python -m econ.claims.paper
+	$(BIN)/econ paper
+
+paper: $(VENV)/.installed
+	$(BIN)/econ paper
 
 verify: $(VENV)/.installed
 	$(BIN)/econ verify
@@ -47,3 +51,4 @@ clean:
 # Regenerate the simulated demonstration panel (data/china_cities_demo*) from econ.simulate.
 demo-data: $(VENV)/.installed
 	$(BIN)/python -c "from econ.simulate import write_china_cities_demo; write_china_cities_demo('data')"
+	$(BIN)/python tools/hash_data.py

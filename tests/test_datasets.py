@@ -282,6 +282,8 @@ def test_validation_catches_corrupted_files(tmp_path, monkeypatch, corrupt, mess
     src = Path(str(datasets.data_path("china_provinces.csv")))
     (tmp_path / "china_provinces.csv").write_text(corrupt(src.read_text(encoding="utf-8")), encoding="utf-8")
     (tmp_path / "PROVENANCE.md").write_text("", encoding="utf-8")
+    # re-hashed deliberately, so the schema checks (not the checksum) must catch the corruption
+    datasets.write_checksums(tmp_path, datasets.compute_checksums(tmp_path))
     monkeypatch.setattr(datasets, "_data_root", lambda: tmp_path)
     with pytest.raises(EconError, match=message):
         datasets.load("china_provinces")
