@@ -33,7 +33,7 @@ def demo():
 
 @pytest.fixture(scope="module")
 def truth():
-    return json.loads(datasets.truth("china_cities_demo"))
+    return datasets.truth("china_cities_demo")
 
 
 # ---------------------------------------------------------------------------------------------- Bacon

@@ -215,7 +215,7 @@ def test_recovers_planted_att_gt_in_simulation():
 
 def test_recovers_cohort_effects_on_demo_panel():
     panel = datasets.load("china_cities_demo")
-    truth = json.loads(datasets.truth("china_cities_demo"))
+    truth = datasets.truth("china_cities_demo")
     res = att_gt(panel, "log_income_ratio", "prefecture_code", "year", "cohort", covariates="pre_log_gdp_pc")
     by_cohort = res.aggregate("group").tidy().set_index("cohort")
     true = pd.DataFrame(truth["att_gt"]).groupby("cohort")["att"].mean()

@@ -322,14 +322,14 @@ def test_hash_tool_registers_a_new_file(data_copy, capsys):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     assert tool.main(["--data", str(data_copy), "--check"]) == 0
-    (data_copy / "mpdta.csv").write_text("year,countyreal\n2003,8001\n", encoding="utf-8")
+    (data_copy / "new_panel.csv").write_text("year,countyreal\n2003,8001\n", encoding="utf-8")
     assert tool.main(["--data", str(data_copy), "--check"]) == 1
-    assert "stale or missing checksum: mpdta.csv" in capsys.readouterr().out
-    with pytest.raises(EconError, match="'mpdta.csv' has no recorded checksum.*python tools/hash_data.py"):
-        datasets._read_text("mpdta.csv")
+    assert "stale or missing checksum: new_panel.csv" in capsys.readouterr().out
+    with pytest.raises(EconError, match="'new_panel.csv' has no recorded checksum.*python tools/hash_data.py"):
+        datasets._read_text("new_panel.csv")
     assert tool.main(["--data", str(data_copy)]) == 0
-    assert datasets.read_checksums(data_copy)["mpdta.csv"]["rows"] == 1
-    assert datasets._read_text("mpdta.csv").startswith("year,countyreal")
+    assert datasets.read_checksums(data_copy)["new_panel.csv"]["rows"] == 1
+    assert datasets._read_text("new_panel.csv").startswith("year,countyreal")
 
 
 def test_truth_is_a_dict_with_integer_event_time_keys():

@@ -21,7 +21,7 @@ Y, UNIT, TIME = "log_income_ratio", "prefecture_code", "year"
 
 @pytest.fixture(scope="module")
 def demo():
-    return datasets.load("china_cities_demo"), datasets.load_weights(), json.loads(datasets.truth("china_cities_demo"))
+    return datasets.load("china_cities_demo"), datasets.load_weights(), datasets.truth("china_cities_demo")
 
 
 def test_demo_panel_recovers_planted_direct_effect_and_spillover(demo):

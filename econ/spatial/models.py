@@ -29,7 +29,8 @@ from econ._validate import check_bool, check_choice
 from econ.errors import SpecificationError, WeightsError
 from econ.panel.demean import single_thread_blas
 from econ.panel.feols import _outcome, _regressors
-from econ.panel.formula import check_columns, parse_formula
+from econ._validate import require_columns
+from econ.panel.formula import parse_formula
 from econ.results import Result
 from econ.spatial.core import SpatialOperator, ml_error, ml_lag, ml_sac, ols
 from econ.spatial.impacts import ImpactsResult, ImpactTraces, compute_impacts
@@ -144,7 +145,7 @@ def spatial_design(formula: str, data: pd.DataFrame, W: Weights, lag_vars, lag_f
     columns. Missing values are an error naming the rows (a spatial model cannot drop units silently).
     """
     parsed = parse_formula(formula)
-    check_columns(parsed.variable_columns(), data, "regressor/outcome")
+    require_columns(data, parsed.variable_columns(), "regressor/outcome")
     if parsed.fixef:
         raise SpecificationError(f"formula {formula!r}: fixed effects after '|' need a panel (give unit= and time= "
                                  "and effects=); a cross-section spatial model takes no '|' part")
@@ -186,7 +187,7 @@ def spatial_design(formula: str, data: pd.DataFrame, W: Weights, lag_vars, lag_f
 def _align_cross_section(data: pd.DataFrame, W: Weights, unit: str | None) -> pd.DataFrame:
     """Rows of ``data`` re-ordered to ``W.ids`` (by the ``unit`` column, or by the index)."""
     if unit is not None:
-        check_columns([unit], data, "unit")
+        require_columns(data, [unit], "unit")
         ids = data[unit].tolist()
         where = f"column {unit!r}"
     else:
