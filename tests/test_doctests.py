@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["econ._validate", "econ.io", "econ.panel.collinear", "econ.panel.formula", "econ.panel.delegate",
+           "econ.panel.feols",
            "econ.panel.wildboot"]
 
 
