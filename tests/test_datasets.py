@@ -289,9 +289,8 @@ def test_validation_catches_corrupted_files(tmp_path, monkeypatch, corrupt, mess
         datasets.load("china_provinces")
 
 
-def test_simulated_demo_panel_if_generated():
-    if not datasets.data_path("china_cities_demo.csv").is_file():
-        pytest.skip("china_cities_demo.csv not generated yet (econ.simulate)")
+def test_simulated_demo_panel_is_shipped_and_valid():
+    assert datasets.data_path("china_cities_demo.csv").is_file(), "china_cities_demo.csv is part of the package"
     df = datasets.load("china_cities_demo")
     assert not df.duplicated(["prefecture_code", "year"]).any()
     assert df.prefecture_code.str.fullmatch(r"\d{6}").all()
