@@ -78,6 +78,16 @@ def test_mpdta_matches_r_did(mpdta, control, method, base, x):
         _assert_aggregate(res.aggregate(kind), _aggte(mp, kind))
 
 
+@pytest.mark.parametrize("base", ["varying", "universal"])
+def test_pretrend_wald_matches_r_did(mpdta, base):
+    md = mpdta.rename(columns={"first.treat": "first_treat"})
+    mp = _moderndid(md, "lemp", "countyreal", "year", "first_treat", x="~ lpop", base=base)
+    res = att_gt(mpdta, "lemp", "countyreal", "year", "first.treat", covariates="lpop", base_period=base)
+    test = res.pretrend_test()
+    assert test.chi2 == pytest.approx(mp.wald_stat, rel=1e-8)
+    assert test.pvalue == pytest.approx(mp.wald_pvalue, abs=1e-5)  # R rounds the p-value to 5 digits
+
+
 def test_mpdta_published_r_numbers(mpdta):
     """R did's documentation (mpdta, never-treated, DR, no covariates): ATT(2004,2004) = -0.0105, simple -0.0400,
     dynamic -0.0772, group -0.0310."""

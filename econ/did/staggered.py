@@ -249,6 +249,16 @@ class ATTgtResult(InfluenceResult):
     Attributes: ``cells`` (cohort, time, base period, post, n_treated, n_control per cell), ``inf_func`` (n x
     cells), ``units``, ``spec`` (the call's options), ``notes``; inherits ``coef/se/vcov/tidy/summary`` from
     :class:`econ.results.Result`. Terms are named ``g<cohort>_t<time>``.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import att_gt
+    >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat", n_draws=99)
+    >>> res.tidy().columns.tolist()[:6]
+    ['cohort', 'time', 'event_time', 'term', 'estimate', 'std_error']
+    >>> res.inf_func.shape
+    (500, 12)
     """
 
     def __init__(self, cells, psi, design, boot_basis, level, notes, spec):
@@ -266,6 +276,44 @@ class ATTgtResult(InfluenceResult):
         self.spec = spec
         self._design = design
         self._boot_basis = boot_basis
+
+    def pretrend_test(self):
+        """Joint Wald test that every pre-treatment ATT(g, t) is zero (R ``did``'s pre-test of parallel trends).
+
+        Uses the analytic influence-function covariance of the pre-treatment cells with a positive standard error
+        (the universal base cells, fixed at 0, are left out): ``W = ATT_pre' V_pre^{-1} ATT_pre``, chi-square with
+        as many degrees of freedom as cells.
+
+        Returns
+        -------
+        econ.results.WaldTest
+
+        Raises
+        ------
+        SpecificationError
+            No pre-treatment cell with a finite, positive variance, or a singular covariance.
+
+        Examples
+        --------
+        >>> from econ import datasets
+        >>> from econ.did import att_gt
+        >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat")
+        >>> round(res.pretrend_test().chi2, 2)
+        7.79
+        """
+        from econ.did._cs_result import analytic_vcov
+        from econ.errors import SpecificationError
+        from econ.results import wald
+
+        v = analytic_vcov(self.inf_func, self._design.cluster)
+        var = np.diag(v)
+        pre = np.flatnonzero(~self.cells["post"].to_numpy() & np.isfinite(var) & (var > _mboot.TINY**2))
+        if len(pre) == 0:
+            raise SpecificationError("pretrend_test: no pre-treatment ATT(g,t) with a positive variance")
+        R = np.zeros((len(pre), len(self.cells)))
+        R[np.arange(len(pre)), pre] = 1.0
+        b = np.nan_to_num(self.coef.to_numpy())
+        return wald(b, np.nan_to_num(v), R, np.inf, f"all {len(pre)} pre-treatment ATT(g,t) = 0")
 
     def aggregate(self, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=None, n_draws=None,
                   level: float | None = None):
