@@ -174,6 +174,31 @@ def test_cohorts_outside_the_panel_follow_r_did(mpdta):
     assert any("20 unit(s) treated by the first period 2003 dropped" in n for n in res.notes)
 
 
+def test_gaps_between_periods_match_r_did(mpdta):
+    """Periods two years apart with cohorts between them (2004, 2006): R did's index arithmetic (max_e counts
+    positions in the sorted union of periods and cohorts)."""
+    df = mpdta[mpdta["year"].isin([2003, 2005, 2007])]
+    md = df.rename(columns={"first.treat": "first_treat"})
+    for base in ("varying", "universal"):
+        mp = _moderndid(md, "lemp", "countyreal", "year", "first_treat", x="~ lpop", control="notyet", base=base)
+        res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates="lpop", control="notyet",
+                     base_period=base)
+        _assert_cells(res, mp)
+        for kind in KINDS:
+            _assert_aggregate(res.aggregate(kind, max_e=1), _aggte(mp, kind, max_e=1))
+
+
+def test_balance_true_drops_incomplete_units_as_r_did(mpdta):
+    md = mpdta.rename(columns={"first.treat": "first_treat"})
+    holes = md.drop(index=[0, 7, 12]).assign(lpop=lambda d: d["lpop"].where(d.index != 30))
+    mp = _moderndid(holes, "lemp", "countyreal", "year", "first_treat", x="~ lpop")
+    res = att_gt(holes, "lemp", "countyreal", "year", "first_treat", covariates="lpop", balance=True)
+    _assert_cells(res, mp)
+    assert any("4 unit(s) not observed in all 5 periods dropped" in n for n in res.notes)
+    with pytest.raises(PanelError, match="balance=True"):
+        att_gt(holes, "lemp", "countyreal", "year", "first_treat", covariates="lpop")
+
+
 # ------------------------------------------------------------------ a time-varying covariate, other cohorts
 def _time_varying_panel(n=400, T=7, seed=3):
     """Cohorts 2012/2014/2015 + never treated, covariate trending differently by cohort and entering the outcome."""

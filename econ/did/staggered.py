@@ -26,7 +26,8 @@ _METHODS = ("dr", "ipw", "reg")
 def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, control: str = "never",
            method: str = "dr", base_period: str = "varying", anticipation: int = 0, cluster: str | None = None,
            weights: str | None = None, n_draws: int | None = None, multiplier: str = "mammen", seed=0,
-           level: float = 0.95, progress: bool = False, n_boot: int | None = None) -> ATTgtResult:
+           level: float = 0.95, balance: bool = False, progress: bool = False,
+           n_boot: int | None = None) -> ATTgtResult:
     """Group-time average treatment effects ATT(g, t) of Callaway & Sant'Anna (2021) on a balanced panel.
 
     Parameters
@@ -70,6 +71,10 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         Seed of ``numpy.random.default_rng``.
     level : float
         Confidence level of intervals and bands.
+    balance : bool, default False
+        The estimator needs a balanced panel. By default an unbalanced panel, or rows with missing values, raise a
+        PanelError naming the units; ``balance=True`` instead drops those rows and then every unit not observed in
+        all periods, with a note (what R ``did`` does by default, ``allow_unbalanced_panel = FALSE``).
     progress : bool
         Show a tqdm progress bar over cohorts.
 
@@ -83,8 +88,9 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     Raises
     ------
     PanelError
-        Unbalanced panel (names the incomplete units: this function supports balanced panels only; repeated cross
-        sections are not supported), missing values, duplicate keys.
+        Unbalanced panel or missing values without ``balance=True`` (names the units: only balanced panels are
+        supported, R's ``allow_unbalanced_panel = TRUE`` estimator and repeated cross sections are not), duplicate
+        keys.
     TreatmentError
         Cohort not constant within unit or outside the panel, nobody treated, no comparison group.
     SpecificationError, WeightsError
@@ -130,8 +136,10 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         n_draws, aliases={"n_boot": n_boot})
     seed = _validate.check_seed(seed)
     progress = _validate.check_bool(progress, "progress")
+    balance = _validate.check_bool(balance, "balance")
     level = _check_level(level)
-    design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation)
+    design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
+                              balance)
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
         cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
     boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed) if n_draws else None
