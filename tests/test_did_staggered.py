@@ -344,6 +344,17 @@ def test_empty_comparison_group_gives_nan_with_note():
         assert np.isfinite(agg.overall_att) and any("left out of the aggregation" in n for n in agg.notes)
 
 
+def test_single_unit_cohort_matches_r_did(mpdta):
+    """A cohort of one unit with a covariate is estimated (no crash, no NaN), exactly as R did does."""
+    keep = mpdta.loc[mpdta["first.treat"] == 2004, "countyreal"].unique()[0]
+    df = mpdta[(mpdta["first.treat"] != 2004) | (mpdta["countyreal"] == keep)]
+    md = df.rename(columns={"first.treat": "first_treat"})
+    mp = _moderndid(md, "lemp", "countyreal", "year", "first_treat", x="~ lpop")
+    res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates="lpop")
+    _assert_cells(res, mp)
+    _assert_aggregate(res.aggregate("group"), _aggte(mp, "group"))
+
+
 def test_singular_covariate_design_gives_nan_with_note(mpdta):
     df = mpdta.assign(lpop2=2 * mpdta["lpop"])
     res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates=["lpop", "lpop2"], method="reg")
@@ -351,6 +362,9 @@ def test_singular_covariate_design_gives_nan_with_note(mpdta):
     assert any("ATT(2004,2004) is NaN" in n and "singular" in n for n in res.notes)
     with pytest.raises(SpecificationError, match="no post-treatment"):
         res.aggregate("simple")
+    for method in ("dr", "ipw"):
+        res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates=["lpop", "lpop2"], method=method)
+        assert res.tidy()["estimate"].isna().all() and "singular" in res.notes[0]
 
 
 # ------------------------------------------------------------------------------------------------ bad input
