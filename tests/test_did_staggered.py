@@ -229,6 +229,16 @@ def test_time_varying_covariate_matches_r_did(control, base):
         _assert_aggregate(res.aggregate(kind), _aggte(mp, kind))
 
 
+def test_time_varying_covariate_with_anticipation_and_weights_matches_r_did():
+    df = _time_varying_panel(n=300, T=8, seed=5)
+    df["w"] = 1.0 + (df["id"] % 3)
+    mp = _moderndid(df, "y", "id", "year", "g", x="~ x", control="notyet", base="universal", anticipation=1,
+                    weightsname="w")
+    res = att_gt(df, "y", "id", "year", "g", covariates="x", control="notyet", base_period="universal",
+                 anticipation=1, weights="w")
+    _assert_cells(res, mp)
+
+
 # ------------------------------------------------------------------------------------------------ known truth
 def test_recovers_planted_att_gt_in_simulation():
     from econ.simulate import DesignParams, draw_panel
@@ -276,6 +286,7 @@ def test_bootstrap_bands_and_reproducibility(mpdta):
     assert dyn.overall_se == pytest.approx(analytic.aggregate("dynamic").overall_se, rel=0.2)
     assert "band_low" in dyn.tidy()
     assert res.aggregate("dynamic", n_draws=0).overall_se == analytic.aggregate("dynamic").overall_se
+    assert res.aggregate("group", n_draws=99).boot.shape == (99, 3)
 
 
 def test_cluster_at_a_coarser_level(mpdta):

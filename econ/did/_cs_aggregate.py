@@ -71,6 +71,10 @@ def aggregate(res, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=N
     max_e = _window(max_e, "max_e", np.inf)
     if balance_e is not None:
         balance_e = _validate.check_int(balance_e, "balance_e", minimum=0)
+    if level is not None:
+        from econ.did.staggered import _check_level
+
+        level = _check_level(level)
     level = res.level if level is None else level
     plan = _Plan(res)
     notes = list(res.notes) + plan.notes
