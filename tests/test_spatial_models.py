@@ -107,9 +107,10 @@ def test_bad_input():
 
 def test_doctests():
     import econ.spatial.diagnostics
+    import econ.spatial.logdet
     import econ.spatial.models
 
-    for mod in (econ.spatial.models, econ.spatial.diagnostics):
+    for mod in (econ.spatial.models, econ.spatial.diagnostics, econ.spatial.logdet):
         assert doctest.testmod(mod).failed == 0
 
 
