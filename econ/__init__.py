@@ -5,6 +5,7 @@ replication script per published claim. Start with ``econ.datasets.list()``.
 """
 
 from econ import datasets, did, simulate, spatial
+from econ import plot  # noqa: E402  (maps: choropleth, lisa_map)
 from econ.errors import EconError, PanelError, SpecificationError, TreatmentError, WeightsError
 from econ.io import read_panel, validate_panel
 from econ.panel import feols
@@ -18,6 +19,7 @@ __all__ = [
     "did",
     "simulate",
     "spatial",
+    "plot",
     "feols",
     "etable",
     "Result",
