@@ -3,6 +3,8 @@ within Monte Carlo error of esda's, valid size on random data, and clear errors.
 
 import warnings
 
+import esda  # reference peers: a missing peer fails the tests (no skip)
+import libpysal
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +26,6 @@ def prefectures():
 
 
 def _libpysal_w(w):
-    libpysal = pytest.importorskip("libpysal")
     neighbours = {u: [] for u in w.ids}
     coo = w.matrix.tocoo()
     for i, j in zip(coo.row, coo.col):
@@ -33,7 +34,6 @@ def _libpysal_w(w):
 
 
 def test_moran_matches_esda_on_real_contiguity(prefectures):
-    esda = pytest.importorskip("esda")
     w, _, designated, latitude = prefectures
     for y in (designated, latitude):
         ours = moran(y, w, permutations=999, seed=3)
@@ -51,7 +51,6 @@ def test_moran_matches_esda_on_real_contiguity(prefectures):
 
 
 def test_join_counts_match_esda(prefectures):
-    esda = pytest.importorskip("esda")
     w, _, designated, _ = prefectures
     ours = join_counts(designated, w, permutations=999, seed=5)
     lw = _libpysal_w(w)
@@ -107,7 +106,6 @@ def test_errors_name_the_problem(prefectures):
 
 
 # ------------------------------------------------------------------- Geary, local Moran, panels, plots (issue 9/11)
-import esda  # noqa: E402  (reference tests fail, not skip, without the peer)
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
