@@ -13,11 +13,8 @@ Moran's I (row-standardised), both with permutation p-values.
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 
 from econ import datasets  # noqa: E402
 from econ.spatial import join_counts, moran  # noqa: E402
@@ -145,42 +142,22 @@ def _notes(num, jc, mi):
     ]
 
 
-def _rings(geometry):
-    if geometry["type"] == "Polygon":
-        return [geometry["coordinates"][0]]
-    return [poly[0] for poly in geometry["coordinates"]]
-
-
 def _map(pref, entities):
-    cohort = dict(zip(pref["prefecture_code"], pref["bbc_cohort"]))
-    partial = set(pref.loc[pref["bbc_cohort"].isna() & pref["bbc_cohort_any"].notna(), "prefecture_code"])
-    entity_cohort = dict(zip(entities["entity_code"].dropna(), entities.loc[entities["entity_code"].notna(),
-                                                                            "cohort_year"]))
-    outlines = datasets.load_geojson("china_prefecture_outlines")
-    polys, colours = [], []
-    for feature in outlines["features"]:
-        props = feature["properties"]
-        code = props.get("prefecture_code")
-        if code in cohort:
-            c = cohort[code]
-            key = int(c) if c is not pd.NA and c == c else ("partial" if code in partial else "never")
-        elif props.get("adcode") in entity_cohort:  # a designated unit outside the prefecture table (XPCC city)
-            key = int(entity_cohort[props["adcode"]])
-        else:
-            key = "other"
-        for ring in _rings(feature["geometry"]):
-            polys.append(np.asarray(ring))
-            colours.append(COLOURS[key])
-    fig, ax = plt.subplots(figsize=(7.5, 6.0))
-    ax.add_collection(PolyCollection(polys, facecolors=colours, edgecolors="#737373", linewidths=0.15))
-    ax.set_xlim(73, 136)
-    ax.set_ylim(17, 54)
-    ax.set_aspect(1.25)
-    ax.set_axis_off()
-    handles = [Patch(fc=COLOURS[k], ec="#737373", label=lab) for k, lab in (
-        (2014, "designated 2014"), (2015, "designated 2015"), (2016, "designated 2016"),
-        ("partial", "only a county/district designated"), ("never", "never designated"),
-        ("other", "not a prefecture-level unit in the panel"))]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False)
-    ax.set_title("Broadband China demonstration cities by cohort (prefecture-level units)", fontsize=9)
+    """Designation by cohort on the prefecture outlines, drawn by the package's one map function."""
+    from econ.plot import choropleth
+
+    partial = pref["bbc_cohort"].isna() & pref["bbc_cohort_any"].notna()
+    category = pd.Series(np.where(partial, "partial", "never"), index=pref["geo_adcode"].to_numpy(), dtype=object)
+    has = pref["bbc_cohort"].notna().to_numpy()
+    category.iloc[np.flatnonzero(has)] = pref.loc[has, "bbc_cohort"].astype(int).to_numpy()
+    # designated units outside the prefecture table (the XPCC city) are matched by their outline adcode
+    outside = entities[entities["entity_code"].notna() & ~entities["entity_code"].isin(category.index)]
+    for code, year in zip(outside["entity_code"], outside["cohort_year"]):
+        category[code] = int(year)
+    labels = {2014: "designated 2014", 2015: "designated 2015", 2016: "designated 2016",
+              "partial": "only a county/district designated", "never": "never designated",
+              "other": "not a prefecture-level unit in the panel"}
+    fig, _ = choropleth(category, "prefecture", key="adcode", colors=COLOURS, labels=labels,
+                        missing_color=COLOURS["other"], extent=(73, 136, 17, 54),
+                        title="Broadband China demonstration cities by cohort (prefecture-level units)")
     return fig
