@@ -8,6 +8,7 @@ here with a fixed seed, so no fixture file is needed.
 """
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -241,24 +242,53 @@ def test_a_claim_that_errors_without_previous_result_leaves_none(registry, tmp_p
     assert not (tmp_path / "D3").exists() and (tmp_path / "D3.error.json").is_file()
 
 
+def test_a_result_moved_aside_by_a_killed_swap_is_restored(results, registry):
+    before = (results / "D1" / "manifest.json").read_bytes()
+    os.rename(results / "D1", results / ".D1.old-deadbeef")  # killed between the two renames of the swap
+    runner.run_claims(["D2"], out=results, registry=registry, progress=False, quiet=True)
+    assert (results / "D1" / "manifest.json").read_bytes() == before and _leftovers(results) == []
+
+
+def test_ctrl_c_during_the_swap_waits_until_the_result_is_in_place(results, registry, monkeypatch):
+    swap = runner._swap
+
+    def interrupted(tmp, target):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C between moving the old result aside and renaming the new one
+        swap(tmp, target)
+    monkeypatch.setattr(runner, "_swap", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_claims(["D1"], out=results, registry=registry, progress=False, quiet=True)
+    assert manifest.check_stored(results / "D1", registry) == [] and _leftovers(results) == []
+
+
 def test_real_sigint_in_a_subprocess_keeps_the_previous_result(stored, tmp_path):
+    """Ctrl-C (a real SIGINT) while the claim writes its figure: the previous complete result stays."""
     out = tmp_path / "results"
-    shutil.copytree(stored / "K4", out / "K4")
-    before = (out / "K4" / "manifest.json").read_bytes()
-    code = ("import sys; from econ.cli import main; "
-            f"sys.exit(main(['replicate', 'K4', '--out', {str(out)!r}, '--no-progress']))")
+    shutil.copytree(stored / "D3", out / "D3")
+    before = (out / "D3" / "manifest.json").read_bytes()
+    flag = tmp_path / "writing-figure"
+    code = ("import sys, time\n"
+            "from econ.claims import output\n"
+            "write = output.write_figure\n"
+            "def slow(*args, **kwargs):\n"
+            f"    open({str(flag)!r}, 'w').close()\n"
+            "    time.sleep(30)\n"
+            "    return write(*args, **kwargs)\n"
+            "output.write_figure = slow\n"
+            "from econ.cli import main\n"
+            f"sys.exit(main(['replicate', 'D3', '--out', {str(out)!r}, '--no-progress']))\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=tmp_path)
-    deadline = time.time() + 60
-    while not list(out.glob(".K4.partial-*")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be interrupted"
-    time.sleep(0.3)
+    deadline = time.time() + 120
+    while not flag.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None and flag.exists(), "the run never reached its figure"
+    assert list(out.glob(".D3.partial-*"))  # the new run is being written next to the old result
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err.decode() and "interrupted" in err.decode()
-    assert (out / "K4" / "manifest.json").read_bytes() == before
+    assert (out / "D3" / "manifest.json").read_bytes() == before
     assert _leftovers(out) == []
 
 

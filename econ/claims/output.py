@@ -88,13 +88,22 @@ def write_regressions(results, out_dir: Path, name: str, model_names=None, capti
     for fmt, ext in (("markdown", "md"), ("latex", "tex"), ("html", "html")):
         path = Path(out_dir) / f"{name}.{ext}"
         etable(results, format=fmt, model_names=model_names, file=path)
-        if caption and ext != "html":  # the paper shows the html with the caption above it
-            lead = f"% {caption}\n" if ext == "tex" else ""
-            tail = f"\nTable: {caption}\n" if ext == "md" else ""
-            path.write_text(lead + path.read_text(encoding="utf-8") + tail, encoding="utf-8")
+        if caption and ext == "md":
+            path.write_text(path.read_text(encoding="utf-8") + f"\nTable: {caption}\n", encoding="utf-8")
+        elif caption and ext == "tex":  # the paper shows the html with the caption above it
+            path.write_text(_latex_table(path.read_text(encoding="utf-8"), caption), encoding="utf-8")
         files[ext] = f"{name}.{ext}"
     files["caption"] = caption or ""
     return files
+
+
+def _latex_table(tabular: str, caption: str) -> str:
+    """Wrap a bare tabular in a table environment with a caption (a full table gets the caption as a comment)."""
+    text = "".join(_LATEX_ESCAPES.get(ch, ch) for ch in caption)
+    if not tabular.lstrip().startswith("\\begin{tabular}"):
+        return f"% {caption}\n{tabular}"
+    return ("\\begin{table}[htbp]\n\\centering\n" + f"\\caption{{{text}}}\n" + tabular.rstrip("\n")
+            + "\n\\end{table}\n")
 
 
 def write_figure(fig, out_dir: Path, name: str) -> str:

@@ -341,7 +341,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     path, missing = build(args.results, args.template, args.out)
-    for m in missing:
+    for m in dict.fromkeys(missing):  # one line per distinct problem (a claim may fill several placeholders)
         print(f"missing: {m}", file=sys.stderr)
     print(f"paper written to {path}" + (f" with {len(missing)} missing item(s)" if missing else ""))
     return 1 if missing else 0

@@ -23,14 +23,17 @@ The runner checks that every registry check is either in ``values`` or in ``unte
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import json
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -176,8 +179,29 @@ def _run_into(claim, registry, tmp, data, roles, user_data, options, datasets) -
     return record
 
 
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Hold Ctrl-C during the few renames that swap a result in; raise it once they are done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _commit(tmp: Path, target: Path) -> None:
     """Rename the finished ``tmp`` folder to ``target``, replacing a previous folder without a mixed state."""
+    with _sigint_deferred():
+        _swap(tmp, target)
+
+
+def _swap(tmp: Path, target: Path) -> None:
     if not target.exists():
         os.rename(tmp, target)
         return
@@ -192,7 +216,7 @@ def _commit(tmp: Path, target: Path) -> None:
 
 
 def _recover(parent: Path, name: str) -> None:
-    """Undo what an interrupted run may have left: restore a previous result moved aside during the swap, drop
+    """Undo what a killed run may have left: restore a previous result moved aside during the swap, drop old
     unfinished temporary folders."""
     if not parent.is_dir():
         return
@@ -200,8 +224,19 @@ def _recover(parent: Path, name: str) -> None:
     if olds and not (parent / name).exists():
         os.rename(olds[0], parent / name)
         olds = olds[1:]
-    for leftover in [*olds, *parent.glob(f".{name}.partial-*")]:
+    # a temporary folder is removed by its own run, even on Ctrl-C; one left behind by a killed run is dropped once
+    # it is an hour old (a younger one may belong to a run still in progress)
+    stale = [p for p in parent.glob(f".{name}.partial-*") if time.time() - p.stat().st_mtime > 3600]
+    for leftover in [*olds, *stale]:
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def recover(out) -> None:
+    """Restore every previous result a killed run left moved aside in ``out`` (see :func:`_recover`)."""
+    out = Path(out)
+    if out.is_dir():
+        for name in {p.name.split(".")[1] for p in out.glob(".*.old-*")}:
+            _recover(out, name)
 
 
 def _umask() -> int:
@@ -391,6 +426,7 @@ def run_claims(ids=None, data=None, mapping=None, out="results", registry: Regis
         raise ClaimError("expected results are recorded with the registered settings only; drop the options")
     out = Path(out)
     _check_out(out)
+    recover(out)
     options = options or {}
     records = []
     bar = tqdm(claims, desc="claims", unit="claim", disable=not progress, file=sys.stderr)

@@ -186,6 +186,7 @@ def verify(ids=None, expected_dir=None, registry: Registry | None = None, progre
     if results.exists() and not results.is_dir():
         raise runner.ClaimError(f"--results {results}: is a file, not a folder of results")
     options = options or {}
+    runner.recover(results)
     stored_present = results.is_dir()
     outcomes: dict[str, ClaimCheck] = {}
     notes = []
