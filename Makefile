@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e ".[test,test-latest]"
 	@touch $@ $(VENV)/.installed
 
 replicate: $(VENV)/.installed
@@ -67,4 +67,4 @@ $(FLOORS)/.installed: pyproject.toml .ci/constraints-floor.txt
 	@touch $@
 
 test-floors: $(FLOORS)/.installed
-	$(FLOORS)/bin/python -m pytest -p no:cacheprovider
+	ECON_TEST_FLOORS=1 $(FLOORS)/bin/python -m pytest -p no:cacheprovider

@@ -61,3 +61,28 @@ def jobtraining() -> pd.DataFrame:
     """Holzer et al. (1993) Michigan job-training grants, 157 firms x 1987-1989 (471 rows, many missing values),
     from `linearmodels.datasets`."""
     return _jobtraining().copy()
+
+
+# ---------------------------------------------------------------------------------------------------- floors run
+# `make test-floors` runs the suite with every runtime dependency of econ at its declared lower bound. The R `did`
+# port moderndid needs scipy >= 1.17, newer than econ's floor, so it cannot be installed there: in that run
+# (ECON_TEST_FLOORS=1) the tests that call it are skipped with this reason. The latest-dependency run (`make test`)
+# installs it and runs them, and there a missing moderndid fails them.
+_FLOORS = "ECON_TEST_FLOORS"
+
+
+def pytest_collection_modifyitems(config, items):
+    import inspect
+    import os
+
+    if os.environ.get(_FLOORS) != "1":
+        return
+    skip = pytest.mark.skip(reason="moderndid needs scipy>=1.17 (newer than econ's floor); run by `make test`")
+    for item in items:
+        fn = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(fn) if fn is not None else ""
+        except (OSError, TypeError):
+            source = ""
+        if "moderndid" in source:
+            item.add_marker(skip)

@@ -168,3 +168,26 @@ def test_bad_input():
         res.wildboot("x", cluster="cl", multiplier="gamma")
     with pytest.raises(SpecificationError, match="at least 2 clusters"):
         feols("y ~ x", df.assign(one=1), vcov={"CL1": "cl"}).wildboot("x", cluster="one")
+
+
+def test_draws_split_over_dask_workers_give_the_single_process_result():
+    """Issue 13: the same seed gives the same draws, p-value and interval whether the draws run here or on 1 or 2
+    Dask workers (draws come in fixed blocks seeded by SeedSequence(seed).spawn position)."""
+    from dask.distributed import Client, LocalCluster
+
+    from econ.panel import feols
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"cl": np.repeat(np.arange(30), 12), "x": rng.normal(size=360)})
+    df["y"] = 0.15 * df["x"] + rng.normal(size=360)
+    fit = feols("y ~ x", df, vcov={"CL1": "cl"})
+    here = fit.wildboot("x", n_draws=9000, seed=7)  # three blocks, the last one partial
+    assert len(here.t_boot) == 9000
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            there = fit.wildboot("x", n_draws=9000, seed=7, backend="dask", client=client)
+        np.testing.assert_array_equal(here.t_boot, there.t_boot)
+        assert (here.p_value, here.conf_int) == (there.p_value, there.conf_int)
+    other = fit.wildboot("x", n_draws=9000, seed=8)
+    assert not np.array_equal(here.t_boot, other.t_boot)

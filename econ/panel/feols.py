@@ -131,12 +131,12 @@ class FeolsResult(Result):
 
     def wildboot(self, param: str, *, n_draws: int | None = None, multiplier: str = "rademacher", seed=0,
                  cluster: str | None = None, level: float = 0.95, r: float = 0.0, B: int | None = None,
-                 weights=None):
+                 weights=None, backend: str = "local", client=None):
         """Wild cluster bootstrap (WCR, null imposed) p-value and CI; see :func:`econ.panel.wildboot.wildboot`."""
         from econ.panel.wildboot import wildboot
 
         return wildboot(self, param, n_draws=n_draws, multiplier=multiplier, seed=seed, cluster=cluster,
-                        level=level, r=r, B=B, weights=weights)
+                        level=level, r=r, B=B, weights=weights, backend=backend, client=client)
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from econ._validate import check_choice, check_int, check_n_draws, rng
+from econ._parallel import block_rng, block_sizes, map_blocks, root_entropy
+from econ._validate import check_choice, check_int, check_n_draws
 from econ.errors import SpecificationError
 from econ.panel import vcov as vc
 from econ.panel.vcov import group_sums
@@ -115,10 +116,11 @@ class WildBootResult:
         return {k: v for k, v in self.__dict__.items() if k != "t_boot"}
 
 
-def draw_weights(kind: str, B: int, G: int, rng) -> tuple[np.ndarray, bool]:
-    """The ``B x G`` matrix of cluster multipliers; enumerates all sign vectors for Rademacher when ``2^G <= B``."""
+def draw_weights(kind: str, B: int, G: int, rng, enumerate_all: bool = True) -> tuple[np.ndarray, bool]:
+    """The ``B x G`` matrix of cluster multipliers; enumerates all sign vectors for Rademacher when ``2^G <= B``
+    (unless ``enumerate_all`` is False, as for one block of a longer run)."""
     if kind == "rademacher":
-        if G < 31 and 2**G <= B:
+        if enumerate_all and G < 31 and 2**G <= B:
             rows = np.arange(2**G)[:, None]
             return ((rows >> np.arange(G)) & 1) * 2.0 - 1.0, True
         return rng.integers(0, 2, size=(B, G)) * 2.0 - 1.0, False
@@ -135,7 +137,7 @@ def draw_weights(kind: str, B: int, G: int, rng) -> tuple[np.ndarray, bool]:
 
 def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "rademacher", seed=0,
              cluster: str | None = None, level: float = 0.95, r: float = 0.0, B: int | None = None,
-             weights=None) -> WildBootResult:
+             weights=None, backend: str = "local", client=None) -> WildBootResult:
     """Wild cluster restricted bootstrap test of ``param = r`` and confidence interval by test inversion.
 
     Parameters
@@ -161,6 +163,12 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
         Alias of ``n_draws`` (the name in boottest / wildboottest).
     weights : None
         Not accepted: ``weights`` means regression weights in econ; the multiplier law is ``multiplier=``.
+    backend : {"local", "dask"}
+        Where the draws are computed: in this process, or split over ``dask.distributed`` workers (``client``, or
+        a temporary ``LocalCluster``). Draws come in blocks of 4,096 with block ``k`` seeded by
+        ``SeedSequence(seed).spawn`` key ``k``, so the result is identical for every backend and worker count.
+    client : dask.distributed.Client or str, optional
+        With ``backend="dask"``: the client (or scheduler address) to use.
 
     Returns
     -------
@@ -202,7 +210,7 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
     n_draws = 9999 if n_draws is None and B is None else check_n_draws(n_draws, minimum=1, aliases={"B": B})
     n_draws = check_int(n_draws, "n_draws", minimum=1)
     check_choice(multiplier, "multiplier", ("rademacher", "webb", "mammen", "normal"))
-    generator = rng(seed)
+    entropy = root_entropy(seed)
     if not isinstance(param, str) or param not in res.coef.index:
         raise SpecificationError(f"{param!r} is not a coefficient of the model; coefficients: {list(res.coef.index)}")
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
@@ -239,16 +247,15 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
     c0, c1 = group_sums(z * u0, codes, G), group_sums(z * q, codes, G)
     A0, A1 = _score_maps(X, H, z, u0, q, c0, c1, codes, G, d, sw, cluster)
 
-    V, enumerated = draw_weights(multiplier, n_draws, G, generator)
     # per-draw polynomial coefficients: numerator N0 - r N1, squared denominator D0 - 2 r D01 + r^2 D1
-    N0, N1 = V @ c0, V @ c1
-    D0, D01, D1 = (np.empty(len(V)) for _ in range(3))
-    for s in range(0, len(V), _CHUNK_ROWS):
-        Vb = V[s:s + _CHUNK_ROWS]
-        Q0, Q1 = Vb @ A0.T, Vb @ A1.T
-        D0[s:s + _CHUNK_ROWS] = np.einsum("ij,ij->i", Q0, Q0)
-        D01[s:s + _CHUNK_ROWS] = np.einsum("ij,ij->i", Q0, Q1)
-        D1[s:s + _CHUNK_ROWS] = np.einsum("ij,ij->i", Q1, Q1)
+    if multiplier == "rademacher" and G < 31 and 2**G <= n_draws:  # all sign vectors: no randomness
+        V, enumerated = draw_weights(multiplier, n_draws, G, None)
+        N0, N1, D0, D01, D1 = _coefficients(V, c0, c1, A0, A1)
+    else:
+        enumerated = False
+        blocks = map_blocks(_block_coefficients, len(block_sizes(n_draws)), n_draws, multiplier, G, entropy,
+                            c0, c1, A0, A1, backend=backend, client=client)
+        N0, N1, D0, D01, D1 = (np.concatenate(parts) for parts in zip(*blocks))
 
     def t_boot(r0: float) -> np.ndarray:
         den = f * np.maximum(D0 - 2 * r0 * D01 + r0**2 * D1, 0.0)
@@ -263,10 +270,29 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
     ci = _invert(pval, beta[p], se, alpha)
     return WildBootResult(
         param=param, estimate=float(beta[p]), std_error=float(se), r=float(r), t_stat=float((beta[p] - r) / se),
-        p_value=pval(r), conf_int=ci, level=level, n_draws=len(V), multiplier=multiplier, enumerated=enumerated,
+        p_value=pval(r), conf_int=ci, level=level, n_draws=len(N0), multiplier=multiplier, enumerated=enumerated,
         cluster=cluster, n_clusters=G,
         t_boot=t_boot(r),
     )
+
+
+def _coefficients(V, c0, c1, A0, A1):
+    """Per-draw ``N0, N1, D0, D01, D1`` of the bootstrap t statistics for the multiplier rows ``V``."""
+    N0, N1 = V @ c0, V @ c1
+    D0, D01, D1 = (np.empty(len(V)) for _ in range(3))
+    for s in range(0, len(V), _CHUNK_ROWS):
+        Q0, Q1 = V[s:s + _CHUNK_ROWS] @ A0.T, V[s:s + _CHUNK_ROWS] @ A1.T
+        D0[s:s + _CHUNK_ROWS] = np.einsum("ij,ij->i", Q0, Q0)
+        D01[s:s + _CHUNK_ROWS] = np.einsum("ij,ij->i", Q0, Q1)
+        D1[s:s + _CHUNK_ROWS] = np.einsum("ij,ij->i", Q1, Q1)
+    return N0, N1, D0, D01, D1
+
+
+def _block_coefficients(k, n_draws, multiplier, G, entropy, c0, c1, A0, A1):
+    """Coefficients of block ``k`` of the draws (its multipliers drawn from its own seed stream)."""
+    size = block_sizes(n_draws)[k]
+    V, _ = draw_weights(multiplier, size, G, block_rng(entropy, k), enumerate_all=False)
+    return _coefficients(V, c0, c1, A0, A1)
 
 
 def _default_cluster(res) -> str:
