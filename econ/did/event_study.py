@@ -119,7 +119,8 @@ def event_study(
                                   optional=[cohort, *_design.vcov_columns(vcov, unit, time)])
     cohorts = _design.unit_cohorts(frame, unit, time, cohort)
     _design.check_comparison(cohorts, unit)
-    _design.check_identified(frame, unit, time, cohorts, "event study")
+    if unit in fe:  # with unit effects only within-unit changes identify the effects
+        _design.check_identified(frame, unit, time, cohorts, "event study")
     covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
     notes = _design.missing_notes(frame) + absorbed
 
