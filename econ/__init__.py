@@ -4,7 +4,7 @@ Difference-in-differences (classic and staggered), panel fixed effects and spati
 replication script per published claim. Start with ``econ.datasets.list()``.
 """
 
-from econ import datasets, did, simulate, spatial
+from econ import datasets, did, montecarlo, simulate, spatial
 from econ.errors import EconError, PanelError, SpecificationError, TreatmentError, WeightsError
 from econ.io import read_panel, validate_panel
 from econ.panel import feols
@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 __all__ = [
     "datasets",
     "did",
+    "montecarlo",
     "simulate",
     "spatial",
     "feols",

@@ -6,14 +6,16 @@ argument never reaches numpy or pandas as a raw TypeError.
 
 from __future__ import annotations
 
+import difflib
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 import numpy as np
 
 from econ.errors import SpecificationError
 
-__all__ = ["check_seed", "check_int", "check_choice", "check_bool", "check_n_draws", "rng"]
+__all__ = ["check_seed", "check_int", "check_choice", "check_bool", "check_n_draws", "rng", "require_columns",
+           "check_column_name"]
 
 
 def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -79,3 +81,59 @@ def check_n_draws(n_draws, *, minimum: int = 0, aliases: Mapping[str, object] | 
     if n_draws is None:
         raise SpecificationError("n_draws (the number of random draws) is required")
     return check_int(n_draws, "n_draws", minimum=minimum)
+
+
+def check_column_name(name, what: str = "column", *, error=SpecificationError):
+    """A column label: a string (or another hashable label such as an int); lists, dicts and None are refused.
+
+    Examples
+    --------
+    >>> check_column_name("year", "time")
+    'year'
+    """
+    if name is None or isinstance(name, (bool, np.bool_)) or not isinstance(name, Hashable) or \
+            isinstance(name, (tuple, frozenset)):
+        raise error(f"{what} must be a column name (a string), got {name!r} ({type(name).__name__})")
+    return name
+
+
+def require_columns(data, names, what: str = "column", *, error=SpecificationError) -> None:
+    """The one column checker of econ: raise ``error`` naming every entry of ``names`` missing from ``data``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The frame whose columns are checked.
+    names : iterable of str
+        Column names that must be present (each a string or other hashable label).
+    what : str
+        What the columns are for (``"fixed-effect"``, ``"vcov"``, ...), used in the message.
+    error : EconError subclass
+        ``SpecificationError`` (a model refers to a column) or ``PanelError`` (the panel keys).
+
+    Raises
+    ------
+    error
+        ``unknown <what> column(s): 'x' (did you mean 'x1'?) not in the data; its columns are [...]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> try:
+    ...     require_columns(pd.DataFrame({"income": [1]}), ["incme"], "outcome")
+    ... except ValueError as err:
+    ...     print(err)
+    unknown outcome column(s): 'incme' (did you mean 'income'?) not in the data; its columns are ['income']
+    """
+    names = [check_column_name(c, f"{what} column", error=error) for c in names]
+    columns = list(data.columns)
+    missing = [c for c in dict.fromkeys(names) if c not in data.columns]
+    if not missing:
+        return
+    hints = []
+    for c in missing:
+        close = difflib.get_close_matches(str(c), [str(x) for x in columns], n=3)
+        hints.append(f"{c!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
+    shown = columns[:20] + (["..."] if len(columns) > 20 else [])
+    kind = "" if what in ("", "column") else f"{what} "
+    raise error(f"unknown {kind}column(s): {', '.join(hints)} not in the data; its columns are {shown}")

@@ -8,14 +8,20 @@ that names the rows concerned.
 
 from __future__ import annotations
 
+import numbers
+import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from econ._validate import check_column_name, require_columns
 from econ.errors import PanelError
 
 __all__ = ["read_panel", "validate_panel"]
+
+_MAX_TIME = 2.0**53  # larger periods are not exactly representable once mixed with floats
 
 _READERS = {
     ".csv": pd.read_csv,
@@ -26,8 +32,9 @@ _READERS = {
 }
 
 
-def read_panel(source, unit: str, time: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a panel from a CSV / Stata ``.dta`` / parquet file or a DataFrame and validate it.
+def read_panel(source, unit: str, time: str, *, columns: list[str] | None = None,
+               encoding: str | None = None) -> pd.DataFrame:
+    r"""Read a panel from a CSV / Stata ``.dta`` / parquet file or a DataFrame and validate it.
 
     Parameters
     ----------
@@ -37,68 +44,165 @@ def read_panel(source, unit: str, time: str, columns: list[str] | None = None) -
         Names of the unit identifier and the time column. Time must be integer-valued (e.g. years).
     columns : list of str, optional
         Keep only these columns (plus ``unit`` and ``time``).
+    encoding : str, optional
+        Text encoding of a CSV file. By default UTF-8 (with or without a byte-order mark) is tried first, then
+        GB18030 (a superset of GBK/GB2312, the encodings of Chinese statistical yearbook files); the encoding used
+        is stored in ``frame.attrs["encoding"]``.
 
     Returns
     -------
-    DataFrame sorted by (unit, time) with a fresh RangeIndex; ``time`` as int64.
+    DataFrame
+        Sorted by (unit, time) with a fresh RangeIndex; ``time`` as int64. In CSV files, integer-looking columns
+        written with leading zeros (codes such as ``"0101"``) and the unit column when it has leading zeros are
+        kept as strings, so ``"0101"`` stays ``"0101"``.
 
     Raises
     ------
     PanelError
-        Unknown suffix, missing columns, empty frame, missing unit ids, non-integer time, duplicate keys.
+        A source that is not a path or DataFrame, a missing file, a directory, an unknown suffix, an undecodable
+        CSV, missing columns, an empty frame, missing unit ids, non-integer or out-of-range time, duplicate keys.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "panel.csv"
+    >>> _ = path.write_text("county,year,y\n0101,2015,1.0\n0101,2014,2.0\n0102,2014,3.0\n")
+    >>> read_panel(path, "county", "year")
+      county  year    y
+    0   0101  2014  2.0
+    1   0101  2015  1.0
+    2   0102  2014  3.0
     """
-    frame = _read(source)
+    check_column_name(unit, "unit", error=PanelError)
+    check_column_name(time, "time", error=PanelError)
+    frame = _read(source, encoding, unit, time)
     if columns is not None:
+        if isinstance(columns, str) or not isinstance(columns, (list, tuple, pd.Index)):
+            raise PanelError(f"columns must be a list of column names, got {columns!r}")
         wanted = [unit, time] + [c for c in columns if c not in (unit, time)]
-        _require_columns(frame, wanted)
+        require_columns(frame, wanted, error=PanelError)
         frame = frame[wanted]
     return validate_panel(frame, unit, time)
 
 
-def _read(source) -> pd.DataFrame:
+def _read(source, encoding, unit, time) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
+    if not isinstance(source, (str, os.PathLike)):
+        hint = "; build a DataFrame first: pd.DataFrame(...)" if isinstance(source, (dict, list)) else ""
+        raise PanelError(f"read_panel needs a file path (str or Path) or a pandas DataFrame, got "
+                         f"{type(source).__name__}{hint}")
+    if encoding is not None and not isinstance(encoding, str):
+        raise PanelError(f"encoding must be a string such as 'utf-8' or 'gb18030', got {encoding!r}")
     path = Path(source)
+    if not path.exists():
+        raise PanelError(f"no such file: {path}")
+    if path.is_dir():
+        raise PanelError(f"{path} is a directory; give the path of a CSV, .dta or parquet file")
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise PanelError(
             f"cannot read {path.name!r}: unknown suffix {path.suffix!r}; "
             f"expected one of {sorted(_READERS)} or a pandas DataFrame"
         )
-    if not path.exists():
-        raise PanelError(f"no such file: {path}")
-    return reader(path)
+    if reader is pd.read_csv:
+        return _read_csv(path, encoding, time)
+    try:
+        return reader(path)
+    except Exception as err:  # corrupt or mislabelled files: pandas/pyarrow raise many kinds
+        raise PanelError(f"could not read {path}: {type(err).__name__}: {err}") from None
 
 
-def _require_columns(frame: pd.DataFrame, names) -> None:
-    missing = [c for c in names if c not in frame.columns]
-    if missing:
-        raise PanelError(f"column(s) {missing} not in the data; available: {list(frame.columns)}")
+def _read_csv(path: Path, encoding, time) -> pd.DataFrame:
+    tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    for enc in tried:
+        try:
+            frame = pd.read_csv(path, encoding=enc)
+            text = pd.read_csv(path, encoding=enc, dtype=str)
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise PanelError(f"unknown encoding {enc!r} for {path}") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise PanelError(f"could not read {path} as CSV: {err}") from None
+        frame = _keep_padded_codes(frame, text, time)
+        frame.attrs["encoding"] = "utf-8" if enc == "utf-8-sig" else enc
+        return frame
+    raise PanelError(f"could not decode {path} as {' or '.join(tried)}; pass its encoding, e.g. "
+                     "read_panel(..., encoding='big5') or encoding='latin-1'")
+
+
+_LEADING_ZERO = r"^\s*[+-]?0[0-9]"
+
+
+def _keep_padded_codes(frame: pd.DataFrame, text: pd.DataFrame, time) -> pd.DataFrame:
+    """Numeric columns written with leading zeros (codes such as "0101") are kept as the strings in the file."""
+    for c in frame.columns:
+        if c != time and pd.api.types.is_numeric_dtype(frame[c]) and \
+                text[c].dropna().str.match(_LEADING_ZERO).any():
+            frame[c] = text[c]
+    return frame
 
 
 def validate_panel(data: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
     """Check that ``data`` is a panel keyed by (unit, time) and return a sorted copy.
 
     Checks, each with a message naming the offending rows: the frame is non-empty; both key columns exist;
-    no unit id is missing; time is present and integer-valued (floats such as 2015.0 are accepted, 2015.5 is
-    not; strings are not converted); (unit, time) keys are unique.
+    no unit id is missing and ids are of one comparable kind; time is present and integer-valued (floats such as
+    2015.0 are accepted, 2015.5 is not; numbers stored in an object column are accepted, text such as ``"2015"``
+    is not converted), within +-2^53; (unit, time) keys are unique.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Never modified.
+    unit, time : str
+        The key columns.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by (unit, time), fresh RangeIndex, time as int64.
+
+    Raises
+    ------
+    PanelError
+        Naming the argument, column or rows at fault.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> validate_panel(pd.DataFrame({"id": ["b", "a"], "year": [2015.0, 2014.0]}), "id", "year")
+      id  year
+    0  a  2014
+    1  b  2015
     """
     if not isinstance(data, pd.DataFrame):
         raise PanelError(f"expected a pandas DataFrame, got {type(data).__name__}")
+    check_column_name(unit, "unit", error=PanelError)
+    check_column_name(time, "time", error=PanelError)
     if data.empty:
         raise PanelError("the panel is empty (0 rows)")
-    _require_columns(data, [unit, time])
+    require_columns(data, [unit, time], error=PanelError)
     if unit == time:
         raise PanelError(f"unit and time must be different columns, both are {unit!r}")
+    if data.columns.duplicated().any():
+        dup = list(pd.unique(data.columns[data.columns.duplicated()]))
+        raise PanelError(f"duplicated column name(s) {dup}: every column needs its own name")
     frame = data.copy()
     _check_unit(frame, unit)
     frame[time] = _integer_time(frame, time)
     _check_unique(frame, unit, time)
-    return frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+    try:
+        return frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in frame[unit]})
+        raise PanelError(f"unit ids in column {unit!r} mix types {kinds} that cannot be ordered; "
+                         "convert them to one type, e.g. strings") from None
 
 
 def _check_unit(frame: pd.DataFrame, unit: str) -> None:
-    missing = frame.index[frame[unit].isna()]
+    missing = frame.index[pd.isna(frame[unit]).to_numpy()]
     if len(missing):
         raise PanelError(
             f"{len(missing)} row(s) with a missing unit id in column {unit!r}, first rows: {_rows(missing)}"
@@ -107,15 +211,32 @@ def _check_unit(frame: pd.DataFrame, unit: str) -> None:
 
 def _integer_time(frame: pd.DataFrame, time: str) -> pd.Series:
     col = frame[time]
+    if col.dtype == object:  # numbers held in an object column (e.g. after concatenation) are accepted
+        is_num = col.map(lambda v: v is None or (isinstance(v, (numbers.Real, np.number))
+                                                   and not isinstance(v, (bool, np.bool_))))
+        if is_num.all():
+            col = pd.to_numeric(col)
     if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
-        bad = col.map(lambda v: not isinstance(v, (int, np.integer)))
+        bad = col.map(lambda v: not isinstance(v, (numbers.Real, np.number)) or isinstance(v, (bool, np.bool_))) \
+            & col.notna()
+        first = frame.index[bad.to_numpy()]
+        example = f" (e.g. {col.loc[first[0]]!r} at row {first[0]})" if len(first) else ""
         raise PanelError(
-            f"time column {time!r} must be numeric (integer-valued), got dtype {col.dtype}; "
-            f"first non-numeric rows: {_rows(frame.index[bad.to_numpy()])}"
+            f"time column {time!r} must be numeric (integer-valued), got dtype {col.dtype}{example}; "
+            f"first non-numeric rows: {_rows(first)}; convert it, e.g. pd.to_numeric(df[{time!r}])"
         )
     missing = frame.index[col.isna()]
     if len(missing):
         raise PanelError(f"{len(missing)} row(s) with missing time in column {time!r}, first rows: {_rows(missing)}")
+    if pd.api.types.is_unsigned_integer_dtype(col) or pd.api.types.is_integer_dtype(col):
+        big = frame.index[(col.astype(float).abs() > _MAX_TIME).to_numpy()]
+    else:
+        big = frame.index[~(col.abs() <= _MAX_TIME).to_numpy()]
+    if len(big):
+        raise PanelError(
+            f"time column {time!r} has {len(big)} value(s) outside +-2^53 (first rows {_rows(big)}, values "
+            f"{list(col.loc[big[:3]])}): not a period that integer arithmetic can represent exactly"
+        )
     values = col.to_numpy(dtype=float)
     fractional = frame.index[values != np.round(values)]
     if len(fractional):
@@ -127,7 +248,11 @@ def _integer_time(frame: pd.DataFrame, time: str) -> pd.Series:
 
 
 def _check_unique(frame: pd.DataFrame, unit: str, time: str) -> None:
-    dup = frame.duplicated([unit, time], keep=False)
+    try:
+        dup = frame.duplicated([unit, time], keep=False)
+    except TypeError:
+        raise PanelError(f"unit ids in column {unit!r} must be numbers or strings, not lists or other "
+                         "unhashable objects") from None
     if dup.any():
         keys = frame.loc[dup, [unit, time]].drop_duplicates()
         first = tuple(keys.iloc[0])

@@ -514,8 +514,9 @@ def _split_product(term: str, part: str) -> tuple[float, str | None]:
 
 def _ci_labels(level: float) -> tuple[str, str]:
     """Names of the interval bounds, as pyfixest: ``("2.5%", "97.5%")`` for ``level=0.95``."""
-    if not 0 < level < 1:
-        raise SpecificationError(f"level must be in (0, 1), got {level}")
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
+            or not 0 < level < 1:
+        raise SpecificationError(f"level must be a number in (0, 1), got {level!r}")
     alpha = 1 - level
     return f"{100 * alpha / 2:g}%", f"{100 * (1 - alpha / 2):g}%"
 

@@ -63,3 +63,70 @@ def test_bad_input_named():
         random_effects("y ~ 1 + x", data, "unit", "year", vcov={"CL1": "year"})
     with pytest.raises(PanelError, match="duplicate"):
         random_effects("y ~ 1 + x", pd.concat([data, data.iloc[:1]]), "unit", "year")
+
+
+# ------------------------------------------------------------------------------------------ whole tidy() vs linearmodels
+def assert_tidy_matches(res, ref):
+    """Every column of tidy(): estimate, SE, statistic, p-value and the 95% interval, as linearmodels reports."""
+    tidy = res.tidy().set_index("term")
+    ci = ref.conf_int()
+    np.testing.assert_allclose(tidy.estimate, ref.params, rtol=1e-10)
+    np.testing.assert_allclose(tidy.std_error, ref.std_errors, rtol=1e-10)
+    np.testing.assert_allclose(tidy.statistic, ref.tstats, rtol=1e-10)
+    np.testing.assert_allclose(tidy.p_value, ref.pvalues, rtol=1e-8, atol=1e-300)
+    np.testing.assert_allclose(tidy.conf_low, ci.iloc[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(tidy.conf_high, ci.iloc[:, 1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("vcov, args", [("iid", {"cov_type": "unadjusted"}), ("hetero", {"cov_type": "robust"}),
+                                        ({"CL1": "nr"}, {"cov_type": "clustered", "cluster_entity": True})])
+def test_random_effects_tidy_equals_linearmodels(wagepan, vcov, args):
+    fml = "lwage ~ 1 + educ + black + hisp + exper + expersq + married + union"
+    res = random_effects(fml, wagepan, "nr", "year", vcov=vcov)
+    ref = RandomEffects.from_formula(fml, wagepan.set_index(["nr", "year"])).fit(debiased=True, **args)
+    assert_tidy_matches(res, ref)
+    assert res.df_t == ref.df_resid and "t(" in res.notes[0]
+
+
+@pytest.mark.parametrize("vcov", ["iid", "hetero", {"CL1": "nr"}])
+def test_panel_iv_tidy_equals_linearmodels(wagepan, vcov):
+    from linearmodels.iv import IV2SLS
+
+    fml = "lwage ~ 1 + educ + exper + expersq + [union ~ married + hours]"
+    res = panel_iv(fml, wagepan, "nr", "year", vcov=vcov)
+    args = ({"cov_type": "unadjusted"} if vcov == "iid" else {"cov_type": "robust"} if vcov == "hetero"
+            else {"cov_type": "clustered", "clusters": wagepan["nr"].to_numpy()})
+    ref = IV2SLS.from_formula(fml, wagepan.sort_values(["nr", "year"]).reset_index(drop=True)).fit(debiased=True,
+                                                                                                     **args)
+    assert_tidy_matches(res, ref)
+
+
+def test_hausman_pvalue_and_interface_on_wagepan(wagepan, tmp_path):
+    from scipy import stats
+
+    fml = "lwage ~ 1 + expersq + married + union"
+    test = hausman(fml, wagepan, "nr", "year")
+    idx = wagepan.set_index(["nr", "year"])
+    fe = PanelOLS.from_formula(fml + " + EntityEffects", idx).fit(debiased=True)
+    re = RandomEffects.from_formula(fml, idx).fit(debiased=True)
+    terms = ["expersq", "married", "union"]
+    d = (fe.params[terms] - re.params[terms]).to_numpy()
+    v = (fe.cov.loc[terms, terms] - re.cov.loc[terms, terms]).to_numpy()
+    stat = float(d @ np.linalg.solve(v, d))
+    assert test.statistic == pytest.approx(stat, rel=1e-8) and test.df == 3
+    assert test.pvalue == pytest.approx(stats.chi2.sf(stat, 3), rel=1e-8)
+    row = test.tidy().iloc[0]
+    assert row.p_value == test.pvalue and row.df == 3 and row.terms == "expersq, married, union"
+    assert repr(test) == test.summary() and "chi2(3)" in test.summary() and "married: FE" in test.summary()
+    fig, ax = test.plot(path=tmp_path / "h.png")
+    assert (tmp_path / "h.png").stat().st_size > 0 and [t.get_text() for t in ax.get_yticklabels()] == terms
+
+
+def test_delegate_bad_arguments_are_econ_errors():
+    data = panel(False, 0)
+    with pytest.raises(SpecificationError, match="formula"):
+        random_effects(None, data, "unit", "year")
+    with pytest.raises(SpecificationError, match="nosuch"):
+        random_effects("y ~ 1 + nosuch", data, "unit", "year")
+    with pytest.raises(SpecificationError, match="could not fit"):
+        panel_iv("y ~ 1 + [x ~ nosuch]", data, "unit", "year")

@@ -51,7 +51,7 @@ def test_matches_dummy_variable_ols_exactly():
 
 
 def test_matches_pyfixest_on_formula_features():
-    pf = pytest.importorskip("pyfixest")
+    import pyfixest as pf
     df = panel(seed=3)
     df["w"] = np.random.default_rng(3).uniform(0.5, 2, len(df))
     for fml in ["y ~ x1 + x2 | unit + year", "y ~ x1 + i(year, ref=2012) | unit", "y ~ x1 + x2 | prov^year + unit",
@@ -128,7 +128,7 @@ def test_singletons_dropped_iteratively_and_counted():
 
 
 def test_singleton_count_matches_pyfixest():
-    pf = pytest.importorskip("pyfixest")
+    import pyfixest as pf
     rng = np.random.default_rng(8)
     df = pd.DataFrame({"f1": rng.integers(0, 150, 400), "f2": rng.integers(0, 60, 400), "x": rng.normal(size=400)})
     df["y"] = df["x"] + rng.normal(size=400)
@@ -310,3 +310,147 @@ def test_generic_result_inference():
     np.testing.assert_allclose(r.se, [0.5, 1.0])
     np.testing.assert_allclose(r.pvalue["a"], 2 * (1 - 0.9772498680518208), rtol=1e-9)  # normal: z = 2
     assert "a" in r.summary() and np.isnan(r.r2)
+
+
+# ------------------------------------------------------------------------------------------ issue 11 regressions
+def demo():
+    from econ import datasets
+
+    return datasets.load("china_cities_demo")
+
+
+def test_offset_regressor_is_not_collinear_and_matches_statsmodels():
+    """x = log_gdp_pc + 1e5 is an offset, not a collinear column: the slope of treated is -0.114 as in statsmodels
+    (the old uncentred rule dropped x and reported -0.064)."""
+    import statsmodels.formula.api as smf
+
+    df = demo().assign(x=lambda d: d["log_gdp_pc"] + 1e5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollinearityWarning)
+        res = feols("log_income_ratio ~ treated + x", df, vcov="hetero")
+    ref = smf.ols("log_income_ratio ~ treated + x", df).fit(cov_type="HC1")
+    assert list(res.coef.index) == ["Intercept", "treated", "x"]
+    np.testing.assert_allclose(res.coef.to_numpy(), ref.params.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(res.se.to_numpy(), ref.bse.to_numpy(), rtol=1e-8)
+    assert round(res.coef["treated"], 3) == -0.114
+    # location and scale of a regressor change nothing but its own coefficient
+    base = feols("log_income_ratio ~ treated + log_gdp_pc", df)
+    for x in (df["log_gdp_pc"] * 1e-6, df["log_gdp_pc"] * 1e6 - 3e8):
+        other = feols("log_income_ratio ~ treated + x", df.assign(x=x))
+        np.testing.assert_allclose(other.coef["treated"], base.coef["treated"], rtol=1e-9)
+        np.testing.assert_allclose(other.se["treated"], base.se["treated"], rtol=1e-7)
+
+
+def test_collinearity_rule_is_scale_invariant_with_fixed_effects():
+    df = panel(seed=31)
+    df["small"] = 1e-8 * df["x2"] + 3.0
+    df["dup"] = 1e6 * (2 * df["x1"] - df["x2"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollinearityWarning)
+        res = feols("y ~ x1 + small | unit + year", df)
+    np.testing.assert_allclose(res.coef["small"], -0.7e8, rtol=0.2)
+    with pytest.warns(CollinearityWarning, match="dup"):
+        res2 = feols("y ~ x1 + x2 + dup | unit", df)
+    assert list(res2.coef.index) == ["x1", "x2"]
+    # a constant column next to the intercept is collinear with it (dropped and named), whatever its level
+    with pytest.warns(CollinearityWarning, match="const"):
+        res3 = feols("y ~ x1 + const", df.assign(const=1e5))
+    assert list(res3.coef.index) == ["Intercept", "x1"]
+
+
+def test_placebo_uses_the_same_collinearity_rule():
+    from econ.did import placebo
+    from econ.panel.collinear import collinear_columns
+
+    df = demo()
+    sub = df[df.prefecture_code.isin(df.prefecture_code.unique()[:60])]
+    kw = dict(treat="treated", n_draws=20, seed=1, progress=False) if "n_draws" in placebo.__code__.co_varnames \
+        else dict(treat="treated", n=20, seed=1, progress=False)
+    a = placebo(sub, "log_income_ratio", "prefecture_code", "year", covariates=["log_gdp_pc"], **kw)
+    for g in (sub.log_gdp_pc * 1e-7, sub.log_gdp_pc + 1e5):  # scale and location change nothing
+        b = placebo(sub.assign(g=g), "log_income_ratio", "prefecture_code", "year", covariates=["g"], **kw)
+        assert np.isclose(a.estimate, b.estimate, rtol=1e-7)
+    # a covariate within 1e-6 (relative) of another: feols and placebo both drop it (placebo's old rule kept it)
+    near = sub.log_gdp_pc + 1e-7 * sub.log_gdp_pc.std() * np.random.default_rng(0).normal(size=len(sub))
+    with pytest.warns(CollinearityWarning, match="near"):
+        fit = feols("log_income_ratio ~ treated + log_gdp_pc + near | prefecture_code + year", sub.assign(near=near))
+    assert "near" not in fit.coef.index
+    c = placebo(sub.assign(near=near), "log_income_ratio", "prefecture_code", "year",
+                covariates=["log_gdp_pc", "near"], **kw)
+    assert any("near" in n and "collinear" in n for n in c.notes)
+    assert np.isclose(c.estimate, a.estimate, rtol=1e-10)
+    x = np.column_stack([sub.log_gdp_pc, 2 * sub.log_gdp_pc + 1.0])
+    assert collinear_columns(x, center=True)[1].tolist() == [True, False]
+
+
+def test_many_renamed_columns_keep_their_labels():
+    """DiD fits rename columns the formula parser cannot read (_econ_col0, _econ_col1, ...); with 11+ of them the
+    old str.replace turned '_econ_col10' into '<name of col1>0'."""
+    from econ.did import _design
+
+    rng = np.random.default_rng(0)
+    n = 400
+    names = [f"变量 {i}" for i in range(12)]
+    df = pd.DataFrame({nm: rng.normal(size=n) for nm in names})
+    df["结果 y"] = sum((i + 1) * df[nm] for i, nm in enumerate(names)) + rng.normal(scale=0.01, size=n)
+    res = _design.fit(df, "结果 y", names, [], "iid")
+    assert list(res.coef.index) == ["Intercept", *names]
+    np.testing.assert_allclose(res.coef[names].to_numpy(), np.arange(1, 13), atol=0.01)
+
+
+def test_backticked_and_chinese_names_in_formulas():
+    df = panel(seed=32).rename(columns={"x1": "人均收入", "x2": "my x", "unit": "城市", "year": "年 份"})
+    res = feols("y ~ 人均收入 + `my x` + i(`年 份`, ref=2010) | 城市", df, vcov={"CL1": "城市"})
+    assert res.coef.index[:2].tolist() == ["人均收入", "my x"] and "年 份::2011" in res.coef.index
+    res2 = feols("y ~ `人均收入` + `my x` | `城市` + `年 份`", df)
+    ref = feols("y ~ x1 + x2 | unit + year", panel(seed=32))
+    np.testing.assert_allclose(res2.coef.to_numpy(), ref.coef.to_numpy(), rtol=1e-12)
+    assert res2.fixef == ["城市", "年 份"]
+
+
+def test_huge_values_are_refused_not_inf():
+    df = panel(seed=33)
+    with pytest.raises(SpecificationError, match="'y'.*rescale"):
+        feols("y ~ x1 | unit", df.assign(y=df.y * 1e300))
+    with pytest.raises(SpecificationError, match="'x1'.*rescale"):
+        feols("y ~ x1", df.assign(x1=df.x1 * 1e-300))
+    res = feols("y ~ x1 | unit", df.assign(y=df.y * 1e80))  # large but representable: finite and exact
+    np.testing.assert_allclose(res.se["x1"] / 1e80, feols("y ~ x1 | unit", df).se["x1"], rtol=1e-9)
+
+
+def test_weights_inf_is_an_error_and_series_align_by_label():
+    df = panel(seed=34)
+    df["w"] = np.random.default_rng(34).uniform(0.5, 2, len(df))
+    with pytest.raises(SpecificationError, match="infinite"):
+        feols("y ~ x1 | unit", df.assign(w=df.w.where(df.index != 5, np.inf)), weights="w")
+    shuffled = df["w"].sample(frac=1.0, random_state=1)  # same labels, other order
+    a = feols("y ~ x1 | unit", df, weights=shuffled)
+    b = feols("y ~ x1 | unit", df, weights="w")
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
+    with pytest.raises(SpecificationError, match="index label"):
+        feols("y ~ x1 | unit", df, weights=df["w"].reset_index(drop=True).set_axis(df.index + 1000))
+    with pytest.raises(SpecificationError, match="weights must"):
+        feols("y ~ x1 | unit", df, weights={"a": 1})
+
+
+def test_bad_arguments_are_econ_errors():
+    df = panel(seed=35)
+    res = feols("y ~ x1", df, vcov={"CL1": "unit"})
+    with pytest.raises(SpecificationError, match="fixef_tol"):
+        feols("y ~ x1 | unit", df, fixef_tol="a")
+    with pytest.raises(SpecificationError, match="fixef_maxiter"):
+        feols("y ~ x1 | unit", df, fixef_maxiter=2.5)
+    with pytest.raises(SpecificationError, match="level"):
+        res.tidy("a")
+    with pytest.raises(SpecificationError, match="under the null"):
+        res.wildboot("x1", r="a", n_draws=99)
+    with pytest.raises(SpecificationError, match="seed"):
+        res.wildboot("x1", seed=-1, n_draws=99)
+    with pytest.raises(SpecificationError, match="unknown argument 'foo'"):
+        feols("y ~ i(year, foo=None)", df)
+    # ref=None is the same as no reference level (then the intercept takes one level, as collinear)
+    with pytest.warns(CollinearityWarning):
+        a = feols("y ~ x1 + i(year, ref=None)", df)
+    with pytest.warns(CollinearityWarning):
+        b = feols("y ~ x1 + i(year)", df)
+    pd.testing.assert_series_equal(a.coef, b.coef)

@@ -67,7 +67,7 @@ def test_missing_time_named():
 def test_empty_and_missing_columns():
     with pytest.raises(PanelError, match="empty"):
         validate_panel(small_panel().iloc[:0], "city", "year")
-    with pytest.raises(PanelError, match=r"column\(s\) \['county'\] not in the data"):
+    with pytest.raises(PanelError, match=r"unknown column\(s\): 'county' \(did you mean 'city'\?\) not in the data"):
         validate_panel(small_panel(), "county", "year")
     with pytest.raises(PanelError, match="DataFrame"):
         validate_panel(small_panel().to_dict(), "city", "year")
@@ -85,9 +85,79 @@ def test_read_panel_formats_round_trip(tmp_path, suffix):
 
 
 def test_read_panel_errors(tmp_path):
+    (tmp_path / "p.xlsx").write_bytes(b"PK")
     with pytest.raises(PanelError, match="unknown suffix '.xlsx'"):
         read_panel(tmp_path / "p.xlsx", unit="city", time="year")
     with pytest.raises(PanelError, match="no such file"):
         read_panel(tmp_path / "p.csv", unit="city", time="year")
     with pytest.raises(PanelError, match="not in the data"):
         read_panel(small_panel(), unit="city", time="year", columns=["income"])
+
+
+# ------------------------------------------------------------------------------------------ issue 11
+def test_zero_padded_ids_stay_strings(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("county,year,code,y\n0101,2015,007,1.0\n0101,2014,007,2.0\n0102,2014,010,3.0\n1103,2014,1,4\n")
+    out = read_panel(path, "county", "year")
+    assert out.county.tolist() == ["0101", "0101", "0102", "1103"] and out.code.tolist()[0] == "007"
+    assert out.year.dtype == np.int64 and out.y.dtype == float
+    plain = tmp_path / "q.csv"
+    plain.write_text("county,year,y\n101,2015,1.0\n102,2015,2.0\n")
+    assert read_panel(plain, "county", "year").county.dtype == np.int64  # no leading zeros: numbers
+
+
+def test_gbk_csv_detected_and_encoding_argument(tmp_path):
+    text = "城市,年份,收入\n杭州,2015,1.0\n杭州,2016,2.0\n宁波,2015,3.0\n"
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(text.encode("gbk"))
+    out = read_panel(path, "城市", "年份")
+    assert out["城市"].tolist() == ["宁波", "杭州", "杭州"] and out.attrs["encoding"] == "gb18030"
+    assert read_panel(path, "城市", "年份", encoding="gbk")["收入"].sum() == 6.0
+    utf = tmp_path / "utf.csv"
+    utf.write_bytes(text.encode("utf-8-sig"))
+    assert read_panel(utf, "城市", "年份").attrs["encoding"] == "utf-8"
+    with pytest.raises(PanelError, match="could not decode.*encoding"):
+        read_panel(path, "城市", "年份", encoding="utf-8")
+    with pytest.raises(PanelError, match="unknown encoding"):
+        read_panel(path, "城市", "年份", encoding="no-such-codec")
+
+
+def test_bad_sources_and_arguments_named(tmp_path):
+    with pytest.raises(PanelError, match="got dict.*pd.DataFrame"):
+        read_panel({"city": [1], "year": [2015]}, "city", "year")
+    with pytest.raises(PanelError, match="is a directory"):
+        read_panel(tmp_path, "city", "year")
+    with pytest.raises(PanelError, match="no such file"):
+        read_panel(tmp_path / "none.csv", "city", "year")
+    with pytest.raises(PanelError, match="unit must be a column name"):
+        validate_panel(small_panel(), ["city"], "year")
+    with pytest.raises(PanelError, match="time must be a column name"):
+        read_panel(small_panel(), "city", None)
+    with pytest.raises(PanelError, match="columns must be a list"):
+        read_panel(small_panel(), "city", "year", columns="y")
+    with pytest.raises(PanelError, match="encoding must be a string"):
+        (tmp_path / "p.csv").write_text("city,year\n1,2015\n")
+        read_panel(tmp_path / "p.csv", "city", "year", encoding=8)
+
+
+def test_time_out_of_range_refused_not_wrapped():
+    raw = small_panel().astype({"year": float})
+    raw.loc[0, "year"] = 1e20
+    with pytest.raises(PanelError, match=r"outside \+-2\^53.*rows \[0\]"):
+        validate_panel(raw, "city", "year")
+    big = small_panel().astype({"year": np.uint64})
+    big.loc[1, "year"] = np.uint64(2**63 + 5)
+    with pytest.raises(PanelError, match=r"outside \+-2\^53.*rows \[1\]"):
+        validate_panel(big, "city", "year")
+
+
+def test_object_years_and_mixed_ids():
+    obj = small_panel().astype({"year": object})
+    assert validate_panel(obj, "city", "year").year.dtype == np.int64  # numbers in an object column: fine
+    text = small_panel().astype({"year": str})
+    with pytest.raises(PanelError, match=r"e.g. '2016' at row 0.*pd.to_numeric"):
+        validate_panel(text, "city", "year")
+    listy = small_panel().astype({"city": object})
+    listy.at[0, "city"] = [1, 2]
+    with pytest.raises(PanelError, match="unhashable"):
+        validate_panel(listy, "city", "year")

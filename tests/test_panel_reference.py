@@ -668,14 +668,14 @@ def test_wildboot_pvalue_vs_pyfixest_grunfeld(grunfeld, fe, weights):
     the firm clusters: pyfixest bootstraps with the effects as dummies, which econ claims to reproduce exactly."""
     fml = GRUNFELD_BOOT[fe]
     res = econ_feols()(fml, grunfeld, vcov={"CL1": "firm_id"})
-    boot = res.wildboot("capital", B=9999, weights=weights, seed=7)
+    boot = res.wildboot("capital", n_draws=9999, multiplier=weights, seed=7)
     p_ref = pyfixest_wcr(grunfeld, fml, "firm_id", "capital", weights, seed=11)
     np.testing.assert_allclose(boot.t_stat, res.tstat["capital"], rtol=1e-10, err_msg="bootstrap t vs model t")
     if weights == "rademacher":
-        assert boot.enumerated and boot.B == 2**11
+        assert boot.enumerated and boot.n_draws == 2**11
         tol = ENUMERATION_TIES + 1e-12
     else:
-        tol = mc_tolerance(p_ref, boot.B, 9999)
+        tol = mc_tolerance(p_ref, boot.n_draws, 9999)
     assert abs(boot.p_value - p_ref) <= tol, (
         f"Grunfeld {fe} {weights}: WCR p-value econ {boot.p_value:.5f} vs pyfixest {p_ref:.5f} (tol {tol:.5f})")
 
@@ -684,7 +684,7 @@ def test_wildboot_pvalue_vs_pyfixest_grunfeld(grunfeld, fe, weights):
 def test_wildboot_enumerated_pvalue_vs_brute_force_lsdv(grunfeld, fe):
     """Exact check: econ's enumerated p-value lies between the brute-force LSDV p-values without and with ties."""
     res = econ_feols()(GRUNFELD_BOOT[fe], grunfeld, vcov={"CL1": "firm_id"})
-    boot = res.wildboot("capital", B=9999, weights="rademacher", seed=7)
+    boot = res.wildboot("capital", n_draws=9999, multiplier="rademacher", seed=7)
     strict, weak = lsdv_wcr_enumerated(grunfeld, fe)
     assert weak - strict <= ENUMERATION_TIES + 1e-12
     assert strict - 1e-12 <= boot.p_value <= weak + 1e-12, (
@@ -719,11 +719,11 @@ def test_wildboot_pvalue_vs_wildboottest_wagepan(wagepan):
     """545 clusters, a regressor (living in the South) identified from movers only, p near 0.06."""
     x = ["expersq", "union", "married", "rur", "south"]
     res = econ_feols()("lwage ~ " + " + ".join(x) + " | nr", wagepan, vcov={"CL1": "nr"})
-    boot = res.wildboot("south", B=9999, weights="rademacher", seed=3)
+    boot = res.wildboot("south", n_draws=9999, multiplier="rademacher", seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p_ref = wildboottest_within(wagepan, "lwage", x, "nr", "south", B=9999, seed=5)
-    tol = mc_tolerance(p_ref, boot.B, 9999)
+    tol = mc_tolerance(p_ref, boot.n_draws, 9999)
     assert not boot.enumerated
     assert abs(boot.p_value - p_ref) <= tol, (
         f"wagepan south: WCR p-value econ {boot.p_value:.5f} vs wildboottest {p_ref:.5f} (tol {tol:.5f})")
@@ -734,7 +734,7 @@ def test_wildboot_ci_is_the_inverted_exact_test(grunfeld, fe):
     """The 95% WCR interval ends where the exact (enumerated, brute-force LSDV) p-value of H0: beta = r crosses
     0.05: just inside each end p >= 0.05 (ties counted), just outside p < 0.05 (ties not counted)."""
     res = econ_feols()(GRUNFELD_BOOT[fe], grunfeld, vcov={"CL1": "firm_id"})
-    boot = res.wildboot("capital", B=9999, seed=1, level=0.95)
+    boot = res.wildboot("capital", n_draws=9999, seed=1, level=0.95)
     lo, hi = boot.conf_int
     b, se = res.coef["capital"], res.se["capital"]
     assert lo < b < hi

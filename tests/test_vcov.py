@@ -11,7 +11,7 @@ from econ.errors import SpecificationError
 from econ.panel import feols
 from econ.panel.vcov import EARTH_RADIUS_KM, SSC, make_ssc, parse_vcov
 
-pf = pytest.importorskip("pyfixest")
+import pyfixest as pf
 
 FORMULAS = ["y ~ x1 + x2", "y ~ x1 + x2 | unit", "y ~ x1 + x2 | unit + year", "y ~ x1 + x2 | unit + year + grp"]
 
@@ -94,7 +94,7 @@ def test_driscoll_kraay_matches_pyfixest(lag, fml):
 
 
 def test_linearmodels_preset_matches_panelols():
-    lm = pytest.importorskip("linearmodels")
+    import linearmodels as lm
     df = unbalanced_panel(seed=5)
     ix = df.set_index(["unit", "year"])
     mod = lm.PanelOLS(ix["y"], ix[["x1", "x2"]], entity_effects=True, time_effects=True)

@@ -26,8 +26,8 @@ def clustered(G=10, n=300, seed=0, effect=0.15):
 
 def pyfixest_boot(fml, df, B, seed, weights="rademacher"):
     """(p-value, t statistic, bootstrap t statistics) from pyfixest's wildboottest interface."""
-    pf = pytest.importorskip("pyfixest")
-    pytest.importorskip("wildboottest")
+    import pyfixest as pf
+    import wildboottest  # noqa: F401  (a peer: fails, not skips, when missing)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = pf.feols(fml, df, vcov={"CRV1": "cl"})
@@ -43,8 +43,8 @@ def test_full_enumeration_equals_wildboottest(fml):
     dummies and counts them in K). 'year' is not nested in the clusters: this exercises the exact fixed-effect
     correction."""
     df = clustered(seed=1)
-    ours = feols(fml, df, vcov={"CL1": "cl"}).wildboot("x", B=9999, seed=3)
-    assert ours.enumerated and ours.B == 1024
+    ours = feols(fml, df, vcov={"CL1": "cl"}).wildboot("x", n_draws=9999, seed=3)
+    assert ours.enumerated and ours.n_draws == 1024
     p, t, tboot = pyfixest_boot(fml, df, B=9999, seed=3)
     assert len(tboot) == 1024
     np.testing.assert_allclose(np.sort(np.abs(ours.t_boot)) / abs(ours.t_stat), np.sort(np.abs(tboot)) / abs(t),
@@ -59,25 +59,25 @@ def test_monte_carlo_agreement_with_wildboottest(weights):
     df = clustered(G=30, n=450, seed=2, effect=0.12)
     fml = "y ~ x + z | year"
     B = 2999
-    ours = feols(fml, df, vcov={"CL1": "cl"}).wildboot("x", B=B, weights=weights, seed=11)
+    ours = feols(fml, df, vcov={"CL1": "cl"}).wildboot("x", n_draws=B, multiplier=weights, seed=11)
     theirs = pyfixest_boot(fml, df, B=B, seed=12, weights=weights)[0]
-    assert not ours.enumerated and ours.B == B
+    assert not ours.enumerated and ours.n_draws == B
     p = (ours.p_value + theirs) / 2
     assert abs(ours.p_value - theirs) < 4 * np.sqrt(2 * p * (1 - p) / B) + 1e-3
 
 
 def test_fixed_effects_equal_dummies_exactly():
     df = clustered(G=25, n=400, seed=4)
-    a = feols("y ~ x + z | year", df, vcov={"CL1": "cl"}).wildboot("x", B=999, seed=5)
+    a = feols("y ~ x + z | year", df, vcov={"CL1": "cl"}).wildboot("x", n_draws=999, seed=5)
     with pytest.warns(CollinearityWarning):
-        b = feols("y ~ x + z + i(year)", df, vcov={"CL1": "cl"}).wildboot("x", B=999, seed=5)
+        b = feols("y ~ x + z + i(year)", df, vcov={"CL1": "cl"}).wildboot("x", n_draws=999, seed=5)
     assert a.p_value == b.p_value
     np.testing.assert_allclose(a.conf_int, b.conf_int, rtol=1e-6)
     np.testing.assert_allclose(np.abs(a.t_boot), np.abs(b.t_boot), rtol=1e-8)
     # weighted fits too
-    c = feols("y ~ x + z | year", df, vcov={"CL1": "cl"}, weights="w").wildboot("x", B=999, seed=5)
+    c = feols("y ~ x + z | year", df, vcov={"CL1": "cl"}, weights="w").wildboot("x", n_draws=999, seed=5)
     with pytest.warns(CollinearityWarning):
-        d = feols("y ~ x + z + i(year)", df, vcov={"CL1": "cl"}, weights="w").wildboot("x", B=999, seed=5)
+        d = feols("y ~ x + z + i(year)", df, vcov={"CL1": "cl"}, weights="w").wildboot("x", n_draws=999, seed=5)
     assert c.p_value == d.p_value
     np.testing.assert_allclose(c.conf_int, d.conf_int, rtol=1e-6)
 
@@ -85,18 +85,18 @@ def test_fixed_effects_equal_dummies_exactly():
 def test_confidence_interval_is_test_inversion():
     df = clustered(G=20, n=400, seed=6)
     res = feols("y ~ x + z | cl", df, vcov={"CL1": "cl"})
-    wb = res.wildboot("x", B=1999, seed=7, level=0.9)
+    wb = res.wildboot("x", n_draws=1999, seed=7, level=0.9)
     lo, hi = wb.conf_int
     assert lo < wb.estimate < hi
     width = hi - lo
-    assert res.wildboot("x", B=1999, seed=7, r=lo + 0.02 * width).p_value >= 0.1
-    assert res.wildboot("x", B=1999, seed=7, r=lo - 0.02 * width).p_value < 0.1
-    assert res.wildboot("x", B=1999, seed=7, r=hi + 0.02 * width).p_value < 0.1
+    assert res.wildboot("x", n_draws=1999, seed=7, r=lo + 0.02 * width).p_value >= 0.1
+    assert res.wildboot("x", n_draws=1999, seed=7, r=lo - 0.02 * width).p_value < 0.1
+    assert res.wildboot("x", n_draws=1999, seed=7, r=hi + 0.02 * width).p_value < 0.1
     # t statistic and default cluster come from the fitted model, whatever its small-sample corrections
     assert np.isclose(wb.t_stat, res.tstat["x"]) and wb.cluster == "cl" and wb.n_clusters == 20
     for ssc in ("none", "linearmodels"):
         fit = feols("y ~ x + z | cl", df, vcov={"CL1": "cl"}, ssc=ssc)
-        assert np.isclose(fit.wildboot("x", B=99, seed=7).t_stat, fit.tstat["x"], rtol=1e-10)
+        assert np.isclose(fit.wildboot("x", n_draws=99, seed=7).t_stat, fit.tstat["x"], rtol=1e-10)
 
 
 def test_size_under_the_null_is_roughly_right():
@@ -105,7 +105,7 @@ def test_size_under_the_null_is_roughly_right():
     reps = 40
     for s in range(reps):
         df = clustered(G=8, n=160, seed=100 + s, effect=0.0)
-        wb = feols("y ~ x + z", df, vcov={"CL1": "cl"}).wildboot("x", B=999, seed=s)
+        wb = feols("y ~ x + z", df, vcov={"CL1": "cl"}).wildboot("x", n_draws=999, seed=s)
         rejections += wb.p_value < 0.1
     assert rejections / reps < 0.25
 
@@ -113,10 +113,39 @@ def test_size_under_the_null_is_roughly_right():
 def test_reproducible_and_reports():
     df = clustered(G=15, n=300, seed=8)
     res = feols("y ~ x + z", df, vcov={"CL1": "cl"})
-    a, b = res.wildboot("x", B=499, seed=1, weights="webb"), res.wildboot("x", B=499, seed=1, weights="webb")
+    a, b = res.wildboot("x", B=499, seed=1, multiplier="webb"), res.wildboot("x", n_draws=499, seed=1, multiplier="webb")
     assert a.p_value == b.p_value and a.conf_int == b.conf_int
     assert "WCR" in repr(a) and "webb" in repr(a)
-    assert set(a.to_dict()) >= {"p_value", "conf_int", "B", "cluster"}
+    assert set(a.to_dict()) >= {"p_value", "conf_int", "n_draws", "multiplier", "cluster"}
+
+
+def test_result_interface_tidy_summary_plot(tmp_path):
+    df = clustered(G=15, n=300, seed=8)
+    res = feols("y ~ x + z", df, vcov={"CL1": "cl"})
+    wb = res.wildboot("x", n_draws=499, seed=1)
+    row = wb.tidy().iloc[0]
+    assert list(wb.tidy().columns[:7]) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
+                                           "conf_high"]
+    assert row.term == "x" and np.isclose(row.estimate, res.coef["x"], rtol=1e-12) and row.n_draws == 499
+    assert np.isclose(row.std_error, res.se["x"], rtol=1e-10) and np.isclose(row.statistic, res.tstat["x"])
+    assert row.conf_low < row.estimate < row.conf_high and row.p_value == wb.p_value
+    assert wb.summary() == repr(wb) and "p-value" in wb.summary()
+    fig, ax = wb.plot(path=tmp_path / "wb.png")
+    assert (tmp_path / "wb.png").stat().st_size > 0 and len(ax.lines) == 2
+
+
+def test_vocabulary_n_draws_multiplier():
+    df = clustered(G=15, n=300, seed=8)
+    res = feols("y ~ x + z", df, vcov={"CL1": "cl"})
+    assert res.wildboot("x", B=199, seed=2).p_value == res.wildboot("x", n_draws=199, seed=2).p_value
+    with pytest.raises(SpecificationError, match="multiplier="):
+        res.wildboot("x", weights="webb")
+    with pytest.raises(SpecificationError, match="once"):
+        res.wildboot("x", n_draws=99, B=99)
+    with pytest.raises(SpecificationError, match="seed"):
+        res.wildboot("x", n_draws=99, seed=-1)
+    with pytest.raises(SpecificationError, match="n_draws"):
+        res.wildboot("x", n_draws=0)
 
 
 def test_weight_draws():
@@ -135,7 +164,7 @@ def test_bad_input():
         res.wildboot("x")
     with pytest.raises(SpecificationError, match="not a coefficient"):
         res.wildboot("nope", cluster="cl")
-    with pytest.raises(SpecificationError, match="weights"):
-        res.wildboot("x", cluster="cl", weights="gamma")
+    with pytest.raises(SpecificationError, match="multiplier"):
+        res.wildboot("x", cluster="cl", multiplier="gamma")
     with pytest.raises(SpecificationError, match="at least 2 clusters"):
         feols("y ~ x", df.assign(one=1), vcov={"CL1": "cl"}).wildboot("x", cluster="one")

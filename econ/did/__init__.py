@@ -17,6 +17,8 @@ from econ.did.heterogeneity import ChannelsResult, SubgroupResult, channels, sub
 from econ.did.placebo import PlaceboResult, placebo
 from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_study, plot_placebo
 from econ.did.twfe import twfe
+from econ.did.staggered import ATTgtResult, att_gt
+from econ.did._cs_aggregate import AggregateResult
 
 __all__ = [
     "twfe",
@@ -38,4 +40,7 @@ __all__ = [
     "plot_event_studies",
     "plot_placebo",
     "plot_coefficients",
+    "att_gt",
+    "ATTgtResult",
+    "AggregateResult",
 ]

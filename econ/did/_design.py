@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from econ._validate import require_columns
 from econ.errors import SpecificationError, TreatmentError
 from econ.io import validate_panel
 from econ.results import WaldTest, wald  # noqa: F401  (re-exported for the DiD modules)
@@ -71,13 +72,6 @@ def check_data(data) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     return data
-
-
-def require_columns(data: pd.DataFrame, names: Iterable[str], what: str = "column") -> None:
-    """Raise SpecificationError listing every name that is not a column of ``data``."""
-    missing = [c for c in names if c not in data.columns]
-    if missing:
-        raise SpecificationError(f"{what}(s) {missing} not in the data; available: {list(data.columns)}")
 
 
 def prepare_panel(data: pd.DataFrame, unit: str, time: str, columns: Sequence[str], *,
@@ -331,7 +325,7 @@ def default_vcov(vcov, unit: str):
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_INTERNAL = re.compile(r"_econ_col\d+")
+_INTERNAL = re.compile(r"_econ_col[0-9]+(?![0-9])")
 
 
 def fit(frame: pd.DataFrame, y: str, regressors: Sequence[str], fe: Sequence[str], vcov, weights=None, *,

@@ -72,6 +72,7 @@ from tqdm.auto import tqdm
 from econ.did import _design
 from econ._validate import check_bool, check_choice, check_int, check_n_draws, check_seed
 from econ.errors import SpecificationError, TreatmentError
+from econ.panel.collinear import collinear_columns
 
 __all__ = ["placebo", "PlaceboResult", "KINDS"]
 
@@ -453,14 +454,12 @@ class _Core:
             return np.zeros((len(frame), 0))
         x = np.column_stack([_design.numeric(frame, c) for c in covariates])
         xtil = self.absorber.demean(x)
-        within = np.linalg.norm(xtil, axis=0)
-        raw = np.linalg.norm(x - x.mean(axis=0), axis=0)
-        absorbed = [c for c, w, r in zip(covariates, within, raw) if w <= 1e-5 * r or r == 0]
+        absorbed_mask, keep = collinear_columns(xtil, x)  # econ's one rule, as feols
+        absorbed = [c for c, a in zip(covariates, absorbed_mask) if a]
         if absorbed:
             raise SpecificationError(
                 f"covariate(s) {absorbed} have no within variation: they are absorbed by the unit and time effects"
             )
-        keep = _independent_columns(xtil, x)
         dropped = [c for c, k in zip(covariates, keep) if not k]
         if dropped:
             self.notes.append(f"covariate(s) {dropped} collinear with the other covariates: dropped")
@@ -522,19 +521,3 @@ class _Core:
         cohort_time = np.append(self.times, _design.NEVER)[pos]  # (b, n_units); never treated -> NEVER
         d = (self.t[:, None] >= cohort_time[:, self.u].T).astype(float)  # (n_obs, b)
         return np.einsum("nb,nb->b", d, self.absorber.demean(d))
-
-
-def _independent_columns(xtil: np.ndarray, x: np.ndarray, tol: float = 1e-8) -> np.ndarray:
-    """Boolean mask of demeaned columns kept: greedy, in order, dropping any column (nearly) spanned by the
-    fixed effects and the columns kept before it (relative residual norm below ``tol``)."""
-    keep = np.zeros(xtil.shape[1], dtype=bool)
-    basis = np.zeros((xtil.shape[0], 0))
-    for k in range(xtil.shape[1]):
-        col = xtil[:, k]
-        scale = np.linalg.norm(x[:, k] - x[:, k].mean()) or 1.0
-        resid = col - basis @ (basis.T @ col) if basis.shape[1] else col
-        norm = np.linalg.norm(resid)
-        if norm > tol * scale:
-            keep[k] = True
-            basis = np.column_stack([basis, resid / norm])
-    return keep

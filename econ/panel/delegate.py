@@ -5,6 +5,10 @@ panel at the boundary (``econ.io.validate_panel``), hand it to linearmodels with
 the answer in econ's :class:`~econ.results.Result` so that ``tidy()``, ``summary()`` and ``econ.etable`` work
 the same as for ``econ.feols``. The fitted linearmodels object is kept in ``result.extra["linearmodels"]``.
 
+Inference is linearmodels' own: every fit uses ``debiased=True`` (small-sample corrected covariance), with which
+linearmodels computes p-values and intervals from Student's t with ``df_resid`` degrees of freedom; the wrapped
+:class:`~econ.results.Result` sets ``df_t = df_resid`` so that ``tidy()`` reproduces linearmodels exactly.
+
 Formulas use linearmodels' syntax (patsy/formulaic): write ``1 +`` for an intercept, and for IV
 ``y ~ 1 + exog + [endog ~ instrument]``.
 """
@@ -30,14 +34,30 @@ def _indexed(data: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
 
 def _wrap(fit, model: str, depvar: str, vcov_type: str, cluster: str | None = None) -> Result:
     names = list(fit.params.index)
+    df_resid = float(fit.df_resid)
     return Result(
         fit.params.rename(None).astype(float),
         pd.DataFrame(np.asarray(fit.cov, dtype=float), index=names, columns=names),
-        nobs=int(fit.nobs), df_resid=float(fit.df_resid), df_t=np.inf,
+        nobs=int(fit.nobs), df_resid=df_resid, df_t=df_resid,
         r2=float(fit.rsquared), model=model, depvar=depvar, vcov_type=vcov_type, cluster=cluster,
         extra={"linearmodels": fit},
-        notes=["estimated by linearmodels; inference uses the normal distribution, as linearmodels does"],
+        notes=[f"estimated by linearmodels (debiased=True); p-values and intervals use t({df_resid:g}), the "
+               "residual degrees of freedom, as linearmodels does"],
     )
+
+
+def _check_formula(formula) -> str:
+    if not isinstance(formula, str) or "~" not in formula:
+        raise SpecificationError(f"formula must be a string like 'y ~ 1 + x', got {formula!r}")
+    return formula
+
+
+def _fit(make, formula: str, frame: pd.DataFrame, **fit_args):
+    """Build and fit a linearmodels model; its errors (unknown column, rank deficiency) become EconErrors."""
+    try:
+        return make(formula, frame).fit(debiased=True, **fit_args)
+    except Exception as err:  # linearmodels/formulaic raise many kinds; name the formula
+        raise SpecificationError(f"linearmodels could not fit {formula!r}: {type(err).__name__}: {err}") from None
 
 
 def _cov_args(vcov, unit: str) -> tuple[dict, str, str | None]:
@@ -51,34 +71,116 @@ def _cov_args(vcov, unit: str) -> tuple[dict, str, str | None]:
     raise SpecificationError(f"vcov {vcov!r} is not available here; use 'iid', 'hetero' or {{'CL1': {unit!r}}}")
 
 
-def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, vcov="iid") -> Result:
+def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="iid") -> Result:
     """Random-effects (quasi-demeaned GLS) panel regression via ``linearmodels.panel.RandomEffects``.
 
-    Use ``econ.feols`` for fixed effects; compare the two with :func:`hausman`.
+    Parameters
+    ----------
+    formula : str
+        linearmodels syntax, e.g. ``"y ~ 1 + x"`` (write ``1 +`` for an intercept).
+    data : DataFrame
+        The panel (validated by :func:`econ.validate_panel`; never modified).
+    unit, time : str
+        Panel key columns.
+    vcov : {"iid", "hetero"} or {"CL1": unit}
+        Classical, heteroskedasticity-robust or clustered-by-unit covariance.
+
+    Returns
+    -------
+    Result
+        Coefficients, covariance and ``df_t = df_resid``: p-values and intervals equal linearmodels'
+        (``fit(debiased=True)``, Student t with ``df_resid`` degrees of freedom).
+
+    Raises
+    ------
+    PanelError
+        Invalid panel (duplicate keys, missing ids, non-integer time).
+    SpecificationError
+        Bad formula, unsupported ``vcov``, or a model linearmodels cannot fit.
+
+    Notes
+    -----
+    Swamy-Arora variance components; ``y_it - theta_i ybar_i`` on ``x_it - theta_i xbar_i`` with
+    ``theta_i = 1 - sqrt(s2_e / (T_i s2_u + s2_e))`` (Wooldridge 2010, eq. 10.77). Use ``econ.feols`` for fixed
+    effects and compare the two with :func:`hausman`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(50), 4), "year": np.tile(np.arange(2010, 2014), 50)})
+    >>> df["x"] = rng.normal(size=200)
+    >>> df["y"] = 1 + 0.5 * df.x + np.repeat(rng.normal(size=50), 4) + rng.normal(size=200)
+    >>> res = random_effects("y ~ 1 + x", df, "unit", "year")
+    >>> list(res.tidy().term)
+    ['Intercept', 'x']
     """
     from linearmodels.panel import RandomEffects
 
+    _check_formula(formula)
     args, label, cluster = _cov_args(vcov, unit)
-    fit = RandomEffects.from_formula(formula, _indexed(data, unit, time)).fit(debiased=True, **args)
+    fit = _fit(RandomEffects.from_formula, formula, _indexed(data, unit, time), **args)
     return _wrap(fit, "random effects (linearmodels)", formula.split("~")[0].strip(), label, cluster)
 
 
-def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, vcov="iid") -> Result:
-    """Two-stage least squares via ``linearmodels.iv.IV2SLS`` on a validated panel (pooled; add FE as dummies,
-    e.g. ``C(year)``, or demean with :class:`econ.panel.Absorber` and correct the degrees of freedom yourself)."""
+def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="iid") -> Result:
+    """Two-stage least squares via ``linearmodels.iv.IV2SLS`` on a validated panel.
+
+    Parameters
+    ----------
+    formula : str
+        linearmodels IV syntax, ``"y ~ 1 + exog + [endog ~ instrument]"``. The model is pooled: add fixed
+        effects as dummies (``C(year)``), or demean with :class:`econ.panel.Absorber` and correct the degrees of
+        freedom yourself.
+    data : DataFrame
+        The panel (validated; never modified).
+    unit, time : str
+        Panel key columns.
+    vcov : {"iid", "hetero"} or {"CL1": unit}
+        Classical, robust or clustered-by-unit covariance.
+
+    Returns
+    -------
+    Result
+        With ``df_t = df_resid`` (linearmodels' t(df_resid) inference under ``debiased=True``).
+
+    Raises
+    ------
+    PanelError, SpecificationError
+        Invalid panel; bad formula, unsupported ``vcov`` or a model linearmodels cannot fit.
+
+    Notes
+    -----
+    ``b = (X'P_Z X)^{-1} X'P_Z y`` with ``P_Z`` the projection on the instruments (Wooldridge 2010, eq. 5.24).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> z, u = rng.normal(size=400), rng.normal(size=400)
+    >>> df = pd.DataFrame({"unit": np.arange(400) // 4, "year": np.arange(400) % 4, "z": z, "x": z + u})
+    >>> df["y"] = 2 * df.x + 3 * u + rng.normal(size=400)
+    >>> iv = panel_iv("y ~ 1 + [x ~ z]", df, "unit", "year", vcov={"CL1": "unit"})
+    >>> bool(abs(iv.coef["x"] - 2) < 0.3)
+    True
+    """
     from linearmodels.iv import IV2SLS
 
+    _check_formula(formula)
     args, label, cluster = _cov_args(vcov, unit)
     frame = validate_panel(data, unit, time)
     if cluster:
         args = {"cov_type": "clustered", "clusters": frame[unit].astype("category").cat.codes.to_numpy()}
-    fit = IV2SLS.from_formula(formula, frame).fit(debiased=True, **args)
+    fit = _fit(IV2SLS.from_formula, formula, frame, **args)
     return _wrap(fit, "IV-2SLS (linearmodels)", formula.split("~")[0].strip(), label, cluster)
 
 
 @dataclass(frozen=True)
 class HausmanTest:
-    """Hausman (1978) test of fixed against random effects."""
+    """Hausman (1978) test of fixed against random effects: ``tidy()``, ``summary()`` and ``plot()``.
+
+    Attributes: ``statistic`` (chi-square), ``df``, ``pvalue``, ``terms`` compared, and the two fits ``fe``, ``re``.
+    """
 
     statistic: float
     df: int
@@ -87,24 +189,84 @@ class HausmanTest:
     fe: Result
     re: Result
 
-    def summary(self) -> str:
-        return (f"Hausman test, fixed vs random effects on {list(self.terms)}: chi2({self.df}) = "
-                f"{self.statistic:.4f}, p = {self.pvalue:.4g}  (H0: random effects consistent)")
+    def tidy(self) -> pd.DataFrame:
+        """One row: test, statistic, df, p_value, terms."""
+        return pd.DataFrame({"test": ["hausman (fixed vs random effects)"], "statistic": [self.statistic],
+                             "df": [self.df], "p_value": [self.pvalue], "terms": [", ".join(self.terms)]})
 
-    __repr__ = summary
+    def summary(self) -> str:
+        """The test in one line, with the fixed- and random-effects estimates of the terms compared."""
+        rows = "\n".join(f"  {t}: FE {self.fe.coef[t]:.6g} (se {self.fe.se[t]:.4g}), "
+                         f"RE {self.re.coef[t]:.6g} (se {self.re.se[t]:.4g})" for t in self.terms)
+        return (f"Hausman test, fixed vs random effects on {list(self.terms)}: chi2({self.df}) = "
+                f"{self.statistic:.4f}, p = {self.pvalue:.4g}  (H0: random effects consistent)\n{rows}")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, path=None):
+        """Fixed- and random-effects estimates with 95% intervals for the terms compared; returns ``(fig, ax)``."""
+        from econ.results import figure, finish_figure
+
+        fig, ax = figure(ax)
+        pos = np.arange(len(self.terms))
+        for shift, res, label in ((-0.12, self.fe, "fixed effects"), (0.12, self.re, "random effects")):
+            ci = res.confint().loc[list(self.terms)].to_numpy()
+            b = res.coef[list(self.terms)].to_numpy()
+            ax.errorbar(b, pos + shift, xerr=[b - ci[:, 0], ci[:, 1] - b], fmt="o", capsize=3, label=label)
+        ax.set_yticks(pos, list(self.terms))
+        ax.set_xlabel("estimate (95% CI)")
+        ax.set_title(f"Hausman chi2({self.df}) = {self.statistic:.2f}, p = {self.pvalue:.3g}")
+        ax.legend()
+        return finish_figure(fig, ax, path)
 
 
 def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTest:
     """Hausman test comparing within (``PanelOLS``, unit effects) and random-effects estimates.
 
+    Parameters
+    ----------
+    formula : str
+        linearmodels syntax for the random-effects model, e.g. ``"y ~ 1 + x"``; the fixed-effects model adds
+        ``EntityEffects`` (time-invariant regressors are dropped from it).
+    data : DataFrame
+        The panel (validated; never modified).
+    unit, time : str
+        Panel key columns.
+
+    Returns
+    -------
+    HausmanTest
+
+    Raises
+    ------
+    PanelError, SpecificationError
+        Invalid panel, bad formula, or no time-varying regressor in common.
+
+    Notes
+    -----
     ``H = (b_FE - b_RE)' (V_FE - V_RE)^+ (b_FE - b_RE)`` over the coefficients both models estimate (the
-    time-varying regressors), with classical (non-robust) covariances as the test assumes, a Moore-Penrose inverse
-    and degrees of freedom equal to the rank of ``V_FE - V_RE`` (as Stata's ``hausman`` reports).
+    time-varying regressors), with classical covariances (``debiased=True``) as the test assumes, a Moore-Penrose
+    inverse and degrees of freedom equal to the rank of ``V_FE - V_RE`` (as Stata's ``hausman``); ``p = P(chi2_df
+    > H)``. Hausman (1978), Econometrica 46(6), eq. (2.8); Wooldridge (2010), section 10.7.3.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> a = np.repeat(rng.normal(size=100), 5)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(100), 5), "year": np.tile(np.arange(5), 100)})
+    >>> df["x"] = rng.normal(size=500) + a
+    >>> df["y"] = 0.5 * df.x + a + rng.normal(size=500)
+    >>> test = hausman("y ~ 1 + x", df, "unit", "year")
+    >>> bool(test.pvalue < 0.01), test.df
+    (True, 1)
     """
     from linearmodels.panel import PanelOLS
 
+    _check_formula(formula)
     panel = _indexed(data, unit, time)
-    fe_fit = PanelOLS.from_formula(formula + " + EntityEffects", panel, drop_absorbed=True).fit(debiased=True)
+    fe_fit = _fit(lambda f, d: PanelOLS.from_formula(f + " + EntityEffects", d, drop_absorbed=True), formula, panel)
     fe = _wrap(fe_fit, "fixed effects (linearmodels)", formula.split("~")[0].strip(), "iid")
     re = random_effects(formula, data, unit, time)
     terms = [t for t in fe.coef.index if t in re.coef.index and t != "Intercept"]

@@ -5,8 +5,9 @@ infinite) values, counted per column in ``notes`` -> drop singleton fixed-effect
 (``fixef_rm="singleton"``, as fixest) -> demean ``[y, X]`` once (:class:`econ.panel.demean.Absorber`) -> raise
 :class:`~econ.errors.SpecificationError` for a regressor absorbed by the fixed effects (no within variation), naming
 the effect it is constant within; ``i()`` dummies absorbed by the effects are instead dropped like collinear columns
--> drop collinear regressors in formula order (later columns go, as in fixest; squared distance to the span of the
-kept columns below ``1e-10`` of the column's own sum of squares), with a note and a :class:`CollinearityWarning`
+-> drop collinear regressors in formula order (later columns go, as in fixest), with a note and a
+:class:`CollinearityWarning`; absorption and collinearity follow econ's one scale- and location-invariant rule,
+:func:`econ.panel.collinear.collinear_columns` (demeaned or, with only an intercept, centred columns)
 -> solve the normal equations by Cholesky -> covariance (:mod:`econ.panel.vcov`).
 
 Weights are analytic (``aweights``, fixest's ``weights=``): the fit minimises ``sum w_i u_i^2``; NaN weights drop
@@ -20,18 +21,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.linalg import cho_factor, cho_solve
 
+from econ._validate import check_int, require_columns
 from econ.errors import SpecificationError
 from econ.panel import vcov as vc
+from econ.panel.collinear import COLLIN_TOL, collinear_columns
 from econ.panel.demean import Absorber, interact, single_thread_blas
 from econ.panel.formula import (
     FactorTerm,
     ParsedFormula,
-    check_columns,
+    column_name,
     eval_formulaic,
     factor_dummies,
-    is_column_name,
     numeric_column,
     parse_formula,
 )
@@ -39,8 +41,7 @@ from econ.results import Result
 
 __all__ = ["feols", "FeolsResult", "FeolsDesign", "CollinearityWarning"]
 
-COLLIN_TOL = 1e-10  # fixest's collin.tol: a column is dropped when its squared distance to the span of the kept
-ABSORB_TOL = 1e-10  # columns, relative to its own squared norm, is below this; same rule for absorption by the FE
+ABSORB_TOL = COLLIN_TOL  # which single effect absorbs a regressor (for the error message), same tolerance
 _ALL_FIXEF = vc.SSC(fixef_k="full")  # counts the parameters behind df_resid
 
 
@@ -67,6 +68,7 @@ class FeolsDesign:
     fe_names: list[str]
     rows: np.ndarray
     index: pd.Index
+    transform: np.ndarray | None = None  # centred -> user's parametrisation (intercept and no fixed effects)
 
     def sample(self, data: pd.DataFrame) -> pd.DataFrame:
         """The estimation-sample rows of ``data`` (the frame that was fitted)."""
@@ -92,7 +94,7 @@ class FeolsResult(Result):
         self._panel = panel
 
     def _column(self, name: str) -> np.ndarray:
-        check_columns([name], self._data, "vcov")
+        require_columns(self._data, [name], "vcov")
         return self._data[name].to_numpy()[self.design.rows]
 
     def vcov_inputs(self) -> vc.VcovInputs:
@@ -103,13 +105,13 @@ class FeolsResult(Result):
         """The same fit with another covariance (``vcov`` / ``ssc`` as in :func:`feols`)."""
         spec = vc.parse_vcov(vcov, time=self._panel[0], unit=self._panel[1])
         cols = spec.columns()
-        check_columns(cols, self._data, "vcov")
+        require_columns(self._data, cols, "vcov")
         bad = [c for c in cols if pd.isna(self._column(c)).any()]
         if bad:
             raise SpecificationError(f"vcov column(s) {bad} have missing values in the estimation sample; refit with "
                                      "that vcov so those rows are dropped")
         ssc_obj = vc.make_ssc(ssc) if ssc is not None else self.ssc
-        out = spec.compute(self.vcov_inputs(), ssc_obj)
+        out = _compute_vcov(spec, self.vcov_inputs(), ssc_obj, self.design)
         return FeolsResult(
             self.coef, out.vcov, nobs=self.nobs, df_resid=self.df_resid, df_t=out.df_t, r2=self.r2,
             r2_within=self.r2_within, fe_levels=self.fe_levels, resid=self.resid, fitted=self.fitted,
@@ -127,12 +129,14 @@ class FeolsResult(Result):
     def rmse(self) -> float:
         return self.extra.get("rmse", float("nan"))
 
-    def wildboot(self, param: str, B: int = 9999, weights: str = "rademacher", seed=0, cluster: str | None = None,
-                 level: float = 0.95, r: float = 0.0):
+    def wildboot(self, param: str, *, n_draws: int | None = None, multiplier: str = "rademacher", seed=0,
+                 cluster: str | None = None, level: float = 0.95, r: float = 0.0, B: int | None = None,
+                 weights=None):
         """Wild cluster bootstrap (WCR, null imposed) p-value and CI; see :func:`econ.panel.wildboot.wildboot`."""
         from econ.panel.wildboot import wildboot
 
-        return wildboot(self, param, B=B, weights=weights, seed=seed, cluster=cluster, level=level, r=r)
+        return wildboot(self, param, n_draws=n_draws, multiplier=multiplier, seed=seed, cluster=cluster,
+                        level=level, r=r, B=B, weights=weights)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -149,20 +153,41 @@ def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None
     )
 
 
+def _compute_vcov(spec, inp: vc.VcovInputs, ssc, design: FeolsDesign):
+    """The covariance of ``spec``, mapped from the centred parametrisation back to the user's when needed."""
+    out = spec.compute(inp, ssc)
+    T = design.transform
+    if T is not None:
+        out.vcov = T @ out.vcov @ T.T
+    return out
+
+
+def _weighted_mean(A: np.ndarray, w) -> np.ndarray:
+    """Column means (weighted), computed around the first row for accuracy."""
+    B = A - A[:1]
+    return A[0] + (B.mean(axis=0) if w is None else (w @ B) / w.sum())
+
+
+_MAX_ABS = 1e100  # squares of larger values overflow the sums of squares behind every standard error
+
+
+def _check_magnitude(M: np.ndarray, labels) -> None:
+    """Refuse columns whose squares would overflow (or underflow) float64: a silent inf or 0 SE otherwise."""
+    mags = np.max(np.abs(M), axis=0) if M.shape[0] else np.zeros(M.shape[1])
+    bad = [f"{lab!r} (largest |value| {m:.3g})" for lab, m in zip(labels, mags)
+           if m > _MAX_ABS or 0 < m < 1 / _MAX_ABS]
+    if bad:
+        raise SpecificationError(
+            f"column(s) {', '.join(bad)} are too large or too small for float64 least squares (their squares "
+            f"leave the range of float64 and standard errors would be inf or 0): rescale them, e.g. divide by a "
+            f"power of ten, so that values lie within 1e-100 .. 1e100"
+        )
+
+
 def _weighted_gram(A: np.ndarray, w) -> np.ndarray:
     """A' W A (one BLAS call)."""
     g = A.T @ (A if w is None else A * w[:, None])
     return (g + g.T) / 2
-
-
-def _centered_ss(A: np.ndarray, w) -> np.ndarray:
-    """Weighted sum of squares of each column around its weighted mean (shifted by the first row for accuracy)."""
-    B = A - A[:1]
-    if w is None:
-        s, ss, sw = B.sum(axis=0), np.einsum("ij,ij->j", B, B), float(A.shape[0])
-    else:
-        s, ss, sw = w @ B, np.einsum("ij,ij,i->j", B, B, w), float(w.sum())
-    return np.maximum(ss - s**2 / sw, 0.0)
 
 
 def _drop_singletons(codes: np.ndarray) -> np.ndarray:
@@ -179,34 +204,6 @@ def _drop_singletons(codes: np.ndarray) -> np.ndarray:
                 keep[idx[single]] = False
                 idx = idx[~single]
                 changed = True
-    return keep
-
-
-def _independent(gram: np.ndarray, tol: float) -> np.ndarray:
-    """Greedy, in order: keep column j unless its squared distance to the span of the kept columns is below
-    ``tol`` times its squared norm (Cholesky on the Gram matrix, as fixest)."""
-    k = gram.shape[0]
-    keep = np.zeros(k, dtype=bool)
-    L = np.zeros((0, 0))
-    kept: list[int] = []
-    for j in range(k):
-        gjj = gram[j, j]
-        if gjj <= 0:
-            continue
-        if kept:
-            z = solve_triangular(L, gram[kept, j], lower=True, check_finite=False)
-            r = gjj - z @ z
-        else:
-            z, r = np.zeros(0), gjj
-        if r <= tol * gjj:
-            continue
-        m = len(kept)
-        L2 = np.zeros((m + 1, m + 1))
-        L2[:m, :m] = L
-        L2[m, :m] = z
-        L2[m, m] = np.sqrt(r)
-        L, keep[j] = L2, True
-        kept.append(j)
     return keep
 
 
@@ -265,6 +262,9 @@ def feols(
 def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fixef_maxiter) -> FeolsResult:
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if isinstance(fixef_tol, bool) or not isinstance(fixef_tol, (int, float)) or not 0 < fixef_tol < 1:
+        raise SpecificationError(f"fixef_tol must be a number in (0, 1), got {fixef_tol!r}")
+    check_int(fixef_maxiter, "fixef_maxiter", minimum=1)
     if fixef_rm not in ("singleton", "none"):
         raise SpecificationError(f"fixef_rm must be 'singleton' or 'none', got {fixef_rm!r}")
     if len(data) == 0:
@@ -272,9 +272,9 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     parsed = parse_formula(formula)
     spec = vc.parse_vcov(vcov, time=time, unit=unit)
     ssc_obj = vc.make_ssc(ssc)
-    check_columns(parsed.variable_columns(), data, "regressor/outcome")
-    check_columns(parsed.fixef_columns(), data, "fixed-effect")
-    check_columns(spec.columns(), data, "vcov")
+    require_columns(data, parsed.variable_columns(), "regressor/outcome")
+    require_columns(data, parsed.fixef_columns(), "fixed-effect")
+    require_columns(data, spec.columns(), "vcov")
 
     n_all = len(data)
     y, y_missing = _outcome(parsed, data)
@@ -326,11 +326,20 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     wv = None if w is None else (w if full else w[rows])
     absorber = Absorber(codes, weights=wv, tol=fixef_tol, maxiter=fixef_maxiter)
     fe_names = parsed.fixef_names
-    both = absorber.demean(M)
+    _check_magnitude(M, [parsed.lhs, *names])
+    # with an intercept and no fixed effects, fit on centred columns (x and x + 1e5 give the same slope, to
+    # rounding) and map the intercept back: b0 = ybar - xbar'b, V = T V_c T' (every covariance is equivariant)
+    center = parsed.intercept and not fe_names
+    shift = _weighted_mean(M, wv) if center else None
+    if center:
+        shift[1] = 0.0  # the intercept column stays a column of ones
+        both = M - shift
+    else:
+        both = absorber.demean(M)
     gram = _weighted_gram(both, wv)
-    raw = _centered_ss(M, wv) if fe_names else None
 
-    kept, drop_notes = _select_columns(M, gram[1:, 1:], raw, wv, names, plain, codes=codes, fe_names=fe_names)
+    kept, drop_notes = _select_columns(M, both[:, 1:], wv, names, plain, codes=codes, fe_names=fe_names,
+                                       intercept=parsed.intercept)
     notes += drop_notes
     del M
     names = [nm for nm, k in zip(names, kept) if k]
@@ -347,15 +356,22 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     else:
         beta, bread = np.zeros(0), np.zeros((0, 0))
     u = yd - Xd @ beta
+    transform = None
+    if center:
+        transform = np.eye(len(names))
+        transform[0, 1:] = -shift[1 + idx[1:]]
+        beta = transform @ beta
+        beta[0] += shift[0]
     design = FeolsDesign(y=yd, X=Xd, names=names, weights=wv, absorber=absorber, fe_codes=absorber.codes,
-                         fe_names=fe_names, rows=rows, index=data.index[rows] if not full else data.index)
+                         fe_names=fe_names, rows=rows, index=data.index[rows] if not full else data.index,
+                         transform=transform)
 
     def column(name: str) -> np.ndarray:
         arr = data[name].to_numpy()
         return arr if full else arr[rows]
 
     inp = _vcov_inputs(design, u, column, bread=bread)
-    out = spec.compute(inp, ssc_obj)
+    out = _compute_vcov(spec, inp, ssc_obj, design)
     # every fixed-effect level counted, less one redundant level per extra effect (fixest's count)
     k_total = inp.df_k(_ALL_FIXEF)
     df_resid = n - k_total
@@ -384,7 +400,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     return FeolsResult(
         coef, out.vcov, nobs=n, df_resid=df_resid, df_t=out.df_t, r2=r2, r2_within=r2_within,
         fe_levels=fe_levels, resid=pd.Series(u, index=design.index, name="resid"),
-        fitted=pd.Series(fitted, index=design.index, name="fitted"), notes=notes, model=model, depvar=parsed.lhs,
+        fitted=pd.Series(fitted, index=design.index, name="fitted"), notes=notes, model=model,
+        depvar=column_name(parsed.lhs) or parsed.lhs,
         vcov_type=out.label, cluster=out.cluster, n_clusters=out.n_clusters,
         extra={"adj_r2": adj_r2, "rmse": float(np.sqrt(rss / sum_w)), "ssc_factor": out.factor, "df_k": out.df_k,
                "resid_demeaned": u, "n_dropped": n_all - n, "demean_method": absorber.method},
@@ -394,8 +411,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
 
 # ---------------------------------------------------------------------------------------------- building blocks
 def _outcome(parsed: ParsedFormula, data: pd.DataFrame):
-    if is_column_name(parsed.lhs) and parsed.lhs in data.columns:
-        y = numeric_column(data, parsed.lhs, "dependent variable")
+    if column_name(parsed.lhs) in data.columns:
+        y = numeric_column(data, column_name(parsed.lhs), "dependent variable")
     else:
         mm = eval_formulaic(parsed.lhs, data, intercept_encoding=False)
         if mm.shape[1] != 1:
@@ -422,7 +439,8 @@ def _regressors(parsed: ParsedFormula, data: pd.DataFrame):
             names += nm
             plain += [False] * len(nm)
             missing[t.text] = miss
-        elif is_column_name(t):
+        elif column_name(t) is not None:
+            t = column_name(t)
             col = numeric_column(data, t, "regressor")
             blocks.append(col[:, None])
             names.append(t)
@@ -470,12 +488,33 @@ def _weights(weights, data: pd.DataFrame):
     if weights is None:
         return None, None, None
     if isinstance(weights, str):
-        check_columns([weights], data, "weights")
-        w = numeric_column(data, weights, "weights column")
+        require_columns(data, [weights], "weights")
+        col = data[weights]
+        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            raise SpecificationError(f"weights column {weights!r} is not numeric (dtype {col.dtype})")
+        w = col.to_numpy(dtype=float, na_value=np.nan)  # inf kept: an error below, not a missing value
         label = f"weights column {weights!r}"
     else:
-        w = np.asarray(weights, dtype=float).reshape(-1)
         label = "weights"
+        if isinstance(weights, pd.Series):  # aligned by index label, never by position
+            if not weights.index.is_unique or not data.index.is_unique:
+                raise SpecificationError("weights given as a Series need unique index labels in both the Series "
+                                         "and data (they are aligned by label)")
+            extra, absent = weights.index.difference(data.index), data.index.difference(weights.index)
+            if len(extra) or len(absent):
+                raise SpecificationError(
+                    f"the weights Series is aligned with data by index label, but {len(absent)} row label(s) of "
+                    f"data are not in it (first {list(absent[:5])}) and {len(extra)} of its labels are not in data "
+                    f"(first {list(extra[:5])}); pass a Series indexed like data, a column name or an array"
+                )
+            weights = weights.reindex(data.index)
+        elif isinstance(weights, (pd.DataFrame, dict, set)) or np.ndim(weights) != 1:
+            raise SpecificationError(f"weights must be a column name, a Series or a 1-d array, got "
+                                     f"{type(weights).__name__}")
+        try:
+            w = np.asarray(weights, dtype=float).reshape(-1)
+        except (TypeError, ValueError) as err:
+            raise SpecificationError(f"weights must be numeric: {err}") from None
         if w.shape[0] != len(data):
             raise SpecificationError(f"weights has {w.shape[0]} values but data has {len(data)} rows")
     if np.isinf(w).any():
@@ -499,10 +538,11 @@ def _absorbed_by(x: np.ndarray, w: np.ndarray, codes: np.ndarray, fe_names: list
     return " + ".join(fe_names) + " (jointly)"
 
 
-def _select_columns(M: np.ndarray, gram: np.ndarray, raw, w, names, plain, codes, fe_names):
+def _select_columns(M: np.ndarray, Xd: np.ndarray, w, names, plain, codes, fe_names, intercept: bool):
     """Reject plain regressors absorbed by the fixed effects; drop collinear columns (note + warning).
 
-    ``M`` holds [y, X] before demeaning, ``gram`` is X~'W X~ and ``raw`` the centred sums of squares of [y, X].
+    One rule, :func:`econ.panel.collinear.collinear_columns`: ``M`` holds [y, X] before demeaning, ``Xd`` the
+    demeaned X. Without fixed effects, a model with an intercept is checked on centred columns.
     """
     k = len(names)
     keep = np.ones(k, dtype=bool)
@@ -510,8 +550,7 @@ def _select_columns(M: np.ndarray, gram: np.ndarray, raw, w, names, plain, codes
     if k == 0:
         return keep, notes
     if fe_names:
-        within, total = np.diag(gram), raw[1:]
-        absorbed = (within <= ABSORB_TOL * total) | (total == 0)
+        absorbed, kept = collinear_columns(Xd, M[:, 1:], weights=w)
         bad = [j for j, (a, p) in enumerate(zip(absorbed, plain)) if a and p]
         if bad:
             ww = np.ones(M.shape[0]) if w is None else w
@@ -522,16 +561,18 @@ def _select_columns(M: np.ndarray, gram: np.ndarray, raw, w, names, plain, codes
                 f"effects ({what}); remove them from the formula"
             )
         if absorbed.any():
-            keep &= ~absorbed
             gone = [nm for nm, a in zip(names, absorbed) if a]
             msg = f"{len(gone)} regressor(s) collinear with the fixed effects dropped: {_short(gone)}"
             notes.append(msg)
             warnings.warn(msg, CollinearityWarning, stacklevel=4)
-    idx = np.flatnonzero(keep)
-    ind = _independent(gram[np.ix_(idx, idx)], COLLIN_TOL)
-    if not ind.all():
-        gone = [names[i] for i, ok in zip(idx, ind) if not ok]
-        keep[idx[~ind]] = False
+    else:
+        first = 1 if intercept else 0  # the intercept is column 0 and always kept
+        absorbed, kept = collinear_columns(Xd[:, first:], weights=w, center=intercept)
+        absorbed = np.r_[np.zeros(first, dtype=bool), absorbed]
+        kept = np.r_[np.ones(first, dtype=bool), kept]
+    keep &= kept
+    gone = [nm for nm, a, kp in zip(names, absorbed, kept) if not kp and not (a and fe_names)]
+    if gone:
         msg = f"{len(gone)} collinear regressor(s) dropped: {_short(gone)}"
         notes.append(msg)
         warnings.warn(msg, CollinearityWarning, stacklevel=4)

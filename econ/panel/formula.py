@@ -7,7 +7,7 @@ Grammar (what :func:`parse_formula` accepts)
 
   - a numeric (or boolean) column name -- the fast path, no formula library involved;
   - ``i(var)``, ``i(var, ref=r)``, ``i(var, ref=[r1, r2])``, ``i(var, keep=[...])``: one dummy per level of
-    ``var`` except the reference level(s); ``i(var, x, ref=r)`` interacts those dummies with the numeric column
+    ``var`` except the reference level(s) (``ref=None`` / ``keep=None`` are the same as leaving them out); ``i(var, x, ref=r)`` interacts those dummies with the numeric column
     ``x`` (the fixest event-study idiom ``i(rel_time, treated, ref=-1)``). Term names follow **fixest**:
     ``var::level`` and ``var::level:x`` (integral levels print without a decimal point, e.g. ``year::2014``);
   - ``0`` / ``-1`` removes the intercept, ``1`` keeps it (the intercept is always absorbed when there are fixed
@@ -16,6 +16,8 @@ Grammar (what :func:`parse_formula` accepts)
     formulaic, with ``log``, ``exp``, ``sqrt``, ``abs`` and ``np`` available; its columns are named by formulaic.
 * fixed effects: column names or interactions ``a^b`` (one effect per combination of levels).
 * the left-hand side is a column name or a formulaic expression such as ``log(y)``.
+* column names: ASCII names, any Python identifier (``收入差距``), or any name in backticks (```my col```,
+  ```人均 GDP```) -- in regressors, ``i()`` terms, fixed effects and the left-hand side.
 
 Not supported (raise :class:`~econ.errors.SpecificationError`): IV parts (``| endog ~ instr``), varying slopes
 (``fe[x]``), multiple estimation (``sw()``, ``csw()``), term removal other than the intercept.
@@ -24,18 +26,19 @@ Not supported (raise :class:`~econ.errors.SpecificationError`): IV parts (``| en
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from econ._validate import require_columns
 from econ.errors import SpecificationError
 
-__all__ = ["ParsedFormula", "FactorTerm", "parse_formula", "split_top_level"]
+__all__ = ["ParsedFormula", "FactorTerm", "parse_formula", "split_top_level", "column_name"]
 
 _IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_BACKTICKED = re.compile(r"`([^`]+)`")
 _FORMULA_FUNCS = {"np", "log", "exp", "sqrt", "abs", "I", "C", "center", "scale", "poly", "bs", "Q"}
 
 
@@ -80,12 +83,32 @@ class ParsedFormula:
 
 
 def is_column_name(text: str) -> bool:
-    """True when ``text`` is a bare column name (read directly, no formula library involved)."""
-    return bool(_IDENT.match(text))
+    """True when ``text`` is a bare column name (read directly, no formula library involved).
+
+    ASCII names with dots (``log_gdp``, ``x.1``), any Python identifier (``收入差距``) and a backticked name
+    (```my col```, as in R and formulaic) are column names.
+    """
+    return column_name(text) is not None
+
+
+def column_name(text: str) -> str | None:
+    """The data column a term names (backticks removed), or None when the term is an expression.
+
+    Examples
+    --------
+    >>> column_name("`收入 差距`"), column_name("收入差距"), column_name("log(x)")
+    ('收入 差距', '收入差距', None)
+    """
+    text = text.strip()
+    m = _BACKTICKED.fullmatch(text)
+    if m:
+        return m.group(1)
+    return text if (_IDENT.match(text) or text.isidentifier()) else None
 
 
 def _expression_columns(expr: str) -> list[str]:
-    return [expr] if is_column_name(expr) else formula_identifiers(expr)
+    name = column_name(expr)
+    return [name] if name is not None else formula_identifiers(expr)
 
 
 def split_top_level(text: str, seps: str) -> list[tuple[str, str]]:
@@ -99,7 +122,7 @@ def split_top_level(text: str, seps: str) -> list[tuple[str, str]]:
             if ch == quote:
                 quote = None
             continue
-        if ch in "'\"":
+        if ch in "'\"`":
             quote = ch
         elif ch in "([{":
             depth += 1
@@ -176,8 +199,14 @@ def _literal(node: ast.AST, text: str):
 
 
 def _parse_i(text: str) -> FactorTerm:
+    quoted: dict[str, str] = {}
+
+    def hide(m):  # backticked names -> identifiers ast can read
+        quoted[f"_econ_bt{len(quoted)}_"] = m.group(1)
+        return f"_econ_bt{len(quoted) - 1}_"
+
     try:
-        call = ast.parse(text.strip(), mode="eval").body
+        call = ast.parse(_BACKTICKED.sub(hide, text.strip()), mode="eval").body
     except SyntaxError as err:
         raise SpecificationError(f"cannot parse the term {text!r}: {err.msg}") from err
     if not isinstance(call, ast.Call) or not call.args or len(call.args) > 2:
@@ -186,10 +215,14 @@ def _parse_i(text: str) -> FactorTerm:
     for a in call.args:
         if not isinstance(a, ast.Name):
             raise SpecificationError(f"the arguments of {text!r} must be column names, got {ast.unparse(a)!r}")
-        names.append(a.id)
+        names.append(quoted.get(a.id, a.id))
     term = FactorTerm(var=names[0], by=names[1] if len(names) > 1 else None, text=text.strip())
     for kw in call.keywords:
+        if kw.arg not in ("ref", "keep"):
+            raise SpecificationError(f"unknown argument {kw.arg!r} in {text!r}; i() accepts ref= and keep=")
         value = _literal(kw.value, text)
+        if value is None:  # ref=None / keep=None: no reference level / no restriction, as leaving it out
+            continue
         if kw.arg == "ref":
             term.ref = value if isinstance(value, list) else [value]
         elif kw.arg == "keep":
@@ -207,28 +240,17 @@ def _parse_fixef(text: str, formula: str) -> list[list[str]]:
             raise SpecificationError(f"empty fixed effect in formula {formula!r}")
         if "[" in piece:
             raise SpecificationError(f"varying slopes ({piece}) are not supported by econ.feols")
-        parts = [p.strip() for p in piece.split("^")]
-        for p in parts:
-            if not _IDENT.match(p):
-                raise SpecificationError(
-                    f"fixed effect {piece!r} in {formula!r} must be a column name or an interaction a^b of columns"
-                )
+        parts = [column_name(p) for _, p in split_top_level(piece, "^")]
+        if any(p is None for p in parts):
+            raise SpecificationError(
+                f"fixed effect {piece!r} in {formula!r} must be a column name or an interaction a^b of columns "
+                "(write names with spaces or symbols in backticks: `my col`)"
+            )
         out.append(parts)
     return out
 
 
 # ---------------------------------------------------------------------------------------------- data access
-def check_columns(names, data: pd.DataFrame, what: str) -> None:
-    """Raise SpecificationError naming every unknown column (with close matches)."""
-    missing = [c for c in names if c not in data.columns]
-    if missing:
-        hints = []
-        for c in missing:
-            close = difflib.get_close_matches(str(c), [str(x) for x in data.columns], n=3)
-            hints.append(f"{c!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
-        raise SpecificationError(f"unknown {what} column(s): {', '.join(hints)}")
-
-
 def numeric_column(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
     """The column as float64 (NaN for missing), or a SpecificationError saying why it cannot be used."""
     s = data[name]
@@ -249,16 +271,18 @@ def numeric_column(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
 
 def formula_identifiers(expr: str) -> list[str]:
     """Names an expression refers to that are not known formula functions."""
+    quoted = _BACKTICKED.findall(expr)
+    expr = _BACKTICKED.sub("_econ_quoted_", expr)
     try:
         tree = ast.parse(expr.replace("^", "**"), mode="eval")
     except SyntaxError:
-        return re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr)
+        return quoted + re.findall(r"[^\W\d][\w]*", expr)
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in _FORMULA_FUNCS:
             names.append(node.id)
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return [n for n in dict.fromkeys(names) if n not in calls]
+    return quoted + [n for n in dict.fromkeys(names) if n not in calls and n != "_econ_quoted_"]
 
 
 def eval_formulaic(expr: str, data: pd.DataFrame, intercept_encoding: bool = True) -> pd.DataFrame:
@@ -271,7 +295,7 @@ def eval_formulaic(expr: str, data: pd.DataFrame, intercept_encoding: bool = Tru
 
     unknown = [n for n in formula_identifiers(expr) if n not in data.columns]
     if unknown:
-        check_columns(unknown, data, "regressor")
+        require_columns(data, unknown, "regressor")
     context = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
     spec = ("1 + " if intercept_encoding else "0 + ") + expr
     try:
@@ -300,7 +324,7 @@ def format_level(value) -> str:
 
 def factor_dummies(term: FactorTerm, data: pd.DataFrame) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Dummy columns of an ``i()`` term: (matrix n x k, names, missing mask)."""
-    check_columns([term.var] + ([term.by] if term.by else []), data, "i() variable")
+    require_columns(data, [term.var] + ([term.by] if term.by else []), "i() variable")
     s = data[term.var]
     missing = s.isna().to_numpy()
     if missing.all():

@@ -14,7 +14,7 @@ effects, scaled by ``sqrt(w)`` when weighted): ``X`` (n x k), ``y``, clusters ``
   ``K`` is diagonal (``K[g, g] = c_g``) when every fixed effect is nested in the clusters; otherwise it is computed
   exactly by demeaning the ``G`` columns ``z 1_h`` -- the bootstrap then equals the one with the fixed effects as
   dummies (what ``wildboottest`` computes), not the cheaper "bootstrap the demeaned data" approximation.
-* All ``B`` draws at once: ``t*_b = (V c)_b / sqrt(f sum_h (V A')_{bh}^2)`` with ``V`` the ``B x G`` weight matrix;
+* All ``B`` (``n_draws``) draws at once: ``t*_b = (V c)_b / sqrt(f sum_h (V A')_{bh}^2)`` with ``V`` the ``B x G`` weight matrix;
   ``f`` is the fit's CRV1 factor (``(n-1)/(n-K) G/(G-1)`` by default; it cancels in the p-value). Since ``c``
   and ``A`` are linear in ``r``, the numerator and the squared denominator are polynomials in ``r`` whose ``B``
   coefficient vectors are computed once; the confidence interval (test inversion: the set of ``r`` whose p-value
@@ -32,7 +32,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from econ._validate import check_choice, check_int, check_n_draws, rng
 from econ.errors import SpecificationError
 from econ.panel import vcov as vc
 from econ.panel.vcov import group_sums
@@ -46,39 +48,75 @@ _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt
 
 @dataclass
 class WildBootResult:
-    """Outcome of :func:`wildboot`."""
+    """Outcome of :func:`wildboot`: the bootstrap test of ``param = r`` and the test-inversion interval.
+
+    Attributes: ``param``, ``estimate``, ``std_error`` (the fit's CRV1 standard error), ``r`` (the null value),
+    ``t_stat``, ``p_value``, ``conf_int``, ``level``, ``n_draws`` (``2^G`` when enumerated), ``multiplier``,
+    ``enumerated``, ``cluster``, ``n_clusters`` and ``t_boot`` (the bootstrap t statistics under the null).
+    """
 
     param: str
     estimate: float
+    std_error: float
     r: float
     t_stat: float
     p_value: float
     conf_int: tuple[float, float]
     level: float
-    B: int
-    weights: str
+    n_draws: int
+    multiplier: str
     enumerated: bool
     cluster: str
     n_clusters: int
     t_boot: np.ndarray
 
-    def __repr__(self) -> str:
+    def tidy(self) -> pd.DataFrame:
+        """One row: term, estimate, std_error, statistic, p_value, conf_low, conf_high, null, n_draws, multiplier.
+
+        ``statistic`` is the t statistic of ``param = null`` and ``p_value`` its bootstrap p-value; the interval is
+        the set of nulls the bootstrap test does not reject at ``1 - level``.
+        """
         lo, hi = self.conf_int
-        how = f"all {self.B} sign vectors enumerated" if self.enumerated else f"B = {self.B} draws"
+        return pd.DataFrame({
+            "term": [self.param], "estimate": [self.estimate], "std_error": [self.std_error],
+            "statistic": [self.t_stat], "p_value": [self.p_value], "conf_low": [lo], "conf_high": [hi],
+            "null": [self.r], "n_draws": [self.n_draws], "multiplier": [self.multiplier],
+        })
+
+    def summary(self) -> str:
+        """A short plain-text report: method, clusters, null, t, bootstrap p-value and interval."""
+        lo, hi = self.conf_int
+        how = f"all {self.n_draws} sign vectors enumerated" if self.enumerated else f"{self.n_draws} draws"
         return (
-            f"Wild cluster bootstrap (WCR, {self.weights} weights, {how})\n"
+            f"Wild cluster bootstrap (WCR, {self.multiplier} multipliers, {how})\n"
             f"  clusters: {self.cluster} ({self.n_clusters})\n"
             f"  H0: {self.param} = {self.r:g}   estimate {self.estimate:.6g}   t = {self.t_stat:.4f}\n"
             f"  bootstrap p-value: {self.p_value:.4f}\n"
             f"  {100 * self.level:g}% CI (test inversion): [{lo:.6g}, {hi:.6g}]"
         )
 
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, path=None, bins: int = 50):
+        """Histogram of the bootstrap t statistics with the observed ``+-|t|`` marked; returns ``(fig, ax)``."""
+        from econ.results import figure, finish_figure
+
+        fig, ax = figure(ax)
+        ax.hist(self.t_boot, bins=bins, color="0.7", edgecolor="white")
+        for sign in (-1, 1):
+            ax.axvline(sign * abs(self.t_stat), color="C3", lw=1.5)
+        ax.set_xlabel(f"bootstrap t statistic, H0: {self.param} = {self.r:g}")
+        ax.set_ylabel("draws")
+        ax.set_title(f"wild cluster bootstrap: p = {self.p_value:.3f}")
+        return finish_figure(fig, ax, path)
+
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "t_boot"}
 
 
 def draw_weights(kind: str, B: int, G: int, rng) -> tuple[np.ndarray, bool]:
-    """The ``B x G`` matrix of cluster weights; enumerates all sign vectors for Rademacher when ``2^G <= B``."""
+    """The ``B x G`` matrix of cluster multipliers; enumerates all sign vectors for Rademacher when ``2^G <= B``."""
     if kind == "rademacher":
         if G < 31 and 2**G <= B:
             rows = np.arange(2**G)[:, None]
@@ -92,24 +130,90 @@ def draw_weights(kind: str, B: int, G: int, rng) -> tuple[np.ndarray, bool]:
         return np.where(rng.random((B, G)) < p, -(s5 - 1) / 2, (s5 + 1) / 2), False
     if kind == "normal":
         return rng.standard_normal((B, G)), False
-    raise SpecificationError(f"unknown bootstrap weights {kind!r}; use 'rademacher', 'webb', 'mammen' or 'normal'")
+    raise SpecificationError(f"unknown multiplier {kind!r}; use 'rademacher', 'webb', 'mammen' or 'normal'")
 
 
-def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=0, cluster: str | None = None,
-             level: float = 0.95, r: float = 0.0) -> WildBootResult:
+def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "rademacher", seed=0,
+             cluster: str | None = None, level: float = 0.95, r: float = 0.0, B: int | None = None,
+             weights=None) -> WildBootResult:
     """Wild cluster restricted bootstrap test of ``param = r`` and confidence interval by test inversion.
 
-    ``res`` is a :class:`econ.panel.feols.FeolsResult`; ``cluster`` defaults to its (one-way) cluster variable.
-    See the module docstring for the method and conventions.
+    Parameters
+    ----------
+    res : econ.panel.FeolsResult
+        A feols fit.
+    param : str
+        The coefficient tested.
+    n_draws : int, default 9999
+        Number of bootstrap draws (``B`` is accepted as an alias). With Rademacher multipliers and
+        ``2^G <= n_draws`` all ``2^G`` sign vectors are enumerated instead.
+    multiplier : {"rademacher", "webb", "mammen", "normal"}
+        Law of the cluster multipliers ``v_g``.
+    seed : int, default 0
+        Non-negative seed of ``numpy.random.default_rng``.
+    cluster : str, optional
+        Cluster column; defaults to the fit's one-way cluster variable.
+    level : float
+        Confidence level of the interval.
+    r : float
+        Value of ``param`` under the null.
+    B : int, optional
+        Alias of ``n_draws`` (the name in boottest / wildboottest).
+    weights : None
+        Not accepted: ``weights`` means regression weights in econ; the multiplier law is ``multiplier=``.
+
+    Returns
+    -------
+    WildBootResult
+        With ``tidy()``, ``summary()`` and ``plot()``.
+
+    Raises
+    ------
+    SpecificationError
+        Unknown ``param``, no cluster variable, fewer than 2 clusters, bad ``n_draws``/``seed``/``level``, an
+        unknown ``multiplier``, or ``weights=`` given.
+
+    Notes
+    -----
+    See the module docstring for the algebra (Roodman et al. 2019) and the p-value convention
+    ``mean(|t*_b| > |t|)``.
+
+    References
+    ----------
+    Cameron, Gelbach and Miller (2008), Review of Economics and Statistics 90(3). Roodman, MacKinnon, Nielsen and
+    Webb (2019), Stata Journal 19(1).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ.panel import feols
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"cl": np.repeat(np.arange(12), 20), "x": rng.normal(size=240)})
+    >>> df["y"] = 0.5 * df.x + rng.normal(size=240)
+    >>> wb = feols("y ~ x", df, vcov={"CL1": "cl"}).wildboot("x", n_draws=999)
+    >>> wb.tidy()[["term", "p_value"]].shape
+    (1, 2)
     """
-    if param not in res.coef.index:
+    if weights is not None:
+        raise SpecificationError(
+            "wildboot: weights= is reserved for regression weights in econ; the bootstrap's multiplier law is "
+            f"multiplier= (got weights={weights!r})"
+        )
+    n_draws = 9999 if n_draws is None and B is None else check_n_draws(n_draws, minimum=1, aliases={"B": B})
+    n_draws = check_int(n_draws, "n_draws", minimum=1)
+    check_choice(multiplier, "multiplier", ("rademacher", "webb", "mammen", "normal"))
+    generator = rng(seed)
+    if not isinstance(param, str) or param not in res.coef.index:
         raise SpecificationError(f"{param!r} is not a coefficient of the model; coefficients: {list(res.coef.index)}")
-    if not isinstance(B, (int, np.integer)) or B < 1:
-        raise SpecificationError(f"B must be a positive integer, got {B!r}")
-    if not 0 < level < 1:
-        raise SpecificationError(f"level must be in (0, 1), got {level}")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise SpecificationError(f"level must be in (0, 1), got {level!r}")
+    if isinstance(r, bool) or not isinstance(r, (int, float, np.integer, np.floating)) or not np.isfinite(r):
+        raise SpecificationError(f"r (the value of {param} under the null) must be a finite number, got {r!r}")
     cluster = cluster or _default_cluster(res)
     d = res.design
+    if d.transform is not None and param == d.names[0]:
+        raise SpecificationError("the wild bootstrap tests slopes; the intercept of a model without fixed effects "
+                                 "is not supported")
     codes, G = vc._codes(res._column(cluster))
     # the CRV1 factor of the t statistic (cancels in the p-value; kept so t matches the fitted model's); it also
     # rejects fewer than 2 clusters
@@ -135,8 +239,7 @@ def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=0
     c0, c1 = group_sums(z * u0, codes, G), group_sums(z * q, codes, G)
     A0, A1 = _score_maps(X, H, z, u0, q, c0, c1, codes, G, d, sw, cluster)
 
-    rng = np.random.default_rng(seed)
-    V, enumerated = draw_weights(weights, int(B), G, rng)
+    V, enumerated = draw_weights(multiplier, n_draws, G, generator)
     # per-draw polynomial coefficients: numerator N0 - r N1, squared denominator D0 - 2 r D01 + r^2 D1
     N0, N1 = V @ c0, V @ c1
     D0, D01, D1 = (np.empty(len(V)) for _ in range(3))
@@ -159,8 +262,9 @@ def wildboot(res, param: str, B: int = 9999, weights: str = "rademacher", seed=0
     alpha = 1 - level
     ci = _invert(pval, beta[p], se, alpha)
     return WildBootResult(
-        param=param, estimate=float(beta[p]), r=float(r), t_stat=float((beta[p] - r) / se), p_value=pval(r),
-        conf_int=ci, level=level, B=len(V), weights=weights, enumerated=enumerated, cluster=cluster, n_clusters=G,
+        param=param, estimate=float(beta[p]), std_error=float(se), r=float(r), t_stat=float((beta[p] - r) / se),
+        p_value=pval(r), conf_int=ci, level=level, n_draws=len(V), multiplier=multiplier, enumerated=enumerated,
+        cluster=cluster, n_clusters=G,
         t_boot=t_boot(r),
     )
 

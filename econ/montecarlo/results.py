@@ -1,0 +1,129 @@
+"""What a Monte Carlo study returns: every replication, and the performance of each estimator in each design."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from econ.montecarlo.estimators import rejection
+from econ.results import figure, finish_figure
+
+__all__ = ["MonteCarloResult", "metrics"]
+
+
+def metrics(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Bias, RMSE, coverage and rejection rate per (design, estimator), each with its Monte Carlo s.e.
+
+    With ``R`` successful replications, errors ``e_r = estimate_r - truth``: ``bias = mean(e)`` (s.e.
+    ``sd(e)/sqrt(R)``); ``rmse = sqrt(mean(e^2))`` (s.e. by the delta method, ``sd(e^2) / (2 rmse sqrt(R))``);
+    ``coverage`` = share of intervals containing the truth and ``rejection_rate`` = share rejecting zero at
+    ``alpha``, each with s.e. ``sqrt(p (1 - p) / R)`` (Morris, White and Crowther 2019, Table 6).
+    """
+    out = []
+    for (d, design, est), g in table.groupby(["design_id", "design", "estimator"], sort=False):
+        ok = g[np.isfinite(g["estimate"])]
+        n = len(ok)
+        err = (ok["estimate"] - ok["truth"]).to_numpy()
+        covered = ((ok["ci_low"] <= ok["truth"]) & (ok["truth"] <= ok["ci_high"]))[
+            np.isfinite(ok["ci_low"]) & np.isfinite(ok["ci_high"]) & np.isfinite(ok["truth"])]
+        rejects = pd.Series([rejection(r, alpha) for r in ok.to_dict(orient="records")], dtype=float).dropna()
+        rmse = float(np.sqrt(np.mean(err**2))) if n else math.nan
+        out.append({
+            "design_id": d, "design": design, "estimator": est, "n_reps": n, "n_failed": len(g) - n,
+            "truth": float(ok["truth"].mean()) if n else math.nan,
+            "mean_estimate": float(ok["estimate"].mean()) if n else math.nan,
+            "bias": float(err.mean()) if n else math.nan,
+            "bias_mcse": float(err.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+            "sd": float(ok["estimate"].std(ddof=1)) if n > 1 else math.nan,
+            "rmse": rmse,
+            "rmse_mcse": float((err**2).std(ddof=1) / (2 * rmse * math.sqrt(n))) if n > 1 and rmse > 0 else math.nan,
+            "mean_se": float(ok["se"].mean()) if ok["se"].notna().any() else math.nan,
+            **_share("coverage", covered.astype(float)),
+            **_share("rejection_rate", rejects),
+        })
+    return pd.DataFrame(out)
+
+
+def _share(name: str, values: pd.Series) -> dict:
+    n = len(values)
+    p = float(values.mean()) if n else math.nan
+    return {name: p, f"{name}_mcse": math.sqrt(p * (1 - p) / n) if n else math.nan}
+
+
+class MonteCarloResult:
+    """Replications of a Monte Carlo study (:func:`econ.montecarlo.run`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per (design, replication, estimator): ``design_id, design, rep, estimator, estimate, se, ci_low,
+        ci_high, pvalue, truth, error``.
+    designs : list of Design
+    n_reps, seed, alpha, level, backend
+        As passed to :func:`econ.montecarlo.run`.
+    """
+
+    def __init__(self, table: pd.DataFrame, *, designs, estimators, n_reps, seed, alpha, level, backend):
+        self.table = table
+        self.designs = list(designs)
+        self.estimators = list(estimators)
+        self.n_reps, self.seed, self.alpha, self.level, self.backend = n_reps, seed, alpha, level, backend
+
+    def tidy(self) -> pd.DataFrame:
+        """Every replication, with the design's parameters as columns."""
+        params = pd.DataFrame([dict(d.params) for d in self.designs])
+        params = params.loc[:, [c for c in params.columns if c not in self.table.columns]]
+        return self.table.join(params, on="design_id")
+
+    def metrics(self) -> pd.DataFrame:
+        """Bias, RMSE, coverage and rejection rate with Monte Carlo s.e. (see :func:`metrics`)."""
+        return metrics(self.table, self.alpha)
+
+    @property
+    def notes(self) -> list[str]:
+        failed = self.table[self.table["error"] != ""]
+        if failed.empty:
+            return []
+        first = failed.iloc[0]
+        return [f"{len(failed)} estimate(s) failed and are left out of the metrics; first: {first['estimator']} in "
+                f"design {first['design']!r}, replication {first['rep']}: {first['error']}"]
+
+    def summary(self, digits: int = 4) -> str:
+        m = self.metrics()
+        cols = ["design", "estimator", "n_reps", "truth", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse",
+                "rejection_rate", "rejection_rate_mcse"]
+        body = m[cols].to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")
+        head = (f"Monte Carlo study: {len(self.designs)} design(s) x {self.n_reps} replications x "
+                f"{len(self.estimators)} estimator(s); seed {self.seed}, backend {self.backend!r}\n"
+                f"coverage of {100 * self.level:g}% intervals; rejection of zero at {self.alpha:g}; *_mcse = Monte "
+                "Carlo standard error")
+        return "\n".join([head, body, *[f"Note: {n}" for n in self.notes]])
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def plot(self, kind: str = "errors", ax=None, path=None):
+        """``"errors"``: box plots of estimate - truth by design and estimator; ``"coverage"`` /
+        ``"rejection"``: rates with +/- 2 Monte Carlo s.e. and the nominal level. Returns ``(fig, ax)``."""
+        from econ._validate import check_choice
+
+        check_choice(kind, "kind", ["errors", "coverage", "rejection"])
+        m = self.metrics()
+        labels = [f"{r.estimator}\n{r.design}" if len(self.designs) > 1 else r.estimator for r in m.itertuples()]
+        fig, ax = figure(ax, (max(4.0, 0.9 * len(m) + 1.5), 3.6))
+        pos = np.arange(len(m))
+        if kind == "errors":
+            groups = [(g["estimate"] - g["truth"]).dropna().to_numpy()
+                      for _, g in self.table.groupby(["design_id", "estimator"], sort=False)]
+            ax.boxplot(groups, positions=pos, widths=0.6)
+            ax.axhline(0, color="grey", lw=0.8, ls="--")
+            ax.set_ylabel("estimate - truth")
+        else:
+            col, ref = ("coverage", self.level) if kind == "coverage" else ("rejection_rate", self.alpha)
+            ax.errorbar(pos, m[col], yerr=2 * m[f"{col}_mcse"], fmt="o", capsize=3)
+            ax.axhline(ref, color="grey", lw=0.8, ls="--")
+            ax.set_ylabel(col.replace("_", " ") + " (+/- 2 MC s.e.)")
+        ax.set_xticks(pos, labels, fontsize=8)
+        return finish_figure(fig, ax, path)
