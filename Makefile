@@ -6,13 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: replicate test bench verify paper clean help
+.PHONY: replicate test bench verify paper clean help test-floors
 
 help:
 	@echo "make replicate  create .venv, install, run every claim on the bundled data, build the paper"
 	@echo "make test       create .venv, install with test extras, run pytest"
 	@echo "make bench      side-by-side timings against peer packages (ratios)"
-	@echo "make verify     re-run every claim and compare with replication/expected/"
+	@echo "make verify     check stored results/, re-run every claim, compare with them and replication/expected/"
+	@echo "make paper      build paper/build/paper.html from results/ (refuses results that do not verify)"
+	@echo "make test-floors  run pytest in .venv-floors, runtime deps at their declared lower bounds"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "econ needs Python 3.11+, found " + sys.version.split()[0]'
@@ -30,7 +32,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 replicate: $(VENV)/.installed
 	$(BIN)/econ replicate
-	$(BIN)/python -m econ.claims.paper
+	$(BIN)/econ paper
+
+paper: $(VENV)/.installed
+	$(BIN)/econ paper
 
 verify: $(VENV)/.installed
 	$(BIN)/econ verify
@@ -47,3 +52,19 @@ clean:
 # Regenerate the simulated demonstration panel (data/china_cities_demo*) from econ.simulate.
 demo-data: $(VENV)/.installed
 	$(BIN)/python -c "from econ.simulate import write_china_cities_demo; write_china_cities_demo('data')"
+	$(BIN)/python tools/hash_data.py
+
+# The suite again with every runtime dependency at the lower bound pyproject.toml declares
+# (.ci/constraints-floor.txt), in its own venv, so the floors are true. Test extras resolve to versions
+# compatible with those floors.
+FLOORS := .venv-floors
+$(FLOORS)/.installed: pyproject.toml .ci/constraints-floor.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "econ needs Python 3.11+, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip --disable-pip-version-check install --quiet --upgrade pip "setuptools>=68" wheel
+	$(FLOORS)/bin/python -m pip --disable-pip-version-check install --quiet -c .ci/constraints-floor.txt -e ".[test]"
+	$(FLOORS)/bin/python .ci/check_floors.py
+	@touch $@
+
+test-floors: $(FLOORS)/.installed
+	$(FLOORS)/bin/python -m pytest -p no:cacheprovider

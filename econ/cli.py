@@ -1,4 +1,8 @@
-"""Command line: ``econ data list``, ``econ data show NAME``, ``econ replicate``, ``econ verify``."""
+"""Command line: ``econ data list``, ``econ data show NAME``, ``econ replicate``, ``econ verify``, ``econ paper``.
+
+Errors are one clean line on stderr, never a traceback: library errors (``EconError``, a ``ValueError``) and OS
+errors (a missing file, a folder given as a file, an unwritable location) exit with status 2, Ctrl-C with 130.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # EconError and friends: a clear message, no traceback
         print(f"econ: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # missing file, folder given as a file, read-only location: one line
+        where = f": {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"econ: error: {err.strerror or err}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("econ: interrupted; results being written were discarded, earlier results are unchanged",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ registry: exact column set and order, dtypes (administrative codes as 6-digit st
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import hashlib
 import importlib.resources
 import io
 import json
@@ -27,7 +30,8 @@ import pandas as pd
 from econ.errors import EconError
 
 __all__ = ["Dataset", "REGISTRY", "OUTLINES", "list", "list_datasets", "load", "describe", "load_geojson",
-           "data_path", "truth", "load_weights"]
+           "data_path", "truth", "load_weights", "checksums", "check_files", "track_files", "CHECKSUMS_FILE",
+           "compute_checksums", "read_checksums", "write_checksums"]
 
 _CODE_RE = re.compile(r"^\d{6}$")
 
@@ -342,7 +346,131 @@ def _read_text(file: str) -> str:
     res = data_path(file)
     if not res.is_file():
         raise EconError(f"bundled data file '{file}' was not found in {_data_root()}")
-    return res.read_text(encoding="utf-8")
+    if not file.endswith(_HASHED_SUFFIXES):  # documentation (PROVENANCE.md) is not checksummed
+        return res.read_text(encoding="utf-8")
+    return _verified_bytes(file).decode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# integrity: every bundled data file has a recorded SHA-256 and row count (data/checksums.json, written by
+# `python tools/hash_data.py`); a file that does not match is refused, naming it.
+CHECKSUMS_FILE = "checksums.json"
+_HASHED_SUFFIXES = (".csv", ".json", ".geojson")
+_REFRESH = "python tools/hash_data.py"
+_TRACKERS: list[dict] = []
+
+
+def _rows(name: str, raw: bytes):
+    """Data rows of a CSV (header excluded), features of a GeoJSON, None otherwise (or when unparseable)."""
+    try:
+        if name.endswith(".csv"):
+            return max(sum(1 for _ in csv.reader(io.StringIO(raw.decode("utf-8")))) - 1, 0)
+        if name.endswith(".geojson"):
+            return len(json.loads(raw.decode("utf-8")).get("features", []))
+    except (UnicodeDecodeError, ValueError, csv.Error, AttributeError):
+        return None
+    return None
+
+
+def _entry(name: str, raw: bytes) -> dict:
+    return {"sha256": hashlib.sha256(raw).hexdigest(), "rows": _rows(name, raw), "bytes": len(raw)}
+
+
+def compute_checksums(folder) -> dict:
+    """``{file: {"sha256", "rows", "bytes"}}`` for every data file (.csv, .json, .geojson) in ``folder``."""
+    folder = Path(folder)
+    return {p.name: _entry(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
+            if p.is_file() and p.name.endswith(_HASHED_SUFFIXES) and p.name != CHECKSUMS_FILE}
+
+
+def write_checksums(folder, entries: dict) -> Path:
+    path = Path(folder) / CHECKSUMS_FILE
+    path.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def read_checksums(folder=None) -> dict:
+    """The recorded checksums (``{}`` when the checksums file is absent)."""
+    res = Path(folder) / CHECKSUMS_FILE if folder is not None else data_path(CHECKSUMS_FILE)
+    if not res.is_file():
+        return {}
+    try:
+        return json.loads(res.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise EconError(f"the bundled data checksums ({CHECKSUMS_FILE}) are not valid JSON: {err}; "
+                        f"regenerate them with `{_REFRESH}`") from None
+
+
+def checksums() -> dict:
+    """The recorded SHA-256, row count and size of every bundled data file (``data/checksums.json``).
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> datasets.checksums()["china_prefectures.csv"]["rows"]
+    337
+    """
+    return read_checksums()
+
+
+def _problem(file: str, raw: bytes, recorded: dict | None) -> str | None:
+    if recorded is None:
+        return (f"bundled data file '{file}' has no recorded checksum in {CHECKSUMS_FILE}; if it was added "
+                f"deliberately, record it with `{_REFRESH}`")
+    if hashlib.sha256(raw).hexdigest() == recorded.get("sha256"):
+        return None
+    found = _entry(file, raw)  # row count only for the message
+    rows = recorded.get("rows")
+    what = "truncated" if rows is not None and found["rows"] is not None and found["rows"] < rows else "altered"
+    rows_text = (f"{found['rows']} data rows where {rows} are recorded, " if rows is not None else "")
+    return (f"bundled data file '{file}' is {what}: {rows_text}{found['bytes']} bytes where {recorded.get('bytes')} "
+            f"are recorded, SHA-256 {found['sha256'][:16]}... instead of {str(recorded.get('sha256'))[:16]}...; "
+            f"restore it from the repository (git checkout data/{file}) or, if the change is deliberate, "
+            f"run `{_REFRESH}`")
+
+
+def _verified_bytes(file: str) -> bytes:
+    """The file's bytes, after checking them against the recorded checksum (EconError naming the file)."""
+    raw = data_path(file).read_bytes()
+    problem = _problem(file, raw, read_checksums().get(file))
+    if problem:
+        raise EconError(problem)
+    for tracker in _TRACKERS:
+        tracker[file] = hashlib.sha256(raw).hexdigest()
+    return raw
+
+
+@contextlib.contextmanager
+def track_files():
+    """Record every bundled data file read inside the block: yields a dict ``{file: sha256}`` filled as files are
+    read (used by ``econ replicate`` to write each result's manifest)."""
+    seen: dict[str, str] = {}
+    _TRACKERS.append(seen)
+    try:
+        yield seen
+    finally:
+        _TRACKERS.remove(seen)
+
+
+def check_files(files=None) -> dict:
+    """Check bundled data files (default: every data file present and every recorded one) against the recorded
+    checksums; return ``{file: problem}`` (empty when all match)."""
+    recorded = read_checksums()
+    root = _data_root()
+    if files is None:
+        present = {p.name for p in root.iterdir() if p.is_file() and p.name.endswith(_HASHED_SUFFIXES)
+                   and p.name != CHECKSUMS_FILE}
+        files = sorted(present | set(recorded))
+    problems = {}
+    for f in files:
+        res = data_path(f)
+        if not res.is_file():
+            problems[f] = f"bundled data file '{f}' is recorded in {CHECKSUMS_FILE} but missing"
+            continue
+        problem = _problem(f, res.read_bytes(), recorded.get(f))
+        if problem:
+            problems[f] = problem
+    return problems
 
 
 def _lookup(name: str) -> Dataset:
@@ -361,7 +489,7 @@ def _read_csv(ds: Dataset) -> pd.DataFrame:
     if not res.is_file():
         hint = " Generate it with econ.simulate (see that module)." if ds.kind == "simulated" else ""
         raise EconError(f"dataset '{ds.name}': file '{ds.file}' is missing from {_data_root()}.{hint}")
-    text = res.read_text(encoding="utf-8")
+    text = _verified_bytes(ds.file).decode("utf-8")
     dtypes = {c: ("boolean" if t == _B else t) for c, (t, _) in ds.columns.items()}
     try:
         df = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])
@@ -485,12 +613,27 @@ def describe(name: str) -> dict[str, Any]:
             "keys": ds.keys, "columns": columns, "provenance": _provenance_section(ds.file)}
 
 
-def truth(name: str) -> str:
-    """The stored true parameters (JSON text) of a simulated dataset, e.g. ``truth("china_cities_demo")``."""
+def truth(name: str) -> dict:
+    """The stored true parameters of a simulated dataset, as a dict.
+
+    Event-time keys (``att_by_event_time``) are integers and cohort keys (``cohort_sizes``) integers, so
+    ``truth("china_cities_demo")["att_by_event_time"][0]`` is the true effect in the designation year.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> t = datasets.truth("china_cities_demo")
+    >>> sorted(t["att_by_event_time"])[:3]
+    [0, 1, 2]
+    """
     ds = _lookup(name)
     if ds.kind != "simulated":
         raise EconError(f"dataset '{name}' is real data: it has no known truth")
-    return _read_text(ds.file.replace(".csv", "_truth.json"))
+    out = json.loads(_read_text(ds.file.replace(".csv", "_truth.json")))
+    for key in ("att_by_event_time", "cohort_sizes"):
+        if isinstance(out.get(key), dict):
+            out[key] = {int(k): v for k, v in out[key].items()}
+    return out
 
 
 _CONTIGUITY = {  # edge-list dataset -> (units dataset, id column); edges are <id>_i, <id>_j
@@ -511,7 +654,7 @@ def load_weights(name: str = "china_prefecture_contiguity"):
         raise EconError(f"no contiguity weights named {name!r}; valid names: {', '.join(sorted(_CONTIGUITY))}")
     units, code = _CONTIGUITY[name]
     ids = load(units)[code].tolist()
-    return Weights.from_edges(load(name), f"{code}_i", f"{code}_j", ids=ids)
+    return Weights.from_edges(load(name), f"{code}_i", f"{code}_j", ids=ids, islands="keep")
 
 
 def load_geojson(name: str) -> dict:

@@ -34,7 +34,7 @@ import pandas as pd
 from econ.errors import EconError
 
 __all__ = ["DesignParams", "SimulatedPanel", "draw_panel", "china_cities_demo", "DEMO_SEED", "effect_shape",
-           "write_china_cities_demo"]
+           "write_china_cities_demo", "twfe_bias_panel"]
 
 DEMO_SEED = 20140926  # the date of the first Broadband China announcement (MIIT/NDRC No. 61, 2014-09-26)
 GENERATOR_VERSION = 1
@@ -261,3 +261,61 @@ def write_china_cities_demo(directory) -> None:
     sim.data.to_csv(directory / "china_cities_demo.csv", index=False, float_format="%.15g")
     (directory / "china_cities_demo_truth.json").write_text(sim.truth_json() + "\n", encoding="utf-8")
 
+
+
+def twfe_bias_panel(n_units: int = 120, years=range(2008, 2020), cohorts=(2010, 2013, 2016),
+                    slopes=(0.04, 0.02, 0.01), never_share: float = 0.1, sigma: float = 0.02,
+                    seed: int = 0) -> SimulatedPanel:
+    """A teaching design where static TWFE is badly biased: effects grow with time since adoption, faster for
+    earlier cohorts, and most units are eventually treated.
+
+    Cohort ``g`` has effect ``tau_r(g, e) = slopes_g * (e + 1)`` on log rural income at event time ``e >= 0``
+    (``shape="linear"``, no plateau), so its ATT on ``log_income_ratio`` is ``-(1 - phi) slopes_g (e + 1)``. The
+    "later vs earlier" 2x2 comparisons then subtract the earlier cohorts' still-growing effects and pull the
+    TWFE coefficient towards zero or past it (Goodman-Bacon 2021; Sun and Abraham 2021), while Callaway-Sant'Anna,
+    Sun-Abraham and the imputation estimator recover the truth. No spillover, no selection on levels.
+
+    Parameters
+    ----------
+    n_units : int
+        Number of units; a share ``never_share`` (at least 2 units) is never treated, the rest is split evenly
+        across ``cohorts``.
+    years : iterable of int
+    cohorts : sequence of int
+        Adoption years (inside ``years``, after its first year).
+    slopes : sequence of float
+        Per-year growth of each cohort's effect on log rural income, aligned with ``cohorts``.
+    never_share : float
+    sigma : float
+        Innovation s.d. of the AR(1) errors.
+    seed : int
+
+    Returns
+    -------
+    SimulatedPanel
+        ``data`` (columns ``unit``, ``year``, ``cohort``, ``treated``, ``log_income_ratio``...) and ``truth`` (as
+        :func:`draw_panel`: ``att_gt``, ``att_by_event_time``, ``att_overall``).
+
+    Examples
+    --------
+    >>> sim = twfe_bias_panel(n_units=60, seed=1)
+    >>> sorted(sim.truth["cohort_sizes"])
+    ['0', '2010', '2013', '2016']
+    """
+    from econ import _validate
+
+    n_units = _validate.check_int(n_units, "n_units", minimum=len(cohorts) + 2)
+    seed = _validate.check_int(seed, "seed", minimum=0)
+    if len(slopes) != len(cohorts):
+        raise EconError(f"slopes has {len(slopes)} values for {len(cohorts)} cohorts")
+    if not 0 <= never_share < 1:
+        raise EconError(f"never_share must be in [0, 1), got {never_share}")
+    n_never = max(2, int(round(never_share * n_units)))
+    per = np.array_split(np.arange(n_units - n_never), len(cohorts))
+    g = np.zeros(n_units, dtype=np.int64)
+    for c, idx in zip(cohorts, per):
+        g[n_never + idx] = c
+    units = pd.DataFrame({"unit": np.arange(1, n_units + 1), "cohort": g})
+    params = DesignParams(peak_effect={int(c): float(s) for c, s in zip(cohorts, slopes)}, shape="linear",
+                          ramp_years=1, spillover=0.0, selection=0.0, sigma=sigma, mediator_effects={})
+    return draw_panel(units, years, unit="unit", params=params, seed=seed)

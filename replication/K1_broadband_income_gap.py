@@ -23,7 +23,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from econ import did  # noqa: E402
-from econ.claims.causal import causal_panel, coef_summary, one_sided_p, standardized_error, true_effects  # noqa: E402
+from econ.claims.causal import (  # noqa: E402
+    causal_panel, coef_summary, not_mapped, one_sided_p, standardized_error, true_effects)
 
 WINDOW = (-6, 6)
 PLACEBO_DRAWS = 999
@@ -32,83 +33,96 @@ COMPARED_EVENT_TIMES = range(0, 6)
 
 
 def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
-    panel = causal_panel(data, roles, needs=("outcome", "psm"))
+    panel = causal_panel(data, roles)
     frame, unit, time = panel.frame, panel.unit, panel.time
-    y = "log_income_ratio"
+    y, treat, cohort, label = panel.y, panel.treat, panel.cohort, panel.outcome_label
     controls = panel.roles["controls"]
 
-    twfe = did.twfe(frame, y, unit, time, "treated", covariates=controls)
-    es = did.event_study(frame, y, unit, time, "cohort", window=_window(frame, time), covariates=controls)
+    twfe = did.twfe(frame, y, unit, time, treat, covariates=controls)
+    es = did.event_study(frame, y, unit, time, cohort, window=_window(frame, time, cohort), covariates=controls)
     pretrend = es.pretrend_test()
-    placebo = did.placebo(frame, y, unit, time, cohort="cohort", n_draws=placebo_draws, seed=PLACEBO_SEED,
+    placebo = did.placebo(frame, y, unit, time, cohort=cohort, n_draws=placebo_draws, seed=PLACEBO_SEED,
                           covariates=controls, progress=False)
-    psm = _psm(frame, y, unit, time, panel.roles)
+    psm = _psm(frame, y, unit, time, cohort, panel.roles) if panel.roles["psm_covariates"] else None
 
     table = es.table()
     numbers = {
-        "twfe": {**coef_summary(twfe, "treated"), "pvalue_less": one_sided_p(twfe, "treated"), "nobs": int(twfe.nobs)},
+        "twfe": {**coef_summary(twfe, treat), "pvalue_less": one_sided_p(twfe, treat), "nobs": int(twfe.nobs)},
         "event_study": {str(k): {"estimate": float(r["estimate"]), "se": float(r["se"])}
                         for k, r in table.iterrows() if not r["is_ref"]},
         "pretrend": {"F": float(pretrend.F), "df1": int(pretrend.df), "df2": float(pretrend.df2),
                      "pvalue": float(pretrend.pvalue_F)},
         "placebo": {"estimate": placebo.estimate, "pvalue": placebo.pvalue, "pvalue_less": placebo.pvalue_less,
                     "draws_sd": float(placebo.draws.std(ddof=1)), "n_draws": placebo.n, "seed": PLACEBO_SEED},
-        "psm": {"estimate": float(psm.coef[psm.term]), "se": float(psm.se[psm.term]),
-                "matched_units": int(len(psm.weights))},
         "units": int(frame[unit].nunique()), "years": [int(frame[time].min()), int(frame[time].max())],
-        "treated_units": int(frame.loc[frame["cohort"] > 0, unit].nunique()),
+        "treated_units": int(frame.loc[frame[cohort] > 0, unit].nunique()),
     }
     b, se = numbers["twfe"]["estimate"], numbers["twfe"]["se"]
     values = {"twfe_effect": b, "twfe_pvalue_less": numbers["twfe"]["pvalue_less"],
-              "pretrend_pvalue": numbers["pretrend"]["pvalue"], "placebo_pvalue_less": placebo.pvalue_less,
-              "psm_effect": numbers["psm"]["estimate"]}
+              "pretrend_pvalue": numbers["pretrend"]["pvalue"], "placebo_pvalue_less": placebo.pvalue_less}
+    untestable = {}
+    tables = {
+        "event_study": (table.reset_index(), f"Event-study coefficients on {label}"),
+        "estimates": (_estimates_table(twfe, treat, psm, placebo), f"Average effect of treatment on {label}: TWFE"
+                      + (", PSM-DiD" if psm is not None else "") + " and randomization inference"),
+    }
+    models, names = [twfe], ["TWFE"]
+    if psm is not None:
+        numbers["psm"] = {"estimate": float(psm.coef[psm.term]), "se": float(psm.se[psm.term]),
+                          "matched_units": int(len(psm.weights))}
+        values["psm_effect"] = numbers["psm"]["estimate"]
+        tables["psm_balance"] = (psm.balance.reset_index(), "Covariate balance before and after matching")
+        models, names = [twfe, psm], ["TWFE", "PSM-DiD"]
+    else:
+        untestable["psm_effect"] = not_mapped("psm_covariates")
+    fig_es, ax_es = es.plot()
+    ax_es.set_ylabel(f"Effect on {label}")
+    fig_pl, ax_pl = placebo.plot()
+    ax_pl.set_xlabel(f"TWFE estimate on {label} under reassigned cohorts")
     out = {
-        "values": values, "simulated": panel.simulated, "numbers": numbers, "seed": panel.seed,
-        "tables": {
-            "event_study": (table.reset_index(), "Event-study coefficients on log(urban/rural income)"),
-            "estimates": (_estimates_table(twfe, psm, placebo), "Average effect of designation: TWFE, PSM-DiD and "
-                                                                "randomization inference"),
-            "psm_balance": (psm.balance.reset_index(), "Covariate balance before and after matching"),
-        },
-        "regressions": {"regressions": ([twfe, psm], ["TWFE", "PSM-DiD"],
-                                        "TWFE and PSM-DiD regressions of log(urban/rural income)")},
-        "figures": {"event_study": (es.plot()[0], "Event-study coefficients with pointwise 95% intervals and the "
-                                                  "uniform sup-t band"),
-                    "placebo": (placebo.plot()[0], "Randomization distribution of the TWFE estimate under "
-                                                   "reassigned cohorts, with the actual estimate")},
-        "notes": [f"TWFE effect of designation on log(urban/rural income): {b:.4f} (s.e. {se:.4f}); event-study "
+        "values": values, "untestable": untestable, "simulated": panel.simulated, "numbers": numbers,
+        "seed": panel.seed, "tables": tables,
+        "regressions": {"regressions": (models, names, f"{' and '.join(names)} regressions of {label}")},
+        "figures": {"event_study": (fig_es, f"Event-study coefficients on {label} with pointwise 95% intervals "
+                                            "and the uniform sup-t band"),
+                    "placebo": (fig_pl, f"Randomization distribution of the TWFE estimate on {label} under "
+                                        "reassigned cohorts, with the actual estimate")},
+        "notes": [f"TWFE effect of treatment on {label}: {b:.4f} (s.e. {se:.4f}); event-study "
                   f"pre-trend test p = {numbers['pretrend']['pvalue']:.3f}; placebo p (one-sided) = "
-                  f"{placebo.pvalue_less:.3f} from {placebo.n} reassignments; PSM-DiD "
-                  f"{numbers['psm']['estimate']:.4f}."],
+                  f"{placebo.pvalue_less:.3f} from {placebo.n} reassignments; "
+                  + (f"PSM-DiD {numbers['psm']['estimate']:.4f}." if psm is not None
+                     else "PSM-DiD not run: " + untestable["psm_effect"] + ".")],
     }
     if panel.simulated:
         out["pipeline_values"], out["numbers"]["truth"] = _pipeline(panel, numbers, table)
     return out
 
 
-def _window(frame, time):
+def _window(frame, time, cohort):
     """The default window, shrunk to what the panel can show."""
-    treated = frame["cohort"] > 0
-    rel = (frame.loc[treated, time] - frame.loc[treated, "cohort"])
+    treated = frame[cohort] > 0
+    rel = (frame.loc[treated, time] - frame.loc[treated, cohort])
     return max(WINDOW[0], int(rel.min())), min(WINDOW[1], int(rel.max()))
 
 
-def _psm(frame, y, unit, time, roles):
+GROUP, POST = "ever_treated", "post_period"  # readable names: the PSM-DiD term is "ever_treated_x_post_period"
+
+
+def _psm(frame, y, unit, time, cohort, roles):
     work = frame.copy()
-    work["_group"] = (work["cohort"] > 0).astype(int)
-    first = int(work.loc[work["cohort"] > 0, "cohort"].min())
-    start = np.where(work["cohort"] > 0, work["cohort"], first)
-    work["_post"] = (work[time] >= start).astype(int)
-    return did.psm_did(work, y, unit, time, "_group", "_post", roles["psm_covariates"], controls=roles["controls"])
+    work[GROUP] = (work[cohort] > 0).astype(int)
+    first = int(work.loc[work[cohort] > 0, cohort].min())
+    start = np.where(work[cohort] > 0, work[cohort], first)
+    work[POST] = (work[time] >= start).astype(int)
+    return did.psm_did(work, y, unit, time, GROUP, POST, roles["psm_covariates"], controls=roles["controls"])
 
 
-def _estimates_table(twfe, psm, placebo):
-    rows = [
-        {"estimator": "TWFE", **coef_summary(twfe, "treated"), "nobs": int(twfe.nobs)},
-        {"estimator": "PSM-DiD", **coef_summary(psm, psm.term), "nobs": int(psm.nobs)},
-        {"estimator": f"placebo ({placebo.n} draws; se = sd of draws)", "estimate": placebo.estimate,
-         "se": float(placebo.draws.std(ddof=1)), "pvalue": placebo.pvalue, "nobs": placebo.nobs},
-    ]
+def _estimates_table(twfe, treat, psm, placebo):
+    rows = [{"estimator": "TWFE", **coef_summary(twfe, treat), "nobs": int(twfe.nobs)}]
+    if psm is not None:
+        rows.append({"estimator": "PSM-DiD", **coef_summary(psm, psm.term), "nobs": int(psm.nobs)})
+    rows.append({"estimator": f"placebo ({placebo.n} draws; se = sd of draws)", "estimate": placebo.estimate,
+                 "se": float(placebo.draws.std(ddof=1)), "pvalue": placebo.pvalue, "nobs": placebo.nobs})
     return pd.DataFrame(rows)
 
 
@@ -120,8 +134,8 @@ def _pipeline(panel, numbers, table):
     errors = {k: standardized_error(table.at[k, "estimate"], by_event[k], table.at[k, "se"])
               for k in COMPARED_EVENT_TIMES}
     # what TWFE's own weighting does to the true effects (no noise): the estimand it targets here
-    twfe_of_truth = float(did.twfe(panel.frame.assign(_true=att), "_true", panel.unit, panel.time,
-                                   "treated").coef["treated"])
+    twfe_of_truth = float(did.twfe(panel.frame.assign(true_att=att), "true_att", panel.unit, panel.time,
+                                   panel.treat).coef[panel.treat])
     values = {
         "event_time_effects": max(errors.values()),
         "pretrend_not_rejected": numbers["pretrend"]["pvalue"],

@@ -20,24 +20,32 @@ from econ.errors import WeightsError  # noqa: E402
 from econ.spatial import Weights  # noqa: E402
 
 SHARE = "designated_neighbour_share"
+CODE = "prefecture_code_6"
 
 
 def run(data=None, out_dir=None, roles=None):
     panel = causal_panel(data, roles)
     frame, unit, time = panel.frame.copy(), panel.unit, panel.time
-    y, controls = "log_income_ratio", panel.roles["controls"]
+    y, treat, cohort, label = panel.y, panel.treat, panel.cohort, panel.outcome_label
+    controls = panel.roles["controls"]
     codes = _codes(frame[unit])
+    if not codes.isin(datasets.load_weights("china_prefecture_contiguity").ids).any():
+        reason = (f"no unit id in {unit!r} is a 6-digit prefecture code of the bundled contiguity (first ids: "
+                  f"{list(pd.unique(frame[unit]))[:3]}): K2's neighbours are those of Chinese prefectures")
+        return {"values": {}, "untestable": {"spillover_effect": reason, "spillover_pvalue_less": reason},
+                "simulated": panel.simulated, "numbers": {}, "notes": [f"Not testable: {reason}."],
+                "seed": panel.seed}
     w = _weights(codes)
-    frame["_code"] = codes
-    frame[SHARE] = w.panel_lag(frame, "treated", "_code", time)
+    frame[CODE] = codes
+    frame[SHARE] = w.panel_lag(frame, treat, CODE, time)
 
-    naive = did.twfe(frame, y, unit, time, "treated", covariates=controls)
-    model = did.twfe(frame, y, unit, time, "treated", covariates=[SHARE, *controls])
+    naive = did.twfe(frame, y, unit, time, treat, covariates=controls)
+    model = did.twfe(frame, y, unit, time, treat, covariates=[SHARE, *controls])
     numbers = {
-        "direct": coef_summary(model, "treated"), "spillover": coef_summary(model, SHARE),
-        "naive_direct": coef_summary(naive, "treated"),
+        "direct": coef_summary(model, treat), "spillover": coef_summary(model, SHARE),
+        "naive_direct": coef_summary(naive, treat),
         "units": int(frame[unit].nunique()), "islands": len(w.islands),
-        "mean_share_by_group_last_year": _share_by_group(frame, time),
+        "mean_share_by_group_last_year": _share_by_group(frame, time, cohort),
     }
     out = {
         "values": {"spillover_effect": numbers["spillover"]["estimate"],
@@ -45,9 +53,9 @@ def run(data=None, out_dir=None, roles=None):
         "simulated": panel.simulated, "numbers": numbers, "seed": panel.seed,
         "tables": {"spillover": (_table(naive, model), "TWFE with and without the designated-neighbour share")},
         "regressions": {"regressions": ([naive, model], ["TWFE", "TWFE + neighbour share"],
-                                        "Direct and spillover effects on log(urban/rural income)")},
-        "figures": {"neighbour_share": (_figure(frame, time), "Mean share of contiguous neighbours designated, by "
-                                                               "year and group")},
+                                        f"Direct and spillover effects on {label}")},
+        "figures": {"neighbour_share": (_figure(frame, time, cohort), "Mean share of contiguous neighbours "
+                                                                       "treated, by year and group")},
         "notes": [f"Spillover (all neighbours designated vs none): {numbers['spillover']['estimate']:.4f} "
                   f"(s.e. {numbers['spillover']['se']:.4f}); direct effect {numbers['direct']['estimate']:.4f} "
                   "with the "
@@ -92,14 +100,14 @@ def _table(naive, model):
     return pd.DataFrame(rows)
 
 
-def _share_by_group(frame, time):
+def _share_by_group(frame, time, cohort):
     last = frame[frame[time] == frame[time].max()]
-    group = (last["cohort"] > 0).map({True: "designated", False: "never designated"})
+    group = (last[cohort] > 0).map({True: "designated", False: "never designated"})
     return {k: float(v) for k, v in last.groupby(group)[SHARE].mean().items()}
 
 
-def _figure(frame, time):
-    group = (frame["cohort"] > 0).map({True: "designated units", False: "never-designated units"})
+def _figure(frame, time, cohort):
+    group = (frame[cohort] > 0).map({True: "designated units", False: "never-designated units"})
     mean = frame.groupby([time, group])[SHARE].mean().unstack()
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     mean.plot(ax=ax, marker="o", ms=3)

@@ -11,15 +11,18 @@ import matplotlib
 matplotlib.use("Agg")
 
 from econ import did  # noqa: E402
-from econ.claims.causal import causal_panel, standardized_error, true_effects  # noqa: E402
+from econ.claims.causal import causal_panel, not_mapped, standardized_error, true_effects  # noqa: E402
 
 
 def run(data=None, out_dir=None, roles=None):
-    panel = causal_panel(data, roles, needs=("outcome", "region"))
+    panel = causal_panel(data, roles)
     frame, unit, time = panel.frame, panel.unit, panel.time
     region = panel.roles["region"]
-    sub = did.subgroups(frame, "log_income_ratio", unit, time, "treated", by=region,
-                        covariates=panel.roles["controls"])
+    if not region:
+        reason = not_mapped("region")
+        return {"values": {}, "untestable": {"heterogeneity_pvalue": reason}, "simulated": panel.simulated,
+                "numbers": {}, "notes": [f"Not testable: {reason}."], "seed": panel.seed}
+    sub = did.subgroups(frame, panel.y, unit, time, panel.treat, by=region, covariates=panel.roles["controls"])
     test = sub.equality_test
     table = sub.table
     numbers = {
@@ -31,15 +34,17 @@ def run(data=None, out_dir=None, roles=None):
     out = {
         "values": {"heterogeneity_pvalue": float(test.pvalue_F)},
         "simulated": panel.simulated, "numbers": numbers, "seed": panel.seed,
-        "tables": {"by_region": (table.reset_index(), "Effect of designation by region (separate TWFE regressions)")},
-        "figures": {"by_region": (sub.plot()[0], "Effect of designation by region with 95% intervals")},
+        "tables": {"by_region": (table.reset_index(), f"Effect of treatment on {panel.outcome_label} by {region} "
+                                                      "(separate TWFE regressions)")},
+        "figures": {"by_region": (sub.plot()[0], f"Effect of treatment on {panel.outcome_label} by {region} with "
+                                                 "95% intervals")},
         "notes": ["Effects by region: " + "; ".join(f"{g} {v['estimate']:.4f} (s.e. {v['se']:.4f})"
                                                     for g, v in numbers["by_region"].items())
                   + f". Equality test F({test.df}, {test.df2:g}) = {test.F:.2f}, p = {test.pvalue_F:.3f}."],
     }
     if panel.simulated:
         att = true_effects(panel)
-        treated = frame["treated"] == 1
+        treated = frame[panel.treat] == 1
         truth = {str(g): float(att[treated & (frame[region] == g)].mean()) for g in table.index}
         z = {g: standardized_error(numbers["by_region"][g]["estimate"], truth[g], numbers["by_region"][g]["se"])
              for g in truth}

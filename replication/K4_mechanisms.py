@@ -7,7 +7,7 @@ is run). A channel whose column is absent from the user's panel is not testable.
 """
 
 from econ import did
-from econ.claims.causal import causal_panel, one_sided_p, standardized_error
+from econ.claims.causal import causal_panel, not_mapped, one_sided_p, standardized_error
 from econ.claims.schema import CHANNEL_ROLES
 
 CHECK = {"firms": "new_firms_per_10k_pvalue_greater", "nonfarm": "rural_nonfarm_share_pvalue_greater",
@@ -17,35 +17,33 @@ CHECK = {"firms": "new_firms_per_10k_pvalue_greater", "nonfarm": "rural_nonfarm_
 def run(data=None, out_dir=None, roles=None):
     panel = causal_panel(data, roles)
     frame, unit, time = panel.frame, panel.unit, panel.time
-    columns = {role: panel.roles[role] for role in CHANNEL_ROLES}
-    present = {role: col for role, col in columns.items() if col in frame.columns}
-    values, untestable = {}, {}
-    for role, col in columns.items():
-        if role not in present:
-            untestable[CHECK[role]] = (f"column {col!r} (role {role}) is not in the data; map it with "
-                                       f"--map {role}=<column>")
+    present = {role: panel.roles[role] for role in CHANNEL_ROLES if panel.roles[role]}
+    values = {}
+    untestable = {CHECK[role]: not_mapped(role) for role in CHANNEL_ROLES if role not in present}
     if not present:
         return {"values": {}, "untestable": untestable, "simulated": panel.simulated, "numbers": {},
-                "pipeline_values": {}, "notes": ["no channel column in the data"], "seed": panel.seed}
-    result = did.channels(frame, "log_income_ratio", unit, time, "treated", mediators=list(present.values()),
+                "pipeline_values": {}, "notes": ["No channel column was mapped: nothing to test."],
+                "seed": panel.seed}
+    y, treat = panel.y, panel.treat
+    result = did.channels(frame, y, unit, time, treat, mediators=list(present.values()),
                           covariates=panel.roles["controls"])
     table = result.table
     numbers = {"channels": {}}
     for role, col in present.items():
         res = result.results[col]
-        p_greater = one_sided_p(res, "treated", "greater")
+        p_greater = one_sided_p(res, treat, "greater")
         values[CHECK[role]] = p_greater
         numbers["channels"][col] = {"estimate": float(table.at[col, "estimate"]), "se": float(table.at[col, "se"]),
                                     "pvalue_greater": p_greater}
-    numbers["outcome"] = {"estimate": float(table.at["log_income_ratio", "estimate"]),
-                          "se": float(table.at["log_income_ratio", "se"])}
+    numbers["outcome"] = {"estimate": float(table.at[y, "estimate"]), "se": float(table.at[y, "se"])}
     out = {
         "values": values, "untestable": untestable, "simulated": panel.simulated, "numbers": numbers,
         "seed": panel.seed,
-        "tables": {"channels": (table.reset_index(), "Effect of designation on the outcome and on each channel")},
+        "tables": {"channels": (table.reset_index(),
+                                f"Effect of treatment on {panel.outcome_label} and on each channel")},
         "regressions": {"regressions": (list(result.results.values()), list(result.results),
-                                        "TWFE regressions of the outcome and each channel on designation")},
-        "notes": ["Effects of designation on the channels: " + "; ".join(
+                                        f"TWFE regressions of {panel.outcome_label} and each channel on treatment")},
+        "notes": ["Effects of treatment on the channels: " + "; ".join(
             f"{c} {v['estimate']:.4g} (s.e. {v['se']:.2g})" for c, v in numbers["channels"].items()) + "."],
     }
     if panel.simulated:

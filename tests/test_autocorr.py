@@ -104,3 +104,149 @@ def test_errors_name_the_problem(prefectures):
         moran(np.ones(5), w)
     with pytest.raises(WeightsError, match="transform"):
         moran(designated, w, transform="x")
+
+
+# ------------------------------------------------------------------- Geary, local Moran, panels, plots (issue 9/11)
+import esda  # noqa: E402  (reference tests fail, not skip, without the peer)
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+from econ.errors import EconError  # noqa: E402
+from econ.spatial import Weights, by_period, geary, local_moran  # noqa: E402
+
+
+def _lw(w):
+    return _libpysal_w(w)
+
+
+def test_geary_matches_esda(prefectures):
+    w, _, designated, latitude = prefectures
+    for y in (designated, latitude):
+        ours = geary(y, w, n_draws=999, seed=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = esda.Geary(y.to_numpy(dtype=float), _lw(w), permutations=999)
+        np.testing.assert_allclose(
+            [ours.C, ours.var_norm, ours.var_rand, ours.z_norm, ours.z_rand, ours.p_norm, ours.p_rand],
+            [ref.C, ref.VC_norm, ref.VC_rand, ref.z_norm, ref.z_rand, ref.p_norm, ref.p_rand], rtol=1e-10)
+        assert abs(ours.sim.mean() - ref.EC_sim) < 5 * ref.seC_sim / np.sqrt(999) * np.sqrt(2)
+        assert abs(ours.sim.std() / ref.seC_sim - 1) < 0.15
+        se = np.sqrt(max(ref.p_sim, 0.01) * (1 - ref.p_sim) / 999)
+        assert abs(ours.p_sim - ref.p_sim) < 5 * se + 0.003
+    # binary transform too
+    ref_b = esda.Geary(latitude.to_numpy(), _lw(w), transformation="b", permutations=0)
+    assert geary(latitude, w, transform="b", n_draws=0).C == pytest.approx(ref_b.C, rel=1e-12)
+
+
+def test_local_moran_matches_esda_statistics_moments_and_p_sim_in_distribution(prefectures):
+    w, _, _, latitude = prefectures
+    y = latitude + pd.Series(np.random.default_rng(0).normal(scale=3, size=len(latitude)), index=latitude.index)
+    ours = local_moran(y, w, n_draws=999, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.Moran_Local(y.to_numpy(), _lw(w), permutations=999, seed=1)
+    for a in ("Is", "EI", "VI", "EIc", "VIc"):
+        np.testing.assert_allclose(getattr(ours, a), getattr(ref, a), rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(ours.quadrant, ref.q)
+    ok = ~np.isnan(ours.p_sim)
+    assert (~ok).sum() == len(w.islands) == 4  # islands: NaN here (esda reports a spurious 1/(n_draws+1))
+    diff = ours.p_sim[ok] - ref.p_sim[ok]
+    se = np.sqrt(2 * np.maximum(ref.p_sim[ok], 0.01) * (1 - ref.p_sim[ok]) / 999)
+    assert (np.abs(diff) < 5 * se + 0.003).all()
+    assert abs(diff.mean()) < 0.01
+    labels = ours.clusters()
+    sig = ours.p_sim < 0.05
+    assert (labels[sig].to_numpy() == np.array([{1: "HH", 2: "LH", 3: "LL", 4: "HL"}[q] for q in ours.quadrant[sig]])).all()
+    assert set(labels[~sig & ok]) <= {"ns"} and set(labels[~ok]) == {"island"}
+    tidy = ours.tidy()
+    assert list(tidy["unit"]) == list(w.ids) and tidy["cluster"].equals(pd.Series(labels.to_numpy(), name="cluster"))
+
+
+def test_local_moran_conditional_draws_have_the_exact_conditional_moments(prefectures):
+    """Under conditional randomisation the mean and variance of I_i are EIc and VIc (Sokal et al. 1998, A7-A8):
+    the permutation moments must agree within Monte Carlo error."""
+    w, _, _, latitude = prefectures
+    res = local_moran(latitude, w, n_draws=4999, seed=3, keep_draws=True)
+    ok = ~np.isnan(res.EI_sim)
+    z = (res.EI_sim[ok] - res.EIc[ok]) / np.sqrt(res.VIc[ok] / 4999)
+    assert np.abs(z).max() < 4.5
+    ratio = res.seI_sim[ok] ** 2 / res.VIc[ok]
+    assert 0.97 < np.median(ratio) < 1.03 and ratio.min() > 0.85 and ratio.max() < 1.15
+    np.testing.assert_allclose(res.sim[:, ok].mean(axis=0), res.EI_sim[ok])
+
+
+def test_local_moran_detects_a_planted_cluster_and_is_seeded():
+    ids = list(range(400))
+    lat, lon = np.repeat(np.arange(20.0), 20), np.tile(np.arange(20.0), 20)
+    w = Weights.from_points(lon, lat, ids, k=8)
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=400)
+    hot = (lat < 5) & (lon < 5)
+    y[hot] += 3.0
+    res = local_moran(y, w, n_draws=499, seed=2)
+    labels = res.clusters()
+    assert (labels[hot] == "HH").mean() > 0.8 and (labels[~hot] == "HH").mean() < 0.05
+    again = local_moran(y, w, n_draws=499, seed=2)
+    np.testing.assert_array_equal(res.p_sim, again.p_sim)
+
+
+def test_draw_counts_and_bad_values(prefectures):
+    w, _, designated, latitude = prefectures
+    m0 = moran(latitude, w, n_draws=0)
+    assert np.isnan(m0.p_sim) and m0.sim.size == 0 and m0.p_rand < 0.05
+    assert "n_draws=0" in m0.summary()
+    assert np.isnan(join_counts(designated, w, n_draws=0).p_sim_bb)
+    assert np.isnan(local_moran(latitude, w, n_draws=0).p_sim).all()
+    for fn in (moran, geary, join_counts, local_moran):
+        with pytest.raises(EconError, match="permutations must be at least 0"):
+            fn(designated, w, permutations=-5)
+        with pytest.raises(EconError, match="n_draws must be at least 0"):
+            fn(designated, w, n_draws=-1)
+        with pytest.raises(EconError, match="give the number of draws once"):
+            fn(designated, w, n_draws=9, permutations=9)
+        with pytest.raises(EconError, match="seed"):
+            fn(designated, w, seed=-1)
+    assert moran(latitude, w, permutations=19).n_draws == 19
+    bad = latitude.copy()
+    bad.iloc[3] = np.inf
+    for fn in (moran, geary, local_moran):
+        with pytest.raises(WeightsError, match=r"missing or infinite value, first: \['" + bad.index[3]):
+            fn(bad, w)
+
+
+def test_by_period_matches_cross_sections_and_handles_unbalanced_panels(prefectures):
+    w, _, _, _ = prefectures
+    demo = datasets.load("china_cities_demo")
+    res = by_period(demo, "log_income_ratio", "prefecture_code", "year", w, statistic="moran", n_draws=99)
+    assert list(res.results) == sorted(demo["year"].unique())
+    y2010 = demo[demo.year == 2010].set_index("prefecture_code")["log_income_ratio"]
+    assert res.results[2010].I == pytest.approx(moran(y2010, w, n_draws=0).I, rel=1e-12)
+    assert set(res.tidy().columns) >= {"time", "value", "p_sim"}
+    lisa = by_period(demo[demo.year >= demo.year.max() - 1], "log_income_ratio", "prefecture_code", "year", w,
+                     statistic="local_moran", n_draws=99)
+    assert len(lisa.tidy()) == 2 * w.n
+    unbalanced = demo.drop(demo.index[(demo.year == 2012) & (demo.prefecture_code == w.ids[0])])
+    res_u = by_period(unbalanced, "log_income_ratio", "prefecture_code", "year", w, statistic="geary", n_draws=0)
+    assert res_u.results[2012].n == w.n - 1 and any("2012" in n for n in res_u.notes)
+    with pytest.raises(EconError, match="not in the data"):
+        by_period(demo, "nope", "prefecture_code", "year", w)
+
+
+def test_results_plot_and_save(prefectures, tmp_path):
+    w, _, designated, latitude = prefectures
+    objs = [moran(latitude, w, n_draws=99), moran(latitude, w, n_draws=0), geary(latitude, w, n_draws=99),
+            join_counts(designated, w, n_draws=99), local_moran(latitude, w, n_draws=99),
+            by_period(datasets.load("china_cities_demo").query("year >= 2018"), "log_income_ratio",
+                      "prefecture_code", "year", w, n_draws=19)]
+    import matplotlib.pyplot as plt
+
+    for k, obj in enumerate(objs):
+        path = tmp_path / f"fig{k}.png"
+        fig, ax = obj.plot(path=path)
+        assert path.stat().st_size > 1000 and ax.figure is fig
+        assert repr(obj) == obj.summary()
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    assert objs[0].plot(ax=ax) == (fig, ax)
+    plt.close("all")

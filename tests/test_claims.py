@@ -156,11 +156,11 @@ def test_descriptive_verdicts_and_numbers(results):
     assert "2012 national rural per-capita DISPOSABLE income" in d3["checks"][0]["detail"]
     assert d3["numbers"]["implied_ratio_2012"] == pytest.approx(49283 / 20133 + 0.43)
     d4 = _checks(recs["D4"])
-    assert recs["D4"]["verdict"]["label"] == verdict.PARTLY
+    assert recs["D4"]["verdict"]["label"] == verdict.INTERNAL_BAD  # source figures only; one does not add up
     assert d4["ratio_read_as_stated"]["value"] == pytest.approx(136617 / 61811)
     assert d4["ratio_read_as_stated"]["status"] == "fail" and d4["excess_over_lishui"]["status"] == "pass"
     d5 = _checks(recs["D5"])
-    assert recs["D5"]["verdict"]["label"] == verdict.PARTLY
+    assert recs["D5"]["verdict"]["label"] == verdict.INTERNAL_BAD  # the two pairs disagree; no data check ran
     assert d5["gap_pp_first_pair"]["value"] == pytest.approx(21.2) and d5["gap_pp_second_pair"]["status"] == "pass"
     assert d5["rural_difference_between_pairs"]["value"] == pytest.approx(3.1)
     d6 = recs["D6"]
@@ -214,8 +214,12 @@ def test_causal_claims_on_a_user_panel_get_real_verdicts(registry, user_panel, t
     for rec in recs.values():
         assert rec["status"] == "ok", rec.get("traceback")
         assert not rec["simulated"] and rec["pipeline_checks"] == []
-    assert recs["K1"]["verdict"]["label"] == verdict.REPRODUCED  # the planted effect is large and negative
-    assert recs["K2"]["verdict"]["label"] == verdict.REPRODUCED
+    # on a user's panel the statement is a hypothesis: it "holds on mycities.csv", never "reproduced"
+    assert recs["K1"]["verdict"]["label"] == verdict.HOLDS  # the planted effect is large and negative
+    assert recs["K1"]["verdict"]["text"].startswith("holds on mycities.csv (SHA-256 ")
+    assert recs["K2"]["verdict"]["label"] == verdict.HOLDS
+    assert _checks(recs["K1"])["psm_effect"]["status"] == "untestable"  # psm_covariates not mapped
+    assert "psm_covariates" in _checks(recs["K1"])["psm_effect"]["detail"]
     assert _checks(recs["K4"])["new_firms_per_10k_pvalue_greater"]["status"] == "pass"
 
 
@@ -227,9 +231,9 @@ def test_user_panel_errors(registry, user_panel, tmp_path):
     with pytest.raises(SpecificationError, match="not role=column"):
         schema.parse_map("unit")
     assert schema.parse_map("controls=a+b,unit=c") == {"controls": ["a", "b"], "unit": "c"}
-    rec = runner.run_claims(["K1"], data=user_panel, mapping={"unit": "city_code", "cohort": "bbc_year"},
-                            out=tmp_path, registry=registry, progress=False, quiet=True)[0]
-    assert rec["status"] == "error" and "no outcome" in rec["error"]
+    with pytest.raises(SpecificationError, match=r"missing: time, outcome \(or urban_income \+ rural_income\)"):
+        runner.run_claims(["K1"], data=user_panel, mapping={"unit": "city_code", "cohort": "bbc_year"},
+                          out=tmp_path, registry=registry, progress=False, quiet=True)
 
 
 # ------------------------------------------------------------------------------------------------ verify
@@ -237,14 +241,16 @@ def test_verify_passes_then_catches_tampering(registry, tmp_path, capsys):
     expected = tmp_path / "expected"
     records = runner.run_claims(["D1", "D4"], out=tmp_path / "r", registry=registry, progress=False, quiet=True)
     runner.write_expected(records, expected)
-    assert all(o.ok for o in verify(["D1", "D4"], expected_dir=expected, registry=registry, progress=False))
+    assert all(o.ok for o in verify(["D1", "D4"], expected_dir=expected, registry=registry, progress=False,
+                                    results=tmp_path / "r"))
 
     tampered = tmp_path / "tampered"
     shutil.copytree(expected, tampered)
     data = json.loads((tampered / "D1.json").read_text(encoding="utf-8"))
     data["numbers"]["ratio_2022"] += 1e-3
     (tampered / "D1.json").write_text(json.dumps(data), encoding="utf-8")
-    outcome = {o.id: o for o in verify(["D1", "D4"], expected_dir=tampered, registry=registry, progress=False)}
+    outcome = {o.id: o for o in verify(["D1", "D4"], expected_dir=tampered, registry=registry, progress=False,
+                                       results=tmp_path / "r")}
     assert not outcome["D1"].ok and outcome["D4"].ok
     assert any("ratio_2022" in m for m in outcome["D1"].mismatches)
     assert "FAIL  D1" in capsys.readouterr().out

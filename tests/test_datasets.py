@@ -282,14 +282,15 @@ def test_validation_catches_corrupted_files(tmp_path, monkeypatch, corrupt, mess
     src = Path(str(datasets.data_path("china_provinces.csv")))
     (tmp_path / "china_provinces.csv").write_text(corrupt(src.read_text(encoding="utf-8")), encoding="utf-8")
     (tmp_path / "PROVENANCE.md").write_text("", encoding="utf-8")
+    # re-hashed deliberately, so the schema checks (not the checksum) must catch the corruption
+    datasets.write_checksums(tmp_path, datasets.compute_checksums(tmp_path))
     monkeypatch.setattr(datasets, "_data_root", lambda: tmp_path)
     with pytest.raises(EconError, match=message):
         datasets.load("china_provinces")
 
 
-def test_simulated_demo_panel_if_generated():
-    if not datasets.data_path("china_cities_demo.csv").is_file():
-        pytest.skip("china_cities_demo.csv not generated yet (econ.simulate)")
+def test_simulated_demo_panel_is_shipped_and_valid():
+    assert datasets.data_path("china_cities_demo.csv").is_file(), "china_cities_demo.csv is part of the package"
     df = datasets.load("china_cities_demo")
     assert not df.duplicated(["prefecture_code", "year"]).any()
     assert df.prefecture_code.str.fullmatch(r"\d{6}").all()

@@ -88,6 +88,9 @@ def test_shapes_reuse_and_no_mutation():
     np.testing.assert_array_equal(x, before)
     many = a.demean(np.column_stack([x, 2 * x]))
     np.testing.assert_allclose(many[:, 1], 2 * out1, atol=1e-12)
+    # against the dense projection on both sets of dummies (not against demean(), which wraps Absorber)
+    D = np.column_stack([np.eye(10)[fe[0]], np.eye(4)[fe[1]]])
+    np.testing.assert_allclose(out1, x - D @ np.linalg.lstsq(D, x, rcond=None)[0], atol=1e-10)
     np.testing.assert_allclose(demean(x, np.column_stack(fe)), out1, atol=1e-12)
 
 

@@ -92,12 +92,13 @@ def test_claims_cli_uses_the_same_cohort_parser(demo):
     from econ.claims.schema import prepare_panel, resolve_roles
 
     roles = resolve_roles({"unit": UNIT, "time": TIME, "cohort": "bbc"})
-    frame = prepare_panel(na_cohort(demo, "cohort").rename(columns={"cohort": "bbc"}), roles, needs=())
-    assert (frame.groupby(UNIT)["cohort"].first() == demo.groupby(UNIT)["cohort"].first()).all()
+    prepared = prepare_panel(na_cohort(demo, "cohort").rename(columns={"cohort": "bbc"}), roles)
+    frame = prepared.frame
+    assert (frame.groupby(UNIT)[prepared.cohort].first() == demo.groupby(UNIT)["cohort"].first()).all()
     bad = demo.rename(columns={"cohort": "bbc"}).astype({"bbc": object})
     bad.loc[bad[UNIT] == bad[UNIT].iloc[0], "bbc"] = "2015a"  # was silently read as "never treated"
-    with pytest.raises(TreatmentError, match="2015a"):
-        prepare_panel(bad, roles, needs=())
+    with pytest.raises(EconError, match="2015a"):
+        prepare_panel(bad, roles)
 
 
 # ------------------------------------------------------------------------------------------ vcov columns

@@ -78,6 +78,16 @@ def test_mpdta_matches_r_did(mpdta, control, method, base, x):
         _assert_aggregate(res.aggregate(kind), _aggte(mp, kind))
 
 
+@pytest.mark.parametrize("base", ["varying", "universal"])
+def test_pretrend_wald_matches_r_did(mpdta, base):
+    md = mpdta.rename(columns={"first.treat": "first_treat"})
+    mp = _moderndid(md, "lemp", "countyreal", "year", "first_treat", x="~ lpop", base=base)
+    res = att_gt(mpdta, "lemp", "countyreal", "year", "first.treat", covariates="lpop", base_period=base)
+    test = res.pretrend_test()
+    assert test.chi2 == pytest.approx(mp.wald_stat, rel=1e-8)
+    assert test.pvalue == pytest.approx(mp.wald_pvalue, abs=1e-5)  # R rounds the p-value to 5 digits
+
+
 def test_mpdta_published_r_numbers(mpdta):
     """R did's documentation (mpdta, never-treated, DR, no covariates): ATT(2004,2004) = -0.0105, simple -0.0400,
     dynamic -0.0772, group -0.0310."""
@@ -164,6 +174,31 @@ def test_cohorts_outside_the_panel_follow_r_did(mpdta):
     assert any("20 unit(s) treated by the first period 2003 dropped" in n for n in res.notes)
 
 
+def test_gaps_between_periods_match_r_did(mpdta):
+    """Periods two years apart with cohorts between them (2004, 2006): R did's index arithmetic (max_e counts
+    positions in the sorted union of periods and cohorts)."""
+    df = mpdta[mpdta["year"].isin([2003, 2005, 2007])]
+    md = df.rename(columns={"first.treat": "first_treat"})
+    for base in ("varying", "universal"):
+        mp = _moderndid(md, "lemp", "countyreal", "year", "first_treat", x="~ lpop", control="notyet", base=base)
+        res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates="lpop", control="notyet",
+                     base_period=base)
+        _assert_cells(res, mp)
+        for kind in KINDS:
+            _assert_aggregate(res.aggregate(kind, max_e=1), _aggte(mp, kind, max_e=1))
+
+
+def test_balance_true_drops_incomplete_units_as_r_did(mpdta):
+    md = mpdta.rename(columns={"first.treat": "first_treat"})
+    holes = md.drop(index=[0, 7, 12]).assign(lpop=lambda d: d["lpop"].where(d.index != 30))
+    mp = _moderndid(holes, "lemp", "countyreal", "year", "first_treat", x="~ lpop")
+    res = att_gt(holes, "lemp", "countyreal", "year", "first_treat", covariates="lpop", balance=True)
+    _assert_cells(res, mp)
+    assert any("4 unit(s) not observed in all 5 periods dropped" in n for n in res.notes)
+    with pytest.raises(PanelError, match="balance=True"):
+        att_gt(holes, "lemp", "countyreal", "year", "first_treat", covariates="lpop")
+
+
 # ------------------------------------------------------------------ a time-varying covariate, other cohorts
 def _time_varying_panel(n=400, T=7, seed=3):
     """Cohorts 2012/2014/2015 + never treated, covariate trending differently by cohort and entering the outcome."""
@@ -194,6 +229,16 @@ def test_time_varying_covariate_matches_r_did(control, base):
         _assert_aggregate(res.aggregate(kind), _aggte(mp, kind))
 
 
+def test_time_varying_covariate_with_anticipation_and_weights_matches_r_did():
+    df = _time_varying_panel(n=300, T=8, seed=5)
+    df["w"] = 1.0 + (df["id"] % 3)
+    mp = _moderndid(df, "y", "id", "year", "g", x="~ x", control="notyet", base="universal", anticipation=1,
+                    weightsname="w")
+    res = att_gt(df, "y", "id", "year", "g", covariates="x", control="notyet", base_period="universal",
+                 anticipation=1, weights="w")
+    _assert_cells(res, mp)
+
+
 # ------------------------------------------------------------------------------------------------ known truth
 def test_recovers_planted_att_gt_in_simulation():
     from econ.simulate import DesignParams, draw_panel
@@ -215,7 +260,7 @@ def test_recovers_planted_att_gt_in_simulation():
 
 def test_recovers_cohort_effects_on_demo_panel():
     panel = datasets.load("china_cities_demo")
-    truth = json.loads(datasets.truth("china_cities_demo"))
+    truth = datasets.truth("china_cities_demo")
     res = att_gt(panel, "log_income_ratio", "prefecture_code", "year", "cohort", covariates="pre_log_gdp_pc")
     by_cohort = res.aggregate("group").tidy().set_index("cohort")
     true = pd.DataFrame(truth["att_gt"]).groupby("cohort")["att"].mean()
@@ -241,6 +286,7 @@ def test_bootstrap_bands_and_reproducibility(mpdta):
     assert dyn.overall_se == pytest.approx(analytic.aggregate("dynamic").overall_se, rel=0.2)
     assert "band_low" in dyn.tidy()
     assert res.aggregate("dynamic", n_draws=0).overall_se == analytic.aggregate("dynamic").overall_se
+    assert res.aggregate("group", n_draws=99).boot.shape == (99, 3)
 
 
 def test_cluster_at_a_coarser_level(mpdta):
@@ -309,6 +355,17 @@ def test_empty_comparison_group_gives_nan_with_note():
         assert np.isfinite(agg.overall_att) and any("left out of the aggregation" in n for n in agg.notes)
 
 
+def test_single_unit_cohort_matches_r_did(mpdta):
+    """A cohort of one unit with a covariate is estimated (no crash, no NaN), exactly as R did does."""
+    keep = mpdta.loc[mpdta["first.treat"] == 2004, "countyreal"].unique()[0]
+    df = mpdta[(mpdta["first.treat"] != 2004) | (mpdta["countyreal"] == keep)]
+    md = df.rename(columns={"first.treat": "first_treat"})
+    mp = _moderndid(md, "lemp", "countyreal", "year", "first_treat", x="~ lpop")
+    res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates="lpop")
+    _assert_cells(res, mp)
+    _assert_aggregate(res.aggregate("group"), _aggte(mp, "group"))
+
+
 def test_singular_covariate_design_gives_nan_with_note(mpdta):
     df = mpdta.assign(lpop2=2 * mpdta["lpop"])
     res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates=["lpop", "lpop2"], method="reg")
@@ -316,6 +373,9 @@ def test_singular_covariate_design_gives_nan_with_note(mpdta):
     assert any("ATT(2004,2004) is NaN" in n and "singular" in n for n in res.notes)
     with pytest.raises(SpecificationError, match="no post-treatment"):
         res.aggregate("simple")
+    for method in ("dr", "ipw"):
+        res = att_gt(df, "lemp", "countyreal", "year", "first.treat", covariates=["lpop", "lpop2"], method=method)
+        assert res.tidy()["estimate"].isna().all() and "singular" in res.notes[0]
 
 
 # ------------------------------------------------------------------------------------------------ bad input

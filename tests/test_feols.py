@@ -454,3 +454,26 @@ def test_bad_arguments_are_econ_errors():
     with pytest.warns(CollinearityWarning):
         b = feols("y ~ x1 + i(year)", df)
     pd.testing.assert_series_equal(a.coef, b.coef)
+
+
+def test_centred_fit_keeps_every_covariance_and_with_vcov():
+    """The intercept-only (no fixed effects) fit is computed on centred columns and mapped back: every covariance,
+    the intercept's included, equals statsmodels' on the raw columns, also through with_vcov."""
+    import statsmodels.formula.api as smf
+
+    df = panel(seed=36)
+    df["x1"] = df["x1"] + 1e4
+    ref = smf.ols("y ~ x1 + x2", df)
+    res = feols("y ~ x1 + x2", df)
+    np.testing.assert_allclose(res.vcov.to_numpy(), ref.fit().cov_params().to_numpy(), rtol=1e-8)
+    hc = res.with_vcov("hetero")
+    np.testing.assert_allclose(hc.vcov.to_numpy(), ref.fit(cov_type="HC1").cov_params().to_numpy(), rtol=1e-8)
+    cl = res.with_vcov({"CL1": "unit"})
+    direct = feols("y ~ x1 + x2", df, vcov={"CL1": "unit"})
+    np.testing.assert_allclose(cl.vcov.to_numpy(), direct.vcov.to_numpy(), rtol=1e-12)
+    sm = ref.fit(cov_type="cluster", cov_kwds={"groups": df["unit"]})
+    np.testing.assert_allclose(direct.se.to_numpy(), sm.bse.to_numpy(), rtol=1e-6)  # statsmodels: raw columns
+    plain = feols("y ~ x1 + x2", df.assign(x1=df.x1 - 1e4), vcov={"CL1": "unit"})  # no offset: exact slopes' SE
+    np.testing.assert_allclose(direct.se[["x1", "x2"]], plain.se[["x1", "x2"]], rtol=1e-10)
+    with pytest.raises(SpecificationError, match="intercept"):
+        direct.wildboot("Intercept", n_draws=99)

@@ -14,7 +14,8 @@ import pandas as pd
 
 from econ.claims import schema
 
-__all__ = ["CausalPanel", "causal_panel", "coef_summary", "one_sided_p", "true_effects", "standardized_error"]
+__all__ = ["CausalPanel", "causal_panel", "not_mapped", "coef_summary", "one_sided_p", "true_effects",
+           "standardized_error"]
 
 
 @dataclass
@@ -24,6 +25,10 @@ class CausalPanel:
     simulated: bool
     truth: dict | None
     seed: int | None
+    y: str = "log_income_ratio"          # outcome column
+    treat: str = "treated"               # 0/1 treatment column
+    cohort: str = "cohort"               # cohort column (int, 0 = never)
+    outcome_label: str = "log(urban/rural income)"  # how tables, captions and axes name the outcome
 
     @property
     def unit(self) -> str:
@@ -34,17 +39,26 @@ class CausalPanel:
         return self.roles["time"]
 
 
-def causal_panel(data=None, roles=None, needs=("outcome",)) -> CausalPanel:
-    """The user's panel (validated, with canonical ``cohort``, ``treated``, ``log_income_ratio`` columns) or the
-    bundled simulated demonstration panel with its truth."""
+def causal_panel(data=None, roles=None) -> CausalPanel:
+    """The user's panel (validated by :func:`econ.claims.schema.prepare_panel`; the user's column names are kept)
+    or the bundled SIMULATED demonstration panel with its truth.
+
+    ``roles`` for a user panel are exactly those mapped (:func:`econ.claims.schema.user_roles`): a role that is
+    None was not mapped, and the claim reports the checks needing it as not testable.
+    """
     if data is None:
         from econ.simulate import DEMO_SEED, china_cities_demo
 
         demo = china_cities_demo()
         return CausalPanel(demo.data, schema.resolve_roles(None), True, demo.truth, DEMO_SEED)
-    roles = schema.resolve_roles(roles)
-    frame = schema.prepare_panel(data, roles, needs)
-    return CausalPanel(frame, roles, False, None, None)
+    roles = schema.user_roles(roles)
+    prep = schema.prepare_panel(data, roles)
+    return CausalPanel(prep.frame, roles, False, None, None, prep.y, prep.treat, prep.cohort, prep.outcome_label)
+
+
+def not_mapped(role: str) -> str:
+    """The reason a check needing ``role`` is not testable on a user panel."""
+    return f"role {role!r} is not mapped (add --map {role}=<column> to test it)"
 
 
 def coef_summary(result, term: str) -> dict:
@@ -63,7 +77,7 @@ def one_sided_p(result, term: str, alternative: str = "less") -> float:
 def true_effects(panel: CausalPanel) -> pd.Series:
     """The planted direct effect on log_income_ratio for every row of the simulated panel (0 when untreated)."""
     att = pd.DataFrame(panel.truth["att_gt"])[["cohort", "year", "att"]]
-    keys = panel.frame[["cohort", panel.time]].rename(columns={panel.time: "year"})
+    keys = panel.frame[[panel.cohort, panel.time]].rename(columns={panel.time: "year", panel.cohort: "cohort"})
     merged = keys.merge(att, on=["cohort", "year"], how="left")
     return pd.Series(merged["att"].fillna(0.0).to_numpy(), index=panel.frame.index, name="true_att")
 

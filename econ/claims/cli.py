@@ -1,4 +1,4 @@
-"""``econ replicate`` and ``econ verify`` sub-commands (registered by ``econ/cli.py``)."""
+"""``econ replicate``, ``econ verify`` and ``econ paper`` sub-commands (registered by ``econ/cli.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ def _replicate(args) -> int:
 
     mapping = schema.parse_map(args.map)
     if mapping and args.data is None:
-        raise SystemExit("econ replicate: --map only applies together with --data")
+        from econ.errors import SpecificationError
+
+        raise SpecificationError("--map only applies together with --data (the bundled claims use their own data)")
     records = runner.run_claims(args.ids, data=args.data, mapping=mapping, out=args.out,
                                 progress=not args.no_progress, update_expected=args.update_expected)
     if args.update_expected:
@@ -21,8 +23,26 @@ def _replicate(args) -> int:
 def _verify(args) -> int:
     from econ.claims.verify import verify
 
-    outcomes = verify(args.ids, expected_dir=args.expected, progress=not args.no_progress, keep=args.keep)
+    outcomes = verify(args.ids, expected_dir=args.expected, progress=not args.no_progress, keep=args.keep,
+                      results=args.results)
     return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _paper(args) -> int:
+    from econ.claims import paper
+
+    return paper.main([*(["--results", args.results]), *(["--template", args.template] if args.template else []),
+                       *(["--out", args.out] if args.out else [])])
+
+
+def _roles_help() -> str:
+    from econ.claims.schema import ROLE_HELP
+
+    lines = ["column roles for --map role=column (with --data; nothing is guessed: a role not mapped is not used,",
+             "and a check that needs it is reported as not testable):"]
+    for role, (need, meaning) in ROLE_HELP.items():
+        lines.append(f"  {role:<16} {need:<44} {meaning}".rstrip())
+    return "\n".join(lines)
 
 
 def add_commands(subparsers) -> None:
@@ -31,12 +51,11 @@ def add_commands(subparsers) -> None:
         description="Run claims (all by default) on the bundled data, or the causal claims K1-K4 on your panel "
                     "with --data. Writes results/<id>/result.json, tables (.md, .tex, .csv) and figures (.png).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="column roles for --map (defaults = the bundled demo panel's names):\n"
-               "  unit, time, cohort (first designation year, 0 = never) or treated (0/1), outcome (log urban/rural\n"
-               "  income) or urban_income + rural_income, region (K3), firms, nonfarm, public_services (K4 channels),\n"
-               "  controls (a+b), psm_covariates (K1 propensity score, a+b)\n"
-               "example: econ replicate K1 K3 --data mycities.dta --map unit=city_code,time=year,cohort=bbc_year,"
-               "outcome=ln_ratio")
+        epilog=_roles_help() + "\n\nexample: econ replicate K1 --data mpdta.csv "
+               "--map unit=countyreal,time=year,cohort=first.treat,outcome=lemp,psm_covariates=lpop\n"
+               "Each claim is written atomically to <out>/<id>/ with a manifest.json (SHA-256 of every file); a claim "
+               "that fails leaves its previous result and writes <out>/<id>.error.json. Exit status 1 if any claim "
+               "failed, 2 on a usage or data error.")
     rep.add_argument("ids", nargs="*", metavar="ID", help="claim ids (default: all), e.g. D1 K2")
     rep.add_argument("--data", help="your panel (CSV, Stata .dta or parquet) for the causal claims")
     rep.add_argument("--map", help="role=column pairs, comma-separated (see below)")
@@ -47,12 +66,24 @@ def add_commands(subparsers) -> None:
     rep.set_defaults(func=_replicate)
 
     ver = subparsers.add_parser(
-        "verify", help="re-run every claim and compare with replication/expected/",
-        description="Re-run claims from scratch in a temporary directory and compare verdicts, check statuses "
-                    "and numbers with the committed expected results (tolerances from the registry). "
-                    "Exit status 1 on any mismatch.")
+        "verify", help="check stored results, re-run every claim, compare with them and replication/expected/",
+        description="Check every stored result's manifest and files (tampered, truncated, stale or foreign results "
+                    "fail), re-run the claims from scratch in a temporary directory and compare verdicts, check "
+                    "statuses, numbers and tables with the stored results and the committed expected results "
+                    "(tolerances from the registry). Prints the data hashes used. Exit status 1 on any mismatch.")
     ver.add_argument("ids", nargs="*", metavar="ID", help="claim ids (default: all)")
     ver.add_argument("--expected", help="directory of expected <id>.json files (default: replication/expected)")
+    ver.add_argument("--results", default="results", help="folder of stored results to check (default: results)")
     ver.add_argument("--keep", help="write the fresh results here instead of a temporary directory")
     ver.add_argument("--no-progress", action="store_true")
     ver.set_defaults(func=_verify)
+
+    pap = subparsers.add_parser(
+        "paper", help="build paper/build/paper.html from the stored results",
+        description="Render paper/paper.html.in with the stored results. A result whose manifest does not verify is "
+                    "refused (shown as missing); check statuses and verdicts are recomputed from the stored numbers. "
+                    "Exit status 1 if anything is missing or refused.")
+    pap.add_argument("--results", default="results", help="folder of stored results (default: results)")
+    pap.add_argument("--template", help="template (default: paper/paper.html.in)")
+    pap.add_argument("--out", help="output file (default: paper/build/paper.html)")
+    pap.set_defaults(func=_paper)

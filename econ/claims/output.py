@@ -73,7 +73,8 @@ def to_latex(df: pd.DataFrame, caption: str | None = None) -> str:
 def write_table(df: pd.DataFrame, out_dir: Path, name: str, caption: str | None = None) -> dict:
     """Write ``name``.md, .tex and .csv into ``out_dir``; return their file names."""
     out_dir = Path(out_dir)
-    (out_dir / f"{name}.md").write_text(to_markdown(df), encoding="utf-8")
+    md = to_markdown(df) + (f"\nTable: {caption}\n" if caption else "")
+    (out_dir / f"{name}.md").write_text(md, encoding="utf-8")
     (out_dir / f"{name}.tex").write_text(to_latex(df, caption), encoding="utf-8")
     df.to_csv(out_dir / f"{name}.csv", index=False)
     return {"md": f"{name}.md", "tex": f"{name}.tex", "csv": f"{name}.csv", "caption": caption or ""}
@@ -85,7 +86,12 @@ def write_regressions(results, out_dir: Path, name: str, model_names=None, capti
 
     files = {}
     for fmt, ext in (("markdown", "md"), ("latex", "tex"), ("html", "html")):
-        etable(results, format=fmt, model_names=model_names, file=Path(out_dir) / f"{name}.{ext}")
+        path = Path(out_dir) / f"{name}.{ext}"
+        etable(results, format=fmt, model_names=model_names, file=path)
+        if caption and ext != "html":  # the paper shows the html with the caption above it
+            lead = f"% {caption}\n" if ext == "tex" else ""
+            tail = f"\nTable: {caption}\n" if ext == "md" else ""
+            path.write_text(lead + path.read_text(encoding="utf-8") + tail, encoding="utf-8")
         files[ext] = f"{name}.{ext}"
     files["caption"] = caption or ""
     return files

@@ -20,7 +20,11 @@ self-contained file. Placeholders (``{{ ... }}``):
 ==========================================  =====================================================================
 
 A placeholder whose result is missing renders as a visible "[missing: …]" marker and is listed on stderr; the
-command then exits with status 1.
+command then exits with status 1. A stored result is used only when its manifest verifies
+(:func:`econ.claims.manifest.check_stored`: files unaltered, same claim, package version, registry entry, script and
+data); otherwise it is refused the same way. Every check's status and the verdict shown are recomputed from the
+stored numbers with the current registry (:func:`econ.claims.runner.recompute`), never taken from the stored
+"pass"; a stored verdict that does not follow from its numbers is refused too.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from econ.claims import schema
+from econ.claims import manifest, runner, schema
 from econ.claims.registry import Registry
 from econ.claims.registry import load as load_registry
 from econ.claims.verdict import fmt
@@ -49,6 +53,13 @@ class _Missing(Exception):
     pass
 
 
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 class _Context:
     def __init__(self, registry: Registry, results: Path):
         self.registry, self.results, self.missing = registry, Path(results), []
@@ -56,13 +67,38 @@ class _Context:
 
     def result(self, cid: str) -> dict:
         if cid not in self._cache:
-            path = self.results / cid / "result.json"
-            if not path.is_file():
-                raise _Missing(f"{cid}: no {path} (run: econ replicate {cid})")
-            self._cache[cid] = json.loads(path.read_text(encoding="utf-8"))
+            self._cache[cid] = self._load(cid)
         rec = self._cache[cid]
+        if isinstance(rec, _Missing):
+            raise rec
+        return rec
+
+    def _load(self, cid: str):
+        """The stored record, verified and with checks and verdict recomputed; or the _Missing reason."""
+        folder = self.results / cid
+        path = folder / manifest.RESULT
+        if not path.is_file():
+            return _Missing(f"{cid}: no {path} (run: econ replicate {cid})")
+        problems = manifest.check_stored(folder, self.registry)
+        if problems:
+            more = f" (+{len(problems) - 1} more; run econ verify)" if len(problems) > 1 else " (run econ verify)"
+            return _Missing(f"{cid}: refused: the stored result does not verify: {problems[0]}{more}")
+        rec = json.loads(path.read_text(encoding="utf-8"))
         if rec.get("status") != "ok":
-            raise _Missing(f"{cid}: the last run failed: {rec.get('error', '?')}")
+            return _Missing(f"{cid}: the stored run failed: {rec.get('error', '?')}")
+        fresh = runner.recompute(self.registry[cid], rec)
+        differs = [c["name"] for c, f in zip(rec.get("checks", []) + rec.get("pipeline_checks", []),
+                                              fresh["checks"] + fresh["pipeline_checks"])
+                   if c.get("status") != f["status"]]
+        if rec.get("verdict", {}).get("label") != fresh["verdict"]["label"] or differs or \
+                len(rec.get("checks", [])) != len(fresh["checks"]):
+            return _Missing(f"{cid}: refused: the stored verdict or check statuses ({differs or 'verdict'}) do not "
+                            "follow from the stored numbers under the registry")
+        rec.update(fresh)
+        err = _read_json(self.results / f"{cid}.error.json")
+        if err:
+            rec["notes"] = [f"The latest run failed ({err.get('error', '?')}); the previous complete result is "
+                            "shown."] + list(rec.get("notes", []))
         return rec
 
     def mark_missing(self, err: _Missing, tag: str = "span") -> str:
@@ -110,7 +146,10 @@ def _num(ctx, args):
     if "|" in args:
         args, spec = (s.strip() for s in args.split("|", 1))
     cid, path = args.split()
-    value = _lookup(ctx.result(cid), path)
+    rec = ctx.result(cid)
+    if rec.get("user_data") and path.startswith("numbers.truth."):
+        return "n/a (no known truth: run on the user's data)"
+    value = _lookup(rec, path)
     if value is None:
         return "n/a"
     if isinstance(value, str):
@@ -120,10 +159,12 @@ def _num(ctx, args):
 
 def _verdict_label(rec: dict) -> str:
     label = rec["verdict"]["label"]
-    css = label.split()[0]
+    css = label.split()[0].strip(";")
+    on = rec["verdict"].get("on", "")
+    text = f"{label} on {on}" if on else label
     qual = rec["verdict"].get("qualifier", "")
     extra = f' <span class="qualifier">— {html.escape(qual)}</span>' if qual else ""
-    return f'<span class="verdict v-{css}">{html.escape(label)}</span>{extra}'
+    return f'<span class="verdict v-{css}">{html.escape(text)}</span>{extra}'
 
 
 def _verdict(ctx, args):
@@ -215,6 +256,15 @@ def _card(ctx, args):
                       for s in {s.paper: s for s in claim.sources}.values())
     parts = [f"<section class='card' id='claim-{cid}'><h3>{cid}. {html.escape(claim.title)}</h3>",
              f"<p class='statement'>{html.escape(claim.statement)}</p>", quotes]
+    try:
+        user = ctx.result(cid).get("user_data")
+    except _Missing:
+        user = None
+    if user:  # on a user's panel the claim's statement is only the hypothesis tested there
+        cols = ", ".join(f"{r}={'+'.join(c) if isinstance(c, list) else c}" for r, c in user["columns"].items())
+        parts[1] = (f"<p class='hypothesis'><b>Hypothesis tested on {html.escape(user['file'])}</b> (SHA-256 "
+                    f"<code>{html.escape(user['sha256'])}</code>; columns {html.escape(cols)}): "
+                    f"{html.escape(claim.statement)}</p>")
     if claim.quote_note:
         parts.append(f"<p class='small'>{html.escape(claim.quote_note)}</p>")
     parts.append(f"<ul class='sources small'>{sources}</ul>")
@@ -230,13 +280,16 @@ def _card(ctx, args):
     parts.append(_checks_table(rec["checks"], "Checks of the claim"))
     parts.append(_checks_table(rec.get("pipeline_checks", []), "Pipeline checks against the simulated truth"))
     parts.append(_notes(ctx, cid))
-    parts.append(f"<p class='small'>Data: {html.escape(str(rec.get('data')))}; seed {rec.get('seed')}; "
+    files = ", ".join(f"{f} ({h[:12]})" for f, h in (rec.get("data_files") or {}).items())
+    parts.append(f"<p class='small'>Data: {html.escape(str(rec.get('data')))}"
+                 f"{'; files read (SHA-256): ' + html.escape(files) if files else ''}; seed {rec.get('seed')}; "
                  f"run time {rec.get('elapsed_seconds')} s.</p></section>")
     return "".join(parts)
 
 
 def _roles(ctx, args):
-    frame = pd.DataFrame([{"role": r, "default column": "+".join(v) if isinstance(v, list) else v}
+    frame = pd.DataFrame([{"role": r, "required?": schema.ROLE_HELP[r][0], "meaning": schema.ROLE_HELP[r][1],
+                           "demonstration panel column": "+".join(v) if isinstance(v, list) else v}
                           for r, v in schema.DEFAULT_ROLES.items()])
     return _html_table(frame)
 

@@ -23,21 +23,28 @@ The runner checks that every registry check is either in ``values`` or in ``unte
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import json
+import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 import traceback
+import uuid
 from pathlib import Path
 
 import pandas as pd
 
-from econ.claims import output, verdict
+from econ.claims import manifest, output, verdict
 from econ.claims.registry import Claim, Registry
 from econ.claims.registry import load as load_registry
 from econ.errors import EconError
 
-__all__ = ["ClaimError", "run_claims", "run_claim", "fingerprint", "versions", "load_script", "summary_table"]
+__all__ = ["ClaimError", "run_claims", "run_claim", "fingerprint", "versions", "load_script", "summary_table",
+           "recompute", "error_message"]
 
 
 class ClaimError(EconError):
@@ -70,14 +77,69 @@ def load_script(registry: Registry, claim: Claim):
     return module
 
 
+def _user_stamp(user_data: dict | None) -> str:
+    """How a user's data set is named in verdicts, captions and axes: file name and short SHA-256."""
+    if not user_data:
+        return ""
+    return f"{user_data['file']} (SHA-256 {user_data['sha256'][:12]})"
+
+
+def _caption(caption: str | None, simulated: bool, user_data: dict | None, name: str) -> str:
+    text = caption or name.replace("_", " ")
+    if simulated and "SIMULATED" not in text:
+        text = f"SIMULATED data: {text}"
+    if user_data:
+        roles = ", ".join(f"{r}={'+'.join(c) if isinstance(c, list) else c}"
+                          for r, c in user_data["columns"].items())
+        text = f"{text} [data: {_user_stamp(user_data)}; columns {roles}]"
+    return text
+
+
+def _stamp_figure(fig, simulated: bool, user_data: dict | None) -> None:
+    """Put the data's nature on the image itself, so a figure copied out of the paper still says it."""
+    if simulated:
+        fig.text(0.995, 0.005, "SIMULATED DATA", ha="right", va="bottom", fontsize=7, color="crimson",
+                 weight="bold")
+    if user_data:
+        fig.text(0.005, 0.005, f"data: {_user_stamp(user_data)}", ha="left", va="bottom", fontsize=6,
+                 color="0.3")
+
+
 def run_claim(claim: Claim, registry: Registry, out_dir: Path, data: pd.DataFrame | None = None,
-              roles: dict | None = None, data_label: str = "bundled", options: dict | None = None) -> dict:
-    """Run one claim and write its outputs to ``out_dir``; return the result record (as in result.json)."""
+              roles: dict | None = None, user_data: dict | None = None, options: dict | None = None) -> dict:
+    """Run one claim and write its outputs atomically to ``out_dir``; return the result record (as in result.json).
+
+    Everything is written into a hidden temporary folder next to ``out_dir`` (``.<id>.partial-*``), hashed into
+    ``manifest.json`` and only then renamed into place (the previous folder, if any, is replaced in two renames and
+    restored if the second fails). An exception or Ctrl-C on the way removes the temporary folder and leaves the
+    previous complete result, or none, untouched.
+    """
+    from econ import datasets
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if data is not None and claim.kind != "causal":
         raise ClaimError(f"{claim.id} is a {claim.kind} claim: it runs on the bundled data only (--data is for "
                          "the causal claims K1-K4)")
+    parent = out_dir.parent
+    _recover(parent, out_dir.name)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ClaimError(f"cannot write the results of {claim.id} to {out_dir}: it exists and is not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary folders
+    except OSError as err:
+        raise ClaimError(f"cannot write the results of {claim.id} to {out_dir}: {_os_reason(err)}") from None
+    try:
+        record = _run_into(claim, registry, tmp, data, roles, user_data, options, datasets)
+        _commit(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return record
+
+
+def _run_into(claim, registry, tmp, data, roles, user_data, options, datasets) -> dict:
     module = load_script(registry, claim)
     kwargs = dict(options or {})
     if claim.inputs:
@@ -85,23 +147,82 @@ def run_claim(claim: Claim, registry: Registry, out_dir: Path, data: pd.DataFram
     if claim.kind == "causal":
         kwargs.update(data=data, roles=roles)
     start = time.perf_counter()
-    raw = module.run(out_dir=out_dir, **kwargs)
+    with datasets.track_files() as used:
+        raw = module.run(out_dir=tmp, **kwargs)
+        raw = _check_output(claim, raw)
     elapsed = time.perf_counter() - start
-    raw = _check_output(claim, raw)
-    record = _decide(claim, raw, data_label)
+    record = _decide(claim, raw, user_data)
+    simulated = record["simulated_outputs"]
     record["tables"] = {}
     for name, tab in raw.get("tables", {}).items():
         frame, caption = _with_caption(tab)
-        record["tables"][name] = output.write_table(frame, out_dir, name, caption=caption)
+        record["tables"][name] = output.write_table(frame, tmp, name,
+                                                    caption=_caption(caption, simulated, user_data, name))
     for name, (results, names, caption) in raw.get("regressions", {}).items():
-        record["tables"][name] = output.write_regressions(results, out_dir, name, names, caption)
+        record["tables"][name] = output.write_regressions(results, tmp, name, names,
+                                                          _caption(caption, simulated, user_data, name))
     record["figures"] = {}
     for name, fig in raw.get("figures", {}).items():
         figure, caption = _with_caption(fig)
-        record["figures"][name] = {"png": output.write_figure(figure, out_dir, name), "caption": caption or ""}
-    record.update(seed=raw.get("seed"), versions=versions(), elapsed_seconds=round(elapsed, 2), status="ok")
-    output.dump_json(record, out_dir / "result.json")
+        _stamp_figure(figure, simulated, user_data)
+        record["figures"][name] = {"png": output.write_figure(figure, tmp, name),
+                                   "caption": _caption(caption, simulated, user_data, name)}
+    record["data_files"] = dict(sorted(used.items()))
+    record.update(seed=raw.get("seed"), options=dict(options or {}), versions=versions(),
+                  elapsed_seconds=round(elapsed, 2), status="ok")
+    output.dump_json(record, tmp / manifest.RESULT)
+    manifest.write_manifest(tmp, claim=claim, registry=registry, data=used, seed=raw.get("seed"),
+                            options=options, user_data=user_data)
     return record
+
+
+def _commit(tmp: Path, target: Path) -> None:
+    """Rename the finished ``tmp`` folder to ``target``, replacing a previous folder without a mixed state."""
+    if not target.exists():
+        os.rename(tmp, target)
+        return
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(parent: Path, name: str) -> None:
+    """Undo what an interrupted run may have left: restore a previous result moved aside during the swap, drop
+    unfinished temporary folders."""
+    if not parent.is_dir():
+        return
+    olds = sorted(parent.glob(f".{name}.old-*"))
+    if olds and not (parent / name).exists():
+        os.rename(olds[0], parent / name)
+        olds = olds[1:]
+    for leftover in [*olds, *parent.glob(f".{name}.partial-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _os_reason(err: OSError) -> str:
+    """An OS error as one line: what failed and where (no errno noise, no traceback)."""
+    where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+    return f"{err.strerror or type(err).__name__}{where}"
+
+
+def error_message(err: BaseException) -> str:
+    """The full, one-paragraph message of a claim's failure."""
+    if isinstance(err, OSError):
+        return _os_reason(err)
+    if isinstance(err, EconError):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
 
 
 def _with_caption(item) -> tuple:
@@ -131,29 +252,62 @@ def _check_output(claim: Claim, raw) -> dict:
     return raw
 
 
-def _decide(claim: Claim, raw: dict, data_label: str) -> dict:
-    values, untestable = raw.get("values", {}), raw.get("untestable", {})
-    simulated = claim.kind == "causal" and bool(raw.get("simulated"))
+def _judge(claim: Claim, check_inputs: dict, simulated: bool, on: str) -> tuple[list, list, verdict.Verdict]:
+    """Apply the registry's checks to the computed numbers: (checks, pipeline checks, verdict)."""
+    values, untestable = check_inputs.get("values", {}), check_inputs.get("untestable", {})
     if simulated:
         reason = "the outcomes are simulated (bundled demonstration panel); value on simulated data: {}"
         checks = [verdict.evaluate(c, None, reason.format(verdict.fmt(values.get(c.name)))) for c in claim.checks]
-        pipeline = [verdict.evaluate(c, raw["pipeline_values"].get(c.name)) for c in claim.pipeline_checks]
-        decision = verdict.decide_simulated(pipeline)
-    else:
-        checks = [verdict.evaluate(c, values.get(c.name), untestable.get(c.name)) for c in claim.checks]
-        pipeline = []
-        decision = verdict.decide(checks)
+        pipe_values = check_inputs.get("pipeline_values", {})
+        pipeline = [verdict.evaluate(c, pipe_values.get(c.name)) for c in claim.pipeline_checks]
+        return checks, pipeline, verdict.decide_simulated(pipeline)
+    checks = [verdict.evaluate(c, values.get(c.name), untestable.get(c.name)) for c in claim.checks]
+    return checks, [], verdict.decide(checks, on=on)
+
+
+def _decide(claim: Claim, raw: dict, user_data: dict | None) -> dict:
+    simulated = claim.kind == "causal" and bool(raw.get("simulated"))
+    check_inputs = {"values": dict(raw.get("values", {})), "untestable": dict(raw.get("untestable", {})),
+                    "pipeline_values": dict(raw.get("pipeline_values", {})) if simulated else {}}
+    on = _user_stamp(user_data)
+    checks, pipeline, decision = _judge(claim, check_inputs, simulated, on)
+    if user_data:  # the check's basis names the data it was computed from
+        checks = [dataclasses.replace(c, basis=f"user data: {user_data['file']}") if c.basis == "user data" else c
+                  for c in checks]
+    data_text = (f"{on}, {user_data['rows']} rows" if user_data else
+                 "SIMULATED demonstration panel on the real prefectures (econ.simulate)" if simulated else
+                 "bundled data")
     return {
         "id": claim.id, "title": claim.title, "kind": claim.kind, "statement": claim.statement,
+        "hypothesis": claim.statement if user_data else None,
         "verdict": decision.to_dict(),
         "checks": [c.to_dict() for c in checks],
         "pipeline_checks": [c.to_dict() for c in pipeline],
-        "computed_on_simulated_data": dict(values) if simulated else {},
+        "check_inputs": check_inputs,
+        "computed_on_simulated_data": dict(check_inputs["values"]) if simulated else {},
         "numbers": raw.get("numbers", {}),
         "notes": list(raw.get("notes", [])),
-        "data": data_label,
+        "data": data_text,
+        "user_data": user_data,
         "simulated": simulated,
+        "simulated_outputs": simulated or bool(raw.get("simulated")),
     }
+
+
+def recompute(claim: Claim, record: dict) -> dict:
+    """The checks and verdict that follow from a stored record's numbers under the current registry.
+
+    Returns ``{"checks": [...], "pipeline_checks": [...], "verdict": {...}}`` computed afresh (nothing taken from
+    the record's own statuses); the paper shows these, and refuses a record whose stored ones differ.
+    """
+    inputs = record.get("check_inputs") or {}
+    user = record.get("user_data")
+    checks, pipeline, decision = _judge(claim, inputs, bool(record.get("simulated")), _user_stamp(user))
+    if user:
+        checks = [dataclasses.replace(c, basis=f"user data: {user['file']}") if c.basis == "user data" else c
+                  for c in checks]
+    return output.jsonable({"checks": [c.to_dict() for c in checks], "pipeline_checks": [c.to_dict() for c in pipeline],
+                            "verdict": decision.to_dict()})
 
 
 def fingerprint(record: dict) -> dict:
@@ -163,19 +317,43 @@ def fingerprint(record: dict) -> dict:
         "id": data["id"],
         "verdict": data["verdict"]["label"],
         "qualifier": data["verdict"].get("qualifier", ""),
+        "on": data["verdict"].get("on", ""),
         "checks": {c["name"]: {"status": c["status"], "value": c["value"]}
                    for c in data["checks"] + data["pipeline_checks"]},
         "numbers": output.flatten(data.get("numbers", {})),
     }
 
 
-def _error_record(claim: Claim, err: BaseException, out_dir: Path) -> dict:
+def error_path(out: Path, cid: str) -> Path:
+    """Where a failed run's record goes: ``<out>/<id>.error.json`` (the previous complete result stays in
+    ``<out>/<id>/``)."""
+    return Path(out) / f"{cid}.error.json"
+
+
+def _error_record(claim: Claim, err: BaseException, out: Path) -> dict:
     record = {"id": claim.id, "title": claim.title, "kind": claim.kind, "statement": claim.statement,
-              "status": "error", "error": f"{type(err).__name__}: {err}",
-              "traceback": traceback.format_exc(limit=8)}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    output.dump_json(record, out_dir / "result.json")
+              "status": "error", "error": error_message(err), "error_type": type(err).__name__,
+              "traceback": traceback.format_exc(limit=8),
+              "previous_result_kept": (Path(out) / claim.id / manifest.MANIFEST).is_file()}
+    path = error_path(out, claim.id)
+    try:
+        tmp = path.with_name(f".{path.name}.partial")
+        tmp.write_text(json.dumps(output.jsonable(record), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        record["error_file"] = str(path)
+    except OSError:
+        record["error_file"] = None
     return record
+
+
+def _check_out(out: Path) -> None:
+    """The output folder must be creatable and writable: one clear error otherwise."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".econ-probe-", dir=out)
+        os.rmdir(probe)
+    except OSError as err:
+        raise ClaimError(f"cannot write results to {out}: {_os_reason(err)}") from None
 
 
 def run_claims(ids=None, data=None, mapping=None, out="results", registry: Registry | None = None,
@@ -196,7 +374,7 @@ def run_claims(ids=None, data=None, mapping=None, out="results", registry: Regis
 
     registry = registry or load_registry()
     claims = registry.select(ids)
-    roles, frame, label = None, None, "bundled"
+    roles, frame, user_data = None, None, None
     if data is not None:
         if update_expected:
             raise ClaimError("--update-expected records results on the bundled data; do not combine it with --data")
@@ -207,24 +385,24 @@ def run_claims(ids=None, data=None, mapping=None, out="results", registry: Regis
                 raise ClaimError(f"--data applies to the causal claims only; {', '.join(other)} run(s) on the "
                                  "bundled data (drop --data for them)")
         claims = [c for c in claims if c.kind == "causal"]
-        roles = schema.resolve_roles(mapping)
-        from econ.io import read_panel
-
-        frame = read_panel(data, unit=roles["unit"], time=roles["time"])
-        label = f"user panel {data if isinstance(data, (str, Path)) else 'DataFrame'} ({len(frame)} rows)"
+        roles = schema.user_roles(mapping)
+        frame, user_data = schema.read_user_panel(data, roles)
     if update_expected and options:
         raise ClaimError("expected results are recorded with the registered settings only; drop the options")
     out = Path(out)
+    _check_out(out)
     options = options or {}
     records = []
     bar = tqdm(claims, desc="claims", unit="claim", disable=not progress, file=sys.stderr)
     for claim in bar:
         bar.set_postfix_str(claim.id)
         try:
-            rec = run_claim(claim, registry, out / claim.id, data=frame, roles=roles, data_label=label,
+            rec = run_claim(claim, registry, out / claim.id, data=frame, roles=roles, user_data=user_data,
                             options=options.get(claim.id))
         except Exception as err:  # one failing claim must not hide the others' verdicts
-            rec = _error_record(claim, err, out / claim.id)
+            rec = _error_record(claim, err, out)
+        else:
+            error_path(out, claim.id).unlink(missing_ok=True)
         records.append(rec)
     bar.close()
     if update_expected:
@@ -250,10 +428,13 @@ def write_expected(records: list[dict], expected_dir) -> list[Path]:
 
 
 def summary_table(records: list[dict]) -> str:
-    rows = []
+    """One line per claim, then every error message in full."""
+    rows, errors = [], []
     for rec in records:
         if rec.get("status") != "ok":
-            rows.append((rec["id"], rec["kind"], "ERROR: " + rec.get("error", "")[:90], ""))
+            rows.append((rec["id"], rec["kind"], "ERROR (see below)", ""))
+            kept = " (the previous complete result was kept)" if rec.get("previous_result_kept") else ""
+            errors.append(f"{rec['id']}: {rec.get('error', '')}{kept}")
             continue
         if rec.get("simulated"):
             pipe = rec["pipeline_checks"]
@@ -266,5 +447,8 @@ def summary_table(records: list[dict]) -> str:
         rows.append((rec["id"], rec["kind"], rec["verdict"]["text"], tally))
     width = [max(len(r[i]) for r in rows + [("claim", "kind", "verdict", "")]) for i in range(4)]
     line = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r, width)).rstrip()  # noqa: E731
-    return "\n".join([line(("claim", "kind", "verdict", "")), line(tuple("-" * w for w in width))]
+    text = "\n".join([line(("claim", "kind", "verdict", "")), line(tuple("-" * w for w in width))]
                      + [line(r) for r in rows])
+    if errors:
+        text += "\n\nerrors:\n" + "\n".join(f"  {e}" for e in errors)
+    return text

@@ -1,36 +1,42 @@
 """The panel schema the causal claims (K1-K4) accept, and ``--map role=column`` parsing.
 
-A user panel is one row per unit and year. Columns are referred to by *role*; each role has a default column
-name (the names of the bundled demonstration panel), overridden with ``--map role=column,...``. Roles taking
-several columns join them with ``+`` (``--map controls=log_gdp_pc+urbanization_rate``).
+A user panel is one row per unit and year. Columns are referred to by *role*, mapped explicitly with
+``--map role=column,...``; nothing is guessed: a role that is not mapped is not used (a check that needs it is
+reported as not testable, with the reason), and every mapped column must exist. Roles taking several columns join
+them with ``+`` (``--map controls=log_gdp_pc+urbanization_rate``). The bundled SIMULATED demonstration panel uses
+the names in the last column.
 
-=================  =========================================================================  ====================
-role               meaning                                                                    default column
-=================  =========================================================================  ====================
-unit               unit id; for K2 the 6-digit prefecture code (matched to the contiguity)   prefecture_code
-time               year (integer)                                                             year
-cohort             first year the unit was designated; 0 or empty = never                     cohort
-treated            alternative to cohort: 0/1 designation dummy (absorbing)                   treated
-outcome            log(urban / rural per-capita income)                                       log_income_ratio
-urban_income       used with rural_income when the outcome column is absent                   urban_income
-rural_income       (the outcome is then computed as log(urban / rural))                       rural_income
-region             East / Central / West (K3)                                                 region
-firms              K4 channel: new firms per 10,000 people (entrepreneurship)                 new_firms_per_10k
-nonfarm            K4 channel: rural non-farm employment share                                rural_nonfarm_share
-public_services    K4 channel: public service index                                           public_service_index
-controls           time-varying controls added to every regression, ``+``-separated           (none)
-psm_covariates     pre-period covariates for the propensity score (K1), ``+``-separated       pre_log_gdp_pc
-=================  =========================================================================  ====================
+===============  ===========================================  =================  ====================
+role             meaning                                      required?          demo panel column
+===============  ===========================================  =================  ====================
+unit             unit id; for K2 the 6-digit prefecture code  yes                prefecture_code
+time             year (integer)                               yes                year
+cohort           first treated year; 0 or empty = never       cohort or treated  cohort
+treated          0/1 dummy, absorbing; agrees with cohort     cohort or treated  treated
+outcome          the outcome (e.g. log urban/rural income)    outcome or pair    log_income_ratio
+urban_income     pair: outcome = log(urban / rural)           outcome or pair    urban_income
+rural_income     pair: outcome = log(urban / rural)           outcome or pair    rural_income
+region           groups compared by K3                        K3                 region
+firms            K4 channel (new firms per 10,000)            K4, optional       new_firms_per_10k
+nonfarm          K4 channel (rural non-farm share)            K4, optional       rural_nonfarm_share
+public_services  K4 channel (public service index)            K4, optional       public_service_index
+controls         controls in every regression, a+b            optional           (none)
+psm_covariates   K1 propensity-score covariates, a+b          K1 PSM check       pre_log_gdp_pc
+===============  ===========================================  =================  ====================
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from econ.errors import PanelError, SpecificationError
 
-__all__ = ["DEFAULT_ROLES", "LIST_ROLES", "CHANNEL_ROLES", "parse_map", "resolve_roles", "prepare_panel"]
+__all__ = ["DEFAULT_ROLES", "LIST_ROLES", "CHANNEL_ROLES", "ROLE_HELP", "parse_map", "resolve_roles",
+           "user_roles", "read_user_panel", "prepare_panel", "PreparedPanel"]
 
 DEFAULT_ROLES = {
     "unit": "prefecture_code",
@@ -49,6 +55,21 @@ DEFAULT_ROLES = {
 }
 LIST_ROLES = ("controls", "psm_covariates")
 CHANNEL_ROLES = ("firms", "nonfarm", "public_services")
+ROLE_HELP = {  # role -> (required?, meaning), for `econ replicate --help`
+    "unit": ("required", "unit id (K2: 6-digit prefecture code)"),
+    "time": ("required", "year, integer"),
+    "cohort": ("required unless treated", "first treated year; 0 or empty = never treated"),
+    "treated": ("required unless cohort", "0/1 treatment dummy, absorbing; must agree with cohort if both"),
+    "outcome": ("required unless urban_income+rural_income", "the outcome column"),
+    "urban_income": ("with rural_income, instead of outcome", "outcome = log(urban_income / rural_income)"),
+    "rural_income": ("with urban_income, instead of outcome", ""),
+    "region": ("needed by K3", "groups whose effects K3 compares"),
+    "firms": ("optional (K4 channel)", "unmapped: that K4 check is not testable"),
+    "nonfarm": ("optional (K4 channel)", "unmapped: that K4 check is not testable"),
+    "public_services": ("optional (K4 channel)", "unmapped: that K4 check is not testable"),
+    "controls": ("optional", "controls in every regression, a+b"),
+    "psm_covariates": ("needed by K1's PSM check", "pre-period covariates of the propensity score, a+b"),
+}
 
 
 def parse_map(text: str | None) -> dict:
@@ -68,74 +89,210 @@ def parse_map(text: str | None) -> dict:
             raise SpecificationError(f"--map: unknown role {role!r}; roles are {', '.join(DEFAULT_ROLES)}")
         if not column:
             raise SpecificationError(f"--map: role {role!r} has an empty column name")
+        if role in out:
+            raise SpecificationError(f"--map: role {role!r} is given twice ({out[role]!r} and {column!r}); map each "
+                                     "role once")
         out[role] = [c for c in column.split("+") if c] if role in LIST_ROLES else column
     return out
 
 
 def resolve_roles(mapping: dict | None) -> dict:
+    """The demonstration panel's roles, overridden by ``mapping`` (used for the bundled panel only)."""
     roles = {k: (list(v) if isinstance(v, list) else v) for k, v in DEFAULT_ROLES.items()}
     roles.update(mapping or {})
     return roles
 
 
-def prepare_panel(data: pd.DataFrame, roles: dict, needs=("outcome",)) -> pd.DataFrame:
-    """Validate a user panel for a causal claim and return a copy with a ``cohort`` and an ``outcome`` column.
+def user_roles(mapping: dict | None) -> dict:
+    """The roles of a user panel: exactly what was mapped (unmapped roles are None, or [] for list roles).
 
-    ``needs`` lists the roles the claim requires beyond unit/time/treatment: "outcome", "region". Channel columns
-    (K4) are optional: a channel missing from the data is reported as not testable by the claim script.
-    The returned frame keeps the user's columns and adds canonical ones: ``cohort`` (int, 0 = never),
-    ``treated`` (0/1) and, when needed, ``log_income_ratio`` (the outcome).
+    Raises SpecificationError naming every required role that is not mapped.
     """
+    mapping = dict(mapping or {})
+    roles = {k: ([] if k in LIST_ROLES else None) for k in DEFAULT_ROLES}
+    roles.update(mapping)
+    missing = [r for r in ("unit", "time") if not roles[r]]
+    if not roles["cohort"] and not roles["treated"]:
+        missing.append("cohort (or treated)")
+    if not roles["outcome"] and not (roles["urban_income"] and roles["rural_income"]):
+        if roles["urban_income"] or roles["rural_income"]:
+            missing.append("rural_income" if roles["urban_income"] else "urban_income")
+        else:
+            missing.append("outcome (or urban_income + rural_income)")
+    if missing:
+        given = ",".join(f"{k}={'+'.join(v) if isinstance(v, list) else v}" for k, v in mapping.items()) or "nothing"
+        raise SpecificationError(
+            f"--map must name the column of each required role; missing: {', '.join(missing)} (mapped: {given}). "
+            "Example: --map unit=countyreal,time=year,cohort=first.treat,outcome=lemp (see econ replicate --help)")
+    return roles
+
+
+@dataclass
+class PreparedPanel:
+    """A validated user panel with the column names the claim scripts use."""
+
+    frame: pd.DataFrame
+    y: str          # outcome column (the user's, or the derived log ratio)
+    treat: str      # 0/1 treatment column (the user's if mapped, else the derived "treated")
+    cohort: str     # cohort column, int with 0 = never (the user's if mapped, else the derived "cohort")
+    outcome_label: str
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def _show_cells(frame, unit, time, mask, values) -> str:
+    rows = frame.index[mask][:6]
+    cells = "; ".join(f"{unit}={_plain(frame.at[i, unit])!r}, {time}={_plain(frame.at[i, time])!r}: "
+                      f"{_plain(values.at[i])!r}" for i in rows)
+    more = f" (+{int(mask.sum()) - len(rows)} more)" if mask.sum() > len(rows) else ""
+    return cells + more
+
+
+def _strict_numbers(frame, col: str, unit: str, time: str, what: str) -> pd.Series:
+    """A column read from a text file as numbers; cells that are not numbers are an error naming them (empty cells
+    stay missing)."""
+    raw = frame[col]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.astype(float)
+    text = raw.astype("string").str.strip()
+    text = text.mask(text == "")
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & numbers.isna()
+    if bad.any():
+        kind = "years" if what == "cohort" else "numbers"
+        raise SpecificationError(f"{what} column {col!r} has {int(bad.sum())} cell(s) that are not {kind}: "
+                                 f"{_show_cells(frame, unit, time, bad.to_numpy(), raw)}")
+    return numbers.astype(float)
+
+
+def prepare_panel(data: pd.DataFrame, roles: dict) -> PreparedPanel:
+    """Validate a user panel for the causal claims (copy; the input is not modified).
+
+    Cohort and treatment go through the library's validators (:mod:`econ.did._design`): a cohort that varies
+    within a unit, is not a period of the panel, or a treatment that switches off raise ``TreatmentError`` naming
+    the units; a ``treated`` column that disagrees with ``cohort`` is an error naming the units too.
+    """
+    from econ.did import _design
     from econ.io import validate_panel
 
     unit, time = roles["unit"], roles["time"]
     frame = validate_panel(data, unit, time)
-    frame = _with_cohort(frame, roles)
-    if "outcome" in needs:
-        frame["log_income_ratio"] = _outcome(frame, roles)
-    if "region" in needs and roles["region"] not in frame.columns:
-        raise SpecificationError(f"region column {roles['region']!r} not in the data; map it with "
-                                 f"--map region=<column>")
-    for role in LIST_ROLES:
-        missing = [c for c in roles[role] if c not in frame.columns]
-        if missing and (role == "controls" or "psm" in needs):
-            raise SpecificationError(f"{role} column(s) {missing} not in the data; available: {list(frame.columns)}")
-    return frame
-
-
-def _with_cohort(frame: pd.DataFrame, roles: dict) -> pd.DataFrame:
-    unit, time, cohort, treated = roles["unit"], roles["time"], roles["cohort"], roles["treated"]
-    if cohort in frame.columns:
-        from econ.did._design import NEVER, unit_cohorts  # the package's one cohort parser
-
-        per_unit = unit_cohorts(frame, unit, time, cohort)
-        frame["cohort"] = frame[unit].map(per_unit.where(per_unit != NEVER, 0)).astype("int64")
-    elif treated in frame.columns:
-        d = pd.to_numeric(frame[treated], errors="coerce")
-        if not d.isin([0, 1]).all():
-            raise PanelError(f"treatment column {treated!r} must be 0/1 in every row")
-        first = frame.loc[d == 1].groupby(unit)[time].min()
-        frame["cohort"] = frame[unit].map(first).fillna(0).astype("int64")
+    mapped = [c for r, c in roles.items() if c and r not in LIST_ROLES] + [c for r in LIST_ROLES for c in roles[r]]
+    _design.require_columns(frame, mapped, "mapped column")
+    for derived, role in (("cohort", "cohort"), ("treated", "treated")):
+        if not roles[role] and derived in frame.columns and derived not in mapped:
+            raise SpecificationError(
+                f"your data has a column {derived!r} that is not mapped; the {role} derived from "
+                f"{roles['treated'] or roles['cohort']!r} would replace it: map it (--map {role}={derived}) or "
+                "rename it")
+    cohort_col, treat_col = roles["cohort"] or "cohort", roles["treated"] or "treated"
+    per_unit = None
+    if roles["cohort"]:
+        values = _strict_numbers(frame, cohort_col, unit, time, "cohort")
+        frame[cohort_col] = values
+        per_unit = _design.unit_cohorts(frame, unit, time, cohort_col)
+    if roles["treated"]:
+        frame[treat_col] = _strict_numbers(frame, treat_col, unit, time, "treated")
+        if frame[treat_col].isna().any():
+            bad = frame[treat_col].isna().to_numpy()
+            raise SpecificationError(f"treated column {treat_col!r} is empty in {int(bad.sum())} row(s): "
+                                     f"{_show_cells(frame, unit, time, bad, frame[treat_col])}")
+        kind = _design.check_treatment(frame, unit, time, treat_col)
+        if kind != "binary":
+            raise SpecificationError(f"treated column {treat_col!r} must be 0/1 (found other values); map a "
+                                     "cohort column for a staggered design")
+        from_treat = _design.cohort_from_treatment(frame, unit, time, treat_col)
+        if per_unit is not None:
+            _agree(per_unit, from_treat, unit, cohort_col, treat_col)
+        per_unit = from_treat
+    _design.check_comparison(per_unit, unit)
+    first = frame[unit].map(per_unit)
+    frame[cohort_col] = first.where(first != _design.NEVER, 0).astype("int64")
+    frame[treat_col] = ((frame[cohort_col] > 0) & (frame[time] >= frame[cohort_col])).astype("int64")
+    if roles["outcome"]:
+        y = roles["outcome"]
+        frame[y] = _strict_numbers(frame, y, unit, time, "outcome")
+        label = y
     else:
-        raise SpecificationError(f"neither a cohort column {cohort!r} nor a treatment column {treated!r} is in "
-                                 "the data; map one with --map cohort=<column> or --map treated=<column>")
-    frame["treated"] = ((frame["cohort"] > 0) & (frame[time] >= frame["cohort"])).astype("int64")
-    if frame["treated"].nunique() < 2:
-        raise PanelError("no variation in designation: every row is " + ("treated" if frame["treated"].iat[0]
-                                                                          else "untreated"))
-    return frame
+        urban, rural = roles["urban_income"], roles["rural_income"]
+        y = label = f"log({urban}/{rural})"
+        frame[y] = _log_ratio(frame, urban, rural, unit, time)
+    return PreparedPanel(frame, y, treat_col, cohort_col, label)
 
 
-def _outcome(frame: pd.DataFrame, roles: dict) -> pd.Series:
-    if roles["outcome"] in frame.columns:
-        return pd.to_numeric(frame[roles["outcome"]], errors="raise").astype(float)
-    urban, rural = roles["urban_income"], roles["rural_income"]
-    if urban in frame.columns and rural in frame.columns:
-        u, r = frame[urban].astype(float), frame[rural].astype(float)
-        bad = frame.index[(u <= 0) | (r <= 0)]
-        if len(bad):
-            raise PanelError(f"urban/rural income must be positive to take logs; rows {list(bad[:5])} are not")
-        return np.log(u / r)
-    raise SpecificationError(
-        f"no outcome: column {roles['outcome']!r} is absent and so is the pair {urban!r}/{rural!r}; map one with "
-        "--map outcome=<log ratio column> or --map urban_income=<col>,rural_income=<col>")
+def _agree(cohort: pd.Series, from_treat: pd.Series, unit: str, cohort_col: str, treat_col: str) -> None:
+    both = pd.concat({"cohort": cohort, "treated": from_treat.reindex(cohort.index)}, axis=1)
+    bad = both[both["cohort"] != both["treated"]]
+    if len(bad):
+        from econ.did._design import NEVER
+        from econ.errors import TreatmentError
+
+        show = lambda v: "never" if v == NEVER else int(v)  # noqa: E731
+        cases = "; ".join(f"{unit}={_plain(u)!r}: {cohort_col} {show(r['cohort'])}, {treat_col} first 1 in "
+                          f"{show(r['treated'])}" for u, r in bad.head(5).iterrows())
+        more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise TreatmentError(f"treated column {treat_col!r} disagrees with cohort column {cohort_col!r} for "
+                             f"{len(bad)} unit(s): {cases}{more}")
+
+
+def _log_ratio(frame, urban, rural, unit, time) -> pd.Series:
+    u = _strict_numbers(frame, urban, unit, time, "urban_income")
+    r = _strict_numbers(frame, rural, unit, time, "rural_income")
+    bad = ((u <= 0) | (r <= 0)).to_numpy()
+    if bad.any():
+        raise PanelError(f"{urban!r} and {rural!r} must be positive to take logs; "
+                         f"{_show_cells(frame, unit, time, bad, u.astype(str) + '/' + r.astype(str))}")
+    return np.log(u / r)
+
+
+def read_user_panel(source, roles: dict) -> tuple[pd.DataFrame, dict]:
+    """Read the user's panel (path or DataFrame), check every mapped column and the design, and describe it.
+
+    Returns the validated frame (not yet prepared: each claim prepares its own copy) and ``user_data``: file name,
+    absolute path, SHA-256 of the file's bytes, rows and the role -> column mapping. Raises SpecificationError for a
+    path that is missing or a folder, and every error of :func:`prepare_panel`.
+    """
+    import hashlib
+
+    from econ.io import read_panel
+
+    if isinstance(source, pd.DataFrame):
+        digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes()).hexdigest()
+        name, path = "DataFrame", None
+        frame = source.copy()
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise SpecificationError(f"--data {path}: is a folder, not a data file")
+        if not path.is_file():
+            raise SpecificationError(f"--data {path}: no such file")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        name = path.name
+        frame = read_panel(path, unit=roles["unit"], time=roles["time"]) if roles["unit"] in _header(path) \
+            and roles["time"] in _header(path) else _read_any(path)
+    mapped = {r: c for r, c in roles.items() if c}
+    missing = {r: c for r, c in mapped.items()
+               if (c not in frame.columns if not isinstance(c, list) else any(x not in frame.columns for x in c))}
+    if missing:
+        shown = ", ".join(f"{r}={'+'.join(c) if isinstance(c, list) else c}" for r, c in missing.items())
+        cols = [c for c in (missing.values()) for c in (c if isinstance(c, list) else [c]) if c not in frame.columns]
+        raise SpecificationError(f"--map {shown}: column(s) {cols} not in {name}; its columns are "
+                                 f"{list(frame.columns)}")
+    prepare_panel(frame, roles)  # fail fast, once, before any claim runs
+    user_data = {"file": name, "path": str(path.resolve()) if path else None, "sha256": digest,
+                 "rows": int(len(frame)), "columns": mapped}
+    return frame, user_data
+
+
+def _header(path: Path) -> list:
+    if path.suffix.lower() in (".csv", ".txt"):
+        return list(pd.read_csv(path, nrows=0).columns)
+    return list(_read_any(path).columns)
+
+
+def _read_any(path: Path) -> pd.DataFrame:
+    from econ.io import _read
+
+    return _read(path)

@@ -3,11 +3,20 @@
 A check's status is ``pass``, ``fail`` or ``untestable`` (the script could not compute the quantity from the data
 it has, and says why). A claim's verdict follows from its checks' statuses (see :func:`decide`):
 
-* ``reproduced``: every primary check is testable and passes, and no testable supporting check fails;
+* ``reproduced``: every primary check was computed *from data* (basis "bundled data" or "user data") and passes,
+  and no testable supporting check fails;
 * ``contradicted``: every testable primary check fails;
 * ``not testable with bundled data``: no primary check can be computed;
 * ``partly reproduced``: anything in between (some primary checks pass and some fail or cannot be computed, or
-  the primary checks pass but a supporting check fails).
+  the primary checks pass but a supporting check fails);
+* ``internally consistent; not tested against data`` / ``internally inconsistent; not tested against data``: no
+  data-based check could be computed, and the checks that were computed are arithmetic on the source's own figures
+  (basis "source's own figures"): they show whether the source agrees with itself, not whether it is right.
+  Consistent = every computed check passes and every primary one was computed.
+
+On a user's panel (``econ replicate K1 --data ...``) the same rules give "holds on <data>", "partly holds on
+<data>", "does not hold on <data>" or "not testable on <data>": the claim's statement is the hypothesis tested on
+that panel, never "reproduced".
 
 A supporting check that cannot be computed is listed in the reason but does not lower the verdict.
 Causal claims run on the bundled simulated panel get :func:`decide_simulated`: always "not testable with bundled
@@ -21,14 +30,24 @@ from dataclasses import asdict, dataclass
 
 from econ.claims.registry import Check
 
-__all__ = ["VERDICTS", "REPRODUCED", "PARTLY", "CONTRADICTED", "NOT_TESTABLE", "CheckResult", "Verdict",
-           "evaluate", "decide", "decide_simulated", "fmt"]
+__all__ = ["VERDICTS", "USER_VERDICTS", "REPRODUCED", "PARTLY", "CONTRADICTED", "NOT_TESTABLE", "INTERNAL_OK",
+           "INTERNAL_BAD", "HOLDS", "PARTLY_HOLDS", "DOES_NOT_HOLD", "NOT_TESTABLE_ON", "SOURCE_BASIS",
+           "CheckResult", "Verdict", "evaluate", "decide", "decide_simulated", "fmt"]
 
 REPRODUCED = "reproduced"
 PARTLY = "partly reproduced"
 CONTRADICTED = "contradicted"
 NOT_TESTABLE = "not testable with bundled data"
-VERDICTS = (REPRODUCED, PARTLY, CONTRADICTED, NOT_TESTABLE)
+INTERNAL_OK = "internally consistent; not tested against data"
+INTERNAL_BAD = "internally inconsistent; not tested against data"
+VERDICTS = (REPRODUCED, PARTLY, CONTRADICTED, NOT_TESTABLE, INTERNAL_OK, INTERNAL_BAD)
+HOLDS = "holds"
+PARTLY_HOLDS = "partly holds"
+DOES_NOT_HOLD = "does not hold"
+NOT_TESTABLE_ON = "not testable"
+USER_VERDICTS = (HOLDS, PARTLY_HOLDS, DOES_NOT_HOLD, NOT_TESTABLE_ON)
+_ON_DATA = {REPRODUCED: HOLDS, PARTLY: PARTLY_HOLDS, CONTRADICTED: DOES_NOT_HOLD, NOT_TESTABLE: NOT_TESTABLE_ON}
+SOURCE_BASIS = "source's own figures"
 PIPELINE_OK = "pipeline verified on simulated data"
 PIPELINE_FAILED = "pipeline check FAILED on simulated data"
 
@@ -57,12 +76,15 @@ class Verdict:
     label: str
     reason: str
     qualifier: str = ""
+    on: str = ""  # the user's data the claim was tested on ("" = bundled data)
 
     def __str__(self) -> str:
-        return f"{self.label} — {self.qualifier}" if self.qualifier else self.label
+        text = f"{self.label} on {self.on}" if self.on else self.label
+        return f"{text} — {self.qualifier}" if self.qualifier else text
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "qualifier": self.qualifier, "reason": self.reason, "text": str(self)}
+        return {"label": self.label, "qualifier": self.qualifier, "reason": self.reason, "on": self.on,
+                "text": str(self)}
 
 
 def fmt(x) -> str:
@@ -107,20 +129,31 @@ def _result(check: Check, value, status: str, detail: str) -> CheckResult:
                        check.tolerance, value, status, detail)
 
 
-def decide(results: list[CheckResult]) -> Verdict:
-    """The claim's verdict from its checks (rules in the module docstring)."""
+def _from_data(r: CheckResult) -> bool:
+    return r.basis != SOURCE_BASIS
+
+
+def decide(results: list[CheckResult], on: str = "") -> Verdict:
+    """The claim's verdict from its checks (rules in the module docstring); ``on`` names a user's data set."""
     primary = [r for r in results if r.role == "primary"]
     supporting = [r for r in results if r.role != "primary"]
     testable = [r for r in primary if r.status != "untestable"]
     reason = _reason(primary, supporting)
+    computed = [r for r in results if r.status != "untestable"]
+    if computed and not any(_from_data(r) for r in computed):
+        consistent = all(r.status == "pass" for r in computed) and len(testable) == len(primary)
+        note = ("; no check was computed from data: the source's figures were only checked against each other")
+        return Verdict(INTERNAL_OK if consistent else INTERNAL_BAD, reason + note, on=on)
     if not testable:
-        return Verdict(NOT_TESTABLE, reason)
-    if len(testable) == len(primary) and all(r.status == "pass" for r in testable) \
+        label = NOT_TESTABLE
+    elif len(testable) == len(primary) and all(r.status == "pass" and _from_data(r) for r in testable) \
             and not any(r.status == "fail" for r in supporting):
-        return Verdict(REPRODUCED, reason)
-    if all(r.status == "fail" for r in testable):
-        return Verdict(CONTRADICTED, reason)
-    return Verdict(PARTLY, reason)
+        label = REPRODUCED
+    elif all(r.status == "fail" for r in testable):
+        label = CONTRADICTED
+    else:
+        label = PARTLY
+    return Verdict(_ON_DATA[label] if on else label, reason, on=on)
 
 
 def decide_simulated(pipeline: list[CheckResult]) -> Verdict:

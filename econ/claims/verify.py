@@ -1,14 +1,26 @@
-"""``econ verify``: re-run every claim from scratch and compare with the committed expected results.
+"""``econ verify``: check the stored results, re-run every claim, and compare.
 
-Each claim runs into a fresh temporary directory; its fingerprint (:func:`econ.claims.runner.fingerprint`) is
-compared with ``replication/expected/<id>.json``:
+Three steps, every failure reported as one line naming the claim, the file and the field:
 
-* the verdict (and its qualifier) and every check's status must be identical;
-* every number (check values and the script's ``numbers``) must agree within the claim's ``verify_rtol`` /
-  ``verify_atol`` from the registry (``|new - old| <= atol + rtol * |old|``); strings and booleans exactly;
-* a number present on one side only is a mismatch.
+1. **Stored results** (``results/<id>/``, :func:`econ.claims.manifest.check_stored`): every file's SHA-256 against
+   the manifest (an altered, truncated, missing or extra file fails), the manifest's claim against its folder and
+   the registry (a foreign result fails), and the package version, spec hash (registry entry + script) and bundled
+   data hashes against the current ones (a stale result fails). A results folder that does not exist is reported
+   and skipped (nothing stored yet); once it exists, a requested claim without a stored result fails.
+2. **Re-run** each claim from scratch into a temporary folder (with the data recorded in a stored result's manifest
+   when it was run on a user's panel).
+3. **Compare** the fresh result with ``replication/expected/<id>.json`` (registered settings on bundled data) and
+   with the stored ``result.json`` and tables:
 
-Regenerate the expected files deliberately with ``econ replicate --update-expected``.
+   * the verdict (label, qualifier, data) and every check's status must be identical;
+   * every number (check values and the script's ``numbers``, table cells) must agree within the claim's
+     ``verify_rtol`` / ``verify_atol`` (``|new - old| <= atol + rtol * |old|``); strings and booleans exactly;
+     Markdown, LaTeX and HTML tables exactly; figures byte for byte when the stored result was made with the same
+     package versions and platform (otherwise their manifest hash only);
+   * a number present on one side only is a mismatch.
+
+Regenerate the expected files deliberately with ``econ replicate --update-expected``. The bundled data files'
+hashes used by the re-run are printed, and the data files themselves are checked against ``data/checksums.json``.
 """
 
 from __future__ import annotations
@@ -20,11 +32,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from econ.claims import runner
+import pandas as pd
+
+from econ.claims import manifest, output, runner
 from econ.claims.registry import Registry
 from econ.claims.registry import load as load_registry
 
-__all__ = ["verify", "compare", "ClaimCheck"]
+__all__ = ["verify", "compare", "compare_stored", "ClaimCheck"]
 
 
 @dataclass
@@ -33,30 +47,35 @@ class ClaimCheck:
     verdict: str
     ok: bool
     mismatches: list[str] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
 
 
-def compare(expected: dict, actual: dict, rtol: float, atol: float) -> list[str]:
-    """Differences between two fingerprints, one sentence each (empty list = match)."""
+def compare(expected: dict, actual: dict, rtol: float, atol: float, where: str = "",
+            names: tuple[str, str] = ("expected", "got")) -> list[str]:
+    """Differences between two fingerprints (:func:`econ.claims.runner.fingerprint`), one sentence each naming the
+    field (``where`` prefixes each, e.g. the file); an empty list means they match."""
+    a_name, b_name = names
+    pre = f"{where} " if where else ""
     out = []
-    for key in ("verdict", "qualifier"):
+    for key in ("verdict", "qualifier", "on"):
         if expected.get(key, "") != actual.get(key, ""):
-            out.append(f"{key}: expected {expected.get(key)!r}, got {actual.get(key)!r}")
+            out.append(f"{pre}{key}: {a_name} {expected.get(key, '')!r} vs {b_name} {actual.get(key, '')!r}")
     exp_checks, act_checks = expected.get("checks", {}), actual.get("checks", {})
     for name in sorted(set(exp_checks) | set(act_checks)):
         e, a = exp_checks.get(name), act_checks.get(name)
         if e is None or a is None:
-            out.append(f"check {name}: present only in {'the new run' if e is None else 'the expected file'}")
+            out.append(f"{pre}checks.{name}: present only in the {b_name if e is None else a_name} result")
             continue
-        if e["status"] != a["status"]:
-            out.append(f"check {name}: status expected {e['status']!r}, got {a['status']!r}")
-        if not _close(e["value"], a["value"], rtol, atol):
-            out.append(f"check {name}: value expected {e['value']!r}, got {a['value']!r}")
+        if e.get("status") != a.get("status"):
+            out.append(f"{pre}checks.{name}.status: {a_name} {e.get('status')!r} vs {b_name} {a.get('status')!r}")
+        if not _close(e.get("value"), a.get("value"), rtol, atol):
+            out.append(f"{pre}checks.{name}.value: {a_name} {e.get('value')!r} vs {b_name} {a.get('value')!r}")
     exp_num, act_num = expected.get("numbers", {}), actual.get("numbers", {})
     for key in sorted(set(exp_num) | set(act_num)):
         if key not in exp_num or key not in act_num:
-            out.append(f"number {key}: present only in {'the new run' if key not in exp_num else 'the expected file'}")
+            out.append(f"{pre}numbers.{key}: present only in the {b_name if key not in exp_num else a_name} result")
         elif not _close(exp_num[key], act_num[key], rtol, atol):
-            out.append(f"number {key}: expected {exp_num[key]!r}, got {act_num[key]!r}")
+            out.append(f"{pre}numbers.{key}: {a_name} {exp_num[key]!r} vs {b_name} {act_num[key]!r}")
     return out
 
 
@@ -69,42 +88,221 @@ def _close(e, a, rtol, atol) -> bool:
     return abs(a - e) <= atol + rtol * abs(e)
 
 
-def verify(ids=None, expected_dir=None, registry: Registry | None = None, progress: bool = True,
-           stream=None, quiet: bool = False, keep: str | Path | None = None) -> list[ClaimCheck]:
-    """Re-run claims (all by default) and compare with ``expected_dir`` (default ``replication/expected``).
+def _table_diffs(cid: str, stored_dir: Path, fresh_dir: Path, stored: dict, fresh: dict, rtol, atol) -> list[str]:
+    """Stored tables against the re-run's: CSV cells numerically, Markdown / LaTeX / HTML text exactly."""
+    out = []
+    s_tabs, f_tabs = stored.get("tables") or {}, fresh.get("tables") or {}
+    for name in sorted(set(s_tabs) | set(f_tabs)):
+        if name not in s_tabs or name not in f_tabs:
+            out.append(f"{cid}: table {name}: present only in the {'recomputed' if name not in s_tabs else 'stored'}"
+                       " result")
+            continue
+        for kind in sorted((set(s_tabs[name]) | set(f_tabs[name])) - {"caption"}):
+            s_file, f_file = s_tabs[name].get(kind), f_tabs[name].get(kind)
+            if s_file is None or f_file is None or not (stored_dir / s_file).is_file():
+                out.append(f"{cid}: {s_file or f_file}: missing from the stored result")
+                continue
+            if kind == "csv":
+                out += _csv_diffs(cid, stored_dir / s_file, fresh_dir / f_file, rtol, atol)
+            else:
+                s_text = (stored_dir / s_file).read_text(encoding="utf-8", errors="replace").splitlines()
+                f_text = (fresh_dir / f_file).read_text(encoding="utf-8", errors="replace").splitlines()
+                for i, (x, y) in enumerate(zip(s_text + [""] * len(f_text), f_text + [""] * len(s_text))):
+                    if x != y:
+                        out.append(f"{cid}: {s_file} line {i + 1}: stored {x[:80]!r} vs recomputed {y[:80]!r}")
+                        break
+        if s_tabs[name].get("caption", "") != f_tabs[name].get("caption", ""):
+            out.append(f"{cid}: result.json tables.{name}.caption: stored {s_tabs[name].get('caption')!r} vs "
+                       f"recomputed {f_tabs[name].get('caption')!r}")
+    s_figs, f_figs = stored.get("figures") or {}, fresh.get("figures") or {}
+    for name in sorted(set(s_figs) ^ set(f_figs)):
+        out.append(f"{cid}: figure {name}: present only in the {'recomputed' if name not in s_figs else 'stored'} "
+                   "result")
+    same_tools = stored.get("versions") == fresh.get("versions")
+    for name in sorted(set(s_figs) & set(f_figs)):
+        if s_figs[name].get("caption") != f_figs[name].get("caption"):
+            out.append(f"{cid}: result.json figures.{name}.caption: stored {s_figs[name].get('caption')!r} vs "
+                       f"recomputed {f_figs[name].get('caption')!r}")
+        s_png, f_png = stored_dir / s_figs[name].get("png", ""), fresh_dir / f_figs[name].get("png", "")
+        # images are byte-identical when drawn by the same package versions on the same platform (fixed dpi, no
+        # timestamp); across versions fonts and antialiasing differ, so only the manifest hash is checked then
+        if same_tools and s_png.is_file() and f_png.is_file() and s_png.read_bytes() != f_png.read_bytes():
+            out.append(f"{cid}: {s_png.name}: the stored image differs from the recomputed one (same package "
+                       "versions and platform)")
+    return out
 
-    Prints PASS/FAIL per claim with its verdict and every mismatch; returns the per-claim outcomes.
-    ``keep`` writes the fresh results there instead of a temporary directory that is removed afterwards.
+
+def _csv_diffs(cid, stored: Path, fresh: Path, rtol, atol) -> list[str]:
+    try:
+        a = pd.read_csv(stored, keep_default_na=False, na_values=[""])
+    except (ValueError, pd.errors.ParserError) as err:
+        return [f"{cid}: {stored.name}: unreadable ({err})"]
+    b = pd.read_csv(fresh, keep_default_na=False, na_values=[""])
+    if list(a.columns) != list(b.columns) or a.shape != b.shape:
+        return [f"{cid}: {stored.name}: stored {a.shape[0]}x{a.shape[1]} table with columns {list(a.columns)} vs "
+                f"recomputed {b.shape[0]}x{b.shape[1]} with {list(b.columns)}"]
+    for col in a.columns:
+        for i, (x, y) in enumerate(zip(a[col].tolist(), b[col].tolist())):
+            x, y = output.jsonable(x), output.jsonable(y)
+            if not _close(x, y, rtol, atol):
+                return [f"{cid}: {stored.name} row {i + 1} column {col!r}: stored {x!r} vs recomputed {y!r}"]
+    return []
+
+
+def compare_stored(claim, stored_dir: Path, stored: dict, fresh_dir: Path, fresh: dict) -> list[str]:
+    """Every difference between a stored result (folder and record) and a fresh re-run of the claim."""
+    cid = claim.id
+    if stored.get("status") != "ok":
+        return [f"{cid}: result.json field status: stored {stored.get('status')!r}"]
+    rtol, atol = claim.verify_rtol, claim.verify_atol
+    diffs = compare(runner.fingerprint(stored), runner.fingerprint(fresh), rtol, atol,
+                    where=f"{cid}: result.json", names=("stored", "recomputed"))
+    return diffs + _table_diffs(cid, stored_dir, fresh_dir, stored, fresh, rtol, atol)
+
+
+def _load(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def verify(ids=None, expected_dir=None, registry: Registry | None = None, progress: bool = True,
+           stream=None, quiet: bool = False, keep: str | Path | None = None, results="results",
+           options: dict | None = None) -> list[ClaimCheck]:
+    """Check stored results, re-run claims (all by default) and compare; print PASS/FAIL per claim with every
+    mismatch, and the data hashes used; return the per-claim outcomes.
+
+    ``results`` is the folder of stored results (``econ replicate``'s ``--out``); ``keep`` writes the fresh results
+    there instead of a temporary folder; ``options`` re-runs with non-registered settings (e.g. fewer draws, for
+    tests): the expected files are then not compared, and only stored results run with the same options pass.
     """
+    from econ import datasets
+
     registry = registry or load_registry()
     expected_dir = Path(expected_dir) if expected_dir is not None else registry.scripts_dir / "expected"
     claims = registry.select(ids)
+    results = Path(results)
+    if results.exists() and not results.is_dir():
+        raise runner.ClaimError(f"--results {results}: is a file, not a folder of results")
+    options = options or {}
+    stored_present = results.is_dir()
+    outcomes: dict[str, ClaimCheck] = {}
+    notes = []
+    if not stored_present:
+        notes.append(f"no stored results at {results}: only the re-run and {expected_dir} were compared "
+                     "(run econ replicate first to check stored results)")
+
+    # 1. stored results: manifest and files; which data to re-run on
+    stored, user_runs = {}, {}
+    for claim in claims:
+        folder = results / claim.id
+        problems = []
+        if stored_present and not folder.is_dir():
+            problems.append(f"{claim.id}: no stored result in {folder} (run econ replicate {claim.id})")
+        elif folder.is_dir():
+            problems += manifest.check_stored(folder, registry)
+            man = _load(folder / manifest.MANIFEST) or {}
+            rec = _load(folder / manifest.RESULT)
+            if (man.get("options") or {}) != options.get(claim.id, {}):
+                problems.append(f"{claim.id}: manifest.json field options: stored {man.get('options')!r} vs "
+                                f"requested {options.get(claim.id, {})!r} (not the registered settings)")
+            if isinstance(rec, dict):
+                stored[claim.id] = rec
+                if man.get("user_data"):
+                    user_runs[claim.id] = man["user_data"]
+        outcomes[claim.id] = ClaimCheck(claim.id, "?", not problems, problems)
+    if stored_present and not ids:
+        for name in manifest.stored_ids(results):
+            if name not in registry.ids:
+                outcomes[name] = ClaimCheck(name, "foreign", False,
+                                            [f"{name}: {results / name} is not a registered claim (foreign folder)"])
+    bad_data = datasets.check_files()
+    if bad_data:
+        outcomes["data"] = ClaimCheck("data", "bundled data", False, list(bad_data.values()))
+
+    # 2. re-run, 3. compare
     with tempfile.TemporaryDirectory(prefix="econ-verify-") as tmp:
-        out = Path(keep) if keep is not None else Path(tmp)
-        records = runner.run_claims([c.id for c in claims], out=out, registry=registry, progress=progress,
-                                    quiet=True)
-    outcomes = []
-    for claim, rec in zip(claims, records):
-        path = expected_dir / f"{claim.id}.json"
-        if rec.get("status") != "ok":
-            outcomes.append(ClaimCheck(claim.id, "ERROR", False, [rec.get("error", "failed")]))
-            continue
-        actual = runner.fingerprint(rec)
-        if not path.is_file():
-            outcomes.append(ClaimCheck(claim.id, actual["verdict"], False,
-                                       [f"no expected file {path} (create it with econ replicate --update-expected)"]))
-            continue
-        expected = json.loads(path.read_text(encoding="utf-8"))
-        diffs = compare(expected, actual, claim.verify_rtol, claim.verify_atol)
-        outcomes.append(ClaimCheck(claim.id, rec["verdict"]["text"], not diffs, diffs))
+        fresh_root = Path(keep) if keep is not None else Path(tmp)
+        bundled = [c for c in claims if c.id not in user_runs]
+        fresh = {}
+        if bundled:
+            recs = runner.run_claims([c.id for c in bundled], out=fresh_root / "bundled", registry=registry,
+                                     progress=progress, quiet=True, options=options)
+            fresh.update({r["id"]: (r, fresh_root / "bundled" / r["id"]) for r in recs})
+        for cid, user in user_runs.items():
+            fresh[cid] = _rerun_user(cid, user, fresh_root / f"user-{cid}", registry, options, outcomes)
+        for claim in claims:
+            oc = outcomes[claim.id]
+            rec, folder = fresh.get(claim.id, (None, None))
+            if rec is None:
+                continue
+            if rec.get("status") != "ok":
+                oc.verdict, oc.ok = "ERROR", False
+                oc.mismatches.append(f"{claim.id}: the re-run failed: {rec.get('error', '?')}")
+                continue
+            oc.verdict = rec["verdict"]["text"]
+            oc.data = dict(rec.get("data_files") or {})
+            if rec.get("user_data"):
+                oc.data[rec["user_data"]["file"]] = rec["user_data"]["sha256"]
+            diffs = []
+            if claim.id not in user_runs and not options.get(claim.id):
+                path = expected_dir / f"{claim.id}.json"
+                expected = _load(path)
+                if expected is None:
+                    diffs.append(f"{claim.id}: no readable expected file {path} (create it with econ replicate "
+                                 "--update-expected)")
+                else:
+                    diffs += compare(expected, runner.fingerprint(rec), claim.verify_rtol, claim.verify_atol,
+                                     where=f"{claim.id}: {path.name}", names=("expected", "recomputed"))
+            if claim.id in stored:
+                diffs += compare_stored(claim, results / claim.id, stored[claim.id], folder, rec)
+            oc.mismatches += diffs
+            oc.ok = oc.ok and not diffs
+    out = list(outcomes.values())
     if not quiet:
-        stream = stream or sys.stdout
-        for o in outcomes:
-            print(f"{'PASS' if o.ok else 'FAIL'}  {o.id:<4} {o.verdict}", file=stream)
-            for m in o.mismatches[:20]:
-                print(f"        {m}", file=stream)
-            if len(o.mismatches) > 20:
-                print(f"        ... and {len(o.mismatches) - 20} more", file=stream)
-        n_fail = sum(not o.ok for o in outcomes)
-        print(f"\n{len(outcomes) - n_fail} of {len(outcomes)} claims match {expected_dir}", file=stream)
-    return outcomes
+        _report(out, notes, expected_dir, results, stream or sys.stdout)
+    return out
+
+
+def _rerun_user(cid, user: dict, out: Path, registry, options, outcomes):
+    """Re-run a claim on the user's data recorded in its manifest (the file must still be there, unchanged)."""
+    from econ.claims.manifest import sha256_file
+
+    path = Path(user.get("path") or "")
+    oc = outcomes[cid]
+    if not path.is_file() or sha256_file(path) != user.get("sha256"):
+        oc.ok = False
+        oc.mismatches.append(f"{cid}: manifest.json field user_data: the data it was run on ({user.get('path')}, "
+                             f"SHA-256 {str(user.get('sha256'))[:12]}...) is not available unchanged, so the result "
+                             "cannot be re-computed")
+        return None, None
+    try:
+        recs = runner.run_claims([cid], data=path, mapping=user.get("columns") or {}, out=out, registry=registry,
+                                 progress=False, quiet=True, options=options)
+    except ValueError as err:
+        oc.ok = False
+        oc.mismatches.append(f"{cid}: re-running on {path.name} failed: {err}")
+        return None, None
+    return recs[0], out / cid
+
+
+def _report(outcomes, notes, expected_dir, results, stream) -> None:
+    for o in outcomes:
+        print(f"{'PASS' if o.ok else 'FAIL'}  {o.id:<4} {o.verdict}", file=stream)
+        for m in o.mismatches[:30]:
+            print(f"        {m}", file=stream)
+        if len(o.mismatches) > 30:
+            print(f"        ... and {len(o.mismatches) - 30} more", file=stream)
+    used = {}
+    for o in outcomes:
+        used.update(o.data)
+    if used:
+        print("\ndata used by the re-run (SHA-256):", file=stream)
+        for name, digest in sorted(used.items()):
+            print(f"  {digest}  {name}", file=stream)
+    for n in notes:
+        print(f"\nnote: {n}", file=stream)
+    n_fail = sum(not o.ok for o in outcomes)
+    print(f"\n{len(outcomes) - n_fail} of {len(outcomes)} checked items pass (stored results in {results}, "
+          f"expected results in {expected_dir})", file=stream)

@@ -19,6 +19,12 @@ from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_stu
 from econ.did.twfe import twfe
 from econ.did.staggered import ATTgtResult, att_gt
 from econ.did._cs_aggregate import AggregateResult
+from econ.did.bacon import BaconResult, bacon
+from econ.did.imputation import ImputationResult, imputation
+from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
+from econ.did.compare import ComparisonResult, compare
+from econ.did.honest import HonestResult, honest
+from econ.did.spatial_did import SpatialDiDResult, spatial_did
 
 __all__ = [
     "twfe",
@@ -43,4 +49,16 @@ __all__ = [
     "att_gt",
     "ATTgtResult",
     "AggregateResult",
+    "bacon",
+    "BaconResult",
+    "sun_abraham",
+    "SunAbrahamResult",
+    "imputation",
+    "ImputationResult",
+    "compare",
+    "ComparisonResult",
+    "honest",
+    "HonestResult",
+    "spatial_did",
+    "SpatialDiDResult",
 ]

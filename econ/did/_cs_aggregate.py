@@ -71,6 +71,10 @@ def aggregate(res, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=N
     max_e = _window(max_e, "max_e", np.inf)
     if balance_e is not None:
         balance_e = _validate.check_int(balance_e, "balance_e", minimum=0)
+    if level is not None:
+        from econ.did.staggered import _check_level
+
+        level = _check_level(level)
     level = res.level if level is None else level
     plan = _Plan(res)
     notes = list(res.notes) + plan.notes
@@ -230,7 +234,18 @@ class AggregateResult(InfluenceResult):
     """An aggregation of ATT(g, t): ``overall_att``, ``overall_se`` (and ``overall_conf``), per-key estimates in
     ``tidy()`` (key column ``event_time``, ``cohort`` or ``time``; terms ``rel_m1``/``rel_0``..., ``g2004``,
     ``t2005``, or ``ATT`` for ``simple``), the aggregated influence functions ``inf_func`` (n x keys) and
-    ``overall_inf_func`` (n), and ``plot()``."""
+    ``overall_inf_func`` (n), and ``plot()``.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import att_gt
+    >>> dyn = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat").aggregate("dynamic")
+    >>> dyn.tidy()["event_time"].tolist()
+    [-3, -2, -1, 0, 1, 2, 3]
+    >>> round(dyn.overall_att, 4), round(dyn.overall_se, 4)
+    (-0.0772, 0.02)
+    """
 
     def __init__(self, res, kind, keys, key_col, C, overall, plan, boot_basis, level, notes):
         from econ.did.staggered import influence_basis

@@ -47,7 +47,8 @@ class Design:
         return self.X[s] if self.X[s] is not None else self.X[0]
 
 
-def build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation) -> Design:
+def build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
+          balance=False) -> Design:
     """Validate the inputs of :func:`att_gt` and return its :class:`Design` (see the module docstring)."""
     if not isinstance(data, pd.DataFrame):
         raise PanelError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -74,20 +75,33 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
     if not bad.any():
         num = frame[[y, *covariates]].to_numpy(dtype=float)
         bad = ~np.isfinite(num).all(axis=1)
-    if bad.any():
+    pre_notes = []
+    if bad.any() and balance:
+        pre_notes.append(f"{int(bad.sum())} row(s) with a missing or non-finite value in {model} dropped")
+        frame = frame.loc[~bad].reset_index(drop=True)
+    elif bad.any():
         units = pd.unique(frame[unit].to_numpy()[bad])
         raise PanelError(
             f"{int(bad.sum())} row(s) of {len(units)} unit(s) {_show(units.tolist())} have a missing or non-finite "
-            f"value in {model}; att_gt needs a balanced panel with complete data: drop those units (or impute) first")
-    pre_notes = _recode_outside(frame, unit, time, cohort, anticipation)
+            f"value in {model}; att_gt needs a balanced panel with complete data: drop those units or impute first "
+            "(balance=True drops the rows and then the incomplete units, R did's default)")
+    pre_notes += _recode_outside(frame, unit, time, cohort, anticipation)
     g_unit = unit_cohorts(frame, unit, time, cohort)
     periods = np.sort(frame[time].unique())
     counts = frame.groupby(unit, sort=True)[time].size()
     short = counts.index[counts.to_numpy() != len(periods)]
-    if len(short):
+    if len(short) and balance:
+        if len(short) == len(counts):
+            raise PanelError(f"no unit is observed in all {len(periods)} periods: nothing left after balancing")
+        pre_notes.append(f"{len(short)} unit(s) not observed in all {len(periods)} periods dropped to balance the "
+                         f"panel (R did's default), e.g. {_show(short.tolist(), 3)}")
+        frame = frame.loc[~frame[unit].isin(short)].reset_index(drop=True)
+        counts = counts.drop(short)
+    elif len(short):
         raise PanelError(
             f"att_gt needs a balanced panel: {len(short)} unit(s) {_show(short.tolist())} are not observed in all "
-            f"{len(periods)} periods {periods[0]}-{periods[-1]}; drop them (R did's default) or fill the gaps")
+            f"{len(periods)} periods {periods[0]}-{periods[-1]}; drop them or fill the gaps (balance=True drops them, "
+            "R did's default)")
     units = counts.index.to_numpy()
     n, T = len(units), len(periods)
     g = g_unit.reindex(units).to_numpy(dtype=np.int64)

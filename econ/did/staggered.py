@@ -26,7 +26,8 @@ _METHODS = ("dr", "ipw", "reg")
 def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, control: str = "never",
            method: str = "dr", base_period: str = "varying", anticipation: int = 0, cluster: str | None = None,
            weights: str | None = None, n_draws: int | None = None, multiplier: str = "mammen", seed=0,
-           level: float = 0.95, progress: bool = False, n_boot: int | None = None) -> ATTgtResult:
+           level: float = 0.95, balance: bool = False, progress: bool = False,
+           n_boot: int | None = None) -> ATTgtResult:
     """Group-time average treatment effects ATT(g, t) of Callaway & Sant'Anna (2021) on a balanced panel.
 
     Parameters
@@ -70,6 +71,10 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         Seed of ``numpy.random.default_rng``.
     level : float
         Confidence level of intervals and bands.
+    balance : bool, default False
+        The estimator needs a balanced panel. By default an unbalanced panel, or rows with missing values, raise a
+        PanelError naming the units; ``balance=True`` instead drops those rows and then every unit not observed in
+        all periods, with a note (what R ``did`` does by default, ``allow_unbalanced_panel = FALSE``).
     progress : bool
         Show a tqdm progress bar over cohorts.
 
@@ -83,8 +88,9 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     Raises
     ------
     PanelError
-        Unbalanced panel (names the incomplete units: this function supports balanced panels only; repeated cross
-        sections are not supported), missing values, duplicate keys.
+        Unbalanced panel or missing values without ``balance=True`` (names the units: only balanced panels are
+        supported, R's ``allow_unbalanced_panel = TRUE`` estimator and repeated cross sections are not), duplicate
+        keys.
     TreatmentError
         Cohort not constant within unit or outside the panel, nobody treated, no comparison group.
     SpecificationError, WeightsError
@@ -130,8 +136,10 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         n_draws, aliases={"n_boot": n_boot})
     seed = _validate.check_seed(seed)
     progress = _validate.check_bool(progress, "progress")
+    balance = _validate.check_bool(balance, "balance")
     level = _check_level(level)
-    design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation)
+    design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
+                              balance)
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
         cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
     boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed) if n_draws else None
@@ -249,6 +257,16 @@ class ATTgtResult(InfluenceResult):
     Attributes: ``cells`` (cohort, time, base period, post, n_treated, n_control per cell), ``inf_func`` (n x
     cells), ``units``, ``spec`` (the call's options), ``notes``; inherits ``coef/se/vcov/tidy/summary`` from
     :class:`econ.results.Result`. Terms are named ``g<cohort>_t<time>``.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import att_gt
+    >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat", n_draws=99)
+    >>> res.tidy().columns.tolist()[:6]
+    ['cohort', 'time', 'event_time', 'term', 'estimate', 'std_error']
+    >>> res.inf_func.shape
+    (500, 12)
     """
 
     def __init__(self, cells, psi, design, boot_basis, level, notes, spec):
@@ -266,6 +284,44 @@ class ATTgtResult(InfluenceResult):
         self.spec = spec
         self._design = design
         self._boot_basis = boot_basis
+
+    def pretrend_test(self):
+        """Joint Wald test that every pre-treatment ATT(g, t) is zero (R ``did``'s pre-test of parallel trends).
+
+        Uses the analytic influence-function covariance of the pre-treatment cells with a positive standard error
+        (the universal base cells, fixed at 0, are left out): ``W = ATT_pre' V_pre^{-1} ATT_pre``, chi-square with
+        as many degrees of freedom as cells.
+
+        Returns
+        -------
+        econ.results.WaldTest
+
+        Raises
+        ------
+        SpecificationError
+            No pre-treatment cell with a finite, positive variance, or a singular covariance.
+
+        Examples
+        --------
+        >>> from econ import datasets
+        >>> from econ.did import att_gt
+        >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat")
+        >>> round(res.pretrend_test().chi2, 2)
+        7.79
+        """
+        from econ.did._cs_result import analytic_vcov
+        from econ.errors import SpecificationError
+        from econ.results import wald
+
+        v = analytic_vcov(self.inf_func, self._design.cluster)
+        var = np.diag(v)
+        pre = np.flatnonzero(~self.cells["post"].to_numpy() & np.isfinite(var) & (var > _mboot.TINY**2))
+        if len(pre) == 0:
+            raise SpecificationError("pretrend_test: no pre-treatment ATT(g,t) with a positive variance")
+        R = np.zeros((len(pre), len(self.cells)))
+        R[np.arange(len(pre)), pre] = 1.0
+        b = np.nan_to_num(self.coef.to_numpy())
+        return wald(b, np.nan_to_num(v), R, np.inf, f"all {len(pre)} pre-treatment ATT(g,t) = 0")
 
     def aggregate(self, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=None, n_draws=None,
                   level: float | None = None):

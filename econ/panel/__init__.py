@@ -2,7 +2,7 @@
 
     from econ.panel import feols
     res = feols("y ~ x1 + x2 | unit + year", df, vcov={"CL1": "unit"})
-    res.summary(); res.tidy(); res.wildboot("x1")
+    res.summary(); res.tidy(); res.wildboot("x1", n_draws=9999, multiplier="webb").tidy()
 
 Modules
 
@@ -12,6 +12,8 @@ Modules
   ``from econ.panel.demean import demean`` (``econ.panel.demean`` is the module);
 * :mod:`econ.panel.vcov` -- iid, HC1, one- and two-way clustered, Driscoll-Kraay and Conley covariances with
   fixest's small-sample corrections (every factor is stated there);
+* :mod:`econ.panel.collinear` -- the one collinearity rule (absorbed / collinear regressors, scale- and
+  location-invariant), used by ``feols`` and ``econ.did.placebo``;
 * :mod:`econ.panel.feols` -- the estimator and :class:`FeolsResult`;
 * :mod:`econ.panel.wildboot` -- the wild cluster restricted bootstrap.
 

@@ -239,8 +239,9 @@ def feols(
         ``"iid"`` (default), ``"hetero"``, ``{"CL1": col}``, ``{"CL2": (a, b)}``, ``{"DK": lag, "time": col}``,
         ``{"conley": {"lat": .., "lon": .., "cutoff_km": .., "lag": 0, "kernel": "uniform"}}``
         (see :mod:`econ.panel.vcov`, which also states every small-sample factor).
-    weights : str or array, optional
-        Analytic weights: a column name or an array aligned with ``data``.
+    weights : str, Series or array, optional
+        Analytic weights: a column name, a Series aligned with ``data`` by index label (its labels must be exactly
+        those of ``data``), or an array in the row order of ``data``. Infinite or negative weights are an error.
     ssc : None, "fixest", "stata", "none", dict or SSC
         Small-sample corrections (default fixest's).
     fixef_rm : {"singleton", "none"}
@@ -254,6 +255,29 @@ def feols(
     -------
     FeolsResult
         Coefficients are named after the formula terms; ``i()`` dummies are named ``var::level`` (fixest).
+
+    Raises
+    ------
+    SpecificationError
+        Unknown columns (named, with close matches), non-numeric regressors, a regressor absorbed by the fixed
+        effects, bad weights, values whose squares overflow float64 (``|x| > 1e100``: rescale), bad options.
+
+    Notes
+    -----
+    With an intercept and no fixed effects the fit is computed on centred columns and mapped back
+    (``b0 = ybar - xbar'b``, ``V = T V_c T'``), so an offset such as ``x + 1e5`` changes neither the slopes nor
+    their standard errors; collinearity follows :func:`econ.panel.collinear.collinear_columns`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(30), 5), "year": np.tile(np.arange(2010, 2015), 30)})
+    >>> df["x"] = rng.normal(size=150)
+    >>> df["y"] = 2 * df.x + rng.normal(size=150)
+    >>> res = feols("y ~ x | unit + year", df, vcov={"CL1": "unit"})
+    >>> bool(abs(res.coef["x"] - 2) < 3 * res.se["x"])
+    True
     """
     with single_thread_blas():  # see econ.panel.demean.single_thread_blas
         return _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fixef_maxiter)
@@ -508,7 +532,7 @@ def _weights(weights, data: pd.DataFrame):
                     f"(first {list(extra[:5])}); pass a Series indexed like data, a column name or an array"
                 )
             weights = weights.reindex(data.index)
-        elif isinstance(weights, (pd.DataFrame, dict, set)) or np.ndim(weights) != 1:
+        elif isinstance(weights, (pd.DataFrame, dict, set, str, bytes)) or np.ndim(weights) not in (1, 2):
             raise SpecificationError(f"weights must be a column name, a Series or a 1-d array, got "
                                      f"{type(weights).__name__}")
         try:

@@ -79,7 +79,7 @@ __all__ = [
     "EARTH_RADIUS_KM",
 ]
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+from econ._geo import EARTH_RADIUS_KM, haversine_km  # noqa: E402  (one haversine for the package)
 
 
 # ------------------------------------------------------------------------------------------ small-sample factors
@@ -340,14 +340,6 @@ class DriscollKraay:
         return VcovResult(_sandwich(inp.bread, meat) * f, df_t=T - 1,
                           label=f"Driscoll-Kraay (lag {lag}, {T} periods of {self.time})", factor=f, df_k=K,
                           n_clusters=T)
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in km (haversine formula, spherical Earth of radius ``EARTH_RADIUS_KM``)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi, dlmb = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 class Conley:

@@ -1,0 +1,214 @@
+"""Every staggered-DiD estimator side by side: one table, one plot.
+
+:func:`compare` runs the dynamic TWFE event study (and the static TWFE coefficient), Callaway-Sant'Anna, Sun-Abraham
+and the imputation estimator on the same panel and lines up their event-time paths and overall ATTs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from econ import _validate
+from econ.did import _design, _paths
+from econ.errors import SpecificationError
+from econ.results import figure, finish_figure
+
+__all__ = ["compare", "ComparisonResult"]
+
+ESTIMATORS = ("twfe", "cs", "sa", "imputation")
+LABELS = {"twfe": "TWFE event study", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham",
+          "imputation": "Imputation (BJS)"}
+OVERALL = {"twfe": "static TWFE coefficient on D = 1[t >= cohort]",
+           "cs": "simple aggregation of ATT(g, t) (group-size weighted)",
+           "sa": "post-period cohort effects weighted by observation counts",
+           "imputation": "mean effect over treated observations"}
+
+
+class ComparisonResult:
+    """Result of :func:`compare`: ``tidy()`` (event-time paths), ``overall()`` (overall ATTs), ``plot()``.
+
+    ``results`` maps each estimator name to its full result object; ``notes`` records what was left out and why.
+    """
+
+    def __init__(self, paths: pd.DataFrame, overall: pd.DataFrame, results: dict, notes: list, depvar: str,
+                 level: float):
+        self._paths = paths
+        self._overall = overall
+        self.results = results
+        self.notes = notes
+        self.depvar = depvar
+        self.level = level
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per estimator and event time: estimator, event_time, estimate, std_error, conf_low, conf_high."""
+        return self._paths.copy()
+
+    def overall(self) -> pd.DataFrame:
+        """One row per estimator: estimator, estimate, std_error, conf_low, conf_high, definition."""
+        return self._overall.copy()
+
+    def wide(self) -> pd.DataFrame:
+        """Event-time estimates with one column per estimator (the table to print next to the plot)."""
+        return self._paths.pivot(index="event_time", columns="estimator", values="estimate")
+
+    def summary(self, digits: int = 4) -> str:
+        lines = [f"Staggered DiD estimators compared -- dependent variable: {self.depvar}", "",
+                 f"Overall ATT ({self.level:.0%} CI):", self._overall.round(digits).to_string(index=False), "",
+                 "Event-time estimates:", self.wide().round(digits).to_string()]
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, path=None):
+        """All event-time paths, dodged, with pointwise intervals; the legend gives each overall ATT."""
+        fig, ax = figure(ax, (7.5, 4.5))
+        names = list(dict.fromkeys(self._paths["estimator"]))
+        width = 0.6 / max(len(names), 1)
+        overall = self._overall.set_index("estimator")
+        for i, name in enumerate(names):
+            part = self._paths[self._paths["estimator"] == name]
+            att = overall.loc[name, "estimate"] if name in overall.index else np.nan
+            _paths.plot_path(ax, part, label=f"{LABELS.get(name, name)} (ATT {att:.3g})", color=f"C{i}",
+                             dodge=(i - (len(names) - 1) / 2) * width)
+        _paths.reference_lines(ax)
+        ax.set_xlabel("Periods relative to treatment")
+        ax.set_ylabel(f"Effect on {self.depvar}")
+        ax.legend(frameon=False, fontsize="small")
+        return finish_figure(fig, ax, path)
+
+
+def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, estimators=ESTIMATORS,
+            window=(-5, 5), covariates=None, level: float = 0.95) -> ComparisonResult:
+    """Run several staggered-DiD estimators on one panel and line up their event-time paths and overall ATTs.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per (unit, time); never modified.
+    y, unit, time, cohort : str
+        Outcome, unit id, integer period and cohort (first treated period; 0 or missing = never treated).
+    estimators : sequence of str
+        Any of ``"twfe"`` (dynamic TWFE :func:`econ.did.event_study`, binned end points, and the static TWFE
+        coefficient), ``"cs"`` (:func:`econ.did.att_gt`, never-treated controls, ``aggregate("dynamic")`` for the
+        path and ``aggregate("simple")`` for the overall ATT), ``"sa"`` (:func:`econ.did.sun_abraham`) and
+        ``"imputation"`` (:func:`econ.did.imputation`).
+    window : (int, int)
+        Event times shown (and the TWFE event-study window, trimmed to what the panel shows).
+    covariates : list of str, optional
+        Passed to every estimator that takes them.
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    ComparisonResult
+        ``tidy()`` (estimator, event_time, estimate, std_error, conf_low, conf_high), ``overall()``, ``wide()``,
+        ``summary()``, ``plot()``.
+
+    Notes
+    -----
+    Reference periods are not shown (TWFE, CS with a universal base and SA normalise ``-1`` to zero; the imputation
+    path has no pre-periods unless asked). The overall ATTs are each estimator's own headline number and differ in
+    their weights (see ``overall()["definition"]``); under heterogeneous, growing effects the static TWFE
+    coefficient is the one that can fall outside the others (Goodman-Bacon 2021; see :func:`econ.did.bacon`).
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import compare
+    >>> df = datasets.load("china_cities_demo")
+    >>> cmp = compare(df, "log_income_ratio", "prefecture_code", "year", "cohort", estimators=("twfe", "sa"))
+    >>> list(cmp.overall()["estimator"])
+    ['twfe', 'sa']
+    """
+    names = [_validate.check_choice(e, "estimators", ESTIMATORS) for e in _design.as_list(estimators)]
+    if not names:
+        raise SpecificationError(f"estimators must name at least one of {list(ESTIMATORS)}")
+    lo, hi = _window(window)
+    covariates = _design.as_list(covariates)
+    paths, overall, results, notes = [], [], {}, []
+    for name in dict.fromkeys(names):
+        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi))
+        if out is None:
+            notes.append(f"{name!r} left out: econ.did.att_gt is not available in this installation")
+            continue
+        result, path, (att, se) = out
+        results[name] = result
+        table = path[(path["event_time"] >= lo) & (path["event_time"] <= hi)]
+        paths.append(table.assign(estimator=name))
+        q = stats.norm.ppf(0.5 + level / 2)
+        overall.append({"estimator": name, "estimate": att, "std_error": se, "conf_low": att - q * se,
+                        "conf_high": att + q * se, "definition": OVERALL[name]})
+    cols = ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high"]
+    paths = pd.concat(paths, ignore_index=True)[cols] if paths else pd.DataFrame(columns=cols)
+    _requantile(paths, results, level)
+    return ComparisonResult(paths, pd.DataFrame(overall), results, notes, y, level)
+
+
+def _window(window):
+    try:
+        lo, hi = (int(v) for v in window)
+    except (TypeError, ValueError):
+        raise SpecificationError(f"window must be a pair of integers (lo, hi), got {window!r}") from None
+    if lo >= 0 or hi < 0:
+        raise SpecificationError(f"window must include pre- and post-periods (lo < 0 <= hi), got {window!r}")
+    return lo, hi
+
+
+def _requantile(paths, results, level):
+    """Intervals from each result's own degrees of freedom (t for regression-based, normal otherwise)."""
+    for name, result in results.items():
+        df = getattr(result, "df_t", np.inf)
+        mask = paths["estimator"] == name
+        q = (stats.norm if not np.isfinite(df) else stats.t(df)).ppf(0.5 + level / 2)
+        paths.loc[mask, "conf_low"] = paths.loc[mask, "estimate"] - q * paths.loc[mask, "std_error"]
+        paths.loc[mask, "conf_high"] = paths.loc[mask, "estimate"] + q * paths.loc[mask, "std_error"]
+
+
+def _run_twfe(data, y, unit, time, cohort, covariates, window):
+    from econ.did.event_study import event_study
+    from econ.did.twfe import twfe
+
+    frame = _design.prepare_panel(data, unit, time, [cohort])
+    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
+    c = frame[unit].map(cohorts).to_numpy(dtype="int64")
+    rel = frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
+    lo, hi = max(window[0], int(rel.min())), min(window[1], int(rel.max()))
+    es = event_study(data, y, unit, time, cohort, window=(lo, hi), covariates=covariates or None)
+    d_name = "_econ_treated"
+    d = (data[time].to_numpy() >= data[unit].map(cohorts).to_numpy(dtype="int64")).astype(float)
+    static = twfe(data.assign(**{d_name: d}), y, unit, time, d_name, covariates=covariates or None)
+    return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]))
+
+
+def _run_cs(data, y, unit, time, cohort, covariates, window):
+    import econ.did as did
+
+    att_gt = getattr(did, "att_gt", None)
+    if att_gt is None:
+        return None
+    gt = att_gt(data, y, unit, time, cohort, covariates=covariates or None, control="never")
+    dyn = gt.aggregate("dynamic")
+    simple = gt.aggregate("simple")
+    return dyn, _paths.path_table(*_paths.event_path(dyn)), (float(simple.overall_att), float(simple.overall_se))
+
+
+def _run_sa(data, y, unit, time, cohort, covariates, window):
+    from econ.did.sun_abraham import sun_abraham
+
+    res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None)
+    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se)
+
+
+def _run_imputation(data, y, unit, time, cohort, covariates, window):
+    from econ.did.imputation import imputation
+
+    res = imputation(data, y, unit, time, cohort, covariates=covariates or None)
+    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se)
+
+
+_RUNNERS = {"twfe": _run_twfe, "cs": _run_cs, "sa": _run_sa, "imputation": _run_imputation}

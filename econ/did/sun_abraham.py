@@ -1,0 +1,248 @@
+"""Sun and Abraham (2021) interaction-weighted (IW) event study on the feols engine.
+
+Step 1 (cohort-specific effects, SA eq. 10): one saturated regression
+
+    y_it = a_i + l_t + sum_{g not in C} sum_{l != -1} delta_{g,l} 1[G_i = g] 1[t - g = l] + X_it' b + e_it,
+
+with the control cohort ``C`` (never-treated units, or the last-treated cohort on the periods before it adopts)
+carrying no dummy. ``delta_{g,l}`` is CATT(g, l) under parallel trends and no anticipation.
+
+Step 2 (aggregation, SA eq. 13): ``nu_l = sum_g w_{g,l} delta_{g,l}`` with ``w_{g,l}`` the share of cohort ``g``
+among the observations at relative period ``l``; the overall ATT averages every post-period ``delta_{g,l}``
+(``l >= 0``) with weights proportional to their observation counts -- the same weights as fixest's
+``aggregate(x, "period")`` / ``summary(x, agg = "ATT")`` for ``sunab``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from econ import _validate
+from econ.did import _design, _paths
+from econ.did.event_study import event_term
+from econ.errors import SpecificationError, TreatmentError
+from econ.results import Result, figure, finish_figure
+
+__all__ = ["sun_abraham", "SunAbrahamResult"]
+
+
+class SunAbrahamResult(Result):
+    """Interaction-weighted event study: a :class:`~econ.results.Result` over the aggregated event-time effects.
+
+    ``coef`` / ``vcov`` / ``tidy()`` hold the event-time effects ``nu_l`` (terms ``rel_m2``, ``rel_p0``...);
+    ``tidy()`` adds an ``event_time`` column. Extra attributes: ``event_times``, ``ref`` ({-1}), ``overall_att``,
+    ``overall_se``, ``cohort_result`` (the saturated :func:`econ.feols` fit with the cohort-specific
+    ``delta_{g,l}``), ``cohort_table`` (cohort, event_time, estimate, std_error, n_obs, weight),
+    ``share_uncertainty``.
+    """
+
+    def __init__(self, coef, vcov, *, event_times, overall, cohort_result, cohort_table, share_uncertainty,
+                 **kwargs):
+        super().__init__(coef, vcov, **kwargs)
+        self.event_times = list(event_times)
+        self.ref = frozenset({-1})
+        self.overall_att, self.overall_se = overall
+        self.cohort_result = cohort_result
+        self.cohort_table = cohort_table
+        self.share_uncertainty = share_uncertainty
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        out = super().tidy(level)
+        out.insert(1, "event_time", self.event_times)
+        return out
+
+    def event_path(self):
+        return np.asarray(self.event_times), self.coef.to_numpy(), self.vcov.to_numpy()
+
+    def summary(self, level: float = 0.95, digits: int = 4) -> str:
+        return (super().summary(level, digits) + f"\nOverall ATT (post-period cohort effects weighted by their "
+                f"observation counts): {self.overall_att:.{digits}f} (s.e. {self.overall_se:.{digits}f})")
+
+    def plot(self, level: float = 0.95, ax=None, path=None):
+        """Event-time effects with pointwise intervals; returns (fig, ax)."""
+        fig, ax = figure(ax, (6.4, 4.0))
+        table = _paths.path_table(*self.event_path(), level=level, df=self.df_t)
+        _paths.plot_path(ax, table, label=f"Sun-Abraham IW, {level:.0%} CI")
+        _paths.reference_lines(ax)
+        ax.set_xlabel("Periods relative to treatment")
+        ax.set_ylabel(f"Effect on {self.depvar}")
+        ax.legend(frameon=False, fontsize="small")
+        return finish_figure(fig, ax, path)
+
+
+def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, control: str = "never",
+                covariates=None, vcov=None, weights: str | None = None,
+                share_uncertainty: bool = True) -> SunAbrahamResult:
+    """Sun and Abraham (2021) interaction-weighted event study.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per (unit, time); never modified.
+    y, unit, time : str
+        Outcome, unit id and integer time columns.
+    cohort : str
+        First treated period (0 or missing = never treated).
+    control : {"never", "last"}
+        Control cohort ``C``. ``"never"`` (default): the never-treated units. ``"last"``: the last-treated cohort,
+        on the periods before it is treated (later periods are dropped) -- never-treated units are then dropped
+        too, so that ``C`` is one cohort as in the paper.
+    covariates : list of str, optional
+        Time-varying controls added linearly (as fixest's ``sunab`` with controls).
+    vcov : optional
+        Any :func:`econ.feols` vcov spec; default clustered by unit.
+    weights : str, optional
+        Regression weights column (WLS); cohort shares are then weighted too.
+    share_uncertainty : bool
+        Add the sampling variance of the cohort shares to the aggregated standard errors (default, the IW
+        estimator's delta-method variance, SA section 4.3). ``False`` treats the shares as fixed, which is what
+        fixest's ``aggregate()`` reports.
+
+    Returns
+    -------
+    SunAbrahamResult
+        Event-time effects ``nu_l`` as a Result (terms ``rel_m3`` ... ``rel_p5``), the overall ATT, and the
+        saturated fit with every ``delta_{g,l}`` (``cohort_result``, ``cohort_table``).
+
+    Raises
+    ------
+    TreatmentError
+        No control cohort (no never-treated units with ``control="never"``; one cohort with ``control="last"``).
+    SpecificationError
+        Unknown ``control``, or a column clash with the interaction dummies.
+
+    Notes
+    -----
+    The cohort-specific regression includes every relative period of every treated cohort except ``l = -1``
+    (fixest's ``sunab(cohort, time)`` default, ``ref.p = -1``, no binning), so the ``delta_{g,l}`` match fixest /
+    pyfixest's saturated event study. Units treated in the first panel period have no pre-period and are dropped
+    (noted). The weights are ``w_c = n_c / sum_{c' in S} n_{c'}`` over the cells ``S`` of an aggregate (observation
+    counts ``n_c``). With ``share_uncertainty=True`` the variance of ``theta = sum_c w_c delta_c`` is
+
+        V = w' V_delta w + (1/N^2) sum_i (sum_c delta_c psi_ic)^2,   psi_ic = (m_ic - w_c M_i) / mean_j M_j,
+
+    where ``m_ic`` counts unit i's observations in cell c and ``M_i = sum_{c in S} m_ic`` (the unit-level
+    influence function of the shares, N units); the cross term is zero because the regression scores have mean
+    zero given the cohort (as in Stata's ``eventstudyinteract``). Inference for the aggregates uses the t
+    distribution of the regression (clusters - 1 degrees of freedom when clustered).
+
+    References
+    ----------
+    Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with heterogeneous
+    treatment effects. Journal of Econometrics 225(2), 175-199.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import sun_abraham
+    >>> df = datasets.load("china_cities_demo")
+    >>> res = sun_abraham(df, "log_income_ratio", "prefecture_code", "year", "cohort")
+    >>> res.tidy().loc[lambda t: t["event_time"] == 0, "term"].item()
+    'rel_0'
+    """
+    _validate.check_choice(control, "control", ["never", "last"])
+    share_uncertainty = _validate.check_bool(share_uncertainty, "share_uncertainty")
+    covariates = _design.as_list(covariates)
+    frame = _design.prepare_panel(data, unit, time, [y, cohort, *covariates, *_design.as_list(weights)])
+    notes = _design.missing_notes(frame)
+    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
+    frame, cohorts, notes = _restrict(frame, cohorts, unit, time, control, notes)
+
+    g = frame[unit].map(cohorts).to_numpy(dtype="int64")
+    treated = g != _design.NEVER
+    rel = np.where(treated, frame[time].to_numpy(dtype="int64") - np.where(treated, g, 0), 0)
+    cells = sorted({(int(a), int(b)) for a, b in zip(g[treated], rel[treated]) if b != -1})
+    names = [f"{event_term(l)}_g{c}" for c, l in cells]
+    clash = [n for n in names if n in frame.columns]
+    if clash:
+        raise SpecificationError(f"column(s) {clash[:5]} clash with the interaction dummies sun_abraham creates")
+    index = {cell: j for j, cell in enumerate(cells)}
+    col = np.array([index.get((int(a), int(b)), -1) if t else -1 for a, b, t in zip(g, rel, treated)])
+    dummies = np.zeros((len(frame), len(cells)))
+    hit = col >= 0
+    dummies[np.flatnonzero(hit), col[hit]] = 1.0
+    frame = pd.concat([frame, pd.DataFrame(dummies, columns=names, index=frame.index)], axis=1)
+    fit = _design.fit(frame, y, [*names, *covariates], [unit, time], _design.default_vcov(vcov, unit), weights)
+    lost = [n for n in names if n not in fit.coef.index]
+    if lost:
+        raise TreatmentError(f"cohort x relative-period effects {lost[:5]} are not identified (collinear with the "
+                             "fixed effects); check the control cohort")
+
+    sample = frame.iloc[fit.design.rows]
+    w_obs = None if weights is None else sample[weights].to_numpy(dtype=float)
+    m, units = _cell_counts(sample[unit].to_numpy(), col[fit.design.rows], len(cells), w_obs)
+    delta = fit.coef[names].to_numpy()
+    v_delta = fit.vcov.loc[names, names].to_numpy()
+    event_times = sorted({l for _, l in cells})
+    sets = [[j for j, (_, l) in enumerate(cells) if l == e] for e in event_times]
+    sets.append([j for j, (_, l) in enumerate(cells) if l >= 0])
+    A, psi = _aggregation(m, sets, delta)
+    vcov_all = A @ v_delta @ A.T
+    if share_uncertainty:
+        vcov_all = vcov_all + psi.T @ psi / m.shape[0] ** 2
+    theta = A @ delta
+    k = len(event_times)
+    terms = [event_term(e) for e in event_times]
+    table = pd.DataFrame({"cohort": [c for c, _ in cells], "event_time": [l for _, l in cells], "estimate": delta,
+                          "std_error": np.sqrt(np.diag(v_delta)), "n_obs": m.sum(axis=0),
+                          "weight": A[:k].sum(axis=0)})
+    notes.append(f"Sun-Abraham IW: control cohort {'never treated' if control == 'never' else 'last treated'}, "
+                 f"{len(cells)} cohort x relative-period effects, reference period -1; cohort-share uncertainty "
+                 f"{'included in' if share_uncertainty else 'left out of'} the aggregated standard errors")
+    return SunAbrahamResult(
+        pd.Series(theta[:k], index=terms), vcov_all[:k, :k], event_times=event_times,
+        overall=(float(theta[k]), float(np.sqrt(vcov_all[k, k]))), cohort_result=fit, cohort_table=table,
+        share_uncertainty=share_uncertainty, nobs=fit.nobs, df_resid=fit.df_resid, df_t=fit.df_t, r2=fit.r2,
+        r2_within=fit.r2_within, fe_levels=fit.fe_levels, notes=list(fit.notes) + notes,
+        model="Sun-Abraham interaction-weighted event study", depvar=y, vcov_type=fit.vcov_type,
+        cluster=fit.cluster, n_clusters=fit.n_clusters, extra={"n_units": len(units)})
+
+
+def _restrict(frame, cohorts, unit, time, control, notes):
+    """Apply the control-cohort choice and drop always-treated units; returns the frame, cohorts and notes."""
+    t_min = int(frame[time].min())
+    treated = cohorts != _design.NEVER
+    if control == "never":
+        if treated.all():
+            raise TreatmentError(f"no never-treated {unit}: use control='last' (the last-treated cohort as control)")
+    else:
+        if treated.sum() == 0 or cohorts[treated].nunique() < 2:
+            raise TreatmentError("control='last' needs at least two treated cohorts")
+        last = int(cohorts[treated].max())
+        drop_units = cohorts.index[~treated]
+        keep = (frame[time] < last) & ~frame[unit].isin(drop_units)
+        notes.append(f"control='last': cohort {last} is the control; periods from {last} on and "
+                     f"{len(drop_units)} never-treated unit(s) dropped")
+        frame = frame.loc[keep].reset_index(drop=True)
+        cohorts = cohorts.drop(drop_units).where(lambda c: c != last, _design.NEVER)
+    always = cohorts.index[(cohorts != _design.NEVER) & (cohorts <= t_min)]
+    if len(always):
+        notes.append(f"{len(always)} unit(s) treated from the first period (no pre-period) dropped")
+        frame = frame.loc[~frame[unit].isin(always)].reset_index(drop=True)
+        cohorts = cohorts.drop(always)
+    if (cohorts == _design.NEVER).sum() == 0 or (cohorts != _design.NEVER).sum() == 0:
+        raise TreatmentError("after applying the control cohort there is no treated or no control unit left")
+    return frame, cohorts, notes
+
+
+def _cell_counts(units, col, n_cells, w):
+    """(N units x cells) matrix of each unit's (weighted) observation count in each cohort x period cell."""
+    codes, uniq = pd.factorize(units)
+    m = np.zeros((len(uniq), n_cells))
+    hit = col >= 0
+    np.add.at(m, (codes[hit], col[hit]), 1.0 if w is None else w[hit])
+    return m, uniq
+
+
+def _aggregation(m, sets, delta):
+    """Aggregation matrix A (one row per set, count-share weights) and per-unit share influence (N x sets)."""
+    A = np.zeros((len(sets), m.shape[1]))
+    psi = np.zeros((m.shape[0], len(sets)))
+    for r, s in enumerate(sets):
+        ms = m[:, s]
+        M = ms.sum(axis=1)
+        w = ms.sum(axis=0) / M.sum()
+        A[r, s] = w
+        psi[:, r] = ((ms - M[:, None] * w) / M.mean()) @ delta[s]
+    return A, psi

@@ -1,0 +1,87 @@
+"""compare(): every staggered estimator side by side; teaching designs where TWFE fails and the robust ones don't."""
+
+import time
+
+import numpy as np
+import pytest
+
+import econ.did as did
+from econ import datasets
+from econ.did import compare
+from econ.errors import EconError, SpecificationError
+from econ.simulate import twfe_bias_panel
+
+DEMO = ("log_income_ratio", "prefecture_code", "year", "cohort")
+
+
+@pytest.fixture(scope="module")
+def teaching():
+    return twfe_bias_panel(n_units=90, seed=3)
+
+
+def test_compare_demo_table_plot_and_speed(tmp_path):
+    df = datasets.load("china_cities_demo")
+    start = time.perf_counter()
+    cmp = compare(df, *DEMO)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 2.0 * 2  # the issue's budget is 2 s; x2 slack for a loaded shared CI machine
+    expected = ["twfe", "cs", "sa", "imputation"] if hasattr(did, "att_gt") else ["twfe", "sa", "imputation"]
+    assert list(cmp.overall()["estimator"]) == expected
+    if not hasattr(did, "att_gt"):
+        assert any("'cs' left out" in n for n in cmp.notes)
+    tid = cmp.tidy()
+    assert list(tid.columns) == ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high"]
+    assert tid["event_time"].between(-5, 5).all()
+    assert set(cmp.wide().columns) == set(expected)
+    fig, ax = cmp.plot(path=tmp_path / "compare.png")
+    assert (tmp_path / "compare.png").stat().st_size > 0
+    assert "Overall ATT" in cmp.summary()
+
+
+def test_compare_bad_input():
+    df = datasets.load("china_cities_demo")
+    with pytest.raises(SpecificationError, match="estimators"):
+        compare(df, *DEMO, estimators=("twfe", "did2s"))
+    with pytest.raises(SpecificationError, match="window"):
+        compare(df, *DEMO, window=(1, 3))
+
+
+def test_teaching_design_twfe_misses_truth_robust_estimators_recover_it(teaching):
+    truth = teaching.truth
+    cmp = compare(teaching.data, "log_income_ratio", "unit", "year", "cohort", window=(-4, 6))
+    overall = cmp.overall().set_index("estimator")
+    att = truth["att_overall"]
+    # static TWFE: far from the truth, outside its own interval (here even the wrong sign)
+    tw = overall.loc["twfe"]
+    assert not tw["conf_low"] <= att <= tw["conf_high"]
+    assert abs(tw["estimate"] - att) > 0.05
+    # SA and imputation target the same observation-weighted ATT: inside their intervals
+    for name in ("sa", "imputation"):
+        row = overall.loc[name]
+        assert row["conf_low"] <= att <= row["conf_high"], name
+    # event-time paths of every robust estimator (CS too once it is installed) cover the true path
+    paths = cmp.tidy()
+    robust = [n for n in ("cs", "sa", "imputation") if n in cmp.results]
+    for name in robust:
+        part = paths[(paths["estimator"] == name) & (paths["event_time"] >= 0)]
+        true = part["event_time"].map(lambda e: truth["att_by_event_time"][str(e)])
+        covered = (part["conf_low"] <= true) & (true <= part["conf_high"])
+        assert covered.mean() >= 0.8, name
+    # the dynamic TWFE path is contaminated (spurious pre-trends, wrong dynamics): it misses the truth often
+    twp = paths[paths["estimator"] == "twfe"]
+    true = twp["event_time"].map(lambda e: truth["att_by_event_time"].get(str(e), 0.0))
+    assert ((true < twp["conf_low"]) | (true > twp["conf_high"])).sum() >= 3
+
+
+def test_teaching_design_truth_and_errors():
+    sim = twfe_bias_panel(n_units=40, slopes=(0.05, 0.0, 0.0), seed=0)
+    gt = {(r["cohort"], r["event_time"]): r["att"] for r in sim.truth["att_gt"]}
+    assert gt[(2010, 0)] == pytest.approx(-0.75 * 0.05) and gt[(2010, 3)] == pytest.approx(-0.75 * 0.2)
+    assert gt[(2013, 2)] == 0.0
+    assert sim.data.groupby("unit")["cohort"].first().eq(0).sum() == 4
+    with pytest.raises(EconError, match="slopes"):
+        twfe_bias_panel(slopes=(0.1,))
+    with pytest.raises(EconError, match="n_units"):
+        twfe_bias_panel(n_units=2)
+    a, b = twfe_bias_panel(n_units=30, seed=5).data, twfe_bias_panel(n_units=30, seed=5).data
+    assert np.array_equal(a["log_income_ratio"], b["log_income_ratio"])
