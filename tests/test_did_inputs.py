@@ -137,6 +137,8 @@ def test_degenerate_designs_raise_the_twfe_error():
                  lambda: placebo(df, "y", "city", "year", cohort="cohort", n_draws=9, progress=False)):
         with pytest.raises(TreatmentError, match="not identified.*first observed period"):
             call()
+    # without unit effects the cross-section identifies the effect: no error
+    assert "treat" in twfe(df, "y", "city", "year", "treat", fe=["year"]).coef.index
     one = small(seed=2)
     one = one.loc[one["year"] == 2015]
     with pytest.raises(TreatmentError, match="single period"):

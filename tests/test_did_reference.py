@@ -62,7 +62,7 @@ def test_channels_equal_pyfixest_per_variable():
 @pytest.mark.parametrize("vcov, cov_type", [("iid", "nonrobust"), ("hetero", "HC1")])
 def test_psm_did_final_regression_equals_statsmodels_wls(vcov, cov_type):
     rng = np.random.default_rng(3)
-    n, years = 200, np.arange(2010, 2016)
+    n, years = 100, np.arange(2010, 2016)
     x1 = rng.normal(size=n)
     d = (rng.uniform(size=n) < 1 / (1 + np.exp(-(x1 - 0.5)))).astype(int)
     df = pd.DataFrame({"id": np.repeat(np.arange(n), len(years)), "year": np.tile(years, n)})

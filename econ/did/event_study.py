@@ -119,7 +119,8 @@ def event_study(
                                   optional=[cohort, *_design.vcov_columns(vcov, unit, time)])
     cohorts = _design.unit_cohorts(frame, unit, time, cohort)
     _design.check_comparison(cohorts, unit)
-    _design.check_identified(frame, unit, time, cohorts, "event study")
+    if unit in fe:  # with unit effects only within-unit changes identify the effects
+        _design.check_identified(frame, unit, time, cohorts, "event study")
     covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
     notes = _design.missing_notes(frame) + absorbed
 
@@ -268,6 +269,15 @@ class EventStudyResult(FeolsResult):
         matrix of the estimated event-time coefficients and the model's t degrees of freedom (the multivariate
         normal of Olea and Plagborg-Moller 2019 / Callaway and Sant'Anna 2021 when df is large, so the uniform band
         is never narrower than the pointwise one). Simulated with ``numpy.random.default_rng(seed)``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from econ.did import EventStudyResult
+        >>> res = EventStudyResult(pd.Series({"rel_0": 0.1, "rel_p1": 0.2}), np.eye(2) * 0.01, nobs=500,
+        ...                        df_resid=400, df_t=np.inf, event_times=[0, 1], ref=-1, window=(-1, 1))
+        >>> 1.96 < res.sup_t_critical() < 2.30  # between the pointwise and the Bonferroni value
+        True
         """
         check_level(level)
         n_sim = check_int(n_sim, "n_sim", minimum=100)
@@ -320,6 +330,16 @@ class EventStudyResult(FeolsResult):
 
         Returns a :class:`~econ.did._design.WaldTest` with the chi-square form (df = number of leads) and the F
         form (df1 = number of leads, df2 = the model's t degrees of freedom, i.e. clusters - 1 when clustered).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from econ.did import EventStudyResult
+        >>> res = EventStudyResult(pd.Series({"rel_m3": 0.1, "rel_m2": -0.1, "rel_0": 0.5}), np.eye(3) * 0.01,
+        ...                        nobs=500, df_resid=400, df_t=49, event_times=[-3, -2, 0], ref=-1)
+        >>> test = res.pretrend_test()
+        >>> test.df, round(test.chi2, 6), test.df2
+        (2, 2.0, 49.0)
         """
         leads = [event_term(k) for k in self.event_times if k < 0]
         if not leads:

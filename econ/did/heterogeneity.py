@@ -157,7 +157,8 @@ def subgroups(
     _design.require_unit_constant(frame[by], frame[unit], f"subgroup column {by!r}", SpecificationError)
     groups = sorted(pd.unique(frame[by]))
     if len(groups) < 2:
-        raise SpecificationError(f"subgroup column {by!r} has a single value {groups}: nothing to compare")
+        dropped = "".join(f" ({n})" for n in _design.missing_notes(frame))
+        raise SpecificationError(f"subgroup column {by!r} has a single value {groups}{dropped}: nothing to compare")
 
     results, rows = {}, {}
     for g in groups:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from econ.did import _design
-from econ.errors import SpecificationError
+from econ.errors import SpecificationError, TreatmentError
 
 __all__ = ["twfe"]
 
@@ -107,12 +108,17 @@ def twfe(
     notes = _design.missing_notes(frame) + absorbed
     if kind == "binary":
         cohorts = _design.cohort_from_treatment(frame, unit, time, treat)
-        _design.check_identified(frame, unit, time, cohorts, f"effect of {treat!r}")
+        if unit in fe:  # with unit effects only within-unit changes identify the effect
+            _design.check_identified(frame, unit, time, cohorts, f"effect of {treat!r}")
         notes += _binary_design_notes(frame, unit, time, cohorts)
     else:
         notes.append(f"{treat!r} is a continuous treatment intensity: beta is the effect of one unit of intensity")
-    return _design.fit(frame, y, [treat, *covariates], fe, _design.default_vcov(vcov, unit), weights,
-                       unit=unit, time=time, notes=notes)
+    result = _design.fit(frame, y, [treat, *covariates], fe, _design.default_vcov(vcov, unit), weights,
+                         unit=unit, time=time, notes=notes)
+    if treat not in result.coef.index or not np.isfinite(result.coef[treat]):
+        raise TreatmentError(f"the effect of {treat!r} is not identified: the treatment is collinear with the fixed "
+                             f"effects {fe} and covariates ({'; '.join(result.notes[-2:])})")
+    return result
 
 
 def _binary_design_notes(frame: pd.DataFrame, unit: str, time: str, cohorts: pd.Series) -> list[str]:

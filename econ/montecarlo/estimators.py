@@ -131,7 +131,7 @@ def placebo(y: str = "log_income_ratio", unit: str = "unit", time: str = "year",
     def fn(data, seed):
         from econ import did
 
-        pl = did.placebo(data, y, unit, time, cohort=cohort, kind=kind, n=n_draws, seed=seed, progress=False)
+        pl = did.placebo(data, y, unit, time, cohort=cohort, kind=kind, n_draws=n_draws, seed=seed, progress=False)
         return {"estimate": pl.estimate, "pvalue": pl.pvalue}
 
     return Estimator(fn, "att_overall")

@@ -1,0 +1,23 @@
+"""The Examples sections of the DiD modules' public docstrings run (numpydoc examples that cannot rot)."""
+
+import doctest
+import importlib
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+MODULES = ["econ.did._design", "econ.did.twfe", "econ.did.event_study", "econ.did.placebo", "econ.did.classic",
+           "econ.did.heterogeneity", "econ.did.plots"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_did_docstring_examples_run(name):
+    import matplotlib.pyplot as plt
+
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    plt.close("all")
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
