@@ -251,7 +251,9 @@ class Result:
         -------
         WaldTest
             Chi-square form ``W = (Rb - q)' (R V R')^{-1} (Rb - q)`` with ``df`` restrictions and the F form
-            ``W / df`` with (``df``, :attr:`df_t`) degrees of freedom, as fixest's ``wald()``.
+            ``W / df`` with (``df``, :attr:`df_resid`) degrees of freedom, as fixest's ``wald()`` and pyfixest's
+            ``wald_test`` (n minus all estimated parameters, whatever the covariance; Stata's ``test`` after a
+            clustered fit uses G - 1 instead, which the chi-square form avoids choosing).
 
         Examples
         --------
@@ -282,7 +284,7 @@ class Result:
             if q_vec.shape[0] != R_mat.shape[0]:
                 raise SpecificationError(f"wald_test: q has {q_vec.shape[0]} values for {R_mat.shape[0]} restrictions")
             text = f"{R_mat.shape[0]} linear restriction(s)"
-        return wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_t, text, q=q_vec)
+        return wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_resid, text, q=q_vec)
 
     def plot(self, terms=None, level: float = 0.95, ax=None, path=None):
         """Coefficient plot: point estimates with ``level`` confidence intervals.
@@ -339,8 +341,8 @@ def finish_figure(fig, ax, path=None):
 class WaldTest:
     """Joint Wald test of ``R b = q``: chi-square form ``W`` (df ``q``) and F form ``W / q`` (df ``q``, ``df2``).
 
-    ``df2`` is the residual degrees of freedom used for t tests by the fitted model (for clustered standard errors
-    the number of clusters minus one, as in Stata and fixest).
+    ``df2`` is the model's residual degrees of freedom (n minus every estimated parameter, fixed effects included),
+    as in fixest's ``wald()``; ``inf`` for asymptotic estimators, where the F form uses the chi-square law.
     """
 
     hypothesis: str

@@ -117,8 +117,8 @@ def test_pretrend_test_forms():
     w = b @ np.linalg.solve(v, b)
     assert test.df == 3 and test.chi2 == pytest.approx(w)
     assert test.F == pytest.approx(w / 3)
-    assert test.df2 == res.df_t == df["city"].nunique() - 1  # clustered by unit: G - 1
-    assert test.pvalue_F == pytest.approx(stats.f.sf(w / 3, 3, res.df_t))
+    assert test.df2 == res.df_resid  # residual df, as fixest's wald() (not G - 1 as Stata's test)
+    assert test.pvalue_F == pytest.approx(stats.f.sf(w / 3, 3, res.df_resid))
     assert test.pvalue_chi2 == pytest.approx(stats.chi2.sf(w, 3))
     assert set(test.tidy()["form"]) == {"chi2", "F"}
 

@@ -329,7 +329,7 @@ class EventStudyResult(FeolsResult):
         """Joint Wald test that all lead coefficients (relative time < 0, excluding the reference) are zero.
 
         Returns a :class:`~econ.did._design.WaldTest` with the chi-square form (df = number of leads) and the F
-        form (df1 = number of leads, df2 = the model's t degrees of freedom, i.e. clusters - 1 when clustered).
+        form (df1 = number of leads, df2 = the model's residual degrees of freedom, as fixest's ``wald()``).
 
         Examples
         --------
@@ -339,14 +339,14 @@ class EventStudyResult(FeolsResult):
         ...                        nobs=500, df_resid=400, df_t=49, event_times=[-3, -2, 0], ref=-1)
         >>> test = res.pretrend_test()
         >>> test.df, round(test.chi2, 6), test.df2
-        (2, 2.0, 49.0)
+        (2, 2.0, 400.0)
         """
         leads = [event_term(k) for k in self.event_times if k < 0]
         if not leads:
             raise SpecificationError("the window has no lead (pre-treatment) coefficients to test")
         b = self.coef[leads].to_numpy()
         v = self.vcov.loc[leads, leads].to_numpy()
-        return _design.wald(b, v, np.eye(len(leads)), self.df_t, f"all {len(leads)} leads = 0")
+        return _design.wald(b, v, np.eye(len(leads)), self.df_resid, f"all {len(leads)} leads = 0")
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         """The regression table, then the coefficients by relative time with both bands and the pre-trend test."""
