@@ -126,3 +126,21 @@ def test_bad_input():
     off.loc[(off["cohort"] > 0) & (off["year"] == 2019), "treat"] = 0
     with pytest.raises(TreatmentError, match="not absorbing"):
         placebo(off, "y", "city", "year", treat="treat", progress=False)
+
+
+def test_draws_split_over_dask_workers_equal_the_single_process_run():
+    """Issue 13: blocks of draws seeded by SeedSequence position give identical draws on any backend."""
+    from dask.distributed import Client, LocalCluster
+
+    import econ
+
+    demo = econ.datasets.load("china_cities_demo")
+    args = (demo, "log_income_ratio", "prefecture_code", "year")
+    here = econ.did.placebo(*args, cohort="cohort", n_draws=5000, seed=4, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        there = econ.did.placebo(*args, cohort="cohort", n_draws=5000, seed=4, backend="dask", client=client)
+    np.testing.assert_array_equal(here.draws, there.draws)
+    assert here.pvalue == there.pvalue
+    with pytest.raises(econ.SpecificationError, match="client"):
+        econ.did.placebo(*args, cohort="cohort", n_draws=10, client=object())

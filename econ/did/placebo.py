@@ -70,6 +70,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from econ.did import _design
+from econ._parallel import block_rng, block_sizes, map_blocks, root_entropy
 from econ._validate import check_bool, check_choice, check_int, check_n_draws, check_seed
 from econ.errors import SpecificationError, TreatmentError
 from econ.panel.collinear import collinear_columns
@@ -225,6 +226,8 @@ def placebo(
     shift: int | None = None,
     progress: bool = True,
     n: int | None = None,
+    backend: str = "local",
+    client=None,
 ) -> PlaceboResult:
     """Randomization-inference distribution of the TWFE DiD estimate, all draws in one matrix computation.
 
@@ -269,15 +272,21 @@ def placebo(
     n_draws : int
         Number of placebo draws (default 1000). ``n=`` is accepted as a legacy alias.
     seed : int or None
-        Non-negative seed for ``numpy.random.default_rng``; the default 0 makes repeated calls identical (pass
-        another integer for an independent set of draws, ``None`` for fresh entropy).
+        Non-negative seed; the default 0 makes repeated calls identical (pass another integer for an independent
+        set of draws, ``None`` for fresh entropy). Draws come in blocks of 4,096, block ``k`` drawn by
+        ``numpy.random.default_rng`` from the ``k``-th child of ``SeedSequence(seed).spawn``.
     covariates : list of str, optional
         Time-varying controls, partialled out once (FWL). Covariates absorbed by the fixed effects are dropped
         with a note.
     shift : int
         Only for ``fake_timing``: how many periods earlier the fake treatment starts (required, >= 1).
     progress : bool
-        Show a tqdm bar over chunks of draws.
+        Show a tqdm bar over blocks of draws.
+    backend : {"local", "dask"}
+        Compute the blocks of draws in this process, or on ``dask.distributed`` workers (``client``, or a
+        temporary ``LocalCluster``): the draws and the p-values are identical either way for the same seed.
+    client : dask.distributed.Client or str, optional
+        With ``backend="dask"``: the client (or scheduler address) to use.
 
     Returns
     -------
@@ -315,6 +324,9 @@ def placebo(
     """
     _design.check_data(data)
     kind = check_choice(kind, "kind", KINDS)
+    check_choice(backend, "backend", ("local", "dask"))
+    if client is not None and backend != "dask":
+        raise SpecificationError("client= is only used with backend='dask'")
     y = _design.check_name(y, "y")
     treat = _design.check_name(treat, "treat", optional=True)
     cohort = _design.check_name(cohort, "cohort", optional=True)
@@ -344,15 +356,24 @@ def placebo(
         frame, real, notes_ft = _fake_timing_sample(frame, unit, time, cohorts, shift)
         notes += notes_ft
 
-    rng = np.random.default_rng(seed)
-    assignments = _draw(rng, real, kind, n_draws)
     core = _Core(frame, y, unit, time, covariates, cohorts.index)
     notes += core.notes
     estimate = float(core.estimates(real[None, :])[0])
     if not np.isfinite(estimate):
         raise TreatmentError("the actual TWFE estimate is not identified: the treatment dummy has no variation left "
                              "after the unit and time effects")
-    draws = core.estimates(assignments, progress=progress)
+    if kind == "permute_cohorts":
+        _draw(np.random.default_rng(0), real, kind, 1)  # refuses a single treated cohort before any work
+    entropy, n_blocks = root_entropy(seed), len(block_sizes(n_draws))
+    if backend == "local":
+        blocks = [_block_draws(k, core, real, kind, entropy, n_draws)
+                  for k in tqdm(range(n_blocks), desc="placebo draws", unit="block", leave=False,
+                                disable=not progress or n_blocks == 1)]
+    else:
+        blocks = map_blocks(_block_draws, n_blocks, core, real, kind, entropy, n_draws, backend=backend,
+                            client=client)
+    assignments = np.concatenate([a for a, _ in blocks])
+    draws = np.concatenate([d for _, d in blocks])
     lost = int(np.isnan(draws).sum())
     if lost == len(draws):
         raise TreatmentError(f"none of the {len(draws)} placebo assignments leaves the placebo dummy any variation "
@@ -373,6 +394,12 @@ def placebo(
         shift=shift if kind == "fake_timing" else None,
         notes=notes,
     )
+
+
+def _block_draws(k: int, core, real: np.ndarray, kind: str, entropy: int, n_draws: int):
+    """Assignments and estimates of block ``k`` of the draws, from the block's own seed stream."""
+    assignments = _draw(block_rng(entropy, k), real, kind, block_sizes(n_draws)[k])
+    return assignments, core.estimates(assignments)
 
 
 def _draw(rng: np.random.Generator, real: np.ndarray, kind: str, n: int) -> np.ndarray:
