@@ -76,13 +76,14 @@ from econ._validate import check_choice
 from econ.errors import PanelError, SpecificationError
 from econ.io import validate_panel
 from econ.panel.formula import check_columns, parse_formula, split_top_level
-from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces, ols
+from econ.spatial.core import TRACE_EXACT_MAX_N, SpatialOperator, _invert_information, _lag_traces, ols
 from econ.panel.demean import single_thread_blas
-from econ.spatial.logdet import EIGEN_MAX_N, LogDet
+from econ.spatial.logdet import EIGEN_MAX_N, LogDet, _cheb_eval, _chebyshev
 
 __all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "panel_lag", "panel_error", "panel_slx", "EFFECTS"]
 
 EFFECTS = (None, "unit", "time", "twoways")
+SERIES_PROBES = 100
 _XTOL = 1e-12
 
 
@@ -165,8 +166,9 @@ class PanelFit:
 
 
 # ---------------------------------------------------------------------------------------------- likelihood
-def _jacobian(logdet: LogDet, r: float, dims: PanelDims) -> float:
-    """``T_eff [ln|I - r W| - ln(1 - r)]`` (the second term with the Lee-Yu period transformation only)."""
+def _jacobian(logdet, r: float, dims: PanelDims) -> float:
+    """``T_eff [ln|I - r W| - ln(1 - r)]`` (the second term with the Lee-Yu period transformation only);
+    ``logdet`` is any callable ``r -> ln|I - r W|``."""
     val = logdet(r)
     if dims.time_transform:
         val -= np.log1p(-r)
@@ -213,8 +215,8 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
         hi = min(hi, 1 - 1e-9)
     probe = f
     if logdet.method == "sparse_lu":
-        cheb = LogDet(logdet.W, "chebyshev")
-        probe = lambda r: f(r, cheb)  # noqa: E731
+        cheb = _chebyshev(logdet.W, logdet.interval, 40, 50, 0)  # reuses the interval: no second ARPACK run
+        probe = lambda r: f(r, lambda x: _cheb_eval(cheb, x, logdet.interval))  # noqa: E731
     grid = np.linspace(lo, hi, 41)
     vals = np.array([probe(r) for r in grid])
     j = int(np.nanargmax(vals))
@@ -241,9 +243,55 @@ def _brent(f, a: float, b: float) -> float:
     return float(res.x)
 
 
+def _series_traces(W, r: float, probes: int = SERIES_PROBES, seed: int = 0):
+    """tr(G), tr(G G), tr(G'G) for ``G = W (I - r W)^{-1}`` from the Neumann series ``sum_j r^j W^(j+1)``.
+
+    Sparse products only (no factorisation): with Rademacher probes ``Z`` and ``V_j = W^j Z``,
+    ``tr(G) = sum_j r^j tr(W^(j+1))``, ``tr(G G) = sum_j (j+1) r^j tr(W^(j+2))`` (``tr(W)`` and ``tr(W^2)`` exact,
+    higher powers by Hutchinson's estimator) and ``tr(G'G) = E|G z|^2`` with ``G Z = sum_j r^j V_(j+1)``. The
+    series is truncated where ``|r|^j < 1e-12``; valid for ``||W||_inf <= 1`` (row-standardised). Returns the
+    three traces and the largest relative Monte-Carlo standard error.
+    """
+    n = W.shape[0]
+    order = int(np.ceil(np.log(1e-12) / np.log(max(abs(r), 1e-3)))) + 2
+    Z = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, probes))
+    V, GZ = Z, np.zeros((n, probes))
+    pw = np.zeros((order + 2, probes))
+    for j in range(1, order + 2):
+        V = W @ V
+        pw[j] = np.einsum("ij,ij->j", Z, V)
+        if j <= order:
+            GZ += r ** (j - 1) * V
+    pw[1], pw[2] = W.diagonal().sum(), W.multiply(W.T).sum()
+    jj = np.arange(order)
+    w1 = r**jj
+    t1 = w1 @ pw[1:order + 1]
+    t2 = ((jj + 1) * w1) @ pw[2:order + 2]
+    t3 = np.einsum("ij,ij->j", GZ, GZ)
+    est = [t1.mean(), t2.mean(), t3.mean()]
+    rel = max(t.std(ddof=1) / np.sqrt(probes) / max(abs(t.mean()), 1e-300) for t in (t2, t3))
+    return est, rel
+
+
+def _traces(op: SpatialOperator, r: float):
+    """(tr(G), tr(G G), tr(G'G), note): exact (dense) up to ``TRACE_EXACT_MAX_N`` units, else the series of
+    :func:`_series_traces` for a row-standardised ``W`` and ``|r| <= 0.95`` (LU-solve Hutchinson otherwise)."""
+    if op.n <= TRACE_EXACT_MAX_N:
+        G = op.W @ np.linalg.inv(np.eye(op.n) - r * op.W.toarray())
+        return float(np.trace(G)), float(np.sum(G * G.T)), float(np.sum(G * G)), None
+    rows = np.abs(op.W).sum(axis=1)
+    if abs(r) > 0.95 or np.max(rows) > 1 + 1e-12:
+        return _lag_traces(op, r)
+    (t1, t2, t3), rel = _series_traces(op.W, r)
+    note = (f"n = {op.n} > {TRACE_EXACT_MAX_N}: the traces in the information matrix are Monte-Carlo estimates "
+            f"({SERIES_PROBES} probes, relative error about {rel:.1e}); standard errors of the spatial parameter "
+            "carry that error")
+    return t1, t2, t3, note
+
+
 def _star_traces(op: SpatialOperator, r: float, dims: PanelDims):
     """tr(G*), tr(G*G*), tr(G*'G*) and a note, for ``G = W (I - r W)^{-1}`` (module docstring)."""
-    t1, t2, t3, note = _lag_traces(op, r)
+    t1, t2, t3, note = _traces(op, r)
     if dims.time_transform:
         lu = op.factor(r)
         gl = lu.solve(op.W.T @ np.ones(op.n), trans="T")  # G'l = (I - r W')^{-1} W'l
