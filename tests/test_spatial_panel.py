@@ -397,3 +397,34 @@ def test_islands_with_period_effects_and_lee_yu_warn():
     with pytest.warns(sp.SpatialWarning, match="period effects"):
         res = sp.fit("y ~ x", df, Wi, model="sar", unit="id", time="year", effects="twoways")
     assert any("O(1/n)" in n for n in res.notes)
+
+
+def test_series_traces_close_to_exact_and_noted(monkeypatch):
+    """Beyond TRACE_EXACT_MAX_N units the information-matrix traces are Monte-Carlo series estimates."""
+    from econ.spatial.core import SpatialOperator
+
+    W = _row_std(_lattice(20))
+    op = SpatialOperator(W, 1)
+    for r in (-0.4, 0.3, 0.8):
+        exact = np.array(P._lag_traces(op, r)[:3])
+        approx, rel = P._series_traces(W, r)
+        assert 0 < rel < 0.05
+        assert np.all(np.abs(np.array(approx) - exact) <= 4 * rel * np.abs(exact[1:]).max())  # within its error
+    df, Wt = _small_panel(n_side=6, T=5)
+    exact = sp.fit("y ~ x", df, Wt, model="sar", unit="id", time="year", effects="unit")
+    monkeypatch.setattr(P, "TRACE_EXACT_MAX_N", 10)
+    with pytest.warns(sp.SpatialWarning, match="Monte-Carlo"):
+        approx = sp.fit("y ~ x", df, Wt, model="sar", unit="id", time="year", effects="unit")
+    pd.testing.assert_series_equal(approx.coef, exact.coef)
+    np.testing.assert_allclose(approx.se, exact.se, rtol=0.02)
+
+
+def test_sparse_lu_path_matches_eigen():
+    """The large-n path (Chebyshev bracket, exact sparse-LU Brent) finds the same rho as the eigenvalue path."""
+    df, W = _small_panel(n_side=6, T=5)
+    a = sp.fit("y ~ x", df, W, model="sar", unit="id", time="year", effects="twoways", logdet="eigen")
+    b = sp.fit("y ~ x", df, W, model="sar", unit="id", time="year", effects="twoways", logdet="sparse_lu")
+    np.testing.assert_allclose(b.coef, a.coef, rtol=1e-7, atol=1e-9)
+    c = sp.fit("y ~ x", df, W, model="sem", unit="id", time="year", effects="unit", logdet="eigen")
+    d = sp.fit("y ~ x", df, W, model="sem", unit="id", time="year", effects="unit", logdet="sparse_lu")
+    np.testing.assert_allclose(d.coef, c.coef, rtol=1e-7, atol=1e-9)

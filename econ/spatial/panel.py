@@ -46,8 +46,10 @@ as above:
 
 where ``G*`` is ``G`` restricted to the transformed space: ``tr(G*) = tr(G) - 1/(1-rho)``, ``tr(G*G*) =
 tr(G G) - 1/(1-rho)^2`` and ``tr(G*'G*) = tr(G'G) - |G'l|^2 / n`` with the period-effect transformation, ``G* = G``
-otherwise. Traces are exact for ``n <= 3,000`` units and Hutchinson estimates beyond
-(:mod:`econ.spatial.core`; the Monte-Carlo error is in the notes).
+otherwise. Traces are exact (one dense inverse) for ``n <= TRACE_EXACT_MAX_N`` (2,000 units, the threshold of
+the eigenvalue log-determinant) and beyond that Monte-Carlo estimates from the Neumann series of ``G`` with 100
+Rademacher probes and sparse products only (:func:`_series_traces`; relative error about 1e-3, reported in the
+notes; set ``econ.spatial.panel.TRACE_EXACT_MAX_N`` higher for exact traces at the cost of an ``n x n`` inverse).
 
 Log-likelihood: the proper Gaussian value of the likelihood maximised. spreg's ``Panel_FE_Lag`` and
 ``Panel_FE_Error`` put ``e'e`` instead of ``e'e / N`` inside the logarithm, so their ``logll`` equals ours
@@ -76,7 +78,7 @@ from econ._validate import check_choice
 from econ.errors import PanelError, SpecificationError
 from econ.io import validate_panel
 from econ.panel.formula import check_columns, parse_formula, split_top_level
-from econ.spatial.core import TRACE_EXACT_MAX_N, SpatialOperator, _invert_information, _lag_traces, ols
+from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces, ols
 from econ.panel.demean import single_thread_blas
 from econ.spatial.logdet import EIGEN_MAX_N, LogDet, _cheb_eval, _chebyshev
 
@@ -84,6 +86,7 @@ __all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "panel_lag", "panel_e
 
 EFFECTS = (None, "unit", "time", "twoways")
 SERIES_PROBES = 100
+TRACE_EXACT_MAX_N = EIGEN_MAX_N  # 2,000 units: exact (dense) traces up to here, Monte-Carlo series beyond
 _XTOL = 1e-12
 
 
@@ -204,9 +207,9 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
     """Maximise the concentrated log-likelihood ``f`` over the admissible interval of the spatial parameter.
 
     Cheap log-determinants (eigenvalues, Chebyshev): a 41-point grid, then bounded Brent between the grid
-    neighbours of the best point. Sparse LU (one factorisation per evaluation): the grid search runs on a
-    Chebyshev approximation of the log-determinant, and Brent with the exact one refines inside a narrow bracket
-    (widened if the maximum sits on its edge), so only ~15 factorisations are needed.
+    neighbours of the best point, then (eigenvalues) the root of the score. Sparse LU (one factorisation per
+    evaluation): the grid search runs on a Chebyshev approximation of the log-determinant, the exact one checks
+    (and if needed walks) the bracket around its best point, and Brent refines inside it: ~15-20 factorisations.
     """
     lo, hi = logdet.interval
     eps = 1e-9 * (hi - lo)
@@ -220,21 +223,32 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
     grid = np.linspace(lo, hi, 41)
     vals = np.array([probe(r) for r in grid])
     j = int(np.nanargmax(vals))
-    a, b = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
     if logdet.method == "sparse_lu":
-        centre, half = grid[j], 0.25 * (grid[1] - grid[0])
-        a, b = max(lo, centre - half), min(hi, centre + half)
-        for _ in range(8):
-            r = _brent(f, a, b)
-            if (r - a > 1e-6 * half or a <= lo) and (b - r > 1e-6 * half or b >= hi):
-                return r
-            a, b = max(lo, a - 2 * half), min(hi, b + 2 * half)
-            half *= 3
-        return r
+        j = _exact_bracket(f, grid, j)
+    a, b = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
     r = _brent(f, a, b)
     if score is not None and logdet.method == "eigen":
         r = _polish(score, r, lo, hi)
     return r
+
+
+def _exact_bracket(f, grid, j: int) -> int:
+    """From grid point ``j`` (the approximate maximiser) walk uphill on the exact ``f`` until a grid point is at
+    least as high as both neighbours: ``grid[j-1], grid[j+1]`` then bracket the maximum (~3-5 evaluations)."""
+    cache: dict = {}
+
+    def F(i):
+        if i < 0 or i >= len(grid):
+            return -np.inf
+        if i not in cache:
+            cache[i] = f(grid[i])
+        return cache[i]
+
+    while True:
+        c, left, right = F(j), F(j - 1), F(j + 1)
+        if c >= left and c >= right:
+            return j
+        j = j - 1 if left > right else j + 1
 
 
 def _brent(f, a: float, b: float) -> float:
