@@ -46,7 +46,7 @@ def simulate(model, n=400, rho=0.5, lam=0.4, beta=(1.0, 2.0, -1.0), theta=(0.8, 
 
 @pytest.mark.parametrize("model", ["sar", "sem", "sdm", "sdem", "slx", "sac"])
 def test_known_truth(model):
-    df, W = simulate(model, n=600)
+    df, W = simulate(model, n=300)
     res = sp.fit("y ~ x1 + x2", df, W, model=model, unit="id")
     truth = {"Intercept": 1.0, "x1": 2.0, "x2": -1.0, "rho": 0.5, "lambda": 0.4, "W.x1": 0.8, "W.x2": 0.5}
     for name, value in res.coef.items():
@@ -58,7 +58,7 @@ def test_known_truth(model):
 
 
 def test_sdm_impacts_known_truth():
-    df, W = simulate("sdm", n=800, seed=3)
+    df, W = simulate("sdm", n=400, seed=3)
     res = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id")
     imp = res.impacts(n_draws=300, seed=1).tidy().set_index(["variable", "effect"])
     # row-standardised W: total = (beta + theta) / (1 - rho)
@@ -111,3 +111,101 @@ def test_doctests():
 
     for mod in (econ.spatial.models, econ.spatial.diagnostics):
         assert doctest.testmod(mod).failed == 0
+
+
+def test_logdet_methods_agree():
+    W = ring_weights(300).row_standardize()
+    exact = sp.LogDet(W.matrix, "eigen")
+    lu = sp.LogDet(W.matrix, "sparse_lu")
+    cheb = sp.LogDet(W.matrix, "chebyshev")
+    assert exact.interval[1] == pytest.approx(1.0)
+    assert lu.interval[0] == pytest.approx(exact.interval[0], rel=1e-6)
+    for r in (-0.8, -0.3, 0.2, 0.6, 0.9):
+        assert lu(r) == pytest.approx(exact(r), rel=1e-10, abs=1e-10)
+        assert abs(cheb(r) - exact(r)) < max(5 * cheb.error, 1e-6 * W.n) + 0.05 * abs(exact(r))
+    assert cheb.error > 0 and exact.error == 0
+    df, _ = simulate("sar", n=300)
+    a = sp.fit("y ~ x1 + x2", df, W, model="sar", unit="id", logdet="eigen")
+    b = sp.fit("y ~ x1 + x2", df, W, model="sar", unit="id", logdet="sparse_lu")
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-8)
+    np.testing.assert_allclose(a.se, b.se, rtol=1e-8)
+    assert (a.logdet_method, b.logdet_method) == ("eigen", "sparse_lu")
+    with pytest.raises(SpecificationError, match="logdet"):
+        sp.fit("y ~ x1", df, W, unit="id", logdet="magic")
+
+
+def test_large_n_paths(monkeypatch):
+    """Hutchinson traces (information matrix) and the power-series impacts agree with the exact small-n paths."""
+    import econ.spatial.core as core
+    import econ.spatial.impacts as impacts
+
+    df, W = simulate("sdm", n=400, seed=5)
+    exact = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id")
+    monkeypatch.setattr(core, "TRACE_EXACT_MAX_N", 10)
+    monkeypatch.setattr(impacts, "EIGEN_MAX_N", 10)
+    with pytest.warns(sp.SpatialWarning, match="Hutchinson"):
+        approx = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id")
+    np.testing.assert_allclose(approx.coef, exact.coef, rtol=1e-10)
+    np.testing.assert_allclose(approx.se, exact.se, rtol=0.05)
+    ie = exact.impacts(n_draws=0).tidy()["estimate"].to_numpy()
+    ia = approx.impacts(n_draws=0)
+    assert ia.method == "series" and ia.notes
+    np.testing.assert_allclose(ia.tidy()["estimate"].to_numpy(), ie, rtol=2e-2)
+
+
+def test_boundary_singular_islands_and_bad_options():
+    from econ.spatial.core import _invert_information
+
+    W = ring_weights(50).row_standardize()
+    ld = sp.LogDet(W.matrix)
+    with pytest.raises(SpecificationError, match="boundary"):
+        ld.check_inside(ld.interval[1] - 1e-12, "rho")
+    with pytest.raises(SpecificationError, match="singular"):
+        _invert_information(np.ones((3, 3)), "test model")
+    m = ring_weights(50).matrix.tolil()
+    m[0, :] = 0
+    m[:, 0] = 0
+    Wi = sp.Weights(W.ids, m.tocsr(), "b").row_standardize()
+    df, _ = simulate("sar", n=50)
+    with pytest.warns(sp.SpatialWarning, match="u0"):
+        res = sp.fit("y ~ x1", df, Wi, unit="id")
+    assert any("island" in n for n in res.notes)
+    with pytest.raises(SpecificationError, match="s2sls"):
+        sp.fit("y ~ x1", df, W, unit="id", model="sem", method="s2sls")
+    with pytest.raises(SpecificationError, match="vcov"):
+        sp.fit("y ~ x1", df, W, unit="id", vcov="hetero")
+    with pytest.raises(SpecificationError, match="wx"):
+        sp.fit("y ~ x1", df, W, unit="id", wx=["x9"])
+    with pytest.raises(SpecificationError, match="panel"):
+        sp.fit("y ~ x1 | id", df, W, unit="id")
+
+
+def test_panel_dispatch_without_panel_module(monkeypatch):
+    import sys
+
+    df, W = simulate("sar", n=30)
+    monkeypatch.setitem(sys.modules, "econ.spatial.panel", None)  # import fails as if the module were absent
+    with pytest.raises(SpecificationError, match="panel"):
+        sp.fit("y ~ x1", df.assign(year=2000), W, unit="id", time="year", effects="unit")
+
+
+def test_explicit_wx_and_results_interface(tmp_path):
+    df, W = simulate("sdm", n=200, seed=7)
+    res = sp.fit("y ~ x1 + x2", df, W, model="sar", unit="id", wx=["x1"])
+    assert list(res.coef.index) == ["Intercept", "x1", "x2", "W.x1", "rho"]
+    assert res.lagged == {"x1": "W.x1"}
+    text = res.summary()
+    assert "Spatial lag model" in text and "Log-likelihood" in text and "rho" in text
+    imp = res.impacts(n_draws=50)
+    assert set(imp.tidy().columns) == {"variable", "effect", "estimate", "std_error", "p_value", "conf_low",
+                                       "conf_high"}
+    assert "direct" in imp.summary()
+    fig, ax = imp.plot(path=tmp_path / "impacts.png")
+    assert (tmp_path / "impacts.png").exists()
+    sem = sp.fit("y ~ x1 + x2", df, W, model="sem", unit="id")
+    assert sem.impacts(n_draws=0).tidy().query("effect == 'indirect'")["estimate"].abs().max() == 0
+    with pytest.raises(SpecificationError, match="n_draws"):
+        res.impacts(n_draws=-1)
+    tests = sp.lm_tests("y ~ x1 + x2", df, W, unit="id")
+    tests.plot()
+    assert tests["LM_lag"].p_value < 0.05

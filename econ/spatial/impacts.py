@@ -16,10 +16,11 @@ and the reported scalars are averages over units (LeSage & Pace 2009, eq. 2.46):
 These are exact for any ``W`` (no row-standardisation assumed: the total uses ``1'(I - rho W)^{-1} 1`` and
 ``1'(I - rho W)^{-1} W 1``, which reduce to ``n / (1 - rho)`` only when every row sums to one).
 
-How the traces are computed: for ``n <= EIGEN_MAX_N`` (2,000) from the eigen-decomposition ``W = V L V^{-1}``
-(exact): ``tr(A^{-1}) = sum 1/(1 - rho l_i)``, ``tr(A^{-1} W) = sum l_i/(1 - rho l_i)`` and
-``1'A^{-1}W^m 1 = sum_i c_i l_i^m / (1 - rho l_i)`` with ``c = (V'1) * (V^{-1} 1)``. For larger ``n`` by the
-power series ``A^{-1} = sum_j rho^j W^j`` truncated at ``SERIES_ORDER`` terms (LeSage & Pace 2009, sec. 4.2),
+How the traces are computed: for ``n <= EIGEN_MAX_N`` (2,000) from the eigenvalues ``l_i`` of ``W``
+(exact, valid for any ``W``, diagonalisable or not): ``tr(A^{-1}) = sum 1/(1 - rho l_i)`` and
+``tr(A^{-1} W) = sum l_i/(1 - rho l_i)``; the totals ``1'A^{-1}1`` and ``1'A^{-1}W1`` are ``1/(1 - rho c)`` and
+``c/(1 - rho c)`` (times n) when every row of ``W`` sums to the same ``c``, and otherwise one sparse LU solve
+``A'z = 1`` per draw. For larger ``n`` by the power series ``A^{-1} = sum_j rho^j W^j`` truncated at ``SERIES_ORDER`` terms (LeSage & Pace 2009, sec. 4.2),
 with ``1'W^j 1`` exact (repeated sparse products) and ``tr(W^j)`` exact for ``j <= 2`` and Hutchinson
 Monte-Carlo estimates (``TRACE_PROBES`` Rademacher probes) beyond; the estimated Monte-Carlo error is reported in
 the notes.
@@ -37,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
+from scipy.sparse.linalg import splu
 
 from econ._validate import check_n_draws, rng
 from econ.errors import SpecificationError
@@ -55,16 +57,17 @@ class ImpactTraces:
     ``direct(rho) -> (tr(A^{-1}) / n, tr(A^{-1}W) / n)`` and ``total(rho) -> (1'A^{-1}1 / n, 1'A^{-1}W1 / n)``.
     """
 
-    def __init__(self, W, *, seed: int = 0):
+    def __init__(self, W, *, seed: int = 0, eigenvalues=None):
         W = sparse.csr_matrix(W, dtype=float)
         self.n = n = W.shape[0]
         self.error = 0.0
         self.note = None
+        rows = np.asarray(W.sum(axis=1)).ravel()
+        self._W = W
+        self._row_sum = float(rows[0]) if np.allclose(rows, rows[0], rtol=1e-12, atol=1e-14) else None
+        self._W1 = rows
         if n <= EIGEN_MAX_N:
-            lam, V = np.linalg.eig(W.toarray())
-            one = np.ones(n)
-            self._c = (V.T @ one) * np.linalg.solve(V, one)
-            self._lam = lam
+            self._lam = np.linalg.eigvals(W.toarray()) if eigenvalues is None else np.asarray(eigenvalues)
             self.method = "eigen"
         else:
             self.method = "series"
@@ -106,9 +109,17 @@ class ImpactTraces:
 
     def total(self, rho):
         rho = np.atleast_1d(np.asarray(rho, float))
-        if self.method == "eigen":
-            d = 1.0 - rho[:, None] * self._lam[None, :]
-            return (np.sum(self._c / d, axis=1).real / self.n, np.sum(self._c * self._lam / d, axis=1).real / self.n)
+        if self._row_sum is not None:  # W 1 = c 1: (I - rho W)^{-1} 1 = 1 / (1 - rho c)
+            t0 = 1.0 / (1.0 - rho * self._row_sum)
+            return t0, self._row_sum * t0
+        if self.method == "eigen":  # exact: one sparse LU per draw, z = A^{-T} 1
+            t0, t1 = np.empty(len(rho)), np.empty(len(rho))
+            eye = sparse.identity(self.n, format="csc")
+            one = np.ones(self.n)
+            for i, r in enumerate(rho):
+                z = splu((eye - r * self._W).T.tocsc()).solve(one)
+                t0[i], t1[i] = z.sum() / self.n, z @ self._W1 / self.n
+            return t0, t1
         return self._series(rho, self._mom, 0), self._series(rho, self._mom, 1)
 
 

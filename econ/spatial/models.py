@@ -27,6 +27,7 @@ from scipy import stats
 
 from econ._validate import check_bool, check_choice
 from econ.errors import SpecificationError, WeightsError
+from econ.panel.demean import single_thread_blas
 from econ.panel.feols import _outcome, _regressors
 from econ.panel.formula import check_columns, parse_formula
 from econ.results import Result
@@ -106,9 +107,10 @@ class SpatialResult(Result):
         """
         traces = self.extra.get("_impact_traces")
         if traces is None:
-            traces = ImpactTraces(self.W.matrix)
+            traces = ImpactTraces(self.W.matrix, eigenvalues=self.extra.get("eigenvalues"))
             self.extra["_impact_traces"] = traces
-        return compute_impacts(self._coef, self._vcov, self.W.matrix, self.variables, self.lagged,
+        with single_thread_blas():
+            return compute_impacts(self._coef, self._vcov, self.W.matrix, self.variables, self.lagged,
                                has_rho="rho" in self._coef.index, n_draws=n_draws, seed=seed, level=level,
                                interval=self.interval, traces=traces, title=_TITLES.get(self.model, self.model))
 
@@ -287,8 +289,8 @@ def fit(formula: str, data: pd.DataFrame, W: Weights, *, model: str = "sar", uni
     >>> list(res.coef.index)
     ['Intercept', 'x', 'rho']
     """
-    model = check_choice(model, "model", MODELS)
-    method = check_choice(method, "method", ("ml", "s2sls"))
+    check_choice(model, "model", MODELS)
+    check_choice(method, "method", ("ml", "s2sls"))
     check_choice(logdet, "logdet", LOGDET_METHODS)
     check_bool(lee_yu, "lee_yu")
     check_bool(w2x, "w2x")
@@ -298,6 +300,11 @@ def fit(formula: str, data: pd.DataFrame, W: Weights, *, model: str = "sar", uni
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if wx is not None:
         wx = [wx] if isinstance(wx, str) else list(wx)
+    with single_thread_blas():
+        return _fit(formula, data, W, model, unit, time, effects, method, lee_yu, vcov, wx, logdet, w2x)
+
+
+def _fit(formula, data, W, model, unit, time, effects, method, lee_yu, vcov, wx, logdet, w2x):
     if time is not None or effects is not None:
         try:
             from econ.spatial.panel import fit_panel
@@ -353,6 +360,7 @@ def _fit_ml(design: SpatialDesign, W: Weights, model: str, op: SpatialOperator, 
         resid=pd.Series(resid, index=index), fitted=pd.Series(fitted, index=index), notes=notes + extra_notes,
         vcov_type="classical OLS" if model == "slx" else "analytic information matrix",
         df_t=N - k if model == "slx" else np.inf,
+        extra={"eigenvalues": ld.eigenvalues if ld is not None else None},
     )
 
 

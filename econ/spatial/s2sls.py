@@ -1,8 +1,9 @@
 """Spatial two-stage least squares for the lag model (Kelejian & Prucha 1998), as R spatialreg's ``stsls``.
 
-``y = rho W y + X b + e``: ``W y`` is endogenous; the instruments are ``H = [X, W X, (W^2 X)]`` where the lags
-are of the non-constant columns of ``X`` (``W^2 X`` with ``w2x=True``; spatialreg's default is ``W2X=TRUE``,
-econ's ``w2x=False``). With ``Z = [X, W y]`` and ``Z_hat = H (H'H)^{-1} H' Z``::
+``y = rho W y + X b + e``: ``W y`` is endogenous; the instruments are ``H = [X, W X, (W^2 X)]`` (``W^2 X`` with
+``w2x=True``; spatialreg's default is ``W2X=TRUE``, econ's ``w2x=False``). The lag of the intercept, ``W 1``, is an
+instrument only when the rows of ``W`` do not all sum to the same value (as spatialreg does for a ``W`` that is
+not row-standardised). With ``Z = [X, W y]`` and ``Z_hat = H (H'H)^{-1} H' Z``::
 
     delta = (Z_hat' Z_hat)^{-1} Z_hat' y,      e = y - Z delta,
     classical:  V = s2 (Z_hat' Z_hat)^{-1},   s2 = e'e / (n - p)     (p = columns of Z),
@@ -42,11 +43,11 @@ def s2sls(formula, data, W, *, model="sar", unit=None, vcov=None, wx=None, w2x=F
     d = spatial_design(formula, data, W, lag_vars, op.lag, n_units=W.n)
     y, X, names = d.y, d.X, d.names
     n = len(y)
-    const = np.all(X == X[:1], axis=0)
-    Xnc = X[:, ~const]
-    H = [X, op.lag(Xnc)]
+    WX = op.lag(X)
+    WX = WX[:, ~np.all(np.isclose(WX, WX[:1]), axis=0)]  # W 1 is constant when the rows of W sum to one
+    H = [X, WX]
     if w2x:
-        H.append(op.lag(H[-1]))
+        H.append(op.lag(WX))
     H = np.column_stack(H)
     Wy = op.lag(y)
     Z = np.column_stack([X, Wy])
