@@ -368,7 +368,7 @@ def test_duplicate_keys_missing_values_and_absorbed_regressors():
 
 def test_unsupported_options_are_errors():
     df, W = _small_panel()
-    for kw, match in [({"model": "sac"}, "sac"), ({"method": "s2sls"}, "ML"), ({"vcov": "hetero"}, "vcov"),
+    for kw, match in [({"model": "sarar"}, "model"), ({"method": "s2sls"}, "ML"), ({"vcov": "hetero"}, "vcov"),
                       ({"effects": "both"}, "effects"), ({"unit": None}, "unit")]:
         args = {"model": "sar", "unit": "id", "time": "year", "effects": "unit"} | kw
         with pytest.raises(SpecificationError, match=match):
@@ -428,3 +428,59 @@ def test_sparse_lu_path_matches_eigen():
     c = sp.fit("y ~ x", df, W, model="sem", unit="id", time="year", effects="unit", logdet="eigen")
     d = sp.fit("y ~ x", df, W, model="sem", unit="id", time="year", effects="unit", logdet="sparse_lu")
     np.testing.assert_allclose(d.coef, c.coef, rtol=1e-7, atol=1e-9)
+
+
+def test_sac_single_period_pooled_equals_cross_section():
+    """A one-period pooled SAC panel is the cross-section SAC of econ.spatial.fit (checked there against R)."""
+    panel, _, _, w, ids, formula = _stl()
+    one = panel[panel["t"] == 2]
+    W = _econ_weights(w, ids)
+    a = sp.fit(formula, one, W, model="sac", unit="id", time="t")
+    b = sp.fit(formula, one, W, model="sac", unit="id")
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(a.se, b.se, rtol=1e-4)
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-9)
+
+
+def test_sac_lee_yu_equals_explicit_transformation():
+    rng = np.random.default_rng(11)
+    W = _row_std(_lattice(5))
+    n, T = W.shape[0], 5
+    y, X = _draw_sdm(rng, W, T, 0.3, 1.0, 0.0)
+    dims = P.PanelDims(n, T, "twoways", lee_yu=True)
+    fit = P.panel_sac(y, X[:, :1], W, dims, LogDet(W))
+    Fn, FT = _orthonormal_complement(n), _orthonormal_complement(T)
+    Ws = Fn.T @ W.toarray() @ Fn
+    ys = (FT.T @ y.reshape(T, n) @ Fn).ravel()
+    xs = (FT.T @ X[:, 0].reshape(T, n) @ Fn).ravel()
+    I1, It = np.eye(n - 1), np.eye(T - 1)
+    m = (n - 1) * (T - 1)
+
+    def negll(p):
+        r, lam = p
+        Bb = np.kron(It, I1 - lam * Ws)
+        yl, xl = Bb @ np.kron(It, I1 - r * Ws) @ ys, Bb @ xs
+        e = yl - xl * (xl @ yl) / (xl @ xl)
+        return (m / 2 * (np.log(2 * np.pi * (e @ e) / m) + 1) - (T - 1) * (
+            np.linalg.slogdet(I1 - r * Ws)[1] + np.linalg.slogdet(I1 - lam * Ws)[1]))
+
+    from scipy.optimize import minimize
+    ref = minimize(negll, [0.2, 0.1], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13}).x
+    np.testing.assert_allclose([fit.spatial["rho"], fit.spatial["lambda"]], ref, atol=2e-6)
+    assert fit.loglik == pytest.approx(-negll([fit.spatial["rho"], fit.spatial["lambda"]]), rel=1e-10)
+    # information matrix built directly from W* (traces of the (n-1) x (n-1) matrices)
+    r, lam, s2, b = fit.spatial["rho"], fit.spatial["lambda"], fit.sigma2, fit.beta[0]
+    WA = Ws @ np.linalg.inv(I1 - r * Ws)
+    B = I1 - lam * Ws
+    D = Ws @ np.linalg.inv(B)
+    C = B @ WA @ np.linalg.inv(B)
+    xB = np.kron(It, B) @ xs
+    v = np.kron(It, B @ WA) @ xs * b
+    info = np.array([
+        [xB @ xB / s2, xB @ v / s2, 0, 0],
+        [xB @ v / s2, (T - 1) * (np.trace(WA @ WA) + np.trace(C.T @ C)) + v @ v / s2,
+         (T - 1) * (np.trace(C.T @ D) + np.trace(WA @ D)), (T - 1) * np.trace(WA) / s2],
+        [0, (T - 1) * (np.trace(C.T @ D) + np.trace(WA @ D)), (T - 1) * (np.trace(D @ D) + np.trace(D.T @ D)),
+         (T - 1) * np.trace(D) / s2],
+        [0, (T - 1) * np.trace(WA) / s2, (T - 1) * np.trace(D) / s2, m / (2 * s2**2)]])
+    np.testing.assert_allclose(fit.vcov, np.linalg.inv(info)[:3, :3], rtol=1e-6)

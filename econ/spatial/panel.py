@@ -1,4 +1,4 @@
-"""Spatial panel models with fixed effects: SAR, SDM, SEM, SDEM and SLX by concentrated maximum likelihood.
+"""Spatial panel models with fixed effects: SAR, SDM, SEM, SDEM, SAC and SLX by concentrated maximum likelihood.
 
 Model, for periods ``t = 1..T`` and ``n`` units in ``W``'s order (data stacked time-major, row ``t n + i``):
 
@@ -6,7 +6,7 @@ Model, for periods ``t = 1..T`` and ``n`` units in ``W``'s order (data stacked t
 
 with unit effects ``mu`` and/or period effects ``alpha_t`` (``effects="unit"|"time"|"twoways"``; ``None`` is the
 pooled model with an intercept). SAR: ``theta = 0, lambda = 0``; SDM: ``lambda = 0``; SEM: ``rho = theta = 0``;
-SDEM: ``rho = 0``; SLX: ``rho = lambda = 0`` (within OLS).
+SDEM: ``rho = 0``; SLX: ``rho = lambda = 0`` (within OLS); SAC: ``theta = 0``.
 
 Estimation (Elhorst 2003; 2014, ch. 3): the fixed effects are concentrated out by the within transformation
 ``Q``. The spatial lags ``W y`` and ``W X`` are computed on the raw data and then demeaned (``Q W y``), which is
@@ -82,7 +82,8 @@ from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces,
 from econ.panel.demean import single_thread_blas
 from econ.spatial.logdet import EIGEN_MAX_N, LogDet, _cheb_eval, _chebyshev
 
-__all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "panel_lag", "panel_error", "panel_slx", "EFFECTS"]
+__all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "panel_lag", "panel_error", "panel_sac", "panel_slx",
+           "EFFECTS"]
 
 EFFECTS = (None, "unit", "time", "twoways")
 SERIES_PROBES = 100
@@ -413,6 +414,109 @@ def panel_error(y, X, W, dims: PanelDims, logdet: LogDet | None = None) -> Panel
                     notes=[note] if note else [])
 
 
+# ---------------------------------------------------------------------------------------------- SAC
+def panel_sac(y, X, W, dims: PanelDims, logdet: LogDet | None = None) -> PanelFit:
+    """ML of the fixed-effects SAC panel ``y = rho W y + X b + u, u = lambda W u + e`` (same ``W`` twice).
+
+    Same arguments as :func:`panel_lag`. For each ``(rho, lambda)`` the coefficients are the OLS of
+    ``Q(B A y)`` on ``Q(B X)`` (``A = I - rho W``, ``B = I - lambda W``; the lags are taken on the raw data and
+    demeaned); the Jacobian is the sum of the two panel Jacobians. Needs ``n <= TRACE_EXACT_MAX_N`` (dense
+    traces). Covariance: the expected information of ``(beta, rho, lambda, s2)`` as in
+    :func:`econ.spatial.core._sac_information`, with ``T_eff``, ``n_eff`` and the traces restricted to the
+    transformed space (:func:`_star`).
+    """
+    if W.shape[0] > TRACE_EXACT_MAX_N:
+        raise SpecificationError(f"the SAC panel needs n <= {TRACE_EXACT_MAX_N} units (dense traces); got "
+                                 f"n = {W.shape[0]}")
+    op = SpatialOperator(W, dims.T)
+    logdet = LogDet(op.W) if logdet is None else logdet
+    Wy = op.lag(y)
+    yq, l1, l2 = within(y, dims), within(Wy, dims), within(op.lag(Wy), dims)
+    Xq, WXq = within(X, dims), within(op.lag(X), dims)
+    m = dims.n_obs_eff
+
+    def resid(r, lam):
+        return ols(yq - (r + lam) * l1 + r * lam * l2, Xq - lam * WXq)
+
+    def negf(p):
+        r, lam = p
+        _, e = resid(r, lam)
+        return m / 2 * np.log(max(e @ e, 1e-300)) - _jacobian(logdet, r, dims) - _jacobian(logdet, lam, dims)
+
+    lo, hi = logdet.interval
+    eps = 1e-9 * (hi - lo)
+    lo, hi = lo + eps, (min(hi, 1.0) if dims.time_transform else hi) - eps
+    grid = np.linspace(lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo), 9)
+    start = min(((r, lam) for r in grid for lam in grid), key=negf)
+    res = optimize.minimize(negf, np.array(start), method="L-BFGS-B", bounds=[(lo, hi), (lo, hi)],
+                            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
+    res = optimize.minimize(negf, res.x, method="Nelder-Mead", options={"xatol": 1e-11, "fatol": 1e-13,
+                                                                         "maxiter": 4000})
+    rho, lam = (float(v) for v in res.x)
+    logdet.check_inside(rho, "rho")
+    logdet.check_inside(lam, "lambda")
+    beta, e = resid(rho, lam)
+    ee = float(e @ e)
+    s2 = ee / m
+    info = _sac_information(op, dims, Xq - lam * WXq, Xq @ beta, s2, rho, lam)
+    V = _invert_information(info, "SAC panel model")
+    k = Xq.shape[1]
+    loglik = _loglik(ee, _jacobian(logdet, rho, dims) + _jacobian(logdet, lam, dims), dims)
+    return PanelFit(beta=beta, spatial={"rho": rho, "lambda": lam}, vcov=V[:k + 2, :k + 2], sigma2=s2,
+                    loglik=loglik, resid=e, var_sigma2=V[k + 2, k + 2])
+
+
+def _star(dims: PanelDims, n: int):
+    """Trace functions on the transformed space: with the Lee-Yu period transformation and matrices ``M`` with
+    ``M l = a_M l``: ``tr(M*) = tr(M) - a_M``, ``tr(M*N*) = tr(MN) - a_M a_N``,
+    ``tr(M*'N*) = tr(M'N) - (M'l)'(N'l) / n``; plain traces otherwise."""
+    on = dims.time_transform
+    one = np.ones(n)
+
+    def tr(M, a):
+        return np.trace(M) - (a if on else 0.0)
+
+    def tr_mn(M, a, N, b):
+        return np.einsum("ij,ji->", M, N) - (a * b if on else 0.0)
+
+    def tr_tmn(M, N):
+        return np.einsum("ij,ij->", M, N) - ((M.T @ one) @ (N.T @ one) / n if on else 0.0)
+
+    return tr, tr_mn, tr_tmn
+
+
+def _sac_information(op: SpatialOperator, dims: PanelDims, BX, xb, s2, rho, lam):
+    """Expected information of ``(beta, rho, lambda, s2)`` of the SAC panel (dense ``n x n`` matrices).
+
+    ``W_A = W A^{-1}``, ``D = W B^{-1}``, ``C = B W_A B^{-1}``, ``v = Q(B W_A X b)``:
+    ``I_bb = X_B'X_B/s2``, ``I_br = X_B'v/s2``, ``I_rr = T_eff[tr(W_A W_A) + tr(C'C)] + v'v/s2``,
+    ``I_rl = T_eff[tr(C'D) + tr(W_A D)]``, ``I_ll = T_eff[tr(D D) + tr(D'D)]``, ``I_rs = T_eff tr(W_A)/s2``,
+    ``I_ls = T_eff tr(D)/s2``, ``I_ss = n_eff T_eff/(2 s2^2)`` (traces as in :func:`_star`).
+    """
+    n, T = op.n, dims.T_eff
+    Wd = op.W.toarray()
+    eye = np.eye(n)
+    WA = Wd @ np.linalg.inv(eye - rho * Wd)
+    Binv = np.linalg.inv(eye - lam * Wd)
+    D = Wd @ Binv
+    B = eye - lam * Wd
+    C = B @ WA @ Binv
+    a, d = 1.0 / (1.0 - rho), 1.0 / (1.0 - lam)  # eigenvalues of W_A (and C) and D on l (row-standardised W)
+    tr, tr_mn, tr_tmn = _star(dims, n)
+    v = within((B @ WA @ xb.reshape(dims.T, n).T).T.ravel(), dims)
+    k = BX.shape[1]
+    info = np.zeros((k + 3, k + 3))
+    info[:k, :k] = BX.T @ BX / s2
+    info[:k, k] = info[k, :k] = BX.T @ v / s2
+    info[k, k] = T * (tr_mn(WA, a, WA, a) + tr_tmn(C, C)) + v @ v / s2
+    info[k, k + 1] = info[k + 1, k] = T * (tr_tmn(C, D) + tr_mn(WA, a, D, d))
+    info[k + 1, k + 1] = T * (tr_mn(D, d, D, d) + tr_tmn(D, D))
+    info[k, k + 2] = info[k + 2, k] = T * tr(WA, a) / s2
+    info[k + 1, k + 2] = info[k + 2, k + 1] = T * tr(D, d) / s2
+    info[k + 2, k + 2] = dims.n_obs_eff / (2 * s2**2)
+    return info
+
+
 # ---------------------------------------------------------------------------------------------- SLX
 def panel_slx(y, X, W, dims: PanelDims) -> PanelFit:
     """Within OLS of ``y`` on ``X`` (with its ``WX`` columns): the SLX panel.
@@ -517,8 +621,9 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
         Long panel, one row per (unit, period); must be balanced on exactly the units of ``W``. Never modified.
     W : econ.spatial.Weights
         ``n x n`` weights among the units (the same in every period).
-    model : {"sar", "sdm", "sem", "sdem", "slx"}
-        ``sac`` is not available for panels. Durbin models lag every regressor (never the intercept).
+    model : {"sar", "sdm", "sem", "sdem", "slx", "sac"}
+        Durbin models (``sdm``, ``sdem``, ``slx``) lag every regressor (never the intercept). ``sac`` needs
+        ``n <= TRACE_EXACT_MAX_N`` units.
     unit, time : str
         Unit and period columns (both required).
     effects : {None, "unit", "time", "twoways"}
@@ -584,9 +689,6 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     from econ.spatial.models import SpatialResult, SpatialWarning, _check_islands
 
     model = check_choice(model, "model", ("sar", "sdm", "sem", "sdem", "slx", "sac"))
-    if model == "sac":
-        raise SpecificationError("model='sac' is not available for spatial panels; use 'sar', 'sdm', 'sem', 'sdem' "
-                                 "or 'slx'")
     if method != "ml":
         raise SpecificationError(f"method={method!r}: spatial panel models are fitted by ML only (method='ml')")
     if vcov is not None:
@@ -622,7 +724,8 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
             res = panel_slx(y, X, W.matrix, dims)
         else:
             ld = LogDet(op.W, logdet)
-            core = panel_lag if model in ("sar", "sdm") else panel_error
+            core = {"sar": panel_lag, "sdm": panel_lag, "sem": panel_error, "sdem": panel_error,
+                    "sac": panel_sac}[model]
             res = core(y, X, op.W, dims, ld)
     if ld is not None and ld.error:
         res.notes.append(f"log-determinant by {ld.method} approximation, error bound about {ld.error:.2e}")
