@@ -484,3 +484,14 @@ def test_sac_lee_yu_equals_explicit_transformation():
          (T - 1) * np.trace(D) / s2],
         [0, (T - 1) * np.trace(WA) / s2, (T - 1) * np.trace(D) / s2, m / (2 * s2**2)]])
     np.testing.assert_allclose(fit.vcov, np.linalg.inv(info)[:3, :3], rtol=1e-6)
+
+
+@pytest.mark.parametrize("effects", ["unit", "time", "twoways"])
+def test_within_equals_the_panel_engine_absorber(effects):
+    from econ.panel.demean import Absorber
+
+    n, T = 7, 4
+    v = np.random.default_rng(0).normal(size=(n * T, 2))
+    unit, time = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
+    fe = {"unit": [unit], "time": [time], "twoways": [unit, time]}[effects]
+    np.testing.assert_allclose(P.within(v, P.PanelDims(n, T, effects)), Absorber(fe).demean(v), atol=1e-12)
