@@ -495,3 +495,17 @@ def test_within_equals_the_panel_engine_absorber(effects):
     unit, time = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
     fe = {"unit": [unit], "time": [time], "twoways": [unit, time]}[effects]
     np.testing.assert_allclose(P.within(v, P.PanelDims(n, T, effects)), Absorber(fe).demean(v), atol=1e-12)
+
+
+def test_singular_information_matrix_is_an_error():
+    """Called on a design the public fit would refuse (a regressor absorbed by the effects), the core names the
+    singular information matrix instead of returning numbers."""
+    rng = np.random.default_rng(0)
+    W = _row_std(_lattice(4))
+    n, T = W.shape[0], 4
+    y, X = _draw_sdm(rng, W, T, 0.2, 1.0, 0.0, effects="unit")
+    X = np.column_stack([X[:, 0], np.tile(rng.normal(size=n), T)])  # constant over time: zero after demeaning
+    dims = P.PanelDims(n, T, "unit")
+    for core in (P.panel_error, P.panel_lag):
+        with pytest.raises(SpecificationError, match="singular"):
+            core(y, X, W, dims, LogDet(W))
