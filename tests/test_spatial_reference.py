@@ -67,7 +67,12 @@ def close(a, b, rel=REL):
 def test_ml_against_spatialreg(case, model):
     res = econ_fit(case, model)
     b, se = ref(case, model, "coef"), ref(case, model, "se")
-    close(res.coef[b.index], b)
+    spatial = [t for t in b.index if t in ("rho", "lambda")]
+    close(res.coef[b.index].drop(spatial), b.drop(spatial))
+    # R's optimize() stops up to ~1e-7 from the maximum where the concentrated likelihood is flat (baltim SDEM:
+    # lambda = 0.0479, R's score there is -8e-6); econ solves the score equation to ~1e-14. So 1e-6 relative or
+    # 2e-7 absolute on the spatial parameter.
+    np.testing.assert_allclose(res.coef[spatial], b[spatial], rtol=REL, atol=2e-7)
     close(res.se[se.index], se)
     close(res.loglik, ref(case, model, "loglik").iloc[0])
     if model != "slx":

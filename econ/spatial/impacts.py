@@ -16,14 +16,15 @@ and the reported scalars are averages over units (LeSage & Pace 2009, eq. 2.46):
 These are exact for any ``W`` (no row-standardisation assumed: the total uses ``1'(I - rho W)^{-1} 1`` and
 ``1'(I - rho W)^{-1} W 1``, which reduce to ``n / (1 - rho)`` only when every row sums to one).
 
-How the traces are computed: for ``n <= EIGEN_MAX_N`` (2,000) from the eigenvalues ``l_i`` of ``W``
+How the traces are computed: for ``n <= EIGEN_MAX_N`` (1,000, or whenever the fit computed them) from the eigenvalues ``l_i`` of ``W``
 (exact, valid for any ``W``, diagonalisable or not): ``tr(A^{-1}) = sum 1/(1 - rho l_i)`` and
 ``tr(A^{-1} W) = sum l_i/(1 - rho l_i)``; the totals ``1'A^{-1}1`` and ``1'A^{-1}W1`` are ``1/(1 - rho c)`` and
 ``c/(1 - rho c)`` (times n) when every row of ``W`` sums to the same ``c``, and otherwise one sparse LU solve
 ``A'z = 1`` per draw. For larger ``n`` by the power series ``A^{-1} = sum_j rho^j W^j`` truncated at ``SERIES_ORDER`` terms (LeSage & Pace 2009, sec. 4.2),
 with ``1'W^j 1`` exact (repeated sparse products) and ``tr(W^j)`` exact for ``j <= 2`` and Hutchinson
-Monte-Carlo estimates (``TRACE_PROBES`` Rademacher probes) beyond; the estimated Monte-Carlo error is reported in
-the notes.
+Monte-Carlo estimates (``TRACE_PROBES`` Rademacher probes) beyond; for ``n <= EXACT_POINT_MAX_N`` (5,000) the
+point effects use exact traces at the estimate (sparse LU solves) and the series, re-centred on them, serves only
+the simulation draws; beyond, the estimated Monte-Carlo error is reported in the notes.
 
 Inference by simulation (LeSage & Pace 2009, sec. 2.7; as spatialreg's ``impacts(..., R=)``): ``n_draws`` parameter
 vectors are drawn from the estimated asymptotic normal ``N(coef, vcov)`` of ``(rho, beta, theta)``; each draw
@@ -43,10 +44,12 @@ from scipy.sparse.linalg import splu
 from econ._validate import check_n_draws, rng
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure, stars
+from econ.spatial.logdet import eigenvalues as _eigenvalues
 
 __all__ = ["ImpactsResult", "compute_impacts", "ImpactTraces"]
 
-EIGEN_MAX_N = 2000
+EIGEN_MAX_N = 1000
+EXACT_POINT_MAX_N = 5000
 SERIES_ORDER = 120
 TRACE_PROBES = 50
 
@@ -66,8 +69,8 @@ class ImpactTraces:
         self._W = W
         self._row_sum = float(rows[0]) if np.allclose(rows, rows[0], rtol=1e-12, atol=1e-14) else None
         self._W1 = rows
-        if n <= EIGEN_MAX_N:
-            self._lam = np.linalg.eigvals(W.toarray()) if eigenvalues is None else np.asarray(eigenvalues)
+        if n <= EIGEN_MAX_N or eigenvalues is not None:
+            self._lam = _eigenvalues(W) if eigenvalues is None else np.asarray(eigenvalues)
             self.method = "eigen"
         else:
             self.method = "series"
@@ -100,6 +103,21 @@ class ImpactTraces:
             return (np.sum(1.0 / d, axis=1).real / self.n, np.sum(self._lam / d, axis=1).real / self.n)
         return self._series(rho, self._tr, 0), self._series(rho, self._tr, 1)
 
+    def exact_direct(self, rho: float, block: int = 1024):
+        """(tr(A^{-1}) / n, tr(A^{-1}W) / n) at one ``rho`` exactly (sparse LU on blocks of unit vectors)."""
+        n = self.n
+        lu = splu((sparse.identity(n, format="csc") - rho * self._W).tocsc())
+        t0 = t1 = 0.0
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            E = np.zeros((n, stop - start))
+            idx = np.arange(start, stop)
+            E[idx, idx - start] = 1.0
+            M = lu.solve(E)
+            t0 += M[idx, idx - start].sum()
+            t1 += (self._W @ M)[idx, idx - start].sum()
+        return t0 / n, t1 / n
+
     def direct_error(self, rho: float) -> float:
         """Monte-Carlo standard error of tr(A^{-1})/n in the series method (0 for eigen)."""
         if self.method == "eigen":
@@ -123,9 +141,10 @@ class ImpactTraces:
         return self._series(rho, self._mom, 0), self._series(rho, self._mom, 1)
 
 
-def _effects(traces: ImpactTraces, rho, beta, theta):
+def _effects(traces: ImpactTraces, rho, beta, theta, shift=(0.0, 0.0)):
     """(direct, indirect, total) arrays of shape (draws, k) for rho (draws,), beta/theta (draws, k)."""
     d0, d1 = traces.direct(rho)
+    d0, d1 = d0 + shift[0], d1 + shift[1]
     t0, t1 = traces.total(rho)
     direct = d0[:, None] * beta + d1[:, None] * theta
     total = t0[:, None] * beta + t1[:, None] * theta
@@ -161,12 +180,21 @@ def compute_impacts(coef: pd.Series, vcov: pd.DataFrame, W, variables: list[str]
                 theta[:, i] = draws[:, off + k + pos_theta[v]]
         return rho, beta, theta
 
-    point = _effects(traces, *split(mu[None, :]))
     notes = []
+    shift = (0.0, 0.0)
     if traces.method == "series":
         rho0 = float(mu[0]) if has_rho else 0.0
-        notes.append(f"traces of W^j by Monte-Carlo ({TRACE_PROBES} probes) in a power series of order "
-                     f"{SERIES_ORDER}; standard error of tr(A^-1)/n about {traces.direct_error(rho0):.1e}")
+        if traces.n <= EXACT_POINT_MAX_N:
+            # exact traces at the estimate; the series (Monte-Carlo traces) only for the draws, re-centred on them
+            series = traces.direct(rho0)
+            exact = traces.exact_direct(rho0)
+            shift = (exact[0] - float(series[0][0]), exact[1] - float(series[1][0]))
+            notes.append(f"point effects exact; simulation draws use a power series of order {SERIES_ORDER} with "
+                         f"Monte-Carlo traces ({TRACE_PROBES} probes) re-centred on the exact traces")
+        else:
+            notes.append(f"traces of W^j by Monte-Carlo ({TRACE_PROBES} probes) in a power series of order "
+                         f"{SERIES_ORDER}; standard error of tr(A^-1)/n about {traces.direct_error(rho0):.1e}")
+    point = _effects(traces, *split(mu[None, :]), shift=shift)
     rows = []
     effects = ("direct", "indirect", "total")
     if n_draws > 0:
@@ -177,7 +205,7 @@ def compute_impacts(coef: pd.Series, vcov: pd.DataFrame, W, variables: list[str]
             if not ok.all():
                 notes.append(f"{int((~ok).sum())} of {n_draws} draws of rho outside its interval discarded")
             draws = draws[ok]
-        sims = _effects(traces, *split(draws))
+        sims = _effects(traces, *split(draws), shift=shift)
         alpha = 1 - level
     for e, name in enumerate(effects):
         for i, v in enumerate(variables):

@@ -10,7 +10,11 @@ Methods (``logdet=``):
   coefficients use the traces ``tr(W^j)``, estimated by Hutchinson's estimator with ``probes`` Rademacher
   vectors (exact for ``j <= 2``). Fast but approximate: ``error`` reports a bound on the error of the trace
   estimates (two standard errors of the Monte-Carlo traces propagated through the polynomial).
-* ``"auto"`` (default) -- ``"eigen"`` when ``n <= EIGEN_MAX_N`` (= 2,000 units), ``"sparse_lu"`` otherwise.
+* ``"auto"`` (default) -- ``"eigen"`` when ``n <= EIGEN_MAX_N`` (= 1,000 units), ``"sparse_lu"`` otherwise (both
+  exact; the choice is about speed).
+
+Eigenvalues of a ``W`` that is symmetric, or similar to a symmetric matrix (a row-standardised symmetric
+``W = D^{-1} C``: eigenvalues of ``D^{-1/2} C D^{-1/2}``), are computed by the symmetric solver (real, faster).
 
 The interval of ``rho`` is ``(1 / w_min, 1 / w_max)`` over the real eigenvalues (``eigen``), or from the extreme
 real parts found by ARPACK (``scipy.sparse.linalg.eigs``) otherwise; for a row-standardised ``W`` ``w_max = 1``.
@@ -26,9 +30,9 @@ from scipy.sparse import linalg as spla
 
 from econ.errors import SpecificationError
 
-__all__ = ["LogDet", "EIGEN_MAX_N", "LOGDET_METHODS"]
+__all__ = ["LogDet", "EIGEN_MAX_N", "LOGDET_METHODS", "eigenvalues"]
 
-EIGEN_MAX_N = 2000
+EIGEN_MAX_N = 1000
 LOGDET_METHODS = ("auto", "eigen", "sparse_lu", "chebyshev")
 
 
@@ -61,7 +65,7 @@ class LogDet:
         self.error = 0.0
         self._cache: dict[float, float] = {}
         if method == "eigen":
-            ev = np.linalg.eigvals(self.W.toarray())
+            ev = eigenvalues(self.W)
             self.eigenvalues = ev
             real = ev.real[np.abs(ev.imag) < 1e-10 * max(1.0, np.abs(ev).max())]
             self.interval = (1.0 / real.min(), 1.0 / real.max())
@@ -86,6 +90,14 @@ class LogDet:
                 self._cache[rho] = float(np.sum(np.log(np.abs(lu.U.diagonal()))))
         return self._cache[rho]
 
+    def derivative(self, rho: float) -> float:
+        """d/drho ln|I - rho W| = -tr(W (I - rho W)^{-1}): exact from the eigenvalues, else central differences."""
+        if self.method == "eigen":
+            ev = self.eigenvalues
+            return float(-np.sum(ev / (1.0 - rho * ev)).real)
+        h = 1e-6 * (self.interval[1] - self.interval[0])
+        return (self(rho + h) - self(rho - h)) / (2 * h)
+
     def check_inside(self, value: float, name: str) -> None:
         """Raise when an estimate sits on the boundary of the interval (the likelihood has no interior maximum)."""
         lo, hi = self.interval
@@ -94,6 +106,22 @@ class LogDet:
             raise SpecificationError(
                 f"{name} = {value:.6g} is at the boundary of its admissible interval ({lo:.6g}, {hi:.6g}): the "
                 "likelihood has no interior maximum (check the weights and the model)")
+
+
+def eigenvalues(W) -> np.ndarray:
+    """All eigenvalues of ``W`` (dense solver); the symmetric solver when ``W`` is (similar to) symmetric."""
+    W = sparse.csr_matrix(W, dtype=float)
+    if abs(W - W.T).max() <= 1e-12 * max(abs(W).max(), 1e-300):
+        return np.linalg.eigvalsh(W.toarray()).astype(complex)
+    if W.nnz and W.data.min() > 0:
+        with np.errstate(divide="ignore"):  # a row-standardised binary W: W_ij = 1 / d_i
+            d = 1.0 / np.asarray(W.max(axis=1).toarray()).ravel()
+        if np.all(np.isfinite(d)):
+            C = sparse.diags(d) @ W
+            if abs(C - C.T).max() <= 1e-10 * abs(C).max():
+                s = 1.0 / np.sqrt(d)
+                return np.linalg.eigvalsh((sparse.diags(s) @ C @ sparse.diags(s)).toarray()).astype(complex)
+    return np.linalg.eigvals(W.toarray())
 
 
 def _sparse_interval(W: sparse.csr_matrix) -> tuple[float, float]:
