@@ -46,8 +46,8 @@ as above:
 
 where ``G*`` is ``G`` restricted to the transformed space: ``tr(G*) = tr(G) - 1/(1-rho)``, ``tr(G*G*) =
 tr(G G) - 1/(1-rho)^2`` and ``tr(G*'G*) = tr(G'G) - |G'l|^2 / n`` with the period-effect transformation, ``G* = G``
-otherwise. Traces are exact (one dense inverse) for ``n <= TRACE_EXACT_MAX_N`` (2,000 units, the threshold of
-the eigenvalue log-determinant) and beyond that Monte-Carlo estimates from the Neumann series of ``G`` with 100
+otherwise. Traces are exact (one dense inverse) for ``n <= TRACE_EXACT_MAX_N`` (2,000 units; about a
+second) and beyond that Monte-Carlo estimates from the Neumann series of ``G`` with 100
 Rademacher probes and sparse products only (:func:`_series_traces`; relative error about 1e-3, reported in the
 notes; set ``econ.spatial.panel.TRACE_EXACT_MAX_N`` higher for exact traces at the cost of an ``n x n`` inverse).
 
@@ -80,14 +80,14 @@ from econ.io import validate_panel
 from econ.panel.formula import check_columns, parse_formula, split_top_level
 from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces, ols
 from econ.panel.demean import single_thread_blas
-from econ.spatial.logdet import EIGEN_MAX_N, LogDet, _cheb_eval, _chebyshev
+from econ.spatial.logdet import LogDet, _cheb_eval, _chebyshev
 
 __all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "panel_lag", "panel_error", "panel_sac", "panel_slx",
            "EFFECTS"]
 
 EFFECTS = (None, "unit", "time", "twoways")
 SERIES_PROBES = 100
-TRACE_EXACT_MAX_N = EIGEN_MAX_N  # 2,000 units: exact (dense) traces up to here, Monte-Carlo series beyond
+TRACE_EXACT_MAX_N = 2000  # units: exact (one dense inverse) traces up to here, Monte-Carlo series beyond
 _XTOL = 1e-12
 
 
@@ -719,7 +719,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     y, X, names, lagged, depvar = _design(formula, stacked, W, op, effects, wx, model)
     _check_within_rank(within(X, dims), names, effects or "pooled")
     ld = None
-    blas = single_thread_blas() if W.n <= EIGEN_MAX_N else contextlib.nullcontext()
+    blas = single_thread_blas() if W.n <= TRACE_EXACT_MAX_N else contextlib.nullcontext()
     with blas:  # small dense problems: one BLAS thread is much faster on a busy machine (econ.panel.demean)
         if model == "slx":
             res = panel_slx(y, X, W.matrix, dims)
@@ -750,6 +750,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
         vcov_type="classical OLS" if model == "slx" else "analytic information matrix (Elhorst)",
         df_t=float(len(y) - len(coef) - n_fe) if model == "slx" else np.inf,
         extra={"effects": effects, "lee_yu": lee_yu, "n_units": W.n, "n_periods": T, "periods": list(periods),
-               "var_sigma2": res.var_sigma2, "unit": unit, "time": time},
+               "var_sigma2": res.var_sigma2, "unit": unit, "time": time,
+               **({"eigenvalues": ld.eigenvalues} if ld is not None and ld.eigenvalues is not None else {})},
     )
 
