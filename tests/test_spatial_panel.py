@@ -509,3 +509,24 @@ def test_singular_information_matrix_is_an_error():
     for core in (P.panel_error, P.panel_lag):
         with pytest.raises(SpecificationError, match="singular"):
             core(y, X, W, dims, LogDet(W))
+
+
+@pytest.mark.parametrize("effects, dummies", [("time", "i(year, ref=2000)"), ("unit", "i(id, ref='u0')"),
+                                             ("twoways", "i(id, ref='u0') + i(year, ref=2000)")])
+@pytest.mark.parametrize("model", ["sar", "sem", "sac"])
+def test_direct_approach_equals_dummy_variable_ml(effects, dummies, model):
+    """lee_yu=False concentrates the effects out exactly: the same estimates as ML with the effect dummies as
+    regressors, even for a W with an island (rows not summing to one): the lags are demeaned (not the data lagged)
+    and, in error models, period effects are removed after the spatial filter (filtered_within)."""
+    df, W = _small_panel(n_side=4, T=5)
+    B = W.matrix.tolil()
+    B[0, :] = 0
+    B[:, 0] = 0
+    Wi = sp.Weights(W.ids, sparse.csr_matrix(B), "custom")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fe = sp.fit("y ~ x", df, Wi, model=model, unit="id", time="year", effects=effects, lee_yu=False)
+        lsdv = sp.fit(f"y ~ x + {dummies}", df, Wi, model=model, unit="id", time="year", lee_yu=False)
+    keep = ["x"] + [c for c in ("rho", "lambda") if c in fe.coef.index]
+    np.testing.assert_allclose(fe.coef[keep], lsdv.coef[keep], rtol=1e-5 if model == "sac" else 1e-7)
+    assert fe.loglik == pytest.approx(lsdv.loglik, rel=1e-10)

@@ -82,7 +82,7 @@ from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces,
 from econ.panel.demean import single_thread_blas
 from econ.spatial.logdet import LogDet, _cheb_eval, _chebyshev
 
-__all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "panel_lag", "panel_error", "panel_sac", "panel_slx",
+__all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "filtered_within", "panel_lag", "panel_error", "panel_sac", "panel_slx",
            "EFFECTS"]
 
 EFFECTS = (None, "unit", "time", "twoways")
@@ -151,6 +151,25 @@ def within(v, dims: PanelDims) -> np.ndarray:
     if dims.effects == "twoways":
         out += m.mean(axis=(0, 1), keepdims=True)
     return out.reshape(shape)
+
+
+def filtered_within(v, dims: PanelDims, h) -> np.ndarray:
+    """Remove the effects after the spatial filter ``B = I - lambda W`` of an error model.
+
+    ``B`` turns a period effect ``alpha_t l`` into ``alpha_t h`` with ``h = B l`` (``(1 - lambda) l`` only when
+    every row of ``W`` sums to one), and keeps unit effects constant over time. So: demean by unit (if unit
+    effects), then, within each period, remove the projection on ``h`` (if period effects) -- the exact
+    concentration of the effects, equal to :func:`within` when ``h`` is proportional to ``l``.
+    """
+    v = np.asarray(v, dtype=float)
+    if not dims.time_fe:
+        return within(v, dims)
+    shape = v.shape
+    m = v.reshape(dims.T, dims.n, -1)
+    if dims.unit_fe:
+        m = m - m.mean(axis=0, keepdims=True)
+    c = np.einsum("i,tik->tk", h, m) / (h @ h)
+    return (m - c[:, None, :] * h[None, :, None]).reshape(shape)
 
 
 @dataclass
@@ -376,37 +395,47 @@ def panel_error(y, X, W, dims: PanelDims, logdet: LogDet | None = None) -> Panel
     """ML of the fixed-effects spatial error panel (SEM; SDEM when ``X`` holds the ``WX`` columns).
 
     Same arguments as :func:`panel_lag`. For each ``lambda`` the coefficients are the OLS of
-    ``Q(y - lambda W y)`` on ``Q(X - lambda W X)``; ``spatial = {"lambda": ...}``. The covariance is block
+    ``Q(y - lambda W y)`` on ``Q(X - lambda W X)`` (with period effects and rows of ``W`` not all summing to one,
+    :func:`filtered_within` replaces ``Q``); ``spatial = {"lambda": ...}``. The covariance is block
     diagonal: ``s2 (X_B' X_B)^{-1}`` for ``beta`` and the inverse ``(lambda, s2)`` information block.
     """
     op = SpatialOperator(W, dims.T)
     logdet = LogDet(op.W) if logdet is None else logdet
-    yq, lq = within(y, dims), within(op.lag(y), dims)
-    Xq, WXq = within(X, dims), within(op.lag(X), dims)
+    Wy, WX = op.lag(y), op.lag(X)
     m = dims.n_obs_eff
+    rows = np.asarray(op.W.sum(axis=1)).ravel()
+    exact_q = dims.time_fe and not np.allclose(rows, 1.0)  # B l is not proportional to l: filtered effects
+
+    def filtered(lam):
+        if exact_q:
+            h = 1.0 - lam * rows
+            return filtered_within(y - lam * Wy, dims, h), filtered_within(X - lam * WX, dims, h)
+        return within(y - lam * Wy, dims), within(X - lam * WX, dims)
 
     def resid(lam):
-        return ols(yq - lam * lq, Xq - lam * WXq)
+        return ols(*filtered(lam))
 
     def f(lam, ld=logdet):
         _, e = resid(lam)
         return -m / 2 * np.log(max(e @ e, 1e-300)) + _jacobian(ld, lam, dims)
 
+    lq, WXq = within(Wy, dims), within(WX, dims)
+
     def score(lam):  # envelope theorem: d e'e / d lambda = -2 e'(Q W y - Q W X beta)
         beta, e = resid(lam)
         return m * (e @ (lq - WXq @ beta)) / (e @ e) + _djacobian(logdet, lam, dims)
 
-    lam = _maximise(f, logdet, dims, score)
+    lam = _maximise(f, logdet, dims, None if exact_q else score)
     logdet.check_inside(lam, "lambda")
     beta, e = resid(lam)
     ee = float(e @ e)
     s2 = ee / m
-    Xs = Xq - lam * WXq
+    Xs = filtered(lam)[1]
     vb = s2 * _invert_information(Xs.T @ Xs, "spatial error panel model (regressors)")
     t1, t2, t3, note = _star_traces(op, lam, dims)
     info = np.array([[dims.T_eff * (t2 + t3), dims.T_eff * t1 / s2], [dims.T_eff * t1 / s2, m / (2 * s2**2)]])
     vl = _invert_information(info, "spatial error panel model")
-    k = Xq.shape[1]
+    k = Xs.shape[1]
     V = np.zeros((k + 1, k + 1))
     V[:k, :k] = vb
     V[k, k] = vl[0, 0]
@@ -436,7 +465,16 @@ def panel_sac(y, X, W, dims: PanelDims, logdet: LogDet | None = None) -> PanelFi
     Xq, WXq = within(X, dims), within(op.lag(X), dims)
     m = dims.n_obs_eff
 
+    rows = np.asarray(op.W.sum(axis=1)).ravel()
+    exact_q = dims.time_fe and not np.allclose(rows, 1.0)
+    if exact_q:  # B turns period effects into alpha_t (l - lambda W l): remove them exactly (filtered_within)
+        WX, l2raw = op.lag(X), op.lag(Wy)
+
     def resid(r, lam):
+        if exact_q:
+            h = 1.0 - lam * rows
+            return ols(filtered_within(y - (r + lam) * Wy + r * lam * l2raw, dims, h),
+                       filtered_within(X - lam * WX, dims, h))
         return ols(yq - (r + lam) * l1 + r * lam * l2, Xq - lam * WXq)
 
     def negf(p):
@@ -459,7 +497,8 @@ def panel_sac(y, X, W, dims: PanelDims, logdet: LogDet | None = None) -> PanelFi
     beta, e = resid(rho, lam)
     ee = float(e @ e)
     s2 = ee / m
-    info = _sac_information(op, dims, Xq - lam * WXq, Xq @ beta, s2, rho, lam)
+    BX = filtered_within(X - lam * WX, dims, 1.0 - lam * rows) if exact_q else Xq - lam * WXq
+    info = _sac_information(op, dims, BX, Xq @ beta, s2, rho, lam)
     V = _invert_information(info, "SAC panel model")
     k = Xq.shape[1]
     loglik = _loglik(ee, _jacobian(logdet, rho, dims) + _jacobian(logdet, lam, dims), dims)
