@@ -12,6 +12,9 @@ Estimation (Elhorst 2003; 2014, ch. 3): the fixed effects are concentrated out b
 ``Q``. The spatial lags ``W y`` and ``W X`` are computed on the raw data and then demeaned (``Q W y``), which is
 the exact concentration of the effects: for unit effects it equals the lag of the demeaned data; with period
 effects it differs unless the columns of ``W`` also sum to one (Elhorst's ``sar_panel_FE`` demeans the lag too).
+In the error models the filter ``B = I - lambda W`` turns a period effect into ``alpha_t B l``; when the rows of
+``W`` do not all sum to one (islands, binary weights) that is not a constant and it is projected out exactly
+(:func:`filtered_within`). The tests check every case against ML with the effect dummies as regressors.
 The concentrated log-likelihood is maximised over the spatial parameter (Brent on the admissible interval);
 ``beta`` and ``s2`` follow in closed form.
 
