@@ -107,9 +107,10 @@ def test_bad_input():
 
 def test_doctests():
     import econ.spatial.diagnostics
+    import econ.spatial.logdet
     import econ.spatial.models
 
-    for mod in (econ.spatial.models, econ.spatial.diagnostics):
+    for mod in (econ.spatial.models, econ.spatial.diagnostics, econ.spatial.logdet):
         assert doctest.testmod(mod).failed == 0
 
 
@@ -214,3 +215,17 @@ def test_explicit_wx_and_results_interface(tmp_path):
     tests = sp.lm_tests("y ~ x1 + x2", df, W, unit="id")
     tests.plot()
     assert tests["LM_lag"].p_value < 0.05
+
+
+def test_sdem_impacts_binary_weights():
+    """No lag of y: direct = beta, total = beta + theta * mean row sum of W (exact for a binary W)."""
+    m = ring_weights(80).matrix.tolil()
+    m[0, 5] = 1.0  # one unit with an extra neighbour: row sums not all equal
+    W = sp.Weights(ring_weights(80).ids, m.tocsr(), "b")
+    df, _ = simulate("sdem", n=80, seed=8)
+    res = sp.fit("y ~ x1 + x2", df, W, model="sdem", unit="id")
+    imp = res.impacts(n_draws=20).tidy().set_index(["variable", "effect"])["estimate"]
+    mean_rows = W.matrix.sum() / W.n
+    for v in ("x1", "x2"):
+        assert imp[(v, "direct")] == pytest.approx(res.coef[v], rel=1e-12)
+        assert imp[(v, "total")] == pytest.approx(res.coef[v] + res.coef[f"W.{v}"] * mean_rows, rel=1e-12)

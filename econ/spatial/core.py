@@ -136,8 +136,8 @@ def _maximise_1d(f, logdet: LogDet, fprime=None) -> float:
     res = optimize.minimize_scalar(lambda r: -f(r), bounds=(a, b), method="bounded",
                                    options={"xatol": _XTOL, "maxiter": 500})
     x = float(res.x)
-    if fprime is None:
-        return x
+    if fprime is None or (logdet.method != "eigen" and logdet.n > TRACE_EXACT_MAX_N):
+        return x  # large sparse problems: each derivative costs two LU factorisations; Brent's ~1e-8 suffices
     for delta in (1e-6, 1e-4, 1e-2):
         left, right = max(x - delta * (hi - lo), lo), min(x + delta * (hi - lo), hi)
         gl, gr = fprime(left), fprime(right)

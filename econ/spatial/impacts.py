@@ -130,14 +130,15 @@ class ImpactTraces:
         if self._row_sum is not None:  # W 1 = c 1: (I - rho W)^{-1} 1 = 1 / (1 - rho c)
             t0 = 1.0 / (1.0 - rho * self._row_sum)
             return t0, self._row_sum * t0
-        if self.method == "eigen":  # exact: one sparse LU per draw, z = A^{-T} 1
-            t0, t1 = np.empty(len(rho)), np.empty(len(rho))
+        if self.method == "eigen":  # exact: one sparse LU per distinct draw of rho, z = A^{-T} 1
+            values, inverse = np.unique(rho, return_inverse=True)
+            t0, t1 = np.empty(len(values)), np.empty(len(values))
             eye = sparse.identity(self.n, format="csc")
             one = np.ones(self.n)
-            for i, r in enumerate(rho):
+            for i, r in enumerate(values):
                 z = splu((eye - r * self._W).T.tocsc()).solve(one)
                 t0[i], t1[i] = z.sum() / self.n, z @ self._W1 / self.n
-            return t0, t1
+            return t0[inverse], t1[inverse]
         return self._series(rho, self._mom, 0), self._series(rho, self._mom, 1)
 
 

@@ -51,6 +51,15 @@ class LogDet:
     interval : (lower, upper) admissible values of rho (open interval).
     eigenvalues : complex ndarray or None (eigen method only).
     error : float, the reported error bound of an approximate method (0 for exact methods).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> W = sparse.diags([0.5, 0.5], [-1, 1], shape=(50, 50)).tocsr()
+    >>> a, b = LogDet(W, "eigen"), LogDet(W, "sparse_lu")
+    >>> bool(np.isclose(a(0.4), b(0.4))), a.method
+    (True, 'eigen')
     """
 
     def __init__(self, W, method: str = "auto", *, order: int = 40, probes: int = 50, seed: int = 0):

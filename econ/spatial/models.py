@@ -104,6 +104,18 @@ class SpatialResult(Result):
         ImpactsResult
             ``tidy()`` has columns variable, effect (direct/indirect/total), estimate, std_error, p_value,
             conf_low, conf_high.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from scipy import sparse
+        >>> import econ.spatial as sp
+        >>> n = 100; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
+        >>> W = W.row_standardize(); rng = np.random.default_rng(0); x = rng.normal(size=n)
+        >>> y = np.linalg.solve(np.eye(n) - 0.4 * W.to_dense(), 2 * x + rng.normal(size=n))
+        >>> imp = sp.fit("y ~ x", pd.DataFrame({"y": y, "x": x}), W, model="sdm").impacts(n_draws=100)
+        >>> list(imp.tidy()["effect"])
+        ['direct', 'indirect', 'total']
         """
         traces = self.extra.get("_impact_traces")
         if traces is None:
