@@ -252,7 +252,7 @@ def test_demo_panel_recovers_planted_spillover():
     import json
 
     d = econ.datasets.load("china_cities_demo")
-    truth = json.loads(econ.datasets.truth("china_cities_demo"))
+    truth = econ.datasets.truth("china_cities_demo")
     W = econ.datasets.load_weights().row_standardize()
     e = np.where(d["cohort"] > 0, d["year"] - d["cohort"], -1)
     ramp = np.where(d["treated"] == 1, np.minimum(e + 1, truth["params"]["ramp_years"]) / truth["params"][

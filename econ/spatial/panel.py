@@ -80,7 +80,8 @@ from scipy import optimize
 from econ._validate import check_choice
 from econ.errors import PanelError, SpecificationError
 from econ.io import validate_panel
-from econ.panel.formula import check_columns, parse_formula, split_top_level
+from econ._validate import require_columns
+from econ.panel.formula import parse_formula, split_top_level
 from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces, ols
 from econ.panel.demean import single_thread_blas
 from econ.spatial.logdet import LogDet, _cheb_eval, _chebyshev
@@ -740,7 +741,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
         raise SpecificationError("a spatial panel needs both unit= and time= columns")
     effects = _effects_from_formula(parse_formula(formula), unit, time, effects)
     check_choice(effects, "effects", EFFECTS)
-    check_columns([unit, time], data, "unit/time")
+    require_columns(data, [unit, time], "unit/time")
     frame = validate_panel(data, unit, time)
     order, periods = _balanced_order(frame, W, unit, time)
     stacked = frame.iloc[order].reset_index(drop=True)
