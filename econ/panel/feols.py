@@ -216,9 +216,9 @@ def _short(names, k: int = 8) -> str:
 def feols(
     formula: str,
     data: pd.DataFrame,
+    *,
     vcov="iid",
     weights=None,
-    *,
     ssc=None,
     fixef_rm: str = "singleton",
     time: str | None = None,
