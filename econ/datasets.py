@@ -278,6 +278,19 @@ _DATASETS = [
            region=(_S, "East / Central / West (real)"),
            simulated=(_B, "always True: every outcome in this table is simulated")),
     ),
+    Dataset(
+        "mpdta", "mpdta.csv", "real",
+        "Callaway & Sant'Anna (2021) minimum-wage panel: 500 US counties, 2003-2007, teen employment (the data R "
+        "did ships as mpdta).",
+        ("countyreal", "year"),
+        _c(year=(_N, "year, 2003-2007"),
+           countyreal=(_N, "county identifier (FIPS code)"),
+           lpop=(_F, "log county population (time-invariant)"),
+           lemp=(_F, "log teen employment in the county"),
+           **{"first.treat": (_N, "first year the state's minimum wage rose (2004, 2006, 2007); 0 = not in the "
+                                  "sample period")},
+           treat=(_N, "1 if the county is ever treated in the sample period")),
+    ),
 ]
 
 REGISTRY: dict[str, Dataset] = {d.name: d for d in _DATASETS}

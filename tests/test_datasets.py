@@ -27,6 +27,7 @@ ROWS = {
     "china_province_gdp_per_capita": 66,
     "china_province_population_fragments": 9,
     "income_source_disagreements": 2,
+    "mpdta": 2500,
 }
 
 

@@ -117,8 +117,10 @@ def test_honest_accepts_every_event_study_kind():
         assert res.table.shape == (2, 3) and np.isfinite(res.table[["lb", "ub"]].to_numpy()).all()
     cs = pytest.importorskip("econ.did").__dict__.get("att_gt")
     if cs is not None:  # once Callaway-Sant'Anna is installed its dynamic aggregation works the same way
-        agg = cs(df, *DEMO).aggregate("dynamic")
+        agg = cs(df, *DEMO, base_period="universal").aggregate("dynamic")
         assert np.isfinite(honest(agg, Mbar=[1], grid_points=200).table["lb"]).all()
+        with pytest.raises(SpecificationError, match="universal"):
+            honest(cs(df, *DEMO).aggregate("dynamic"))
 
 
 def test_target_and_bad_input():

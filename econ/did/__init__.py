@@ -22,6 +22,8 @@ from econ.did.imputation import ImputationResult, imputation
 from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 from econ.did.compare import ComparisonResult, compare
 from econ.did.honest import HonestResult, honest
+from econ.did.staggered import ATTgtResult, att_gt
+from econ.did._cs_aggregate import AggregateResult
 
 __all__ = [
     "twfe",
@@ -53,4 +55,7 @@ __all__ = [
     "ComparisonResult",
     "honest",
     "HonestResult",
+    "att_gt",
+    "ATTgtResult",
+    "AggregateResult",
 ]

@@ -198,6 +198,11 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     if not 0 < level < 1:
         raise SpecificationError(f"level must be in (0, 1), got {level}")
     e, b, sigma = _paths.event_path(result)
+    if -1 in e and not hasattr(result, "pretrend_result"):
+        raise SpecificationError(
+            "the event study estimates event time -1, so its pre-period estimates are not relative to one reference "
+            "period (Callaway-Sant'Anna with base_period='varying'?); Rambachan-Roth bounds need a common reference: "
+            "use att_gt(..., base_period='universal')")
     n_pre, n_post = _split(e)
     l_vec, label = _target(target, e[n_pre:])
     alpha = 1 - level

@@ -1,0 +1,120 @@
+"""The result shared by :func:`econ.did.att_gt` and its aggregations: estimates plus per-unit influence functions.
+
+R ``did``'s design: every estimate carries its influence function over the n units (``estimate - truth ~
+mean(psi)``), so standard errors, covariances, the multiplier bootstrap and every aggregation are cheap views of
+one matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from econ.did import _mboot
+from econ.results import Result, figure, finish_figure
+
+
+def analytic_vcov(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """``S'S / n^2`` with ``S`` the (cluster-summed) influence functions; NaN rows/columns for NaN estimates."""
+    n = psi.shape[0]
+    bad = ~np.isfinite(psi).all(axis=0)
+    s = _mboot.cluster_sums(np.where(bad, 0.0, psi), cluster)
+    v = s.T @ s / n**2
+    v[bad, :] = np.nan
+    v[:, bad] = np.nan
+    return v
+
+
+def standard_errors(v: np.ndarray, boot: np.ndarray | None) -> np.ndarray:
+    """Analytic (``boot is None``) or bootstrap interquartile-range standard errors; values at or below
+    ``sqrt(eps) * 10`` (e.g. a normalised reference cell) become NaN, as in R ``did``."""
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(v)) if boot is None else _mboot.iqr_se(boot)
+    se = np.where(np.isnan(np.diag(v)), np.nan, se)
+    se[se <= _mboot.TINY] = np.nan
+    return se
+
+
+class InfluenceResult(Result):
+    """Estimates with their influence functions; a :class:`econ.results.Result` with normal inference.
+
+    ``inf_func`` is the n x m matrix of per-unit influence functions (rows in ``units`` order). With a bootstrap
+    (``boot``: draws x m deviations) ``std_error`` is the bootstrap's interquartile-range standard error and
+    ``vcov`` the analytic correlation matrix rescaled to those standard errors (R ``did``'s convention); the
+    uniform band ``band_low/band_high`` uses the sup-t critical value of the same draws.
+    """
+
+    _keys: tuple = ()
+
+    def __init__(self, coef: pd.Series, keys: pd.DataFrame, inf_func: np.ndarray, *, units, cluster, boot, level,
+                 notes, model, depvar, n_clusters, extra=None):
+        v = analytic_vcov(inf_func, cluster)
+        se = standard_errors(v, boot)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(np.diag(v))
+            corr = v / np.outer(sd, sd)
+        np.fill_diagonal(corr, 1.0)
+        vcov = corr * np.outer(se, se)
+        vcov[np.isnan(se), :] = np.nan
+        vcov[:, np.isnan(se)] = np.nan
+        fixed = ~np.isfinite(se) & np.isfinite(coef.to_numpy()) & np.isfinite(np.diag(v))
+        vcov[fixed, :] = 0.0  # a normalised (reference) estimate: exactly known
+        vcov[:, fixed] = 0.0
+        vcov[fixed, fixed] = np.nan
+        label = "multiplier bootstrap" if boot is not None else "influence function"
+        super().__init__(coef, vcov, nobs=inf_func.shape[0], df_resid=np.inf, df_t=np.inf, notes=notes,
+                         model=model, depvar=depvar, vcov_type=label, cluster=cluster_label(n_clusters),
+                         n_clusters=n_clusters[1] if n_clusters else None, extra=extra)
+        self.keys = keys.reset_index(drop=True)
+        self.inf_func = inf_func
+        self.units = units
+        self.boot = boot
+        self.level = float(level)
+
+    def critical_value(self, level: float | None = None) -> float:
+        """The uniform (sup-t) critical value from the bootstrap draws (pointwise normal one without draws)."""
+        level = self.level if level is None else level
+        if self.boot is None:
+            return float(stats.norm.ppf(1 - (1 - level) / 2))
+        return _mboot.sup_t(self.boot, self.se.to_numpy(), level)
+
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """One row per estimate: the key columns, then term, estimate, std_error, statistic, p_value,
+        conf_low, conf_high (pointwise, normal) and, when bootstrapped, band_low, band_high (uniform sup-t)."""
+        level = self.level if level is None else level
+        out = pd.concat([self.keys, super().tidy(level)], axis=1)
+        if self.boot is not None:
+            c = self.critical_value(level)
+            se = out["std_error"].to_numpy()
+            out["band_low"] = out["estimate"] - c * se
+            out["band_high"] = out["estimate"] + c * se
+        return out
+
+    def summary(self, level: float | None = None, digits: int = 4) -> str:
+        level = self.level if level is None else level
+        text = super().summary(level, digits)
+        if self.boot is not None:
+            text += f"\nUniform (sup-t) {100 * level:g}% critical value: {self.critical_value(level):.3f}"
+        return text
+
+    def _plot_xy(self, tid: pd.DataFrame, x: str, ax, title: str, path, vline=None):
+        lo, hi = ("band_low", "band_high") if "band_low" in tid else ("conf_low", "conf_high")
+        fig, ax = figure(ax, (7, 4))
+        ok = tid["estimate"].notna()
+        t = tid[ok]
+        ax.errorbar(t[x], t["estimate"], yerr=[t["estimate"] - t[lo].fillna(t["estimate"]),
+                                                t[hi].fillna(t["estimate"]) - t["estimate"]],
+                    fmt="o", capsize=3, label="uniform band" if lo == "band_low" else "pointwise CI")
+        ax.axhline(0, color="grey", lw=0.8, ls="--")
+        if vline is not None:
+            ax.axvline(vline, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel(x.replace("_", " "))
+        ax.set_ylabel("ATT")
+        ax.set_title(title)
+        ax.legend(frameon=False)
+        return finish_figure(fig, ax, path)
+
+
+def cluster_label(n_clusters) -> str | None:
+    return n_clusters[0] if n_clusters else None

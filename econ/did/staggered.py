@@ -1,0 +1,367 @@
+"""Group-time average treatment effects under staggered adoption (Callaway & Sant'Anna 2021).
+
+:func:`att_gt` estimates ATT(g, t) for every cohort ``g`` and period ``t`` with doubly robust, inverse-probability
+or outcome-regression 2x2 comparisons (:mod:`econ.did._drdid`), keeps the per-unit influence functions, and
+:meth:`ATTgtResult.aggregate` turns them into event-time, cohort, calendar and overall effects. Conventions follow
+R ``did`` (``att_gt`` / ``aggte``) so its numbers are reproduced; each is stated where it is made.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from econ import _validate
+from econ.did import _cs_design, _drdid, _mboot
+from econ.did._cs_result import InfluenceResult
+from econ.did._design import NEVER
+from econ.panel.demean import single_thread_blas
+
+__all__ = ["att_gt", "ATTgtResult"]
+
+_CONTROLS = ("never", "notyet")
+_METHODS = ("dr", "ipw", "reg")
+
+
+def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, control: str = "never",
+           method: str = "dr", base_period: str = "varying", anticipation: int = 0, cluster: str | None = None,
+           weights: str | None = None, n_draws: int | None = None, multiplier: str = "mammen", seed=0,
+           level: float = 0.95, balance: bool = False, progress: bool = False,
+           n_boot: int | None = None) -> ATTgtResult:
+    """Group-time average treatment effects ATT(g, t) of Callaway & Sant'Anna (2021) on a balanced panel.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per (unit, time); never modified.
+    y, unit, time, cohort : str
+        Outcome, unit id, integer period, and cohort (first treated period; 0 or missing = never treated).
+    covariates : str or list of str, optional
+        Conditioning covariates X. They enter each 2x2 comparison at the **base period**, as R ``did`` does: the
+        two-period wide panel of cell (g, t) keeps the covariate values of the *earlier* of its two periods (the
+        base period for every post-treatment cell and, under ``base_period="varying"``, for every cell; for a
+        pre-treatment cell before ``g - 1`` under ``"universal"`` it is ``t``). Time-invariant covariates make
+        this moot.
+    control : {"never", "notyet"}
+        Comparison units: never-treated units, or never-treated plus not-yet-treated units, i.e. units with cohort
+        ``> max(t, base period) + anticipation`` other than cohort g (R ``did``'s ``notyettreated``).
+    method : {"dr", "ipw", "reg"}
+        2x2 estimator (Sant'Anna & Zhao 2020, as R's DRDID implements them for panel data): ``"dr"`` the locally
+        efficient doubly robust ``drdid_panel`` that R ``did`` uses (logit score + linear outcome regression of the
+        comparison units' change), ``"ipw"`` normalized IPW ``std_ipw_did_panel``, ``"reg"`` outcome regression
+        ``reg_did_panel``. Without covariates all three equal the simple 2x2 difference in mean changes.
+    base_period : {"varying", "universal"}
+        ``"varying"``: pre-treatment cells compare t with t - 1 (short gaps, R's default); post-treatment cells use
+        the last period before ``g - anticipation``. ``"universal"``: every cell of cohort g uses that same base
+        period; the base cell itself is reported as 0 with a NaN standard error, as R does.
+    anticipation : int
+        Periods of anticipation: the base period of cohort g is the last period before ``g - anticipation``.
+    cluster : str, optional
+        Column (constant within unit) to cluster at a level coarser than the unit; standard errors and bootstrap
+        multipliers are then drawn per cluster (influence functions summed within cluster).
+    weights : str, optional
+        Sampling weights column, constant within unit, non-negative.
+    n_draws : int, default 0
+        Multiplier-bootstrap draws (``n_boot`` is accepted as an alias). 0 gives analytic standard errors only;
+        with draws, standard errors are the bootstrap's interquartile-range estimates and a uniform (sup-t) band
+        is added, as R ``did``'s ``bstrap = TRUE, cband = TRUE``.
+    multiplier : {"mammen", "rademacher"}
+        Law of the bootstrap multipliers (R ``did`` uses Mammen's).
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    level : float
+        Confidence level of intervals and bands.
+    balance : bool, default False
+        The estimator needs a balanced panel. By default an unbalanced panel, or rows with missing values, raise a
+        PanelError naming the units; ``balance=True`` instead drops those rows and then every unit not observed in
+        all periods, with a note (what R ``did`` does by default, ``allow_unbalanced_panel = FALSE``).
+    progress : bool
+        Show a tqdm progress bar over cohorts.
+
+    Returns
+    -------
+    ATTgtResult
+        ``tidy()`` with columns cohort, time, event_time, term, estimate, std_error, statistic, p_value,
+        conf_low, conf_high (+ band_low, band_high when bootstrapped); ``inf_func`` (n units x cells);
+        ``aggregate(kind)``; ``plot()``.
+
+    Raises
+    ------
+    PanelError
+        Unbalanced panel or missing values without ``balance=True`` (names the units: only balanced panels are
+        supported, R's ``allow_unbalanced_panel = TRUE`` estimator and repeated cross sections are not), duplicate
+        keys.
+    TreatmentError
+        Cohort not constant within unit or outside the panel, nobody treated, no comparison group.
+    SpecificationError, WeightsError
+        Bad arguments, unknown columns, weights or clusters varying within unit.
+
+    Notes
+    -----
+    For cohort g and period t with base period b, on the units of cohort g and the comparison group C,
+
+    .. math:: ATT(g,t) = E[Y_t - Y_b \\mid G=g] - E[\\,\\cdot\\mid C]\\ \\text{(adjusted for } X_b\\text{)},
+
+    eq. (2.6)-(2.7) of Callaway & Sant'Anna (2021) with the doubly robust form of their eq. (2.9). The cell's
+    influence function ``psi`` over its ``n1`` units is scaled by ``n / n1`` and set to 0 for the other units, so
+    ``SE = sqrt(sum_i psi_i^2) / n`` (clustered: sums within cluster). Cells that cannot be estimated (no
+    comparison unit, a singular covariate design, propensity scores reaching 0.999, a cohort of one unit with
+    covariates) are NaN with a note naming the cell. Sample rules of R ``did``: units treated by the first period
+    (plus anticipation) are dropped; with no never-treated unit the last cohort becomes the comparison group and
+    later periods are dropped. Each note says when a rule applied.
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods. Journal of
+    Econometrics 225(2), 200-230.
+    Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences estimators. Journal of
+    Econometrics 219(1), 101-122.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import att_gt
+    >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat")
+    >>> round(float(res.tidy().query("cohort == 2004 and time == 2004")["estimate"].iloc[0]), 4)
+    -0.0105
+    >>> round(res.aggregate("simple").overall_att, 4)
+    -0.04
+    """
+    control = _validate.check_choice(control, "control", _CONTROLS)
+    method = _validate.check_choice(method, "method", _METHODS)
+    base_period = _validate.check_choice(base_period, "base_period", ("varying", "universal"))
+    multiplier = _validate.check_choice(multiplier, "multiplier", ("mammen", "rademacher"))
+    anticipation = _validate.check_int(anticipation, "anticipation", minimum=0)
+    n_draws = 0 if n_draws is None and n_boot is None else _validate.check_n_draws(
+        n_draws, aliases={"n_boot": n_boot})
+    seed = _validate.check_seed(seed)
+    progress = _validate.check_bool(progress, "progress")
+    balance = _validate.check_bool(balance, "balance")
+    level = _check_level(level)
+    design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
+                              balance)
+    with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
+        cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
+    boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed) if n_draws else None
+    spec = dict(y=y, unit=unit, time=time, cohort=cohort, covariates=list(design.xnames[1:]), control=control,
+                method=method, base_period=base_period, anticipation=anticipation, cluster=cluster, weights=weights,
+                n_draws=n_draws, multiplier=multiplier, seed=seed)
+    return ATTgtResult(cells, psi, design, boot_basis, level, design.notes + notes, spec)
+
+
+def _check_level(level) -> float:
+    from econ.errors import SpecificationError
+
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < float(level) < 1:
+        raise SpecificationError(f"level must be a number in (0, 1), got {level!r}")
+    return float(level)
+
+
+def _estimate_cells(d: _cs_design.Design, control, method, base_period, anticipation, progress):
+    """Loop over cohorts and periods (R did's ``compute.att_gt``); returns the cell table, psi (n x k), notes."""
+    T, n, periods = len(d.periods), d.n, d.periods
+    universal = base_period == "universal"
+    never = d.g == NEVER
+    rows, cols, notes = [], [], []
+    ps_cache: dict = {}
+    groups = d.cohorts
+    if progress:
+        from tqdm.auto import tqdm
+
+        groups = tqdm(groups, desc="att_gt cohorts")
+    for g in groups:
+        g = int(g)
+        base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
+        treated = d.g == g
+        for s in range(0 if universal else 1, T):
+            post = periods[s] >= g
+            b = base_g if (universal or post) else s - 1
+            row = dict(cohort=g, time=int(periods[s]), base=int(periods[b]), post=bool(post))
+            if b == s:  # the universal base period: normalised to 0
+                rows.append({**row, "estimate": 0.0, "n_treated": int(treated.sum()), "n_control": 0})
+                cols.append(np.zeros(n))
+                continue
+            threshold = periods[max(s, b)] + anticipation
+            comp = never if control == "never" else never | ((d.g > threshold) & ~treated)
+            key = (g, None if control == "never" else threshold)
+            att, psi_col, n_c, why = _one_cell(d, method, treated, comp, s, b, ps_cache, key)
+            if why:
+                notes.append(f"ATT({g},{periods[s]}) is NaN: {why}")
+            rows.append({**row, "estimate": att, "n_treated": int(treated.sum()), "n_control": n_c})
+            cols.append(psi_col)
+    cells = pd.DataFrame(rows)
+    psi = np.column_stack(cols) if cols else np.zeros((n, 0))
+    return cells, psi, notes
+
+
+def _one_cell(d, method, treated, comp, s, b, ps_cache, key):
+    """One 2x2 comparison: (att, psi over all n units, number of comparison units, failure reason or None)."""
+    n = d.n
+    nan = np.full(n, np.nan)
+    n_c = int(comp.sum())
+    if n_c == 0:
+        return np.nan, nan, 0, "no comparison units (empty comparison group)"
+    keep = treated | comp
+    idx = np.flatnonzero(keep)
+    dvec = treated[idx].astype(float)
+    early = min(s, b)
+    X = d.design(early)[idx]
+    dy = d.Y[idx, s] - d.Y[idx, b]
+    w_raw = d.w[idx]
+    if not (w_raw[dvec == 0] > 0).any():
+        return np.nan, nan, n_c, "every comparison unit has zero weight (empty comparison group)"
+    if not (w_raw[dvec == 1] > 0).any():
+        return np.nan, nan, n_c, "every unit of the cohort has zero weight"
+    w = w_raw / w_raw.mean()
+    weighted = not np.all(w_raw == w_raw[0])
+    try:
+        ps = None
+        if method != "reg":
+            ps_key = (key, early if d.X[early] is not None else 0)
+            ps = ps_cache.get(ps_key)
+            if ps is None:
+                ps = _drdid.logit(X, dvec, w)
+                ps_cache[ps_key] = ps
+        _drdid.check_design(X, dvec, method, w_raw if weighted else None, ps)
+        with np.errstate(all="ignore"):
+            att, psi = _drdid.estimate(method, dy, dvec, X, w, ps)
+    except _drdid.CellFailure as exc:
+        return np.nan, nan, n_c, str(exc)
+    except np.linalg.LinAlgError as exc:
+        return np.nan, nan, n_c, f"a linear solve failed ({exc})"
+    if not np.isfinite(att) or not np.all(np.isfinite(psi)):
+        return np.nan, nan, n_c, "the estimate is not finite"
+    out = np.zeros(n)
+    out[idx] = psi * (n / len(idx))
+    return float(att), out, n_c, None
+
+
+def influence_basis(d, psi) -> np.ndarray:
+    """The basis every estimate's influence function lies in (n x (cells + cohorts + 1)): the cells' psi (NaN
+    cells as 0), the weighted cohort indicators (the estimated aggregation weights' influence functions) and a
+    constant."""
+    w = d.w / d.w.mean()  # R did normalises the weights to mean one
+    return np.hstack([np.nan_to_num(psi, nan=0.0), w[:, None] * (d.g[:, None] == d.cohorts[None, :]),
+                      np.ones((d.n, 1))])
+
+
+def _bootstrap_basis(d, psi, n_draws, multiplier, seed):
+    """Bootstrap draws (n_draws x basis columns) of :func:`influence_basis`."""
+    sums = _mboot.cluster_sums(influence_basis(d, psi), d.cluster)
+    return _mboot.draws(sums, d.n, n_draws, multiplier, _validate.rng(seed))
+
+
+class ATTgtResult(InfluenceResult):
+    """Result of :func:`att_gt`: one estimate per (cohort, time) cell with its influence function.
+
+    Attributes: ``cells`` (cohort, time, base period, post, n_treated, n_control per cell), ``inf_func`` (n x
+    cells), ``units``, ``spec`` (the call's options), ``notes``; inherits ``coef/se/vcov/tidy/summary`` from
+    :class:`econ.results.Result`. Terms are named ``g<cohort>_t<time>``.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import att_gt
+    >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat", n_draws=99)
+    >>> res.tidy().columns.tolist()[:6]
+    ['cohort', 'time', 'event_time', 'term', 'estimate', 'std_error']
+    >>> res.inf_func.shape
+    (500, 12)
+    """
+
+    def __init__(self, cells, psi, design, boot_basis, level, notes, spec):
+        k = len(cells)
+        names = [f"g{g}_t{t}" for g, t in zip(cells["cohort"], cells["time"])]
+        coef = pd.Series(cells["estimate"].to_numpy(dtype=float), index=names)
+        keys = cells[["cohort", "time"]].assign(event_time=cells["time"] - cells["cohort"])
+        n_clusters = ((spec["cluster"], int(design.cluster.max()) + 1) if design.cluster is not None
+                      else (spec["unit"], design.n))
+        boot = None if boot_basis is None else boot_basis[:, :k]
+        super().__init__(coef, keys, psi, units=design.units, cluster=design.cluster, boot=boot, level=level,
+                         notes=notes, model=f"Callaway-Sant'Anna ATT(g,t) ({spec['method']}, {spec['control']} "
+                         f"comparison, {spec['base_period']} base period)", depvar=spec["y"], n_clusters=n_clusters)
+        self.cells = cells
+        self.spec = spec
+        self._design = design
+        self._boot_basis = boot_basis
+
+    def pretrend_test(self):
+        """Joint Wald test that every pre-treatment ATT(g, t) is zero (R ``did``'s pre-test of parallel trends).
+
+        Uses the analytic influence-function covariance of the pre-treatment cells with a positive standard error
+        (the universal base cells, fixed at 0, are left out): ``W = ATT_pre' V_pre^{-1} ATT_pre``, chi-square with
+        as many degrees of freedom as cells.
+
+        Returns
+        -------
+        econ.results.WaldTest
+
+        Raises
+        ------
+        SpecificationError
+            No pre-treatment cell with a finite, positive variance, or a singular covariance.
+
+        Examples
+        --------
+        >>> from econ import datasets
+        >>> from econ.did import att_gt
+        >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat")
+        >>> round(res.pretrend_test().chi2, 2)
+        7.79
+        """
+        from econ.did._cs_result import analytic_vcov
+        from econ.errors import SpecificationError
+        from econ.results import wald
+
+        v = analytic_vcov(self.inf_func, self._design.cluster)
+        var = np.diag(v)
+        pre = np.flatnonzero(~self.cells["post"].to_numpy() & np.isfinite(var) & (var > _mboot.TINY**2))
+        if len(pre) == 0:
+            raise SpecificationError("pretrend_test: no pre-treatment ATT(g,t) with a positive variance")
+        R = np.zeros((len(pre), len(self.cells)))
+        R[np.arange(len(pre)), pre] = 1.0
+        b = np.nan_to_num(self.coef.to_numpy())
+        return wald(b, np.nan_to_num(v), R, np.inf, f"all {len(pre)} pre-treatment ATT(g,t) = 0")
+
+    def aggregate(self, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=None, n_draws=None,
+                  level: float | None = None):
+        """Aggregate the ATT(g, t) into event-time, cohort, calendar or overall effects (R ``did``'s ``aggte``).
+
+        See :func:`econ.did._cs_aggregate.aggregate` for the weights and the standard errors.
+
+        Examples
+        --------
+        >>> from econ import datasets
+        >>> from econ.did import att_gt
+        >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat")
+        >>> round(res.aggregate("dynamic").overall_att, 4)
+        -0.0772
+        """
+        from econ.did._cs_aggregate import aggregate
+
+        return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e, n_draws=n_draws, level=level)
+
+    def plot(self, level: float | None = None, ax=None, path=None):
+        """ATT(g, t) against event time, one series per cohort, with bands (or pointwise intervals).
+
+        Returns ``(fig, ax)``; with ``path`` the figure is saved there.
+        """
+        from econ.results import figure, finish_figure
+
+        tid = self.tidy(level)
+        lo, hi = ("band_low", "band_high") if "band_low" in tid else ("conf_low", "conf_high")
+        fig, ax = figure(ax, (7, 4))
+        cohorts = list(pd.unique(tid["cohort"]))
+        width = 0.6 / max(len(cohorts), 1)
+        for j, (g, part) in enumerate(tid.groupby("cohort", sort=True)):
+            x = part["event_time"] + (j - (len(cohorts) - 1) / 2) * width
+            est = part["estimate"]
+            ax.errorbar(x, est, yerr=[est - part[lo].fillna(est), part[hi].fillna(est) - est], fmt="o", ms=4,
+                        capsize=2, label=f"cohort {g}")
+        ax.axhline(0, color="grey", lw=0.8, ls="--")
+        ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel("event time (t - g)")
+        ax.set_ylabel("ATT(g, t)")
+        ax.set_title(self.depvar)
+        ax.legend(frameon=False, fontsize=8)
+        return finish_figure(fig, ax, path)
