@@ -139,6 +139,10 @@ def event_study(
         f"unit(s) in {treated_cohorts.nunique()} cohort(s), {len(cohorts) - len(treated_cohorts)} never treated"
     )
     notes += _design.comparison_notes(len(cohorts) - len(treated_cohorts))
+    if treated_cohorts.nunique() > 1:
+        notes.append("staggered adoption: with effects that differ by cohort or grow over time these coefficients mix "
+                      "effects at other relative times (Sun and Abraham 2021); econ.did.compare() puts them next to "
+                      "Callaway-Sant'Anna, Sun-Abraham and imputation estimates")
     _design.add_notes(base, notes)
     return EventStudyResult._promote(base, event_times, refs, (lo, hi), bin_endpoints, counts, seed)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from econ.did import _design
+from econ.errors import SpecificationError
 
 __all__ = ["twfe"]
 
@@ -14,11 +15,13 @@ def twfe(
     y: str,
     unit: str,
     time: str,
-    treat: str,
+    treat: str | None = None,
     covariates=None,
     fe=None,
     vcov=None,
     weights: str | None = None,
+    *,
+    cohort: str | None = None,
 ):
     """Two-way fixed-effects DiD regression of ``y`` on the treatment ``treat``.
 
@@ -40,6 +43,10 @@ def twfe(
         serial correlation within a unit (Bertrand, Duflo and Mullainathan 2004).
     weights : str, optional
         Column of observation weights (WLS).
+    cohort : str, optional
+        Instead of ``treat``: a cohort column (first treated period; 0 or missing = never treated), as in
+        :func:`econ.did.event_study`; the treatment is then ``D_it = 1[t >= cohort_i]``, named ``"treated"`` in the
+        result (or ``"_econ_treated"`` if the data already has a ``treated`` column).
 
     Returns
     -------
@@ -54,6 +61,10 @@ def twfe(
     TreatmentError
         A binary treatment that switches off (names the units), no untreated observations, or a constant treatment.
     """
+    if (treat is None) == (cohort is None):
+        raise SpecificationError("give exactly one of treat= (a treatment column) and cohort= (a cohort column)")
+    if cohort is not None:
+        data, treat = _treatment_from_cohort(data, unit, time, cohort)
     covariates = _design.as_list(covariates)
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
     frame = _design.prepare_panel(data, unit, time, [y, treat, *covariates, *extra_fe, *_design.as_list(weights)])
@@ -80,8 +91,20 @@ def _binary_design_notes(frame: pd.DataFrame, unit: str, time: str, treat: str) 
     if treated.nunique() > 1:
         notes.append(
             "staggered adoption: the TWFE coefficient is a weighted average of cohort-period effects whose weights "
-            "can be negative if effects change over time (Goodman-Bacon 2021); check event_study()"
+            "can be negative if effects change over time (Goodman-Bacon 2021); see econ.did.bacon() for the weights "
+            "and econ.did.compare() for the heterogeneity-robust estimators side by side"
         )
     if len(always):
         notes.append(f"{len(always)} unit(s) treated in their first observed period carry no within-unit variation")
     return notes
+
+
+def _treatment_from_cohort(data: pd.DataFrame, unit: str, time: str, cohort: str):
+    """A copy of ``data`` with the absorbing treatment ``1[t >= cohort]`` added; returns it and the column name."""
+    frame = _design.prepare_panel(data, unit, time, [cohort])
+    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
+    name = "treated" if "treated" not in data.columns else "_econ_treated"
+    _design.require_columns(data, [unit, time])
+    g = data[unit].map(cohorts)
+    d = (pd.to_numeric(data[time], errors="coerce") >= g).astype(float).where(g.notna())
+    return data.assign(**{name: d}), name
