@@ -85,3 +85,17 @@ def test_teaching_design_truth_and_errors():
         twfe_bias_panel(n_units=2)
     a, b = twfe_bias_panel(n_units=30, seed=5).data, twfe_bias_panel(n_units=30, seed=5).data
     assert np.array_equal(a["log_income_ratio"], b["log_income_ratio"])
+
+
+def test_twfe_accepts_cohort_and_staggered_notes_point_to_compare():
+    from econ.did import event_study, twfe
+
+    df = datasets.load("china_cities_demo")
+    by_cohort = twfe(df, "log_income_ratio", "prefecture_code", "year", cohort="cohort")
+    by_treat = twfe(df, "log_income_ratio", "prefecture_code", "year", "treated")
+    assert by_cohort.coef["treated"] == pytest.approx(by_treat.coef["treated"], abs=1e-12)
+    assert any("compare" in n for n in by_cohort.notes)
+    es = event_study(df, *DEMO, window=(-3, 3))
+    assert any("compare" in n for n in es.notes)
+    with pytest.raises(SpecificationError, match="exactly one"):
+        twfe(df, "log_income_ratio", "prefecture_code", "year", "treated", cohort="cohort")

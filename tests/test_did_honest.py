@@ -19,9 +19,9 @@ DEMO = ("log_income_ratio", "prefecture_code", "year", "cohort")
 
 @cache
 def _mpdta():
-    from moderndid import load_mpdta
+    from econ import datasets  # R did's mpdta, bundled (data/PROVENANCE.md)
 
-    return load_mpdta().to_pandas().rename(columns={"first.treat": "first_treat"})
+    return datasets.load("mpdta").rename(columns={"first.treat": "first_treat"})
 
 
 @cache
@@ -117,8 +117,10 @@ def test_honest_accepts_every_event_study_kind():
         assert res.table.shape == (2, 3) and np.isfinite(res.table[["lb", "ub"]].to_numpy()).all()
     cs = pytest.importorskip("econ.did").__dict__.get("att_gt")
     if cs is not None:  # once Callaway-Sant'Anna is installed its dynamic aggregation works the same way
-        agg = cs(df, *DEMO).aggregate("dynamic")
+        agg = cs(df, *DEMO, base_period="universal").aggregate("dynamic")
         assert np.isfinite(honest(agg, Mbar=[1], grid_points=200).table["lb"]).all()
+        with pytest.raises(SpecificationError, match="universal"):
+            honest(cs(df, *DEMO).aggregate("dynamic"))
 
 
 def test_target_and_bad_input():
@@ -137,3 +139,25 @@ def test_target_and_bad_input():
         honest(imputation(datasets.load("china_cities_demo"), *DEMO))
     with pytest.raises(SpecificationError, match="event study"):
         honest(pd.DataFrame())
+
+
+def test_flci_matches_published_and_moderndid():
+    from moderndid.didhonest import create_sensitivity_results_sm
+
+    fx = json.loads(FIXTURE.read_text())
+    b, V = np.array(fx["betahat"]), np.array(fx["sigma"])
+    for m, (lb, ub) in list(fx["published_sd_flci"].items())[:4]:
+        ours = honest_ci(b, V, 5, 2, "smoothness", float(m), np.array([1.0, 0.0]), 0.05, "FLCI")
+        assert np.round(ours, 3).tolist() == [lb, ub], (m, ours)
+    lv = np.array([0.5, 0.5])
+    theirs = create_sensitivity_results_sm(b, V, 5, 2, method="FLCI", m_vec=[0.0, 0.01], l_vec=lv)
+    ours = [honest_ci(b, V, 5, 2, "smoothness", m, lv, 0.05, "FLCI") for m in (0.0, 0.01)]
+    # moderndid's conic solver stops within ~1e-5 of the optimum that the exact minimum-variance estimator hits
+    np.testing.assert_allclose(np.array(ours), theirs.select(["lb", "ub"]).to_numpy(), atol=1e-5)
+
+
+def test_smoothness_defaults_to_flci():
+    res = honest(_demo_es(), method="smoothness", M=[0, 0.01])
+    assert res.ci_method == "FLCI" and res.tidy()["method"].tolist() == ["original", "FLCI", "FLCI"]
+    with pytest.raises(SpecificationError, match="FLCI"):
+        honest(_demo_es(), ci="FLCI")

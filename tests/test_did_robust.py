@@ -16,9 +16,9 @@ DEMO = ("log_income_ratio", "prefecture_code", "year", "cohort")
 
 @cache
 def _mpdta() -> pd.DataFrame:
-    from moderndid import load_mpdta  # test-only peer that ships R did's mpdta
+    from econ import datasets  # R did's mpdta, bundled (data/PROVENANCE.md)
 
-    return load_mpdta().to_pandas().rename(columns={"first.treat": "first_treat"})
+    return datasets.load("mpdta").rename(columns={"first.treat": "first_treat"})
 
 
 @pytest.fixture

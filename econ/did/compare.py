@@ -179,9 +179,8 @@ def _run_twfe(data, y, unit, time, cohort, covariates, window):
     rel = frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
     lo, hi = max(window[0], int(rel.min())), min(window[1], int(rel.max()))
     es = event_study(data, y, unit, time, cohort, window=(lo, hi), covariates=covariates or None)
-    d_name = "_econ_treated"
-    d = (data[time].to_numpy() >= data[unit].map(cohorts).to_numpy(dtype="int64")).astype(float)
-    static = twfe(data.assign(**{d_name: d}), y, unit, time, d_name, covariates=covariates or None)
+    static = twfe(data, y, unit, time, covariates=covariates or None, cohort=cohort)
+    d_name = static.coef.index[0]
     return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]))
 
 

@@ -109,7 +109,7 @@ class HonestResult:
 
 
 def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, target=None, level: float = 0.95,
-           ci: str = "C-LF", grid_points: int = 1000, seed: int = 0) -> HonestResult:
+           ci: str | None = None, grid_points: int = 1000, seed: int = 0) -> HonestResult:
     """Rambachan and Roth (2023) robust confidence sets for an event-study result.
 
     Parameters
@@ -133,9 +133,11 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
         a sequence gives ``l`` (one weight per post-period).
     level : float
         Confidence level (``alpha = 1 - level``).
-    ci : {"C-LF", "conditional"}
-        The ARP conditional test, hybridised with the least-favourable test (default, size ``kappa = alpha/10``
-        first stage, ``seed`` for its 1000 simulation draws), or the pure conditional test.
+    ci : {"C-LF", "conditional", "FLCI"}, optional
+        HonestDiD's defaults: ``"C-LF"`` for relative magnitudes (the ARP conditional test hybridised with the
+        least-favourable test, first-stage size ``kappa = alpha/10``, ``seed`` for its 1000 draws) and ``"FLCI"``
+        for smoothness (the fixed-length interval of the optimal affine estimator, RR section 4.1; it is not valid
+        for relative magnitudes). ``"conditional"`` is the pure ARP conditional test.
     grid_points : int
         Points of the ``theta`` grid (default 1000, as HonestDiD); the grid spans the interval HonestDiD uses.
     seed : int
@@ -163,7 +165,10 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     involve post-periods enter the test, and the robust set is reported as ``[min, max]`` of the accepted grid
     points. The least-favourable draws are ``numpy.random.default_rng(seed).multivariate_normal`` with
     ``LF_DRAWS = 1000`` (HonestDiD draws with R's generator, so C-LF sets can differ from R in the third digit).
-    ``Delta^RM`` uses every pre-period change, including the one between the first two pre-periods.
+    ``Delta^RM`` uses every pre-period change, including the one between the first two pre-periods (as R
+    HonestDiD; moderndid 0.2 skips it). The FLCI solves, for each bound ``h`` on the estimator's s.d., the convex
+    minimum-bias problem with SLSQP and minimises the half-length over ``h`` (bounded Brent), also checking the
+    minimum-variance and minimum-bias estimators.
 
     References
     ----------
@@ -182,12 +187,22 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     ['original', 'C-LF', 'C-LF']
     """
     _validate.check_choice(method, "method", ["relative_magnitudes", "smoothness"])
-    _validate.check_choice(ci, "ci", ["C-LF", "conditional"])
+    if ci is None:
+        ci = "C-LF" if method == "relative_magnitudes" else "FLCI"
+    _validate.check_choice(ci, "ci", ["C-LF", "conditional", "FLCI"])
+    if ci == "FLCI" and method == "relative_magnitudes":
+        raise SpecificationError("ci='FLCI' is valid only for method='smoothness' (Delta^RM is not convex); use "
+                                 "'C-LF' or 'conditional'")
     seed = _validate.check_seed(seed)
     grid_points = _validate.check_int(grid_points, "grid_points", minimum=10)
     if not 0 < level < 1:
         raise SpecificationError(f"level must be in (0, 1), got {level}")
     e, b, sigma = _paths.event_path(result)
+    if -1 in e and not hasattr(result, "pretrend_result"):
+        raise SpecificationError(
+            "the event study estimates event time -1, so its pre-period estimates are not relative to one reference "
+            "period (Callaway-Sant'Anna with base_period='varying'?); Rambachan-Roth bounds need a common reference: "
+            "use att_gt(..., base_period='universal')")
     n_pre, n_post = _split(e)
     l_vec, label = _target(target, e[n_pre:])
     alpha = 1 - level
@@ -233,6 +248,8 @@ def honest_ci(betahat, sigma, n_pre: int, n_post: int, method: str, parameter: f
                 A = _rm_constraints(n_pre, n_post, parameter, s, positive)
                 accept |= _accepted(A, np.zeros(len(A)), betahat, sigma, n_pre, n_post, l_vec, theta, alpha,
                                     ci, seed)
+    elif ci == "FLCI":
+        return _flci(betahat, sigma, n_pre, n_post, l_vec, float(parameter), alpha)
     else:
         A = _sd_constraints(n_pre, n_post)
         d = np.full(len(A), float(parameter))
@@ -361,6 +378,80 @@ def _sd_identified_set(m, n_pre, n_post, l_vec):
         out.append(sign * res.fun if res.success else np.nan)
     # theta = l'(beta_post - delta_post) with beta = 0: bounds are minus those of l'delta_post
     return -out[1], -out[0]
+
+
+# ----------------------------------------------------------------------------------------------- FLCI
+def _flci(betahat, sigma, n_pre, n_post, l_vec, m, alpha):
+    """Fixed-length CI of RR section 4.1 (Armstrong-Kolesar affine estimator) under Delta^SD(M).
+
+    The estimator is ``l_pre' beta_pre + l' beta_post`` with ``l_pre`` the second differences of the cumulative
+    pre-period weights ``u = (u_0 .. u_{n-2}, c)``, ``c = sum_s s l_s`` (so that linear trends are removed). Its
+    worst-case bias over Delta^SD(M) is ``M (K + sum_{s<n-1} |u_s| + |c|)`` with ``K = sum_s |sum_{j<=s} j l_{T-s+j}|
+    - c`` and its half-length ``sd * cv_alpha(bias / sd)``, ``cv_alpha(t)`` the ``1 - alpha`` quantile of
+    ``|N(t, 1)|``. For each sd bound ``h`` the smallest bias is a convex problem (L1 norm on an ellipsoid); the half
+    length is then minimised over ``h`` between the minimum-variance and the minimum-bias estimators.
+    """
+    from scipy.optimize import minimize, minimize_scalar
+
+    T = n_post
+    c = float(np.arange(1, T + 1) @ l_vec)
+    K = sum(abs(float(np.arange(1, s + 1) @ l_vec[T - s:])) for s in range(1, T + 1)) - c
+    D = np.eye(n_pre) - np.eye(n_pre, k=-1)
+    G = D @ D
+    A, a0 = G[:, :-1], G[:, -1] * c
+    S_pp, S_pq, S_qq = sigma[:n_pre, :n_pre], sigma[:n_pre, n_pre:], sigma[n_pre:, n_pre:]
+    Q = A.T @ S_pp @ A
+    q = A.T @ (S_pp @ a0 + S_pq @ l_vec)
+    r = float(a0 @ S_pp @ a0 + 2 * a0 @ S_pq @ l_vec + l_vec @ S_qq @ l_vec)
+    var = lambda u: float(u @ Q @ u + 2 * q @ u + r)  # noqa: E731
+    bias = lambda u: m * (K + float(np.abs(u).sum()) + abs(c))  # noqa: E731
+    k = n_pre - 1
+    if k == 0:
+        u_best = np.zeros(0)
+    else:
+        u_minvar = -np.linalg.solve(Q, q)
+        h_lo, h_hi = np.sqrt(max(var(u_minvar), 0.0)), np.sqrt(var(np.zeros(k)))
+
+        def min_bias(h):
+            """argmin sum |u| s.t. var(u) <= h^2 (u = p - n, p, n >= 0), warm-started on the segment to u_minvar."""
+            t = 1.0 if h_hi <= h_lo else np.clip((h_hi - h) / (h_hi - h_lo), 0, 1)
+            u0 = t * u_minvar
+            x0 = np.concatenate([np.clip(u0, 0, None), np.clip(-u0, 0, None)])
+            cons = {"type": "ineq", "fun": lambda x: (h * h - var(x[:k] - x[k:])) / (h_hi * h_hi),
+                    "jac": lambda x: -np.concatenate([g := 2 * (Q @ (x[:k] - x[k:]) + q), -g]) / (h_hi * h_hi)}
+            res = minimize(lambda x: x.sum(), x0, jac=lambda x: np.ones(2 * k), method="SLSQP",
+                           bounds=[(0, None)] * (2 * k), constraints=[cons], options={"ftol": 1e-14, "maxiter": 500})
+            return res.x[:k] - res.x[k:]
+
+        def half_length(h):
+            u = min_bias(h)
+            sd = np.sqrt(max(var(u), 1e-300))
+            return sd * _folded_normal_quantile(1 - alpha, bias(u) / sd)
+
+        candidates = [np.zeros(k), u_minvar]  # the minimum-bias and minimum-variance ends
+        if m > 0 and h_hi - h_lo > 1e-12 * h_hi:
+            opt = minimize_scalar(half_length, bounds=(h_lo, h_hi), method="bounded",
+                                  options={"xatol": 1e-10 * h_hi})
+            candidates.append(min_bias(opt.x))
+        chis = [np.sqrt(max(var(u), 1e-300)) * _folded_normal_quantile(1 - alpha, bias(u) / np.sqrt(max(var(u), 1e-300)))
+                for u in candidates]
+        u_best = candidates[int(np.argmin(chis))]
+    l_pre = A @ u_best + a0
+    sd = np.sqrt(max(var(u_best), 1e-300))
+    chi = sd * _folded_normal_quantile(1 - alpha, bias(u_best) / sd)
+    est = float(l_pre @ betahat[:n_pre] + l_vec @ betahat[n_pre:])
+    return est - chi, est + chi
+
+
+def _folded_normal_quantile(p, t):
+    """``p`` quantile of ``|N(t, 1)|``."""
+    from scipy.optimize import brentq
+
+    t = abs(float(t))
+    if t == 0:
+        return float(stats.norm.ppf(0.5 + p / 2))
+    f = lambda x: stats.norm.cdf(x - t) - stats.norm.cdf(-x - t) - p  # noqa: E731
+    return float(brentq(f, 0, t + 10, xtol=1e-14))
 
 
 # ----------------------------------------------------------------------------------------------- ARP test
