@@ -1,6 +1,5 @@
 """Heterogeneity-robust staggered DiD: Goodman-Bacon, Sun-Abraham, imputation (BJS) against peers and truth."""
 
-import json
 from functools import cache
 
 import numpy as np

@@ -6,7 +6,6 @@ Reference tolerances: 1e-8 for point estimates, 1e-6 for standard errors (analyt
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np

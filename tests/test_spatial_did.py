@@ -1,7 +1,6 @@
 """econ.did.spatial_did: planted spillovers recovered (demo panel and a small Monte Carlo), agreement with an
 independent pyfixest fit of the same design, ring exposures by hand, clear errors."""
 
-import json
 import warnings
 
 import matplotlib

@@ -249,7 +249,6 @@ def test_demo_panel_recovers_planted_spillover():
     The own effect ramps up over three years with a cohort-specific peak (truth JSON), so it is specified as one
     ramp per cohort; ``treated`` then captures any remaining level shift (zero) and only it is lagged. (With a
     single static ``treated`` dummy the heterogeneous own effect loads onto W.treated.)"""
-    import json
 
     d = econ.datasets.load("china_cities_demo")
     truth = econ.datasets.truth("china_cities_demo")

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _mboot
 from econ.did._cs_result import InfluenceResult, standard_errors
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError

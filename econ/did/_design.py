@@ -23,7 +23,6 @@ import pandas as pd
 from econ._validate import require_columns
 from econ.errors import SpecificationError, TreatmentError
 from econ.io import validate_panel
-from econ.results import WaldTest, wald  # noqa: F401  (re-exported for the DiD modules)
 
 # Internal cohort code of never-treated units. Users write 0 or NaN; internally a sentinel larger than any period is
 # used so that ``t >= cohort`` is simply False for them and a shifted fake cohort can never collide with it.

@@ -13,8 +13,28 @@ import pandas as pd
 from scipy import stats
 
 from econ.errors import SpecificationError
+from econ.results import Result
 
-__all__ = ["event_path", "plot_path"]
+__all__ = ["event_path", "plot_path", "EventPathResult"]
+
+
+class EventPathResult(Result):
+    """A :class:`~econ.results.Result` whose coefficients are an event-time path (``event_times``, one per term),
+    with an overall ATT; the base of the Sun-Abraham and imputation results."""
+
+    def __init__(self, coef, vcov, *, event_times, overall, ref=frozenset(), **kwargs):
+        super().__init__(coef, vcov, **kwargs)
+        self.event_times = list(event_times)
+        self.ref = frozenset(ref)
+        self.overall_att, self.overall_se = overall
+
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        out = super().tidy(level)
+        out.insert(1, "event_time", self.event_times)
+        return out
+
+    def event_path(self):
+        return np.asarray(self.event_times), self.coef.to_numpy(), self.vcov.to_numpy()
 
 
 def event_path(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

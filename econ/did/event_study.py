@@ -26,6 +26,7 @@ from econ.errors import SpecificationError, TreatmentError
 from econ._validate import check_bool, check_int, check_seed
 from econ.panel.feols import FeolsResult
 from econ.results import _ci_labels as check_level
+from econ.results import wald
 
 __all__ = ["event_study", "EventStudyResult", "event_term"]
 
@@ -328,7 +329,7 @@ class EventStudyResult(FeolsResult):
     def pretrend_test(self):
         """Joint Wald test that all lead coefficients (relative time < 0, excluding the reference) are zero.
 
-        Returns a :class:`~econ.did._design.WaldTest` with the chi-square form (df = number of leads) and the F
+        Returns a :class:`~econ.results.WaldTest` with the chi-square form (df = number of leads) and the F
         form (df1 = number of leads, df2 = the model's residual degrees of freedom, as fixest's ``wald()``).
 
         Examples
@@ -346,7 +347,7 @@ class EventStudyResult(FeolsResult):
             raise SpecificationError("the window has no lead (pre-treatment) coefficients to test")
         b = self.coef[leads].to_numpy()
         v = self.vcov.loc[leads, leads].to_numpy()
-        return _design.wald(b, v, np.eye(len(leads)), self.df_resid, f"all {len(leads)} leads = 0")
+        return wald(b, v, np.eye(len(leads)), self.df_resid, f"all {len(leads)} leads = 0")
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         """The regression table, then the coefficients by relative time with both bands and the pre-trend test."""

@@ -22,13 +22,13 @@ from econ import _validate
 from econ.did import _design, _paths
 from econ.did.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
-from econ.panel.demean import Absorber, factorize
-from econ.results import Result, figure, finish_figure, wald
+from econ.panel.demean import Absorber
+from econ.results import figure, finish_figure, wald
 
 __all__ = ["imputation", "ImputationResult"]
 
 
-class ImputationResult(Result):
+class ImputationResult(_paths.EventPathResult):
     """Imputation event study: a :class:`~econ.results.Result` over the horizon effects (and pre-trend leads).
 
     ``coef`` holds ``rel_0``, ``rel_p1``... (and, with ``pretrends=K``, the leads ``rel_mK`` ... ``rel_m1``), with
@@ -38,20 +38,9 @@ class ImputationResult(Result):
     """
 
     def __init__(self, coef, vcov, *, event_times, overall, effects, pretrend_result, **kwargs):
-        super().__init__(coef, vcov, **kwargs)
-        self.event_times = list(event_times)
-        self.ref = frozenset()
-        self.overall_att, self.overall_se = overall
+        super().__init__(coef, vcov, event_times=event_times, overall=overall, **kwargs)
         self.effects = effects
         self.pretrend_result = pretrend_result
-
-    def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        out = super().tidy(level)
-        out.insert(1, "event_time", self.event_times)
-        return out
-
-    def event_path(self):
-        return np.asarray(self.event_times), self.coef.to_numpy(), self.vcov.to_numpy()
 
     def pretrend_test(self):
         """BJS Test 1: Wald test that the lead coefficients of the untreated-only regression are all zero."""

@@ -22,12 +22,12 @@ from econ import _validate
 from econ.did import _design, _paths
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
-from econ.results import Result, figure, finish_figure
+from econ.results import figure, finish_figure
 
 __all__ = ["sun_abraham", "SunAbrahamResult"]
 
 
-class SunAbrahamResult(Result):
+class SunAbrahamResult(_paths.EventPathResult):
     """Interaction-weighted event study: a :class:`~econ.results.Result` over the aggregated event-time effects.
 
     ``coef`` / ``vcov`` / ``tidy()`` hold the event-time effects ``nu_l`` (terms ``rel_m2``, ``rel_p0``...);
@@ -39,21 +39,10 @@ class SunAbrahamResult(Result):
 
     def __init__(self, coef, vcov, *, event_times, overall, cohort_result, cohort_table, share_uncertainty,
                  **kwargs):
-        super().__init__(coef, vcov, **kwargs)
-        self.event_times = list(event_times)
-        self.ref = frozenset({-1})
-        self.overall_att, self.overall_se = overall
+        super().__init__(coef, vcov, event_times=event_times, overall=overall, ref={-1}, **kwargs)
         self.cohort_result = cohort_result
         self.cohort_table = cohort_table
         self.share_uncertainty = share_uncertainty
-
-    def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        out = super().tidy(level)
-        out.insert(1, "event_time", self.event_times)
-        return out
-
-    def event_path(self):
-        return np.asarray(self.event_times), self.coef.to_numpy(), self.vcov.to_numpy()
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         return (super().summary(level, digits) + f"\nOverall ATT (post-period cohort effects weighted by their "
