@@ -69,6 +69,13 @@ def jobtraining() -> pd.DataFrame:
 # (ECON_TEST_FLOORS=1) the tests that call it are skipped with this reason. The latest-dependency run (`make test`)
 # installs it and runs them, and there a missing moderndid fails them.
 _FLOORS = "ECON_TEST_FLOORS"
+# Reference tests whose *peer* breaks at econ's floors (not econ): skipped in the floors run only, with the reason.
+_PEER_GAPS_AT_FLOORS = {
+    "test_sun_abraham_cohort_effects_match_pyfixest": "pyfixest 0.60's i(..., ref2=) encoder needs a newer "
+                                                      "formulaic/numpy than econ's floors (formulaic 1.1, numpy 1.26)",
+    "test_sun_abraham_aggregation_matches_pyfixest_shares": "pyfixest 0.60's i(..., ref2=) encoder needs a newer "
+                                                            "formulaic/numpy than econ's floors",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -86,3 +93,5 @@ def pytest_collection_modifyitems(config, items):
             source = ""
         if "moderndid" in source:
             item.add_marker(skip)
+        elif item.name in _PEER_GAPS_AT_FLOORS:
+            item.add_marker(pytest.mark.skip(reason=_PEER_GAPS_AT_FLOORS[item.name]))
