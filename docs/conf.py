@@ -81,29 +81,40 @@ _write_api_page()
 _DOCSTRING_LOG = HERE / "build" / "docstring_warnings.txt"
 
 
+_SEEN: set[str] = set()
+
+
 class _DocstringWarnings(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
         location = str(getattr(record, "location", "") or "")
         text = record.getMessage()
-        if "docstring of econ" in location or "/generated/" in location or "generated/" in location:
-            _DOCSTRING_LOG.parent.mkdir(parents=True, exist_ok=True)
-            with _DOCSTRING_LOG.open("a", encoding="utf-8") as fh:
-                fh.write(f"{location}: {text}\n")
+        if ("docstring of econ" in location or "generated/" in location or "<autosummary>" in location
+                or "<autosummary>" in text or text.startswith("duplicate object description of econ.")):
+            entry = f"{location if location.startswith('/') else ''}: {text}".lstrip(": ")
+            if entry not in _SEEN:
+                _SEEN.add(entry)
+                _DOCSTRING_LOG.parent.mkdir(parents=True, exist_ok=True)
+                with _DOCSTRING_LOG.open("a", encoding="utf-8") as fh:
+                    fh.write(entry + "\n")
             return False
         return True
+
+
+def _install_filter(*_):
+    # First in each handler's chain, so Sphinx's warning counter (a later filter) never sees these records.
+    for handler in logging.getLogger("sphinx").handlers:
+        if not any(isinstance(f, _DocstringWarnings) for f in handler.filters):
+            handler.filters.insert(0, _DocstringWarnings())
 
 
 def setup(app):
     if _DOCSTRING_LOG.exists():
         _DOCSTRING_LOG.unlink()
-    from sphinx.util import logging as sphinx_logging
+    _install_filter()
+    app.connect("builder-inited", _install_filter)
 
-    for handler in sphinx_logging.getLogger("sphinx").logger.handlers:
-        handler.addFilter(_DocstringWarnings())
-    app.connect("builder-inited", lambda app: [h.addFilter(_DocstringWarnings())
-                                               for h in logging.getLogger("sphinx").handlers])
 
 # The paper: ``make paper`` builds paper/build/paper.html from results/; when it exists it is copied next to the
 # site's pages as paper.html (the paper page links to it and says how to build it otherwise).

@@ -18,6 +18,9 @@ from econ.simulate import DesignParams, china_cities_demo
 
 W = econ.datasets.load_weights("china_prefecture_contiguity")
 print(W.n, "units; islands:", list(W.islands)[:5])
+pref = econ.datasets.load("china_prefectures")  # real Broadband China timing
+cohorts = pref.set_index("prefecture_code")["bbc_cohort"].fillna(0).astype(int).astype(str).replace({"0": "never"})
+fig, ax = econ.plot.choropleth(cohorts, title="Broadband China pilot cohorts (first year designated)")
 sim = china_cities_demo(params=DesignParams(spillover=0.04))
 df, truth = sim.data, sim.truth
 wide = df.pivot(index="prefecture_code", columns="year", values="log_income_ratio")
@@ -36,6 +39,7 @@ print(mi_level.summary())
 print(mi.summary())
 lisa = spatial.local_moran(change, W, n_draws=199)
 print(lisa.summary())
+fig, ax = econ.plot.lisa_map(lisa, title="LISA clusters of the simulated change in the gap, 2013-2022")
 assert mi.value > mi_level.value  # treatment and its spillover cluster the change in space
 
 # %% [markdown]
@@ -63,4 +67,5 @@ assert abs(sd.coef["spillover"] - truth["spillover_log_ratio"]) < 0.015  # recov
 # ## Exercises
 # 1. Set `spillover=0.0` and re-run the spatial DiD: is the spillover term now indistinguishable from zero?
 # 2. Fit `model="sdm"` and `model="sem"`: which impacts change and why does SEM have no indirect effect?
-# 3. Map the LISA clusters: `econ.plot.lisa_map(lisa)` (see its docstring).
+# 3. Map the local Moran statistics of the 2022 *level* with `econ.plot.lisa_map`: how many clusters would you
+#    expect by chance at p < 0.05 with 337 units?
