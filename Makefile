@@ -76,4 +76,4 @@ $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 docs: $(VENV)/.installed-docs
-	MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -b html docs docs/build/html
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/build/html

@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# The tutorial kernels inherit this: figures made with pyplot are shown inline at the end of each cell.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
