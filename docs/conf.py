@@ -55,6 +55,9 @@ suppress_warnings = ["autosummary", "autodoc", "autodoc.import_object", "ref.pyt
 API_MODULES = ["econ", "econ.did", "econ.spatial", "econ.panel", "econ.montecarlo", "econ.datasets", "econ.plot",
                "econ.simulate"]
 
+CONVENTION_MODULES = ["econ.panel.vcov", "econ.panel.wildboot", "econ.did.event_study", "econ.did.placebo",
+                      "econ.spatial.autocorr"]
+
 
 def _write_api_page() -> None:
     lines = ["API reference", "=============", "",
@@ -71,6 +74,11 @@ def _write_api_page() -> None:
                 continue  # constants (e.g. DEMO_SEED) are described in their module docstring
             lines.append(f"   {item}")
         lines.append("")
+    lines += ["Modules that define conventions", "-" * 31, "",
+              "Their module docstrings state the formulas and conventions (covariances and small-sample factors, "
+              "placebo kinds and p-values, event-time binning, spatial permutation p-values).", ""]
+    for name in CONVENTION_MODULES:
+        lines += [f".. automodule:: {name}", "   :no-members:", "   :no-index:", ""]
     (HERE / "api.rst").write_text("\n".join(lines), encoding="utf-8")
 
 
