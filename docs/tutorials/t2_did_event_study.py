@@ -54,6 +54,8 @@ es = did.event_study(df, "log_income_ratio", "unit", "year", "cohort", window=(-
 print(es.summary())
 print(es.pretrend_test())
 fig, ax = es.plot()
+ax.plot(range(0, 6), [truth] * 6, "k--", lw=1.5, label="true effect")  # constant effect from 2014 on
+ax.legend(fontsize=8)
 
 # %% [markdown]
 # ## Low power: how often does the pre-trend test catch the violation?

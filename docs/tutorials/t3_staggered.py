@@ -46,6 +46,9 @@ fig, ax = bd.plot()
 cmp = did.compare(df, "log_income_ratio", "unit", "year", "cohort", window=(-5, 5))
 print(cmp.summary())
 fig, ax = cmp.plot()
+true_path = {int(e): v for e, v in truth["att_by_event_time"].items() if int(e) <= 5}
+ax.plot(list(true_path), list(true_path.values()), "k--", lw=1.5, label="truth (simulated design)")
+ax.legend(fontsize=8)
 
 # %%
 overall = cmp.overall().set_index("estimator")["estimate"]
