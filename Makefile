@@ -48,7 +48,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf results paper/build build dist *.egg-info
+	rm -rf results paper/build build dist *.egg-info docs/build docs/generated docs/api.rst
 
 # Regenerate the simulated demonstration panel (data/china_cities_demo*) from econ.simulate.
 demo-data: $(VENV)/.installed
