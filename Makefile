@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: replicate test bench verify paper clean help test-floors
+.PHONY: replicate test bench verify paper clean help test-floors docs
 
 help:
 	@echo "make replicate  create .venv, install, run every claim on the bundled data, build the paper"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench      side-by-side timings against peer packages (ratios)"
 	@echo "make verify     check stored results/, re-run every claim, compare with them and replication/expected/"
 	@echo "make paper      build paper/build/paper.html from results/ (refuses results that do not verify)"
+	@echo "make docs       build the documentation site (tutorials executed) into docs/build/html"
 	@echo "make test-floors  run pytest in .venv-floors, runtime deps at their declared lower bounds"
 
 $(BIN)/python:
@@ -47,7 +48,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf results paper/build build dist *.egg-info
+	rm -rf results paper/build build dist *.egg-info docs/build docs/generated docs/api.rst
 
 # Regenerate the simulated demonstration panel (data/china_cities_demo*) from econ.simulate.
 demo-data: $(VENV)/.installed
@@ -68,3 +69,11 @@ $(FLOORS)/.installed: pyproject.toml .ci/constraints-floor.txt
 
 test-floors: $(FLOORS)/.installed
 	ECON_TEST_FLOORS=1 $(FLOORS)/bin/python -m pytest -p no:cacheprovider
+
+# The documentation site: Sphinx + myst-nb (executes every tutorial in docs/tutorials/), warnings are errors.
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[docs]"
+	@touch $@ $(VENV)/.installed
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/build/html
