@@ -42,7 +42,7 @@ verify: $(VENV)/.installed
 	$(BIN)/econ verify
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py
@@ -68,7 +68,7 @@ $(FLOORS)/.installed: pyproject.toml .ci/constraints-floor.txt
 	@touch $@
 
 test-floors: $(FLOORS)/.installed
-	ECON_TEST_FLOORS=1 $(FLOORS)/bin/python -m pytest -p no:cacheprovider
+	ECON_TEST_FLOORS=1 $(FLOORS)/bin/python -m pytest -n auto -p no:cacheprovider
 
 # The documentation site: Sphinx + myst-nb (executes every tutorial in docs/tutorials/), warnings are errors.
 $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
