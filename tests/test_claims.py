@@ -16,7 +16,8 @@ from econ.claims.verify import compare, verify
 from econ.errors import EconError, SpecificationError
 
 # reduced sizes so the whole file runs in seconds (registered sizes are used by `econ replicate` / verify)
-QUICK = {"D6": {"permutations": 199}, "K1": {"placebo_draws": 99}, "M2": {"replications": 16}}
+QUICK = {"D6": {"permutations": 199}, "K1": {"placebo_draws": 99},
+         "M2": {"replications": 16, "power_replications": 4}}
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +191,15 @@ def test_method_claim_reduced_run(results):
     num = recs["M2"]["numbers"]
     assert num["replications"] == QUICK["M2"]["replications"]
     assert 0 <= num["size"] <= 1 and 0 <= num["power"] <= 1
+    study = num["power_study"]
+    assert study["replications"] == QUICK["M2"]["power_replications"]
+    assert set(study["designs"]) == {str(n) for n in study["n_units"]} and study["alternative_peak_effect"] == 0.03
+    best = study["smallest_design_reaching_target"]
+    powers = {int(n): d["power_at_alternative"] for n, d in study["designs"].items()}
+    if best is None:
+        assert max(powers.values()) < study["target_power"]
+    else:  # the smallest grid design whose power reaches the target, not assumed
+        assert best["n_units"] == min(n for n, p in powers.items() if p >= study["target_power"])
 
 
 @pytest.fixture(scope="module")
