@@ -8,7 +8,16 @@ Design (staggered DiD, outcome log(urban/rural income), unit and year fixed effe
 3. randomization inference: 999 reassignments of the real cohorts across units (``econ.did.placebo``);
 4. PSM-DiD: nearest-neighbour matching (with replacement) on pre-period covariates, then the weighted TWFE
    (``econ.did.psm_did``). For a staggered design the "post" dummy of a treated unit switches on at its own cohort,
-   that of a never-designated unit at the first cohort, so ``treat x post`` equals the designation dummy.
+   that of a never-designated unit at the first cohort, so ``treat x post`` equals the designation dummy;
+5. heterogeneity-robust estimators next to TWFE (``econ.did.compare``): Callaway-Sant'Anna (``econ.did.att_gt``,
+   doubly robust, NEVER-treated units as controls -- the Broadband China design and mpdta both have a large
+   never-designated group, and never-treated controls keep the comparison group fixed across cohorts and event
+   times, so the event-time path is not a mix of control groups; its overall ATT is the simple aggregation),
+   Sun-Abraham and the imputation estimator (Borusyak-Jaravel-Spiess; overall ATT = mean effect over treated
+   observations), with their event-time paths, and the Goodman-Bacon decomposition of the static TWFE
+   coefficient, whose weight on "forbidden" comparisons (later- vs earlier-treated, already-treated units as
+   controls) says how much TWFE leans on them. A panel without never-treated units gets no CS / Sun-Abraham
+   (noted; imputation and Bacon still run). On a user panel every estimator uses the user's mapped columns.
 
 On the bundled simulated panel the claim is not testable; the pipeline checks compare the estimates with the
 planted truth: event-time effects with the true ATT by event time, TWFE and PSM-DiD with the true average ATT over
@@ -30,6 +39,9 @@ WINDOW = (-6, 6)
 PLACEBO_DRAWS = 999
 PLACEBO_SEED = 1
 COMPARED_EVENT_TIMES = range(0, 6)
+COMPARE_WINDOW = (-5, 5)
+ROBUST = {"cs": "Callaway-Sant'Anna (never-treated controls)", "sa": "Sun-Abraham", "imputation": "imputation (BJS)",
+          "twfe": "TWFE"}
 
 
 def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
@@ -45,6 +57,7 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
                           covariates=controls, progress=False)
     psm = _psm(frame, y, unit, time, cohort, panel.roles) if panel.roles["psm_covariates"] else None
 
+    robust = _robust(frame, y, unit, time, cohort, controls)
     table = es.table()
     numbers = {
         "twfe": {**coef_summary(twfe, treat), "pvalue_less": one_sided_p(twfe, treat), "nobs": int(twfe.nobs)},
@@ -61,6 +74,13 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
     values = {"twfe_effect": b, "twfe_pvalue_less": numbers["twfe"]["pvalue_less"],
               "pretrend_pvalue": numbers["pretrend"]["pvalue"], "placebo_pvalue_less": placebo.pvalue_less}
     untestable = {}
+    numbers["robust"] = robust["numbers"]
+    for name in ("cs", "imputation"):
+        check = f"{name}_effect"
+        if name in robust["numbers"]["overall"]:
+            values[check] = robust["numbers"]["overall"][name]["estimate"]
+        else:
+            untestable[check] = robust["missing"].get(name, f"{name} not estimated")
     tables = {
         "event_study": (table.reset_index(), f"Event-study coefficients on {label}"),
         "estimates": (_estimates_table(twfe, treat, psm, placebo), f"Average effect of treatment on {label}: TWFE"
@@ -83,7 +103,12 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
         "values": values, "untestable": untestable, "simulated": panel.simulated, "numbers": numbers,
         "seed": panel.seed, "tables": tables,
         "regressions": {"regressions": (models, names, f"{' and '.join(names)} regressions of {label}")},
-        "figures": {"event_study": (fig_es, f"Event-study coefficients on {label} with pointwise 95% intervals "
+        "figures": {"comparison": (robust["figure"], f"Event-time paths of TWFE, Callaway-Sant'Anna, Sun-Abraham "
+                                                     f"and imputation estimates on {label} with pointwise 95% "
+                                                     "intervals; the legend gives each overall ATT"),
+                    "bacon": (robust["bacon_figure"], "Goodman-Bacon decomposition of the static TWFE coefficient: "
+                                                      "each 2x2 comparison's estimate against its weight"),
+                    "event_study": (fig_es, f"Event-study coefficients on {label} with pointwise 95% intervals "
                                             "and the uniform sup-t band"),
                     "placebo": (fig_pl, f"Randomization distribution of the TWFE estimate on {label} under "
                                         "reassigned cohorts, with the actual estimate")},
@@ -91,11 +116,56 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
                   f"pre-trend test p = {numbers['pretrend']['pvalue']:.3f}; placebo p (one-sided) = "
                   f"{placebo.pvalue_less:.3f} from {placebo.n} reassignments; "
                   + (f"PSM-DiD {numbers['psm']['estimate']:.4f}." if psm is not None
-                     else "PSM-DiD not run: " + untestable["psm_effect"] + ".")],
+                     else "PSM-DiD not run: " + untestable["psm_effect"] + "."),
+                  robust["note"], *robust["notes"]],
     }
+    tables["robust_overall"] = (robust["overall"], f"Overall ATT on {label}: TWFE and the heterogeneity-robust "
+                                                    "estimators (each with its own weights, see definition)")
+    tables["robust_paths"] = (robust["paths"], f"Event-time estimates on {label} by estimator")
+    tables["bacon"] = (robust["bacon_table"], "Goodman-Bacon decomposition of the static TWFE coefficient by "
+                                              "comparison type (weight and weighted-average 2x2 estimate)")
     if panel.simulated:
         out["pipeline_values"], out["numbers"]["truth"] = _pipeline(panel, numbers, table)
     return out
+
+
+def _robust(frame, y, unit, time, cohort, controls):
+    """TWFE next to the heterogeneity-robust estimators (econ.did.compare) and the Bacon decomposition."""
+    never = bool((frame[cohort] <= 0).any())
+    names = ("twfe", "cs", "sa", "imputation") if never else ("twfe", "imputation")
+    missing, notes = {}, []
+    if not never:
+        missing["cs"] = ("no never-treated unit in the panel: Callaway-Sant'Anna with never-treated controls (and "
+                         "Sun-Abraham) are not estimated")
+        notes.append(missing["cs"] + ".")
+    cmp = did.compare(frame, y, unit, time, cohort, estimators=names, window=COMPARE_WINDOW,
+                      covariates=controls or None)
+    notes += [f"compare: {n}" for n in cmp.notes]
+    overall = cmp.overall()
+    paths = cmp.tidy()
+    bac = did.bacon(frame, y, unit, time, cohort)
+    by_type = bac.by_type()
+    numbers = {
+        "control_group": "never-treated" if never else "none (CS not estimated)",
+        "window": list(COMPARE_WINDOW),
+        "overall": {r["estimator"]: {"estimate": float(r["estimate"]), "se": float(r["std_error"])}
+                    for _, r in overall.iterrows()},
+        "paths": {name: {str(int(r["event_time"])): {"estimate": float(r["estimate"]), "se": float(r["std_error"])}
+                         for _, r in part.iterrows()}
+                  for name, part in paths.groupby("estimator", sort=False)},
+        "bacon": {"forbidden_share": bac.forbidden_share, "twfe": bac.twfe,
+                  "by_type": {t: {"weight": float(r["weight"]), "estimate": float(r["estimate"])}
+                              for t, r in by_type.iterrows()}},
+    }
+    fig, ax = cmp.plot()
+    fig_b, _ = bac.plot()
+    parts = [f"{ROBUST[k]} {v['estimate']:.4f} (s.e. {v['se']:.4f})" for k, v in numbers["overall"].items()]
+    note = ("Overall ATT: " + "; ".join(parts) + f". Goodman-Bacon: {bac.forbidden_share:.1%} of the static TWFE "
+            "weight is on later- vs earlier-treated comparisons (already-treated units as controls).")
+    overall = overall.assign(estimator=overall["estimator"].map(ROBUST))
+    paths = paths.assign(estimator=paths["estimator"].map(ROBUST))
+    return {"numbers": numbers, "overall": overall, "paths": paths, "figure": fig, "bacon_figure": fig_b,
+            "bacon_table": by_type.reset_index(), "note": note, "notes": notes, "missing": missing}
 
 
 def _window(frame, time, cohort):
@@ -143,6 +213,9 @@ def _pipeline(panel, numbers, table):
         "twfe_effect_error": standardized_error(numbers["twfe"]["estimate"], att_overall, numbers["twfe"]["se"]),
         "psm_effect_error": standardized_error(numbers["psm"]["estimate"], att_overall, numbers["psm"]["se"]),
     }
+    for name in ("cs", "imputation"):  # both target the mean effect over treated unit-years
+        est = numbers["robust"]["overall"][name]
+        values[f"{name}_effect_error"] = standardized_error(est["estimate"], att_overall, est["se"])
     recorded = {"att_overall": att_overall, "att_by_event_time": {str(k): by_event[k] for k in COMPARED_EVENT_TIMES},
                 "event_time_z": {str(k): v for k, v in errors.items()}, "twfe_of_true_effects": twfe_of_truth}
     return values, recorded

@@ -9,6 +9,16 @@ the test rejects when p <= alpha. The cluster-robust t-test of the same TWFE coe
 
 Under the null, treatment assignment is exchangeable across units given the unit effects, so the permutation test
 is exact: its rejection rate should be alpha up to Monte Carlo error (s.e. sqrt(alpha (1 - alpha) / R)).
+
+Power analysis (issue 13): with ``econ.montecarlo.power`` on the same design family (``econ.montecarlo.staggered``:
+half the units never treated, the rest split evenly over the three cohorts, ``n_years`` years, the same AR(1)
+errors), the placebo test's power over a grid of designs (``power_n_units``) and peak effects (``power_effects``),
+``power_replications`` replications each, run on this machine's cores (``backend="local"``; replication seeds are
+spawned from the root seed by position, so the numbers do not depend on the number of cores). Reported: the
+smallest design in the grid whose power at ``alternative_peak_effect`` reaches ``target_power`` (its number of
+units, cohort sizes and years), and every design's minimum detectable effect (the smallest peak effect whose power
+reaches the target, interpolated linearly between grid points; None when no effect in the grid reaches it).
+The number of years is held at ``n_years``: the grid searches over the number of units (cohort sizes).
 """
 
 import matplotlib
@@ -20,6 +30,7 @@ import pandas as pd  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from econ import did  # noqa: E402
+from econ import montecarlo as mc  # noqa: E402
 from econ.simulate import DesignParams, draw_panel  # noqa: E402
 
 COHORTS = (2014, 2015, 2016)
@@ -27,7 +38,7 @@ FIRST_YEAR = 2010
 SEED = 2
 
 
-def run(data=None, out_dir=None, inputs=None, replications=None):
+def run(data=None, out_dir=None, inputs=None, replications=None, power_replications=None, progress=None):
     reps = int(replications or inputs["replications"])
     draws, alpha = int(inputs["placebo_draws"]), float(inputs["alpha"])
     units = _units(int(inputs["n_units"]))
@@ -56,20 +67,82 @@ def run(data=None, out_dir=None, inputs=None, replications=None):
          "rejection rate (cluster-robust t)": rate_t[name], "mean estimate": numbers["mean_estimate"][name],
          "replications": reps}
         for name in scenarios])
+    study = _power_study(inputs, int(power_replications or inputs["power_replications"]), draws, alpha)
+    numbers["power_study"] = study["numbers"]
     return {
         "values": {"size": rate["null"], "power": rate["alternative"]},
         "numbers": numbers,
         "tables": {"size_power": (table, f"Rejection rates at {alpha:.0%} over {reps} simulated panels "
-                                         f"({len(units)} units x {len(years)} years, {draws} placebo draws each)")},
+                                         f"({len(units)} units x {len(years)} years, {draws} placebo draws each)"),
+                   "power_designs": (study["table"], study["caption"])},
         "figures": {"null_pvalues": (_figure(results["null"]["p_perm"], alpha),
-                                     "Permutation p-values under the null (uniform if the test is exact)")},
+                                     "Permutation p-values under the null (uniform if the test is exact)"),
+                    "power_curves": (study["figure"], "Power of the placebo test against the peak effect, by "
+                                                      "number of units, with +/- 2 Monte Carlo s.e.")},
         "notes": [f"Under the null the permutation test rejected in {100 * rate['null']:.1f}% of {reps} samples "
                   f"(Monte Carlo s.e. {100 * mc_se['null']:.1f} points; the cluster-robust t-test "
                   f"{100 * rate_t['null']:.1f}%); with a peak effect of {true_effect:.4f} on the log ratio it "
-                  f"rejected in {100 * rate['alternative']:.1f}%."],
+                  f"rejected in {100 * rate['alternative']:.1f}%.", study["note"]],
         "seed": SEED,
         "simulated": True,  # every number comes from simulated panels: tables and figures say so
     }
+
+
+def _power_study(inputs, reps, draws, alpha):
+    """econ.montecarlo.power over the number of units and the peak effect; the smallest design reaching the target."""
+    grid_units = sorted(int(n) for n in inputs["power_n_units"])
+    effects = sorted(float(e) for e in inputs["power_effects"])
+    alt, target, n_years = float(inputs["alternative_peak_effect"]), float(inputs["target_power"]), int(
+        inputs["n_years"])
+    if alt not in effects:
+        raise ValueError(f"M2: power_effects {effects} must include alternative_peak_effect {alt}")
+    pw = mc.power(mc.staggered, mc.estimators.placebo(n_draws=draws), effects, reps, alpha=alpha, target=target,
+                  seed=SEED, backend="local", progress=False, n_units=grid_units, n_years=n_years)
+    curve, mde = pw.tidy(), pw.mde().set_index("n_units")
+    at_alt = curve[curve["effect"] == alt].set_index("n_units")
+    reached = [n for n in grid_units if at_alt.at[n, "power"] >= target]
+    best = reached[0] if reached else None
+    designs = {str(n): {**_cohort_sizes(n, n_years), "power_at_alternative": float(at_alt.at[n, "power"]),
+                        "mc_se": float(at_alt.at[n, "mc_se"]), "mde": _num(mde.at[n, "mde"])}
+               for n in grid_units}
+    numbers = {
+        "replications": reps, "n_years": n_years, "target_power": target, "alternative_peak_effect": alt,
+        "effects": effects, "n_units": grid_units, "seed": SEED, "backend": "local",
+        "power": {str(n): {f"{e:g}": float(p) for e, p in zip(g["effect"], g["power"])}
+                  for n, g in curve.groupby("n_units")},
+        "designs": designs,
+        "smallest_design_reaching_target": ({"n_units": best, **designs[str(best)]} if best is not None else None),
+    }
+    table = pd.DataFrame([{"units": n, "never treated": d["never_treated"],
+                           "units per cohort (2014/2015/2016)": "/".join(str(v) for v in d["cohort_sizes"].values()),
+                           "years": n_years, f"power at peak effect {alt:g}": d["power_at_alternative"],
+                           "Monte Carlo s.e.": d["mc_se"], f"MDE (power {target:g})": d["mde"]}
+                          for n, d in ((int(k), v) for k, v in designs.items())])
+    if best is None:
+        note = (f"No design in the grid ({grid_units} units, {n_years} years) reaches power {target:g} at a peak "
+                f"effect of {alt:g}.")
+    else:
+        d = designs[str(best)]
+        note = (f"The smallest design in the grid whose placebo test reaches power {target:g} at a peak effect of "
+                f"{alt:g} has {best} units ({'/'.join(str(v) for v in d['cohort_sizes'].values())} per cohort, "
+                f"{d['never_treated']} never treated) over {n_years} years: power {d['power_at_alternative']:.2f} "
+                f"(Monte Carlo s.e. {d['mc_se']:.2f}, {reps} replications); its minimum detectable peak effect is "
+                + (f"{d['mde']:.4f}." if d["mde"] is not None else "beyond the grid."))
+    fig, _ = pw.plot()
+    caption = (f"Simulated power of the placebo test at {alpha:.0%} by number of units ({n_years} years, {reps} "
+               f"replications per design and effect, {draws} placebo draws each; econ.montecarlo.power)")
+    return {"numbers": numbers, "table": table, "caption": caption, "figure": fig, "note": note}
+
+
+def _cohort_sizes(n, n_years):
+    cohorts = mc.staggered(n_units=n, n_years=n_years, seed=0).data.groupby("unit")["cohort"].first()
+    counts = cohorts.value_counts()
+    return {"never_treated": int(counts.get(0, 0)),
+            "cohort_sizes": {str(c): int(counts.get(c, 0)) for c in COHORTS}}
+
+
+def _num(x):
+    return None if pd.isna(x) else float(x)
 
 
 def _units(n):

@@ -16,7 +16,8 @@ from econ.claims.verify import compare, verify
 from econ.errors import EconError, SpecificationError
 
 # reduced sizes so the whole file runs in seconds (registered sizes are used by `econ replicate` / verify)
-QUICK = {"D6": {"permutations": 199}, "K1": {"placebo_draws": 99}, "M2": {"replications": 16}}
+QUICK = {"D6": {"permutations": 199}, "K1": {"placebo_draws": 99},
+         "M2": {"replications": 16, "power_replications": 4}}
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +179,11 @@ def test_causal_claims_on_demo_are_not_testable_but_pipeline_verified(results):
         assert rec["verdict"]["qualifier"] == verdict.PIPELINE_OK, rec["verdict"]["reason"]
         assert all(c["status"] == "untestable" for c in rec["checks"])
     assert recs["K2"]["numbers"]["truth"]["spillover"] < 0
+    robust = recs["K1"]["numbers"]["robust"]
+    assert set(robust["overall"]) == {"twfe", "cs", "sa", "imputation"} and robust["control_group"] == "never-treated"
+    assert 0 < robust["bacon"]["forbidden_share"] < 1
+    assert robust["bacon"]["twfe"] == pytest.approx(robust["overall"]["twfe"]["estimate"], rel=1e-8)
+    assert "comparison" in recs["K1"]["figures"]
 
 
 def test_method_claim_reduced_run(results):
@@ -189,6 +195,15 @@ def test_method_claim_reduced_run(results):
     alpha, reps = num["alpha"], num["replications"]
     assert num["size"] <= alpha + 3 * (alpha * (1 - alpha) / reps) ** 0.5
     assert num["power"] > num["size"] + 0.2
+    study = num["power_study"]
+    assert study["replications"] == QUICK["M2"]["power_replications"]
+    assert set(study["designs"]) == {str(n) for n in study["n_units"]} and study["alternative_peak_effect"] == 0.03
+    best = study["smallest_design_reaching_target"]
+    powers = {int(n): d["power_at_alternative"] for n, d in study["designs"].items()}
+    if best is None:
+        assert max(powers.values()) < study["target_power"]
+    else:  # the smallest grid design whose power reaches the target, not assumed
+        assert best["n_units"] == min(n for n, p in powers.items() if p >= study["target_power"])
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +249,47 @@ def test_user_panel_errors(registry, user_panel, tmp_path):
     with pytest.raises(SpecificationError, match=r"missing: time, outcome \(or urban_income \+ rural_income\)"):
         runner.run_claims(["K1"], data=user_panel, mapping={"unit": "city_code", "cohort": "bbc_year"},
                           out=tmp_path, registry=registry, progress=False, quiet=True)
+
+
+def _edges(path, extra=()):
+    """The bundled contiguity among the user panel's units, as an edge list of the user's (integer) ids."""
+    import pandas as pd
+
+    from econ import datasets
+
+    frame = pd.read_csv(path)
+    codes = sorted(frame["city_code"].astype(str).str.zfill(6).unique())
+    m = datasets.load_weights("china_prefecture_contiguity").subset(codes)
+    coo = m.matrix.tocoo()
+    keep = coo.row < coo.col
+    edges = pd.DataFrame({"source": [int(m.ids[i]) for i in coo.row[keep]],
+                          "target": [int(m.ids[j]) for j in coo.col[keep]]})
+    return pd.concat([edges, pd.DataFrame(list(extra), columns=["source", "target"])], ignore_index=True)
+
+
+def test_k2_takes_the_users_own_weights(registry, user_panel, tmp_path):
+    edges = tmp_path / "edges.csv"
+    _edges(user_panel).to_csv(edges, index=False)
+    kw = dict(data=user_panel, mapping=schema.parse_map(MAP), registry=registry, progress=False, quiet=True)
+    own = runner.run_claims(["K2"], out=tmp_path / "own", weights=edges, **kw)[0]
+    bundled = runner.run_claims(["K2"], out=tmp_path / "bundled", **kw)[0]
+    assert own["status"] == "ok", own.get("traceback")
+    # the same links given as a file give the same numbers as the bundled contiguity
+    assert own["numbers"]["spillover"] == pytest.approx(bundled["numbers"]["spillover"], rel=1e-10)
+    assert own["numbers"]["weights"]["sha256"] and own["numbers"]["weights"]["edges"] == len(_edges(user_panel))
+    assert own["verdict"]["label"] == verdict.HOLDS
+
+    bad = tmp_path / "bad.csv"
+    _edges(user_panel, extra=[(999999, 110000)]).to_csv(bad, index=False)
+    rec = runner.run_claims(["K2"], out=tmp_path / "bad", weights=bad, **kw)[0]
+    assert rec["status"] != "ok" and "999999" in rec["error"] and "not units of the panel" in rec["error"]
+    (tmp_path / "three.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    rec = runner.run_claims(["K2"], out=tmp_path / "bad", weights=tmp_path / "three.csv", **kw)[0]
+    assert "needs columns 'source' and 'target'" in rec["error"]
+    with pytest.raises(EconError, match="--weights applies together with --data"):
+        runner.run_claims(["K2"], out=tmp_path / "x", weights=edges, registry=registry, progress=False, quiet=True)
+    with pytest.raises(EconError, match="--weights is used by K2 only"):
+        runner.run_claims(["K1"], out=tmp_path / "x", weights=edges, **kw)
 
 
 # ------------------------------------------------------------------------------------------------ verify

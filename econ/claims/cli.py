@@ -14,7 +14,8 @@ def _replicate(args) -> int:
 
         raise SpecificationError("--map only applies together with --data (the bundled claims use their own data)")
     records = runner.run_claims(args.ids, data=args.data, mapping=mapping, out=args.out,
-                                progress=not args.no_progress, update_expected=args.update_expected)
+                                progress=not args.no_progress, update_expected=args.update_expected,
+                                weights=args.weights)
     if args.update_expected:
         print("expected results updated in replication/expected/ (review the diff before committing)")
     return 0 if all(r.get("status") == "ok" for r in records) else 1
@@ -59,6 +60,8 @@ def add_commands(subparsers) -> None:
     rep.add_argument("ids", nargs="*", metavar="ID", help="claim ids (default: all), e.g. D1 K2")
     rep.add_argument("--data", help="your panel (CSV, Stata .dta or parquet) for the causal claims")
     rep.add_argument("--map", help="role=column pairs, comma-separated (see below)")
+    rep.add_argument("--weights", help="K2 with --data: your spatial weights, an edge-list CSV (columns source,target "
+                                       "[,weight] holding your unit ids; one row per undirected link)")
     rep.add_argument("--out", default="results", help="output directory (default: results)")
     rep.add_argument("--update-expected", action="store_true",
                      help="also write replication/expected/<id>.json from this run (deliberate; then review)")

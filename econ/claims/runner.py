@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
+import inspect
 import json
 import os
 import platform
@@ -393,7 +394,7 @@ def _check_out(out: Path) -> None:
 
 def run_claims(ids=None, data=None, mapping=None, out="results", registry: Registry | None = None,
                progress: bool = True, update_expected: bool = False, expected_dir=None,
-               stream=None, quiet: bool = False, options: dict | None = None) -> list[dict]:
+               stream=None, quiet: bool = False, options: dict | None = None, weights=None) -> list[dict]:
     """Run claims (all by default) into ``out/<id>/``; print a summary; return the records.
 
     ``data`` (a path or DataFrame) runs the causal claims on a user panel read with ``econ.read_panel`` and the
@@ -401,7 +402,8 @@ def run_claims(ids=None, data=None, mapping=None, out="results", registry: Regis
     ``update_expected`` writes each successful record's fingerprint to ``replication/expected/<id>.json``.
     ``options`` maps a claim id to extra keyword arguments of its ``run`` (e.g. ``{"M2": {"replications": 20}}``
     for a quick test run); results run with options are not the registered ones, so they cannot update the
-    expected files.
+    expected files. ``weights`` (a path to an edge-list CSV, with ``data`` only) is passed to the claims whose
+    ``run`` takes ``weights`` (K2: the user's own spatial weights).
     """
     from tqdm.auto import tqdm
 
@@ -422,6 +424,15 @@ def run_claims(ids=None, data=None, mapping=None, out="results", registry: Regis
         claims = [c for c in claims if c.kind == "causal"]
         roles = schema.user_roles(mapping)
         frame, user_data = schema.read_user_panel(data, roles)
+    if weights is not None:
+        if data is None:
+            raise ClaimError("--weights applies together with --data (the bundled claims use the bundled contiguity)")
+        takers = [c.id for c in claims if "weights" in inspect.signature(load_script(registry, c).run).parameters]
+        if not takers:
+            raise ClaimError(f"--weights is used by K2 only; none of {', '.join(c.id for c in claims)} takes it")
+        options = {**(options or {})}
+        for cid in takers:
+            options[cid] = {**options.get(cid, {}), "weights": str(weights)}
     if update_expected and options:
         raise ClaimError("expected results are recorded with the registered settings only; drop the options")
     out = Path(out)
