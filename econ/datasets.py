@@ -1,15 +1,19 @@
 """Bundled datasets: a registry, validated loaders and their provenance.
 
 >>> from econ import datasets
->>> datasets.list()                        # name, kind, description, rows, file
+>>> table = datasets.list()                # name, kind, description, rows, file
 >>> prefs = datasets.load("china_prefectures")
->>> datasets.describe("china_prefectures")["provenance"]
+>>> provenance = datasets.describe("china_prefectures")["provenance"]
 >>> outlines = datasets.load_geojson("china_prefecture_outlines")
 
 Every table is a tidy UTF-8 CSV in the package data directory (``econ.data``; the repository's ``data/``), with one
 section per file in ``PROVENANCE.md``. ``load`` returns a fresh DataFrame on every call, checked against the
 registry: exact column set and order, dtypes (administrative codes as 6-digit strings, cohorts as nullable
 ``Int64``, years as ``int64``), non-missing and unique keys; rows are sorted by the keys.
+
+Constants: ``REGISTRY`` maps each dataset name to its :class:`Dataset` entry (columns, keys, file, provenance);
+``OUTLINES`` maps each bundled GeoJSON outline name to its entry (read with :func:`load_geojson`);
+``CHECKSUMS_FILE`` is the name (``"checksums.json"``) of the SHA-256 manifest beside the data files.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Simulated staggered-adoption panels with known truth, for checking estimators and for teaching.
 
+``DEMO_SEED`` (20140926, the date of the first Broadband China announcement) is the seed of the bundled
+``china_cities_demo`` panel.
+
 Everything here is SIMULATED. The generator draws a unit-by-year panel of urban and rural per-capita income
 whose urban/rural ratio is moved by a staggered treatment with cohort-specific dynamic effects, a spatial
 spillover of known size through a weights matrix, and selection of treated units on a pre-period covariate.
