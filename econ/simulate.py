@@ -64,7 +64,24 @@ class DesignParams:
 
 @dataclass
 class SimulatedPanel:
-    """A simulated panel (``data``) and the truth it was drawn from (``truth``, JSON-serialisable)."""
+    """A simulated panel (``data``) and the truth it was drawn from (``truth``, JSON-serialisable).
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The unit-by-year panel.
+    truth : dict
+        True parameters (ATT by event time, cohort sizes, spillover, seed...); ``truth_json()`` serialises it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from econ.simulate import draw_panel
+    >>> units = pd.DataFrame({"unit": [1, 2, 3, 4], "cohort": [2014, 2015, 0, 0]})
+    >>> sim = draw_panel(units, range(2012, 2017), seed=1)
+    >>> len(sim.data), sorted(sim.truth["cohort_sizes"].items())
+    (20, [('0', 2), ('2014', 1), ('2015', 1)])
+    """
 
     data: pd.DataFrame
     truth: dict
@@ -74,7 +91,33 @@ class SimulatedPanel:
 
 
 def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndarray:
-    """Multiplier of the peak effect at event time e >= 0 (zero before treatment)."""
+    """Multiplier of the peak effect at event time e >= 0 (zero before treatment).
+
+    Parameters
+    ----------
+    event_time : array of int
+        Years since treatment (e = year - cohort).
+    shape : {"ramp", "constant", "linear"}
+        ``ramp``: ``min(1, (e + 1) / ramp_years)``; ``constant``: 1; ``linear``: ``(e + 1) / ramp_years``.
+    ramp_years : int
+        Years to reach the peak (``ramp``) or the slope denominator (``linear``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Multipliers, 0 for ``e < 0``.
+
+    Raises
+    ------
+    EconError
+        Unknown ``shape``.
+
+    Examples
+    --------
+    >>> from econ.simulate import effect_shape
+    >>> effect_shape([-1, 0, 1, 2, 5], "ramp", 3).round(3).tolist()
+    [0.0, 0.333, 0.667, 1.0, 1.0]
+    """
     e = np.asarray(event_time, dtype=float)
     if shape == "ramp":
         out = np.minimum(1.0, (e + 1) / ramp_years)
@@ -240,6 +283,17 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
     Units are the 337 prefecture-level units of ``china_prefectures``; cohorts are the real Broadband China
     cohorts (first year the whole unit was designated: 2014/2015/2016; never designated = 0); spillovers run
     through the real queen contiguity (``china_prefecture_contiguity``). Outcomes are drawn by ``draw_panel``.
+
+    Parameters
+    ----------
+    seed : int, default DEMO_SEED
+        Seed of the draw (the bundled file uses ``DEMO_SEED``).
+    params : DesignParams, optional
+        True parameters of the design.
+
+    Returns
+    -------
+    SimulatedPanel
     """
     from econ import datasets
 
@@ -256,7 +310,18 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
 
 
 def write_china_cities_demo(directory) -> None:
-    """Regenerate ``china_cities_demo.csv`` and ``china_cities_demo_truth.json`` in ``directory`` (``data/``)."""
+    """Regenerate ``china_cities_demo.csv`` and ``china_cities_demo_truth.json`` in ``directory`` (``data/``).
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        Target directory.
+
+    Returns
+    -------
+    None
+        Writes the two files.
+    """
     from pathlib import Path
 
     sim = china_cities_demo()

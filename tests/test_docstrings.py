@@ -60,10 +60,8 @@ PENDING = {
     "econ.panel.factorize",
     "econ.panel.interact",
     "econ.simulate.DesignParams",
-    "econ.simulate.SimulatedPanel",
     "econ.simulate.draw_panel",
     "econ.simulate.china_cities_demo",
-    "econ.simulate.effect_shape",
     "econ.simulate.write_china_cities_demo",
     "econ.tables.etable",
 }
