@@ -45,7 +45,26 @@ GENERATOR_VERSION = 1
 
 @dataclass(frozen=True)
 class DesignParams:
-    """True parameters of a simulated design (effects on log rural income unless stated)."""
+    """True parameters of a simulated design (effects on log rural income unless stated).
+
+    Attributes
+    ----------
+    peak_effect : dict
+        Cohort -> peak effect on log rural income.
+    shape : {"ramp", "constant", "linear"}
+        Effect path over event time (see :func:`effect_shape`); ``ramp_years`` its length.
+    urban_share, spillover : float
+        Share of the rural effect reaching urban income (phi) and the spillover of a fully treated neighbourhood.
+    (other fields)
+        Noise, persistence, selection and mediator parameters, as listed in the module docstring.
+
+    Examples
+    --------
+    >>> from econ.simulate import DesignParams
+    >>> p = DesignParams(shape="constant", spillover=0.0)
+    >>> p.shape, p.spillover, p.peak_effect[2014]
+    ('constant', 0.0, 0.08)
+    """
 
     peak_effect: dict = field(default_factory=lambda: {2014: 0.08, 2015: 0.06, 2016: 0.04})
     shape: str = "ramp"  # "ramp": reaches the peak after `ramp_years`; "constant"; "linear": grows without bound
