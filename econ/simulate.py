@@ -169,6 +169,15 @@ def draw_panel(units: pd.DataFrame, years, unit: str = "unit", cohort: str = "co
     -------
     SimulatedPanel with ``data`` sorted by (unit, year) and ``truth`` holding every parameter and the implied
     ATT(g, t) on ``log_income_ratio``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from econ.simulate import draw_panel
+    >>> units = pd.DataFrame({"unit": [1, 2, 3], "cohort": [2014, 0, 0]})
+    >>> sim = draw_panel(units, range(2012, 2016), seed=0)
+    >>> sim.data.shape[0]
+    12
     """
     years = np.asarray(sorted(years), dtype=np.int64)
     ids = units[unit].tolist()

@@ -21,7 +21,6 @@ CONSTANTS = {"econ.spatial.CLUSTER_LABELS", "econ.datasets.REGISTRY", "econ.data
 
 # not yet documented (to be emptied)
 PENDING = {
-    "econ.etable",
     "econ.did.ddd",
     "econ.did.TwoByTwoResult",
     "econ.did.TripleDiffResult",
@@ -57,10 +56,8 @@ PENDING = {
     "econ.panel.FeolsResult",
     "econ.panel.FeolsDesign",
     "econ.panel.Absorber",
-    "econ.simulate.draw_panel",
     "econ.simulate.china_cities_demo",
     "econ.simulate.write_china_cities_demo",
-    "econ.tables.etable",
 }
 
 
