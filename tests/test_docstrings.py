@@ -37,7 +37,6 @@ PENDING = {
     "econ.did.ComparisonResult",
     "econ.did.HonestResult",
     "econ.did.SpatialDiDResult",
-    "econ.spatial.haversine_km",
     "econ.spatial.PeriodResults",
     "econ.spatial.SpatialResult",
     "econ.spatial.SpatialWarning",
