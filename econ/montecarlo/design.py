@@ -69,7 +69,33 @@ class Design:
 
 
 def design(draw: Callable, *, name: str = "", **params) -> Design:
-    """One :class:`Design`: ``draw`` called with ``params`` (and ``seed``) in every replication."""
+    """One :class:`Design`: ``draw`` called with ``params`` (and ``seed``) in every replication.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(seed=..., **params)`` returning a panel (e.g. :func:`staggered`).
+    name : str, optional
+        Label of the design; default built from ``params``.
+    **params
+        Fixed keyword arguments of ``draw``.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    SpecificationError
+        ``draw`` does not accept one of ``params``.
+
+    Examples
+    --------
+    >>> from econ.montecarlo import design, staggered
+    >>> d = design(staggered, n_units=10)
+    >>> d.name, d.params
+    ('n_units=10', {'n_units': 10})
+    """
     _check_accepts(draw, params)
     return Design(draw, dict(params), name)
 
@@ -150,6 +176,24 @@ def replication_seeds(seed, design_index: int, rep: int) -> tuple[int, int]:
     Both come from ``numpy.random.SeedSequence(seed, spawn_key=(design_index, rep, k))``, the key a
     ``SeedSequence(seed).spawn`` tree would give, so they depend on nothing but the root seed and the position:
     not on the backend, the number of workers, the batch size, or how many replications are run.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed of the study (non-negative).
+    design_index, rep : int
+        Position of the design in the study and of the replication.
+
+    Returns
+    -------
+    tuple of int
+        ``(panel_seed, estimator_seed)``.
+
+    Examples
+    --------
+    >>> from econ.montecarlo import replication_seeds
+    >>> replication_seeds(0, 0, 0) == replication_seeds(0, 0, 0) != replication_seeds(0, 0, 1)
+    True
     """
     root = check_seed(seed)
     if not isinstance(root, int):
