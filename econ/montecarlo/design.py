@@ -106,6 +106,22 @@ def grid(draw: Callable, **params) -> list[Design]:
     A parameter given as a list or tuple varies over its values; any other value is held fixed. The designs come
     in ``itertools.product`` order of the varying parameters (the last one varies fastest).
 
+    Parameters
+    ----------
+    draw : callable
+        ``draw(seed=..., **params)`` returning a panel.
+    **params
+        Keyword arguments of ``draw``: a list or tuple varies, anything else is fixed.
+
+    Returns
+    -------
+    list of Design
+
+    Raises
+    ------
+    SpecificationError
+        A parameter with an empty list of values, or one ``draw`` does not accept.
+
     Examples
     --------
     >>> from econ.montecarlo import grid, staggered
