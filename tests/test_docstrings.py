@@ -46,7 +46,6 @@ PENDING = {
     "econ.montecarlo.MonteCarloResult",
     "econ.montecarlo.PowerResult",
     "econ.panel.FeolsDesign",
-    "econ.panel.Absorber",
     "econ.simulate.china_cities_demo",
     "econ.simulate.write_china_cities_demo",
 }

@@ -212,6 +212,14 @@ class Absorber:
         ``"none"``, ``"one-way"``, ``"balanced"``, ``"direct"`` or ``"cg"``.
     rank : int or None
         Exact column rank of the fixed-effect dummy design when it is known (one-way, balanced, direct).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from econ.panel import Absorber
+    >>> ab = Absorber(np.array([[0], [0], [1], [1]]))
+    >>> ab.demean(np.array([1.0, 3.0, 2.0, 6.0])).tolist()
+    [-1.0, 1.0, -2.0, 2.0]
     """
 
     def __init__(self, fe, weights=None, tol: float = 1e-10, maxiter: int = 100_000):
