@@ -42,7 +42,6 @@ PENDING = {
     "econ.spatial.SpatialWarning",
     "econ.spatial.ImpactsResult",
     "econ.spatial.SpecTests",
-    "econ.montecarlo.staggered",
     "econ.montecarlo.MonteCarloResult",
     "econ.montecarlo.PowerResult",
     "econ.panel.FeolsDesign",

@@ -152,6 +152,25 @@ def staggered(n_units: int = 60, n_years: int = 10, *, first_year: int = 2010, n
     ``effect`` (the effect on the outcome ``log_income_ratio`` is ``-(1 - urban_share) * effect`` along ``shape``);
     ``rho`` and ``sigma`` are the AR(1) persistence and innovation s.d. of the errors.
 
+    Parameters
+    ----------
+    n_units, n_years : int
+        Panel size.
+    first_year : int, default 2010
+        First observed year.
+    n_cohorts : int, default 3
+        Number of adoption cohorts.
+    never_share : float, default 0.5
+        Share of never-treated units.
+    effect : float, default 0.03
+        Peak effect of every cohort on log rural income.
+    shape : {"ramp", "constant", "linear"}
+        Effect path (see :func:`econ.simulate.effect_shape`); ``ramp_years`` its length.
+    rho, sigma : float
+        AR(1) persistence and innovation s.d. of the errors.
+    seed : int, default 0
+        Seed of the draw.
+
     Returns
     -------
     econ.simulate.SimulatedPanel
