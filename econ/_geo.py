@@ -17,6 +17,20 @@ EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (broadcasts).
 
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2 : float or array
+        Latitudes and longitudes in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances in km on a sphere of radius ``EARTH_RADIUS_KM``.
+
+    Notes
+    -----
+    ``d = 2 R arcsin(sqrt(sin^2(dphi / 2) + cos(phi1) cos(phi2) sin^2(dlambda / 2)))`` (haversine formula).
+
     Examples
     --------
     >>> round(float(haversine_km(0.0, 0.0, 0.0, 1.0)), 3)

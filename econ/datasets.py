@@ -1,15 +1,19 @@
 """Bundled datasets: a registry, validated loaders and their provenance.
 
 >>> from econ import datasets
->>> datasets.list()                        # name, kind, description, rows, file
+>>> table = datasets.list()                # name, kind, description, rows, file
 >>> prefs = datasets.load("china_prefectures")
->>> datasets.describe("china_prefectures")["provenance"]
+>>> provenance = datasets.describe("china_prefectures")["provenance"]
 >>> outlines = datasets.load_geojson("china_prefecture_outlines")
 
 Every table is a tidy UTF-8 CSV in the package data directory (``econ.data``; the repository's ``data/``), with one
 section per file in ``PROVENANCE.md``. ``load`` returns a fresh DataFrame on every call, checked against the
 registry: exact column set and order, dtypes (administrative codes as 6-digit strings, cohorts as nullable
 ``Int64``, years as ``int64``), non-missing and unique keys; rows are sorted by the keys.
+
+Constants: ``REGISTRY`` maps each dataset name to its :class:`Dataset` entry (columns, keys, file, provenance);
+``OUTLINES`` maps each bundled GeoJSON outline name to its entry (read with :func:`load_geojson`);
+``CHECKSUMS_FILE`` is the name (``"checksums.json"``) of the SHA-256 manifest beside the data files.
 """
 
 from __future__ import annotations
@@ -42,6 +46,22 @@ class Dataset:
 
     ``columns`` maps each column to ``(dtype, description)`` with dtype one of "str", "int64", "Int64" (nullable;
     used for cohorts), "float64", "bool";
+
+    Attributes
+    ----------
+    name, kind, description, file : str
+        Registry name, ``"real"`` or ``"simulated"``, one-line description, CSV file name.
+    keys : tuple of str
+        Columns that identify a row.
+    columns : dict
+        Column -> ``(dtype, description)``.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> ds = datasets.REGISTRY["china_prefectures"]
+    >>> ds.kind, ds.keys
+    ('real', ('prefecture_code',))
     """
 
     name: str
@@ -338,7 +358,23 @@ def _data_root():
 
 
 def data_path(file: str):
-    """Traversable (or Path) of a bundled data file; it may not exist (the simulated panel before generation)."""
+    """Traversable (or Path) of a bundled data file; it may not exist (the simulated panel before generation).
+
+    Parameters
+    ----------
+    file : str
+        File name inside the package data directory.
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable or pathlib.Path
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> datasets.data_path("china_prefectures.csv").is_file()
+    True
+    """
     return _data_root().joinpath(file)
 
 
@@ -377,20 +413,85 @@ def _entry(name: str, raw: bytes) -> dict:
 
 
 def compute_checksums(folder) -> dict:
-    """``{file: {"sha256", "rows", "bytes"}}`` for every data file (.csv, .json, .geojson) in ``folder``."""
+    """``{file: {"sha256", "rows", "bytes"}}`` for every data file (.csv, .json, .geojson) in ``folder``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Directory holding the data files.
+
+    Returns
+    -------
+    dict
+        File name -> ``{"sha256": hex digest, "rows": data rows (CSV) or features, "bytes": size}``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from econ import datasets
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.csv").write_text("a\\n1\\n2\\n")
+    >>> datasets.compute_checksums(d)["t.csv"]["rows"]
+    2
+    """
     folder = Path(folder)
     return {p.name: _entry(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
             if p.is_file() and p.name.endswith(_HASHED_SUFFIXES) and p.name != CHECKSUMS_FILE}
 
 
 def write_checksums(folder, entries: dict) -> Path:
+    """Write ``entries`` (sorted by file name) to ``folder/checksums.json``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Directory to write into.
+    entries : dict
+        As returned by :func:`compute_checksums`.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from econ import datasets
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> datasets.write_checksums(d, {}).name
+    'checksums.json'
+    """
     path = Path(folder) / CHECKSUMS_FILE
     path.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n", encoding="utf-8")
     return path
 
 
 def read_checksums(folder=None) -> dict:
-    """The recorded checksums (``{}`` when the checksums file is absent)."""
+    """The recorded checksums (``{}`` when the checksums file is absent).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path, optional
+        Directory of the checksums file; default the package data directory.
+
+    Returns
+    -------
+    dict
+        File name -> ``{"sha256", "rows", "bytes"}``.
+
+    Raises
+    ------
+    EconError
+        The checksums file is not valid JSON.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from econ import datasets
+    >>> datasets.read_checksums(tempfile.mkdtemp())
+    {}
+    """
     res = Path(folder) / CHECKSUMS_FILE if folder is not None else data_path(CHECKSUMS_FILE)
     if not res.is_file():
         return {}
@@ -409,6 +510,15 @@ def checksums() -> dict:
     >>> from econ import datasets
     >>> datasets.checksums()["china_prefectures.csv"]["rows"]
     337
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    dict
+        File name -> ``{"sha256", "rows", "bytes"}``.
     """
     return read_checksums()
 
@@ -443,7 +553,27 @@ def _verified_bytes(file: str) -> bytes:
 @contextlib.contextmanager
 def track_files():
     """Record every bundled data file read inside the block: yields a dict ``{file: sha256}`` filled as files are
-    read (used by ``econ replicate`` to write each result's manifest)."""
+    read (used by ``econ replicate`` to write each result's manifest).
+
+    Used as a context manager (``with datasets.track_files() as seen: ...``).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Yields the dict ``{file: sha256}`` of the files read inside the block.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> with datasets.track_files() as seen:
+    ...     _ = datasets.load("china_provinces")
+    >>> "china_provinces.csv" in seen
+    True
+    """
     seen: dict[str, str] = {}
     _TRACKERS.append(seen)
     try:
@@ -454,7 +584,29 @@ def track_files():
 
 def check_files(files=None) -> dict:
     """Check bundled data files (default: every data file present and every recorded one) against the recorded
-    checksums; return ``{file: problem}`` (empty when all match)."""
+    checksums; return ``{file: problem}`` (empty when all match).
+
+    Parameters
+    ----------
+    files : list of str, optional
+        File names to check; default every data file present and every recorded one.
+
+    Returns
+    -------
+    dict
+        File name -> description of the problem (missing, checksum or row-count mismatch); empty when all match.
+
+    Raises
+    ------
+    EconError
+        The checksums file is not valid JSON.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> datasets.check_files(["china_prefectures.csv"])
+    {}
+    """
     recorded = read_checksums()
     root = _data_root()
     if files is None:
@@ -565,6 +717,28 @@ def load(name: str) -> pd.DataFrame:
     Codes are 6-character strings (leading zeros kept), cohorts nullable ``Int64``, years ``int64``. Raises
     ``EconError`` for an unknown name (listing the valid ones), a missing file, or a file that does not match
     the registry schema.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`list_datasets` (e.g. ``"china_prefectures"``, ``"mpdta"``, ``"china_cities_demo"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    EconError
+        Unknown name (the message lists the valid ones), an outline name, a missing file or a file that does not
+        match the registry schema or its recorded checksum.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> prefs = datasets.load("china_prefectures")
+    >>> bool(prefs["prefecture_code"].str.len().eq(6).all())
+    True
     """
     ds = _lookup(name)
     return _validate(_read_csv(ds), ds)
@@ -572,7 +746,26 @@ def load(name: str) -> pd.DataFrame:
 
 def list_datasets() -> pd.DataFrame:
     """All registered tables: name, kind ("real" / "simulated"), description, rows (<NA> if the file is absent),
-    file."""
+    file.
+
+    ``econ.datasets.list`` is the same function (R's ``data()`` listing).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, kind, description, rows, file``.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> table = datasets.list_datasets()
+    >>> table.columns.tolist()
+    ['name', 'kind', 'description', 'rows', 'file']
+    """
     rows = []
     for ds in REGISTRY.values():
         n = pd.NA
@@ -599,7 +792,30 @@ def _provenance_section(file: str) -> str:
 
 def describe(name: str) -> dict[str, Any]:
     """Metadata of a dataset or outline: name, kind, description, file, rows, keys, columns (name ->
-    description) and the file's section of PROVENANCE.md."""
+    description) and the file's section of PROVENANCE.md.
+
+    Parameters
+    ----------
+    name : str
+        A dataset (see :func:`list_datasets`) or outline name.
+
+    Returns
+    -------
+    dict
+        Keys ``name, kind, description, file, rows, keys, columns, provenance``.
+
+    Raises
+    ------
+    EconError
+        Unknown name.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> info = datasets.describe("china_provinces")
+    >>> info["kind"], "provenance" in info
+    ('real', True)
+    """
     if name in OUTLINES:
         o = OUTLINES[name]
         gj = load_geojson(name)
@@ -625,6 +841,21 @@ def truth(name: str) -> dict:
     >>> t = datasets.truth("china_cities_demo")
     >>> sorted(t["att_by_event_time"])[:3]
     [0, 1, 2]
+
+    Parameters
+    ----------
+    name : str
+        A simulated dataset (``kind == "simulated"``).
+
+    Returns
+    -------
+    dict
+        The true parameters stored beside the data (``<name>_truth.json``).
+
+    Raises
+    ------
+    EconError
+        Unknown name, or a real dataset (which has no known truth).
     """
     ds = _lookup(name)
     if ds.kind != "simulated":
@@ -647,6 +878,27 @@ def load_weights(name: str = "china_prefecture_contiguity"):
 
     The unit order is that of the units table (``china_prefectures`` or ``china_provinces``, sorted by code), and
     units without a neighbour (e.g. Hainan's island prefectures) are kept as zero rows.
+
+    Parameters
+    ----------
+    name : {"china_prefecture_contiguity", "china_province_contiguity"}
+
+    Returns
+    -------
+    econ.spatial.Weights
+        Binary (not row-standardised) contiguity weights.
+
+    Raises
+    ------
+    EconError
+        Unknown name.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> W = datasets.load_weights("china_province_contiguity")
+    >>> W.n == len(datasets.load("china_provinces"))
+    True
     """
     from econ.spatial import Weights
 
@@ -662,6 +914,28 @@ def load_geojson(name: str) -> dict:
 
     Names: ``china_prefecture_outlines`` (feature property ``prefecture_code``) and ``china_province_outlines``
     (``province_code``); the code is null for features outside the reference units.
+
+    Parameters
+    ----------
+    name : str
+        Outline name (a trailing ``.geojson`` is accepted).
+
+    Returns
+    -------
+    dict
+        The GeoJSON FeatureCollection.
+
+    Raises
+    ------
+    EconError
+        Unknown name, a table name, or a file that is not a non-empty FeatureCollection with the code property.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> gj = datasets.load_geojson("china_province_outlines")
+    >>> gj["type"]
+    'FeatureCollection'
     """
     key = name[: -len(".geojson")] if name.endswith(".geojson") else name
     if key not in OUTLINES:

@@ -2,24 +2,112 @@
 
 Every error names the offending rows, columns or units, so a user can fix the input without reading code.
 All derive from ``ValueError`` so ``except ValueError`` keeps working for callers who do not care which.
+
+The hierarchy is ``ValueError`` > :class:`EconError` > (:class:`PanelError`, :class:`SpecificationError`,
+:class:`TreatmentError`, :class:`WeightsError`).
 """
 
 
 class EconError(ValueError):
-    """Base class of all input errors raised by econ."""
+    """Base class of all input errors raised by econ.
+
+    Catch this to handle any bad input to the package in one place; it is a ``ValueError``, so callers that
+    only catch ``ValueError`` keep working. The message names the offending argument, column, rows or units.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and which argument, column, rows or units are concerned.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import econ
+    >>> bad = pd.DataFrame({"id": [1, 1], "year": [2010, 2010], "y": [0.0, 1.0]})
+    >>> try:
+    ...     econ.validate_panel(bad, "id", "year")
+    ... except econ.EconError as err:
+    ...     print(type(err).__name__, isinstance(err, ValueError))
+    PanelError True
+    """
 
 
 class PanelError(EconError):
-    """The data do not form a valid panel (duplicate keys, missing ids, non-integer time, empty frame...)."""
+    """The data do not form a valid panel (duplicate keys, missing ids, non-integer time, empty frame...).
+
+    Raised by :func:`econ.validate_panel`, :func:`econ.read_panel` and every estimator that validates its panel.
+
+    Parameters
+    ----------
+    message : str
+        The problem and the offending rows / unit-time keys.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import econ
+    >>> bad = pd.DataFrame({"id": [1, 1], "year": [2010, 2010], "y": [0.0, 1.0]})
+    >>> try:
+    ...     econ.validate_panel(bad, "id", "year")
+    ... except econ.PanelError:
+    ...     print("duplicate unit-time keys rejected")
+    duplicate unit-time keys rejected
+    """
 
 
 class SpecificationError(EconError):
-    """The model cannot be estimated as specified (unknown column, absorbed or collinear regressor...)."""
+    """The model cannot be estimated as specified (unknown column, absorbed or collinear regressor...).
+
+    Parameters
+    ----------
+    message : str
+        The problem and the offending formula term, column or argument.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import econ
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 5.0], "x": [0.0, 1.0, 2.0, 3.0]})
+    >>> try:
+    ...     econ.feols("y ~ not_a_column", df)
+    ... except econ.SpecificationError:
+    ...     print("unknown column rejected")
+    unknown column rejected
+    """
 
 
 class TreatmentError(EconError):
-    """The treatment variable does not fit the design (non-absorbing, no untreated units, cohort outside panel...)."""
+    """The treatment variable does not fit the design (non-absorbing, no untreated units, cohort outside panel...).
+
+    Parameters
+    ----------
+    message : str
+        The problem and the offending units or cohorts.
+
+    Examples
+    --------
+    >>> import econ
+    >>> err = econ.TreatmentError("treatment switches off for units [3]")
+    >>> isinstance(err, econ.EconError), str(err)
+    (True, 'treatment switches off for units [3]')
+    """
 
 
 class WeightsError(EconError):
-    """A spatial weights object does not match the units of the data."""
+    """A spatial weights object does not match the units of the data.
+
+    Raised by :class:`econ.spatial.Weights` and the spatial estimators when ``W`` is not square, has negative or
+    non-finite entries, or does not cover the units of the panel.
+
+    Parameters
+    ----------
+    message : str
+        The problem and the offending units.
+
+    Examples
+    --------
+    >>> import econ
+    >>> err = econ.WeightsError("W lacks units [110100]")
+    >>> isinstance(err, ValueError), str(err)
+    (True, 'W lacks units [110100]')
+    """

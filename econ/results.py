@@ -27,7 +27,26 @@ __all__ = ["Result", "WaldTest", "stars", "wald", "figure", "finish_figure"]
 
 
 def stars(p: float, levels: Sequence[float] = (0.1, 0.05, 0.01)) -> str:
-    """``***``/``**``/``*`` for ``p`` below the third/second/first of ``levels`` (econ-journal convention)."""
+    """``***``/``**``/``*`` for ``p`` below the third/second/first of ``levels`` (econ-journal convention).
+
+    Parameters
+    ----------
+    p : float
+        A p-value; ``None`` or non-finite gives no stars.
+    levels : sequence of float, default (0.1, 0.05, 0.01)
+        Significance levels; one star per level that ``p`` is below.
+
+    Returns
+    -------
+    str
+        ``""``, ``"*"``, ``"**"`` or ``"***"`` (with the default levels).
+
+    Examples
+    --------
+    >>> from econ.results import stars
+    >>> stars(0.003), stars(0.03), stars(0.07), stars(0.5)
+    ('***', '**', '*', '')
+    """
     if p is None or not np.isfinite(p):
         return ""
     marks = sorted(levels)
@@ -64,6 +83,31 @@ class Result:
     model, depvar, vcov_type, cluster, n_clusters : descriptive fields shown by :meth:`summary` and tables.
     extra : dict, optional
         Anything estimator-specific (shown nowhere, kept for callers).
+
+    Attributes
+    ----------
+    coef, se, tstat, pvalue : pandas.Series
+        Estimates, standard errors, t statistics and p-values (Student t with ``df_t`` degrees of freedom).
+    vcov : pandas.DataFrame
+        Covariance of the estimates.
+    nobs, df_resid, df_t, r2, r2_within, fe_levels, notes : as given.
+
+    Notes
+    -----
+    ``tstat = coef / se``; ``pvalue = 2 * t.sf(|tstat|, df_t)``; the ``level`` interval is
+    ``coef +/- t.ppf((1 + level) / 2, df_t) * se``. Estimators choose ``df_t`` as fixest's ``t.df = "min"``
+    (clusters minus one for clustered covariances).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ.results import Result
+    >>> res = Result(pd.Series({"x": 0.5}), np.array([[0.04]]), nobs=100, df_resid=98, model="OLS", depvar="y")
+    >>> float(res.se["x"]), round(float(res.tstat["x"]), 2)
+    (0.2, 2.5)
+    >>> res.tidy()[["term", "estimate", "std_error"]]
+      term  estimate  std_error
+    0    x       0.5        0.2
     """
 
     def __init__(
@@ -308,7 +352,28 @@ class Result:
 
 # ---------------------------------------------------------------------------------------------------- figures
 def figure(ax=None, figsize=(6, 4)):
-    """The ``(fig, ax)`` every ``plot()`` draws on: a new constrained-layout figure, or the figure of ``ax``."""
+    """The ``(fig, ax)`` every ``plot()`` draws on: a new constrained-layout figure, or the figure of ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (and its figure); ``None`` makes a new figure.
+    figsize : tuple of float, default (6, 4)
+        Size in inches of a new figure.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        The figure and axes, with the top and right spines hidden.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from econ.results import figure
+    >>> fig, ax = figure(figsize=(3, 2))
+    >>> ax.figure is fig
+    True
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -321,7 +386,33 @@ def figure(ax=None, figsize=(6, 4)):
 
 
 def finish_figure(fig, ax, path=None):
-    """Save ``fig`` to ``path`` when given (the one place plots are written) and return ``(fig, ax)``."""
+    """Save ``fig`` to ``path`` when given (the one place plots are written) and return ``(fig, ax)``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    ax : matplotlib.axes.Axes
+    path : str or pathlib.Path, optional
+        File to write (format from the suffix, 150 dpi); ``None`` writes nothing.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        ``fig`` and ``ax`` unchanged.
+
+    Raises
+    ------
+    SpecificationError
+        ``path`` is a directory or cannot be written.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from econ.results import figure, finish_figure
+    >>> fig, ax = figure()
+    >>> finish_figure(fig, ax) == (fig, ax)
+    True
+    """
     if path is not None:
         from pathlib import Path
 
@@ -343,6 +434,25 @@ class WaldTest:
 
     ``df2`` is the model's residual degrees of freedom (n minus every estimated parameter, fixed effects included),
     as in fixest's ``wald()``; ``inf`` for asymptotic estimators, where the F form uses the chi-square law.
+
+    Attributes
+    ----------
+    hypothesis : str
+        The tested restrictions, as text.
+    chi2, df, pvalue_chi2 : float, int, float
+        Chi-square statistic ``W``, number of restrictions and its p-value.
+    F, df2, pvalue_F : float
+        F statistic ``W / df``, denominator degrees of freedom and its p-value.
+    statistic, pvalue : float
+        The F form (what fixest reports).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from econ.results import wald
+    >>> test = wald(np.array([1.0]), np.array([[0.25]]), np.eye(1), df2=np.inf, hypothesis="x = 0")
+    >>> test.chi2, test.df
+    (4.0, 1)
     """
 
     hypothesis: str
@@ -402,7 +512,45 @@ class WaldTest:
 
 
 def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis: str, q=None) -> WaldTest:
-    """Wald test of ``R b = q`` with covariance ``vcov``: W = (Rb - q)' (R V R')^{-1} (Rb - q)."""
+    """Wald test of ``R b = q`` with covariance ``vcov``: W = (Rb - q)' (R V R')^{-1} (Rb - q).
+
+    Parameters
+    ----------
+    b : array of shape (k,)
+        Estimates.
+    vcov : array of shape (k, k)
+        Their covariance.
+    R : array of shape (r, k)
+        Restriction matrix (one row per restriction).
+    df2 : float
+        Denominator degrees of freedom of the F form; ``inf`` uses the chi-square law for both forms.
+    hypothesis : str
+        Text describing the restrictions (shown in the summary).
+    q : array of shape (r,), optional
+        Right-hand side; zero by default.
+
+    Returns
+    -------
+    WaldTest
+
+    Raises
+    ------
+    SpecificationError
+        Non-finite estimates or covariance, or linearly dependent restrictions (rank of ``R V R'`` below r).
+
+    Notes
+    -----
+    ``W = (Rb - q)' (R V R')^{-1} (Rb - q)`` is chi-square with r degrees of freedom; the F form ``W / r`` is
+    F(r, df2), as in fixest's ``wald()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from econ.results import wald
+    >>> test = wald(np.array([0.3, 0.4]), np.eye(2) * 0.01, np.eye(2), df2=100, hypothesis="a = b = 0")
+    >>> round(test.chi2, 6), round(test.F, 6)
+    (25.0, 12.5)
+    """
     R = np.atleast_2d(np.asarray(R, dtype=float))
     diff = R @ np.asarray(b, dtype=float) - (0.0 if q is None else np.asarray(q, dtype=float))
     middle = R @ np.asarray(vcov, dtype=float) @ R.T

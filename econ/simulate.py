@@ -1,5 +1,8 @@
 """Simulated staggered-adoption panels with known truth, for checking estimators and for teaching.
 
+``DEMO_SEED`` (20140926, the date of the first Broadband China announcement) is the seed of the bundled
+``china_cities_demo`` panel.
+
 Everything here is SIMULATED. The generator draws a unit-by-year panel of urban and rural per-capita income
 whose urban/rural ratio is moved by a staggered treatment with cohort-specific dynamic effects, a spatial
 spillover of known size through a weights matrix, and selection of treated units on a pre-period covariate.
@@ -42,7 +45,26 @@ GENERATOR_VERSION = 1
 
 @dataclass(frozen=True)
 class DesignParams:
-    """True parameters of a simulated design (effects on log rural income unless stated)."""
+    """True parameters of a simulated design (effects on log rural income unless stated).
+
+    Attributes
+    ----------
+    peak_effect : dict
+        Cohort -> peak effect on log rural income.
+    shape : {"ramp", "constant", "linear"}
+        Effect path over event time (see :func:`effect_shape`); ``ramp_years`` its length.
+    urban_share, spillover : float
+        Share of the rural effect reaching urban income (phi) and the spillover of a fully treated neighbourhood.
+    (other fields)
+        Noise, persistence, selection and mediator parameters, as listed in the module docstring.
+
+    Examples
+    --------
+    >>> from econ.simulate import DesignParams
+    >>> p = DesignParams(shape="constant", spillover=0.0)
+    >>> p.shape, p.spillover, p.peak_effect[2014]
+    ('constant', 0.0, 0.08)
+    """
 
     peak_effect: dict = field(default_factory=lambda: {2014: 0.08, 2015: 0.06, 2016: 0.04})
     shape: str = "ramp"  # "ramp": reaches the peak after `ramp_years`; "constant"; "linear": grows without bound
@@ -61,7 +83,24 @@ class DesignParams:
 
 @dataclass
 class SimulatedPanel:
-    """A simulated panel (``data``) and the truth it was drawn from (``truth``, JSON-serialisable)."""
+    """A simulated panel (``data``) and the truth it was drawn from (``truth``, JSON-serialisable).
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The unit-by-year panel.
+    truth : dict
+        True parameters (ATT by event time, cohort sizes, spillover, seed...); ``truth_json()`` serialises it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from econ.simulate import draw_panel
+    >>> units = pd.DataFrame({"unit": [1, 2, 3, 4], "cohort": [2014, 2015, 0, 0]})
+    >>> sim = draw_panel(units, range(2012, 2017), seed=1)
+    >>> len(sim.data), sorted(sim.truth["cohort_sizes"].items())
+    (20, [('0', 2), ('2014', 1), ('2015', 1)])
+    """
 
     data: pd.DataFrame
     truth: dict
@@ -71,7 +110,33 @@ class SimulatedPanel:
 
 
 def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndarray:
-    """Multiplier of the peak effect at event time e >= 0 (zero before treatment)."""
+    """Multiplier of the peak effect at event time e >= 0 (zero before treatment).
+
+    Parameters
+    ----------
+    event_time : array of int
+        Years since treatment (e = year - cohort).
+    shape : {"ramp", "constant", "linear"}
+        ``ramp``: ``min(1, (e + 1) / ramp_years)``; ``constant``: 1; ``linear``: ``(e + 1) / ramp_years``.
+    ramp_years : int
+        Years to reach the peak (``ramp``) or the slope denominator (``linear``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Multipliers, 0 for ``e < 0``.
+
+    Raises
+    ------
+    EconError
+        Unknown ``shape``.
+
+    Examples
+    --------
+    >>> from econ.simulate import effect_shape
+    >>> effect_shape([-1, 0, 1, 2, 5], "ramp", 3).round(3).tolist()
+    [0.0, 0.333, 0.667, 1.0, 1.0]
+    """
     e = np.asarray(event_time, dtype=float)
     if shape == "ramp":
         out = np.minimum(1.0, (e + 1) / ramp_years)
@@ -104,6 +169,15 @@ def draw_panel(units: pd.DataFrame, years, unit: str = "unit", cohort: str = "co
     -------
     SimulatedPanel with ``data`` sorted by (unit, year) and ``truth`` holding every parameter and the implied
     ATT(g, t) on ``log_income_ratio``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from econ.simulate import draw_panel
+    >>> units = pd.DataFrame({"unit": [1, 2, 3], "cohort": [2014, 0, 0]})
+    >>> sim = draw_panel(units, range(2012, 2016), seed=0)
+    >>> sim.data.shape[0]
+    12
     """
     years = np.asarray(sorted(years), dtype=np.int64)
     ids = units[unit].tolist()
@@ -237,6 +311,17 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
     Units are the 337 prefecture-level units of ``china_prefectures``; cohorts are the real Broadband China
     cohorts (first year the whole unit was designated: 2014/2015/2016; never designated = 0); spillovers run
     through the real queen contiguity (``china_prefecture_contiguity``). Outcomes are drawn by ``draw_panel``.
+
+    Parameters
+    ----------
+    seed : int, default DEMO_SEED
+        Seed of the draw (the bundled file uses ``DEMO_SEED``).
+    params : DesignParams, optional
+        True parameters of the design.
+
+    Returns
+    -------
+    SimulatedPanel
     """
     from econ import datasets
 
@@ -253,7 +338,18 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
 
 
 def write_china_cities_demo(directory) -> None:
-    """Regenerate ``china_cities_demo.csv`` and ``china_cities_demo_truth.json`` in ``directory`` (``data/``)."""
+    """Regenerate ``china_cities_demo.csv`` and ``china_cities_demo_truth.json`` in ``directory`` (``data/``).
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        Target directory.
+
+    Returns
+    -------
+    None
+        Writes the two files.
+    """
     from pathlib import Path
 
     sim = china_cities_demo()

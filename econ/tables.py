@@ -58,6 +58,20 @@ def etable(
     Returns
     -------
     str
+
+    Raises
+    ------
+    SpecificationError
+        No Result given, an unknown ``format``, thresholds outside (0, 1) or ``model_names`` of the wrong length.
+
+    Examples
+    --------
+    >>> import econ
+    >>> df = econ.datasets.load("mpdta")
+    >>> fit = econ.feols("lemp ~ lpop", df)
+    >>> table = econ.etable(fit, digits=2)
+    >>> "lpop" in table
+    True
     """
     if isinstance(results, Result):
         results = [results]

@@ -69,7 +69,33 @@ class Design:
 
 
 def design(draw: Callable, *, name: str = "", **params) -> Design:
-    """One :class:`Design`: ``draw`` called with ``params`` (and ``seed``) in every replication."""
+    """One :class:`Design`: ``draw`` called with ``params`` (and ``seed``) in every replication.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(seed=..., **params)`` returning a panel (e.g. :func:`staggered`).
+    name : str, optional
+        Label of the design; default built from ``params``.
+    **params
+        Fixed keyword arguments of ``draw``.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    SpecificationError
+        ``draw`` does not accept one of ``params``.
+
+    Examples
+    --------
+    >>> from econ.montecarlo import design, staggered
+    >>> d = design(staggered, n_units=10)
+    >>> d.name, d.params
+    ('n_units=10', {'n_units': 10})
+    """
     _check_accepts(draw, params)
     return Design(draw, dict(params), name)
 
@@ -79,6 +105,22 @@ def grid(draw: Callable, **params) -> list[Design]:
 
     A parameter given as a list or tuple varies over its values; any other value is held fixed. The designs come
     in ``itertools.product`` order of the varying parameters (the last one varies fastest).
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(seed=..., **params)`` returning a panel.
+    **params
+        Keyword arguments of ``draw``: a list or tuple varies, anything else is fixed.
+
+    Returns
+    -------
+    list of Design
+
+    Raises
+    ------
+    SpecificationError
+        A parameter with an empty list of values, or one ``draw`` does not accept.
 
     Examples
     --------
@@ -109,6 +151,25 @@ def staggered(n_units: int = 60, n_years: int = 10, *, first_year: int = 2010, n
     (2014, 2015, 2016 by default, the Broadband China waves). Every cohort's peak effect on log rural income is
     ``effect`` (the effect on the outcome ``log_income_ratio`` is ``-(1 - urban_share) * effect`` along ``shape``);
     ``rho`` and ``sigma`` are the AR(1) persistence and innovation s.d. of the errors.
+
+    Parameters
+    ----------
+    n_units, n_years : int
+        Panel size.
+    first_year : int, default 2010
+        First observed year.
+    n_cohorts : int, default 3
+        Number of adoption cohorts.
+    never_share : float, default 0.5
+        Share of never-treated units.
+    effect : float, default 0.03
+        Peak effect of every cohort on log rural income.
+    shape : {"ramp", "constant", "linear"}
+        Effect path (see :func:`econ.simulate.effect_shape`); ``ramp_years`` its length.
+    rho, sigma : float
+        AR(1) persistence and innovation s.d. of the errors.
+    seed : int, default 0
+        Seed of the draw.
 
     Returns
     -------
@@ -150,6 +211,24 @@ def replication_seeds(seed, design_index: int, rep: int) -> tuple[int, int]:
     Both come from ``numpy.random.SeedSequence(seed, spawn_key=(design_index, rep, k))``, the key a
     ``SeedSequence(seed).spawn`` tree would give, so they depend on nothing but the root seed and the position:
     not on the backend, the number of workers, the batch size, or how many replications are run.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed of the study (non-negative).
+    design_index, rep : int
+        Position of the design in the study and of the replication.
+
+    Returns
+    -------
+    tuple of int
+        ``(panel_seed, estimator_seed)``.
+
+    Examples
+    --------
+    >>> from econ.montecarlo import replication_seeds
+    >>> replication_seeds(0, 0, 0) == replication_seeds(0, 0, 0) != replication_seeds(0, 0, 1)
+    True
     """
     root = check_seed(seed)
     if not isinstance(root, int):

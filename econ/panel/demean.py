@@ -86,6 +86,27 @@ def factorize(columns) -> np.ndarray:
 
     ``columns`` is a DataFrame, a Series / 1-d array, or a list of them. Missing values get code ``-1`` (callers
     drop those rows before demeaning). Levels are numbered in order of first appearance.
+
+    Parameters
+    ----------
+    columns : DataFrame, Series, 1-d or 2-d array, or list of 1-d arrays / Series
+        The categorical variables.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n, g)
+
+    Raises
+    ------
+    SpecificationError
+        No column given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from econ.panel import factorize
+    >>> factorize(pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 1, None]})).tolist()
+    [[0, 0], [1, 0], [0, -1]]
     """
     if isinstance(columns, pd.DataFrame):
         cols = [columns[c] for c in columns.columns]
@@ -102,7 +123,24 @@ def factorize(columns) -> np.ndarray:
 
 
 def interact(*codes: np.ndarray) -> np.ndarray:
-    """Codes of the interaction ``a^b^...`` of several code vectors (``-1`` anywhere gives ``-1``)."""
+    """Codes of the interaction ``a^b^...`` of several code vectors (``-1`` anywhere gives ``-1``).
+
+    Parameters
+    ----------
+    *codes : array of int64
+        Code vectors of equal length (as from :func:`factorize`); ``-1`` marks a missing value.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        One code per distinct combination (``-1`` where any input is missing).
+
+    Examples
+    --------
+    >>> from econ.panel import interact
+    >>> interact([0, 0, 1, 1], [0, 1, 0, 1]).tolist()
+    [0, 1, 2, 3]
+    """
     codes = [np.asarray(c, dtype=np.int64) for c in codes]
     out = codes[0].copy()
     missing = out < 0
@@ -174,6 +212,14 @@ class Absorber:
         ``"none"``, ``"one-way"``, ``"balanced"``, ``"direct"`` or ``"cg"``.
     rank : int or None
         Exact column rank of the fixed-effect dummy design when it is known (one-way, balanced, direct).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from econ.panel import Absorber
+    >>> ab = Absorber(np.array([[0], [0], [1], [1]]))
+    >>> ab.demean(np.array([1.0, 3.0, 2.0, 6.0])).tolist()
+    [-1.0, 1.0, -2.0, 2.0]
     """
 
     def __init__(self, fe, weights=None, tol: float = 1e-10, maxiter: int = 100_000):

@@ -80,6 +80,14 @@ class FeolsResult(Result):
 
     Extra attributes: ``formula``, ``fixef`` (fixed-effect names), ``design`` (:class:`FeolsDesign`),
     ``adj_r2``, ``rmse``, ``ssc``. Methods: :meth:`with_vcov` (same fit, another covariance) and :meth:`wildboot`.
+
+    Examples
+    --------
+    >>> import econ
+    >>> df = econ.datasets.load("mpdta")
+    >>> fit = econ.feols("lemp ~ lpop", df)
+    >>> isinstance(fit, econ.Result), fit.nobs
+    (True, 2500)
     """
 
     def __init__(self, *args, formula: str = "", fixef=(), design: FeolsDesign | None = None, data=None,

@@ -1,5 +1,9 @@
 """Spatial tools: weights with their unit order, spatial autocorrelation (Moran's I, Geary's C, join counts, local
-Moran / LISA) and spatial regression models (SAR, SEM, SDM, SAC, SLX, SDEM) with direct/indirect effects."""
+Moran / LISA) and spatial regression models (SAR, SEM, SDM, SAC, SLX, SDEM) with direct/indirect effects.
+
+``CLUSTER_LABELS`` maps the LISA quadrant codes of :func:`local_moran` to their names: ``{1: "HH", 2: "LH",
+3: "LL", 4: "HL"}`` (high value among high neighbours, ...), as in PySAL's ``esda.Moran_Local.q``.
+"""
 
 from econ.spatial.autocorr import (
     CLUSTER_LABELS,
