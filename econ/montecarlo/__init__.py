@@ -15,7 +15,7 @@ root seed by position); ``dask[distributed]`` is optional (``pip install 'econ[d
 """
 
 from econ.montecarlo import estimators
-from econ.montecarlo.design import Design, design, grid, replication_seeds, staggered
+from econ.montecarlo.designs import Design, design, grid, replication_seeds, staggered
 from econ.montecarlo.estimators import Estimator
 from econ.montecarlo.power import PowerResult, power
 from econ.montecarlo.results import MonteCarloResult

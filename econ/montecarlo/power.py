@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from econ.errors import SpecificationError
-from econ.montecarlo.design import grid
+from econ.montecarlo.designs import grid
 from econ.montecarlo.results import metrics
 from econ.montecarlo.runner import run
 from econ.results import figure, finish_figure

@@ -1,7 +1,7 @@
 """Running a study: replications in batches, on this machine's cores or on a Dask cluster, with checkpoints.
 
 Replication ``r`` of design ``d`` draws its panel and its estimator randomness from seeds that depend only on the
-root seed and ``(d, r)`` (:func:`econ.montecarlo.design.replication_seeds`), and every estimator sees the same
+root seed and ``(d, r)`` (:func:`econ.montecarlo.designs.replication_seeds`), and every estimator sees the same
 panel; batches only group replications for scheduling. So the table is identical for any backend, number of
 workers or batch size, and a resumed run equals an uninterrupted one.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 
 from econ._validate import check_bool, check_choice, check_int, check_seed
 from econ.errors import SpecificationError
-from econ.montecarlo.design import Design, replication_seeds
+from econ.montecarlo.designs import Design, replication_seeds
 from econ.montecarlo.estimators import FIELDS, as_estimator, as_row
 from econ.montecarlo.results import MonteCarloResult
 
