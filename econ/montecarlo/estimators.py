@@ -17,7 +17,7 @@ import numpy as np
 
 from econ.errors import SpecificationError
 
-__all__ = ["Estimator", "twfe", "event_study", "placebo", "att_gt", "as_estimator", "FIELDS"]
+__all__ = ["Estimator", "twfe", "event_study", "placebo", "att_gt", "imputation", "as_estimator", "FIELDS"]
 
 FIELDS = ("estimate", "se", "ci_low", "ci_high", "pvalue")
 
@@ -142,17 +142,34 @@ def att_gt(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", 
     """Callaway-Sant'Anna's simple aggregation (``econ.did.att_gt(...).aggregate("simple")``), analytic s.e.;
     targets ``att_overall`` (the mean effect over treated unit-years, which the simple aggregation estimates)."""
     def fn(data):
-        from scipy import stats
-
         from econ import did
 
         agg = did.att_gt(data, y, unit, time, cohort, **options).aggregate("simple")
-        est, se = float(agg.overall_att), float(agg.overall_se)
-        q = stats.norm.ppf(1 - (1 - level) / 2)
-        p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else math.nan
-        return {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "pvalue": p}
+        return _normal_row(float(agg.overall_att), float(agg.overall_se), level)
 
     return Estimator(fn, "att_overall")
+
+
+def imputation(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", cohort: str = "cohort", *,
+               level: float = 0.95, **options) -> Estimator:
+    """Borusyak-Jaravel-Spiess overall ATT (:func:`econ.did.imputation`) with its conservative s.e.; targets
+    ``att_overall`` (the mean effect over treated unit-years, which the imputation estimator averages)."""
+    def fn(data):
+        from econ import did
+
+        res = did.imputation(data, y, unit, time, cohort, **options)
+        return _normal_row(float(res.overall_att), float(res.overall_se), level)
+
+    return Estimator(fn, "att_overall")
+
+
+def _normal_row(est: float, se: float, level: float) -> dict:
+    """Estimate, s.e., normal interval and two-sided p-value (asymptotic estimators)."""
+    from scipy import stats
+
+    q = stats.norm.ppf(1 - (1 - level) / 2)
+    p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else math.nan
+    return {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "pvalue": p}
 
 
 def rejection(row: Mapping, alpha: float) -> float:
