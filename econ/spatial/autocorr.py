@@ -450,10 +450,7 @@ def moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, se
     """
     values, matrix, n_draws, seed = _prepare(y, W, transform, n_draws, permutations, seed)
     n = len(values)
-    z = values - values.mean()
-    z2 = float(z @ z)
-    if z2 == 0:
-        raise WeightsError("Moran's I is undefined: the variable is constant over all units")
+    z, z2 = _centred(values, "Moran's I")
     s0, s1, s2 = _s_moments(matrix)
     stat = n / s0 * float(z @ (matrix @ z)) / z2
     expected = -1.0 / (n - 1)
@@ -471,6 +468,15 @@ def moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, se
         p_norm=2 * stats.norm.sf(abs(z_norm)), p_rand=2 * stats.norm.sf(abs(z_rand)), n=n, transform=transform,
         n_draws=n_draws, seed=seed, sim=sim,
     )
+
+
+def _centred(values: np.ndarray, statistic: str) -> tuple[np.ndarray, float]:
+    """Deviations from the mean and their sum of squares; a constant variable makes ``statistic`` undefined."""
+    z = values - values.mean()
+    z2 = float(z @ z)
+    if z2 == 0:
+        raise WeightsError(f"{statistic} is undefined: the variable is constant over all units")
+    return z, z2
 
 
 def geary(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, seed=0,
@@ -512,10 +518,7 @@ def geary(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, se
     """
     values, matrix, n_draws, seed = _prepare(y, W, transform, n_draws, permutations, seed)
     n = len(values)
-    z = values - values.mean()
-    z2 = float(z @ z)
-    if z2 == 0:
-        raise WeightsError("Geary's C is undefined: the variable is constant over all units")
+    z, z2 = _centred(values, "Geary's C")
     s0, s1, s2 = _s_moments(matrix)
     rc = np.asarray(matrix.sum(axis=1)).ravel() + np.asarray(matrix.sum(axis=0)).ravel()
     scale = (n - 1) / (2.0 * s0 * z2)
