@@ -36,7 +36,7 @@ def demo_draw(seed: int = 0):
         _UNITS["units"] = pd.DataFrame({"prefecture_code": pref["prefecture_code"],
                                         "cohort": pref["bbc_cohort"].fillna(0).astype("int64")})
         _UNITS["W"] = datasets.load_weights("china_prefecture_contiguity")
-    return draw_panel(_UNITS["units"], range(2008, 2023), unit="prefecture_code", weights=_UNITS["W"], seed=seed)
+    return draw_panel(_UNITS["units"], range(2008, 2023), unit="prefecture_code", W=_UNITS["W"], seed=seed)
 
 
 def estimators():

@@ -14,7 +14,7 @@ import numpy as np
 
 from econ.errors import SpecificationError
 
-__all__ = ["check_seed", "check_int", "check_choice", "check_bool", "check_n_draws", "rng", "require_columns",
+__all__ = ["check_seed", "check_int", "check_real", "check_choice", "check_bool", "check_n_draws", "rng", "require_columns",
            "check_column_name"]
 
 
@@ -30,6 +30,21 @@ def check_int(value, name: str, *, minimum: int | None = None, maximum: int | No
         raise SpecificationError(f"{name} must be at least {minimum}, got {out}")
     if maximum is not None and out > maximum:
         raise SpecificationError(f"{name} must be at most {maximum}, got {out}")
+    return out
+
+
+def check_real(value, name: str, *, low: float | None = None, high: float | None = None,
+               open_low: bool = False, open_high: bool = False) -> float:
+    """``value`` as a finite Python float (bools refused) within ``low``/``high`` (closed unless ``open_*``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise SpecificationError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    out = float(value)
+    if not np.isfinite(out):
+        raise SpecificationError(f"{name} must be finite, got {value!r}")
+    if low is not None and (out < low or (open_low and out == low)):
+        raise SpecificationError(f"{name} must be {'>' if open_low else '>='} {low:g}, got {out:g}")
+    if high is not None and (out > high or (open_high and out == high)):
+        raise SpecificationError(f"{name} must be {'<' if open_high else '<='} {high:g}, got {out:g}")
     return out
 
 

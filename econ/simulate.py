@@ -29,34 +29,69 @@ Three mediators (channels) move with a static effect of D: ``new_firms_per_10k``
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from econ.errors import EconError
+from econ.errors import SpecificationError
 
-__all__ = ["DesignParams", "SimulatedPanel", "draw_panel", "china_cities_demo", "DEMO_SEED", "effect_shape",
-           "write_china_cities_demo", "twfe_bias_panel"]
+__all__ = ["DesignParams", "SimulatedPanel", "draw_panel", "true_att", "china_cities_demo", "DEMO_SEED",
+           "effect_shape", "write_china_cities_demo", "twfe_bias_panel"]
 
 DEMO_SEED = 20140926  # the date of the first Broadband China announcement (MIIT/NDRC No. 61, 2014-09-26)
 GENERATOR_VERSION = 1
 
 
+MEDIATORS = ("new_firms_per_10k", "rural_nonfarm_share", "public_service_index")
+SHAPES = ("ramp", "constant", "linear")
+
+
 @dataclass(frozen=True)
 class DesignParams:
-    """True parameters of a simulated design (effects on log rural income unless stated).
+    """True parameters of a simulated design: every knob a student can turn, with its allowed values.
+
+    Effects are on log rural income unless stated; the outcome ``log_income_ratio`` moves by ``-(1 - urban_share)``
+    times them (see the module docstring for the model). Values are checked when the object is made.
 
     Attributes
     ----------
-    peak_effect : dict
-        Cohort -> peak effect on log rural income.
-    shape : {"ramp", "constant", "linear"}
-        Effect path over event time (see :func:`effect_shape`); ``ramp_years`` its length.
-    urban_share, spillover : float
-        Share of the rural effect reaching urban income (phi) and the spillover of a fully treated neighbourhood.
-    (other fields)
-        Noise, persistence, selection and mediator parameters, as listed in the module docstring.
+    peak_effect : dict of {int: float}, default {2014: 0.08, 2015: 0.06, 2016: 0.04}
+        Cohort (first treated year) -> peak effect on log rural income. Any real value (negative widens the gap);
+        every treated cohort of the units drawn needs an entry.
+    shape : {"ramp", "constant", "linear"}, default "ramp"
+        Effect path over event time e >= 0 (:func:`effect_shape`): ``"ramp"`` rises linearly to the peak in
+        ``ramp_years`` years and stays there; ``"constant"`` is the peak from the first year; ``"linear"`` grows by
+        ``peak / ramp_years`` a year without bound (the design under which static TWFE fails worst).
+    ramp_years : int >= 1, default 3
+        Years to reach the peak (``"ramp"``) or the slope denominator (``"linear"``); ignored by ``"constant"``.
+    urban_share : float in [0, 1], default 0.25
+        phi, the share of the rural effect (and of the spillover) that also reaches urban income; 1 leaves the
+        ratio unchanged.
+    spillover : float, default 0.04
+        s_r, the effect on log rural income of a fully treated neighbourhood (``(W D_t)_i = 1``, W
+        row-standardised). Only used when :func:`draw_panel` gets ``W``; 0 switches spillovers off.
+    selection : float, default 0.5
+        How much higher the pre-period covariate is for ever-treated units, in its standard deviations (selection
+        on levels, which DiD absorbs). 0 for random assignment; negative values select the poorer units.
+    covariate_trend : float, default 0.0
+        k, a differential trend in the covariate: log rural income grows by ``k (x_i - xbar)`` a year. Non-zero
+        values break unconditional parallel trends (only parallel trends conditional on ``x`` hold).
+    rho : float in (-1, 1), default 0.5
+        AR(1) persistence of the errors (stationary start).
+    sigma : float >= 0, default 0.02
+        Innovation standard deviation of the AR(1) errors; 0 gives a noiseless panel.
+    rural_growth, urban_growth : float, default 0.095, 0.080
+        Common yearly growth of log rural and log urban income.
+    mediator_effects : dict of {str: float}
+        Static effect of treatment on the mediators ``new_firms_per_10k`` (default 1.2), ``rural_nonfarm_share``
+        (0.02) and ``public_service_index`` (0.15); a mediator left out has effect 0, any other key is an error.
+
+    Raises
+    ------
+    SpecificationError
+        A value outside its allowed range, an unknown ``shape`` or mediator, a non-integer cohort key.
 
     Examples
     --------
@@ -64,15 +99,19 @@ class DesignParams:
     >>> p = DesignParams(shape="constant", spillover=0.0)
     >>> p.shape, p.spillover, p.peak_effect[2014]
     ('constant', 0.0, 0.08)
+    >>> DesignParams(rho=1.0)
+    Traceback (most recent call last):
+    ...
+    econ.errors.SpecificationError: rho must be < 1, got 1
     """
 
     peak_effect: dict = field(default_factory=lambda: {2014: 0.08, 2015: 0.06, 2016: 0.04})
-    shape: str = "ramp"  # "ramp": reaches the peak after `ramp_years`; "constant"; "linear": grows without bound
+    shape: str = "ramp"
     ramp_years: int = 3
-    urban_share: float = 0.25  # phi: share of the rural effect that also reaches urban income
-    spillover: float = 0.04  # s_r: effect on log rural income of a fully treated neighbourhood
-    selection: float = 0.5  # how much higher the pre-period covariate is for treated units (in its s.d. units)
-    covariate_trend: float = 0.0  # k: differential trend in the covariate (breaks unconditional parallel trends)
+    urban_share: float = 0.25
+    spillover: float = 0.04
+    selection: float = 0.5
+    covariate_trend: float = 0.0
     rho: float = 0.5
     sigma: float = 0.02
     rural_growth: float = 0.095
@@ -80,17 +119,42 @@ class DesignParams:
     mediator_effects: dict = field(default_factory=lambda: {
         "new_firms_per_10k": 1.2, "rural_nonfarm_share": 0.02, "public_service_index": 0.15})
 
+    def __post_init__(self):
+        from econ._validate import check_choice, check_int, check_real
+
+        if not isinstance(self.peak_effect, Mapping):
+            raise SpecificationError(f"peak_effect must be a dict cohort -> effect, got {type(self.peak_effect).__name__}")
+        peaks = {check_int(int(g) if isinstance(g, str) and g.lstrip("-").isdigit() else g, "peak_effect cohort"):
+                 check_real(v, f"peak_effect[{g}]") for g, v in self.peak_effect.items()}
+        if not isinstance(self.mediator_effects, Mapping):
+            raise SpecificationError("mediator_effects must be a dict mediator -> effect")
+        unknown = sorted(set(self.mediator_effects) - set(MEDIATORS))
+        if unknown:
+            raise SpecificationError(f"unknown mediator(s) {unknown} in mediator_effects; use {list(MEDIATORS)}")
+        object.__setattr__(self, "peak_effect", peaks)
+        object.__setattr__(self, "mediator_effects",
+                           {k: check_real(v, f"mediator_effects[{k!r}]") for k, v in self.mediator_effects.items()})
+        check_choice(self.shape, "shape", SHAPES)
+        object.__setattr__(self, "ramp_years", check_int(self.ramp_years, "ramp_years", minimum=1))
+        checks = {"urban_share": dict(low=0.0, high=1.0), "rho": dict(low=-1.0, high=1.0, open_low=True, open_high=True),
+                  "sigma": dict(low=0.0), "spillover": {}, "selection": {}, "covariate_trend": {},
+                  "rural_growth": {}, "urban_growth": {}}
+        for name, bounds in checks.items():
+            object.__setattr__(self, name, check_real(getattr(self, name), name, **bounds))
+
 
 @dataclass
 class SimulatedPanel:
-    """A simulated panel (``data``) and the truth it was drawn from (``truth``, JSON-serialisable).
+    """A simulated panel (``data``) and the truth it was drawn from (``truth``).
 
     Attributes
     ----------
     data : pandas.DataFrame
         The unit-by-year panel.
     truth : dict
-        True parameters (ATT by event time, cohort sizes, spillover, seed...); ``truth_json()`` serialises it.
+        True parameters: ``att_gt`` (records of cohort, year, event_time, att, n_units), ``att_by_event_time``
+        and ``cohort_sizes`` (integer keys), ``att_overall``, ``spillover_log_ratio``, ``params``, ``seed``.
+        ``truth_json()`` serialises it (keys become strings, as in the bundled ``*_truth.json`` files).
 
     Examples
     --------
@@ -99,14 +163,101 @@ class SimulatedPanel:
     >>> units = pd.DataFrame({"unit": [1, 2, 3, 4], "cohort": [2014, 2015, 0, 0]})
     >>> sim = draw_panel(units, range(2012, 2017), seed=1)
     >>> len(sim.data), sorted(sim.truth["cohort_sizes"].items())
-    (20, [('0', 2), ('2014', 1), ('2015', 1)])
+    (20, [(0, 2), (2014, 1), (2015, 1)])
+    >>> sim.true_att("cohort").round(4).to_dict()
+    {2014: -0.04, 2015: -0.0225}
     """
 
     data: pd.DataFrame
     truth: dict
 
     def truth_json(self) -> str:
-        return json.dumps(self.truth, indent=2, sort_keys=True)
+        """The truth as JSON (object keys as strings, sorted as the bundled files are)."""
+        return json.dumps(_str_keys(self.truth), indent=2, sort_keys=True)
+
+    def true_att(self, by: str = "event_time") -> pd.Series | float:
+        """The true ATT of this design aggregated ``by`` event time, cohort, calendar time or overall.
+
+        See :func:`true_att`.
+        """
+        return true_att(self.truth, by)
+
+
+def _str_keys(obj):
+    if isinstance(obj, dict):
+        return {str(k): _str_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_str_keys(v) for v in obj]
+    return obj
+
+
+def true_att(truth, by: str = "event_time") -> pd.Series | float:
+    """The true ATT of a simulated design, aggregated as the staggered-DiD estimators aggregate ATT(g, t).
+
+    Parameters
+    ----------
+    truth : SimulatedPanel or dict
+        A simulated panel, its ``truth`` dict, or :func:`econ.datasets.truth` of a bundled simulated dataset.
+    by : {"event_time", "cohort", "time", "overall"}, default "event_time"
+        ``"event_time"``: the cohort-size weighted mean of ATT(g, g + e) over the cohorts observed at e (the
+        estimand of ``att_gt(...).aggregate("dynamic")``), for e >= 0 (the designs have no anticipation: the truth
+        is 0 at every e < 0). ``"cohort"``: the mean of ATT(g, t) over the cohort's
+        treated years (``aggregate("group")``). ``"time"``: the calendar year's cohort-size weighted mean over the cohorts treated
+        by that year (``aggregate("calendar")``). ``"overall"``: the mean over treated unit-years (a float; the
+        estimand of ``aggregate("simple")`` and of the imputation estimator's overall ATT).
+
+    Returns
+    -------
+    pandas.Series or float
+        Indexed by event time, cohort or calendar time (named ``"truth"``; the index is named as the key column
+        of the matching ``aggregate(...).tidy()``); a float for ``"overall"``.
+
+    Raises
+    ------
+    SpecificationError
+        ``truth`` holds no ATT(g, t) table, or ``by`` is not one of the four aggregations.
+
+    Notes
+    -----
+    With ATT(g, t) the true effect on cohort g in year t and N_g the cohort's size, the aggregations are
+    theta_e = sum_g N_g ATT(g, g+e) / sum_g N_g (over cohorts observed at g+e), theta_g = mean_{t >= g} ATT(g, t),
+    theta_t = sum_{g <= t} N_g ATT(g, t) / sum_{g <= t} N_g, and theta = sum_{g, t >= g} N_g ATT(g, t) /
+    sum_{g, t >= g} N_g: Callaway and Sant'Anna (2021), section 3.1.
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
+    *Journal of Econometrics* 225(2), 200-230.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.simulate import true_att
+    >>> truth = datasets.truth("china_cities_demo")
+    >>> true_att(truth, "event_time").loc[[0, 1, 2]].round(4).tolist()
+    [-0.0151, -0.0302, -0.0453]
+    >>> round(true_att(truth, "overall"), 4)
+    -0.0409
+    """
+    from econ._validate import check_choice
+
+    check_choice(by, "by", ("event_time", "cohort", "time", "overall"))
+    truth = truth.truth if isinstance(truth, SimulatedPanel) else truth
+    if not isinstance(truth, Mapping) or "att_gt" not in truth:
+        raise SpecificationError("truth must be a SimulatedPanel or its truth dict (with an 'att_gt' table), "
+                                 f"got {type(truth).__name__}")
+    cells = pd.DataFrame(truth["att_gt"])
+    if by == "overall":
+        return float(truth["att_overall"])
+    weighted = cells.assign(w=cells["att"] * cells["n_units"], time=cells["year"])
+    if by == "cohort":
+        out = cells.groupby("cohort")["att"].mean()
+    else:
+        groups = weighted.groupby(by)
+        out = groups["w"].sum() / groups["n_units"].sum()
+    out.index = out.index.astype(int)
+    out.index.name = by
+    return out.rename("truth")
 
 
 def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndarray:
@@ -128,7 +279,7 @@ def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndar
 
     Raises
     ------
-    EconError
+    SpecificationError
         Unknown ``shape``.
 
     Examples
@@ -145,43 +296,88 @@ def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndar
     elif shape == "linear":
         out = (e + 1) / ramp_years
     else:
-        raise EconError(f"unknown effect shape {shape!r}; use 'ramp', 'constant' or 'linear'")
+        raise SpecificationError(f"unknown effect shape {shape!r}; use 'ramp', 'constant' or 'linear'")
     return np.where(e >= 0, out, 0.0)
 
 
-def draw_panel(units: pd.DataFrame, years, unit: str = "unit", cohort: str = "cohort", weights=None,
+def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = "cohort", W=None,
                params: DesignParams = DesignParams(), seed: int = 0) -> SimulatedPanel:
-    """Draw a simulated panel on given units with given first-treatment years.
+    """Draw a simulated staggered-adoption panel with known truth on given units and first-treatment years.
 
     Parameters
     ----------
     units : DataFrame
-        One row per unit with columns ``unit`` (id) and ``cohort`` (first-treatment year; 0 = never treated).
-        Other columns are carried into the panel.
+        One row per unit with columns ``unit`` (id) and ``cohort`` (first-treatment year; 0 or missing = never
+        treated). Other columns are carried into the panel. Never modified.
     years : iterable of int
-    weights : econ.spatial.Weights, optional
-        Contiguity among the units (any unit order; aligned here). Row-standardised for the spillover.
-        Without weights there is no spillover.
+        The simulated years (distinct integers; every cohort must lie inside them).
+    unit, cohort : str, default "unit", "cohort"
+        Names of the id and cohort columns of ``units``.
+    W : econ.spatial.Weights, optional
+        Contiguity among the units (any unit order; aligned here), row-standardised for the spillover. Without
+        ``W`` there is no spillover and ``truth["spillover_log_ratio"]`` is 0.
     params : DesignParams
-    seed : int
+        The true parameters (effect sizes and path, spillover, selection, noise); see :class:`DesignParams`
+        for every parameter and its allowed values.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``; the same seed gives the same panel.
 
     Returns
     -------
-    SimulatedPanel with ``data`` sorted by (unit, year) and ``truth`` holding every parameter and the implied
-    ATT(g, t) on ``log_income_ratio``.
+    SimulatedPanel
+        ``data`` sorted by (unit, year), with columns ``unit``, ``year``, ``cohort``, ``treated``,
+        ``urban_income``, ``rural_income``, ``income_ratio``, ``log_income_ratio``, the covariates, the three
+        mediators and ``simulated`` (True); ``truth`` holds every parameter and the implied ATT(g, t) on
+        ``log_income_ratio`` (aggregate it with :func:`true_att`).
+
+    Raises
+    ------
+    SpecificationError
+        Missing columns, duplicate unit ids, a non-integer or negative cohort, no years, a cohort outside
+        ``years`` or without a ``peak_effect``, ``W`` not covering the units, a bad seed.
+
+    Notes
+    -----
+    The model is in the module docstring. The true effect on the outcome is
+    ATT(g, t) = -(1 - phi) * peak_g * shape(t - g) for t >= g (0 before: no anticipation), the same for every unit
+    of cohort g; the spillover adds -(1 - phi) * s_r * (W D_t)_i, the exposure mapping of Butts (2021) with a
+    row-standardised W. ``truth["att_overall"]`` is the mean of the direct ATT over treated unit-years (the
+    estimand of Callaway and Sant'Anna's simple aggregation).
+
+    References
+    ----------
+    Butts, K. (2021). Difference-in-differences estimation with spatial spillovers. arXiv:2105.03737.
+
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
+    *Journal of Econometrics* 225(2), 200-230.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from econ.simulate import draw_panel
+    >>> from econ.simulate import DesignParams, draw_panel
     >>> units = pd.DataFrame({"unit": [1, 2, 3], "cohort": [2014, 0, 0]})
-    >>> sim = draw_panel(units, range(2012, 2016), seed=0)
-    >>> sim.data.shape[0]
-    12
+    >>> sim = draw_panel(units, range(2012, 2016), params=DesignParams(shape="constant"), seed=0)
+    >>> sim.data.shape[0], round(sim.truth["att_overall"], 4)
+    (12, -0.06)
     """
+    from econ._validate import check_int, check_seed, require_columns
+
+    if not isinstance(units, pd.DataFrame):
+        raise SpecificationError(f"units must be a DataFrame with columns {unit!r} and {cohort!r}, "
+                                 f"got {type(units).__name__}")
+    if not isinstance(params, DesignParams):
+        raise SpecificationError(f"params must be a DesignParams, got {type(params).__name__}")
+    require_columns(units, [unit, cohort], "units column")
+    seed = check_seed(seed)
+    dup = units[unit][units[unit].duplicated()].unique().tolist()
+    if dup:
+        raise SpecificationError(f"units has duplicate ids in column {unit!r}: {dup[:5]}")
+    years = [check_int(y, "years") for y in years]
+    if not years or len(set(years)) != len(years):
+        raise SpecificationError(f"years must be distinct integers (at least one), got {years[:10]}")
     years = np.asarray(sorted(years), dtype=np.int64)
     ids = units[unit].tolist()
-    g = units[cohort].fillna(0).to_numpy(dtype=np.int64)
+    g = _cohort_years(units[cohort], cohort)
     _check_cohorts(g, years, params)
     rng = np.random.default_rng(seed)
     n, t = len(ids), len(years)
@@ -193,7 +389,7 @@ def draw_panel(units: pd.DataFrame, years, unit: str = "unit", cohort: str = "co
     xc = x - x.mean()
     peak = np.array([params.peak_effect.get(int(c), 0.0) for c in g])
     tau_r = peak[:, None] * effect_shape(event, params.shape, params.ramp_years) * d
-    share = _neighbour_share(weights, ids, d)
+    share = _neighbour_share(W, ids, d)
 
     a = rng.normal(np.log(9000.0), 0.25, n)  # rural level, 2008 yuan
     b = a + np.log(2.9) + rng.normal(0.0, 0.10, n)  # urban level: ratio about 2.9 in 2008
@@ -225,17 +421,27 @@ def draw_panel(units: pd.DataFrame, years, unit: str = "unit", cohort: str = "co
     frame = frame.merge(extra, left_on=unit, right_index=True, how="left")
     frame["simulated"] = True
     frame = frame.sort_values([unit, "year"], kind="mergesort").reset_index(drop=True)
-    return SimulatedPanel(frame, _truth(g, years, d, event, peak, params, seed, weights is not None))
+    return SimulatedPanel(frame, _truth(g, years, d, event, peak, params, seed, W is not None))
+
+
+def _cohort_years(column: pd.Series, name: str) -> np.ndarray:
+    """The cohort column as int64 years (missing = 0 = never treated); fractions, text and negatives refused."""
+    values = pd.to_numeric(column, errors="coerce")
+    bad = column[(values.isna() & column.notna()) | (values.fillna(0) < 0) | (values.fillna(0) % 1 != 0)]
+    if len(bad):
+        raise SpecificationError(f"units column {name!r} must hold first-treatment years (0 or missing = never "
+                                 f"treated); bad values: {bad.unique().tolist()[:5]}")
+    return values.fillna(0).to_numpy(dtype=np.int64)
 
 
 def _check_cohorts(g, years, params) -> None:
     cohorts = sorted(set(g[g > 0].tolist()))
     outside = [c for c in cohorts if c < years[0] or c > years[-1]]
     if outside:
-        raise EconError(f"cohort(s) {outside} outside the simulated years {years[0]}-{years[-1]}")
+        raise SpecificationError(f"cohort(s) {outside} outside the simulated years {years[0]}-{years[-1]}")
     missing = [c for c in cohorts if c not in params.peak_effect]
     if missing:
-        raise EconError(f"no peak_effect given for cohort(s) {missing}; params.peak_effect has "
+        raise SpecificationError(f"no peak_effect given for cohort(s) {missing}; params.peak_effect has "
                         f"{sorted(params.peak_effect)}")
 
 
@@ -243,6 +449,8 @@ def _neighbour_share(weights, ids, d) -> np.ndarray:
     """(W D_t)_i with W row-standardised, in the order of ``ids``."""
     if weights is None:
         return np.zeros(d.shape)
+    if not hasattr(weights, "align"):
+        raise SpecificationError(f"W must be an econ.spatial.Weights, got {type(weights).__name__}")
     w = weights.align(ids).row_standardize()
     return np.asarray(w.matrix @ d.astype(float))
 
@@ -293,19 +501,19 @@ def _truth(g, years, d, event, peak, params, seed, has_weights) -> dict:
         "outcome": "log_income_ratio",
         "params": {k: ({str(kk): vv for kk, vv in v.items()} if isinstance(v, dict) else v)
                    for k, v in asdict(params).items()},
-        "cohort_sizes": {str(int(c)): int((g == c).sum()) for c in sorted(set(g.tolist()))},
+        "cohort_sizes": {int(c): int((g == c).sum()) for c in sorted(set(g.tolist()))},
         "att_gt": att_gt.to_dict(orient="records"),
-        "att_by_event_time": {str(int(k)): float(v) for k, v in by_event.items()},
+        "att_by_event_time": {int(k): float(v) for k, v in by_event.items()},
         "att_overall": overall,
         "att_overall_definition": "mean of the direct ATT(g, t) over all treated unit-years",
-        "spillover_log_ratio": scale * params.spillover if has_weights else 0.0,
+        "spillover_log_ratio": scale * params.spillover + 0.0 if has_weights else 0.0,
         "spillover_definition": "effect on log_income_ratio of going from no treated neighbour to all "
                                 "neighbours treated (row-standardised contiguity W)",
         "mediator_effects": dict(params.mediator_effects),
     }
 
 
-def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams()) -> SimulatedPanel:
+def china_cities_demo(*, seed: int = DEMO_SEED, params: DesignParams = DesignParams()) -> SimulatedPanel:
     """The bundled demonstration panel: SIMULATED outcomes on the real prefecture units, 2008-2022.
 
     Units are the 337 prefecture-level units of ``china_prefectures``; cohorts are the real Broadband China
@@ -322,6 +530,20 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
     Returns
     -------
     SimulatedPanel
+        337 units x 15 years; ``truth`` as :func:`draw_panel`. With the defaults it is the bundled
+        ``china_cities_demo`` dataset (a test checks they are identical).
+
+    Raises
+    ------
+    SpecificationError
+        A bad ``seed`` or ``params``.
+
+    Examples
+    --------
+    >>> from econ.simulate import DesignParams, china_cities_demo
+    >>> sim = china_cities_demo(params=DesignParams(spillover=0.0))
+    >>> sim.data.shape[0], sim.data["prefecture_code"].nunique(), sim.truth["spillover_log_ratio"]
+    (5055, 337, 0.0)
     """
     from econ import datasets
 
@@ -334,7 +556,7 @@ def china_cities_demo(seed: int = DEMO_SEED, params: DesignParams = DesignParams
         "region": pref["region"],
     })
     w = datasets.load_weights("china_prefecture_contiguity")
-    return draw_panel(units, range(2008, 2023), unit="prefecture_code", weights=w, params=params, seed=seed)
+    return draw_panel(units, range(2008, 2023), unit="prefecture_code", W=w, params=params, seed=seed)
 
 
 def write_china_cities_demo(directory) -> None:
@@ -348,18 +570,33 @@ def write_china_cities_demo(directory) -> None:
     Returns
     -------
     None
-        Writes the two files.
+        Writes the two files (after them, run ``python tools/hash_data.py`` to refresh ``data/checksums.json``).
+
+    Raises
+    ------
+    SpecificationError
+        ``directory`` does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from econ.simulate import write_china_cities_demo
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_china_cities_demo(tmp)
+    ...     sorted(p.name for p in pathlib.Path(tmp).iterdir())
+    ['china_cities_demo.csv', 'china_cities_demo_truth.json']
     """
     from pathlib import Path
 
-    sim = china_cities_demo()
     directory = Path(directory)
+    if not directory.is_dir():
+        raise SpecificationError(f"directory {str(directory)!r} does not exist")
+    sim = china_cities_demo()
     sim.data.to_csv(directory / "china_cities_demo.csv", index=False, float_format="%.15g")
     (directory / "china_cities_demo_truth.json").write_text(sim.truth_json() + "\n", encoding="utf-8")
 
 
-
-def twfe_bias_panel(n_units: int = 120, years=range(2008, 2020), cohorts=(2010, 2013, 2016),
+def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(2010, 2013, 2016),
                     slopes=(0.04, 0.02, 0.01), never_share: float = 0.1, sigma: float = 0.02,
                     seed: int = 0) -> SimulatedPanel:
     """A teaching design where static TWFE is badly biased: effects grow with time since adoption, faster for
@@ -376,15 +613,18 @@ def twfe_bias_panel(n_units: int = 120, years=range(2008, 2020), cohorts=(2010, 
     n_units : int
         Number of units; a share ``never_share`` (at least 2 units) is never treated, the rest is split evenly
         across ``cohorts``.
-    years : iterable of int
-    cohorts : sequence of int
+    years : iterable of int, default 2008-2019
+        The simulated years.
+    cohorts : sequence of int, default (2010, 2013, 2016)
         Adoption years (inside ``years``, after its first year).
-    slopes : sequence of float
-        Per-year growth of each cohort's effect on log rural income, aligned with ``cohorts``.
-    never_share : float
-    sigma : float
-        Innovation s.d. of the AR(1) errors.
-    seed : int
+    slopes : sequence of float, default (0.04, 0.02, 0.01)
+        Per-year growth of each cohort's effect on log rural income, aligned with ``cohorts``; any real values.
+    never_share : float in [0, 1), default 0.1
+        Share of never-treated units (at least 2 units are never treated).
+    sigma : float >= 0, default 0.02
+        Innovation s.d. of the AR(1) errors (persistence 0.5, as :class:`DesignParams`).
+    seed : int, default 0
+        Seed of the draw.
 
     Returns
     -------
@@ -392,20 +632,50 @@ def twfe_bias_panel(n_units: int = 120, years=range(2008, 2020), cohorts=(2010, 
         ``data`` (columns ``unit``, ``year``, ``cohort``, ``treated``, ``log_income_ratio``...) and ``truth`` (as
         :func:`draw_panel`: ``att_gt``, ``att_by_event_time``, ``att_overall``).
 
+    Raises
+    ------
+    SpecificationError
+        Too few units for the cohorts, ``slopes`` not aligned with ``cohorts``, ``never_share`` outside [0, 1), a
+        cohort outside ``years``, a bad ``sigma`` or seed.
+
+    Notes
+    -----
+    Static TWFE estimates a weighted average of all 2x2 DiDs, and the "later vs earlier treated" ones use
+    already-treated units as controls; with effects growing in event time their weights on the later cohorts'
+    ATTs can be negative (Goodman-Bacon 2021, Theorem 1; de Chaisemartin and D'Haultfoeuille 2020). The truth
+    (``true_att(sim, "overall")``) is the mean ATT over treated unit-years.
+
+    References
+    ----------
+    de Chaisemartin, C. and D'Haultfoeuille, X. (2020). Two-way fixed effects estimators with heterogeneous
+    treatment effects. *American Economic Review* 110(9), 2964-2996.
+
+    Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. *Journal of
+    Econometrics* 225(2), 254-277.
+
+    Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with heterogeneous
+    treatment effects. *Journal of Econometrics* 225(2), 175-199.
+
     Examples
     --------
-    >>> sim = twfe_bias_panel(n_units=60, seed=1)
+    >>> from econ import did
+    >>> from econ.simulate import twfe_bias_panel
+    >>> sim = twfe_bias_panel(seed=1)
     >>> sorted(sim.truth["cohort_sizes"])
-    ['0', '2010', '2013', '2016']
+    [0, 2010, 2013, 2016]
+    >>> twfe = did.twfe(sim.data, "log_income_ratio", "unit", "year", "treated").coef["treated"]
+    >>> round(sim.true_att("overall"), 3), round(float(twfe), 3)
+    (-0.102, 0.011)
     """
     from econ import _validate
 
     n_units = _validate.check_int(n_units, "n_units", minimum=len(cohorts) + 2)
     seed = _validate.check_int(seed, "seed", minimum=0)
+    never_share = _validate.check_real(never_share, "never_share")
     if len(slopes) != len(cohorts):
-        raise EconError(f"slopes has {len(slopes)} values for {len(cohorts)} cohorts")
+        raise SpecificationError(f"slopes has {len(slopes)} values for {len(cohorts)} cohorts")
     if not 0 <= never_share < 1:
-        raise EconError(f"never_share must be in [0, 1), got {never_share}")
+        raise SpecificationError(f"never_share must be in [0, 1), got {never_share}")
     n_never = max(2, int(round(never_share * n_units)))
     per = np.array_split(np.arange(n_units - n_never), len(cohorts))
     g = np.zeros(n_units, dtype=np.int64)

@@ -64,12 +64,12 @@ def test_teaching_design_twfe_misses_truth_robust_estimators_recover_it(teaching
     robust = [n for n in ("cs", "sa", "imputation") if n in cmp.results]
     for name in robust:
         part = paths[(paths["estimator"] == name) & (paths["event_time"] >= 0)]
-        true = part["event_time"].map(lambda e: truth["att_by_event_time"][str(e)])
+        true = part["event_time"].map(lambda e: truth["att_by_event_time"][e])
         covered = (part["conf_low"] <= true) & (true <= part["conf_high"])
         assert covered.mean() >= 0.8, name
     # the dynamic TWFE path is contaminated (spurious pre-trends, wrong dynamics): it misses the truth often
     twp = paths[paths["estimator"] == "twfe"]
-    true = twp["event_time"].map(lambda e: truth["att_by_event_time"].get(str(e), 0.0))
+    true = twp["event_time"].map(lambda e: truth["att_by_event_time"].get(e, 0.0))
     assert ((true < twp["conf_low"]) | (true > twp["conf_high"])).sum() >= 3
 
 

@@ -29,7 +29,6 @@ METHODS = {
     "econ.spatial.moran", "econ.spatial.geary", "econ.spatial.join_counts", "econ.spatial.local_moran",
     "econ.spatial.fit", "econ.spatial.lm_tests", "econ.spatial.sdm_tests", "econ.spatial.LogDet",
     "econ.spatial.ImpactsResult", "econ.montecarlo.power", "econ.results.wald", "econ.simulate.draw_panel",
-    "econ.simulate.twfe_bias_panel",
 }
 
 # functions that raise nothing of their own (pure formatting or lookups of validated state): no Raises section
@@ -61,8 +60,6 @@ PENDING = {
     "econ.montecarlo.MonteCarloResult",
     "econ.montecarlo.PowerResult",
     "econ.panel.FeolsDesign",
-    "econ.simulate.china_cities_demo",
-    "econ.simulate.write_china_cities_demo",
     "econ.feols",
     "econ.did.twfe",
     "econ.did.event_study",
@@ -98,8 +95,6 @@ PENDING = {
     "econ.results.stars",
     "econ.results.wald",
     "econ.results.figure",
-    "econ.simulate.draw_panel",
-    "econ.simulate.twfe_bias_panel",
 }
 
 

@@ -52,7 +52,7 @@ def test_spillover_uses_weights_in_their_unit_order():
     edges = pd.DataFrame({"a": [0, 1, 2], "b": [1, 2, 3]})
     w = Weights.from_edges(edges, "a", "b", ids=[3, 2, 1, 0])  # reversed order on purpose
     params = simulate.DesignParams(peak_effect={2014: 0.0, 2015: 0.0}, spillover=0.1, sigma=0.0)
-    sim = simulate.draw_panel(units, range(2012, 2017), weights=w, params=params, seed=0)
+    sim = simulate.draw_panel(units, range(2012, 2017), W=w, params=params, seed=0)
     d = sim.data.set_index(["unit", "year"]).log_income_ratio
     # unit 3's only neighbour is 2 (never treated): no spillover; unit 2's neighbours 1 (2015) and 3
     change3 = d[(3, 2016)] - d[(3, 2012)]
@@ -90,3 +90,68 @@ def test_bundled_demo_uses_real_cohorts():
     pd.testing.assert_series_equal(cohorts.sort_index(), real.sort_index(), check_names=False)
     assert sorted(demo.year.unique()) == list(range(2008, 2023))
     assert demo.simulated.all()
+
+
+def test_true_att_is_what_callaway_santanna_aggregates_on_a_noiseless_design():
+    # sigma = 0 and no spillover: every ATT(g, t) estimate is exact, so each aggregation equals true_att
+    from econ.did import att_gt
+
+    params = simulate.DesignParams(peak_effect={2014: 0.1, 2016: 0.05}, spillover=0.0, sigma=0.0)
+    units = toy_units(n=60, cohorts=(2014, 2016), size=15)
+    sim = simulate.draw_panel(units, range(2010, 2020), params=params, seed=2)
+    res = att_gt(sim.data, "log_income_ratio", "unit", "year", "cohort")
+    for kind, by in [("dynamic", "event_time"), ("group", "cohort"), ("calendar", "time")]:
+        tid = res.aggregate(kind, n_draws=0).tidy().set_index(by)["estimate"]
+        truth = sim.true_att(by)
+        expected = truth.reindex(tid.index).fillna(0.0)  # event times before treatment: truth 0
+        np.testing.assert_allclose(tid.to_numpy(), expected.to_numpy(), atol=1e-10, err_msg=kind)
+    assert res.aggregate("simple", n_draws=0).overall_att == pytest.approx(sim.true_att("overall"), abs=1e-10)
+    assert sim.true_att("event_time").to_dict() == sim.truth["att_by_event_time"]
+
+
+def test_true_att_rejects_what_is_not_a_design():
+    with pytest.raises(EconError, match="by must be one of"):
+        simulate.true_att(datasets.truth("china_cities_demo"), "unit")
+    with pytest.raises(EconError, match="truth must be a SimulatedPanel"):
+        simulate.true_att({"att_overall": 1.0}, "overall")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"shape": "cubic"}, "shape must be one of"),
+    ({"rho": 1.0}, "rho must be < 1"),
+    ({"sigma": -0.1}, "sigma must be >= 0"),
+    ({"urban_share": 1.5}, "urban_share must be <= 1"),
+    ({"ramp_years": 0}, "ramp_years must be at least 1"),
+    ({"spillover": float("nan")}, "spillover must be finite"),
+    ({"selection": "high"}, "selection must be a number"),
+    ({"peak_effect": {"2014a": 0.1}}, "peak_effect cohort must be an integer"),
+    ({"peak_effect": [0.1]}, "peak_effect must be a dict"),
+    ({"mediator_effects": {"broadband": 1.0}}, r"unknown mediator\(s\) \['broadband'\]"),
+])
+def test_design_params_refuse_values_outside_their_range(kwargs, match):
+    with pytest.raises(EconError, match=match):
+        simulate.DesignParams(**kwargs)
+
+
+def test_draw_panel_bad_units_named():
+    units = toy_units()
+    with pytest.raises(EconError, match="duplicate ids in column 'unit'"):
+        simulate.draw_panel(pd.concat([units, units.head(2)]), range(2010, 2020), params=PARAMS)
+    with pytest.raises(EconError, match="'cohort'"):
+        simulate.draw_panel(units.drop(columns="cohort"), range(2010, 2020), params=PARAMS)
+    with pytest.raises(EconError, match=r"bad values: \['2014a'\]"):
+        simulate.draw_panel(units.assign(cohort=units.cohort.astype(object).where(units.cohort != 2014, "2014a")),
+                            range(2010, 2020), params=PARAMS)
+    with pytest.raises(EconError, match="years must be distinct"):
+        simulate.draw_panel(units, [2010, 2010, 2011], params=PARAMS)
+    with pytest.raises(EconError, match="seed"):
+        simulate.draw_panel(units, range(2010, 2020), params=PARAMS, seed=-1)
+    with pytest.raises(EconError, match="W must be an econ.spatial.Weights"):
+        simulate.draw_panel(units, range(2010, 2020), params=PARAMS, W=np.eye(60))
+    with pytest.raises(EconError, match="params must be a DesignParams"):
+        simulate.draw_panel(units, range(2010, 2020), params={"sigma": 0})
+    missing = units.assign(cohort=units.cohort.astype("float").where(units.cohort > 0))  # NaN = never treated
+    a = simulate.draw_panel(missing, range(2010, 2020), params=PARAMS, seed=1)
+    b = simulate.draw_panel(units, range(2010, 2020), params=PARAMS, seed=1)
+    pd.testing.assert_frame_equal(a.data, b.data)
+    assert units.equals(toy_units())  # input untouched

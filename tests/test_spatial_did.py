@@ -45,7 +45,7 @@ def test_small_monte_carlo_is_unbiased_for_all_three_effects(demo):
     params = simulate.DesignParams(spillover=0.08)
     est, se = [], []
     for seed in range(6):
-        sim = simulate.draw_panel(units, range(2008, 2023), unit=UNIT, cohort="cohort", weights=W, params=params,
+        sim = simulate.draw_panel(units, range(2008, 2023), unit=UNIT, cohort="cohort", W=W, params=params,
                                   seed=seed)
         res = spatial_did(sim.data, Y, UNIT, TIME, cohort="cohort", W=W)
         est.append(res.coef.to_numpy())
