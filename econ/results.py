@@ -23,7 +23,7 @@ from scipy import stats
 
 from econ.errors import SpecificationError
 
-__all__ = ["Result", "WaldTest", "stars", "wald", "figure", "finish_figure"]
+__all__ = ["Result", "WaldTest", "stars", "wald", "figure", "finish_figure", "overlay_truth"]
 
 
 def stars(p: float, levels: Sequence[float] = (0.1, 0.05, 0.01)) -> str:
@@ -330,10 +330,12 @@ class Result:
             text = f"{R_mat.shape[0]} linear restriction(s)"
         return wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_resid, text, q=q_vec)
 
-    def plot(self, terms=None, level: float = 0.95, ax=None, path=None):
+    def plot(self, terms=None, level: float = 0.95, ax=None, path=None, *, truth=None):
         """Coefficient plot: point estimates with ``level`` confidence intervals.
 
-        Returns ``(fig, ax)``; with ``path`` the figure is also saved there (format from the extension).
+        ``truth`` (a number, or a mapping term -> true value) marks the true values of a simulated design (see
+        :func:`overlay_truth`). Returns ``(fig, ax)``; with ``path`` the figure is also saved there (format from
+        the extension).
         """
         tid = self.tidy(level)
         if terms is not None:
@@ -345,6 +347,9 @@ class Result:
         ax.axvline(0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(pos, tid["term"])
         ax.set_xlabel(f"estimate ({100 * level:g}% CI)")
+        if truth is not None:
+            overlay_truth(ax, pos, truth, by=None, keys=tid["term"], horizontal=True)
+            ax.legend(frameon=False, fontsize="small")
         if self.depvar:
             ax.set_title(self.depvar)
         return finish_figure(fig, ax, path)
@@ -681,3 +686,100 @@ def _fmt_p(p: float) -> str:
     if p is None or not np.isfinite(p):
         return "NA"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# ------------------------------------------------------------------------------------------------ known truth
+TRUTH_STYLE = {"color": "black", "ls": "--", "lw": 1.2, "marker": "x", "ms": 6, "zorder": 5}
+
+
+def overlay_truth(ax, x, truth, *, by: str | None = "event_time", keys=None, horizontal: bool = False,
+                  label: str = "truth", color: str = "black"):
+    """Draw the true effects of a simulated design over an estimate plot (the ``truth=`` of every ``plot()``).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The plot to draw on.
+    x : array-like
+        Positions of the estimates on the plot's axis (event times, cohorts, periods or term positions).
+    truth : SimulatedPanel, dict, Mapping, pandas.Series or float
+        A simulated design (:class:`econ.simulate.SimulatedPanel`, its ``truth`` dict, or
+        :func:`econ.datasets.truth` of a bundled simulated dataset), aggregated ``by`` as
+        :func:`econ.simulate.true_att` does; or the true values themselves, as a mapping / Series from ``keys``
+        to values, or one number (the true effect at every position; 0 before treatment on an event-time axis).
+    by : {"event_time", "cohort", "time", "overall"} or None, default "event_time"
+        What the positions are. ``None`` (a coefficient plot) accepts only a mapping or a number.
+    keys : array-like, optional
+        The key of each position in ``truth`` (default ``x``): event times, cohorts, periods or term names.
+    horizontal : bool, default False
+        Estimates on the horizontal axis (a coefficient plot): truth marks are placed at ``(value, x)``.
+    label : str, default "truth"
+        Legend label.
+    color : str, default "black"
+        Colour of the dashed line and crosses.
+
+    Returns
+    -------
+    numpy.ndarray
+        The true value drawn at each position (NaN where ``truth`` has none: nothing is drawn there).
+
+    Raises
+    ------
+    SpecificationError
+        ``truth`` is none of the accepted forms, or a design is given for a plot whose axis has no aggregation.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from econ import datasets
+    >>> from econ.results import figure, overlay_truth
+    >>> fig, ax = figure()
+    >>> overlay_truth(ax, [-2, -1, 0, 1], datasets.truth("china_cities_demo")).round(4).tolist()
+    [0.0, 0.0, -0.0151, -0.0302]
+    >>> overlay_truth(ax, [0, 1], {"a": 0.5}, by=None, keys=["a", "b"], horizontal=True).tolist()
+    [0.5, nan]
+    """
+    x = np.asarray(x, dtype=float)
+    values = truth_values(truth, x if keys is None else keys, by=by)
+    if np.isfinite(values).any():
+        px, py = (values, x) if horizontal else (x, values)
+        style = dict(TRUTH_STYLE, ls="none") if by in (None, "cohort", "overall") else TRUTH_STYLE
+        ax.plot(px, py, label=label, **dict(style, color=color))
+    return values
+
+
+def truth_values(truth, keys, *, by: str | None = "event_time") -> np.ndarray:
+    """The true value at each of ``keys`` (see :func:`overlay_truth` for the forms ``truth`` may take)."""
+    from econ.simulate import SimulatedPanel, true_att
+
+    keys = list(np.asarray(keys).tolist())
+    design = isinstance(truth, SimulatedPanel) or (isinstance(truth, Mapping) and "att_gt" in truth)
+    if design:
+        if by is None:
+            raise SpecificationError("truth: a simulated design has no single true value per coefficient; give "
+                                     "truth as {term: value} or a number, e.g. truth=sim.true_att('overall')")
+        values = true_att(truth, by)
+    elif isinstance(truth, (pd.Series, Mapping)):
+        values = pd.Series(dict(truth), dtype=float) if isinstance(truth, Mapping) else truth.astype(float)
+    elif isinstance(truth, (int, float, np.integer, np.floating)) and not isinstance(truth, (bool, np.bool_)):
+        values = float(truth)
+    else:
+        raise SpecificationError(f"truth must be a simulated design, a mapping or Series of true values, or a "
+                                 f"number; got {type(truth).__name__}")
+    if isinstance(values, float):
+        out = np.full(len(keys), values)
+    else:
+        lookup = {_key(k): v for k, v in values.items()}
+        out = np.array([lookup.get(_key(k), np.nan) for k in keys], dtype=float)
+    if by == "event_time" and (design or isinstance(values, float)):
+        out[[isinstance(_key(k), (int, float)) and _key(k) < 0 for k in keys]] = 0.0  # no anticipation
+    return out
+
+
+def _key(k):
+    """Keys compare as numbers when they are integral (2014, 2014.0 and "2014" are one key), else as text."""
+    try:
+        f = float(k)
+        return int(f) if f.is_integer() else f
+    except (TypeError, ValueError):
+        return str(k)

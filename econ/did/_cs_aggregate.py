@@ -19,6 +19,7 @@ from econ import _validate
 from econ.did._cs_result import InfluenceResult, standard_errors
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError
+from econ.results import finish_figure
 from econ.panel.demean import single_thread_blas
 
 __all__ = ["aggregate", "AggregateResult"]
@@ -282,14 +283,24 @@ class AggregateResult(InfluenceResult):
                 f"{100 * self.level:g}% CI {self.overall_conf[0]:.{digits}f} to {self.overall_conf[1]:.{digits}f})")
         return head + "\n" + super().summary(level, digits)
 
-    def plot(self, level: float | None = None, ax=None, path=None):
-        """Estimates by event time / cohort / period with bands (or pointwise intervals); returns ``(fig, ax)``."""
+    def plot(self, level: float | None = None, ax=None, path=None, *, truth=None):
+        """Estimates by event time / cohort / period with bands (or pointwise intervals); returns ``(fig, ax)``.
+
+        ``truth`` (a simulated design, or true values by the aggregation's key) is drawn over the estimates, the
+        design aggregated as this result is (:func:`econ.simulate.true_att`).
+        """
         tid = self.tidy(level)
         if self.key is None:
             tid = tid.assign(overall=0)
         x = self.key or "overall"
-        return self._plot_xy(tid, x, ax, f"{self.depvar}: {self.kind} aggregation", path,
-                             vline=-0.5 if self.kind == "dynamic" else None)
+        fig, ax = self._plot_xy(tid, x, ax, f"{self.depvar}: {self.kind} aggregation", None,
+                                vline=-0.5 if self.kind == "dynamic" else None)
+        if truth is not None:
+            from econ.results import overlay_truth
+
+            overlay_truth(ax, tid[x].to_numpy(), truth, by=self.key or "overall")
+            ax.legend(frameon=False)
+        return finish_figure(fig, ax, path)
 
 
 def _key_estimates(plan, kind, keys, C, res):

@@ -13,7 +13,7 @@ from scipy import stats
 from econ import _validate
 from econ.did import _design, _paths
 from econ.errors import SpecificationError
-from econ.results import figure, finish_figure
+from econ.results import figure, finish_figure, overlay_truth
 
 __all__ = ["compare", "ComparisonResult"]
 
@@ -63,8 +63,12 @@ class ComparisonResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, ax=None, path=None):
-        """All event-time paths, dodged, with pointwise intervals; the legend gives each overall ATT."""
+    def plot(self, ax=None, path=None, *, truth=None):
+        """All event-time paths, dodged, with pointwise intervals; the legend gives each overall ATT.
+
+        ``truth`` (a simulated design, true effects by event time, or a number) is drawn over the paths
+        (:func:`econ.results.overlay_truth`).
+        """
         fig, ax = figure(ax, (7.5, 4.5))
         names = list(dict.fromkeys(self._paths["estimator"]))
         width = 0.6 / max(len(names), 1)
@@ -74,6 +78,8 @@ class ComparisonResult:
             att = overall.loc[name, "estimate"] if name in overall.index else np.nan
             _paths.plot_path(ax, part, label=f"{LABELS.get(name, name)} (ATT {att:.3g})", color=f"C{i}",
                              dodge=(i - (len(names) - 1) / 2) * width)
+        if truth is not None:
+            overlay_truth(ax, sorted(set(self._paths["event_time"].astype(int))), truth)
         _paths.reference_lines(ax)
         ax.set_xlabel("Periods relative to treatment")
         ax.set_ylabel(f"Effect on {self.depvar}")

@@ -23,7 +23,7 @@ from econ.did import _design, _paths
 from econ.did.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import Absorber
-from econ.results import figure, finish_figure, wald
+from econ.results import figure, finish_figure, overlay_truth, wald
 
 __all__ = ["imputation", "ImputationResult"]
 
@@ -58,11 +58,17 @@ class ImputationResult(_paths.EventPathResult):
             text += f"\nPre-trend {self.pretrend_test()!r}"
         return text
 
-    def plot(self, level: float = 0.95, ax=None, path=None):
-        """Horizon effects (and leads) with pointwise intervals; returns (fig, ax)."""
+    def plot(self, level: float = 0.95, ax=None, path=None, *, truth=None):
+        """Horizon effects (and leads) with pointwise intervals; returns (fig, ax).
+
+        ``truth`` (a simulated design, true effects by event time, or a number) is drawn over the estimates
+        (:func:`econ.results.overlay_truth`).
+        """
         fig, ax = figure(ax, (6.4, 4.0))
         table = _paths.path_table(*self.event_path(), level=level)
         _paths.plot_path(ax, table, label=f"imputation (BJS), {level:.0%} CI")
+        if truth is not None:
+            overlay_truth(ax, table["event_time"].to_numpy(), truth)
         _paths.reference_lines(ax)
         ax.set_xlabel("Periods relative to treatment")
         ax.set_ylabel(f"Effect on {self.depvar}")

@@ -16,16 +16,49 @@ __all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coeff
 
 from econ.errors import SpecificationError
 from econ.results import figure as _axes
-from econ.results import finish_figure
+from econ.results import finish_figure, overlay_truth
 
 
-def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True, color: str = "C0",
+def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = True, color: str = "C0",
                      label: str | None = None, dodge: float = 0.0, title: str | None = None,
                      xlabel: str = "Periods relative to treatment", ylabel: str | None = None,
-                     figsize=(6.4, 4.0), path=None):
-    """Event-study coefficients with pointwise ``level`` intervals (error bars) and, if ``uniform``, the sup-t
-    band (ribbon). Reference period(s) are drawn as hollow markers at zero. Returns ``(fig, ax)``; saves the figure
-    to ``path`` when given.
+                     figsize=(6.4, 4.0), path=None, truth=None):
+    """Event-study plot: coefficients with pointwise intervals and the uniform (sup-t) band.
+
+    Reference period(s) are drawn as hollow markers at zero, the treatment onset as a dashed vertical line.
+
+    Parameters
+    ----------
+    result : EventStudyResult
+        From :func:`econ.did.event_study`.
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
+    level : float, default 0.95
+        Coverage of the pointwise intervals (error bars) and of the uniform band.
+    uniform : bool, default True
+        Draw the sup-t band as a ribbon (:meth:`EventStudyResult.sup_t_critical`).
+    color, label : str, optional
+        Colour and legend label of the estimates.
+    dodge : float, default 0.0
+        Horizontal shift of the estimates (to put several models side by side).
+    title, xlabel, ylabel : str, optional
+        Axis texts (the y label defaults to "Effect on <outcome>").
+    figsize : (float, float), default (6.4, 4.0)
+        Size of a new figure, in inches.
+    path : str or pathlib.Path, optional
+        Also save the figure there (format from the suffix).
+    truth : SimulatedPanel, dict, Series or float, optional
+        True effects of a simulated design, drawn as a black dashed line with crosses (0 before treatment; see
+        :func:`econ.results.overlay_truth`).
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Raises
+    ------
+    SpecificationError
+        ``result`` is not an event-study result, or ``truth`` is of no accepted form.
 
     Examples
     --------
@@ -33,9 +66,10 @@ def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True,
     >>> import econ
     >>> demo = econ.datasets.load("china_cities_demo")
     >>> es = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
-    >>> fig, ax = econ.did.plot_event_study(es, title="Broadband China (simulated)")
-    >>> ax.get_title()
-    'Broadband China (simulated)'
+    >>> fig, ax = econ.did.plot_event_study(es, title="Broadband China (simulated)",
+    ...                                     truth=econ.datasets.truth("china_cities_demo"))
+    >>> ax.get_title(), sorted(t.get_text() for t in ax.get_legend().get_texts())[-1]
+    ('Broadband China (simulated)', 'truth')
     """
     if not hasattr(result, "table") or not hasattr(result, "sup_t_critical"):
         raise SpecificationError(f"plot_event_study needs an EventStudyResult, got {type(result).__name__}")
@@ -51,6 +85,8 @@ def plot_event_study(result, ax=None, level: float = 0.95, uniform: bool = True,
     ax.errorbar(x[~ref], est[~ref], yerr=yerr[:, ~ref], fmt="o", color=color, ms=4, capsize=2, lw=1,
                 label=label or f"estimate, {level:.0%} pointwise CI")
     ax.plot(x[ref], est[ref], "o", mfc="white", mec=color, ms=4)
+    if truth is not None:
+        overlay_truth(ax, table.index.to_numpy(), truth)
     _reference_lines(ax, result)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel or f"Effect on {getattr(result, 'depvar', '') or 'outcome'}")
@@ -68,12 +104,42 @@ def _reference_lines(ax, result):
     ax.axvline(onset, color="0.5", lw=0.8, ls="--")
 
 
-def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, ax=None, level: float = 0.95,
+def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *, ax=None, level: float = 0.95,
                        uniform: bool = False, dodge: float = 0.12, title: str | None = None,
-                       figsize=(6.4, 4.0), path=None):
-    """Several event studies (e.g. different estimators or samples) on one axis, dodged horizontally by
-    ``dodge`` so the intervals do not overlap. Uniform bands are off by default to keep the figure legible.
-    Returns ``(fig, ax)``; saves the figure to ``path`` when given.
+                       figsize=(6.4, 4.0), path=None, truth=None):
+    """Several event studies (estimators, samples, specifications) on one axis, dodged so intervals do not overlap.
+
+    Parameters
+    ----------
+    results : sequence of EventStudyResult
+        The event studies to draw, in colours C0, C1, ...
+    labels : sequence of str, optional
+        Legend label of each (default "model 1", "model 2", ...).
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
+    level : float, default 0.95
+        Coverage of the pointwise intervals.
+    uniform : bool, default False
+        Also draw each uniform band (off by default to keep the figure legible).
+    dodge : float, default 0.12
+        Horizontal distance between neighbouring models.
+    title : str, optional
+        Axes title.
+    figsize : (float, float), default (6.4, 4.0)
+        Size of a new figure, in inches.
+    path : str or pathlib.Path, optional
+        Also save the figure there.
+    truth : SimulatedPanel, dict, Series or float, optional
+        True effects of a simulated design, drawn once (see :func:`econ.results.overlay_truth`).
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Raises
+    ------
+    SpecificationError
+        No results, a result that is not an event study, or as many labels as results not given.
 
     Examples
     --------
@@ -101,15 +167,47 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, a
     for i, (res, lab, off) in enumerate(zip(results, labels, offsets)):
         plot_event_study(res, ax=ax, level=level, uniform=uniform, color=f"C{i}", label=lab, dodge=off,
                          title=title)
+    if truth is not None:
+        times = sorted({int(e) for res in results for e in res.table(level).index})
+        overlay_truth(ax, times, truth)
     ax.legend(frameon=False, fontsize="small")
     return finish_figure(fig, ax, path)
 
 
-def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, color: str = "0.6",
+def plot_placebo(result, *, ax=None, bins: int | str = "auto", kde: bool = True, color: str = "0.6",
                  title: str | None = None, figsize=(6.4, 4.0), path=None):
-    """Histogram (density scale) of the placebo draws, a Gaussian kernel density, and the actual estimate as a
-    vertical line annotated with the two-sided permutation p-value. Returns ``(fig, ax)``; saves the figure to
-    ``path`` when given.
+    """The placebo (randomization) distribution and where the actual estimate falls in it.
+
+    A density-scaled histogram of the placebo draws, a Gaussian kernel density, and the actual estimate as a red
+    vertical line labelled with the two-sided permutation p-value.
+
+    Parameters
+    ----------
+    result : PlaceboResult
+        From :func:`econ.did.placebo`.
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
+    bins : int or str, default "auto"
+        Histogram bins (as :func:`numpy.histogram_bin_edges`).
+    kde : bool, default True
+        Overlay a Gaussian kernel density of the draws.
+    color : str, default "0.6"
+        Colour of the histogram.
+    title : str, optional
+        Axes title.
+    figsize : (float, float), default (6.4, 4.0)
+        Size of a new figure, in inches.
+    path : str or pathlib.Path, optional
+        Also save the figure there.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Raises
+    ------
+    SpecificationError
+        ``result`` is not a placebo result.
 
     Examples
     --------
@@ -144,18 +242,46 @@ def plot_placebo(result, ax=None, bins: int | str = "auto", kde: bool = True, co
     return finish_figure(fig, ax, path)
 
 
-def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, color: str = "C0",
-                      figsize=(6.4, 4.0), level: float = 0.95, path=None):
-    """Horizontal coefficient plot from a table with estimate, ci_low, ci_high indexed by label (intervals at
-    ``level``, used for the axis label). Returns ``(fig, ax)``; saves the figure to ``path`` when given.
+def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None, color: str = "C0",
+                      figsize=(6.4, 4.0), level: float = 0.95, path=None, truth=None):
+    """Horizontal coefficient plot of a table of estimates (subgroup effects, channels...), one row per label.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``estimate``, ``ci_low``, ``ci_high``, indexed by label (drawn top to bottom).
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
+    title : str, optional
+        Axes title.
+    color : str, default "C0"
+        Colour of the estimates.
+    figsize : (float, float), default (6.4, 4.0)
+        Size of a new figure, in inches.
+    level : float, default 0.95
+        Coverage of the intervals in the table (used for the axis label only).
+    path : str or pathlib.Path, optional
+        Also save the figure there.
+    truth : float or mapping, optional
+        True value of every row (a number) or by label (a mapping), drawn as black crosses.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Raises
+    ------
+    SpecificationError
+        A required column is missing, or ``truth`` is of no accepted form.
 
     Examples
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import pandas as pd
+    >>> from econ.did import plot_coefficients
     >>> table = pd.DataFrame({"estimate": [0.2, 0.5], "ci_low": [0.0, 0.3], "ci_high": [0.4, 0.7]},
     ...                      index=["east", "west"])
-    >>> fig, ax = plot_coefficients(table)
+    >>> fig, ax = plot_coefficients(table, truth={"east": 0.25, "west": 0.45})
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['east', 'west']
     """
@@ -172,6 +298,9 @@ def plot_coefficients(table: pd.DataFrame, ax=None, title: str | None = None, co
     ax.set_yticks(pos)
     ax.set_yticklabels([str(i) for i in table.index])
     ax.set_xlabel(f"Estimate with {level:.0%} CI")
+    if truth is not None:
+        overlay_truth(ax, pos, truth, by=None, keys=list(table.index), horizontal=True)
+        ax.legend(frameon=False, fontsize="small")
     if title:
         ax.set_title(title)
     return finish_figure(fig, ax, path)

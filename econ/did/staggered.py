@@ -341,12 +341,13 @@ class ATTgtResult(InfluenceResult):
 
         return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e, n_draws=n_draws, level=level)
 
-    def plot(self, level: float | None = None, ax=None, path=None):
+    def plot(self, level: float | None = None, ax=None, path=None, *, truth=None):
         """ATT(g, t) against event time, one series per cohort, with bands (or pointwise intervals).
 
-        Returns ``(fig, ax)``; with ``path`` the figure is saved there.
+        ``truth`` (a simulated design, or true effects by event time) draws each cohort's true path in its colour
+        (see :func:`econ.results.overlay_truth`). Returns ``(fig, ax)``; with ``path`` the figure is saved there.
         """
-        from econ.results import figure, finish_figure
+        from econ.results import figure, finish_figure, overlay_truth
 
         tid = self.tidy(level)
         lo, hi = ("band_low", "band_high") if "band_low" in tid else ("conf_low", "conf_high")
@@ -356,8 +357,12 @@ class ATTgtResult(InfluenceResult):
         for j, (g, part) in enumerate(tid.groupby("cohort", sort=True)):
             x = part["event_time"] + (j - (len(cohorts) - 1) / 2) * width
             est = part["estimate"]
-            ax.errorbar(x, est, yerr=[est - part[lo].fillna(est), part[hi].fillna(est) - est], fmt="o", ms=4,
-                        capsize=2, label=f"cohort {g}")
+            bars = ax.errorbar(x, est, yerr=[est - part[lo].fillna(est), part[hi].fillna(est) - est], fmt="o",
+                               ms=4, capsize=2, label=f"cohort {g}")
+            if truth is not None:
+                e = part["event_time"].to_numpy()
+                overlay_truth(ax, x, _cohort_truth(truth, g, e), keys=e, color=bars.lines[0].get_color(),
+                              label=f"truth, cohort {g}")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
         ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
         ax.set_xlabel("event time (t - g)")
@@ -365,3 +370,14 @@ class ATTgtResult(InfluenceResult):
         ax.set_title(self.depvar)
         ax.legend(frameon=False, fontsize=8)
         return finish_figure(fig, ax, path)
+
+
+def _cohort_truth(truth, cohort, event_times):
+    """Cohort ``cohort``'s true ATT at ``event_times`` when ``truth`` is a simulated design, else ``truth``."""
+    from collections.abc import Mapping
+
+    table = getattr(truth, "truth", truth)
+    if not (isinstance(table, Mapping) and "att_gt" in table):
+        return truth
+    post = {int(r["event_time"]): r["att"] for r in table["att_gt"] if int(r["cohort"]) == int(cohort)}
+    return {int(e): post.get(int(e), 0.0 if e < 0 else np.nan) for e in event_times}  # 0 before treatment
