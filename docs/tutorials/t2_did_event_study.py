@@ -47,15 +47,14 @@ assert abs(two.did - tw.coef["treated"]) < 1e-8
 
 # %% [markdown]
 # ## Event study and the pre-trend test
-# Reference period -1; end points binned. The leads drift because of the differential trend.
+# Reference period -1; end points binned. The leads drift because of the differential trend. `plot(truth=sim)`
+# draws the design's true effects (a black dashed line: 0 before treatment, the constant effect after).
 
 # %%
 es = did.event_study(df, "log_income_ratio", "unit", "year", "cohort", window=(-5, 5))
 print(es.summary())
 print(es.pretrend_test())
-fig, ax = es.plot()
-ax.plot(range(0, 6), [truth] * 6, "k--", lw=1.5, label="true effect")  # constant effect from 2014 on
-ax.legend(fontsize=8)
+fig, ax = es.plot(truth=sim)
 
 # %% [markdown]
 # ## Low power: how often does the pre-trend test catch the violation?

@@ -12,6 +12,8 @@
 # `NEVER_SHARE` and re-run.
 
 # %%
+import pandas as pd
+
 import econ
 from econ import did
 from econ.simulate import twfe_bias_panel
@@ -45,10 +47,17 @@ fig, ax = bd.plot()
 # %%
 cmp = did.compare(df, "log_income_ratio", "unit", "year", "cohort", window=(-5, 5))
 print(cmp.summary())
-fig, ax = cmp.plot()
-true_path = {int(e): v for e, v in truth["att_by_event_time"].items() if int(e) <= 5}
-ax.plot(list(true_path), list(true_path.values()), "k--", lw=1.5, label="truth (simulated design)")
-ax.legend(fontsize=8)
+fig, ax = cmp.plot(truth=sim)  # the design's true path (black dashed), aggregated as the estimators aggregate
+
+# %% [markdown]
+# Each Callaway-Sant'Anna aggregation has its own truth: `sim.true_att("event_time" | "cohort" | "time" |
+# "overall")` aggregates the design's ATT(g, t) with the same weights, and `plot(truth=sim)` uses it.
+
+# %%
+cs = did.att_gt(df, "log_income_ratio", "unit", "year", "cohort")
+fig, ax = cs.aggregate("group").plot(truth=sim)
+print(pd.DataFrame({"estimate": cs.aggregate("group").tidy().set_index("cohort")["estimate"],
+                    "truth": sim.true_att("cohort")}).round(4))
 
 # %%
 overall = cmp.overall().set_index("estimator")["estimate"]
