@@ -405,7 +405,7 @@ def run_claims(ids=None, data=None, mapping=None, out="results", registry: Regis
     expected files. ``weights`` (a path to an edge-list CSV, with ``data`` only) is passed to the claims whose
     ``run`` takes ``weights`` (K2: the user's own spatial weights).
     """
-    from tqdm.auto import tqdm
+    from econ._progress import tqdm
 
     from econ.claims import schema
 

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from econ._progress import tqdm
 
 from econ.did import _design
 from econ._parallel import block_rng, block_sizes, map_blocks, root_entropy

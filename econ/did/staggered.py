@@ -166,7 +166,7 @@ def _estimate_cells(d: _cs_design.Design, control, method, base_period, anticipa
     ps_cache: dict = {}
     groups = d.cohorts
     if progress:
-        from tqdm.auto import tqdm
+        from econ._progress import tqdm
 
         groups = tqdm(groups, desc="att_gt cohorts")
     for g in groups:

@@ -261,7 +261,7 @@ def _batch_size(batch_size, n_items: int, workers: int) -> int:
 def _bar(progress: bool, total: int, initial: int):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from econ._progress import tqdm
 
     return tqdm(total=total, initial=initial, desc="replications", leave=False)
 
