@@ -7,6 +7,8 @@ The hierarchy is ``ValueError`` > :class:`EconError` > (:class:`PanelError`, :cl
 :class:`TreatmentError`, :class:`WeightsError`).
 """
 
+__all__ = ["EconError", "PanelError", "SpecificationError", "TreatmentError", "WeightsError"]
+
 
 class EconError(ValueError):
     """Base class of all input errors raised by econ.
