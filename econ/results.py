@@ -159,20 +159,24 @@ class Result:
     # ------------------------------------------------------------ estimates
     @property
     def coef(self) -> pd.Series:
+        """Point estimates, indexed by term (a copy)."""
         return self._coef.copy()
 
     @property
     def vcov(self) -> pd.DataFrame:
+        """Covariance of the estimates, rows and columns labelled by term (a copy)."""
         return self._vcov.copy()
 
     @property
     def se(self) -> pd.Series:
+        """Standard errors, the square roots of the covariance diagonal (NaN where a variance is negative)."""
         var = np.diag(self._vcov.to_numpy())
         with np.errstate(invalid="ignore"):
             return pd.Series(np.where(var >= 0, np.sqrt(np.abs(var)), np.nan), index=self._coef.index, name="se")
 
     @property
     def tstat(self) -> pd.Series:
+        """t statistics ``coef / se`` (NaN where the standard error is zero or undefined)."""
         se = self.se.to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(se > 0, self._coef.to_numpy() / np.where(se > 0, se, 1.0), np.nan)
@@ -183,19 +187,72 @@ class Result:
 
     @property
     def pvalue(self) -> pd.Series:
+        """Two-sided p-values of ``coef = 0`` from Student t with ``df_t`` degrees of freedom (normal if infinite)."""
         t = self.tstat.to_numpy()
         p = 2 * self._dist().sf(np.abs(t))
         return pd.Series(p, index=self._coef.index, name="p")
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
-        """Two-sided confidence intervals; columns named like pyfixest (``"2.5%"``, ``"97.5%"``)."""
+        """Two-sided confidence intervals ``coef +/- t.ppf((1 + level) / 2, df_t) * se``.
+
+        Parameters
+        ----------
+        level : float in (0, 1), default 0.95
+            Coverage.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per term; columns named as pyfixest's (``"2.5%"``, ``"97.5%"`` for ``level=0.95``).
+
+        Raises
+        ------
+        SpecificationError
+            ``level`` outside (0, 1).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from econ.results import Result
+        >>> res = Result(pd.Series({"x": 0.5}), np.array([[0.04]]), nobs=100, df_resid=98, df_t=np.inf)
+        >>> res.confint(0.9).round(3)
+              5%    95%
+        x  0.171  0.829
+        """
         lo, hi = _ci_labels(level)
         q = self._dist().ppf(1 - (1 - level) / 2)
         b, se = self._coef.to_numpy(), self.se.to_numpy()
         return pd.DataFrame({lo: b - q * se, hi: b + q * se}, index=self._coef.index)
 
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per term: term, estimate, std_error, statistic, p_value, conf_low, conf_high."""
+        """The estimates as a tidy DataFrame (broom / pyfixest convention), the lingua franca of econ results.
+
+        Parameters
+        ----------
+        level : float in (0, 1), default 0.95
+            Coverage of ``conf_low`` / ``conf_high``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per term: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` (estimators
+            add key columns such as ``event_time``, ``cohort`` or ``time``).
+
+        Raises
+        ------
+        SpecificationError
+            ``level`` outside (0, 1).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from econ.results import Result
+        >>> res = Result(pd.Series({"a": 1.0, "b": -0.2}), np.diag([0.25, 0.01]), nobs=50, df_resid=48)
+        >>> res.tidy()[["term", "estimate", "statistic"]]
+          term  estimate  statistic
+        0    a       1.0        2.0
+        1    b      -0.2       -2.0
+        """
         ci = self.confint(level)
         return pd.DataFrame(
             {
@@ -223,7 +280,34 @@ class Result:
         return self.vcov_type or "not reported"
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
-        """A plain-text table in the style of a journal regression table."""
+        """A plain-text regression table in the style of a journal (and of fixest's ``summary``).
+
+        Parameters
+        ----------
+        level : float in (0, 1), default 0.95
+            Coverage of the printed intervals.
+        digits : int, default 4
+            Decimals of estimates, standard errors and intervals.
+
+        Returns
+        -------
+        str
+            Model and outcome, observations, fixed effects, standard errors and the distribution used, the
+            coefficient table with significance stars, fit statistics and every note. ``repr(result)`` is this.
+
+        Raises
+        ------
+        SpecificationError
+            ``level`` outside (0, 1).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from econ.results import Result
+        >>> res = Result(pd.Series({"x": 0.5}), np.array([[0.04]]), nobs=100, df_resid=98, depvar="y")
+        >>> print(res.summary().splitlines()[0])
+        Estimation results -- dependent variable: y
+        """
         tid = self.tidy(level)
         lo, hi = _ci_labels(level)
         rows = []
@@ -331,15 +415,48 @@ class Result:
         return wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_resid, text, q=q_vec)
 
     def plot(self, terms=None, level: float = 0.95, ax=None, path=None, *, truth=None):
-        """Coefficient plot: point estimates with ``level`` confidence intervals.
+        """Coefficient plot: point estimates with ``level`` confidence intervals, one row per term.
 
-        ``truth`` (a number, or a mapping term -> true value) marks the true values of a simulated design (see
-        :func:`overlay_truth`). Returns ``(fig, ax)``; with ``path`` the figure is also saved there (format from
-        the extension).
+        Parameters
+        ----------
+        terms : list of str, optional
+            Terms to draw, in this order (default: all).
+        level : float in (0, 1), default 0.95
+            Coverage of the intervals.
+        ax : matplotlib.axes.Axes, optional
+            Draw on this axes (default: a new figure).
+        path : str or pathlib.Path, optional
+            Also save the figure there (format from the suffix).
+        truth : float or mapping, optional
+            True values of a simulated design: one number for every term, or term -> value; drawn as black
+            crosses (see :func:`overlay_truth`).
+
+        Returns
+        -------
+        (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+        Raises
+        ------
+        SpecificationError
+            ``level`` outside (0, 1), a name in ``terms`` that is not a term, or ``truth`` of no accepted form.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np, pandas as pd
+        >>> from econ.results import Result
+        >>> res = Result(pd.Series({"a": 1.0, "b": -0.2}), np.diag([0.25, 0.01]), nobs=50, df_resid=48)
+        >>> fig, ax = res.plot(truth={"a": 1.2, "b": 0.0})
+        >>> [t.get_text() for t in ax.get_yticklabels()]
+        ['a', 'b']
         """
         tid = self.tidy(level)
         if terms is not None:
-            tid = tid.set_index("term").loc[list(terms)].reset_index()
+            terms = [terms] if isinstance(terms, str) else list(terms)
+            unknown = [t for t in terms if t not in set(tid["term"])]
+            if unknown:
+                raise SpecificationError(f"plot: {unknown} are not terms of this result; terms: {list(tid['term'])}")
+            tid = tid.set_index("term").loc[terms].reset_index()
         fig, ax = figure(ax, (6, 0.4 * len(tid) + 1.2))
         pos = np.arange(len(tid))[::-1]
         ax.errorbar(tid["estimate"], pos, xerr=[tid["estimate"] - tid["conf_low"], tid["conf_high"] - tid["estimate"]],
@@ -479,6 +596,7 @@ class WaldTest:
         return self.pvalue_F
 
     def tidy(self) -> pd.DataFrame:
+        """Both forms as rows: ``test, form (chi2 / F), statistic, df1, df2, p_value``."""
         return pd.DataFrame(
             {
                 "test": [self.hypothesis] * 2,
@@ -491,6 +609,7 @@ class WaldTest:
         )
 
     def summary(self) -> str:
+        """The hypothesis and both forms of the statistic with their p-values, as text."""
         return (
             f"Wald test: {self.hypothesis}\n"
             f"  chi2({self.df}) = {self.chi2:.4f}, p = {self.pvalue_chi2:.4g}\n"
