@@ -845,7 +845,8 @@ def overlay_truth(ax, x, truth, *, by: str | None = "event_time", keys=None, hor
     Raises
     ------
     SpecificationError
-        ``truth`` is none of the accepted forms, or a design is given for a plot whose axis has no aggregation.
+        ``truth`` is none of the accepted forms, a design is given for a plot whose axis has no aggregation, or
+        ``x`` is not numeric or not as long as ``keys``.
 
     Examples
     --------
@@ -858,7 +859,12 @@ def overlay_truth(ax, x, truth, *, by: str | None = "event_time", keys=None, hor
     >>> overlay_truth(ax, [0, 1], {"a": 0.5}, by=None, keys=["a", "b"], horizontal=True).tolist()
     [0.5, nan]
     """
-    x = np.asarray(x, dtype=float)
+    try:
+        x = np.asarray(x, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise SpecificationError(f"overlay_truth: x must be numeric positions, got {x!r}") from None
+    if keys is not None and len(keys) != len(x):
+        raise SpecificationError(f"overlay_truth: {len(keys)} keys for {len(x)} positions")
     values = truth_values(truth, x if keys is None else keys, by=by)
     if np.isfinite(values).any():
         px, py = (values, x) if horizontal else (x, values)

@@ -246,7 +246,7 @@ def true_att(truth, by: str = "event_time") -> pd.Series | float:
     if not isinstance(truth, Mapping) or "att_gt" not in truth:
         raise SpecificationError("truth must be a SimulatedPanel or its truth dict (with an 'att_gt' table), "
                                  f"got {type(truth).__name__}")
-    cells = pd.DataFrame(truth["att_gt"])
+    cells = pd.DataFrame(truth["att_gt"], columns=["cohort", "year", "event_time", "att", "n_units"])
     if by == "overall":
         return float(truth["att_overall"])
     weighted = cells.assign(w=cells["att"] * cells["n_units"], time=cells["year"])
@@ -257,7 +257,7 @@ def true_att(truth, by: str = "event_time") -> pd.Series | float:
         out = groups["w"].sum() / groups["n_units"].sum()
     out.index = out.index.astype(int)
     out.index.name = by
-    return out.rename("truth")
+    return out.rename("truth").astype(float)
 
 
 def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndarray:
@@ -288,15 +288,20 @@ def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndar
     >>> effect_shape([-1, 0, 1, 2, 5], "ramp", 3).round(3).tolist()
     [0.0, 0.333, 0.667, 1.0, 1.0]
     """
-    e = np.asarray(event_time, dtype=float)
+    from econ._validate import check_choice, check_int
+
+    check_choice(shape, "shape", SHAPES)
+    ramp_years = check_int(ramp_years, "ramp_years", minimum=1)
+    try:
+        e = np.asarray(event_time, dtype=float)
+    except (TypeError, ValueError):
+        raise SpecificationError(f"event_time must be numbers (years since treatment), got {event_time!r}") from None
     if shape == "ramp":
         out = np.minimum(1.0, (e + 1) / ramp_years)
     elif shape == "constant":
         out = np.ones_like(e)
-    elif shape == "linear":
+    else:  # "linear"
         out = (e + 1) / ramp_years
-    else:
-        raise SpecificationError(f"unknown effect shape {shape!r}; use 'ramp', 'constant' or 'linear'")
     return np.where(e >= 0, out, 0.0)
 
 
@@ -369,9 +374,14 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
         raise SpecificationError(f"params must be a DesignParams, got {type(params).__name__}")
     require_columns(units, [unit, cohort], "units column")
     seed = check_seed(seed)
+    if units[unit].isna().any():
+        raise SpecificationError(f"units column {unit!r} has missing ids in rows "
+                                 f"{units.index[units[unit].isna()].tolist()[:5]}")
     dup = units[unit][units[unit].duplicated()].unique().tolist()
     if dup:
         raise SpecificationError(f"units has duplicate ids in column {unit!r}: {dup[:5]}")
+    if isinstance(years, (str, bytes)) or not hasattr(years, "__iter__"):
+        raise SpecificationError(f"years must be an iterable of integer years, got {years!r}")
     years = [check_int(y, "years") for y in years]
     if not years or len(set(years)) != len(years):
         raise SpecificationError(f"years must be distinct integers (at least one), got {years[:10]}")
@@ -490,7 +500,7 @@ def _truth(g, years, d, event, peak, params, seed, has_weights) -> dict:
             if yr >= c:
                 rows.append({"cohort": int(c), "year": int(yr), "event_time": int(yr - c),
                              "att": float(att[g == c, j][0]), "n_units": int((g == c).sum())})
-    att_gt = pd.DataFrame(rows)
+    att_gt = pd.DataFrame(rows, columns=["cohort", "year", "event_time", "att", "n_units"])
     weighted = att_gt.assign(att_x_n=att_gt["att"] * att_gt["n_units"]).groupby("event_time")
     by_event = weighted["att_x_n"].sum() / weighted["n_units"].sum()  # cohort-size weighted mean
     overall = float(att[d].mean()) if d.any() else 0.0
@@ -669,6 +679,10 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
     """
     from econ import _validate
 
+    cohorts = [_validate.check_int(c, "cohorts") for c in _sequence(cohorts, "cohorts")]
+    slopes = [_validate.check_real(v, "slopes") for v in _sequence(slopes, "slopes")]
+    if not cohorts or len(set(cohorts)) != len(cohorts):
+        raise SpecificationError(f"cohorts must be distinct adoption years (at least one), got {cohorts}")
     n_units = _validate.check_int(n_units, "n_units", minimum=len(cohorts) + 2)
     seed = _validate.check_int(seed, "seed", minimum=0)
     never_share = _validate.check_real(never_share, "never_share")
@@ -685,3 +699,9 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
     params = DesignParams(peak_effect={int(c): float(s) for c, s in zip(cohorts, slopes)}, shape="linear",
                           ramp_years=1, spillover=0.0, selection=0.0, sigma=sigma, mediator_effects={})
     return draw_panel(units, years, unit="unit", params=params, seed=seed)
+
+
+def _sequence(value, name: str) -> list:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise SpecificationError(f"{name} must be a sequence, got {value!r}")
+    return list(value)

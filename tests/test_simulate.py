@@ -65,7 +65,7 @@ def test_bad_cohorts_rejected():
         simulate.draw_panel(toy_units(cohorts=(2014, 2030)), range(2010, 2020), params=PARAMS)
     with pytest.raises(EconError, match="no peak_effect given"):
         simulate.draw_panel(toy_units(cohorts=(2014, 2015)), range(2010, 2020), params=PARAMS)
-    with pytest.raises(EconError, match="unknown effect shape"):
+    with pytest.raises(EconError, match="shape must be one of"):
         simulate.effect_shape(np.arange(3), "cubic", 3)
 
 
@@ -155,3 +155,28 @@ def test_draw_panel_bad_units_named():
     b = simulate.draw_panel(units, range(2010, 2020), params=PARAMS, seed=1)
     pd.testing.assert_frame_equal(a.data, b.data)
     assert units.equals(toy_units())  # input untouched
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda u: simulate.draw_panel([1, 2], range(2010, 2016)), "units must be a DataFrame"),
+    (lambda u: simulate.draw_panel(u, None), "years must be an iterable"),
+    (lambda u: simulate.draw_panel(u, "2010"), "years must be an iterable"),
+    (lambda u: simulate.draw_panel(u, [2010.5, 2011]), "years must be an integer"),
+    (lambda u: simulate.draw_panel(u.assign(unit=[1.0, np.nan, 3.0, 4.0]), range(2010, 2016)), "missing ids"),
+    (lambda u: simulate.draw_panel(u.assign(cohort=[np.inf, 0, 0, 0]), range(2010, 2016)), r"bad values: \[inf\]"),
+    (lambda u: simulate.twfe_bias_panel(cohorts=("a", "b", "c")), "cohorts must be an integer"),
+    (lambda u: simulate.twfe_bias_panel(slopes=("a", 0.1, 0.1)), "slopes must be a number"),
+    (lambda u: simulate.twfe_bias_panel(cohorts=(), slopes=()), "cohorts must be distinct adoption years"),
+    (lambda u: simulate.twfe_bias_panel(cohorts=2010, slopes=0.1), "cohorts must be a sequence"),
+    (lambda u: simulate.effect_shape([0, 1], "ramp", 0), "ramp_years must be at least 1"),
+    (lambda u: simulate.effect_shape(["a"], "ramp", 3), "event_time must be numbers"),
+])
+def test_simulate_bad_inputs_named(call, match):
+    units = pd.DataFrame({"unit": [1, 2, 3, 4], "cohort": [2014, 2015, 0, 0]})
+    with pytest.raises(EconError, match=match):
+        call(units)
+
+
+def test_design_without_treated_units_has_empty_truth():
+    sim = simulate.draw_panel(pd.DataFrame({"unit": [1, 2], "cohort": [0, 0]}), range(2010, 2014))
+    assert sim.true_att().empty and sim.true_att("overall") == 0.0
