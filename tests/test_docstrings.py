@@ -37,10 +37,6 @@ NO_RAISES = set()
 
 # not yet documented (to be emptied)
 PENDING = {
-    "econ.did.ddd",
-    "econ.did.TwoByTwoResult",
-    "econ.did.TripleDiffResult",
-    "econ.did.PSMDiDResult",
     "econ.did.SubgroupResult",
     "econ.did.ChannelsResult",
     "econ.did.plot_event_study",
@@ -64,10 +60,6 @@ PENDING = {
     "econ.simulate.china_cities_demo",
     "econ.simulate.write_china_cities_demo",
     "econ.feols",
-    "econ.did.twfe",
-    "econ.did.event_study",
-    "econ.did.did_2x2",
-    "econ.did.psm_did",
     "econ.did.subgroups",
     "econ.did.channels",
     "econ.did.compare",
