@@ -23,7 +23,7 @@ CONSTANTS = {"econ.spatial.CLUSTER_LABELS", "econ.datasets.REGISTRY", "econ.data
 # statistical methods: their docstrings also give the formula (Notes) and the papers (References)
 METHODS = {
     "econ.feols", "econ.panel.feols", "econ.panel.random_effects", "econ.panel.panel_iv", "econ.panel.hausman",
-    "econ.did.twfe", "econ.did.event_study", "econ.did.placebo", "econ.did.did_2x2", "econ.did.ddd",
+    "econ.did.twfe", "econ.did.event_study", "econ.did.placebo", "econ.did.did_2x2",
     "econ.did.psm_did", "econ.did.subgroups", "econ.did.channels", "econ.did.att_gt", "econ.did.bacon",
     "econ.did.sun_abraham", "econ.did.imputation", "econ.did.compare", "econ.did.honest", "econ.did.spatial_did",
     "econ.spatial.moran", "econ.spatial.geary", "econ.spatial.join_counts", "econ.spatial.local_moran",
@@ -36,18 +36,6 @@ NO_RAISES = set()
 
 # not yet documented (to be emptied)
 PENDING = {
-    "econ.did.ddd",
-    "econ.did.TwoByTwoResult",
-    "econ.did.TripleDiffResult",
-    "econ.did.PSMDiDResult",
-    "econ.did.SubgroupResult",
-    "econ.did.ChannelsResult",
-    "econ.did.BaconResult",
-    "econ.did.SunAbrahamResult",
-    "econ.did.ImputationResult",
-    "econ.did.ComparisonResult",
-    "econ.did.HonestResult",
-    "econ.did.SpatialDiDResult",
     "econ.spatial.PeriodResults",
     "econ.spatial.SpatialResult",
     "econ.spatial.SpatialWarning",
@@ -57,14 +45,6 @@ PENDING = {
     "econ.montecarlo.PowerResult",
     "econ.panel.FeolsDesign",
     "econ.feols",
-    "econ.did.twfe",
-    "econ.did.event_study",
-    "econ.did.did_2x2",
-    "econ.did.psm_did",
-    "econ.did.subgroups",
-    "econ.did.channels",
-    "econ.did.compare",
-    "econ.did.spatial_did",
     "econ.spatial.haversine_km",
     "econ.spatial.moran",
     "econ.spatial.join_counts",

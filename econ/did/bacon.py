@@ -44,6 +44,21 @@ class BaconResult:
     twfe : float
         The TWFE coefficient (``sum(weight * estimate)``, checked against a direct fit).
     depvar : str
+        The outcome column.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import bacon
+    >>> res = bacon(datasets.load("china_cities_demo"), "log_income_ratio", "prefecture_code", "year", "cohort")
+    >>> res.by_type().round(3)
+                      weight  estimate
+    type
+    treated vs never   0.948    -0.044
+    earlier vs later   0.024    -0.022
+    later vs earlier   0.028     0.002
+    >>> round(res.twfe, 4), round(res.forbidden_share, 3)
+    (-0.0425, 0.028)
     """
 
     def __init__(self, comparisons: pd.DataFrame, twfe: float, depvar: str):

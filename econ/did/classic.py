@@ -32,6 +32,22 @@ class TwoByTwoResult(FeolsResult):
     ``did_means`` (the DiD computed from the four means) and ``term`` (the name of the interaction coefficient).
 
     Built by :func:`did_2x2` with the :class:`econ.panel.FeolsResult` arguments plus these keywords.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from econ.did import did_2x2
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 1.5, 4.0, 1.1, 2.1, 1.4, 3.9],
+    ...                    "g": [0, 0, 1, 1] * 2, "p": [0, 1, 0, 1] * 2})
+    >>> res = did_2x2(df, "y", "g", "p")
+    >>> res.means.round(2)
+    p                   pre  post  post - pre
+    g
+    control            1.05  2.05         1.0
+    treated            1.45  3.95         2.5
+    treated - control  0.40  1.90         1.5
+    >>> res.term, round(res.did, 4)
+    ('g_x_p', 1.5)
     """
 
     def __init__(self, *args, means: pd.DataFrame, counts: pd.DataFrame, did_means: float, term: str, **kwargs):
@@ -53,6 +69,17 @@ class TripleDiffResult(FeolsResult):
     within each subgroup), ``ddd_means`` (their difference) and ``term`` (the triple interaction).
 
     Built by :func:`ddd` with the :class:`econ.panel.FeolsResult` arguments plus these keywords.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ.did import ddd
+    >>> cells = pd.MultiIndex.from_product([[0, 1]] * 3, names=["g", "p", "s"]).to_frame(index=False)
+    >>> df = pd.concat([cells] * 2, ignore_index=True)
+    >>> df["y"] = df.g * df.p * df.s * 2.0 + np.r_[np.zeros(8), np.ones(8)]
+    >>> res = ddd(df, "y", "g", "p", "s")
+    >>> res.did_by_subgroup.tolist(), res.term, round(float(res.coef[res.term]), 4)
+    ([0.0, 2.0], 'g_x_p_x_s', 2.0)
     """
 
     def __init__(self, *args, means: pd.DataFrame, did_by_subgroup: pd.Series, ddd_means: float, term: str,
@@ -74,6 +101,24 @@ class PSMDiDResult(FeolsResult):
     before/after), ``logit`` (the statsmodels propensity model) and ``term`` (the DiD coefficient's name).
 
     Built by :func:`psm_did` with the :class:`econ.panel.FeolsResult` arguments plus these keywords.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ.did import psm_did
+    >>> rng = np.random.default_rng(0)
+    >>> n = 60
+    >>> x = rng.normal(size=n); d = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "year": np.tile(np.arange(2010, 2014), n)})
+    >>> df["d"], df["x"] = d[df["id"]], x[df["id"]] + rng.normal(scale=0.1, size=len(df))
+    >>> df["post"] = (df["year"] >= 2012).astype(int)
+    >>> df["y"] = df["d"] * df["post"] + rng.normal(scale=0.1, size=len(df))
+    >>> res = psm_did(df, "y", "id", "year", "d", "post", ["x"])
+    >>> res.balance[["smd_before", "smd_after"]].round(2)
+               smd_before  smd_after
+    covariate
+    x                0.54      -0.01
+    pscore           0.55      -0.01
     """
 
     def __init__(self, *args, pscore: pd.Series, matching_weights: pd.Series, matches: pd.DataFrame,
@@ -134,10 +179,14 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     y : str
         Outcome.
     group, post : str
-        0/1 columns: treated group and post period. All four cells must have observations.
+        0/1 (or boolean) columns: treated group and post period. All four cells must have observations.
     covariates : list of str, optional
-    vcov : vcov spec, default "hetero" (HC1); "iid" gives textbook OLS standard errors.
+        Controls added linearly; with them ``delta`` is no longer the difference of cell means.
+    vcov : vcov spec, default "hetero"
+        Any :func:`econ.feols` spec on the model's columns: ``"hetero"`` (HC1, default) or ``"iid"`` (textbook OLS
+        standard errors).
     weights : str, optional
+        Column of regression (analytic) weights; the cell means in ``means`` are then weighted means.
 
     Returns
     -------
@@ -151,7 +200,30 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     TreatmentError
         ``group`` or ``post`` not 0/1, or an empty cell.
     SpecificationError
-        Unknown columns, infinite values (names the rows), arguments of the wrong type.
+        ``data`` not a DataFrame, unknown columns, non-numeric or infinite values (names the rows), every row
+        missing, a column already named like the interaction, arguments of the wrong type.
+
+    Notes
+    -----
+    With ``G`` the group and ``P`` the period indicator, the regression is
+    ``y_i = b0 + b1 G_i + b2 P_i + delta G_i P_i + X_i' g + e_i``. Without covariates it is saturated in the four
+    cells, so ``delta`` equals the difference in differences of the cell means,
+    ``delta = (ybar_11 - ybar_10) - (ybar_01 - ybar_00)`` (first index group, second period). Under parallel trends
+    (absent treatment, both groups' mean outcomes would have changed by the same amount) and no anticipation it is
+    the average effect on the treated group in the post period.
+
+    Conventions: rows with a missing value in any used column are dropped (noted); no unit or time column is
+    needed, so repeated cross-sections work. The default covariance is HC1,
+    ``V = n / (n - K) (X'X)^-1 (sum_i u_i^2 x_i x_i') (X'X)^-1`` with ``K`` the number of coefficients (intercept
+    included), and t tests use ``n - K`` degrees of freedom (:mod:`econ.panel.vcov`).
+
+    References
+    ----------
+    Card, D. and Krueger, A. B. (1994). Minimum wages and employment: a case study of the fast-food industry in
+    New Jersey and Pennsylvania. American Economic Review 84(4), 772-793.
+
+    MacKinnon, J. G. and White, H. (1985). Some heteroskedasticity-consistent covariance matrix estimators with
+    improved finite sample properties. Journal of Econometrics 29(3), 305-325.
 
     Examples
     --------
@@ -205,17 +277,51 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
     so the coefficient on the triple interaction ``{group}_x_{post}_x_{subgroup}`` equals the difference of the two
     subgroup DiDs computed from cell means (without covariates). All eight cells must have observations.
 
+    Parameters
+    ----------
+    data : DataFrame
+        Repeated cross-sections or a panel (not modified); no unit or time column is needed.
+    y : str
+        Outcome.
+    group, post, subgroup : str
+        0/1 (or boolean) columns: treated group, post period, and the subgroup the policy targets (e.g. the
+        eligible demographic); the DiD in ``subgroup == 0`` is the placebo that is differenced out.
+    covariates : list of str, optional
+        Controls added linearly; with them the triple-interaction coefficient no longer equals ``ddd_means``.
+    vcov : vcov spec, default "hetero"
+        Any :func:`econ.feols` spec on the model's columns: ``"hetero"`` (HC1, default) or ``"iid"``.
+    weights : str, optional
+        Column of regression (analytic) weights; the cell means are then weighted means.
+
     Returns
     -------
     TripleDiffResult
-        ``means`` (cell means indexed by subgroup and group, columns pre/post), ``did_by_subgroup``, ``ddd_means``.
+        ``coef[term]`` is the DDD (``term`` = ``"{group}_x_{post}_x_{subgroup}"``); ``means`` (cell means indexed by
+        subgroup and group, columns pre/post), ``did_by_subgroup``, ``ddd_means``.
 
     Raises
     ------
     TreatmentError
         An indicator that is not 0/1, or an empty cell.
     SpecificationError
-        Unknown columns, infinite values, arguments of the wrong type.
+        ``data`` not a DataFrame, unknown columns, non-numeric or infinite values, a column already named like one
+        of the interactions, arguments of the wrong type.
+
+    Notes
+    -----
+    The regression is
+    ``y = b0 + b1 G + b2 P + b3 S + b4 GP + b5 GS + b6 PS + tau GPS + X'g + e``; without covariates
+    ``tau = DiD(S = 1) - DiD(S = 0)`` with ``DiD(s) = (ybar_{s,1,1} - ybar_{s,1,0}) - (ybar_{s,0,1} - ybar_{s,0,0})``
+    (indices subgroup, group, period). Its causal reading needs a single parallel-trends assumption: the bias of
+    the two subgroup DiDs is the same, i.e. the gap in trends between treated and control groups is equal in both
+    subgroups (Olden and Moen 2022); it does not need each DiD to be unbiased. Conventions as :func:`did_2x2`:
+    rows with missing values dropped (noted), HC1 by default with ``n - K`` degrees of freedom for t tests.
+
+    References
+    ----------
+    Gruber, J. (1994). The incidence of mandated maternity benefits. American Economic Review 84(3), 622-641.
+
+    Olden, A. and Moen, J. (2022). The triple difference estimator. Econometrics Journal 25(3), 531-553.
 
     Examples
     --------
@@ -279,7 +385,53 @@ def psm_did(
 ):
     """Propensity-score matching on pre-period covariates, then the TWFE DiD on the matched panel.
 
-    Steps (each a documented choice):
+    Four steps, each a documented choice (see Notes): a logit propensity score on pre-period unit means, matching of
+    treated to control units on the score, a balance table, and the weighted TWFE DiD on the matched units.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel.
+    y, unit, time : str
+        Outcome, unit id and integer time columns.
+    treat : str
+        0/1 treated-group indicator, constant within unit.
+    post : str
+        0/1 post-period indicator.
+    covariates : list of str
+        Covariates of the propensity score (their pre-period unit means are used).
+    method : {"nearest", "radius"}
+        Nearest-neighbour or radius (caliper) matching.
+    k : int
+        Neighbours per treated unit (nearest only).
+    replace : bool
+        Matching with replacement (nearest only; radius always matches with replacement).
+    caliper : float, optional
+        Maximum ``|p_i - p_j|`` for a match.
+    controls : list of str, optional
+        Time-varying controls for the DiD regression.
+    vcov : optional
+        Any :func:`econ.feols` vcov spec; default clustered by unit.
+
+    Returns
+    -------
+    PSMDiDResult
+        The weighted TWFE fit (``coef[term]`` is the DiD) with ``pscore``, ``weights``, ``matches``, ``balance``.
+
+    Raises
+    ------
+    TreatmentError
+        ``treat``/``post`` not 0/1, ``treat`` varying within unit, no treated or no control unit with pre-period
+        rows, a failed logit (separation, collinear covariates), no treated unit matched.
+    SpecificationError
+        No covariates, unknown method, radius matching without a caliper, ``k`` < 1, a caliper that is not a
+        positive number, unknown columns, infinite values.
+    PanelError
+        Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+
+    Notes
+    -----
+    Steps:
 
     1. **Score.** For every unit, the covariates are averaged over its pre-period rows (``post == 0``); units with
        no pre-period row are dropped (noted). A logit of the unit-level ``treat`` on a constant and these means
@@ -305,40 +457,25 @@ def psm_did(
        plus optional time-varying ``controls``) on all rows of matched units, weighted by the matching weights,
        standard errors clustered by unit by default.
 
-    Parameters
+    Conventions: the DiD is ``y ~ D | unit + time`` with ``D = treat * post``; with the default clustering by unit
+    its standard errors use the :func:`econ.feols` small-sample factor ``(n - 1) / (n - K) * G / (G - 1)`` (unit
+    effects nested in the clusters count as one parameter) and t tests with ``G - 1`` degrees of freedom. They
+    treat the matching weights as fixed, ignoring the estimation of the score and the matching (Abadie and Imbens
+    2016 derive the correction for matching on an estimated score; it is not applied here).
+
+    References
     ----------
-    data : DataFrame
-        Long panel.
-    y, unit, time : str
-    treat : str
-        0/1 treated-group indicator, constant within unit.
-    post : str
-        0/1 post-period indicator.
-    covariates : list of str
-        Covariates of the propensity score (their pre-period unit means are used).
-    method : {"nearest", "radius"}
-    k : int
-        Neighbours per treated unit (nearest only).
-    replace : bool
-        Matching with replacement (nearest only; radius always matches with replacement).
-    caliper : float, optional
-        Maximum ``|p_i - p_j|`` for a match.
-    controls : list of str, optional
-        Time-varying controls for the DiD regression.
-    vcov : optional
-        Default clustered by unit.
+    Rosenbaum, P. R. and Rubin, D. B. (1983). The central role of the propensity score in observational studies
+    for causal effects. Biometrika 70(1), 41-55.
 
-    Returns
-    -------
-    PSMDiDResult
-        The weighted TWFE fit (``coef[term]`` is the DiD) with ``pscore``, ``weights``, ``matches``, ``balance``.
+    Heckman, J. J., Ichimura, H. and Todd, P. E. (1997). Matching as an econometric evaluation estimator: evidence
+    from evaluating a job training programme. Review of Economic Studies 64(4), 605-654.
 
-    Raises
-    ------
-    TreatmentError
-        ``treat``/``post`` not 0/1, ``treat`` varying within unit, a failed logit, no treated unit matched.
-    SpecificationError
-        No covariates, unknown method, ``k`` < 1, a caliper that is not a positive number, unknown columns.
+    Abadie, A. and Imbens, G. W. (2016). Matching on the estimated propensity score. Econometrica 84(2), 781-807.
+
+    Leuven, E. and Sianesi, B. (2003). PSMATCH2: Stata module to perform full Mahalanobis and propensity score
+    matching, common support graphing, and covariate imbalance testing. Statistical Software Components S432001,
+    Boston College Department of Economics.
 
     Examples
     --------

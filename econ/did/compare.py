@@ -30,6 +30,23 @@ class ComparisonResult:
     """Result of :func:`compare`: ``tidy()`` (event-time paths), ``overall()`` (overall ATTs), ``plot()``.
 
     ``results`` maps each estimator name to its full result object; ``notes`` records what was left out and why.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import compare
+    >>> df = datasets.load("china_cities_demo")
+    >>> cmp = compare(df, "log_income_ratio", "prefecture_code", "year", "cohort",
+    ...               estimators=("twfe", "sa", "imputation"), window=(-2, 2))
+    >>> cmp.wide().round(3)
+    estimator   imputation     sa   twfe
+    event_time
+    -2                 NaN -0.003  0.004
+     0              -0.020 -0.015 -0.016
+     1              -0.036 -0.031 -0.031
+     2              -0.055 -0.050 -0.047
+    >>> sorted(cmp.results)
+    ['imputation', 'sa', 'twfe']
     """
 
     def __init__(self, paths: pd.DataFrame, overall: pd.DataFrame, results: dict, notes: list, depvar: str,
@@ -115,12 +132,57 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         ``tidy()`` (estimator, event_time, estimate, std_error, conf_low, conf_high), ``overall()``, ``wide()``,
         ``summary()``, ``plot()``.
 
+    Raises
+    ------
+    SpecificationError
+        ``estimators`` empty or naming an unknown estimator, a window that is not a pair of integers with
+        ``lo < 0 <= hi``, unknown columns, and the specification errors of the estimators run.
+    TreatmentError
+        Invalid cohorts or no comparison group; ``"cs"`` and ``"sa"`` compare with never-treated units, so a panel
+        without them is refused by those estimators.
+    PanelError
+        Duplicate (unit, time) keys, missing ids or times, non-integer time; with ``"cs"`` also an unbalanced
+        panel (:func:`econ.did.att_gt` needs a balanced one).
+
     Notes
     -----
-    Reference periods are not shown (TWFE, CS with a universal base and SA normalise ``-1`` to zero; the imputation
-    path has no pre-periods unless asked). The overall ATTs are each estimator's own headline number and differ in
-    their weights (see ``overall()["definition"]``); under heterogeneous, growing effects the static TWFE
-    coefficient is the one that can fall outside the others (Goodman-Bacon 2021; see :func:`econ.did.bacon`).
+    Each estimator runs with its own defaults, which are the conventions compared:
+
+    * ``"twfe"``: :func:`econ.did.event_study` with reference period ``-1``, binned end points and the window
+      trimmed to the relative times the panel shows, and :func:`econ.did.twfe` with ``cohort=`` for the static
+      coefficient; both clustered by unit (fixest small-sample factor, t with ``G - 1`` df). Comparison units:
+      never- and not-yet-treated units through the time effects.
+    * ``"cs"``: :func:`econ.did.att_gt` with never-treated controls, the doubly robust 2x2 estimator, R ``did``'s
+      default varying base period (pre-period estimates compare each period with the one before it, so event time
+      ``-1`` is estimated, not normalised) and analytic standard errors; the overall ATT is
+      ``aggregate("simple")``.
+    * ``"sa"``: :func:`econ.did.sun_abraham` with never-treated controls and reference period ``-1``, clustered by
+      unit, cohort-share uncertainty included.
+    * ``"imputation"``: :func:`econ.did.imputation` on every observed horizon (no pre-periods), conservative
+      unit-clustered standard errors, normal inference.
+
+    The paths' intervals use each result's own distribution (t with the result's ``df_t``; normal when it is
+    infinite); the intervals in ``overall()`` are normal. The overall ATTs are each estimator's own headline
+    number and differ in their weights (see ``overall()["definition"]``); under heterogeneous, growing effects the
+    static TWFE coefficient is the one that can fall outside the others (Goodman-Bacon 2021; see
+    :func:`econ.did.bacon`). Roth et al. (2023) review the estimators and when they differ.
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods. Journal of
+    Econometrics 225(2), 200-230.
+
+    Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with heterogeneous
+    treatment effects. Journal of Econometrics 225(2), 175-199.
+
+    Borusyak, K., Jaravel, X. and Spiess, J. (2024). Revisiting event-study designs: robust and efficient
+    estimation. Review of Economic Studies 91(6), 3253-3285.
+
+    Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. Journal of
+    Econometrics 225(2), 254-277.
+
+    Roth, J., Sant'Anna, P. H. C., Bilinski, A. and Poe, J. (2023). What's trending in difference-in-differences?
+    A synthesis of the recent econometrics literature. Journal of Econometrics 235(2), 2218-2244.
 
     Examples
     --------

@@ -94,8 +94,46 @@ def event_study(
         the panel can show, a relative time without observations, no never-treated and no not-yet-treated
         comparison, no treated unit observed before its treatment, or an event-time effect that is not identified.
     SpecificationError
-        Unknown columns, a window or reference period that is not a pair / set of integers, arguments of the
-        wrong type.
+        Unknown columns, non-numeric or infinite values, a window or reference period that is not a pair / set of
+        integers, reference periods outside the window or covering it, a column named like an event-time dummy,
+        arguments of the wrong type.
+    PanelError
+        Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+
+    Notes
+    -----
+    The regression (module docstring) is
+
+    ``y_it = sum_{k in window, k not in ref} beta_k 1[t - cohort_i = k] + X_it' gamma + alpha_i + lambda_t + e_it``
+
+    with all event-time dummies zero for never-treated units. ``beta_k`` is the outcome gap at relative time ``k``
+    relative to the reference period(s), so with the default ``ref=-1`` it compares with the last period before
+    treatment. With ``bin_endpoints=True`` the first and last dummies are ``1[t - cohort_i <= lo]`` and
+    ``1[t - cohort_i >= hi]`` (Schmidheiny and Siegloch 2023); without binning treated rows outside the window are
+    dropped rather than merged into the reference. Comparison units are the never-treated and the
+    not-yet-treated units (through the time effects). Under staggered adoption with heterogeneous effects
+    ``beta_k`` can be contaminated by effects at other relative times (Sun and Abraham 2021).
+
+    Inference: default clustering by unit with the fixest small-sample factor ``(n - 1) / (n - K) * G / (G - 1)``
+    and ``G - 1`` degrees of freedom (:mod:`econ.panel.vcov`). The pointwise intervals use that t distribution;
+    the uniform band uses the sup-t critical value, the ``level`` quantile of ``max_k |Z_k|`` for ``Z`` drawn
+    (10,000 draws, ``seed``) from a multivariate t with the correlation of the ``beta_k`` (Montiel Olea and
+    Plagborg-Moller 2019). ``pretrend_test()`` is the joint Wald test of all leads (chi-square with the number of
+    leads, and the F form with ``df_resid`` denominator degrees of freedom, as fixest's ``wald()``).
+
+    References
+    ----------
+    Schmidheiny, K. and Siegloch, S. (2023). On event studies and distributed-lags in two-way fixed effects
+    models: identification, equivalence, and generalization. Journal of Applied Econometrics 38(5), 695-713.
+
+    Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with heterogeneous
+    treatment effects. Journal of Econometrics 225(2), 175-199.
+
+    Montiel Olea, J. L. and Plagborg-Moller, M. (2019). Simultaneous confidence bands: theory, implementation, and
+    an application to SVARs. Journal of Applied Econometrics 34(1), 1-17.
+
+    Borusyak, K., Jaravel, X. and Spiess, J. (2024). Revisiting event-study designs: robust and efficient
+    estimation. Review of Economic Studies 91(6), 3253-3285.
 
     Examples
     --------

@@ -50,6 +50,20 @@ class SubgroupResult:
         The pooled interacted model; ``pooled_terms`` maps group -> its treatment coefficient name.
     results : dict
         group -> Result of the separate regression.
+
+    Examples
+    --------
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> sub = econ.did.subgroups(demo, "log_income_ratio", "prefecture_code", "year", "treated", by="region")
+    >>> sub.table[["estimate", "se", "n_units"]].round(3)
+             estimate     se  n_units
+    region
+    Central    -0.050  0.005      104
+    East       -0.037  0.006      102
+    West       -0.039  0.006      131
+    >>> sub.equality_test.df, round(sub.equality_test.pvalue_chi2, 3)
+    (2, 0.155)
     """
 
     table: pd.DataFrame
@@ -105,7 +119,7 @@ def subgroups(
     (``treat x 1[by == g]`` for every g) and, with ``interact_fe=True`` (default), the time effects (and any
     fixed effect other than ``unit``) and the covariate slopes also interacted with the groups. The pooled
     model then reproduces the separate point estimates exactly, and the Wald test of ``beta_g1 = ... = beta_gG``
-    (chi-square and F with G-1 numerator df and the pooled model's t degrees of freedom) uses its single
+    (chi-square with G-1 df, and F with G-1 and the pooled model's residual degrees of freedom) uses its single
     covariance matrix -- default clustered by unit, the same vcov as the separate regressions. With
     ``interact_fe=False`` the groups share time effects and covariate slopes (more power, stronger assumption) and
     the pooled estimates differ from the separate ones.
@@ -133,9 +147,37 @@ def subgroups(
     Raises
     ------
     SpecificationError
-        ``by`` varies within a unit or has a single value; unknown columns or arguments of the wrong type.
+        ``by`` varies within a unit or has a single value; unknown columns, non-numeric or infinite values, a
+        column named like the interactions subgroups() creates, or arguments of the wrong type.
     TreatmentError
-        The effect is not identified in some group (names it), or the treatment does not fit a DiD design.
+        The effect is not identified in some group (names it), or the treatment does not fit a DiD design
+        (not absorbing, constant, no untreated observations).
+    PanelError
+        Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+
+    Notes
+    -----
+    Separate estimates: for every group ``g``, :func:`econ.did.twfe` on the rows with ``by == g``,
+    ``y_it = beta_g D_it + X_it' gamma_g + alpha_i + lambda_gt + e_it``; the table reports these fits (their
+    standard errors, t statistics with ``G_g - 1`` degrees of freedom for ``G_g`` clusters in the group).
+
+    Equality test: the pooled regression
+    ``y_it = sum_g beta_g D_it 1[by_i = g] + sum_g X_it' gamma_g 1[by_i = g] + alpha_i + lambda_gt + e_it``
+    (``interact_fe=True``; with ``False`` the ``gamma`` and ``lambda_t`` are common) and
+    ``W = (R b)' (R V R')^-1 (R b)`` with ``R b`` the G - 1 differences ``beta_g - beta_first``. ``W`` is compared
+    with chi-square(G - 1); the F form ``W / (G - 1)`` with F(G - 1, ``df_resid``), as fixest's ``wald()``. ``V``
+    is the pooled model's covariance (default clustered by unit, fixest small-sample factor computed on the pooled
+    sample), which accounts for the covariance between groups that share clusters and makes the test valid when
+    groups are not independent samples (Clogg, Petkova and Haritou 1995 compare coefficients across separate
+    models).
+
+    References
+    ----------
+    Clogg, C. C., Petkova, E. and Haritou, A. (1995). Statistical methods for comparing regression coefficients
+    between models. American Journal of Sociology 100(5), 1261-1293.
+
+    Bertrand, M., Duflo, E. and Mullainathan, S. (2004). How much should we trust differences-in-differences
+    estimates? Quarterly Journal of Economics 119(1), 249-275.
 
     Examples
     --------
@@ -230,6 +272,18 @@ class ChannelsResult:
 
     ``table`` has one row per variable (estimate, se, tstat, pvalue, ci_low, ci_high, nobs, role); ``results``
     maps variable -> Result (pass them to ``econ.etable`` for a side-by-side table).
+
+    Examples
+    --------
+    >>> import econ
+    >>> demo = econ.datasets.load("china_cities_demo")
+    >>> ch = econ.did.channels(demo, "log_income_ratio", "prefecture_code", "year", "treated",
+    ...                        mediators=["new_firms_per_10k"])
+    >>> ch.table[["estimate", "se", "role"]].round(3)
+                       estimate     se      role
+    variable
+    log_income_ratio     -0.043  0.003   outcome
+    new_firms_per_10k     1.152  0.048  mediator
     """
 
     table: pd.DataFrame
@@ -317,7 +371,19 @@ def channels(
     Raises
     ------
     SpecificationError
-        No mediator, a variable listed twice, unknown columns, arguments of the wrong type.
+        No mediator, a variable listed twice, unknown columns, non-numeric or infinite values, arguments of the
+        wrong type.
+    TreatmentError
+        The treatment does not fit a DiD design for some variable's sample (names the variable).
+    PanelError
+        Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+
+    Notes
+    -----
+    Each row is a separate :func:`econ.did.twfe` fit with the same specification,
+    ``m_it = theta_m D_it + X_it' g_m + a_i + l_t + e_it``, on the rows where ``m`` (and the other model columns)
+    are observed, so samples can differ across rows (noted). Conventions are twfe's: unit and time effects,
+    default clustering by unit with the fixest small-sample factor and ``G - 1`` degrees of freedom.
 
     Caveats (read before writing "the effect works through m"):
 
@@ -331,6 +397,18 @@ def channels(
       "Mediating and moderating effects in empirical studies of causal inference", China Industrial Economics
       2022(5): 100-120) documents this misuse in Chinese economics and recommends exactly what this function does:
       show the treatment's effect on mechanism variables whose link to the outcome is direct and well established.
+
+    References
+    ----------
+    Imai, K., Keele, L. and Yamamoto, T. (2010). Identification, inference and sensitivity analysis for causal
+    mediation effects. Statistical Science 25(1), 51-71.
+
+    Jiang, T. (2022). Mediating and moderating effects in empirical studies of causal inference (in Chinese).
+    China Industrial Economics 2022(5), 100-120.
+
+    Baron, R. M. and Kenny, D. A. (1986). The moderator-mediator variable distinction in social psychological
+    research: conceptual, strategic, and statistical considerations. Journal of Personality and Social
+    Psychology 51(6), 1173-1182.
 
     Examples
     --------

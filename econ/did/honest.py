@@ -50,6 +50,23 @@ class HonestResult:
         The largest parameter value for which the robust set still excludes zero (NaN when even the original
         interval covers zero); found by bisection to 1e-3 of the grid's upper end.
     method, ci_method, target, l_vec, level, event_times
+        The options of :func:`honest` that produced the sets, the target's weights ``l`` and the event times used.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import event_study, honest
+    >>> es = event_study(datasets.load("china_cities_demo"), "log_income_ratio", "prefecture_code", "year",
+    ...                  "cohort", window=(-4, 3))
+    >>> res = honest(es, Mbar=[0, 0.5, 1], grid_points=200)
+    >>> res.tidy().round(3)
+       Mbar  conf_low  conf_high    method
+    0   NaN    -0.021     -0.010  original
+    1   0.0    -0.021     -0.010      C-LF
+    2   0.5    -0.024     -0.006      C-LF
+    3   1.0    -0.028     -0.002      C-LF
+    >>> bool(res.breakdown > 1)  # the robust set still excludes 0 when post-period violations exceed pre-period ones
+    True
     """
 
     def __init__(self, table, breakdown, method, ci_method, target, l_vec, level, event_times, original):

@@ -35,6 +35,24 @@ class ImputationResult(_paths.EventPathResult):
     the joint covariance from the per-unit influence of each estimate (normal inference, ``df_t = inf``).
     Extra attributes: ``event_times``, ``overall_att``, ``overall_se``, ``effects`` (one row per treated
     observation: unit, time, cohort, event_time, tau), ``pretrend_result`` (the lead regression, a Result, or None).
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import imputation
+    >>> res = imputation(datasets.load("china_cities_demo"), "log_income_ratio", "prefecture_code", "year", "cohort",
+    ...                  horizons=[0, 1, 2], pretrends=2)
+    >>> res.tidy()[["term", "event_time", "estimate", "std_error"]].round(3)
+         term  event_time  estimate  std_error
+    0  rel_m2          -2    -0.009      0.003
+    1  rel_m1          -1    -0.007      0.004
+    2   rel_0           0    -0.020      0.003
+    3  rel_p1           1    -0.036      0.004
+    4  rel_p2           2    -0.055      0.004
+    >>> res.effects.shape, round(res.overall_att, 3)  # one imputed effect per treated observation
+    ((898, 5), -0.037)
+    >>> res.pretrend_test().df
+    2
     """
 
     def __init__(self, coef, vcov, *, event_times, overall, effects, pretrend_result, **kwargs):

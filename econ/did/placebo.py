@@ -97,10 +97,9 @@ class PlaceboResult:
         placebo dummy of draw ``b`` is ``1[t >= assignments[b, i]]``.
     units : Index
         Unit ids in the column order of ``assignments``.
-    n_draws : int
-        Number of finite draws, the ``B`` of the p-values (``n`` is the same number).
     pvalue, pvalue_greater, pvalue_less : float
-        Permutation p-values (formulas in :func:`placebo`).
+        Permutation p-values (formulas in :func:`placebo`) over the finite draws, whose number ``B`` is the
+        property ``n_draws`` (``n`` is the same number).
 
     Examples
     --------
@@ -134,7 +133,8 @@ class PlaceboResult:
 
     @property
     def n_draws(self) -> int:
-        """Number of finite draws (draws without identifying variation are NaN and not counted)."""
+        """Number of finite draws, the ``B`` of the p-values (draws without identifying variation are NaN and not
+        counted)."""
         return int(np.isfinite(self.draws).sum())
 
     @property

@@ -60,7 +60,23 @@ _PREFIX = "sdid_"
 class SpatialDiDResult(Result):
     """:class:`econ.results.Result` of :func:`spatial_did`: ``direct``, ``spillover`` (or ``spillover_ring<r>``)
     and ``spillover_treated`` with their covariance; ``fit`` is the underlying feols result (every cohort-period
-    cell), ``cells`` the direct effect by cohort and period, ``exposure`` the exposure of every row."""
+    cell), ``cells`` the direct effect by cohort and period, ``exposure`` the exposure of every row.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import spatial_did
+    >>> demo = datasets.load("china_cities_demo")
+    >>> W = datasets.load_weights("china_prefecture_contiguity")
+    >>> res = spatial_did(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", W=W)
+    >>> res.tidy()[["term", "estimate", "std_error"]].round(3)
+                    term  estimate  std_error
+    0             direct    -0.037      0.005
+    1          spillover    -0.033      0.007
+    2  spillover_treated    -0.049      0.010
+    >>> res.cells.shape  # 24 cohort x period cells of the direct effect
+    (24, 5)
+    """
 
     def __init__(self, *args, fit=None, cells: pd.DataFrame | None = None, exposure: pd.DataFrame | None = None,
                  **kwargs):
@@ -137,17 +153,52 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
     Raises
     ------
     TreatmentError
-        Neither or both of ``treat``/``cohort``, non-absorbing treatment, no treated or no comparison units.
+        Neither or both of ``treat``/``cohort``, a treatment that is continuous or not absorbing, invalid cohorts,
+        no treated or no comparison units, no estimable direct effect.
     WeightsError
-        Data units not in W, missing W, bad rings.
+        ``W`` missing when the exposure needs it, not an :class:`econ.spatial.Weights`, or missing units of the
+        data.
     SpecificationError
-        Unknown columns or options.
+        Unknown columns or options (``exposure``, ``estimator``), ``coords`` not a pair of columns or not constant
+        within unit, ``rings`` missing or not an int >= 1 / increasing positive km edges, column names starting
+        with ``sdid_``, non-numeric or infinite values.
+    PanelError
+        Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
 
     Notes
     -----
+    The regression (module docstring; Delgado and Florax 2015, Butts 2021) is
+
+    ``y_it = alpha_i + lambda_t + sum_{g,s} tau_gs 1[G_i = g, t = s] D_it + sum_r delta_r (1 - D_it) E^r_it
+    + gamma D_it E_it + X_it' beta + e_it``
+
+    with ``estimator="etwfe"`` (one ``tau_gs`` per treated cohort ``g`` and period ``s >= g``, Wooldridge 2021) or
+    a single ``tau`` on ``D_it`` (``"twfe"``). ``direct`` is the average of the ``tau_gs`` weighted by their
+    numbers of treated observations (the ATT over treated unit-periods at zero treated-neighbour exposure when
+    ``treated_exposure=True``), with its standard error from the cells' covariance. With ``exposure="share"``,
+    ``E_it`` is the row-standardised ``W`` times the treatment vector of period ``t`` (the share of treated
+    neighbours; units without neighbours have exposure 0, noted); ``spillover`` is ``delta``, the effect on an
+    untreated unit of having all neighbours treated rather than none. With ``exposure="rings"``, ring indicators
+    of the nearest treated unit replace ``E`` for untreated units, and untreated units beyond the last ring are the
+    clean controls. Comparison units are never-treated and not-yet-treated units (through the fixed effects).
+
     Exposure is computed from every unit's treatment status in each period (known from its cohort even in a
     period where the unit's row is missing). With ``estimator="etwfe"`` and no never-treated units, the cells of
     periods at or after the last cohort's adoption are not identified and are left out (noted).
+
+    Identification needs parallel trends in the absence of any treatment and spillovers confined to the modelled
+    exposure. Inference: the :func:`econ.feols` covariance, by default clustered by unit (fixest small-sample
+    factor, t with ``G - 1`` degrees of freedom); pass a Conley spec for spatially correlated errors.
+
+    References
+    ----------
+    Butts, K. (2021). Difference-in-differences estimation with spatial spillovers. arXiv:2105.03737.
+
+    Delgado, M. S. and Florax, R. J. G. M. (2015). Difference-in-differences techniques for spatial data: local
+    autocorrelation and spatial interaction. Economics Letters 137, 123-126.
+
+    Wooldridge, J. M. (2021). Two-way fixed effects, the two-way Mundlak regression, and difference-in-differences
+    estimators. SSRN working paper 3906345.
 
     Examples
     --------

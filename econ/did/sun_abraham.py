@@ -35,6 +35,23 @@ class SunAbrahamResult(_paths.EventPathResult):
     ``overall_se``, ``cohort_result`` (the saturated :func:`econ.feols` fit with the cohort-specific
     ``delta_{g,l}``), ``cohort_table`` (cohort, event_time, estimate, std_error, n_obs, weight),
     ``share_uncertainty``.
+
+    Examples
+    --------
+    >>> from econ import datasets
+    >>> from econ.did import sun_abraham
+    >>> res = sun_abraham(datasets.load("china_cities_demo"), "log_income_ratio", "prefecture_code", "year",
+    ...                   "cohort")
+    >>> res.coef[["rel_0", "rel_p1", "rel_p2"]].round(3).tolist()
+    [-0.015, -0.031, -0.05]
+    >>> cells = res.cohort_table
+    >>> cells.loc[cells["event_time"] == 0, ["cohort", "n_obs", "weight"]].round(3)  # nu_0 = sum of weight * delta
+        cohort  n_obs  weight
+    5     2014   39.0   0.348
+    20    2015   36.0   0.321
+    35    2016   37.0   0.330
+    >>> round(res.overall_att, 3)
+    -0.04
     """
 
     def __init__(self, coef, vcov, *, event_times, overall, cohort_result, cohort_table, share_uncertainty,

@@ -69,7 +69,37 @@ def twfe(
         a cohort cell that is not a period, or a design in which no treated unit is observed before and after
         treatment (the coefficient is not identified).
     SpecificationError
-        Unknown columns, arguments of the wrong type, both or neither of ``treat`` and ``cohort``.
+        Unknown columns, non-numeric or infinite values, arguments of the wrong type, both or neither of ``treat``
+        and ``cohort``, a model column named ``"treated"`` with ``cohort=``.
+    PanelError
+        Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+
+    Notes
+    -----
+    The model is ``y_it = beta D_it + X_it' gamma + alpha_i + lambda_t + e_it``, estimated by least squares with the
+    fixed effects absorbed (:func:`econ.feols`). With a binary absorbing ``D`` adopted by all treated units in the
+    same period and constant effects, ``beta`` is the ATT under parallel trends and no anticipation. With
+    staggered adoption ``beta`` is a weighted average of all 2x2 DiDs, including those that use already-treated
+    units as controls (Goodman-Bacon 2021; see :func:`econ.did.bacon`): it equals the ATT only when effects are
+    constant over time and across cohorts.
+
+    Conventions: rows with a missing value in a model column are dropped (noted); observations in singleton
+    fixed-effect groups are dropped iteratively (the :func:`econ.feols` default, as Stata's ``reghdfe``). With the
+    default clustering by unit the covariance has the fixest small-sample factor
+    ``(n - 1) / (n - K) * G / (G - 1)`` with ``K`` = slopes + number of periods (the unit effects, nested in the
+    clusters, are not counted: fixest's ``fixef.K = "nested"``); t tests and intervals use ``G - 1`` degrees of
+    freedom (:mod:`econ.panel.vcov`). There is no base period: every period enters through its time effect.
+
+    References
+    ----------
+    Bertrand, M., Duflo, E. and Mullainathan, S. (2004). How much should we trust differences-in-differences
+    estimates? Quarterly Journal of Economics 119(1), 249-275.
+
+    Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. Journal of
+    Econometrics 225(2), 254-277.
+
+    de Chaisemartin, C. and D'Haultfoeuille, X. (2020). Two-way fixed effects estimators with heterogeneous
+    treatment effects. American Economic Review 110(9), 2964-2996.
 
     Examples
     --------
