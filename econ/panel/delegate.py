@@ -103,8 +103,9 @@ def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vc
     Feasible GLS by quasi-demeaning: OLS of ``y_it - theta_i ybar_i`` on ``x_it - theta_i xbar_i`` (the constant
     included) with ``theta_i = 1 - sqrt(s2_e / (T_i s2_u + s2_e))``. The variance components are linearmodels'
     default (``small_sample=False``), of the Swamy-Arora type: ``s2_e`` the residual variance of the within
-    regression (divisor ``n - N - rank`` of the within regressors), ``s2_u = max(0, SSR_b / (N - rank_b) -
-    s2_e / T_h)`` from the between regression of the unit means (``T_h`` the harmonic mean of the ``T_i``). The
+    regression (divisor: observations less units less within regressors), ``s2_u = max(0, SSR_b / (N - k_b) -
+    s2_e / T_h)`` from the between regression of the ``N`` unit means on ``k_b`` regressors (``T_h`` the
+    harmonic mean of the ``T_i``); linearmodels 7.1 counts regressors by rank, earlier versions by columns. The
     covariance is linearmodels' with ``debiased=True`` (residual variance with divisor ``n - k``; ``"hetero"``
     HC0 times ``n / (n - k)``), and inference uses Student's t with ``df_resid`` degrees of freedom. Use
     ``econ.feols`` for fixed effects and compare the two with :func:`hausman`.

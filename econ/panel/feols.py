@@ -294,8 +294,8 @@ def feols(
 
     and ``vcov`` a sandwich ``c * B M B`` with ``B = (X~' W X~)^{-1}`` whose meat and small-sample factor ``c``
     are fixest's (:mod:`econ.panel.vcov` states each one). With the default ``ssc``: iid ``s^2 = sum w u^2 /
-    (n - K)``; hetero ``n / (n - K)``; one-way clustered ``(n - 1) / (n - K) * G / (G - 1)`` with fixed effects
-    nested in the clusters not counted in ``K``; t tests with ``G - 1`` degrees of freedom when clustered
+    (n - K)``; hetero ``n / (n - K)``; one-way clustered ``(n - 1) / (n - K) * G / (G - 1)``, where a fixed effect
+    nested in the clusters counts as one parameter in ``K`` instead of its number of levels; t tests with ``G - 1`` degrees of freedom when clustered
     (``min(G) - 1`` two-way, ``T - 1`` Driscoll-Kraay), ``n - K`` otherwise.
 
     Sample: rows with a missing value in any used column (outcome, regressors, fixed effects, weights, vcov

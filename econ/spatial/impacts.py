@@ -243,8 +243,9 @@ class ImpactsResult:
     * total ``= 1' S_k 1 / n`` (average row sum; exact for any ``W``, not only row-standardised ones);
     * indirect ``= total - direct`` (spillovers).
 
-    Traces are exact from the eigenvalues of ``W`` up to 1,000 units; beyond, a power series in ``rho`` with
-    Monte-Carlo traces of ``W^j`` (stated in ``notes``). Inference simulates ``n_draws`` parameter vectors from
+    Traces are exact from the eigenvalues of ``W`` up to 1,000 units (or whenever the fit computed them);
+    beyond, a power series in ``rho`` with Monte-Carlo traces of ``W^j``, with exact point effects up to 5,000
+    units (both stated in ``notes``). Inference simulates ``n_draws`` parameter vectors from
     the estimated asymptotic normal ``N(coef, vcov)`` of ``(rho, beta, theta)``, discarding draws of ``rho``
     outside its admissible interval: ``std_error`` is the s.d. of the simulated effects (divisor ``n_draws -
     1``), ``p_value`` the two-sided normal p-value of ``estimate / std_error`` and ``conf_low``/``conf_high`` the
