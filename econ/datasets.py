@@ -519,6 +519,11 @@ def checksums() -> dict:
     -------
     dict
         File name -> ``{"sha256", "rows", "bytes"}``.
+
+    Raises
+    ------
+    EconError
+        The checksums file is not valid JSON.
     """
     return read_checksums()
 
@@ -758,6 +763,12 @@ def list_datasets() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``name, kind, description, rows, file``.
+
+    Raises
+    ------
+    EconError
+        A bundled file that is present but does not match its recorded checksum, or cannot be parsed with the
+        registry dtypes (the message names the file and how to restore it).
 
     Examples
     --------

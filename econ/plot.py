@@ -160,6 +160,14 @@ def lisa_map(result, level: str = "prefecture", *, alpha: float | None = None, t
     -------
     (Figure, Axes)
 
+    Raises
+    ------
+    SpecificationError
+        ``result`` not a :func:`econ.spatial.local_moran` result, ``alpha`` outside (0, 1), an unknown
+        ``level``, or ids that match none of the outlines' codes.
+    EconError
+        The bundled outline file is missing or does not match its recorded checksum.
+
     Examples
     --------
     >>> import matplotlib
@@ -169,6 +177,8 @@ def lisa_map(result, level: str = "prefecture", *, alpha: float | None = None, t
     >>> prov = datasets.load("china_provinces").set_index("province_code")
     >>> W = datasets.load_weights("china_province_contiguity")
     >>> fig, ax = lisa_map(local_moran(prov["centroid_lat"], W, n_draws=99), level="province")
+    >>> ax.get_title()
+    'LISA clusters (p_sim < 0.05, 99 permutations)'
     """
     from econ.spatial.autocorr import LISA_COLOURS, LocalMoranResult
 

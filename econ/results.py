@@ -665,7 +665,14 @@ def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis:
     Notes
     -----
     ``W = (Rb - q)' (R V R')^{-1} (Rb - q)`` is chi-square with r degrees of freedom; the F form ``W / r`` is
-    F(r, df2), as in fixest's ``wald()``.
+    F(r, df2), as in fixest's ``wald()`` (``pvalue_F`` falls back to the chi-square p-value when ``df2`` is
+    infinite). ``V`` is used as given: the small-sample factors and clustering of the fit carry over.
+    :meth:`Result.wald_test` passes the fit's ``df_resid`` as ``df2``.
+
+    References
+    ----------
+    Wald, A. (1943). Tests of statistical hypotheses concerning several parameters when the number of
+    observations is large. *Transactions of the American Mathematical Society* 54(3), 426-482.
 
     Examples
     --------

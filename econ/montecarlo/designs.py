@@ -177,6 +177,14 @@ def staggered(n_units: int = 60, n_years: int = 10, *, first_year: int = 2010, n
         Columns ``unit``, ``year``, ``cohort``, ``treated``, ``log_income_ratio``, ...; ``truth["att_overall"]`` is
         the mean true effect over treated unit-years.
 
+    Raises
+    ------
+    SpecificationError
+        ``n_units``/``n_years`` not an integer >= 2, ``n_cohorts`` not a positive integer, ``never_share``
+        outside [0, 1), cohorts that do not fit in the observed years, a bad ``seed``.
+    EconError
+        An unknown ``shape`` (raised by :mod:`econ.simulate`).
+
     Examples
     --------
     >>> from econ.montecarlo import staggered
@@ -223,6 +231,12 @@ def replication_seeds(seed, design_index: int, rep: int) -> tuple[int, int]:
     -------
     tuple of int
         ``(panel_seed, estimator_seed)``.
+
+    Raises
+    ------
+    SpecificationError
+        ``seed`` not a non-negative integer (a SeedSequence or Generator is refused too: the seeds must be
+        reproducible from a number).
 
     Examples
     --------

@@ -63,6 +63,15 @@ class MonteCarloResult:
     designs : list of Design
     n_reps, seed, alpha, level, backend
         As passed to :func:`econ.montecarlo.run`.
+
+    Examples
+    --------
+    >>> from econ import montecarlo as mc
+    >>> d = mc.design(mc.staggered, n_units=30, n_years=8, effect=0.05)
+    >>> res = mc.run(d, {"twfe": mc.estimators.twfe()}, n_reps=20, seed=1, n_workers=1, progress=False)
+    >>> m = res.metrics()
+    >>> int(m["n_reps"].iloc[0]), round(float(m["coverage"].iloc[0]), 2)
+    (20, 0.95)
     """
 
     def __init__(self, table: pd.DataFrame, *, designs, estimators, n_reps, seed, alpha, level, backend):

@@ -68,6 +68,16 @@ def run(design, estimators, n_reps: int, *, seed: int = 0, backend: str = "local
         ``tidy()``: one row per (design, replication, estimator); ``metrics()``: bias, RMSE, coverage and
         rejection rate with Monte Carlo standard errors; ``summary()``; ``plot()``.
 
+    Raises
+    ------
+    SpecificationError
+        ``design`` not a Design or a non-empty list of Designs with unique names; ``estimators`` not a non-empty
+        mapping of names to callables; ``n_reps``, ``n_workers`` or ``batch_size`` not a positive integer;
+        ``seed`` not a non-negative integer; unknown ``backend``; ``client`` without ``backend="dask"``;
+        ``dask.distributed`` not installed; a checkpoint that is a directory, unreadable, unwritable or from
+        another study; an estimator output with unknown or non-numeric fields. A draw function that raises
+        stops the study with its own error; an estimator that raises only marks that replication as failed.
+
     Examples
     --------
     >>> from econ import montecarlo as mc

@@ -100,9 +100,22 @@ def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vc
 
     Notes
     -----
-    Swamy-Arora variance components; ``y_it - theta_i ybar_i`` on ``x_it - theta_i xbar_i`` with
-    ``theta_i = 1 - sqrt(s2_e / (T_i s2_u + s2_e))`` (Wooldridge 2010, eq. 10.77). Use ``econ.feols`` for fixed
-    effects and compare the two with :func:`hausman`.
+    Feasible GLS by quasi-demeaning: OLS of ``y_it - theta_i ybar_i`` on ``x_it - theta_i xbar_i`` (the constant
+    included) with ``theta_i = 1 - sqrt(s2_e / (T_i s2_u + s2_e))``. The variance components are linearmodels'
+    default (``small_sample=False``), of the Swamy-Arora type: ``s2_e`` the residual variance of the within
+    regression (divisor: observations less units less within regressors), ``s2_u = max(0, SSR_b / (N - k_b) -
+    s2_e / T_h)`` from the between regression of the ``N`` unit means on ``k_b`` regressors (``T_h`` the
+    harmonic mean of the ``T_i``); linearmodels 7.1 counts regressors by rank, earlier versions by columns. The
+    covariance is linearmodels' with ``debiased=True`` (residual variance with divisor ``n - k``; ``"hetero"``
+    HC0 times ``n / (n - k)``), and inference uses Student's t with ``df_resid`` degrees of freedom. Use
+    ``econ.feols`` for fixed effects and compare the two with :func:`hausman`.
+
+    References
+    ----------
+    Swamy, P. A. V. B. and Arora, S. S. (1972). The exact finite sample properties of the estimators of
+    coefficients in the error components regression models. *Econometrica* 40(2), 261-275.
+    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., ch. 10.
+    Cambridge, MA: MIT Press.
 
     Examples
     --------
@@ -151,7 +164,16 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
 
     Notes
     -----
-    ``b = (X'P_Z X)^{-1} X'P_Z y`` with ``P_Z`` the projection on the instruments (Wooldridge 2010, eq. 5.24).
+    ``b = (X'P_Z X)^{-1} X'P_Z y`` with ``P_Z`` the projection on the instruments (exogenous regressors and
+    excluded instruments), pooled over all unit-periods. Covariance (linearmodels ``IV2SLS`` with
+    ``debiased=True``): ``"iid"`` ``s^2 (X'P_Z X)^{-1}`` with ``s^2 = u'u / (n - k)``; ``"hetero"`` the HC0
+    sandwich times ``n / (n - k)``; ``{"CL1": unit}`` the cluster sandwich times ``G (n - 1) / ((G - 1)(n - k))``;
+    t inference with ``df_resid = n - k`` degrees of freedom.
+
+    References
+    ----------
+    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., ch. 5.
+    Cambridge, MA: MIT Press.
 
     Examples
     --------
@@ -248,7 +270,14 @@ def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTe
     ``H = (b_FE - b_RE)' (V_FE - V_RE)^+ (b_FE - b_RE)`` over the coefficients both models estimate (the
     time-varying regressors), with classical covariances (``debiased=True``) as the test assumes, a Moore-Penrose
     inverse and degrees of freedom equal to the rank of ``V_FE - V_RE`` (as Stata's ``hausman``); ``p = P(chi2_df
-    > H)``. Hausman (1978), Econometrica 46(6), eq. (2.8); Wooldridge (2010), section 10.7.3.
+    > H)``. Under the null (random effects consistent and efficient) ``V_FE - V_RE`` is the variance of the
+    difference; in finite samples it need not be positive definite, hence the generalised inverse.
+
+    References
+    ----------
+    Hausman, J. A. (1978). Specification tests in econometrics. *Econometrica* 46(6), 1251-1271.
+    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., ch. 10.
+    Cambridge, MA: MIT Press.
 
     Examples
     --------

@@ -57,6 +57,21 @@ class FeolsDesign:
     analytic weights or None, ``absorber`` the precomputed fixed-effect structure (call ``absorber.demean`` on any
     other column of the estimation sample), ``fe_codes`` the (n, Q) codes, ``rows`` the positions of the
     estimation sample in the input data and ``index`` their labels.
+
+    Examples
+    --------
+    The design of a two-way fixed-effects fit on the bundled ``mpdta`` panel (500 counties, 2003-2007):
+
+    >>> import econ
+    >>> from econ import datasets
+    >>> df = datasets.load("mpdta")
+    >>> df["post"] = ((df["first.treat"] > 0) & (df["year"] >= df["first.treat"])).astype(int)
+    >>> design = econ.feols("lemp ~ post | countyreal + year", df).design
+    >>> design.X.shape, design.names, design.fe_names
+    ((2500, 1), ['post'], ['countyreal', 'year'])
+    >>> y = design.absorber.demean(design.y)  # y is already within-transformed: demeaning is idempotent
+    >>> bool(abs(y - design.y).max() < 1e-8)
+    True
     """
 
     y: np.ndarray
@@ -272,9 +287,36 @@ def feols(
 
     Notes
     -----
-    With an intercept and no fixed effects the fit is computed on centred columns and mapped back
-    (``b0 = ybar - xbar'b``, ``V = T V_c T'``), so an offset such as ``x + 1e5`` changes neither the slopes nor
-    their standard errors; collinearity follows :func:`econ.panel.collinear.collinear_columns`.
+    Least squares after the within transformation (Frisch-Waugh-Lovell): with ``~`` the residual of a column on
+    all the fixed-effect dummies (weighted by the analytic weights ``w``, :mod:`econ.panel.demean`),
+
+        ``b = (X~' W X~)^{-1} X~' W y~``,  residuals ``u = y~ - X~ b``,
+
+    and ``vcov`` a sandwich ``c * B M B`` with ``B = (X~' W X~)^{-1}`` whose meat and small-sample factor ``c``
+    are fixest's (:mod:`econ.panel.vcov` states each one). With the default ``ssc``: iid ``s^2 = sum w u^2 /
+    (n - K)``; hetero ``n / (n - K)``; one-way clustered ``(n - 1) / (n - K) * G / (G - 1)``, where a fixed effect
+    nested in the clusters counts as one parameter in ``K`` instead of its number of levels; t tests with ``G - 1`` degrees of freedom when clustered
+    (``min(G) - 1`` two-way, ``T - 1`` Driscoll-Kraay), ``n - K`` otherwise.
+
+    Sample: rows with a missing value in any used column (outcome, regressors, fixed effects, weights, vcov
+    columns) and rows with zero weight are dropped, then singleton fixed-effect groups iteratively (fixest's
+    default); each drop is counted in ``notes``. A regressor named in the formula that the fixed effects absorb
+    is an error; absorbed ``i()`` dummies and collinear regressors are dropped (later columns first, fixest's
+    ``collin.tol`` = 1e-10) with a ``CollinearityWarning``, following
+    :func:`econ.panel.collinear.collinear_columns`. With an intercept and no fixed effects the fit is computed on
+    centred columns and mapped back (``b0 = ybar - xbar'b``, ``V = T V_c T'``), so an offset such as
+    ``x + 1e5`` changes neither the slopes nor their standard errors.
+
+    References
+    ----------
+    Frisch, R. and Waugh, F. V. (1933). Partial time regressions as compared with individual trends.
+    *Econometrica* 1(4), 387-401.
+    Lovell, M. C. (1963). Seasonal adjustment of economic time series and multiple regression analysis.
+    *Journal of the American Statistical Association* 58(304), 993-1010.
+    Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2011). Robust inference with multiway clustering.
+    *Journal of Business & Economic Statistics* 29(2), 238-249.
+    Bergé, L. (2018). Efficient estimation of maximum likelihood models with multiple fixed-effects: the R
+    package FENmlm. *CREA Discussion Papers* 13.
 
     Examples
     --------

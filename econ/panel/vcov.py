@@ -14,7 +14,7 @@ spec                                        meat
 ``{"DK": lag, "time": "year"}``             Driscoll & Kraay (1998): Newey-West (Bartlett weights ``1 - l/(L+1)``,
                                             ``l = 1..L``) on the period sums ``S_t = sum_{i in t} s_i``; lags count
                                             consecutive observed periods; ``lag=None`` -> ``floor(T^(1/4))``
-``{"conley": {"lat": .., "lon": .., ...}}``  Conley (1999) spatial HAC, see :class:`Conley`
+``{"conley": {"lat": .., "lon": ..}}``       Conley (1999) spatial HAC (more keys: see :class:`Conley`)
 ==========================================  =========================================================================
 
 Small-sample factor ``c`` (fixest's ``ssc()``; defaults ``adj=True, fixef_k="nested", cluster_adj=True,

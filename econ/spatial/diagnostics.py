@@ -30,7 +30,23 @@ __all__ = ["lm_tests", "sdm_tests", "SpecTests"]
 
 
 class SpecTests:
-    """A table of test statistics: ``tidy()`` (test, statistic, df, p_value), ``summary()``, ``plot()``."""
+    """A table of test statistics: ``tidy()`` (test, statistic, df, p_value), ``summary()``, ``plot()``.
+
+    Returned by :func:`lm_tests` and :func:`sdm_tests`; ``tests["LM_lag"]`` is the row of one test (a Series
+    with ``statistic``, ``df`` and ``p_value``; the p-value is the chi-square upper tail).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ import datasets, spatial
+    >>> W = datasets.load_weights("china_province_contiguity")
+    >>> W = W.subset([u for u in W.ids if u not in W.islands]).row_standardize()  # Hainan has no land border
+    >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
+    >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
+    >>> tests = spatial.lm_tests("y ~ x", pd.DataFrame({"y": y, "x": x}, index=list(W.ids)), W)
+    >>> round(float(tests["LM_lag"]["statistic"]), 2), int(tests["SARMA"]["df"])
+    (20.94, 2)
+    """
 
     def __init__(self, table: pd.DataFrame, title: str, notes=None):
         self._table = table
@@ -86,10 +102,36 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
     SpecTests
         Rows ``LM_error``, ``LM_lag``, ``RLM_error``, ``RLM_lag``, ``SARMA`` (statistic, df, p_value).
 
+    Raises
+    ------
+    WeightsError
+        Units of the data and of ``W`` differ (named), duplicate unit ids, rows that cannot be matched to ``W``.
+    SpecificationError
+        Unknown columns, missing values, collinear regressors, a formula with fixed effects (``|``) or without
+        regressors.
+
     Notes
     -----
-    Formulas in :mod:`econ.spatial.diagnostics`; they equal spdep's ``lm.LMtests`` for any ``W`` (``T`` uses
-    ``tr(W'W + WW)``, so an asymmetric ``W`` is handled).
+    From the OLS residuals ``e`` of ``y`` on ``X`` (``W`` used as given: row-standardise it first if wanted),
+    with ``s2 = e'e / n`` (divisor n, the ML variance), ``T = tr(W'W + WW)``, ``d_err = e'We / s2``,
+    ``d_lag = e'Wy / s2`` and ``nJ = (WXb)' M (WXb) / s2 + T`` (``M = I - X (X'X)^{-1} X'``)::
+
+        LM_error  = d_err^2 / T                                   (Burridge 1980)
+        LM_lag    = d_lag^2 / nJ                                  (Anselin 1988)
+        RLM_error = (d_err - T d_lag / nJ)^2 / (T (1 - T / nJ))   (Anselin et al. 1996)
+        RLM_lag   = (d_lag - d_err)^2 / (nJ - T)                  (Anselin et al. 1996)
+        SARMA     = RLM_lag + LM_error
+
+    each chi-square with 1 degree of freedom (SARMA: 2). They equal spdep's ``lm.LMtests`` for any ``W``
+    (``T`` uses ``tr(W'W + WW)``, so an asymmetric ``W`` is handled).
+
+    References
+    ----------
+    Anselin, L. (1988). *Spatial Econometrics: Methods and Models*. Dordrecht: Kluwer.
+    Anselin, L., Bera, A. K., Florax, R. and Yoon, M. J. (1996). Simple diagnostic tests for spatial dependence.
+    *Regional Science and Urban Economics* 26(1), 77-104.
+    Burridge, P. (1980). On the Cliff-Ord test for spatial correlation. *Journal of the Royal Statistical
+    Society, Series B* 42(1), 107-108.
 
     Examples
     --------
@@ -143,6 +185,36 @@ def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
     SpecTests
         Rows ``LR SDM vs SAR``, ``Wald SDM vs SAR`` (theta = 0), ``LR SDM vs SEM``, ``Wald SDM vs SEM``
         (theta + rho beta = 0), ``LR SDM vs SLX``, ``Wald SDM vs SLX`` (rho = 0). Rejection favours the SDM.
+
+    Raises
+    ------
+    SpecificationError
+        ``model=`` or ``method=`` passed (the function fits the four models itself), or any error of
+        :func:`econ.spatial.fit` (unknown columns, missing values, collinear regressors, a spatial parameter at
+        the boundary of its interval...).
+    WeightsError
+        Units of the data and of ``W`` differ.
+
+    Notes
+    -----
+    The SDM ``y = rho W y + X beta + W X theta + e`` and its restrictions are fitted by ML with the same
+    ``fit_options`` (``wx`` is dropped for the SAR and SEM fits). With ``k`` lagged regressors (``theta`` of
+    length ``k``):
+
+    * LR tests ``2 (l_SDM - l_restricted)``, chi-square with ``k`` degrees of freedom against SAR
+      (``theta = 0``) and SEM (common factor ``theta = -rho beta``), 1 against SLX (``rho = 0``);
+    * Wald of ``theta = 0``: ``theta' V_theta^{-1} theta`` (``V`` the inverse information matrix of the SDM);
+    * Wald of the common factor: ``g = theta + rho beta``, ``J = dg / d(beta, theta, rho)`` and
+      ``g' (J V J')^{-1} g`` (delta method, ``k`` degrees of freedom; Burridge 1981);
+    * Wald of ``rho = 0``: ``(rho / se(rho))^2``.
+
+    References
+    ----------
+    Burridge, P. (1981). Testing for a common factor in a spatial autoregression model. *Environment and
+    Planning A* 13, 795-800.
+    LeSage, J. and Pace, R. K. (2009). *Introduction to Spatial Econometrics*. Boca Raton: CRC Press.
+    Elhorst, J. P. (2014). *Spatial Econometrics: From Cross-Sectional Data to Spatial Panels*. Berlin:
+    Springer.
 
     Examples
     --------

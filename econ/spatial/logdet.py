@@ -52,6 +52,32 @@ class LogDet:
     eigenvalues : complex ndarray or None (eigen method only).
     error : float, the reported error bound of an approximate method (0 for exact methods).
 
+    Notes
+    -----
+    ``ln|I - rho W|`` enters the concentrated likelihood of every model with a spatial lag or error.
+
+    * ``"eigen"``: ``sum_i ln|1 - rho w_i|`` over the eigenvalues ``w_i`` of ``W`` (Ord 1975), computed once;
+      the derivative ``-sum_i w_i / (1 - rho w_i)`` is exact too.
+    * ``"sparse_lu"``: ``sum_i ln|u_ii|`` of the LU factor of ``I - rho W`` at each ``rho`` (exact; cached);
+      derivative by central differences.
+    * ``"chebyshev"``: the series ``-sum_{j=1}^{order} rho^j tr(W^j) / j`` interpolated by a Chebyshev
+      polynomial of degree ``order`` on the admissible interval (after Pace & LeSage 2004); ``tr(W)`` and
+      ``tr(W^2)`` are exact, higher traces Hutchinson (1990) estimates from ``probes`` Rademacher vectors.
+      ``error`` is twice the Monte-Carlo standard error of the traces propagated through the series, at the
+      worst node; the truncation of the series at ``order`` is not included in it.
+
+    The admissible interval of ``rho`` is ``(1 / w_min, 1 / w_max)`` over the real eigenvalues (``"eigen"``) or
+    from the extreme real parts found by ARPACK (``(1 / w_min, 1)`` for a non-negative row-standardised ``W``).
+
+    References
+    ----------
+    Ord, J. K. (1975). Estimation methods for models of spatial interaction. *Journal of the American Statistical
+    Association* 70(349), 120-126.
+    Pace, R. K. and LeSage, J. P. (2004). Chebyshev approximation of log-determinants of spatial weight
+    matrices. *Computational Statistics & Data Analysis* 45, 179-196.
+    Hutchinson, M. F. (1990). A stochastic estimator of the trace of the influence matrix for Laplacian
+    smoothing splines. *Communications in Statistics - Simulation and Computation* 19(2), 433-450.
+
     Examples
     --------
     >>> import numpy as np

@@ -49,7 +49,28 @@ _TITLES = {"sar": "Spatial lag model (SAR)", "sdm": "Spatial Durbin model (SDM)"
 
 
 class SpatialWarning(UserWarning):
-    """Something about W or the fit the reader must know (islands, approximate traces...)."""
+    """Something about W or the fit the reader must know (islands, approximate traces...).
+
+    Issued by :func:`econ.spatial.fit` (and the panel fits) for units without neighbours, approximate
+    log-determinants and similar; the same message is kept in the result's ``notes``. Filter it with
+    ``warnings.filterwarnings("ignore", category=econ.spatial.SpatialWarning)``.
+
+    Examples
+    --------
+    Hainan has no land border, so the province contiguity weights have an island:
+
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from econ import datasets, spatial
+    >>> W = datasets.load_weights("china_province_contiguity").row_standardize()
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"y": rng.normal(size=W.n), "x": rng.normal(size=W.n)}, index=list(W.ids))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = spatial.fit("y ~ x", df, W, model="sar")
+    >>> caught[0].category.__name__, W.islands
+    ('SpatialWarning', ['460000'])
+    """
 
 
 class SpatialResult(Result):
@@ -64,6 +85,21 @@ class SpatialResult(Result):
     (admissible ``rho`` interval), ``logdet_method``.
 
     Attributes: ``loglik``, ``aic`` (``2 p - 2 loglik``), ``sigma2``, ``model`` (the kind), ``W``, ``method``.
+
+    Returned by :func:`econ.spatial.fit`; :meth:`impacts` gives the direct, indirect and total effects.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from econ import datasets, spatial
+    >>> W = datasets.load_weights("china_province_contiguity")
+    >>> W = W.subset([u for u in W.ids if u not in W.islands]).row_standardize()  # Hainan has no land border
+    >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
+    >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
+    >>> df = pd.DataFrame({"y": y, "x": x}, index=list(W.ids))
+    >>> res = spatial.fit("y ~ x", df, W, model="sar")
+    >>> res.coef.round(2).to_dict()
+    {'Intercept': 0.98, 'x': 1.91, 'rho': 0.5}
     """
 
     def __init__(self, coef, vcov, *, loglik: float, sigma2: float, kind: str, W: Weights, lagged=None,
