@@ -78,10 +78,12 @@ def twfe(
     -----
     The model is ``y_it = beta D_it + X_it' gamma + alpha_i + lambda_t + e_it``, estimated by least squares with the
     fixed effects absorbed (:func:`econ.feols`). With a binary absorbing ``D`` adopted by all treated units in the
-    same period and constant effects, ``beta`` is the ATT under parallel trends and no anticipation. With
-    staggered adoption ``beta`` is a weighted average of all 2x2 DiDs, including those that use already-treated
-    units as controls (Goodman-Bacon 2021; see :func:`econ.did.bacon`): it equals the ATT only when effects are
-    constant over time and across cohorts.
+    same period, a balanced panel and no covariates, ``beta`` is the 2x2 DiD of the treated-minus-control gap
+    averaged over post- minus pre-treatment periods: the ATT averaged over post-treatment periods under parallel
+    trends and no anticipation. With staggered adoption ``beta`` is a weighted average of all 2x2 DiDs, including
+    those that use already-treated units as controls (Goodman-Bacon 2021, Theorem 1; see :func:`econ.did.bacon`):
+    with effects constant over time it is a variance-weighted ATT with positive weights, with effects that change
+    over time it can fall outside the range of the cohort-period effects.
 
     Conventions: rows with a missing value in a model column are dropped (noted); observations in singleton
     fixed-effect groups are dropped iteratively (the :func:`econ.feols` default, as Stata's ``reghdfe``). With the
