@@ -2,7 +2,7 @@
 
 Pipeline: parse the formula -> build ``y``, ``X`` and the fixed-effect codes -> drop rows with missing (or
 infinite) values, counted per column in ``notes`` -> drop singleton fixed-effect groups iteratively
-(``fixef_rm="singleton"``, as fixest) -> demean ``[y, X]`` once (:class:`econ.panel.demean.Absorber`) -> raise
+(``fixef_rm="singleton"``, as pyfixest and reghdfe) -> demean ``[y, X]`` once (:class:`econ.panel.demean.Absorber`) -> raise
 :class:`~econ.errors.SpecificationError` for a regressor absorbed by the fixed effects (no within variation), naming
 the effect it is constant within; ``i()`` dummies absorbed by the effects are instead dropped like collinear columns
 -> drop collinear regressors in formula order (later columns go, as in fixest), with a note and a
@@ -268,7 +268,10 @@ def feols(
     ssc : None, "fixest", "stata", "none", dict or SSC
         Small-sample corrections (default fixest's).
     fixef_rm : {"singleton", "none"}
-        Drop observations in singleton fixed-effect groups, iteratively (fixest's default), or keep them.
+        Drop observations in singleton fixed-effect groups, iteratively (the default of pyfixest and Stata's
+        reghdfe), or keep them (``"none"``: R fixest's default for ``feols``, whose ``fixef.rm = "perfect"`` only
+        concerns GLMs). Singletons never move the coefficients; they change ``n`` and ``K`` and so the
+        small-sample factors slightly.
     time, unit : str, optional
         Panel columns used by Driscoll-Kraay / Conley covariances when their spec does not name them.
     fixef_tol, fixef_maxiter :
@@ -299,8 +302,8 @@ def feols(
     (``min(G) - 1`` two-way, ``T - 1`` Driscoll-Kraay), ``n - K`` otherwise.
 
     Sample: rows with a missing value in any used column (outcome, regressors, fixed effects, weights, vcov
-    columns) and rows with zero weight are dropped, then singleton fixed-effect groups iteratively (fixest's
-    default); each drop is counted in ``notes``. A regressor named in the formula that the fixed effects absorb
+    columns) and rows with zero weight are dropped, then singleton fixed-effect groups iteratively (pyfixest's and
+    reghdfe's default; R fixest keeps them); each drop is counted in ``notes``. A regressor named in the formula that the fixed effects absorb
     is an error; absorbed ``i()`` dummies and collinear regressors are dropped (later columns first, fixest's
     ``collin.tol`` = 1e-10) with a ``CollinearityWarning``, following
     :func:`econ.panel.collinear.collinear_columns`. With an intercept and no fixed effects the fit is computed on
