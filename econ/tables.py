@@ -75,6 +75,8 @@ def etable(
     """
     if isinstance(results, Result):
         results = [results]
+    if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
+        raise SpecificationError(f"etable() needs one or more econ Result objects, got {type(results).__name__}")
     results = list(results)
     if not results or not all(isinstance(r, Result) for r in results):
         raise SpecificationError("etable() needs one or more econ Result objects")

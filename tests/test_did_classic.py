@@ -150,3 +150,24 @@ def test_psm_treat_must_be_unit_level():
     df.loc[0, "treated"] = 1 - df.loc[0, "treated"]
     with pytest.raises(TreatmentError, match="constant within unit"):
         psm_did(df, "y", "unit", "year", "treated", "post", ["x1"])
+
+
+def test_clustered_2x2_and_ddd_match_pyfixest_crv1():
+    # the cluster column is not a model column: it must still reach the covariance (CRV1, t(G - 1))
+    import pyfixest as pf
+
+    from econ import datasets
+
+    d = datasets.load("china_cities_demo")
+    d = d.assign(group=(d.cohort > 0).astype(int), post=(d.year >= 2014).astype(int),
+                 east=(d.region == "East").astype(int))
+    two = did_2x2(d, "log_income_ratio", "group", "post", vcov={"CL1": "prefecture_code"})
+    ref = pf.feols("log_income_ratio ~ group*post", d, vcov={"CRV1": "prefecture_code"})
+    np.testing.assert_allclose(two.se.to_numpy(), ref.se().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(two.pvalue.to_numpy(), ref.pvalue().to_numpy(), rtol=1e-6, atol=1e-12)
+    tri = ddd(d, "log_income_ratio", "group", "post", "east", vcov={"CL1": "province_code"})
+    ref3 = pf.feols("log_income_ratio ~ group*post*east", d, vcov={"CRV1": "province_code"})
+    np.testing.assert_allclose(tri.coef.to_numpy(), ref3.coef().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(tri.se.to_numpy(), ref3.se().to_numpy(), rtol=1e-8)
+    with pytest.raises(SpecificationError, match="no_such_column"):
+        did_2x2(d, "log_income_ratio", "group", "post", vcov={"CL1": "no_such_column"})

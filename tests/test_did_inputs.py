@@ -349,3 +349,14 @@ def test_real_bbc_cohort_with_missing_values(demo):
     assert pl.pvalue == pytest.approx(1 / 200)
     es = event_study(merged, Y, UNIT, TIME, "bbc_cohort", window=(-3, 3))
     assert es.nobs == len(merged) and any("225 never treated" in n for n in es.notes)
+
+
+@pytest.mark.parametrize("bad", [None, [1, 2], {"y": [1]}, "panel.csv"])
+def test_spatial_did_and_etable_name_a_non_dataframe(bad):
+    import econ
+
+    W = econ.datasets.load_weights("china_prefecture_contiguity")
+    with pytest.raises(econ.EconError, match="DataFrame"):
+        econ.did.spatial_did(bad, "y", "u", "t", cohort="g", W=W)
+    with pytest.raises(econ.EconError, match="Result"):
+        econ.etable(bad)

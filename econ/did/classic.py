@@ -153,10 +153,11 @@ def _interaction_name(frame, *cols) -> str:
     return name
 
 
-def _cell_frame(data, y, cols, covariates, extra=()):
+def _cell_frame(data, y, cols, covariates, extra=(), keys=()):
+    """The used columns without rows missing any of them; ``extra`` must be numeric, ``keys`` (cluster ids) not."""
     _design.check_data(data)
-    _design.require_columns(data, [y, *cols, *covariates, *extra])
-    keep = list(dict.fromkeys([y, *cols, *covariates, *extra]))
+    _design.require_columns(data, [y, *cols, *covariates, *extra, *keys])
+    keep = list(dict.fromkeys([y, *cols, *covariates, *extra, *keys]))
     frame = data[keep].copy()
     bad = frame.isna().any(axis=1)
     frame = frame.loc[~bad].reset_index(drop=True)
@@ -183,8 +184,9 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     covariates : list of str, optional
         Controls added linearly; with them ``delta`` is no longer the difference of cell means.
     vcov : vcov spec, default "hetero"
-        Any :func:`econ.feols` spec on the model's columns: ``"hetero"`` (HC1, default) or ``"iid"`` (textbook OLS
-        standard errors).
+        Any :func:`econ.feols` spec: ``"hetero"`` (HC1, default), ``"iid"`` (textbook OLS standard errors) or
+        clustered, ``{"CL1": "unit_id"}`` (CRV1 with fixest's small-sample factor and t(G - 1) inference; the
+        cluster column need not be a model column; rows missing it are dropped with the others).
     weights : str, optional
         Column of regression (analytic) weights; the cell means in ``means`` are then weighted means.
 
@@ -237,7 +239,8 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     y, group, post = (_design.check_name(v, a) for v, a in ((y, "y"), (group, "group"), (post, "post")))
     covariates = _design.check_names(covariates, "covariates")
     weights = _design.check_name(weights, "weights", optional=True)
-    frame, notes = _cell_frame(data, y, [group, post], covariates, [weights] if weights else [])
+    frame, notes = _cell_frame(data, y, [group, post], covariates, [weights] if weights else [],
+                               _design.vcov_columns(vcov, None, None))
     for col, role in ((group, "group"), (post, "post")):
         _binary(frame, col, role)
     counts = frame.groupby([group, post]).size().unstack(post).reindex(index=[0, 1], columns=[0, 1])
@@ -289,7 +292,8 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
     covariates : list of str, optional
         Controls added linearly; with them the triple-interaction coefficient no longer equals ``ddd_means``.
     vcov : vcov spec, default "hetero"
-        Any :func:`econ.feols` spec on the model's columns: ``"hetero"`` (HC1, default) or ``"iid"``.
+        Any :func:`econ.feols` spec: ``"hetero"`` (HC1, default), ``"iid"``, or clustered (``{"CL1": col}``, any
+        column of ``data``), as :func:`did_2x2`.
     weights : str, optional
         Column of regression (analytic) weights; the cell means are then weighted means.
 
@@ -336,7 +340,8 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
                                 ((y, "y"), (group, "group"), (post, "post"), (subgroup, "subgroup")))
     covariates = _design.check_names(covariates, "covariates")
     weights = _design.check_name(weights, "weights", optional=True)
-    frame, notes = _cell_frame(data, y, [group, post, subgroup], covariates, [weights] if weights else [])
+    frame, notes = _cell_frame(data, y, [group, post, subgroup], covariates, [weights] if weights else [],
+                               _design.vcov_columns(vcov, None, None))
     for col, role in ((group, "group"), (post, "post"), (subgroup, "subgroup")):
         _binary(frame, col, role)
     sizes = frame.groupby([subgroup, group, post]).size()

@@ -210,6 +210,7 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
     >>> list(res.coef.index)
     ['direct', 'spillover', 'spillover_treated']
     """
+    _design.check_data(data)
     check_choice(exposure, "exposure", ("share", "rings"))
     check_choice(estimator, "estimator", ("etwfe", "twfe"))
     check_bool(treated_exposure, "treated_exposure")
