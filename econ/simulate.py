@@ -222,7 +222,7 @@ def true_att(truth, by: str = "event_time") -> pd.Series | float:
     With ATT(g, t) the true effect on cohort g in year t and N_g the cohort's size, the aggregations are
     theta_e = sum_g N_g ATT(g, g+e) / sum_g N_g (over cohorts observed at g+e), theta_g = mean_{t >= g} ATT(g, t),
     theta_t = sum_{g <= t} N_g ATT(g, t) / sum_{g <= t} N_g, and theta = sum_{g, t >= g} N_g ATT(g, t) /
-    sum_{g, t >= g} N_g: Callaway and Sant'Anna (2021), section 3.1.
+    sum_{g, t >= g} N_g, the aggregations of Callaway and Sant'Anna (2021).
 
     References
     ----------
