@@ -98,3 +98,24 @@ def test_truth_forms_and_errors():
         overlay_truth(ax, [0, 1], demo, by="unit")
     assert not ax.lines  # nothing drawn by a refused call
     matplotlib.pyplot.close(fig)
+
+
+def test_spatial_impacts_plot_marks_true_impacts():
+    from econ import spatial
+
+    W = datasets.load_weights("china_province_contiguity").subset(
+        [i for i in datasets.load_weights("china_province_contiguity").ids if i != "460000"])
+    W = W.row_standardize()
+    ids = list(W.ids)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=len(ids))
+    A = np.eye(len(ids)) - 0.3 * W.matrix.toarray()
+    y = np.linalg.solve(A, 1 + x + rng.normal(scale=0.3, size=len(ids)))
+    fit = spatial.fit("y ~ x", pd.DataFrame({"id": ids, "y": y, "x": x}), W, model="sar", unit="id")
+    S = np.linalg.inv(A)
+    direct, total = np.trace(S) / len(ids), S.sum() / len(ids)
+    truth = {"direct": {"x": direct}, "indirect": {"x": total - direct}, "total": {"x": total}}
+    fig, ax = fit.impacts(n_draws=0).plot(truth=truth)
+    x_true, _ = _truth_line(ax)
+    np.testing.assert_allclose(np.sort(x_true), np.sort([direct, total - direct, total]))
+    matplotlib.pyplot.close(fig)

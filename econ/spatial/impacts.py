@@ -36,6 +36,8 @@ admissible interval are discarded (and counted in the notes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
@@ -43,7 +45,7 @@ from scipy.sparse.linalg import splu
 
 from econ._validate import check_n_draws, rng
 from econ.errors import SpecificationError
-from econ.results import figure, finish_figure, stars
+from econ.results import figure, finish_figure, overlay_truth, stars
 from econ.spatial.logdet import eigenvalues as _eigenvalues
 
 __all__ = ["ImpactsResult", "compute_impacts", "ImpactTraces"]
@@ -306,8 +308,12 @@ class ImpactsResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, ax=None, path=None):
-        """Dot-and-whisker plot of the three effects per variable; returns ``(fig, ax)``."""
+    def plot(self, ax=None, path=None, *, truth=None):
+        """Dot-and-whisker plot of the three effects per variable; returns ``(fig, ax)``.
+
+        ``truth`` marks true impacts of a simulated design: ``{effect: {variable: value}}`` (effect ``"direct"``,
+        ``"indirect"`` or ``"total"``) or ``{"<variable> (<effect>)": value}`` as the row labels read.
+        """
         tid = self._table
         fig, ax = figure(ax, (6, 0.35 * len(tid) + 1.2))
         pos = np.arange(len(tid))[::-1]
@@ -318,7 +324,12 @@ class ImpactsResult:
             xerr = None if self.n_draws == 0 else [lo[m].fillna(0), hi[m].fillna(0)]
             ax.errorbar(tid["estimate"][m], pos[m], xerr=xerr, fmt="o", capsize=3, color=f"C{j}", label=eff)
         ax.axvline(0, color="grey", lw=0.8, ls="--")
-        ax.set_yticks(pos, [f"{v} ({e})" for v, e in zip(tid["variable"], tid["effect"])])
-        ax.set_xlabel(f"effect ({100 * self.level:g}% simulation interval)")
+        labels = [f"{v} ({e})" for v, e in zip(tid["variable"], tid["effect"])]
+        ax.set_yticks(pos, labels)
+        if truth is not None:
+            if isinstance(truth, Mapping) and all(isinstance(v, Mapping) for v in truth.values()):
+                truth = {f"{var} ({eff})": val for eff, by_var in truth.items() for var, val in by_var.items()}
+            overlay_truth(ax, pos, truth, by=None, keys=labels, horizontal=True)
         ax.legend(frameon=False)
+        ax.set_xlabel(f"effect ({100 * self.level:g}% simulation interval)")
         return finish_figure(fig, ax, path)
