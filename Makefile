@@ -70,10 +70,12 @@ $(FLOORS)/.installed: pyproject.toml .ci/constraints-floor.txt
 test-floors: $(FLOORS)/.installed
 	ECON_TEST_FLOORS=1 $(FLOORS)/bin/python -m pytest -n auto -p no:cacheprovider
 
-# The documentation site: Sphinx + myst-nb (executes every tutorial in docs/tutorials/), warnings are errors.
+# The documentation site: Sphinx + myst-nb (executes every tutorial in docs/tutorials/), warnings are errors;
+# then tools/check_docs.py checks every figure decodes, every local link resolves, and (with Chromium) every page renders.
 $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e ".[docs]"
 	@touch $@ $(VENV)/.installed
 
 docs: $(VENV)/.installed-docs
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/build/html
+	$(BIN)/python tools/check_docs.py docs/build/html

@@ -81,6 +81,7 @@ wb = by_prov.wildboot("treated", n_draws=999, multiplier="webb", seed=0)
 print(f"clustered by unit:     se {by_unit.se['treated']:.4f}  p {by_unit.pvalue['treated']:.3f}")
 print(f"clustered by province: se {by_prov.se['treated']:.4f}  p {by_prov.pvalue['treated']:.3f}  (t with G-1 = 7 df)")
 print(wb.summary())
+fig, ax = wb.plot()  # the bootstrap distribution of the t statistic under the null, and the observed one
 
 # %% [markdown]
 # One draw proves nothing; count rejections of the true null over 30 draws. Clustering by unit ignores the shared

@@ -37,6 +37,16 @@ assert run.returncode == 0, run.stderr
 print(sorted(p.name for p in (out / "K1").iterdir()))
 
 # %% [markdown]
+# The figures are files like every other output; here is the claim's event-study figure as the script wrote it.
+
+# %%
+import matplotlib.pyplot as plt  # noqa: E402
+
+fig, ax = plt.subplots(figsize=(7, 4.5))
+ax.imshow(plt.imread(out / "K1" / "event_study.png"))
+ax.axis("off")
+
+# %% [markdown]
 # ## Check it
 
 # %%
