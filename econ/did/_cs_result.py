@@ -110,6 +110,8 @@ class InfluenceResult(Result):
         if vline is not None:
             ax.axvline(vline, color="grey", lw=0.8, ls=":")
         ax.set_xlabel(x.replace("_", " "))
+        if x in ("cohort", "overall"):  # categories: one tick per estimate
+            ax.set_xticks(t[x].to_numpy(), [str(v) for v in t[x]] if x == "cohort" else ["overall"])
         ax.set_ylabel("ATT")
         ax.set_title(title)
         ax.legend(frameon=False)
