@@ -54,6 +54,8 @@ class SpecTests:
         self.notes = list(notes or [])
 
     def tidy(self) -> pd.DataFrame:
+        """One row per test (a copy) with columns ``test`` (its name, e.g. ``LM_lag`` or ``LR SDM vs SAR``),
+        ``statistic`` (chi-square), ``df`` (its degrees of freedom) and ``p_value`` (the chi-square upper tail)."""
         return self._table.copy()
 
     def __getitem__(self, test: str) -> pd.Series:
@@ -63,6 +65,8 @@ class SpecTests:
         return rows.iloc[0]
 
     def summary(self) -> str:
+        """The title, then one line per test with its statistic, degrees of freedom and chi-square p-value,
+        then the notes."""
         lines = [self.title, f"{'test':<28}{'statistic':>12}{'df':>5}{'p-value':>10}"]
         for r in self._table.itertuples(index=False):
             lines.append(f"{r.test:<28}{r.statistic:>12.4f}{int(r.df):>5}{r.p_value:>10.4g}")

@@ -290,6 +290,9 @@ class ImpactsResult:
             ["direct", "indirect", "total"]].loc[list(dict.fromkeys(self._table["variable"]))]
 
     def summary(self, digits: int = 4) -> str:
+        """A table with one line per (variable, effect): the estimate, its simulation standard error and
+        two-sided p-value with significance stars (``NA`` when ``n_draws=0``), ``digits`` decimals; the title,
+        the number of draws and the notes around it."""
         lines = [f"Impacts (LeSage & Pace){' -- ' + self.title if self.title else ''}",
                  f"Inference: {self.n_draws} simulation draws" if self.n_draws else "Point values only (n_draws=0)"]
         header = f"{'variable':<20}{'effect':<10}{'estimate':>12}{'std.err':>12}{'p':>9}"
