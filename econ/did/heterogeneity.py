@@ -17,7 +17,7 @@ from econ.did import _design
 from econ.did.twfe import twfe
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import factorize, interact
-from econ.results import WaldTest
+from econ.results import KeyedResults, WaldTest
 
 __all__ = ["subgroups", "channels", "SubgroupResult", "ChannelsResult"]
 
@@ -227,7 +227,9 @@ def subgroups(
         "equality test from the pooled model with treatment x group dummies"
         + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")
     ]
-    return SubgroupResult(table, test, pooled, terms, results, by, treat, notes)
+    groups_of = f"group ({by})"
+    return SubgroupResult(table, test, pooled, KeyedResults(terms, what=groups_of),
+                          KeyedResults(results, what=groups_of), by, treat, notes)
 
 
 def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe):
@@ -442,4 +444,4 @@ def channels(
     table.index.name = "variable"
     nobs = table["nobs"].unique()
     notes = [] if len(nobs) == 1 else ["samples differ across rows (missing values differ by variable)"]
-    return ChannelsResult(table, results, treat, notes)
+    return ChannelsResult(table, KeyedResults(results, what="variable"), treat, notes)

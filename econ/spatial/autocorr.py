@@ -60,7 +60,7 @@ from scipy import sparse, stats
 
 from econ._validate import check_choice, check_n_draws, check_seed
 from econ.errors import EconError, SpecificationError, WeightsError
-from econ.results import figure, finish_figure
+from econ.results import KeyedResults, figure, finish_figure
 from econ.spatial.weights import Weights
 
 __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranResult", "GearyResult",
@@ -907,7 +907,8 @@ def by_period(data: pd.DataFrame, y: str, unit: str, time: str, W: Weights, *, s
                                                 seed=stream, **options)
         except EconError as err:
             raise type(err)(f"{time}={t}: {err}") from None
-    return PeriodResults(statistic=statistic, results=results, notes=tuple(notes))
+    return PeriodResults(statistic=statistic, results=KeyedResults(results, what=f"period ({time})"),
+                         notes=tuple(notes))
 
 
 # ----------------------------------------------------------------------------------------------- helpers

@@ -33,7 +33,8 @@ class SpecTests:
     """A table of test statistics: ``tidy()`` (test, statistic, df, p_value), ``summary()``, ``plot()``.
 
     Returned by :func:`lm_tests` and :func:`sdm_tests`; ``tests["LM_lag"]`` is the row of one test (a Series
-    with ``statistic``, ``df`` and ``p_value``; the p-value is the chi-square upper tail).
+    with ``statistic``, ``df`` and ``p_value``; the p-value is the chi-square upper tail); an unknown name raises
+    :class:`~econ.errors.SpecificationError` listing the tests.
 
     Examples
     --------
@@ -61,7 +62,7 @@ class SpecTests:
     def __getitem__(self, test: str) -> pd.Series:
         rows = self._table[self._table["test"] == test]
         if rows.empty:
-            raise KeyError(f"no test {test!r}; tests are {list(self._table['test'])}")
+            raise SpecificationError(f"no test {test!r} in these results; available: {list(self._table['test'])}")
         return rows.iloc[0]
 
     def summary(self) -> str:
