@@ -5,32 +5,35 @@ Every statistic takes a variable measured on the units of a :class:`~econ.spatia
 indexed by unit id (aligned to ``W.ids`` here; a unit mismatch raises ``WeightsError``) or an array already in
 ``W.ids`` order. Missing or infinite values raise ``WeightsError`` naming the units.
 
-Moran's I (Cliff & Ord 1981, eq. 1.35)::
+Moran's I (Cliff & Ord 1981, p. 17)::
 
     I = (n / S0) * (z' W z) / (z' z),   z = y - mean(y),   S0 = sum_ij w_ij,
 
-with analytic moments under normality and under randomisation (Cliff & Ord 1981, eqs. 2.33 and 2.34; the same
+with analytic moments under normality and under randomisation (Cliff & Ord 1981, p. 21; the same
 conventions as PySAL's ``esda.Moran``, including ``W`` row-standardised by default, islands kept with a zero row and
 two-sided analytic p-values).
 
-Geary's C (Geary 1954; Cliff & Ord 1981, eq. 1.36)::
+Geary's C (Geary 1954; Cliff & Ord 1981, p. 17)::
 
     C = (n - 1) sum_ij w_ij (y_i - y_j)^2 / (2 S0 sum_i z_i^2),   E[C] = 1,
 
 with the variances under normality and randomisation of ``esda.Geary`` and its one-sided analytic p-values (in the
 direction of ``C - 1``; ``C < 1`` is positive autocorrelation).
 
-Join counts for a binary variable (1 = "black", 0 = "white") on *binary* weights (Cliff & Ord 1981, ch. 1)::
+Join counts for a binary variable (1 = "black", 0 = "white") on *binary* weights (Cliff & Ord 1981)::
 
     BB = 1/2 sum_ij w_ij y_i y_j,   WW = 1/2 sum_ij w_ij (1-y_i)(1-y_j),   BW = 1/2 sum_ij w_ij (y_i - y_j)^2.
 
-Local Moran (Anselin 1995, eq. 12), with ``z = (y - mean) / sd`` (``sd`` with divisor n, as esda)::
+Local Moran as ``esda.Moran_Local`` computes it, with ``z = (y - mean) / sd`` (``sd`` with divisor n)::
 
     I_i = (n - 1) z_i (W z)_i / sum_j z_j^2,
 
-with the moments under total randomisation (Sokal, Oden & Thomson 1998, eqs. A3-A4*, ``EI``/``VI``) and under
-conditional randomisation (eqs. A7-A8, ``EIc``/``VIc``) of ``esda.Moran_Local``, and quadrants 1 = HH (z > 0, lag > 0),
-2 = LH, 3 = LL, 4 = HL.
+which is ``(n - 1) / n`` times Anselin's (1995, eq. 12, p. 99) ``I_i = (d_i / m2) sum_j w_ij d_j`` (deviations
+``d = y - mean``, ``m2 = sum_j d_j^2 / n``). The analytic moments are esda's: under total randomisation (Sokal,
+Oden & Thomson 1998, eqs. A3-A4*, ``EI``/``VI``) and under conditional randomisation (eqs. A7-A8, ``EIc``/``VIc``).
+They are the moments of Anselin's statistic, applied unchanged to the rescaled one (the moments of the reported
+``I_i`` are ``(n - 1) / n`` and ``((n - 1) / n)^2`` times them); the permutation results (``EI_sim``, ``seI_sim``,
+``z_sim``, ``p_sim``) are those of the reported ``I_i``. Quadrants 1 = HH (z > 0, lag > 0), 2 = LH, 3 = LL, 4 = HL.
 
 Permutation inference (``n_draws`` random permutations with ``numpy.random.default_rng(seed)``):
 

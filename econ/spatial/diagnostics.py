@@ -12,7 +12,7 @@ LM tests (Anselin 1988; Anselin, Bera, Florax & Yoon 1996), from the OLS residua
 
 as spdep's ``lm.LMtests`` (``LMerr``, ``LMlag``, ``RLMerr``, ``RLMlag``, ``SARMA``) and spreg's diagnostics.
 
-SDM tests (Elhorst 2014, sec. 2.9; LeSage & Pace 2009, sec. 6.3): likelihood-ratio ``2 (l_SDM - l_restricted)``
+SDM tests (Elhorst 2014; LeSage & Pace 2009): likelihood-ratio ``2 (l_SDM - l_restricted)``
 and Wald tests of ``theta = 0`` (SDM -> SAR), ``rho = 0`` (SDM -> SLX) and the common-factor restriction
 ``theta + rho beta = 0`` (SDM -> SEM; delta-method Wald: the restriction is non-linear).
 """
