@@ -115,7 +115,6 @@ PENDING_METHODS = {
     "ATTgtResult.aggregate",
     "BaconResult.summary",
     "ChannelsResult.summary",
-    "ComparisonResult.summary",
     "EventPathResult.event_path",
     "EventStudyResult.event_terms",
     "EventStudyResult.pretrend_test",
