@@ -111,22 +111,7 @@ INTERFACE = {"Result.tidy", "Result.summary", "Result.plot", "Result.confint", "
              "EventStudyResult.pretrend_test", "EventStudyResult.sup_t_critical"}
 
 # not yet documented (to be emptied)
-PENDING_METHODS = {
-    "ATTgtResult.aggregate",
-    "BaconResult.summary",
-    "ChannelsResult.summary",
-    "EventPathResult.event_path",
-    "EventStudyResult.event_terms",
-    "EventStudyResult.pretrend_test",
-    "EventStudyResult.sup_t_critical",
-    "HonestResult.parameter",
-    "HonestResult.summary",
-    "PlaceboResult.pvalue",
-    "PlaceboResult.pvalue_greater",
-    "PlaceboResult.pvalue_less",
-    "PlaceboResult.summary",
-    "SubgroupResult.summary",
-}
+PENDING_METHODS = set()
 
 
 def _members():

@@ -81,6 +81,9 @@ class SubgroupResult:
         return _tidy(self.table, self.treat, "group")
 
     def summary(self) -> str:
+        """A title (treatment and grouping column), :attr:`table` (one row per group: estimate, se, tstat,
+        pvalue, ci_low, ci_high, nobs, n_units, n_treated_units), the equality test (chi-square and F forms) and
+        the notes."""
         t = self.equality_test
         lines = [f"Effect of {self.treat!r} by {self.by!r} (separate TWFE regressions)", self.table.to_string(),
                  repr(t)]
@@ -299,6 +302,8 @@ class ChannelsResult:
         return _tidy(self.table, self.treat, "variable")
 
     def summary(self) -> str:
+        """A title, :attr:`table` (one row per variable: estimate, se, tstat, pvalue, ci_low, ci_high, nobs,
+        role), the caveat that these are effects on each variable, not a mediation decomposition, and the notes."""
         lines = [f"Effect of {self.treat!r} on the outcome and candidate channels (same TWFE specification)",
                  self.table.to_string(), _CAVEAT]
         lines += [f"note: {n}" for n in self.notes]
