@@ -915,3 +915,23 @@ def _key(k):
         return int(f) if f.is_integer() else f
     except (TypeError, ValueError):
         return str(k)
+
+
+class KeyedResults(dict):
+    """A ``dict`` of sub-results (period, group or variable -> result) whose unknown keys raise
+    :class:`~econ.errors.SpecificationError` naming the key and the available ones, instead of a bare ``KeyError``.
+
+    Everything else is a plain ``dict`` (``in``, ``get``, iteration, equality). ``what`` names the key in the
+    message (``"period"``, ``"group"``...).
+    """
+
+    def __init__(self, items=(), *, what: str = "key"):
+        super().__init__(items)
+        self.what = what
+
+    def __missing__(self, key):
+        shown = [k.item() if isinstance(k, np.generic) else k for k in (key, *self)]  # 3, not np.int64(3)
+        raise SpecificationError(f"no {self.what} {shown[0]!r} in these results; available: {shown[1:]}")
+
+    def __reduce__(self):
+        return (type(self), (dict(self),), {"what": self.what})

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from econ import datasets
-from econ.errors import WeightsError
+from econ.errors import SpecificationError, WeightsError
 from econ.spatial import join_counts, moran
 
 
@@ -270,3 +270,12 @@ def test_results_plot_and_save(prefectures, tmp_path):
     fig, ax = plt.subplots()
     assert objs[0].plot(ax=ax) == (fig, ax)
     plt.close("all")
+
+
+def test_by_period_unknown_period_names_the_available_ones():
+    w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))
+    df = pd.DataFrame({"u": list("abcd") * 2, "t": [1] * 4 + [2] * 4, "x": [1, 2, 3, 4, 4, 1, 3, 2.0]})
+    res = by_period(df, "x", "u", "t", w, n_draws=0)
+    assert res.results[2].n == 4 and 3 not in res.results
+    with pytest.raises(SpecificationError, match=r"no period \(t\) 3 .*available: \[1, 2\]"):
+        res.results[3]

@@ -36,6 +36,9 @@ def test_compare_demo_table_plot_and_speed(tmp_path):
     fig, ax = cmp.plot(path=tmp_path / "compare.png")
     assert (tmp_path / "compare.png").stat().st_size > 0
     assert "Overall ATT" in cmp.summary()
+    assert cmp.results["sa"] is not None and "did2s" not in cmp.results
+    with pytest.raises(SpecificationError, match=r"no estimator 'did2s'.*'twfe'"):
+        cmp.results["did2s"]
 
 
 def test_compare_bad_input():

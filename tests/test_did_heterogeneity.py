@@ -90,3 +90,15 @@ def test_channels_side_by_side():
     assert "sequential ignorability" in res.summary()
     with pytest.raises(SpecificationError, match="mediator"):
         channels(df, "y", "city", "year", "treat", mediators=[])
+
+
+def test_unknown_group_or_variable_names_the_available_ones():
+    df = regional_panel(seed=5)
+    res = subgroups(df, "y", "city", "year", "treat", by="region")
+    assert res.results["east"].nobs > 0 and "north" not in res.results and res.results.get("north") is None
+    for mapping in (res.results, res.pooled_terms):
+        with pytest.raises(SpecificationError, match=r"no group \(region\) 'north'.*'central', 'east', 'west'"):
+            mapping["north"]
+    ch = channels(df, "y", "city", "year", "treat", mediators=["m1"])
+    with pytest.raises(SpecificationError, match=r"no variable 'm9'.*\['y', 'm1'\]"):
+        ch.results["m9"]

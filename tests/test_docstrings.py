@@ -111,48 +111,7 @@ INTERFACE = {"Result.tidy", "Result.summary", "Result.plot", "Result.confint", "
              "EventStudyResult.pretrend_test", "EventStudyResult.sup_t_critical"}
 
 # not yet documented (to be emptied)
-PENDING_METHODS = {
-    "ATTgtResult.aggregate",
-    "BaconResult.summary",
-    "ChannelsResult.summary",
-    "ComparisonResult.summary",
-    "EventPathResult.event_path",
-    "EventStudyResult.event_terms",
-    "EventStudyResult.pretrend_test",
-    "EventStudyResult.sup_t_critical",
-    "FeolsResult.adj_r2",
-    "FeolsResult.rmse",
-    "FeolsResult.wildboot",
-    "GearyResult.value",
-    "HonestResult.parameter",
-    "HonestResult.summary",
-    "ImpactsResult.summary",
-    "JoinCountResult.permutations",
-    "JoinCountResult.summary",
-    "JoinCountResult.tidy",
-    "JoinCountResult.z_sim_bb",
-    "LocalMoranResult.islands",
-    "LocalMoranResult.n",
-    "LocalMoranResult.summary",
-    "LocalMoranResult.z_sim",
-    "MonteCarloResult.notes",
-    "MonteCarloResult.summary",
-    "MoranResult.value",
-    "PeriodResults.summary",
-    "PlaceboResult.pvalue",
-    "PlaceboResult.pvalue_greater",
-    "PlaceboResult.pvalue_less",
-    "PlaceboResult.summary",
-    "PowerResult.summary",
-    "PowerResult.tidy",
-    "SpecTests.summary",
-    "SpecTests.tidy",
-    "SubgroupResult.summary",
-    "Weights.n",
-    "Weights.to_dense",
-    "_GlobalResult.summary",
-    "_GlobalResult.z_sim",
-}
+PENDING_METHODS = set()
 
 
 def _members():

@@ -229,3 +229,11 @@ def test_sdem_impacts_binary_weights():
     for v in ("x1", "x2"):
         assert imp[(v, "direct")] == pytest.approx(res.coef[v], rel=1e-12)
         assert imp[(v, "total")] == pytest.approx(res.coef[v] + res.coef[f"W.{v}"] * mean_rows, rel=1e-12)
+
+
+def test_spec_tests_unknown_test_names_the_available_ones():
+    df, W = simulate("sar", n=100, seed=9)
+    tests = sp.lm_tests("y ~ x1 + x2", df, W, unit="id")
+    assert tests["SARMA"]["df"] == 2
+    with pytest.raises(SpecificationError, match=r"no test 'LM_foo'.*'LM_error', 'LM_lag', 'RLM_error'"):
+        tests["LM_foo"]

@@ -34,6 +34,8 @@ class EventPathResult(Result):
         return out
 
     def event_path(self):
+        """``(event_times, estimates, vcov)`` as numpy arrays in the order of the coefficients (sorted by event
+        time; references excluded), the input of :func:`econ.did.honest` and the comparison plots."""
         return np.asarray(self.event_times), self.coef.to_numpy(), self.vcov.to_numpy()
 
 

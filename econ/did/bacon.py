@@ -84,6 +84,9 @@ class BaconResult:
         return float(c.loc[c["type"].isin(TYPES[2:]), "weight"].sum())
 
     def summary(self, digits: int = 4) -> str:
+        """The TWFE coefficient (the weighted sum of the 2x2 estimates), the weight on comparisons with
+        already-treated controls (:attr:`forbidden_share`), :meth:`by_type` and every 2x2 comparison (type,
+        treated, control, estimate, weight), rounded to ``digits``."""
         lines = [f"Goodman-Bacon decomposition of the TWFE DiD coefficient -- dependent variable: {self.depvar}",
                  f"TWFE coefficient: {self.twfe:.{digits}f} (= sum of weight x estimate over "
                  f"{len(self.comparisons)} 2x2 comparisons)",

@@ -13,7 +13,7 @@ from scipy import stats
 from econ import _validate
 from econ.did import _design, _paths
 from econ.errors import SpecificationError
-from econ.results import figure, finish_figure, overlay_truth
+from econ.results import KeyedResults, figure, finish_figure, overlay_truth
 
 __all__ = ["compare", "ComparisonResult"]
 
@@ -71,6 +71,9 @@ class ComparisonResult:
         return self._paths.pivot(index="event_time", columns="estimator", values="estimate")
 
     def summary(self, digits: int = 4) -> str:
+        """The outcome, the :meth:`overall` table (each estimator's overall ATT, standard error, interval at
+        ``level`` and what it averages), the :meth:`wide` table of event-time estimates (one column per
+        estimator), rounded to ``digits``, and the notes (estimators or event times left out, and why)."""
         lines = [f"Staggered DiD estimators compared -- dependent variable: {self.depvar}", "",
                  f"Overall ATT ({self.level:.0%} CI):", self._overall.round(digits).to_string(index=False), "",
                  "Event-time estimates:", self.wide().round(digits).to_string()]
@@ -214,7 +217,7 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
     cols = ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high"]
     paths = pd.concat(paths, ignore_index=True)[cols] if paths else pd.DataFrame(columns=cols)
     _requantile(paths, results, level)
-    return ComparisonResult(paths, pd.DataFrame(overall), results, notes, y, level)
+    return ComparisonResult(paths, pd.DataFrame(overall), KeyedResults(results, what="estimator"), notes, y, level)
 
 
 def _window(window):

@@ -296,27 +296,64 @@ class EventStudyResult(FeolsResult):
 
     @property
     def event_terms(self) -> list[str]:
+        """Names of the estimated event-time coefficients in ``event_times`` order (``rel_m2``, ``rel_0``,
+        ``rel_p3``...: :func:`event_term`); the reference period(s) have no coefficient and are not listed."""
         return [event_term(k) for k in self.event_times]
 
     def _event_vcov(self) -> np.ndarray:
         return self.vcov.loc[self.event_terms, self.event_terms].to_numpy()
 
     def sup_t_critical(self, level: float = 0.95, n_sim: int = 10_000) -> float:
-        """Critical value of the uniform (sup-t) band over all estimated event times.
+        """Critical value of the uniform (sup-t) confidence band over all estimated event times.
 
-        The ``level`` quantile of ``max_k |Z_k|`` with ``Z`` drawn from a multivariate t with the correlation
-        matrix of the estimated event-time coefficients and the model's t degrees of freedom (the multivariate
-        normal of Olea and Plagborg-Moller 2019 / Callaway and Sant'Anna 2021 when df is large, so the uniform band
-        is never narrower than the pointwise one). Simulated with ``numpy.random.default_rng(seed)``.
+        The band ``estimate +- c * se`` covers every event-time coefficient at once with probability ``level``;
+        :meth:`table`, :meth:`summary` and :meth:`plot` use it (``band_low``/``band_high``).
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Joint coverage of the band, in (0, 1).
+        n_sim : int, default 10000
+            Number of simulated draws (at least 100).
+
+        Returns
+        -------
+        float
+            The critical value ``c``; at least the pointwise ``t`` quantile and at most the Bonferroni one (up
+            to simulation error). Cached per ``(level, n_sim)``: repeated calls return the same value.
+
+        Raises
+        ------
+        SpecificationError
+            ``level`` outside (0, 1), ``n_sim`` not an integer >= 100, or an event-time coefficient without a
+            positive finite variance (named).
+
+        Notes
+        -----
+        ``c`` is the ``level`` quantile of ``max_k |Z_k|`` over the event-time coefficients ``k``, where
+        ``Z = N(0, C) / sqrt(chi2_df / df)`` is a multivariate t with the correlation matrix ``C`` of the
+        estimated event-time coefficients (from ``vcov``, so clustering carries over) and ``df = df_t``, the
+        degrees of freedom of the pointwise t tests (``G - 1`` when clustered); with ``df_t = inf`` it is the
+        multivariate normal sup-t band of Montiel Olea & Plagborg-Møller (2019). The draws use
+        ``numpy.random.default_rng(seed)`` with the result's ``seed``.
+
+        References
+        ----------
+        Montiel Olea, J. L. and Plagborg-Møller, M. (2019). Simultaneous confidence bands: theory,
+        implementation, and an application to SVARs. *Journal of Applied Econometrics* 34(1), 1-17.
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from econ.did import EventStudyResult
-        >>> res = EventStudyResult(pd.Series({"rel_0": 0.1, "rel_p1": 0.2}), np.eye(2) * 0.01, nobs=500,
-        ...                        df_resid=400, df_t=np.inf, event_times=[0, 1], ref=-1, window=(-1, 1))
-        >>> 1.96 < res.sup_t_critical() < 2.30  # between the pointwise and the Bonferroni value
-        True
+        R ``did``'s minimum-wage panel, standard errors clustered by county (t with 499 df):
+
+        >>> from econ import datasets
+        >>> from econ.did import event_study
+        >>> es = event_study(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat",
+        ...                  vcov={"CL1": "countyreal"})
+        >>> es.event_terms
+        ['rel_m4', 'rel_m3', 'rel_m2', 'rel_0', 'rel_p1', 'rel_p2', 'rel_p3']
+        >>> round(es.sup_t_critical(), 2)  # the pointwise value is 1.96
+        2.64
         """
         check_level(level)
         n_sim = check_int(n_sim, "n_sim", minimum=100)
@@ -367,18 +404,46 @@ class EventStudyResult(FeolsResult):
     def pretrend_test(self):
         """Joint Wald test that all lead coefficients (relative time < 0, excluding the reference) are zero.
 
-        Returns a :class:`~econ.results.WaldTest` with the chi-square form (df = number of leads) and the F
-        form (df1 = number of leads, df2 = the model's residual degrees of freedom, as fixest's ``wald()``).
+        Parameters
+        ----------
+        None
+            The test takes no argument: the leads are those of the fitted window (a binned end point included).
+
+        Returns
+        -------
+        econ.results.WaldTest
+            The chi-square form (``chi2``, ``df`` = number of leads, ``pvalue_chi2``) and the F form (``F``,
+            ``df2``, ``pvalue_F``; ``statistic``/``pvalue`` are the F form, as fixest's ``wald()``).
+
+        Raises
+        ------
+        SpecificationError
+            The window has no lead coefficient, or their covariance is not finite or singular.
+
+        Notes
+        -----
+        With ``b`` the lead coefficients and ``V`` their block of ``vcov`` (the fit's covariance, clustering and
+        small-sample factor included): ``W = b' V^{-1} b`` is chi-square with ``L`` (number of leads) degrees of
+        freedom, and ``F = W / L`` is F(L, df2) with ``df2`` the model's residual degrees of freedom
+        (``df_resid``, as fixest's ``wald()``; not the ``G - 1`` of the pointwise t tests). Not rejecting is weak
+        evidence for parallel trends: pre-tests have low power against relevant violations (Roth 2022).
+
+        References
+        ----------
+        Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel trends.
+        *American Economic Review: Insights* 4(3), 305-322.
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from econ.did import EventStudyResult
-        >>> res = EventStudyResult(pd.Series({"rel_m3": 0.1, "rel_m2": -0.1, "rel_0": 0.5}), np.eye(3) * 0.01,
-        ...                        nobs=500, df_resid=400, df_t=49, event_times=[-3, -2, 0], ref=-1)
-        >>> test = res.pretrend_test()
-        >>> test.df, round(test.chi2, 6), test.df2
-        (2, 2.0, 400.0)
+        R ``did``'s minimum-wage panel (three leads, reference period -1, clustered by county):
+
+        >>> from econ import datasets
+        >>> from econ.did import event_study
+        >>> es = event_study(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat",
+        ...                  vcov={"CL1": "countyreal"})
+        >>> test = es.pretrend_test()
+        >>> test.df, round(test.chi2, 2), round(test.pvalue_chi2, 3), round(test.F, 3), test.df2
+        (3, 4.89, 0.18, 1.632, 1989.0)
         """
         leads = [event_term(k) for k in self.event_times if k < 0]
         if not leads:

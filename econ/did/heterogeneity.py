@@ -17,7 +17,7 @@ from econ.did import _design
 from econ.did.twfe import twfe
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import factorize, interact
-from econ.results import WaldTest
+from econ.results import KeyedResults, WaldTest
 
 __all__ = ["subgroups", "channels", "SubgroupResult", "ChannelsResult"]
 
@@ -81,6 +81,9 @@ class SubgroupResult:
         return _tidy(self.table, self.treat, "group")
 
     def summary(self) -> str:
+        """A title (treatment and grouping column), :attr:`table` (one row per group: estimate, se, tstat,
+        pvalue, ci_low, ci_high, nobs, n_units, n_treated_units), the equality test (chi-square and F forms) and
+        the notes."""
         t = self.equality_test
         lines = [f"Effect of {self.treat!r} by {self.by!r} (separate TWFE regressions)", self.table.to_string(),
                  repr(t)]
@@ -227,7 +230,9 @@ def subgroups(
         "equality test from the pooled model with treatment x group dummies"
         + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")
     ]
-    return SubgroupResult(table, test, pooled, terms, results, by, treat, notes)
+    groups_of = f"group ({by})"
+    return SubgroupResult(table, test, pooled, KeyedResults(terms, what=groups_of),
+                          KeyedResults(results, what=groups_of), by, treat, notes)
 
 
 def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe):
@@ -297,6 +302,8 @@ class ChannelsResult:
         return _tidy(self.table, self.treat, "variable")
 
     def summary(self) -> str:
+        """A title, :attr:`table` (one row per variable: estimate, se, tstat, pvalue, ci_low, ci_high, nobs,
+        role), the caveat that these are effects on each variable, not a mediation decomposition, and the notes."""
         lines = [f"Effect of {self.treat!r} on the outcome and candidate channels (same TWFE specification)",
                  self.table.to_string(), _CAVEAT]
         lines += [f"note: {n}" for n in self.notes]
@@ -442,4 +449,4 @@ def channels(
     table.index.name = "variable"
     nobs = table["nobs"].unique()
     notes = [] if len(nobs) == 1 else ["samples differ across rows (missing values differ by variable)"]
-    return ChannelsResult(table, results, treat, notes)
+    return ChannelsResult(table, KeyedResults(results, what="variable"), treat, notes)

@@ -82,6 +82,9 @@ class HonestResult:
 
     @property
     def parameter(self) -> str:
+        """Name of the restriction parameter, the column of :meth:`tidy`: ``"Mbar"`` for relative magnitudes
+        (each post-period change of the trend violation is at most ``Mbar`` times the largest pre-period change),
+        ``"M"`` for smoothness (the slope of the violation changes by at most ``M`` between periods)."""
         return "Mbar" if self.method == "relative_magnitudes" else "M"
 
     def tidy(self) -> pd.DataFrame:
@@ -93,6 +96,9 @@ class HonestResult:
         return pd.DataFrame(rows)
 
     def summary(self, digits: int = 4) -> str:
+        """The restriction (relative magnitudes or smoothness), the confidence-set method and level, the target
+        parameter, the :meth:`tidy` table (original interval, then one robust set per parameter value) and the
+        breakdown value, rounded to ``digits``."""
         restr = ("relative magnitudes (Delta^RM)" if self.method == "relative_magnitudes"
                  else "smoothness (Delta^SD)")
         lines = [f"Rambachan-Roth sensitivity: {restr}, {self.ci_method} confidence sets at {self.level:.0%}",

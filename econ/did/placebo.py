@@ -168,14 +168,18 @@ class PlaceboResult:
 
     @property
     def pvalue(self) -> float:
+        """Two-sided permutation p-value ``(1 + #{|b_j| >= |estimate|}) / (1 + B)`` over the ``B = n_draws``
+        finite draws (the actual assignment counted as one draw; ties within a relative 1e-10 count)."""
         return _pvalues(self.estimate, self.draws)[0]
 
     @property
     def pvalue_greater(self) -> float:
+        """One-sided permutation p-value against a positive effect: ``(1 + #{b_j >= estimate}) / (1 + B)``."""
         return _pvalues(self.estimate, self.draws)[1]
 
     @property
     def pvalue_less(self) -> float:
+        """One-sided permutation p-value against a negative effect: ``(1 + #{b_j <= estimate}) / (1 + B)``."""
         return _pvalues(self.estimate, self.draws)[2]
 
     def tidy(self) -> pd.DataFrame:
@@ -200,6 +204,8 @@ class PlaceboResult:
         )
 
     def summary(self) -> str:
+        """The placebo kind (and shift), outcome, observations, number of finite draws and seed; the estimate;
+        the draws' mean, s.d. and 2.5-97.5% range; the two-sided and both one-sided p-values; the notes."""
         t = self.tidy().iloc[0]
         lines = [
             f"Randomization inference ({self.kind}{'' if self.shift is None else f', shift={self.shift}'}) "

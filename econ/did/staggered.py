@@ -327,15 +327,70 @@ class ATTgtResult(InfluenceResult):
                   level: float | None = None):
         """Aggregate the ATT(g, t) into event-time, cohort, calendar or overall effects (R ``did``'s ``aggte``).
 
-        See :func:`econ.did._cs_aggregate.aggregate` for the weights and the standard errors.
+        Parameters
+        ----------
+        kind : {"dynamic", "simple", "group", "calendar"}
+            ``dynamic``: one effect per event time ``e = t - g``; ``simple``: one overall effect; ``group``: one
+            effect per cohort; ``calendar``: one effect per period (see Notes for the weights).
+        min_e, max_e : int, optional
+            Event-time window of ``dynamic``; ``max_e`` also caps the post-treatment periods used by ``simple`` and
+            ``group`` (counted in positions of the sorted periods, as R). Ignored by ``calendar`` (with a note).
+        balance_e : int, optional
+            ``dynamic`` only: keep the cohorts observed at least ``balance_e`` periods after treatment and the
+            event times ``balance_e - (T_last - T_first) <= e <= balance_e`` (a balanced-in-event-time panel).
+        n_draws : int, optional
+            Multiplier-bootstrap draws; default those of the :func:`~econ.did.att_gt` call (same multipliers and
+            seed); 0 gives analytic influence-function standard errors.
+        level : float, optional
+            Confidence level; default that of the ``att_gt`` call.
+
+        Returns
+        -------
+        econ.did._cs_aggregate.AggregateResult
+            ``overall_att``, ``overall_se``, ``overall_conf``; ``tidy()`` with one row per key (column
+            ``event_time``, ``cohort`` or ``time``; terms ``rel_m1``/``rel_0``..., ``g2004``, ``t2005``, or one
+            row ``ATT`` for ``simple``); the aggregated influence functions ``inf_func``; ``summary()``, ``plot()``.
+
+        Raises
+        ------
+        SpecificationError
+            Unknown ``kind``; ``min_e``/``max_e`` not numbers; ``balance_e`` not a non-negative integer; a bad
+            ``n_draws`` or ``level``; no post-treatment cell, cohort, period or event time left to aggregate.
+
+        Notes
+        -----
+        With cohort shares ``pg = mean_i(w_i 1{G_i = g})`` (regression weights normalised to mean one):
+        ``dynamic`` ``theta(e) = sum_g pg ATT(g, g + e) / sum_g pg`` over the cohorts observed at ``e``, overall
+        the plain mean of ``theta(e)`` over ``e >= 0``; ``group`` ``theta(g)`` = the mean of the cohort's
+        post-treatment ATT(g, t), overall ``sum_g pg theta(g) / sum_g pg``; ``calendar`` ``theta(t)`` =
+        ``pg``-weighted mean over the cohorts treated by ``t``, overall the mean over periods; ``simple`` the
+        ``pg``-weighted mean of all post-treatment ATT(g, t) (Callaway & Sant'Anna 2021). Because
+        ``pg`` is estimated, each influence function adds R ``did``'s estimated-weights term ``wif``; standard
+        errors are the influence-function ones, or with draws the bootstrap interquartile-range ones (the same
+        draws give the sup-t band). NaN cells are left out with a note.
+
+        References
+        ----------
+        Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
+        *Journal of Econometrics* 225(2), 200-230.
 
         Examples
         --------
+        The minimum-wage panel of R ``did`` (analytic standard errors):
+
         >>> from econ import datasets
         >>> from econ.did import att_gt
         >>> res = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat")
-        >>> round(res.aggregate("dynamic").overall_att, 4)
-        -0.0772
+        >>> dyn = res.aggregate("dynamic")
+        >>> round(dyn.overall_att, 4), round(dyn.overall_se, 4)
+        (-0.0772, 0.02)
+        >>> res.aggregate("group").tidy()[["cohort", "estimate"]].round(4)
+           cohort  estimate
+        0    2004   -0.0797
+        1    2006   -0.0229
+        2    2007   -0.0261
+        >>> round(res.aggregate("simple").overall_att, 4)
+        -0.04
         """
         from econ.did._cs_aggregate import aggregate
 

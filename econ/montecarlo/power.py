@@ -123,6 +123,9 @@ class PowerResult:
         self.n_reps, self.seed, self.study = n_reps, seed, study
 
     def tidy(self) -> pd.DataFrame:
+        """The power curve (a copy): one row per design and effect size, with the varying design parameters,
+        ``effect``, ``power`` (rejection rate of zero at ``alpha``), ``mc_se`` (its Monte Carlo s.e.),
+        ``n_reps``, ``mean_estimate`` and ``truth``."""
         return self.curve.copy()
 
     def mde(self) -> pd.DataFrame:
@@ -137,6 +140,8 @@ class PowerResult:
         return pd.DataFrame(rows)
 
     def summary(self) -> str:
+        """A header (``alpha``, replications per point, seed, target power), the :meth:`tidy` power curve and the
+        :meth:`mde` table (minimum detectable effect and maximum power per design)."""
         lines = [f"Simulated power at alpha = {self.alpha:g} ({self.n_reps} replications per point, seed "
                  f"{self.seed}); minimum detectable effect at power {self.target:g}",
                  self.curve.to_string(index=False, float_format=lambda x: f"{x:.4f}"), "",

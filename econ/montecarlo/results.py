@@ -92,6 +92,9 @@ class MonteCarloResult:
 
     @property
     def notes(self) -> list[str]:
+        """Warnings about the study: when some estimates failed (non-empty ``error``), one note with their number
+        and the first failure (estimator, design, replication, message); those rows are left out of the
+        metrics. Empty when every estimate succeeded."""
         failed = self.table[self.table["error"] != ""]
         if failed.empty:
             return []
@@ -100,6 +103,10 @@ class MonteCarloResult:
                 f"design {first['design']!r}, replication {first['rep']}: {first['error']}"]
 
     def summary(self, digits: int = 4) -> str:
+        """A header (designs x replications x estimators, seed, backend, nominal coverage and test level), the
+        :meth:`metrics` table per design and estimator (``truth``, ``bias``, ``rmse``, ``coverage`` and
+        ``rejection_rate`` with their Monte Carlo standard errors ``*_mcse``; ``digits`` decimals) and the
+        :attr:`notes`."""
         m = self.metrics()
         cols = ["design", "estimator", "n_reps", "truth", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse",
                 "rejection_rate", "rejection_rate_mcse"]

@@ -5,32 +5,35 @@ Every statistic takes a variable measured on the units of a :class:`~econ.spatia
 indexed by unit id (aligned to ``W.ids`` here; a unit mismatch raises ``WeightsError``) or an array already in
 ``W.ids`` order. Missing or infinite values raise ``WeightsError`` naming the units.
 
-Moran's I (Cliff & Ord 1981, eq. 1.35)::
+Moran's I (Cliff & Ord 1981, p. 17)::
 
     I = (n / S0) * (z' W z) / (z' z),   z = y - mean(y),   S0 = sum_ij w_ij,
 
-with analytic moments under normality and under randomisation (Cliff & Ord 1981, eqs. 2.33 and 2.34; the same
+with analytic moments under normality and under randomisation (Cliff & Ord 1981, p. 21; the same
 conventions as PySAL's ``esda.Moran``, including ``W`` row-standardised by default, islands kept with a zero row and
 two-sided analytic p-values).
 
-Geary's C (Geary 1954; Cliff & Ord 1981, eq. 1.36)::
+Geary's C (Geary 1954; Cliff & Ord 1981, p. 17)::
 
     C = (n - 1) sum_ij w_ij (y_i - y_j)^2 / (2 S0 sum_i z_i^2),   E[C] = 1,
 
 with the variances under normality and randomisation of ``esda.Geary`` and its one-sided analytic p-values (in the
 direction of ``C - 1``; ``C < 1`` is positive autocorrelation).
 
-Join counts for a binary variable (1 = "black", 0 = "white") on *binary* weights (Cliff & Ord 1981, ch. 1)::
+Join counts for a binary variable (1 = "black", 0 = "white") on *binary* weights (Cliff & Ord 1981)::
 
     BB = 1/2 sum_ij w_ij y_i y_j,   WW = 1/2 sum_ij w_ij (1-y_i)(1-y_j),   BW = 1/2 sum_ij w_ij (y_i - y_j)^2.
 
-Local Moran (Anselin 1995, eq. 12), with ``z = (y - mean) / sd`` (``sd`` with divisor n, as esda)::
+Local Moran as ``esda.Moran_Local`` computes it, with ``z = (y - mean) / sd`` (``sd`` with divisor n)::
 
     I_i = (n - 1) z_i (W z)_i / sum_j z_j^2,
 
-with the moments under total randomisation (Sokal, Oden & Thomson 1998, eqs. A3-A4*, ``EI``/``VI``) and under
-conditional randomisation (eqs. A7-A8, ``EIc``/``VIc``) of ``esda.Moran_Local``, and quadrants 1 = HH (z > 0, lag > 0),
-2 = LH, 3 = LL, 4 = HL.
+which is ``(n - 1) / n`` times Anselin's (1995, eq. 12, p. 99) ``I_i = (d_i / m2) sum_j w_ij d_j`` (deviations
+``d = y - mean``, ``m2 = sum_j d_j^2 / n``). The analytic moments are esda's: under total randomisation (Sokal,
+Oden & Thomson 1998, eqs. A3-A4*, ``EI``/``VI``) and under conditional randomisation (eqs. A7-A8, ``EIc``/``VIc``).
+They are the moments of Anselin's statistic, applied unchanged to the rescaled one (the moments of the reported
+``I_i`` are ``(n - 1) / n`` and ``((n - 1) / n)^2`` times them); the permutation results (``EI_sim``, ``seI_sim``,
+``z_sim``, ``p_sim``) are those of the reported ``I_i``. Quadrants 1 = HH (z > 0, lag > 0), 2 = LH, 3 = LL, 4 = HL.
 
 Permutation inference (``n_draws`` random permutations with ``numpy.random.default_rng(seed)``):
 
@@ -60,7 +63,7 @@ from scipy import sparse, stats
 
 from econ._validate import check_choice, check_n_draws, check_seed
 from econ.errors import EconError, SpecificationError, WeightsError
-from econ.results import figure, finish_figure
+from econ.results import KeyedResults, figure, finish_figure
 from econ.spatial.weights import Weights
 
 __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranResult", "GearyResult",
@@ -102,6 +105,7 @@ class _GlobalResult:
 
     @property
     def value(self) -> float:
+        """The statistic itself (``I`` for Moran, ``C`` for Geary); each subclass says which."""
         raise NotImplementedError
 
     @property
@@ -116,6 +120,8 @@ class _GlobalResult:
 
     @property
     def z_sim(self) -> float:
+        """``(value - mean(sim)) / sd(sim)``: the statistic standardised by its permutation draws (s.d. with divisor
+        ``n_draws``, as esda); NaN without draws or when the draws do not vary."""
         if self.n_draws == 0 or self.sim.std() == 0:
             return float("nan")
         return float((self.value - self.sim.mean()) / self.sim.std())
@@ -131,6 +137,9 @@ class _GlobalResult:
         }])
 
     def summary(self) -> str:
+        """Three lines: the statistic with its expectation under no autocorrelation, ``n`` and the ``W``
+        transform; ``z`` and p-value under randomisation; the permutation p-value ``p_sim`` with the number of
+        draws and the seed (or "none" when ``n_draws=0``). The p-value under normality is in :meth:`tidy`."""
         perm = (f"  permutation ({self.n_draws} draws, seed {self.seed}): p_sim = {self.p_sim:.4g}"
                 if self.n_draws else "  permutation: none (n_draws=0)")
         return (f"{self._label} = {self.value:.4f} (E = {self.expected:.4f}, n = {self.n}, "
@@ -180,6 +189,7 @@ class MoranResult(_GlobalResult):
 
     @property
     def value(self) -> float:
+        """Moran's I (same as ``I``); the name shared with :class:`GearyResult` for generic code."""
         return self.I
 
 
@@ -205,6 +215,7 @@ class GearyResult(_GlobalResult):
 
     @property
     def value(self) -> float:
+        """Geary's C (same as ``C``); the name shared with :class:`MoranResult` for generic code."""
         return self.C
 
 
@@ -238,6 +249,7 @@ class JoinCountResult:
 
     @property
     def permutations(self) -> int:
+        """Alias of ``n_draws`` (esda's name)."""
         return self.n_draws
 
     @property
@@ -256,6 +268,9 @@ class JoinCountResult:
 
     @property
     def z_sim_bb(self) -> float:
+        """``(BB - mean(sim_bb)) / sd(sim_bb)``: the BB count standardised by its permutation draws (s.d. with
+        divisor ``n_draws``); positive when the units coded 1 cluster. NaN without draws or when the draws do not
+        vary."""
         if self.n_draws == 0 or self.sim_bb.std() == 0:
             return float("nan")
         return float((self.bb - self.sim_bb.mean()) / self.sim_bb.std())
@@ -264,6 +279,10 @@ class JoinCountResult:
         return (sim.mean(), sim.std()) if self.n_draws else (np.nan, np.nan)
 
     def tidy(self) -> pd.DataFrame:
+        """Three rows (``BB joins``, ``BW joins``, ``WW joins``) with columns ``statistic``, ``value`` (the count),
+        ``perm_mean`` and ``perm_sd`` (mean and s.d. of the permutation draws), ``p_sim`` and ``alternative``
+        (the tail of ``p_sim``: ``"greater"`` for BB, ``"less"`` for BW). WW has no permutation inference (NaN);
+        without draws every permutation column is NaN."""
         (bb_m, bb_s), (bw_m, bw_s) = self._moments(self.sim_bb), self._moments(self.sim_bw)
         return pd.DataFrame([
             {"statistic": "BB joins", "value": self.bb, "perm_mean": bb_m, "perm_sd": bb_s, "p_sim": self.p_sim_bb,
@@ -275,6 +294,8 @@ class JoinCountResult:
         ])
 
     def summary(self) -> str:
+        """The number of units coded 1 out of ``n``, the number of joins, the draws and seed; then BB with its
+        permutation mean and upper-tail ``p_sim``, BW with its permutation mean and lower-tail ``p_sim``, and WW."""
         (bb_m, _), (bw_m, _) = self._moments(self.sim_bb), self._moments(self.sim_bw)
         return (f"Join counts: {self.n_black} of {self.n} units coded 1, {self.joins:g} joins "
                 f"({self.n_draws} permutations, seed {self.seed})\n"
@@ -343,10 +364,13 @@ class LocalMoranResult:
 
     @property
     def n(self) -> int:
+        """Number of units (the length of ``ids`` and of every per-unit array)."""
         return len(self.ids)
 
     @property
     def z_sim(self) -> np.ndarray:
+        """Per unit, ``(Is - EI_sim) / seI_sim``: each local statistic standardised by the mean and s.d. of its
+        conditional permutation draws (esda's ``z_sim``); NaN for units without neighbours and without draws."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return (self.Is - self.EI_sim) / self.seI_sim
 
@@ -357,6 +381,8 @@ class LocalMoranResult:
 
     @property
     def islands(self) -> list:
+        """Ids of the units without neighbours (their permutation results are NaN and their cluster is
+        ``"island"``); empty when ``n_draws=0``, since they are identified from the draws."""
         return [u for u, p, e in zip(self.ids, self.p_sim, self.seI_sim) if np.isnan(e) and self.n_draws]
 
     def clusters(self, alpha: float | None = None) -> pd.Series:
@@ -381,6 +407,9 @@ class LocalMoranResult:
         })
 
     def summary(self) -> str:
+        """``n``, the ``W`` transform, the number of conditional permutations and the seed; the number of units
+        in each cluster (HH, LL, HL, LH, ns and, when there are any, island) at ``p_sim < alpha``; and a reminder
+        that the labels are not corrected for multiple testing."""
         counts = self.clusters().value_counts()
         parts = ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("HH", "LL", "HL", "LH", "ns", "island")
                           if counts.get(k, 0) or k != "island")
@@ -773,6 +802,8 @@ class PeriodResults:
         return out[["time", *[c for c in out.columns if c != "time"]]]
 
     def summary(self) -> str:
+        """A header with the statistic and the number of periods, each period's own ``summary()`` under a
+        ``--- <period>`` line, then the notes (periods whose weights were restricted to the observed units)."""
         lines = [f"{self.statistic} by period ({len(self.results)} periods)"]
         for t, r in self.results.items():
             lines.append(f"--- {t}\n{r.summary()}")
@@ -879,7 +910,8 @@ def by_period(data: pd.DataFrame, y: str, unit: str, time: str, W: Weights, *, s
                                                 seed=stream, **options)
         except EconError as err:
             raise type(err)(f"{time}={t}: {err}") from None
-    return PeriodResults(statistic=statistic, results=results, notes=tuple(notes))
+    return PeriodResults(statistic=statistic, results=KeyedResults(results, what=f"period ({time})"),
+                         notes=tuple(notes))
 
 
 # ----------------------------------------------------------------------------------------------- helpers

@@ -12,7 +12,7 @@ LM tests (Anselin 1988; Anselin, Bera, Florax & Yoon 1996), from the OLS residua
 
 as spdep's ``lm.LMtests`` (``LMerr``, ``LMlag``, ``RLMerr``, ``RLMlag``, ``SARMA``) and spreg's diagnostics.
 
-SDM tests (Elhorst 2014, sec. 2.9; LeSage & Pace 2009, sec. 6.3): likelihood-ratio ``2 (l_SDM - l_restricted)``
+SDM tests (Elhorst 2014; LeSage & Pace 2009): likelihood-ratio ``2 (l_SDM - l_restricted)``
 and Wald tests of ``theta = 0`` (SDM -> SAR), ``rho = 0`` (SDM -> SLX) and the common-factor restriction
 ``theta + rho beta = 0`` (SDM -> SEM; delta-method Wald: the restriction is non-linear).
 """
@@ -33,7 +33,8 @@ class SpecTests:
     """A table of test statistics: ``tidy()`` (test, statistic, df, p_value), ``summary()``, ``plot()``.
 
     Returned by :func:`lm_tests` and :func:`sdm_tests`; ``tests["LM_lag"]`` is the row of one test (a Series
-    with ``statistic``, ``df`` and ``p_value``; the p-value is the chi-square upper tail).
+    with ``statistic``, ``df`` and ``p_value``; the p-value is the chi-square upper tail); an unknown name raises
+    :class:`~econ.errors.SpecificationError` listing the tests.
 
     Examples
     --------
@@ -54,15 +55,19 @@ class SpecTests:
         self.notes = list(notes or [])
 
     def tidy(self) -> pd.DataFrame:
+        """One row per test (a copy) with columns ``test`` (its name, e.g. ``LM_lag`` or ``LR SDM vs SAR``),
+        ``statistic`` (chi-square), ``df`` (its degrees of freedom) and ``p_value`` (the chi-square upper tail)."""
         return self._table.copy()
 
     def __getitem__(self, test: str) -> pd.Series:
         rows = self._table[self._table["test"] == test]
         if rows.empty:
-            raise KeyError(f"no test {test!r}; tests are {list(self._table['test'])}")
+            raise SpecificationError(f"no test {test!r} in these results; available: {list(self._table['test'])}")
         return rows.iloc[0]
 
     def summary(self) -> str:
+        """The title, then one line per test with its statistic, degrees of freedom and chi-square p-value,
+        then the notes."""
         lines = [self.title, f"{'test':<28}{'statistic':>12}{'df':>5}{'p-value':>10}"]
         for r in self._table.itertuples(index=False):
             lines.append(f"{r.test:<28}{r.statistic:>12.4f}{int(r.df):>5}{r.p_value:>10.4g}")

@@ -1,11 +1,11 @@
-"""Direct, indirect and total effects of spatial models (LeSage & Pace 2009, ch. 2.7 and 5.6).
+"""Direct, indirect and total effects of spatial models (LeSage & Pace 2009, pp. 33-42).
 
 For regressor ``k`` with coefficient ``beta_k`` and (optional) lag coefficient ``theta_k`` the ``n x n`` matrix of
 partial derivatives ``d y / d x_k'`` is
 
     S_k(W) = (I - rho W)^{-1} (beta_k I + theta_k W)        (SAR: theta_k = 0; SLX/SDEM/SEM: rho = 0),
 
-and the reported scalars are averages over units (LeSage & Pace 2009, eq. 2.46):
+and the reported scalars are averages over units (LeSage & Pace 2009, eq. 2.46, p. 38):
 
 * direct   = tr(S_k) / n                       (the own-unit effect; includes ``theta_k tr(A^{-1} W)/n``, the
   feedback through neighbours -- spreg 1.9 leaves this ``theta`` term out of the direct effect of the SDM; R
@@ -20,13 +20,13 @@ How the traces are computed: for ``n <= EIGEN_MAX_N`` (1,000, or whenever the fi
 (exact, valid for any ``W``, diagonalisable or not): ``tr(A^{-1}) = sum 1/(1 - rho l_i)`` and
 ``tr(A^{-1} W) = sum l_i/(1 - rho l_i)``; the totals ``1'A^{-1}1`` and ``1'A^{-1}W1`` are ``1/(1 - rho c)`` and
 ``c/(1 - rho c)`` (times n) when every row of ``W`` sums to the same ``c``, and otherwise one sparse LU solve
-``A'z = 1`` per draw. For larger ``n`` by the power series ``A^{-1} = sum_j rho^j W^j`` truncated at ``SERIES_ORDER`` terms (LeSage & Pace 2009, sec. 4.2),
+``A'z = 1`` per draw. For larger ``n`` by the power series ``A^{-1} = sum_j rho^j W^j`` truncated at ``SERIES_ORDER`` terms (LeSage & Pace 2009, pp. 96-105),
 with ``1'W^j 1`` exact (repeated sparse products) and ``tr(W^j)`` exact for ``j <= 2`` and Hutchinson
 Monte-Carlo estimates (``TRACE_PROBES`` Rademacher probes) beyond; for ``n <= EXACT_POINT_MAX_N`` (5,000) the
 point effects use exact traces at the estimate (sparse LU solves) and the series, re-centred on them, serves only
 the simulation draws; beyond, the estimated Monte-Carlo error is reported in the notes.
 
-Inference by simulation (LeSage & Pace 2009, sec. 2.7; as spatialreg's ``impacts(..., R=)``): ``n_draws`` parameter
+Inference by simulation (LeSage & Pace 2009; as spatialreg's ``impacts(..., R=)``): ``n_draws`` parameter
 vectors are drawn from the estimated asymptotic normal ``N(coef, vcov)`` of ``(rho, beta, theta)``; each draw
 gives the three effects. ``std_error`` is the standard deviation over draws, ``p_value`` the two-sided normal
 p-value of ``estimate / std_error`` and ``conf_low``/``conf_high`` the percentile interval of the draws. The
@@ -292,6 +292,9 @@ class ImpactsResult:
             ["direct", "indirect", "total"]].loc[list(dict.fromkeys(self._table["variable"]))]
 
     def summary(self, digits: int = 4) -> str:
+        """A table with one line per (variable, effect): the estimate, its simulation standard error and
+        two-sided p-value with significance stars (``NA`` when ``n_draws=0``), ``digits`` decimals; the title,
+        the number of draws and the notes around it."""
         lines = [f"Impacts (LeSage & Pace){' -- ' + self.title if self.title else ''}",
                  f"Inference: {self.n_draws} simulation draws" if self.n_draws else "Point values only (n_draws=0)"]
         header = f"{'variable':<20}{'effect':<10}{'estimate':>12}{'std.err':>12}{'p':>9}"

@@ -321,9 +321,12 @@ def fit(formula: str, data: pd.DataFrame, W: Weights, *, model: str = "sar", uni
 
     References
     ----------
-    Anselin, L. (1988). Spatial Econometrics: Methods and Models. Kluwer.
-    LeSage, J. & Pace, R. K. (2009). Introduction to Spatial Econometrics. CRC.
-    Kelejian, H. & Prucha, I. (1998). A generalized spatial two-stage least squares procedure. JREFE 17, 99-121.
+    Anselin, L. (1988). *Spatial Econometrics: Methods and Models*. Dordrecht: Kluwer Academic Publishers.
+    LeSage, J. and Pace, R. K. (2009). *Introduction to Spatial Econometrics*. Boca Raton: Chapman & Hall/CRC
+    Press.
+    Kelejian, H. H. and Prucha, I. R. (1998). A generalized spatial two-stage least squares procedure for
+    estimating a spatial autoregressive model with autoregressive disturbances. *Journal of Real Estate Finance
+    and Economics* 17(1), 99-121.
 
     Examples
     --------

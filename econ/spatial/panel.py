@@ -709,7 +709,10 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
 
     References
     ----------
-    Elhorst (2014), ch. 3; Lee & Yu (2010), J. Econometrics 154, 165-185.
+    Elhorst, J. P. (2014). *Spatial Econometrics: From Cross-Sectional Data to Spatial Panels*. Berlin: Springer,
+    ch. 3.
+    Lee, L.-F. and Yu, J. (2010). Estimation of spatial autoregressive panel data models with fixed effects.
+    *Journal of Econometrics* 154(2), 165-185.
 
     Examples
     --------

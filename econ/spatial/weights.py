@@ -529,6 +529,7 @@ class Weights:
     # ----------------------------------------------------------------- views
     @property
     def n(self) -> int:
+        """Number of units (the length of ``ids``; ``matrix`` is ``n x n``)."""
         return len(self.ids)
 
     @property
@@ -685,6 +686,8 @@ class Weights:
         return out
 
     def to_dense(self) -> np.ndarray:
+        """The weights as a dense ``n x n`` numpy array, rows and columns in ``ids`` order (a new array: editing it
+        does not change ``W``)."""
         return self.matrix.toarray()
 
     # ----------------------------------------------------------------- spectrum
