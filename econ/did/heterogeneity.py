@@ -49,7 +49,8 @@ class SubgroupResult:
     pooled : Result
         The pooled interacted model; ``pooled_terms`` maps group -> its treatment coefficient name.
     results : dict
-        group -> Result of the separate regression.
+        group -> Result of the separate regression (an unknown group raises ``SpecificationError`` naming the
+        available ones).
 
     Examples
     --------
