@@ -59,7 +59,7 @@ def aggregate(res, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=N
     Cohort shares are ``pg = mean_i(w_i 1{G_i = g})`` over the estimation units. An aggregation
     ``theta = sum_k a_k ATT_k`` with ``a_k = pg_k / sum pg`` has influence function ``sum_k a_k psi_k + wif' ATT``
     where ``wif_k = (w 1{G = g_k} - pg_k) / S - pg_k sum_j (w 1{G = g_j} - pg_j) / S^2`` accounts for the
-    estimated weights (Callaway & Sant'Anna 2021, Section 4 and Appendix; R ``did``'s ``wif``). Within-cohort and
+    estimated weights (Callaway & Sant'Anna 2021; R ``did``'s ``wif``). Within-cohort and
     overall averages over event times / periods use fixed weights. NaN cells are left out with a note.
     """
     from econ.did.staggered import ATTgtResult

@@ -5,13 +5,13 @@ With event-study estimates ``beta = (beta_pre, beta_post)`` (reference period -1
 ``delta`` is restricted to a set ``Delta`` indexed by one parameter:
 
 * ``"relative_magnitudes"``, ``Delta^RM(Mbar)``: every post-period change ``|delta_{t+1} - delta_t|`` is at most
-  ``Mbar`` times the largest pre-period change (RR eq. 2.3). It is a union of polyhedra, one per location and sign
-  of the largest pre-period change; the confidence set is the union of theirs (RR footnote 9);
+  ``Mbar`` times the largest pre-period change (Rambachan and Roth 2023). It is a union of polyhedra, one per location and sign
+  of the largest pre-period change; the confidence set is the union of theirs (as Rambachan and Roth 2023 and HonestDiD do);
 * ``"smoothness"``, ``Delta^SD(M)``: the slope of ``delta`` changes by at most ``M`` between consecutive periods
-  (``|(delta_{t+1} - delta_t) - (delta_t - delta_{t-1})| <= M``, RR eq. 2.4), ``M = 0`` being a linear trend.
+  (``|(delta_{t+1} - delta_t) - (delta_t - delta_{t-1})| <= M``, Rambachan and Roth 2023), ``M = 0`` being a linear trend.
 
 For each polyhedron ``{A delta <= d}`` the robust set collects the ``theta`` on a grid that the Andrews, Roth and
-Pakes (2023) conditional test does not reject (RR section 3, eqs. 12-15): the moments are ``Y = A beta - d``,
+Pakes (2023) conditional test does not reject (Rambachan and Roth 2023): the moments are ``Y = A beta - d``,
 the test statistic is ``eta = max_g g'Y(theta)`` over the vertices ``g`` of
 ``{g >= 0, g'X = 0, g'sigma_Y = 1}`` (``X`` the nuisance directions of ``tau_post``), and it is compared with a
 truncated-normal critical value given the optimal vertex; the hybrid ``"C-LF"`` (default, as HonestDiD's for
@@ -159,7 +159,7 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     ci : {"C-LF", "conditional", "FLCI"}, optional
         HonestDiD's defaults: ``"C-LF"`` for relative magnitudes (the ARP conditional test hybridised with the
         least-favourable test, first-stage size ``kappa = alpha/10``, ``seed`` for its 1000 draws) and ``"FLCI"``
-        for smoothness (the fixed-length interval of the optimal affine estimator, RR section 4.1; it is not valid
+        for smoothness (the fixed-length interval of the optimal affine estimator, Rambachan and Roth 2023; it is not valid
         for relative magnitudes). ``"conditional"`` is the pure ARP conditional test.
     grid_points : int
         Points of the ``theta`` grid (default 1000, as HonestDiD); the grid spans the interval HonestDiD uses.
@@ -405,7 +405,7 @@ def _sd_identified_set(m, n_pre, n_post, l_vec):
 
 # ----------------------------------------------------------------------------------------------- FLCI
 def _flci(betahat, sigma, n_pre, n_post, l_vec, m, alpha):
-    """Fixed-length CI of RR section 4.1 (Armstrong-Kolesar affine estimator) under Delta^SD(M).
+    """Fixed-length CI of Rambachan and Roth 2023 (Armstrong-Kolesar affine estimator) under Delta^SD(M).
 
     The estimator is ``l_pre' beta_pre + l' beta_post`` with ``l_pre`` the second differences of the cumulative
     pre-period weights ``u = (u_0 .. u_{n-2}, c)``, ``c = sum_s s l_s`` (so that linear trends are removed). Its

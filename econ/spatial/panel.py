@@ -33,15 +33,15 @@ Two versions (``lee_yu=``):
 
   (the ``-ln(1 - rho)`` term only with period effects: with a row-standardised ``W`` the eigenvalue 1 of ``W``
   belongs to the removed direction ``l``). Consequences: with unit effects ``rho`` and ``beta`` equal the direct
-  estimates and ``s2 = e'e / (n (T-1)) = T/(T-1) s2_direct`` (Elhorst 2014, eq. 3.29; splm ``LeeYu = TRUE``);
+  estimates and ``s2 = e'e / (n (T-1)) = T/(T-1) s2_direct`` (Elhorst 2014, ch. 3; splm ``LeeYu = TRUE``);
   with period or two-way effects ``rho`` changes too (the ``O(1/n)`` bias of the direct estimate is removed)
   and ``s2 = e'e / ((n-1)(T-1))``. The period-effect transformation needs every row of ``W`` to sum to one; when
   it does not (binary weights, islands under row standardisation) the period effects are concentrated out
   directly (their ``O(1/n)`` bias remains), ``s2`` uses ``n - 1`` and a note says so.
 
 Covariance: the inverse of the analytic information matrix of ``(beta, rho, s2)`` (lag) or the block-diagonal
-``(beta)``, ``(lambda, s2)`` (error) -- Elhorst's "asymptotic variance matrix" (Elhorst 2014, eqs. 3.16 and
-3.17; spreg and splm compute the same), with ``G = W (I - rho W)^{-1}``, ``g = Q G X b`` and ``T_eff``, ``n_eff``
+``(beta)``, ``(lambda, s2)`` (error) -- Elhorst's "asymptotic variance matrix" (Elhorst 2014, ch. 3;
+spreg and splm compute the same), with ``G = W (I - rho W)^{-1}``, ``g = Q G X b`` and ``T_eff``, ``n_eff``
 as above:
 
     I_bb = X'X / s2,  I_br = X'g / s2,  I_rr = T_eff [tr(G*G*) + tr(G*'G*)] + g'g / s2,

@@ -739,7 +739,7 @@ class Weights:
     def rho_bounds(self, method: str = "auto") -> tuple[float, float]:
         """Admissible interval of a spatial autoregressive parameter: ``(1 / lambda_min, 1 / lambda_max)``.
 
-        ``I - rho W`` is non-singular for every ``rho`` strictly inside it (LeSage and Pace 2009, sec. 4.3);
+        ``I - rho W`` is non-singular for every ``rho`` strictly inside it (LeSage and Pace 2009);
         for a row-standardised W, ``lambda_max = 1``. See :meth:`eigenvalue_range` for ``method``.
 
         Examples
