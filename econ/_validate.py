@@ -14,7 +14,8 @@ import numpy as np
 
 from econ.errors import SpecificationError
 
-__all__ = ["check_seed", "check_int", "check_real", "check_choice", "check_bool", "check_n_draws", "rng", "require_columns",
+__all__ = ["check_seed", "check_int", "check_real", "check_choice", "check_bool", "check_n_draws", "rng",
+           "require_columns",
            "check_column_name"]
 
 

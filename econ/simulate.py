@@ -123,7 +123,8 @@ class DesignParams:
         from econ._validate import check_choice, check_int, check_real
 
         if not isinstance(self.peak_effect, Mapping):
-            raise SpecificationError(f"peak_effect must be a dict cohort -> effect, got {type(self.peak_effect).__name__}")
+            raise SpecificationError("peak_effect must be a dict cohort -> effect, got "
+                                     f"{type(self.peak_effect).__name__}")
         peaks = {check_int(int(g) if isinstance(g, str) and g.lstrip("-").isdigit() else g, "peak_effect cohort"):
                  check_real(v, f"peak_effect[{g}]") for g, v in self.peak_effect.items()}
         if not isinstance(self.mediator_effects, Mapping):
@@ -136,7 +137,8 @@ class DesignParams:
                            {k: check_real(v, f"mediator_effects[{k!r}]") for k, v in self.mediator_effects.items()})
         check_choice(self.shape, "shape", SHAPES)
         object.__setattr__(self, "ramp_years", check_int(self.ramp_years, "ramp_years", minimum=1))
-        checks = {"urban_share": dict(low=0.0, high=1.0), "rho": dict(low=-1.0, high=1.0, open_low=True, open_high=True),
+        checks = {"urban_share": dict(low=0.0, high=1.0),
+                  "rho": dict(low=-1.0, high=1.0, open_low=True, open_high=True),
                   "sigma": dict(low=0.0), "spillover": {}, "selection": {}, "covariate_trend": {},
                   "rural_growth": {}, "urban_growth": {}}
         for name, bounds in checks.items():
@@ -202,9 +204,9 @@ def true_att(truth, by: str = "event_time") -> pd.Series | float:
         ``"event_time"``: the cohort-size weighted mean of ATT(g, g + e) over the cohorts observed at e (the
         estimand of ``att_gt(...).aggregate("dynamic")``), for e >= 0 (the designs have no anticipation: the truth
         is 0 at every e < 0). ``"cohort"``: the mean of ATT(g, t) over the cohort's
-        treated years (``aggregate("group")``). ``"time"``: the calendar year's cohort-size weighted mean over the cohorts treated
-        by that year (``aggregate("calendar")``). ``"overall"``: the mean over treated unit-years (a float; the
-        estimand of ``aggregate("simple")`` and of the imputation estimator's overall ATT).
+        treated years (``aggregate("group")``). ``"time"``: the calendar year's cohort-size weighted mean over the
+        cohorts treated by that year (``aggregate("calendar")``). ``"overall"``: the mean over treated unit-years
+        (a float; the estimand of ``aggregate("simple")`` and of the imputation estimator's overall ATT).
 
     Returns
     -------

@@ -5,10 +5,12 @@ With event-study estimates ``beta = (beta_pre, beta_post)`` (reference period -1
 ``delta`` is restricted to a set ``Delta`` indexed by one parameter:
 
 * ``"relative_magnitudes"``, ``Delta^RM(Mbar)``: every post-period change ``|delta_{t+1} - delta_t|`` is at most
-  ``Mbar`` times the largest pre-period change (Rambachan and Roth 2023). It is a union of polyhedra, one per location and sign
-  of the largest pre-period change; the confidence set is the union of theirs (as Rambachan and Roth 2023 and HonestDiD do);
+  ``Mbar`` times the largest pre-period change (Rambachan and Roth 2023). It is a union of polyhedra, one per
+  location and sign of the largest pre-period change; the confidence set is the union of theirs (as Rambachan and
+  Roth 2023 and HonestDiD do);
 * ``"smoothness"``, ``Delta^SD(M)``: the slope of ``delta`` changes by at most ``M`` between consecutive periods
-  (``|(delta_{t+1} - delta_t) - (delta_t - delta_{t-1})| <= M``, Rambachan and Roth 2023), ``M = 0`` being a linear trend.
+  (``|(delta_{t+1} - delta_t) - (delta_t - delta_{t-1})| <= M``, Rambachan and Roth 2023), ``M = 0`` being a
+  linear trend.
 
 For each polyhedron ``{A delta <= d}`` the robust set collects the ``theta`` on a grid that the Andrews, Roth and
 Pakes (2023) conditional test does not reject (Rambachan and Roth 2023): the moments are ``Y = A beta - d``,
@@ -159,8 +161,8 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     ci : {"C-LF", "conditional", "FLCI"}, optional
         HonestDiD's defaults: ``"C-LF"`` for relative magnitudes (the ARP conditional test hybridised with the
         least-favourable test, first-stage size ``kappa = alpha/10``, ``seed`` for its 1000 draws) and ``"FLCI"``
-        for smoothness (the fixed-length interval of the optimal affine estimator, Rambachan and Roth 2023; it is not valid
-        for relative magnitudes). ``"conditional"`` is the pure ARP conditional test.
+        for smoothness (the fixed-length interval of the optimal affine estimator, Rambachan and Roth 2023; it is
+        not valid for relative magnitudes). ``"conditional"`` is the pure ARP conditional test.
     grid_points : int
         Points of the ``theta`` grid (default 1000, as HonestDiD); the grid spans the interval HonestDiD uses.
     seed : int

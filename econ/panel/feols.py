@@ -2,7 +2,8 @@
 
 Pipeline: parse the formula -> build ``y``, ``X`` and the fixed-effect codes -> drop rows with missing (or
 infinite) values, counted per column in ``notes`` -> drop singleton fixed-effect groups iteratively
-(``fixef_rm="singleton"``, as pyfixest and reghdfe) -> demean ``[y, X]`` once (:class:`econ.panel.demean.Absorber`) -> raise
+(``fixef_rm="singleton"``, as pyfixest and reghdfe) -> demean ``[y, X]`` once
+(:class:`econ.panel.demean.Absorber`) -> raise
 :class:`~econ.errors.SpecificationError` for a regressor absorbed by the fixed effects (no within variation), naming
 the effect it is constant within; ``i()`` dummies absorbed by the effects are instead dropped like collinear columns
 -> drop collinear regressors in formula order (later columns go, as in fixest), with a note and a
