@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from econ.errors import SpecificationError
-from econ.results import Result
+from econ.results import Result, figure, finish_figure, overlay_truth
 
 __all__ = ["event_path", "plot_path", "EventPathResult"]
 
@@ -33,10 +33,29 @@ class EventPathResult(Result):
         out.insert(1, "event_time", self.event_times)
         return out
 
+    path_label = "estimate"  # legend label of the path, completed by ", 95% CI"
+
     def event_path(self):
         """``(event_times, estimates, vcov)`` as numpy arrays in the order of the coefficients (sorted by event
         time; references excluded), the input of :func:`econ.did.honest` and the comparison plots."""
         return np.asarray(self.event_times), self.coef.to_numpy(), self.vcov.to_numpy()
+
+    def plot(self, level: float = 0.95, ax=None, path=None, *, truth=None):
+        """Event-time effects with pointwise intervals (t with ``df_t`` degrees of freedom); returns (fig, ax).
+
+        ``truth`` (a simulated design, true effects by event time, or a number) is drawn over the estimates
+        (:func:`econ.results.overlay_truth`).
+        """
+        fig, ax = figure(ax, (6.4, 4.0))
+        table = path_table(*self.event_path(), level=level, df=self.df_t)
+        plot_path(ax, table, label=f"{self.path_label}, {level:.0%} CI")
+        if truth is not None:
+            overlay_truth(ax, table["event_time"].to_numpy(), truth)
+        reference_lines(ax)
+        ax.set_xlabel("Periods relative to treatment")
+        ax.set_ylabel(f"Effect on {self.depvar}")
+        ax.legend(frameon=False, fontsize="small")
+        return finish_figure(fig, ax, path)
 
 
 def event_path(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from econ.did import _design, _paths
 from econ.did.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import Absorber
-from econ.results import figure, finish_figure, overlay_truth, wald
+from econ.results import wald
 
 __all__ = ["imputation", "ImputationResult"]
 
@@ -55,6 +55,8 @@ class ImputationResult(_paths.EventPathResult):
     2
     """
 
+    path_label = "imputation (BJS)"
+
     def __init__(self, coef, vcov, *, event_times, overall, effects, pretrend_result, **kwargs):
         super().__init__(coef, vcov, event_times=event_times, overall=overall, **kwargs)
         self.effects = effects
@@ -75,23 +77,6 @@ class ImputationResult(_paths.EventPathResult):
         if self.pretrend_result is not None:
             text += f"\nPre-trend {self.pretrend_test()!r}"
         return text
-
-    def plot(self, level: float = 0.95, ax=None, path=None, *, truth=None):
-        """Horizon effects (and leads) with pointwise intervals; returns (fig, ax).
-
-        ``truth`` (a simulated design, true effects by event time, or a number) is drawn over the estimates
-        (:func:`econ.results.overlay_truth`).
-        """
-        fig, ax = figure(ax, (6.4, 4.0))
-        table = _paths.path_table(*self.event_path(), level=level)
-        _paths.plot_path(ax, table, label=f"imputation (BJS), {level:.0%} CI")
-        if truth is not None:
-            overlay_truth(ax, table["event_time"].to_numpy(), truth)
-        _paths.reference_lines(ax)
-        ax.set_xlabel("Periods relative to treatment")
-        ax.set_ylabel(f"Effect on {self.depvar}")
-        ax.legend(frameon=False, fontsize="small")
-        return finish_figure(fig, ax, path)
 
 
 def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, horizons=None,

@@ -22,7 +22,6 @@ from econ import _validate
 from econ.did import _design, _paths
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
-from econ.results import figure, finish_figure, overlay_truth
 
 __all__ = ["sun_abraham", "SunAbrahamResult"]
 
@@ -54,6 +53,8 @@ class SunAbrahamResult(_paths.EventPathResult):
     -0.04
     """
 
+    path_label = "Sun-Abraham IW"
+
     def __init__(self, coef, vcov, *, event_times, overall, cohort_result, cohort_table, share_uncertainty,
                  **kwargs):
         super().__init__(coef, vcov, event_times=event_times, overall=overall, ref={-1}, **kwargs)
@@ -64,23 +65,6 @@ class SunAbrahamResult(_paths.EventPathResult):
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         return (super().summary(level, digits) + f"\nOverall ATT (post-period cohort effects weighted by their "
                 f"observation counts): {self.overall_att:.{digits}f} (s.e. {self.overall_se:.{digits}f})")
-
-    def plot(self, level: float = 0.95, ax=None, path=None, *, truth=None):
-        """Event-time effects with pointwise intervals; returns (fig, ax).
-
-        ``truth`` (a simulated design, true effects by event time, or a number) is drawn over the estimates
-        (:func:`econ.results.overlay_truth`).
-        """
-        fig, ax = figure(ax, (6.4, 4.0))
-        table = _paths.path_table(*self.event_path(), level=level, df=self.df_t)
-        _paths.plot_path(ax, table, label=f"Sun-Abraham IW, {level:.0%} CI")
-        if truth is not None:
-            overlay_truth(ax, table["event_time"].to_numpy(), truth)
-        _paths.reference_lines(ax)
-        ax.set_xlabel("Periods relative to treatment")
-        ax.set_ylabel(f"Effect on {self.depvar}")
-        ax.legend(frameon=False, fontsize="small")
-        return finish_figure(fig, ax, path)
 
 
 def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, control: str = "never",
