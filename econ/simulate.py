@@ -389,7 +389,7 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
         raise SpecificationError(f"years must be distinct integers (at least one), got {years[:10]}")
     years = np.asarray(sorted(years), dtype=np.int64)
     ids = units[unit].tolist()
-    g = _cohort_years(units[cohort], cohort)
+    g = _cohort_years(units, unit, cohort)
     _check_cohorts(g, years, params)
     rng = np.random.default_rng(seed)
     n, t = len(ids), len(years)
@@ -436,25 +436,23 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
     return SimulatedPanel(frame, _truth(g, years, d, event, peak, params, seed, W is not None))
 
 
-def _cohort_years(column: pd.Series, name: str) -> np.ndarray:
-    """The cohort column as int64 years (missing = 0 = never treated); fractions, text and negatives refused."""
-    values = pd.to_numeric(column, errors="coerce")
-    bad = column[(values.isna() & column.notna()) | (values.fillna(0) < 0) | (values.fillna(0) % 1 != 0)]
-    if len(bad):
-        raise SpecificationError(f"units column {name!r} must hold first-treatment years (0 or missing = never "
-                                 f"treated); bad values: {bad.unique().tolist()[:5]}")
-    return values.fillna(0).to_numpy(dtype=np.int64)
+def _cohort_years(units: pd.DataFrame, unit: str, cohort: str) -> np.ndarray:
+    """The cohort column as int64 years, 0 = never treated, read by the package's one cohort parser."""
+    from econ.did._design import cohort_values
+
+    values = cohort_values(units, unit, None, cohort)
+    return np.where(np.isnan(values), 0, values).astype(np.int64)
 
 
 def _check_cohorts(g, years, params) -> None:
-    cohorts = sorted(set(g[g > 0].tolist()))
+    cohorts = sorted(set(g[g != 0].tolist()))  # a negative year is a cohort outside the years, not "never"
     outside = [c for c in cohorts if c < years[0] or c > years[-1]]
     if outside:
         raise SpecificationError(f"cohort(s) {outside} outside the simulated years {years[0]}-{years[-1]}")
     missing = [c for c in cohorts if c not in params.peak_effect]
     if missing:
         raise SpecificationError(f"no peak_effect given for cohort(s) {missing}; params.peak_effect has "
-                        f"{sorted(params.peak_effect)}")
+                                 f"{sorted(params.peak_effect)}")
 
 
 def _neighbour_share(weights, ids, d) -> np.ndarray:

@@ -139,7 +139,7 @@ def test_draw_panel_bad_units_named():
         simulate.draw_panel(pd.concat([units, units.head(2)]), range(2010, 2020), params=PARAMS)
     with pytest.raises(EconError, match="'cohort'"):
         simulate.draw_panel(units.drop(columns="cohort"), range(2010, 2020), params=PARAMS)
-    with pytest.raises(EconError, match=r"bad values: \['2014a'\]"):
+    with pytest.raises(EconError, match=r"'cohort' must hold integer periods.*: '2014a'"):
         simulate.draw_panel(units.assign(cohort=units.cohort.astype(object).where(units.cohort != 2014, "2014a")),
                             range(2010, 2020), params=PARAMS)
     with pytest.raises(EconError, match="years must be distinct"):
@@ -163,7 +163,10 @@ def test_draw_panel_bad_units_named():
     (lambda u: simulate.draw_panel(u, "2010"), "years must be an iterable"),
     (lambda u: simulate.draw_panel(u, [2010.5, 2011]), "years must be an integer"),
     (lambda u: simulate.draw_panel(u.assign(unit=[1.0, np.nan, 3.0, 4.0]), range(2010, 2016)), "missing ids"),
-    (lambda u: simulate.draw_panel(u.assign(cohort=[np.inf, 0, 0, 0]), range(2010, 2016)), r"bad values: \[inf\]"),
+    (lambda u: simulate.draw_panel(u.assign(cohort=[np.inf, 0, 0, 0]), range(2010, 2016)),
+     r"'cohort' must hold integer periods.*unit=1: inf"),
+    (lambda u: simulate.draw_panel(u.assign(cohort=[-1, 0, 0, 0]), range(2010, 2016)),
+     r"cohort\(s\) \[-1\] outside the simulated years"),
     (lambda u: simulate.twfe_bias_panel(cohorts=("a", "b", "c")), "cohorts must be an integer"),
     (lambda u: simulate.twfe_bias_panel(slopes=("a", 0.1, 0.1)), "slopes must be a number"),
     (lambda u: simulate.twfe_bias_panel(cohorts=(), slopes=()), "cohorts must be distinct adoption years"),

@@ -269,15 +269,19 @@ def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str, *, with
     return per_unit
 
 
-def cohort_values(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> np.ndarray:
-    """The cohort column as float64 with NaN for missing cells; TreatmentError naming cells that are not periods."""
+def cohort_values(frame: pd.DataFrame, unit: str, time: str | None, cohort: str) -> np.ndarray:
+    """The cohort column as float64 with NaN for missing cells; TreatmentError naming cells that are not periods.
+
+    ``time`` only labels the cells in messages; ``None`` for a one-row-per-unit table (no time column).
+    """
     raw = frame[cohort]
     if pd.api.types.is_bool_dtype(raw):
         raise TreatmentError(f"cohort column {cohort!r} is boolean; it must hold the first treated period (e.g. "
                              "2014), 0 or missing for never treated -- a 0/1 treatment dummy goes in treat=")
     if pd.api.types.is_datetime64_any_dtype(raw) or isinstance(raw.dtype, pd.PeriodDtype):
+        scale = f"the time column {time!r}" if time is not None else "the time column"
         raise TreatmentError(f"cohort column {cohort!r} holds dates ({raw.dtype}); give the first treated period "
-                             f"on the scale of the time column {time!r} (e.g. the year as an integer)")
+                             f"on the scale of {scale} (e.g. the year as an integer)")
     missing = np.array(raw.isna().to_numpy(), dtype=bool)
     if pd.api.types.is_numeric_dtype(raw):
         values = np.array(raw.to_numpy(dtype="float64", na_value=np.nan))
@@ -296,8 +300,8 @@ def cohort_values(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> np.
     bad = unreadable | not_integer
     if bad.any():
         rows = np.flatnonzero(bad)
-        cells = ", ".join(f"{unit}={_py(frame[unit].iat[r])!r} {time}={_py(frame[time].iat[r])!r}: "
-                          f"{_py(raw.iat[r])!r}" for r in rows[:5])
+        when = (lambda r: "") if time is None else (lambda r: f" {time}={_py(frame[time].iat[r])!r}")
+        cells = ", ".join(f"{unit}={_py(frame[unit].iat[r])!r}{when(r)}: {_py(raw.iat[r])!r}" for r in rows[:5])
         more = f" (+{len(rows) - 5} more)" if len(rows) > 5 else ""
         raise TreatmentError(
             f"cohort column {cohort!r} must hold integer periods (first treated period; 0 or missing = never "
