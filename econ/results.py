@@ -882,10 +882,10 @@ def overlay_truth(ax, x, truth, *, by: str | None = "event_time", keys=None, hor
 
 def truth_values(truth, keys, *, by: str | None = "event_time") -> np.ndarray:
     """The true value at each of ``keys`` (see :func:`overlay_truth` for the forms ``truth`` may take)."""
-    from econ.simulate import SimulatedPanel, true_att
+    from econ.simulate import design_truth, true_att
 
     keys = list(np.asarray(keys).tolist())
-    design = isinstance(truth, SimulatedPanel) or (isinstance(truth, Mapping) and "att_gt" in truth)
+    design = design_truth(truth) is not None
     if design:
         if by is None:
             raise SpecificationError("truth: a simulated design has no single true value per coefficient; give "

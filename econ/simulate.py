@@ -193,6 +193,12 @@ def _str_keys(obj):
     return obj
 
 
+def design_truth(obj) -> dict | None:
+    """The truth dict of a simulated design (a :class:`SimulatedPanel` or its ``truth``), else ``None``."""
+    table = obj.truth if isinstance(obj, SimulatedPanel) else obj
+    return table if isinstance(table, Mapping) and "att_gt" in table else None
+
+
 def true_att(truth, by: str = "event_time") -> pd.Series | float:
     """The true ATT of a simulated design, aggregated as the staggered-DiD estimators aggregate ATT(g, t).
 
@@ -244,8 +250,8 @@ def true_att(truth, by: str = "event_time") -> pd.Series | float:
     from econ._validate import check_choice
 
     check_choice(by, "by", ("event_time", "cohort", "time", "overall"))
-    truth = truth.truth if isinstance(truth, SimulatedPanel) else truth
-    if not isinstance(truth, Mapping) or "att_gt" not in truth:
+    truth = design_truth(truth)
+    if truth is None:
         raise SpecificationError("truth must be a SimulatedPanel or its truth dict (with an 'att_gt' table), "
                                  f"got {type(truth).__name__}")
     cells = pd.DataFrame(truth["att_gt"], columns=["cohort", "year", "event_time", "att", "n_units"])

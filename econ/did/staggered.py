@@ -429,10 +429,10 @@ class ATTgtResult(InfluenceResult):
 
 def _cohort_truth(truth, cohort, event_times):
     """Cohort ``cohort``'s true ATT at ``event_times`` when ``truth`` is a simulated design, else ``truth``."""
-    from collections.abc import Mapping
+    from econ.simulate import design_truth
 
-    table = getattr(truth, "truth", truth)
-    if not (isinstance(table, Mapping) and "att_gt" in table):
+    table = design_truth(truth)
+    if table is None:
         return truth
     post = {int(r["event_time"]): r["att"] for r in table["att_gt"] if int(r["cohort"]) == int(cohort)}
     return {int(e): post.get(int(e), 0.0 if e < 0 else np.nan) for e in event_times}  # 0 before treatment
