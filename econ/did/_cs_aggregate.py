@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did._cs_result import InfluenceResult, standard_errors
+from econ.did import _cs_design
+from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis, standard_errors
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError
 from econ.results import finish_figure
@@ -62,9 +63,7 @@ def aggregate(res, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=N
     estimated weights (Callaway & Sant'Anna 2021; R ``did``'s ``wif``). Within-cohort and
     overall averages over event times / periods use fixed weights. NaN cells are left out with a note.
     """
-    from econ.did.staggered import ATTgtResult
-
-    if not isinstance(res, ATTgtResult):
+    if not (isinstance(res, InfluenceResult) and isinstance(getattr(res, "_design", None), _cs_design.Design)):
         raise SpecificationError(f"aggregate needs an ATTgtResult from att_gt, got {type(res).__name__}")
     kind = _validate.check_choice(kind, "kind", KINDS)
     min_e = _window(min_e, "min_e", -np.inf)
@@ -72,8 +71,6 @@ def aggregate(res, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=N
     if balance_e is not None:
         balance_e = _validate.check_int(balance_e, "balance_e", minimum=0)
     if level is not None:
-        from econ.did.staggered import _check_level
-
         level = _check_level(level)
     level = res.level if level is None else level
     plan = _Plan(res)
@@ -100,8 +97,6 @@ def _draws(res, n_draws):
     n_draws = _validate.check_n_draws(n_draws)
     if n_draws == 0:
         return None
-    from econ.did.staggered import _bootstrap_basis
-
     return _bootstrap_basis(res._design, res.inf_func, n_draws, res.spec["multiplier"], res.spec["seed"])
 
 
@@ -248,8 +243,6 @@ class AggregateResult(InfluenceResult):
     """
 
     def __init__(self, res, kind, keys, key_col, C, overall, plan, boot_basis, level, notes):
-        from econ.did.staggered import influence_basis
-
         d = res._design
         basis = influence_basis(d, res.inf_func)
         psi = basis @ C

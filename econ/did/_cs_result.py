@@ -12,7 +12,30 @@ import pandas as pd
 from scipy import stats
 
 from econ.did import _mboot
+from econ import _validate
+from econ.errors import SpecificationError
 from econ.results import Result, figure, finish_figure
+
+
+def _check_level(level) -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < float(level) < 1:
+        raise SpecificationError(f"level must be a number in (0, 1), got {level!r}")
+    return float(level)
+
+
+def influence_basis(d, psi) -> np.ndarray:
+    """The basis every estimate's influence function lies in (n x (cells + cohorts + 1)): the cells' psi (NaN
+    cells as 0), the weighted cohort indicators (the estimated aggregation weights' influence functions) and a
+    constant."""
+    w = d.w / d.w.mean()  # R did normalises the weights to mean one
+    return np.hstack([np.nan_to_num(psi, nan=0.0), w[:, None] * (d.g[:, None] == d.cohorts[None, :]),
+                      np.ones((d.n, 1))])
+
+
+def _bootstrap_basis(d, psi, n_draws, multiplier, seed):
+    """Bootstrap draws (n_draws x basis columns) of :func:`influence_basis`."""
+    sums = _mboot.cluster_sums(influence_basis(d, psi), d.cluster)
+    return _mboot.draws(sums, d.n, n_draws, multiplier, _validate.rng(seed))
 
 
 def analytic_vcov(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _cs_design, _drdid, _mboot
-from econ.did._cs_result import InfluenceResult
+from econ.did import _cs_design, _drdid
+from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis  # noqa: F401
 from econ.did._design import NEVER
 from econ.panel.demean import single_thread_blas
 
@@ -149,14 +149,6 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     return ATTgtResult(cells, psi, design, boot_basis, level, design.notes + notes, spec)
 
 
-def _check_level(level) -> float:
-    from econ.errors import SpecificationError
-
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < float(level) < 1:
-        raise SpecificationError(f"level must be a number in (0, 1), got {level!r}")
-    return float(level)
-
-
 def _estimate_cells(d: _cs_design.Design, control, method, base_period, anticipation, progress):
     """Loop over cohorts and periods (R did's ``compute.att_gt``); returns the cell table, psi (n x k), notes."""
     T, n, periods = len(d.periods), d.n, d.periods
@@ -234,21 +226,6 @@ def _one_cell(d, method, treated, comp, s, b, ps_cache, key):
     out = np.zeros(n)
     out[idx] = psi * (n / len(idx))
     return float(att), out, n_c, None
-
-
-def influence_basis(d, psi) -> np.ndarray:
-    """The basis every estimate's influence function lies in (n x (cells + cohorts + 1)): the cells' psi (NaN
-    cells as 0), the weighted cohort indicators (the estimated aggregation weights' influence functions) and a
-    constant."""
-    w = d.w / d.w.mean()  # R did normalises the weights to mean one
-    return np.hstack([np.nan_to_num(psi, nan=0.0), w[:, None] * (d.g[:, None] == d.cohorts[None, :]),
-                      np.ones((d.n, 1))])
-
-
-def _bootstrap_basis(d, psi, n_draws, multiplier, seed):
-    """Bootstrap draws (n_draws x basis columns) of :func:`influence_basis`."""
-    sums = _mboot.cluster_sums(influence_basis(d, psi), d.cluster)
-    return _mboot.draws(sums, d.n, n_draws, multiplier, _validate.rng(seed))
 
 
 class ATTgtResult(InfluenceResult):
