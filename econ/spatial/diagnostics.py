@@ -149,7 +149,7 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
     ['LM_error', 'LM_lag', 'RLM_error', 'RLM_lag', 'SARMA']
     """
     from econ.spatial.core import SpatialOperator, ols
-    from econ.spatial.models import _align_cross_section, spatial_design
+    from econ.spatial.design import _align_cross_section, spatial_design
 
     data = _align_cross_section(data, W, unit)
     op = SpatialOperator(W.matrix)

@@ -617,7 +617,7 @@ def _balanced_order(data: pd.DataFrame, W, unit: str, time: str):
 
 def _design(formula: str, data: pd.DataFrame, W, op: SpatialOperator, effects, wx, model):
     """``y``, ``X`` (raw, with lagged columns appended), names, lag map and notes."""
-    from econ.spatial.models import spatial_design
+    from econ.spatial.design import spatial_design
 
     head = split_top_level(formula, "|")[0][1] if parse_formula(formula).fixef else formula
     design = spatial_design(head, data, W, [], op.lag, n_units=W.n)
@@ -733,7 +733,8 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     >>> list(res.coef.index)
     ['x', 'rho']
     """
-    from econ.spatial.models import SpatialResult, SpatialWarning, _check_islands
+    from econ.spatial.design import SpatialWarning, _check_islands
+    from econ.spatial.result import SpatialResult
 
     model = check_choice(model, "model", ("sar", "sdm", "sem", "sdem", "slx", "sac"))
     if method != "ml":

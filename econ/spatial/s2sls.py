@@ -26,10 +26,11 @@ __all__ = ["s2sls"]
 def s2sls(formula, data, W, *, model="sar", unit=None, vcov=None, wx=None, w2x=False):
     """Spatial 2SLS fit of a lag model; called by :func:`econ.spatial.fit` with ``method="s2sls"``.
 
-    Returns a :class:`~econ.spatial.models.SpatialResult` (``loglik`` is NaN: not a likelihood estimator).
+    Returns a :class:`~econ.spatial.SpatialResult` (``loglik`` is NaN: not a likelihood estimator).
     """
     from econ.spatial.core import SpatialOperator
-    from econ.spatial.models import SpatialResult, _align_cross_section, _check_islands, spatial_design
+    from econ.spatial.design import _align_cross_section, _check_islands, spatial_design
+    from econ.spatial.result import SpatialResult
 
     if model not in ("sar", "sdm"):
         raise SpecificationError(f"method='s2sls' estimates lag models (model='sar' or 'sdm'), got model={model!r}")
