@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _cs_design, _drdid
+from econ.did import _cs_design, _drdid, _mboot
 from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis  # noqa: F401
 from econ.did._design import NEVER
 from econ.panel.demean import single_thread_blas
