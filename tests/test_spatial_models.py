@@ -123,7 +123,7 @@ def test_logdet_methods_agree():
     assert lu.interval[0] == pytest.approx(exact.interval[0], rel=1e-6)
     for r in (-0.8, -0.3, 0.2, 0.6, 0.9):
         assert lu(r) == pytest.approx(exact(r), rel=1e-10, abs=1e-10)
-        assert abs(cheb(r) - exact(r)) < max(5 * cheb.error, 1e-6 * W.n) + 0.05 * abs(exact(r))
+        assert abs(cheb(r) - exact(r)) <= cheb.error_bound(r) + 1e-9 * W.n  # the documented bound (tiny here)
     assert cheb.error > 0 and exact.error == 0
     df, _ = simulate("sar", n=300)
     a = sp.fit("y ~ x1 + x2", df, W, model="sar", unit="id", logdet="eigen")
@@ -137,24 +137,21 @@ def test_logdet_methods_agree():
 
 def test_large_n_paths(monkeypatch):
     """Hutchinson traces (information matrix) and the power-series impacts agree with the exact small-n paths."""
-    import econ.spatial.core as core
-    import econ.spatial.impacts as impacts
+    import econ.spatial.traces as traces
 
     df, W = simulate("sdm", n=400, seed=5)
     exact = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id")
-    monkeypatch.setattr(core, "TRACE_EXACT_MAX_N", 10)
-    monkeypatch.setattr(impacts, "EIGEN_MAX_N", 10)
+    ie = exact.impacts(n_draws=0).tidy()["estimate"].to_numpy()
+    monkeypatch.setattr(traces, "EIGEN_MAX_N", 10)  # effects by the power series, exact point traces
+    mid = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id", logdet="sparse_lu")
+    ia = mid.impacts(n_draws=0)
+    assert ia.method == "series" and ia.notes
+    np.testing.assert_allclose(ia.tidy()["estimate"].to_numpy(), ie, rtol=1e-6)  # exact point traces (n <= 5,000)
+    monkeypatch.setattr(traces, "EXACT_MAX_N", 10)  # every trace a Hutchinson estimate
     with pytest.warns(sp.SpatialWarning, match="Hutchinson"):
         approx = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id", logdet="sparse_lu")
     np.testing.assert_allclose(approx.coef, exact.coef, rtol=1e-6)
     np.testing.assert_allclose(approx.se, exact.se, rtol=0.05)
-    ie = exact.impacts(n_draws=0).tidy()["estimate"].to_numpy()
-    ia = approx.impacts(n_draws=0)
-    assert ia.method == "series" and ia.notes
-    np.testing.assert_allclose(ia.tidy()["estimate"].to_numpy(), ie, rtol=1e-6)  # exact point traces (n <= 5,000)
-    monkeypatch.setattr(impacts, "EXACT_POINT_MAX_N", 10)
-    ib = approx.impacts(n_draws=0)
-    approx.extra.pop("_impact_traces")
     ib = approx.impacts(n_draws=0)
     np.testing.assert_allclose(ib.tidy()["estimate"].to_numpy(), ie, rtol=2e-2)
 

@@ -399,19 +399,18 @@ def test_islands_with_period_effects_and_lee_yu_warn():
 
 
 def test_series_traces_close_to_exact_and_noted(monkeypatch):
-    """Beyond TRACE_EXACT_MAX_N units the information-matrix traces are Monte-Carlo series estimates."""
-    from econ.spatial.core import SpatialOperator
+    """Beyond traces.EXACT_MAX_N units the information-matrix traces are Hutchinson (Monte-Carlo) estimates."""
+    import econ.spatial.traces as traces
 
     W = _row_std(_lattice(20))
-    op = SpatialOperator(W, 1)
     for r in (-0.4, 0.3, 0.8):
-        exact = np.array(P._lag_traces(op, r)[:3])
-        approx, rel = P._series_traces(W, r)
+        exact = np.array(traces.resolvent_traces(W, r, exact=True)[:3])
+        *approx, rel = traces.resolvent_traces(W, r, exact=False)
         assert 0 < rel < 0.05
-        assert np.all(np.abs(np.array(approx) - exact) <= 4 * rel * np.abs(exact[1:]).max())  # within its error
+        assert np.all(np.abs(np.array(approx) - exact) <= 4 * rel * np.abs(exact).max())  # within its error
     df, Wt = _small_panel(n_side=6, T=5)
     exact = sp.fit("y ~ x", df, Wt, model="sar", unit="id", time="year", effects="unit")
-    monkeypatch.setattr(P, "TRACE_EXACT_MAX_N", 10)
+    monkeypatch.setattr(traces, "EXACT_MAX_N", 10)
     with pytest.warns(sp.SpatialWarning, match="Monte-Carlo"):
         approx = sp.fit("y ~ x", df, Wt, model="sar", unit="id", time="year", effects="unit")
     pd.testing.assert_series_equal(approx.coef, exact.coef)

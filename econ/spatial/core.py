@@ -27,10 +27,9 @@ Covariance: the inverse of the analytic (expected) information matrix, the defau
   ``[[T(tr(W_B W_B) + tr(W_B' W_B)), T tr(W_B)/s2], [., N/(2 s2^2)]]`` (block diagonal in ``beta``);
 * SAC: the expected information of ``(beta, rho, lambda, s2)`` (derivation in :func:`_sac_information`).
 
-Traces are exact (sparse LU solves on blocks of unit vectors) for ``n <= TRACE_EXACT_MAX_N`` (5,000) and estimated
-otherwise by
-Hutchinson's estimator with ``TRACE_PROBES`` Rademacher probes and sparse LU solves (the relative Monte-Carlo
-error of the traces is kept in ``MLFit.notes``).
+Traces come from the one trace engine, :func:`econ.spatial.traces.resolvent_traces`: exact (sparse LU solves on
+blocks of unit vectors) for ``n <= econ.spatial.traces.EXACT_MAX_N`` (5,000) and Hutchinson estimates otherwise
+(the relative Monte-Carlo error of the traces is kept in ``MLFit.notes``).
 """
 
 from __future__ import annotations
@@ -42,12 +41,12 @@ from scipy import optimize, sparse
 from scipy.sparse import linalg as spla
 
 from econ.errors import SpecificationError
+from econ.spatial import traces
 from econ.spatial.logdet import LogDet
+from econ.spatial.traces import EXACT_MAX_N as TRACE_EXACT_MAX_N  # noqa: F401  (the cutoff lives in traces)
 
 __all__ = ["SpatialOperator", "MLFit", "ml_lag", "ml_error", "ml_sac", "ols", "TRACE_EXACT_MAX_N"]
 
-TRACE_EXACT_MAX_N = 5000
-TRACE_PROBES = 100
 _XTOL = 1e-12
 
 
@@ -136,7 +135,7 @@ def _maximise_1d(f, logdet: LogDet, fprime=None) -> float:
     res = optimize.minimize_scalar(lambda r: -f(r), bounds=(a, b), method="bounded",
                                    options={"xatol": _XTOL, "maxiter": 500})
     x = float(res.x)
-    if fprime is None or (logdet.method != "eigen" and logdet.n > TRACE_EXACT_MAX_N):
+    if fprime is None or (logdet.method != "eigen" and not traces.is_exact(logdet.n)):
         return x  # large sparse problems: each derivative costs two LU factorisations; Brent's ~1e-8 suffices
     for delta in (1e-6, 1e-4, 1e-2):
         left, right = max(x - delta * (hi - lo), lo), min(x + delta * (hi - lo), hi)
@@ -148,44 +147,10 @@ def _maximise_1d(f, logdet: LogDet, fprime=None) -> float:
 
 
 # ----------------------------------------------------------------------------------------------- traces
-def _exact_traces(op: SpatialOperator, rho: float, block: int = 1024):
-    """tr(W_A), tr(W_A^2), tr(W_A'W_A) exactly, by sparse LU solves on blocks of unit vectors (no dense inverse
-    by BLAS): ``M = W_A = W A^{-1}`` column block by column block; ``tr(W_A^2) = sum_ij M_ij M_ji``."""
-    n = op.n
-    lu = op.factor(rho)
-    M = np.empty((n, n))
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        E = np.zeros((n, stop - start))
-        E[np.arange(start, stop), np.arange(stop - start)] = 1.0
-        M[:, start:stop] = op.W @ lu.solve(E)
-    return np.trace(M), np.einsum("ij,ji->", M, M), np.einsum("ij,ij->", M, M)
-
-
-def _hutchinson(op: SpatialOperator, rho: float, seed: int = 0):
-    """Estimates of tr(W_A), tr(W_A^2), tr(W_A'W_A) with Rademacher probes and one sparse LU."""
-    rng = np.random.default_rng(seed)
-    Z = rng.choice([-1.0, 1.0], size=(op.n, TRACE_PROBES))
-    lu = op.factor(rho)
-    V = op.W @ lu.solve(Z)  # W_A Z
-    V2 = op.W @ lu.solve(V)  # W_A^2 Z
-    t1 = np.einsum("ij,ij->j", Z, V)
-    t2 = np.einsum("ij,ij->j", Z, V2)
-    t3 = np.einsum("ij,ij->j", V, V)
-    est = [t.mean() for t in (t1, t2, t3)]
-    rel = max(t.std(ddof=1) / np.sqrt(len(t)) / max(abs(t.mean()), 1e-300) for t in (t2, t3))
-    return est, rel
-
-
 def _lag_traces(op: SpatialOperator, rho: float):
-    """(tr(W_A), tr(W_A W_A), tr(W_A' W_A), note) for the n x n block."""
-    if op.n <= TRACE_EXACT_MAX_N:
-        return (*_exact_traces(op, rho), None)
-    (t1, t2, t3), rel = _hutchinson(op, rho)
-    note = (f"n = {op.n} > {TRACE_EXACT_MAX_N}: the traces in the information matrix are Hutchinson estimates "
-            f"({TRACE_PROBES} probes, relative Monte-Carlo error about {rel:.1e}); standard errors of the spatial "
-            "parameter carry that error")
-    return t1, t2, t3, note
+    """(tr(W_A), tr(W_A W_A), tr(W_A' W_A), note) for the n x n block (:func:`econ.spatial.traces.resolvent_traces`)."""
+    t1, t2, t3, rel = traces.resolvent_traces(op.W, rho, lu=op.factor(rho))
+    return t1, t2, t3, (traces.hutchinson_note(op.n, rel) if rel else None)
 
 
 def _invert_information(info: np.ndarray, what: str) -> np.ndarray:
@@ -323,10 +288,10 @@ def _sac_information(X, beta, s2, rho, lam, op: SpatialOperator, N):
     With ``W_A = W A^{-1}``, ``D = W B^{-1}``, ``C = B W_A B^{-1}`` and ``v = B W_A X b``:
     ``I_bb = X'B'BX/s2``, ``I_br = X'B' v / s2``, ``I_bl = 0``, ``I_rr = tr(W_A^2) + tr(C'C) + v'v/s2``,
     ``I_rl = tr(C'D) + tr(W_A D)``, ``I_ll = tr(D^2) + tr(D'D)``, ``I_rs = tr(W_A)/s2``, ``I_ls = tr(D)/s2``,
-    ``I_ss = N/(2 s2^2)`` (traces times ``T``). Dense: needs ``n <= TRACE_EXACT_MAX_N``.
+    ``I_ss = N/(2 s2^2)`` (traces times ``T``). Dense: needs ``n <= econ.spatial.traces.EXACT_MAX_N``.
     """
-    if op.n > TRACE_EXACT_MAX_N:
-        raise SpecificationError(f"SAC standard errors need n <= {TRACE_EXACT_MAX_N} units (dense traces); "
+    if not traces.is_exact(op.n):
+        raise SpecificationError(f"SAC standard errors need n <= {traces.EXACT_MAX_N} units (dense traces); "
                                  f"got n = {op.n}")
     T = op.T
     Wd = op.W.toarray()

@@ -25,6 +25,7 @@ from scipy import stats
 
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
+from econ.spatial import traces
 
 __all__ = ["lm_tests", "sdm_tests", "SpecTests"]
 
@@ -158,8 +159,8 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
     n = len(y)
     b, e = ols(y, X)
     s2 = float(e @ e) / n
-    Wm = W.matrix
-    T = float((Wm.T @ Wm).diagonal().sum() + Wm.multiply(Wm.T).sum())
+    _, tr_ww, tr_wtw = traces.products(W.matrix)
+    T = tr_wtw + tr_ww
     d_err = float(e @ op.lag(e)) / s2
     d_lag = float(e @ op.lag(y)) / s2
     wxb = op.lag(X @ b)

@@ -16,13 +16,14 @@ and the reported scalars are averages over units (LeSage & Pace 2009, eq. 2.46, 
 These are exact for any ``W`` (no row-standardisation assumed: the total uses ``1'(I - rho W)^{-1} 1`` and
 ``1'(I - rho W)^{-1} W 1``, which reduce to ``n / (1 - rho)`` only when every row sums to one).
 
-How the traces are computed: for ``n <= EIGEN_MAX_N`` (1,000, or whenever the fit computed them) from the eigenvalues ``l_i`` of ``W``
+How the traces are computed (cutoffs of the trace engine :mod:`econ.spatial.traces`): for ``n <= EIGEN_MAX_N``
+(1,000, or whenever the fit computed them) from the eigenvalues ``l_i`` of ``W``
 (exact, valid for any ``W``, diagonalisable or not): ``tr(A^{-1}) = sum 1/(1 - rho l_i)`` and
 ``tr(A^{-1} W) = sum l_i/(1 - rho l_i)``; the totals ``1'A^{-1}1`` and ``1'A^{-1}W1`` are ``1/(1 - rho c)`` and
 ``c/(1 - rho c)`` (times n) when every row of ``W`` sums to the same ``c``, and otherwise one sparse LU solve
 ``A'z = 1`` per draw. For larger ``n`` by the power series ``A^{-1} = sum_j rho^j W^j`` truncated at ``SERIES_ORDER`` terms (LeSage & Pace 2009, pp. 96-105),
 with ``1'W^j 1`` exact (repeated sparse products) and ``tr(W^j)`` exact for ``j <= 2`` and Hutchinson
-Monte-Carlo estimates (``TRACE_PROBES`` Rademacher probes) beyond; for ``n <= EXACT_POINT_MAX_N`` (5,000) the
+Monte-Carlo estimates (``PROBES`` = 100 Rademacher probes) beyond; for ``n <= EXACT_MAX_N`` (5,000) the
 point effects use exact traces at the estimate (sparse LU solves) and the series, re-centred on them, serves only
 the simulation draws; beyond, the estimated Monte-Carlo error is reported in the notes.
 
@@ -46,14 +47,12 @@ from scipy.sparse.linalg import splu
 from econ._validate import check_n_draws, rng
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure, overlay_truth, stars
+from econ.spatial import traces as _engine
 from econ.spatial.logdet import eigenvalues as _eigenvalues
 
 __all__ = ["ImpactsResult", "compute_impacts", "ImpactTraces"]
 
-EIGEN_MAX_N = 1000
-EXACT_POINT_MAX_N = 5000
 SERIES_ORDER = 120
-TRACE_PROBES = 50
 
 
 class ImpactTraces:
@@ -71,27 +70,19 @@ class ImpactTraces:
         self._W = W
         self._row_sum = float(rows[0]) if np.allclose(rows, rows[0], rtol=1e-12, atol=1e-14) else None
         self._W1 = rows
-        if n <= EIGEN_MAX_N or eigenvalues is not None:
+        if n <= _engine.EIGEN_MAX_N or eigenvalues is not None:
             self._lam = _eigenvalues(W) if eigenvalues is None else np.asarray(eigenvalues)
             self.method = "eigen"
         else:
             self.method = "series"
-            one = np.ones(n)
-            z = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, TRACE_PROBES))
-            tr = np.zeros(SERIES_ORDER + 2)
-            se = np.zeros(SERIES_ORDER + 2)
+            self._tr, self._se = _engine.power_traces(W, SERIES_ORDER + 1, seed=seed)
             mom = np.zeros(SERIES_ORDER + 2)
-            v, zz = one.copy(), z.copy()
-            tr[0], mom[0] = n, n
+            v = np.ones(n)
+            mom[0] = n
             for j in range(1, SERIES_ORDER + 2):
                 v = W @ v
-                zz = W @ zz
                 mom[j] = v.sum()
-                vals = np.einsum("ij,ij->j", z, zz)
-                tr[j], se[j] = vals.mean(), vals.std(ddof=1) / np.sqrt(TRACE_PROBES)
-            tr[1], se[1] = W.diagonal().sum(), 0.0
-            tr[2], se[2] = W.multiply(W.T).sum(), 0.0
-            self._tr, self._se, self._mom = tr, se, mom
+            self._mom = mom
 
     def _series(self, rho, seq, shift: int):
         rho = np.atleast_1d(np.asarray(rho, float))
@@ -105,20 +96,11 @@ class ImpactTraces:
             return (np.sum(1.0 / d, axis=1).real / self.n, np.sum(self._lam / d, axis=1).real / self.n)
         return self._series(rho, self._tr, 0), self._series(rho, self._tr, 1)
 
-    def exact_direct(self, rho: float, block: int = 1024):
-        """(tr(A^{-1}) / n, tr(A^{-1}W) / n) at one ``rho`` exactly (sparse LU on blocks of unit vectors)."""
-        n = self.n
-        lu = splu((sparse.identity(n, format="csc") - rho * self._W).tocsc())
-        t0 = t1 = 0.0
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            E = np.zeros((n, stop - start))
-            idx = np.arange(start, stop)
-            E[idx, idx - start] = 1.0
-            M = lu.solve(E)
-            t0 += M[idx, idx - start].sum()
-            t1 += (self._W @ M)[idx, idx - start].sum()
-        return t0 / n, t1 / n
+    def exact_direct(self, rho: float):
+        """(tr(A^{-1}) / n, tr(A^{-1}W) / n) at one ``rho`` exactly: ``tr(A^{-1} W) = tr(G)`` from the trace engine
+        (:func:`econ.spatial.traces.resolvent_traces`) and ``A^{-1} = I + rho G``."""
+        tg = _engine.resolvent_traces(self._W, rho, exact=True)[0]
+        return (self.n + rho * tg) / self.n, tg / self.n
 
     def direct_error(self, rho: float) -> float:
         """Monte-Carlo standard error of tr(A^{-1})/n in the series method (0 for eigen)."""
@@ -187,15 +169,15 @@ def compute_impacts(coef: pd.Series, vcov: pd.DataFrame, W, variables: list[str]
     shift = (0.0, 0.0)
     if traces.method == "series":
         rho0 = float(mu[0]) if has_rho else 0.0
-        if traces.n <= EXACT_POINT_MAX_N:
+        if _engine.is_exact(traces.n):
             # exact traces at the estimate; the series (Monte-Carlo traces) only for the draws, re-centred on them
             series = traces.direct(rho0)
             exact = traces.exact_direct(rho0)
             shift = (exact[0] - float(series[0][0]), exact[1] - float(series[1][0]))
             notes.append(f"point effects exact; simulation draws use a power series of order {SERIES_ORDER} with "
-                         f"Monte-Carlo traces ({TRACE_PROBES} probes) re-centred on the exact traces")
+                         f"Monte-Carlo traces ({_engine.PROBES} probes) re-centred on the exact traces")
         else:
-            notes.append(f"traces of W^j by Monte-Carlo ({TRACE_PROBES} probes) in a power series of order "
+            notes.append(f"traces of W^j by Monte-Carlo ({_engine.PROBES} probes) in a power series of order "
                          f"{SERIES_ORDER}; standard error of tr(A^-1)/n about {traces.direct_error(rho0):.1e}")
     point = _effects(traces, *split(mu[None, :]), shift=shift)
     rows = []

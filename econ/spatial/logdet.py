@@ -6,12 +6,14 @@ Methods (``logdet=``):
   (Ord 1975). Complex eigenvalues of an asymmetric ``W`` are handled (their conjugate pairs give a real sum).
 * ``"sparse_lu"`` -- a sparse LU factorisation of ``I - rho W`` at every evaluation (``scipy.sparse.linalg.splu``),
   ``sum ln|u_ii|``: exact, no dense matrix, each call O(fill-in); results are cached per ``rho``.
-* ``"chebyshev"`` -- Pace & LeSage (2004): a Chebyshev polynomial of degree ``order`` in ``rho`` whose
-  coefficients use the traces ``tr(W^j)``, estimated by Hutchinson's estimator with ``probes`` Rademacher
-  vectors (exact for ``j <= 2``). Fast but approximate: ``error`` reports a bound on the error of the trace
-  estimates (two standard errors of the Monte-Carlo traces propagated through the polynomial).
-* ``"auto"`` (default) -- ``"eigen"`` when ``n <= EIGEN_MAX_N`` (= 1,000 units), ``"sparse_lu"`` otherwise (both
-  exact; the choice is about speed).
+* ``"chebyshev"`` -- Pace & LeSage (2004): ``ln(1 - rho l)`` expanded in Chebyshev polynomials of degree
+  ``order`` on the eigenvalue interval ``[l_min, l_max]`` of ``W``, so that ``ln|I - rho W| = sum_i ln(1 - rho
+  l_i) ~ sum_k c_k(rho) tr(T_k(X)) - c_0 n / 2`` with ``X`` the affine map of ``W`` onto ``[-1, 1]``. The traces
+  are computed once (exact up to ``econ.spatial.traces.EXACT_MAX_N`` units, Hutchinson estimates beyond);
+  ``error_bound(rho)`` is a guaranteed bound on the truncation error (plus two Monte-Carlo standard errors when
+  the traces are estimated); see :class:`LogDet`.
+* ``"auto"`` (default) -- ``"eigen"`` when ``n <= EIGEN_MAX_N`` (= 1,000 units, the cutoff of
+  :mod:`econ.spatial.traces`), ``"sparse_lu"`` otherwise (both exact; the choice is about speed).
 
 Eigenvalues of a ``W`` that is symmetric, or similar to a symmetric matrix (a row-standardised symmetric
 ``W = D^{-1} C``: eigenvalues of ``D^{-1/2} C D^{-1/2}``), are computed by the symmetric solver (real, faster).
@@ -29,10 +31,11 @@ from scipy import sparse
 from scipy.sparse import linalg as spla
 
 from econ.errors import SpecificationError
+from econ.spatial import traces
+from econ.spatial.traces import EIGEN_MAX_N
 
 __all__ = ["LogDet", "EIGEN_MAX_N", "LOGDET_METHODS", "eigenvalues"]
 
-EIGEN_MAX_N = 1000
 LOGDET_METHODS = ("auto", "eigen", "sparse_lu", "chebyshev")
 
 
@@ -43,14 +46,21 @@ class LogDet:
     ----------
     W : scipy.sparse matrix or ndarray
     method : {"auto", "eigen", "sparse_lu", "chebyshev"}
-    order, probes, seed : options of the Chebyshev approximation.
+    order : int
+        Degree of the Chebyshev approximation (``"chebyshev"`` only; default 100).
+    probes : int, optional
+        Rademacher probes of the Hutchinson traces when ``n > econ.spatial.traces.EXACT_MAX_N`` (default
+        ``econ.spatial.traces.PROBES``).
+    seed : int
+        Seed of those probes.
 
     Attributes
     ----------
     method : the method used ("auto" resolved).
     interval : (lower, upper) admissible values of rho (open interval).
     eigenvalues : complex ndarray or None (eigen method only).
-    error : float, the reported error bound of an approximate method (0 for exact methods).
+    error : float, the error bound of an approximate method over the admissible interval shrunk by 1% at each
+        end (``max error_bound(rho)`` there; 0 for exact methods).
 
     Notes
     -----
@@ -60,11 +70,20 @@ class LogDet:
       the derivative ``-sum_i w_i / (1 - rho w_i)`` is exact too.
     * ``"sparse_lu"``: ``sum_i ln|u_ii|`` of the LU factor of ``I - rho W`` at each ``rho`` (exact; cached);
       derivative by central differences.
-    * ``"chebyshev"``: the series ``-sum_{j=1}^{order} rho^j tr(W^j) / j`` interpolated by a Chebyshev
-      polynomial of degree ``order`` on the admissible interval (after Pace & LeSage 2004); ``tr(W)`` and
-      ``tr(W^2)`` are exact, higher traces Hutchinson (1990) estimates from ``probes`` Rademacher vectors.
-      ``error`` is twice the Monte-Carlo standard error of the traces propagated through the series, at the
-      worst node; the truncation of the series at ``order`` is not included in it.
+    * ``"chebyshev"`` (Pace & LeSage 2004): with the eigenvalue interval ``[l_min, l_max] = [1 / lower,
+      1 / upper]``, ``a = (l_max - l_min) / 2``, ``b = (l_max + l_min) / 2`` and ``X = (W - b I) / a``, the function
+      ``f(x) = ln(1 - rho (a x + b))`` is interpolated at the ``q + 1 = order + 1`` Chebyshev nodes
+      ``x_k = cos(pi (k - 1/2) / (q + 1))``: ``c_j = 2 / (q + 1) sum_k f(x_k) T_j(x_k)`` and
+      ``ln|I - rho W| ~ sum_j c_j tr(T_j(X)) - c_0 n / 2`` (R spatialreg's ``do_ldet(method = "Chebyshev")``
+      is this with ``[l_min, l_max] = [-1, 1]`` and ``q = 5``). ``tr(T_j(X))`` by the recurrence
+      ``T_{j+1} = 2 X T_j - T_{j-1}`` once per ``W`` (exact up to ``EXACT_MAX_N`` units, Hutchinson beyond).
+      Error bound: writing ``1 - rho (a x + b) = (1 - rho b)(1 - r x)``, ``r = rho a / (1 - rho b)``,
+      ``ln(1 - r x) = -ln(1 + s^2) - 2 sum_k s^k T_k(x) / k`` with ``s = (1 - sqrt(1 - r^2)) / r``
+      (``|s| < 1``), so the interpolant errs by at most ``2 sum_{k>q} 2 |s|^k / k <= 4 |s|^(q+1) / ((q + 1)
+      (1 - |s|))`` at every eigenvalue, and ``error_bound(rho)`` is ``n`` times that (plus two Monte-Carlo
+      standard errors when the traces are estimated). It holds when the eigenvalues of ``W`` are real (``W``
+      symmetric or similar to a symmetric matrix, e.g. a row-standardised symmetric contiguity matrix); the
+      error grows as ``|rho|`` nears the ends of its interval (``|s| -> 1``).
 
     The admissible interval of ``rho`` is ``(1 / w_min, 1 / w_max)`` over the real eigenvalues (``"eigen"``) or
     from the extreme real parts found by ARPACK (``(1 / w_min, 1)`` for a non-negative row-standardised ``W``).
@@ -88,13 +107,13 @@ class LogDet:
     (True, 'eigen')
     """
 
-    def __init__(self, W, method: str = "auto", *, order: int = 40, probes: int = 50, seed: int = 0):
+    def __init__(self, W, method: str = "auto", *, order: int = 100, probes: int | None = None, seed: int = 0):
         if method not in LOGDET_METHODS:
             raise SpecificationError(f"logdet must be one of {list(LOGDET_METHODS)}, got {method!r}")
         self.W = sparse.csr_matrix(W, dtype=float)
         self.n = self.W.shape[0]
         if method == "auto":
-            method = "eigen" if self.n <= EIGEN_MAX_N else "sparse_lu"
+            method = "eigen" if self.n <= traces.EIGEN_MAX_N else "sparse_lu"
         self.method = method
         self.eigenvalues = None
         self.error = 0.0
@@ -107,15 +126,18 @@ class LogDet:
         else:
             self.interval = _sparse_interval(self.W)
         if method == "chebyshev":
-            self._cheb = _chebyshev(self.W, self.interval, order, probes, seed)
-            self.error = self._cheb[2]
+            if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 2:
+                raise SpecificationError(f"order must be an integer >= 2, got {order!r}")
+            self._cheb = ChebyshevLogDet(self.W, self.interval, int(order), probes=probes, seed=seed)
+            lo, hi = self.interval
+            self.error = max(self._cheb.bound(lo + 0.01 * (hi - lo)), self._cheb.bound(hi - 0.01 * (hi - lo)))
 
     def __call__(self, rho: float) -> float:
         rho = float(rho)
         if self.method == "eigen":
             return float(np.sum(np.log(np.abs(1.0 - rho * self.eigenvalues))))
         if self.method == "chebyshev":
-            return _cheb_eval(self._cheb, rho, self.interval)
+            return self._cheb(rho)
         if rho not in self._cache:
             if rho == 0.0:
                 self._cache[rho] = 0.0
@@ -124,6 +146,10 @@ class LogDet:
                 lu = spla.splu(A, permc_spec="COLAMD", options={"SymmetricMode": False})
                 self._cache[rho] = float(np.sum(np.log(np.abs(lu.U.diagonal()))))
         return self._cache[rho]
+
+    def error_bound(self, rho: float) -> float:
+        """Bound on ``|approximation - ln|I - rho W||`` at ``rho`` (0 for the exact methods; see the Notes)."""
+        return self._cheb.bound(float(rho)) if self.method == "chebyshev" else 0.0
 
     def derivative(self, rho: float) -> float:
         """d/drho ln|I - rho W| = -tr(W (I - rho W)^{-1}): exact from the eigenvalues, else central differences."""
@@ -188,42 +214,42 @@ def _sparse_interval(W: sparse.csr_matrix) -> tuple[float, float]:
     return (1.0 / lo, 1.0 / hi)
 
 
-def _traces(W, order: int, probes: int, seed: int):
-    """tr(W^j), j = 0..order: exact for j <= 2, Hutchinson (Rademacher) beyond; with their standard errors."""
-    n = W.shape[0]
-    rng = np.random.default_rng(seed)
-    Z = rng.choice([-1.0, 1.0], size=(n, probes))
-    V = Z.copy()
-    tr = np.zeros(order + 1)
-    se = np.zeros(order + 1)
-    tr[0] = n
-    for j in range(1, order + 1):
-        V = W @ V
-        vals = np.einsum("ij,ij->j", Z, V)
-        tr[j], se[j] = vals.mean(), vals.std(ddof=1) / np.sqrt(probes)
-    tr[1], se[1] = W.diagonal().sum(), 0.0
-    tr[2], se[2] = W.multiply(W.T).sum(), 0.0
-    return tr, se
+class ChebyshevLogDet:
+    """Pace & LeSage's (2004) Chebyshev approximation of ``ln|I - rho W|`` (see :class:`LogDet`, Notes).
 
-
-def _chebyshev(W, interval, order: int, probes: int, seed: int):
-    """Chebyshev approximation (Pace & LeSage 2004) of ln|I - rho W| on ``interval``.
-
-    ln|I - rho W| = tr ln(I - rho W); expand f(x) = ln(1 - rho(x) w) ... here we use the equivalent series form:
-    interpolate g(rho) = sum_j -rho^j tr(W^j) / j on Chebyshev nodes of ``interval`` using the traces.
+    ``interval`` is the admissible interval of ``rho``; the eigenvalue interval is its reciprocal. The traces of
+    ``T_k(X)`` come from :func:`econ.spatial.traces.chebyshev_traces` (exact, or per-probe Hutchinson values).
     """
-    tr, se = _traces(W, order, probes, seed)
-    j = np.arange(1, order + 1)
-    lo, hi = interval
-    nodes = np.cos(np.pi * (np.arange(order + 1) + 0.5) / (order + 1))
-    rhos = lo + (nodes + 1) * (hi - lo) / 2
-    vals = np.array([-np.sum(r**j * tr[1:] / j) for r in rhos])
-    coef = np.polynomial.chebyshev.chebfit(nodes, vals, order)
-    err = float(max(2 * np.sqrt(np.sum((np.abs(r)**j * se[1:] / j) ** 2)) for r in rhos))
-    return coef, (lo, hi), err
 
+    def __init__(self, W, interval, order: int, *, exact: bool | None = None, probes: int | None = None,
+                 seed: int = 0):
+        lo, hi = interval
+        lmin, lmax = 1.0 / lo, 1.0 / hi
+        self.alpha, self.beta = (lmax - lmin) / 2, (lmax + lmin) / 2
+        self.n, self.order = W.shape[0], order
+        self.traces, self._per = traces.chebyshev_traces(W, order, self.alpha, self.beta, exact=exact,
+                                                         probes=probes, seed=seed)
+        theta = np.pi * (np.arange(order + 1) + 0.5) / (order + 1)
+        self._nodes = np.cos(theta)
+        self._T = np.cos(np.outer(np.arange(order + 1), theta))  # T_j(x_k)
 
-def _cheb_eval(cheb, rho: float, interval) -> float:
-    coef, (lo, hi), _ = cheb
-    x = 2 * (rho - lo) / (hi - lo) - 1
-    return float(np.polynomial.chebyshev.chebval(x, coef))
+    def coefficients(self, rho: float) -> np.ndarray:
+        """``c_j``, ``j = 0..order``, of the interpolant of ``ln(1 - rho (a x + b))``."""
+        f = np.log1p(-rho * (self.alpha * self._nodes + self.beta))
+        return 2.0 / (self.order + 1) * (self._T @ f)
+
+    def __call__(self, rho: float) -> float:
+        c = self.coefficients(rho)
+        return float(c @ self.traces - c[0] * self.n / 2)
+
+    def bound(self, rho: float) -> float:
+        """``n 4 |s|^(q+1) / ((q+1)(1-|s|))`` plus two Monte-Carlo standard errors when the traces are estimated."""
+        r = rho * self.alpha / (1.0 - rho * self.beta)
+        s = 0.0 if r == 0 else (1.0 - np.sqrt(max(1.0 - r * r, 0.0))) / abs(r)
+        q = self.order
+        det = np.inf if s >= 1 else self.n * 4 * s ** (q + 1) / ((q + 1) * (1 - s))
+        if self._per is None:
+            return float(det)
+        c = self.coefficients(rho)
+        per = c @ self._per
+        return float(det + 2 * per.std(ddof=1) / np.sqrt(per.size))

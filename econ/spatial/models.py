@@ -81,8 +81,8 @@ def fit(formula: str, data: pd.DataFrame, W: Weights, *, model: str = "sar", uni
     wx : list of str, optional
         Regressors to lag explicitly (overrides the model's default set; allowed with every model).
     logdet : {"auto", "eigen", "sparse_lu", "chebyshev"}
-        Log-determinant method (:mod:`econ.spatial.logdet`); ``"auto"`` uses eigenvalues up to 2,000 units and a
-        sparse LU factorisation beyond.
+        Log-determinant method (:mod:`econ.spatial.logdet`); ``"auto"`` uses eigenvalues up to
+        ``econ.spatial.traces.EIGEN_MAX_N`` (1,000) units and a sparse LU factorisation beyond.
     w2x : bool
         S2SLS: add ``W^2 X`` to the instruments ``[X, WX]``.
 
@@ -188,7 +188,9 @@ def _fit_ml(design: SpatialDesign, W: Weights, model: str, op: SpatialOperator, 
         V, loglik, sigma2, fitted, resid = res.vcov, res.loglik, res.sigma2, res.fitted, res.resid
         interval, extra_notes = ld.interval, res.notes
         if ld.error:
-            extra_notes.append(f"log-determinant by {ld.method} approximation, error bound about {ld.error:.2e}")
+            bound = max(ld.error_bound(v) for v in res.spatial.values())
+            extra_notes.append(f"log-determinant by {ld.method} approximation, error bound about {bound:.2e} at "
+                               "the estimate")
     for nt in extra_notes:
         warnings.warn(nt, SpatialWarning, stacklevel=3)
     r2 = 1 - float(resid @ resid) / float(((y - y.mean()) ** 2).sum()) if model in ("slx",) else float("nan")

@@ -49,10 +49,9 @@ as above:
 
 where ``G*`` is ``G`` restricted to the transformed space: ``tr(G*) = tr(G) - 1/(1-rho)``, ``tr(G*G*) =
 tr(G G) - 1/(1-rho)^2`` and ``tr(G*'G*) = tr(G'G) - |G'l|^2 / n`` with the period-effect transformation, ``G* = G``
-otherwise. Traces are exact (one dense inverse) for ``n <= TRACE_EXACT_MAX_N`` (2,000 units; about a
-second) and beyond that Monte-Carlo estimates from the Neumann series of ``G`` with 100
-Rademacher probes and sparse products only (:func:`_series_traces`; relative error about 1e-3, reported in the
-notes; set ``econ.spatial.panel.TRACE_EXACT_MAX_N`` higher for exact traces at the cost of an ``n x n`` inverse).
+otherwise. Traces come from the one trace engine (:func:`econ.spatial.traces.resolvent_traces`, as the
+cross-section fits): exact for ``n <= econ.spatial.traces.EXACT_MAX_N`` (5,000 units) and Hutchinson estimates
+with control variates beyond (their relative error is reported in the notes).
 
 Log-likelihood: the proper Gaussian value of the likelihood maximised. spreg's ``Panel_FE_Lag`` and
 ``Panel_FE_Error`` put ``e'e`` instead of ``e'e / N`` inside the logarithm, so their ``logll`` equals ours
@@ -82,16 +81,16 @@ from econ.errors import PanelError, SpecificationError
 from econ.io import validate_panel
 from econ._validate import require_columns
 from econ.panel.formula import parse_formula, split_top_level
+from econ.spatial import traces
 from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces, ols
 from econ.panel.demean import single_thread_blas
-from econ.spatial.logdet import LogDet, _cheb_eval, _chebyshev
+from econ.spatial.logdet import ChebyshevLogDet, LogDet
+from econ.spatial.traces import EXACT_MAX_N as TRACE_EXACT_MAX_N  # noqa: F401  (the cutoff lives in traces)
 
 __all__ = ["fit_panel", "PanelDims", "PanelFit", "within", "filtered_within", "panel_lag", "panel_error", "panel_sac", "panel_slx",
            "EFFECTS"]
 
 EFFECTS = (None, "unit", "time", "twoways")
-SERIES_PROBES = 100
-TRACE_EXACT_MAX_N = 2000  # units: exact (one dense inverse) traces up to here, Monte-Carlo series beyond
 _XTOL = 1e-12
 
 
@@ -243,8 +242,8 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
         hi = min(hi, 1 - 1e-9)
     probe = f
     if logdet.method == "sparse_lu":
-        cheb = _chebyshev(logdet.W, logdet.interval, 40, 50, 0)  # reuses the interval: no second ARPACK run
-        probe = lambda r: f(r, lambda x: _cheb_eval(cheb, x, logdet.interval))  # noqa: E731
+        cheb = ChebyshevLogDet(logdet.W, logdet.interval, 40, exact=False)  # the interval: no second ARPACK run
+        probe = lambda r: f(r, cheb)  # noqa: E731
     grid = np.linspace(lo, hi, 41)
     vals = np.array([probe(r) for r in grid])
     j = int(np.nanargmax(vals))
@@ -282,55 +281,9 @@ def _brent(f, a: float, b: float) -> float:
     return float(res.x)
 
 
-def _series_traces(W, r: float, probes: int = SERIES_PROBES, seed: int = 0):
-    """tr(G), tr(G G), tr(G'G) for ``G = W (I - r W)^{-1}`` from the Neumann series ``sum_j r^j W^(j+1)``.
-
-    Sparse products only (no factorisation): with Rademacher probes ``Z`` and ``V_j = W^j Z``,
-    ``tr(G) = sum_j r^j tr(W^(j+1))``, ``tr(G G) = sum_j (j+1) r^j tr(W^(j+2))`` (``tr(W)`` and ``tr(W^2)`` exact,
-    higher powers by Hutchinson's estimator) and ``tr(G'G) = E|G z|^2`` with ``G Z = sum_j r^j V_(j+1)``. The
-    series is truncated where ``|r|^j < 1e-12``; valid for ``||W||_inf <= 1`` (row-standardised). Returns the
-    three traces and the largest relative Monte-Carlo standard error.
-    """
-    n = W.shape[0]
-    order = int(np.ceil(np.log(1e-12) / np.log(max(abs(r), 1e-3)))) + 2
-    Z = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, probes))
-    V, GZ = Z, np.zeros((n, probes))
-    pw = np.zeros((order + 2, probes))
-    for j in range(1, order + 2):
-        V = W @ V
-        pw[j] = np.einsum("ij,ij->j", Z, V)
-        if j <= order:
-            GZ += r ** (j - 1) * V
-    pw[1], pw[2] = W.diagonal().sum(), W.multiply(W.T).sum()
-    jj = np.arange(order)
-    w1 = r**jj
-    t1 = w1 @ pw[1:order + 1]
-    t2 = ((jj + 1) * w1) @ pw[2:order + 2]
-    t3 = np.einsum("ij,ij->j", GZ, GZ)
-    est = [t1.mean(), t2.mean(), t3.mean()]
-    rel = max(t.std(ddof=1) / np.sqrt(probes) / max(abs(t.mean()), 1e-300) for t in (t2, t3))
-    return est, rel
-
-
-def _traces(op: SpatialOperator, r: float):
-    """(tr(G), tr(G G), tr(G'G), note): exact (dense) up to ``TRACE_EXACT_MAX_N`` units, else the series of
-    :func:`_series_traces` for a row-standardised ``W`` and ``|r| <= 0.95`` (LU-solve Hutchinson otherwise)."""
-    if op.n <= TRACE_EXACT_MAX_N:
-        G = op.W @ np.linalg.inv(np.eye(op.n) - r * op.W.toarray())
-        return float(np.trace(G)), float(np.sum(G * G.T)), float(np.sum(G * G)), None
-    rows = np.abs(op.W).sum(axis=1)
-    if abs(r) > 0.95 or np.max(rows) > 1 + 1e-12:
-        return _lag_traces(op, r)
-    (t1, t2, t3), rel = _series_traces(op.W, r)
-    note = (f"n = {op.n} > {TRACE_EXACT_MAX_N}: the traces in the information matrix are Monte-Carlo estimates "
-            f"({SERIES_PROBES} probes, relative error about {rel:.1e}); standard errors of the spatial parameter "
-            "carry that error")
-    return t1, t2, t3, note
-
-
 def _star_traces(op: SpatialOperator, r: float, dims: PanelDims):
     """tr(G*), tr(G*G*), tr(G*'G*) and a note, for ``G = W (I - r W)^{-1}`` (module docstring)."""
-    t1, t2, t3, note = _traces(op, r)
+    t1, t2, t3, note = _lag_traces(op, r)
     if dims.time_transform:
         lu = op.factor(r)
         gl = lu.solve(op.W.T @ np.ones(op.n), trans="T")  # G'l = (I - r W')^{-1} W'l
@@ -454,13 +407,13 @@ def panel_sac(y, X, W, dims: PanelDims, logdet: LogDet | None = None) -> PanelFi
 
     Same arguments as :func:`panel_lag`. For each ``(rho, lambda)`` the coefficients are the OLS of
     ``Q(B A y)`` on ``Q(B X)`` (``A = I - rho W``, ``B = I - lambda W``; the lags are taken on the raw data and
-    demeaned); the Jacobian is the sum of the two panel Jacobians. Needs ``n <= TRACE_EXACT_MAX_N`` (dense
+    demeaned); the Jacobian is the sum of the two panel Jacobians. Needs ``n <= traces.EXACT_MAX_N`` (dense
     traces). Covariance: the expected information of ``(beta, rho, lambda, s2)`` as in
     :func:`econ.spatial.core._sac_information`, with ``T_eff``, ``n_eff`` and the traces restricted to the
     transformed space (:func:`_star`).
     """
-    if W.shape[0] > TRACE_EXACT_MAX_N:
-        raise SpecificationError(f"the SAC panel needs n <= {TRACE_EXACT_MAX_N} units (dense traces); got "
+    if not traces.is_exact(W.shape[0]):
+        raise SpecificationError(f"the SAC panel needs n <= {traces.EXACT_MAX_N} units (dense traces); got "
                                  f"n = {W.shape[0]}")
     op = SpatialOperator(W, dims.T)
     logdet = LogDet(op.W) if logdet is None else logdet
@@ -667,7 +620,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
         ``n x n`` weights among the units (the same in every period).
     model : {"sar", "sdm", "sem", "sdem", "slx", "sac"}
         Durbin models (``sdm``, ``sdem``, ``slx``) lag every regressor (never the intercept). ``sac`` needs
-        ``n <= TRACE_EXACT_MAX_N`` units.
+        ``n <= econ.spatial.traces.EXACT_MAX_N`` units.
     unit, time : str
         Unit and period columns (both required).
     effects : {None, "unit", "time", "twoways"}
@@ -681,7 +634,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     wx : list of str, optional
         Regressors to lag (overrides the model's default set).
     logdet : {"auto", "eigen", "sparse_lu", "chebyshev"}
-        Log-determinant method (:mod:`econ.spatial.logdet`); ``"auto"``: eigenvalues up to 2,000 units, sparse LU
+        Log-determinant method (:mod:`econ.spatial.logdet`); ``"auto"``: eigenvalues up to 1,000 units (``econ.spatial.traces.EIGEN_MAX_N``), sparse LU
         beyond. The panel Jacobian is ``T ln|I - rho W|`` (``T_eff`` with Lee-Yu).
     w2x : bool
         Not used by ML (accepted for the shared signature of :func:`econ.spatial.fit`).
@@ -766,7 +719,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     y, X, names, lagged, depvar = _design(formula, stacked, W, op, effects, wx, model)
     _check_within_rank(within(X, dims), names, effects or "pooled")
     ld = None
-    blas = single_thread_blas() if W.n <= TRACE_EXACT_MAX_N else contextlib.nullcontext()
+    blas = single_thread_blas() if traces.is_exact(W.n) else contextlib.nullcontext()
     with blas:  # small dense problems: one BLAS thread is much faster on a busy machine (econ.panel.demean)
         if model == "slx":
             res = panel_slx(y, X, W.matrix, dims)
@@ -776,7 +729,9 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
                     "sac": panel_sac}[model]
             res = core(y, X, op.W, dims, ld)
     if ld is not None and ld.error:
-        res.notes.append(f"log-determinant by {ld.method} approximation, error bound about {ld.error:.2e}")
+        bound = max(ld.error_bound(v) for v in res.spatial.values())
+        res.notes.append(f"log-determinant by {ld.method} approximation, error bound about {bound:.2e} at the "
+                         "estimate")
     for nt in res.notes:
         warnings.warn(nt, SpatialWarning, stacklevel=3)
     coef = pd.Series(np.concatenate([res.beta, list(res.spatial.values())]), index=names + list(res.spatial))
