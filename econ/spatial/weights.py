@@ -32,20 +32,24 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from econ._geo import EARTH_RADIUS_KM, chord_of_km, haversine_km, unit_sphere
-from econ._validate import check_choice, check_int
-from econ.errors import EconError, WeightsError
+from econ._validate import check_choice
+from econ.errors import WeightsError
+from econ.spatial import traces
+from econ.spatial._geometry import (
+    _coordinates,
+    _distance_args,
+    _id_tuple,
+    _neighbour_pairs,
+    _show,
+    _sort_key,
+    contiguity_matrix,
+)
+from econ.spatial._spectrum import _exact_range, _similarity_scale, _sparse_range
 
 __all__ = ["Weights", "haversine_km", "EARTH_RADIUS_KM"]
 
 ISLAND_POLICIES = ("warn", "keep", "drop", "raise")
 TRANSFORMS = ("b", "r", "d", "v", "custom")
-_EXACT_EIG_MAX_N = 2000  # dense eigenvalues up to this size, ARPACK (sparse) above
-
-
-def _show(units, k: int = 5) -> str:
-    units = list(units)
-    more = f" (+{len(units) - k} more)" if len(units) > k else ""
-    return "[" + ", ".join(repr(u) for u in units[:k]) + "]" + more
 
 
 @dataclass(frozen=True)
@@ -445,44 +449,7 @@ class Weights:
         (31, True)
         """
         check_choice(kind, "kind", ("queen", "rook"))
-        gj, id_property = _outline_collection(outlines, id_property)
-        feature_ids, rings = [], []
-        for f, feature in enumerate(gj["features"]):
-            uid = (feature.get("properties") or {}).get(id_property)
-            if uid is None:
-                continue
-            for ring in _polygon_rings(feature.get("geometry"), f):
-                feature_ids.append(uid)
-                rings.append(np.asarray(ring, dtype=float)[:, :2])
-        if ids is None:
-            ids = tuple(sorted(set(feature_ids), key=_sort_key))
-        else:
-            ids = _id_tuple(ids)
-            missing = sorted(set(ids) - set(feature_ids), key=str)
-            if missing:
-                raise WeightsError(f"{len(missing)} id(s) have no feature in the outlines "
-                                   f"(property {id_property!r}): {_show(missing)}")
-        pos = {u: i for i, u in enumerate(ids)}
-        chosen = [r for r, u in enumerate(feature_ids) if u in pos]
-        owner = np.concatenate([np.full(len(rings[r]), pos[feature_ids[r]]) for r in chosen])
-        pts = np.concatenate([rings[r] for r in chosen])
-        _, vertex = np.unique(pts, axis=0, return_inverse=True)
-        vertex = vertex.ravel()
-        if kind == "queen":
-            keys = pd.DataFrame({"key": vertex, "unit": owner})
-        else:
-            starts = np.cumsum([0] + [len(rings[r]) for r in chosen])[:-1]
-            last = np.zeros(len(pts), dtype=bool)
-            last[np.concatenate([starts[1:] - 1, [len(pts) - 1]])] = True  # ring ends: no edge to the next ring
-            a, b = vertex[:-1][~last[:-1]], vertex[1:][~last[:-1]]
-            lo, hi = np.minimum(a, b), np.maximum(a, b)
-            keep = lo != hi
-            keys = pd.DataFrame({"key": lo[keep] * (vertex.max() + 1) + hi[keep], "unit": owner[:-1][~last[:-1]][keep]})
-        keys = keys.drop_duplicates()
-        pairs = keys.merge(keys, on="key")
-        pairs = pairs[pairs["unit_x"] != pairs["unit_y"]].drop_duplicates(["unit_x", "unit_y"])
-        m = sparse.csr_matrix((np.ones(len(pairs)), (pairs["unit_x"].to_numpy(), pairs["unit_y"].to_numpy())),
-                              shape=(len(ids), len(ids)))
+        ids, m = contiguity_matrix(outlines, kind, id_property, ids)
         return cls(ids, m, "b")._apply_islands(islands)
 
     @classmethod
@@ -713,7 +680,8 @@ class Weights:
         method : {"auto", "exact", "sparse"}
             ``"exact"``: all eigenvalues from the dense matrix; ``"sparse"``: the two extreme eigenvalues by ARPACK
             (``eigsh`` when W is symmetric or similar to a symmetric matrix -- e.g. a row-standardised symmetric
-            W -- and ``eigs`` otherwise); ``"auto"``: exact up to 2,000 units.
+            W -- and ``eigs`` otherwise); ``"auto"``: exact up to ``econ.spatial.traces.EIGEN_MAX_N`` (1,000)
+            units.
 
         Returns
         -------
@@ -728,7 +696,7 @@ class Weights:
         """
         check_choice(method, "method", ("auto", "exact", "sparse"))
         if method == "auto":
-            method = "exact" if self.n <= _EXACT_EIG_MAX_N else "sparse"
+            method = "exact" if self.n <= traces.EIGEN_MAX_N else "sparse"
         key = ("range", method)
         if key not in self._cache:
             if self.matrix.nnz == 0:
@@ -787,17 +755,6 @@ class Weights:
                 f"islands={len(self.islands)}, transform={self.transform!r})")
 
 
-# ---------------------------------------------------------------------------------------------- helpers
-def _sort_key(u):
-    return (str(type(u).__name__), u) if not isinstance(u, (int, float, np.number)) else ("0", u)
-
-
-def _id_tuple(ids) -> tuple:
-    if ids is None or isinstance(ids, (str, bytes)) or not np.iterable(ids):
-        raise WeightsError(f"ids must be a sequence of unit ids, got {ids!r}")
-    return tuple(ids.tolist() if isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids)
-
-
 def _as_csr(matrix) -> sparse.csr_matrix:
     """A float CSR copy of a sparse matrix, dense array or nested list (explicit zeros removed)."""
     if sparse.issparse(matrix):
@@ -819,137 +776,9 @@ def _as_csr(matrix) -> sparse.csr_matrix:
     return m
 
 
-def _coordinates(values, name: str, ids: tuple) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise WeightsError(f"{name} must be numeric coordinates") from None
-    if len(arr) != len(ids):
-        raise WeightsError(f"{name} has {len(arr)} values but there are {len(ids)} ids")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise WeightsError(f"{int(bad.sum())} unit(s) without finite coordinates ({name}), first: "
-                           f"{_show(np.asarray(ids, dtype=object)[bad])}")
-    return arr
-
-
 def _values_for(x, ids: tuple, name: str) -> np.ndarray:
     if isinstance(x, pd.Series):
         if set(x.index) != set(ids) or len(x) != len(ids):
             raise WeightsError(f"{name}: a Series must be indexed by exactly the ids")
         x = x.loc[list(ids)]
     return _coordinates(x, name, ids)
-
-
-def _distance_args(k, cutoff, power, n, cutoff_name):
-    if (cutoff is None) == (k is None):
-        raise WeightsError(f"give exactly one of {cutoff_name} or k")
-    if k is not None:
-        try:
-            k = check_int(k, "k", minimum=1)
-        except EconError as err:
-            raise WeightsError(str(err)) from None
-        if k >= n:
-            raise WeightsError(f"k={k} nearest neighbours need at least k + 1 = {k + 1} units; there are {n}")
-    if cutoff is not None:
-        if isinstance(cutoff, bool) or not isinstance(cutoff, (int, float, np.number)) or not np.isfinite(cutoff) \
-                or cutoff <= 0:
-            raise WeightsError(f"{cutoff_name} must be a positive number, got {cutoff!r}")
-        cutoff = float(cutoff)
-    if isinstance(power, bool) or not isinstance(power, (int, float, np.number)) or not np.isfinite(power) \
-            or power < 0:
-        raise WeightsError(f"power must be a non-negative number, got {power!r}")
-    return k, cutoff, float(power)
-
-
-def _neighbour_pairs(points: np.ndarray, k: int | None, radius: float | None):
-    """Directed neighbour pairs (i, j), i != j: the k nearest of each point, or all pairs within ``radius``."""
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(points)
-    n = len(points)
-    if k is not None:
-        _, nb = tree.query(points, k=k + 1)
-        nb = nb.reshape(n, k + 1)
-        self_hit = nb == np.arange(n)[:, None]
-        no_self = ~self_hit.any(axis=1)  # duplicates crowded the point itself out: drop the farthest instead
-        self_hit[no_self, -1] = True
-        i = np.repeat(np.arange(n), k)
-        return i, nb[~self_hit]
-    pairs = tree.query_pairs(r=radius, output_type="ndarray")
-    i, j = pairs[:, 0], pairs[:, 1]
-    return np.concatenate([i, j]).astype(np.int64), np.concatenate([j, i]).astype(np.int64)
-
-
-def _outline_collection(outlines, id_property):
-    if isinstance(outlines, str):
-        from econ import datasets
-
-        gj = datasets.load_geojson(outlines)
-        key = outlines[: -len(".geojson")] if outlines.endswith(".geojson") else outlines
-        return gj, id_property or datasets.OUTLINES[key].code_property
-    if not isinstance(outlines, dict) or outlines.get("type") != "FeatureCollection":
-        raise WeightsError("outlines must be a bundled outline name or a GeoJSON FeatureCollection (dict)")
-    if id_property is None:
-        raise WeightsError("id_property (the feature property holding the unit id) is required for a GeoJSON dict")
-    if not any(id_property in (f.get("properties") or {}) for f in outlines.get("features", [])):
-        raise WeightsError(f"no feature has the property {id_property!r}")
-    return outlines, id_property
-
-
-def _polygon_rings(geometry, f):
-    kind = (geometry or {}).get("type")
-    if kind == "Polygon":
-        return list(geometry["coordinates"])
-    if kind == "MultiPolygon":
-        return [ring for poly in geometry["coordinates"] for ring in poly]
-    raise WeightsError(f"feature {f} has geometry {kind!r}; contiguity needs Polygon or MultiPolygon features")
-
-
-def _similarity_scale(m: sparse.csr_matrix):
-    """Positive ``c`` with ``c_i w_ij = c_j w_ji`` on every link (``c = 1`` at each component's first unit), or None.
-
-    ``m`` has a symmetric sparsity pattern. ``c`` is propagated along a breadth-first spanning forest
-    (``c_j = c_i w_ij / w_ji``) and then checked on every link.
-    """
-    n = m.shape[0]
-    _, labels = csgraph.connected_components(m, directed=False)
-    roots = np.unique(labels, return_index=True)[1]
-    link = sparse.csr_matrix((np.ones(len(roots)), (np.zeros(len(roots), dtype=np.int64), roots)), shape=(1, n))
-    aug = sparse.vstack([sparse.hstack([m, sparse.csr_matrix((n, 1))]), sparse.hstack([link, sparse.csr_matrix((1, 1))])])
-    order, pred = csgraph.breadth_first_order(aug.tocsr(), n, directed=False, return_predecessors=True)
-    nodes = order[1:]
-    parents = pred[nodes]
-    ratio = np.ones(len(nodes))
-    inner = parents != n
-    mt = m.T.tocsr()
-    ratio[inner] = (np.asarray(m[parents[inner], nodes[inner]]).ravel()
-                    / np.asarray(mt[parents[inner], nodes[inner]]).ravel())
-    c = np.ones(n + 1)
-    for node, parent, r in zip(nodes.tolist(), parents.tolist(), ratio.tolist()):
-        c[node] = c[parent] * r
-    c = c[:n]
-    a = sparse.diags(c) @ m
-    if abs(a - a.T).max() > 1e-10 * abs(a).max():
-        return None
-    return c
-
-
-def _exact_range(w: Weights) -> tuple[float, float]:
-    ev = w.eigenvalues()
-    if np.iscomplexobj(ev):
-        ev = ev.real[np.abs(ev.imag) <= 1e-10 * max(1.0, np.abs(ev).max())]
-    return float(ev.min()), float(ev.max())
-
-
-def _sparse_range(w: Weights) -> tuple[float, float]:
-    from scipy.sparse import linalg as sla
-
-    sym = w._symmetric_similar()
-    if sym is not None:
-        hi = sla.eigsh(sym, k=1, which="LA", return_eigenvectors=False, tol=1e-10)[0]
-        lo = sla.eigsh(sym, k=1, which="SA", return_eigenvectors=False, tol=1e-10)[0]
-        return float(lo), float(hi)
-    hi = sla.eigs(w.matrix, k=1, which="LR", return_eigenvectors=False, tol=1e-10)[0]
-    lo = sla.eigs(w.matrix, k=1, which="SR", return_eigenvectors=False, tol=1e-10)[0]
-    return float(lo.real), float(hi.real)
