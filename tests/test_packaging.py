@@ -23,7 +23,8 @@ def wheel(tmp_path_factory):
 
 def test_wheel_contains_every_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = [p.name for p in (ROOT / "data").iterdir() if p.suffix in {".csv", ".json", ".geojson", ".md"}]
+    shipped = [p.name for p in (ROOT / "data").iterdir() if p.suffix in {".csv", ".json", ".geojson", ".md", ".toml"}]
+    assert "registry.toml" in shipped
     assert shipped, "no data files found"
     missing = [n for n in shipped if f"econ/data/{n}" not in names]
     assert not missing, f"data files not in the wheel: {missing}"

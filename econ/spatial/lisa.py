@@ -36,11 +36,9 @@ class LocalMoranResult:
 
     Examples
     --------
-    >>> import numpy as np
     >>> from econ import datasets, spatial
     >>> W = datasets.load_weights("china_province_contiguity")
-    >>> y = np.arange(W.n, dtype=float)
-    >>> res = spatial.local_moran(y, W, n_draws=99)
+    >>> res = spatial.local_moran(list(range(W.n)), W, n_draws=99)
     >>> len(res.Is) == W.n
     True
     """
@@ -173,7 +171,9 @@ def local_moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = No
     Raises
     ------
     WeightsError
-        As :func:`moran`.
+        As :func:`moran`; also a constant variable (local Moran is undefined).
+    SpecificationError
+        ``alpha`` outside (0, 1).
 
     Notes
     -----

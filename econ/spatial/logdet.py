@@ -10,8 +10,8 @@ Methods (``logdet=``):
   ``order`` on the eigenvalue interval ``[l_min, l_max]`` of ``W``, so that ``ln|I - rho W| = sum_i ln(1 - rho
   l_i) ~ sum_k c_k(rho) tr(T_k(X)) - c_0 n / 2`` with ``X`` the affine map of ``W`` onto ``[-1, 1]``. The traces
   are computed once (exact up to ``econ.spatial.traces.EXACT_MAX_N`` units, Hutchinson estimates beyond);
-  ``error_bound(rho)`` is a guaranteed bound on the truncation error (plus two Monte-Carlo standard errors when
-  the traces are estimated); see :class:`LogDet`.
+  ``error_bound(rho)`` bounds the truncation error for a ``W`` with real eigenvalues (plus two Monte-Carlo
+  standard errors when the traces are estimated); see :class:`LogDet`.
 * ``"auto"`` (default) -- ``"eigen"`` when ``n <= EIGEN_MAX_N`` (= 1,000 units, the cutoff of
   :mod:`econ.spatial.traces`), ``"sparse_lu"`` otherwise (both exact; the choice is about speed).
 

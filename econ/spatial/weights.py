@@ -48,8 +48,8 @@ from econ.spatial._spectrum import _exact_range, _similarity_scale, _sparse_rang
 
 __all__ = ["Weights", "haversine_km", "EARTH_RADIUS_KM"]
 
-ISLAND_POLICIES = ("warn", "keep", "drop", "raise")
-TRANSFORMS = ("b", "r", "d", "v", "custom")
+ISLAND_POLICIES = ("warn", "keep", "drop", "raise")  # islands=
+TRANSFORMS = ("b", "r", "d", "v", "custom")  # the codes of Weights.transform
 
 
 @dataclass(frozen=True)
