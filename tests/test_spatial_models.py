@@ -146,7 +146,7 @@ def test_large_n_paths(monkeypatch):
     mid = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id", logdet="sparse_lu")
     ia = mid.impacts(n_draws=0)
     assert ia.method == "series" and ia.notes
-    np.testing.assert_allclose(ia.tidy()["estimate"].to_numpy(), ie, rtol=1e-6)  # exact point traces (n <= 5,000)
+    np.testing.assert_allclose(ia.tidy()["estimate"].to_numpy(), ie, rtol=1e-6)  # exact point traces (n <= EXACT_MAX_N)
     monkeypatch.setattr(traces, "EXACT_MAX_N", 10)  # every trace a Hutchinson estimate
     with pytest.warns(sp.SpatialWarning, match="Hutchinson"):
         approx = sp.fit("y ~ x1 + x2", df, W, model="sdm", unit="id", logdet="sparse_lu")

@@ -28,7 +28,7 @@ Covariance: the inverse of the analytic (expected) information matrix, the defau
 * SAC: the expected information of ``(beta, rho, lambda, s2)`` (derivation in :func:`_sac_information`).
 
 Traces come from the one trace engine, :func:`econ.spatial.traces.resolvent_traces`: exact (sparse LU solves on
-blocks of unit vectors) for ``n <= econ.spatial.traces.EXACT_MAX_N`` (5,000) and Hutchinson estimates otherwise
+blocks of unit vectors) for ``n <= econ.spatial.traces.EXACT_MAX_N`` (2,000) and Hutchinson estimates otherwise
 (the relative Monte-Carlo error of the traces is kept in ``MLFit.notes``).
 """
 

@@ -23,7 +23,7 @@ How the traces are computed (cutoffs of the trace engine :mod:`econ.spatial.trac
 ``c/(1 - rho c)`` (times n) when every row of ``W`` sums to the same ``c``, and otherwise one sparse LU solve
 ``A'z = 1`` per draw. For larger ``n`` by the power series ``A^{-1} = sum_j rho^j W^j`` truncated at ``SERIES_ORDER`` terms (LeSage & Pace 2009, pp. 96-105),
 with ``1'W^j 1`` exact (repeated sparse products) and ``tr(W^j)`` exact for ``j <= 2`` and Hutchinson
-Monte-Carlo estimates (``PROBES`` = 100 Rademacher probes) beyond; for ``n <= EXACT_MAX_N`` (5,000) the
+Monte-Carlo estimates (``PROBES`` = 100 Rademacher probes) beyond; for ``n <= EXACT_MAX_N`` (2,000) the
 point effects use exact traces at the estimate (sparse LU solves) and the series, re-centred on them, serves only
 the simulation draws; beyond, the estimated Monte-Carlo error is reported in the notes.
 
@@ -228,7 +228,7 @@ class ImpactsResult:
     * indirect ``= total - direct`` (spillovers).
 
     Traces are exact from the eigenvalues of ``W`` up to 1,000 units (or whenever the fit computed them);
-    beyond, a power series in ``rho`` with Monte-Carlo traces of ``W^j``, with exact point effects up to 5,000
+    beyond, a power series in ``rho`` with Monte-Carlo traces of ``W^j``, with exact point effects up to 2,000
     units (both stated in ``notes``). Inference simulates ``n_draws`` parameter vectors from
     the estimated asymptotic normal ``N(coef, vcov)`` of ``(rho, beta, theta)``, discarding draws of ``rho``
     outside its admissible interval: ``std_error`` is the s.d. of the simulated effects (divisor ``n_draws -

@@ -50,7 +50,7 @@ as above:
 where ``G*`` is ``G`` restricted to the transformed space: ``tr(G*) = tr(G) - 1/(1-rho)``, ``tr(G*G*) =
 tr(G G) - 1/(1-rho)^2`` and ``tr(G*'G*) = tr(G'G) - |G'l|^2 / n`` with the period-effect transformation, ``G* = G``
 otherwise. Traces come from the one trace engine (:func:`econ.spatial.traces.resolvent_traces`, as the
-cross-section fits): exact for ``n <= econ.spatial.traces.EXACT_MAX_N`` (5,000 units) and Hutchinson estimates
+cross-section fits): exact for ``n <= econ.spatial.traces.EXACT_MAX_N`` (2,000 units) and Hutchinson estimates
 with control variates beyond (their relative error is reported in the notes).
 
 Log-likelihood: the proper Gaussian value of the likelihood maximised. spreg's ``Panel_FE_Lag`` and
