@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import signal
@@ -351,3 +352,26 @@ def test_no_picklable_study_and_no_fork_is_a_clear_error(monkeypatch):
     with pytest.raises(SpecificationError, match=r"design 'normal', estimator 't' cannot be pickled.*n_workers=1"):
         mc.run(mc.design(_normal_sample, name="normal"), {"t": _t_test}, 4, n_workers=2, batch_size=1,
                progress=False)
+
+
+def _session_study():
+    designs = mc.grid(mc.staggered, n_units=[20, 30], n_years=8)
+    ests = {"pl": mc.estimators.placebo(n_draws=9), "es": mc.estimators.event_study(event_time=1, covariates=None),
+            "cs": mc.estimators.att_gt(control="notyet"), "mean": mc.Estimator(np.mean, "att_overall", 0.9),
+            "partial": mc.Estimator(functools.partial(mc.estimators.twfe().fn, level=0.9), "att_overall")}
+    return designs, ests
+
+
+def test_study_fingerprint_is_the_same_in_a_new_session():
+    """A checkpoint is resumed from another Python session: the fingerprint must not depend on memory addresses,
+    string hashing (set order) or the state of random generators."""
+    import json
+
+    from econ.montecarlo._fingerprint import study_parts
+
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import test_montecarlo as t; "
+            "from econ.montecarlo._fingerprint import study_parts; "
+            "print(json.dumps(study_parts(3, 0.9, *t._session_study())))")
+    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__)], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout
+    assert json.loads(out) == study_parts(3, 0.9, *_session_study())

@@ -12,9 +12,10 @@ computes can change:
 * data: scalars by ``repr``, containers item by item (dicts and sets in sorted order), arrays and pandas objects
   by a hash of their values.
 
-Anything else is hashed through ``pickle`` or, failing that, its ``repr`` without memory addresses. State an
-estimator captures and mutates (a call counter in its closure) is part of it: resuming after that state changed
-is refused, which errs on the safe side.
+Random generators count by their type only (their state moves with every draw). Anything else is hashed
+through ``pickle`` or, failing that, its ``repr`` without memory addresses. Other state an estimator captures and
+mutates (a call counter in its closure) is part of it: resuming after that state changed is refused, which errs on
+the safe side.
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ def describe(obj, _path: frozenset = frozenset()):
         return {"set": sorted((describe(v, path) for v in obj), key=_key)}
     if isinstance(obj, np.ndarray):
         return _array(obj)
+    if isinstance(obj, np.random.SeedSequence):
+        return {"seed_sequence": repr(obj.entropy), "spawn_key": list(obj.spawn_key)}
+    if isinstance(obj, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
+        return f"rng:{type(obj).__name__}"  # its state moves with every draw: a stateful rng is not an option
     if isinstance(obj, (pd.DataFrame, pd.Series, pd.Index)):
         return _pandas(obj)
     if isinstance(obj, functools.partial):
