@@ -151,7 +151,8 @@ def _manual_hausman(fml, data, unit, time):
 DUMMIES = " + ".join(f"d8{k}" for k in range(1, 8))
 
 
-@pytest.mark.parametrize("rhs", [f"expersq + union + married + {DUMMIES}", f"1 + expersq + union + married + {DUMMIES}"])
+@pytest.mark.parametrize("rhs", [f"expersq + union + married + {DUMMIES}",
+                                 f"1 + expersq + union + married + {DUMMIES}"])
 def test_hausman_on_wagepan_with_and_without_intercept_term(wagepan, rhs):
     # the numbers: chi2(10) = 37.01, p = 5.6e-5 (without the intercept RE gave -4065.2 and p = 1)
     stat, df, p = _manual_hausman(f"lwage ~ 1 + expersq + union + married + {DUMMIES}", wagepan, "nr", "year")

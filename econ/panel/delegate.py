@@ -306,8 +306,8 @@ def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTe
     eigenvalue (below ``-1e-8`` times its largest absolute eigenvalue) it is no variance: a note (and a warning)
     names its smallest eigenvalue, a non-negative ``H`` is still reported (as Stata does, with its warning) and a
     negative one is not (statistic and p-value NaN, never a p-value of 1). A regression-based (Mundlak) test with
-    robust covariance is the usual alternative. The random-effects formula gets an intercept when it has no ``1``/``0`` term (see
-    :func:`random_effects`); without one the random-effects slopes, and the test, change.
+    robust covariance is the usual alternative. The random-effects formula gets an intercept when it has no
+    ``1``/``0`` term (see :func:`random_effects`); without one the random-effects slopes, and the test, change.
 
     References
     ----------
