@@ -375,3 +375,12 @@ def test_study_fingerprint_is_the_same_in_a_new_session():
     out = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__)], capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout
     assert json.loads(out) == study_parts(3, 0.9, *_session_study())
+
+
+def test_a_worker_that_cannot_load_the_study_says_so(monkeypatch):
+    from econ.montecarlo import runner
+
+    monkeypatch.setattr(runner, "_STATE", {})
+    runner._init_local(b"not a pickle")
+    with pytest.raises(SpecificationError, match="a worker process could not load the study.*n_workers=1"):
+        runner._local_batch([(0, 0)])

@@ -175,8 +175,12 @@ _START_METHODS = ("forkserver", "spawn")  # in order of preference; "fork" only 
 
 
 def _init_local(payload: bytes) -> None:
-    """Worker initialiser: unpickle the study (``pickle.loads`` also reads cloudpickle's output)."""
-    _STATE.update(zip(("designs", "estimators", "seed", "level"), pickle.loads(payload)))
+    """Worker initialiser: unpickle the study (``pickle.loads`` also reads cloudpickle's output). A failure (a
+    module the worker cannot import) is kept and raised, with its cause, by the first batch."""
+    try:
+        _STATE.update(zip(("designs", "estimators", "seed", "level"), pickle.loads(payload)))
+    except Exception as exc:  # noqa: BLE001 - reported by _local_batch in the parent's terms
+        _STATE["error"] = f"{type(exc).__name__}: {exc}"
 
 
 def _init_forked(designs, estimators, seed, level) -> None:
@@ -184,6 +188,9 @@ def _init_forked(designs, estimators, seed, level) -> None:
 
 
 def _local_batch(items) -> list[dict]:
+    if "error" in _STATE:
+        raise SpecificationError(f"a worker process could not load the study ({_STATE['error']}); define the draw "
+                                 "functions and estimators in an importable module, or use n_workers=1")
     return run_batch(_STATE["designs"], _STATE["estimators"], items, _STATE["seed"], _STATE["level"])
 
 
