@@ -213,6 +213,9 @@ def true_att(truth, by: str = "event_time") -> pd.Series | float:
         treated years (``aggregate("group")``). ``"time"``: the calendar year's cohort-size weighted mean over the
         cohorts treated by that year (``aggregate("calendar")``). ``"overall"``: the mean over treated unit-years
         (a float; the estimand of ``aggregate("simple")`` and of the imputation estimator's overall ATT).
+        Every aggregation uses only the cells the estimators identify: cohorts treated from the first simulated
+        year (``truth["always_treated_cohorts"]``, see ``draw_panel(always_treated=True)``) are left out, as
+        Callaway-Sant'Anna and the imputation estimator leave them out.
 
     Returns
     -------
@@ -255,6 +258,8 @@ def true_att(truth, by: str = "event_time") -> pd.Series | float:
         raise SpecificationError("truth must be a SimulatedPanel or its truth dict (with an 'att_gt' table), "
                                  f"got {type(truth).__name__}")
     cells = pd.DataFrame(truth["att_gt"], columns=["cohort", "year", "event_time", "att", "n_units"])
+    always = [int(c) for c in truth.get("always_treated_cohorts", [])]
+    cells = cells[~cells["cohort"].astype(int).isin(always)]  # not identified by any estimator
     if by == "overall":
         return float(truth["att_overall"])
     weighted = cells.assign(w=cells["att"] * cells["n_units"], time=cells["year"])
@@ -314,7 +319,7 @@ def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndar
 
 
 def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = "cohort", W=None,
-               params: DesignParams = DesignParams(), seed: int = 0) -> SimulatedPanel:
+               params: DesignParams = DesignParams(), seed: int = 0, always_treated: bool = False) -> SimulatedPanel:
     """Draw a simulated staggered-adoption panel with known truth on given units and first-treatment years.
 
     Parameters
@@ -334,6 +339,12 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
         for every parameter and its allowed values.
     seed : int, default 0
         Seed of ``numpy.random.default_rng``; the same seed gives the same panel.
+    always_treated : bool, default False
+        Allow cohorts treated from the first simulated year. They are treated in every year, so no DiD
+        estimator identifies their effects (Callaway-Sant'Anna and the imputation estimator drop them with a
+        note); by default such a cohort is refused. With ``True`` it is simulated, its cells stay in
+        ``truth["att_gt"]``, ``truth["always_treated_cohorts"]`` lists it, and the aggregated truth
+        (``att_overall``, ``att_by_event_time``, :func:`true_att`) leaves it out.
 
     Returns
     -------
@@ -347,15 +358,17 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
     ------
     SpecificationError
         Missing columns, duplicate unit ids, a non-integer or negative cohort, no years, a cohort outside
-        ``years`` or without a ``peak_effect``, ``W`` not covering the units, a bad seed.
+        ``years`` or without a ``peak_effect``, a cohort treated from the first year without
+        ``always_treated=True``, ``W`` not covering the units, a bad seed.
 
     Notes
     -----
     The model is in the module docstring. The true effect on the outcome is
     ATT(g, t) = -(1 - phi) * peak_g * shape(t - g) for t >= g (0 before: no anticipation), the same for every unit
     of cohort g; the spillover adds -(1 - phi) * s_r * (W D_t)_i, the exposure mapping of Butts (2021) with a
-    row-standardised W. ``truth["att_overall"]`` is the mean of the direct ATT over treated unit-years (the
-    estimand of Callaway and Sant'Anna's simple aggregation).
+    row-standardised W. ``truth["att_overall"]`` is the mean of the direct ATT over the treated unit-years of the
+    cohorts adopting after the first year (the estimand of Callaway and Sant'Anna's simple aggregation, which
+    cannot use an always-treated cohort).
 
     References
     ----------
@@ -373,8 +386,9 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
     >>> sim.data.shape[0], round(sim.truth["att_overall"], 4)
     (12, -0.06)
     """
-    from econ._validate import check_int, check_seed, require_columns
+    from econ._validate import check_bool, check_int, check_seed, require_columns
 
+    always_treated = check_bool(always_treated, "always_treated")
     if not isinstance(units, pd.DataFrame):
         raise SpecificationError(f"units must be a DataFrame with columns {unit!r} and {cohort!r}, "
                                  f"got {type(units).__name__}")
@@ -396,7 +410,7 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
     years = np.asarray(sorted(years), dtype=np.int64)
     ids = units[unit].tolist()
     g = _cohort_years(units, unit, cohort)
-    _check_cohorts(g, years, params)
+    _check_cohorts(g, years, params, always_treated)
     rng = np.random.default_rng(seed)
     n, t = len(ids), len(years)
     treated_ever = g > 0
@@ -450,11 +464,17 @@ def _cohort_years(units: pd.DataFrame, unit: str, cohort: str) -> np.ndarray:
     return np.where(np.isnan(values), 0, values).astype(np.int64)
 
 
-def _check_cohorts(g, years, params) -> None:
+def _check_cohorts(g, years, params, always_treated: bool = False) -> None:
     cohorts = sorted(set(g[g != 0].tolist()))  # a negative year is a cohort outside the years, not "never"
     outside = [c for c in cohorts if c < years[0] or c > years[-1]]
     if outside:
         raise SpecificationError(f"cohort(s) {outside} outside the simulated years {years[0]}-{years[-1]}")
+    first = [c for c in cohorts if c == years[0]]
+    if first and not always_treated:
+        raise SpecificationError(
+            f"cohort(s) {first} adopt in the first simulated year {years[0]}: always treated, so no DiD estimator "
+            "identifies their effects; use cohorts after the first year, or pass always_treated=True to simulate "
+            "them (the aggregated truth then leaves them out)")
     missing = [c for c in cohorts if c not in params.peak_effect]
     if missing:
         raise SpecificationError(f"no peak_effect given for cohort(s) {missing}; params.peak_effect has "
@@ -500,6 +520,7 @@ def _truth(g, years, d, event, peak, params, seed, has_weights) -> dict:
     """ATT(g, t) of the direct effect on log_income_ratio, and its usual aggregations."""
     scale = -(1.0 - params.urban_share)
     att = scale * peak[:, None] * effect_shape(event, params.shape, params.ramp_years)
+    always = sorted(int(c) for c in set(g[g > 0].tolist()) if c <= years[0])  # treated in every simulated year
     rows = []
     for c in sorted(set(g[g > 0].tolist())):
         for j, yr in enumerate(years):
@@ -507,9 +528,12 @@ def _truth(g, years, d, event, peak, params, seed, has_weights) -> dict:
                 rows.append({"cohort": int(c), "year": int(yr), "event_time": int(yr - c),
                              "att": float(att[g == c, j][0]), "n_units": int((g == c).sum())})
     att_gt = pd.DataFrame(rows, columns=["cohort", "year", "event_time", "att", "n_units"])
-    weighted = att_gt.assign(att_x_n=att_gt["att"] * att_gt["n_units"]).groupby("event_time")
+    cells = att_gt[~att_gt["cohort"].isin(always)] if always else att_gt  # the cells an estimator identifies
+    weighted = cells.assign(att_x_n=cells["att"] * cells["n_units"]).groupby("event_time")
     by_event = weighted["att_x_n"].sum() / weighted["n_units"].sum()  # cohort-size weighted mean
-    overall = float(att[d].mean()) if d.any() else 0.0
+    used = d & ~np.isin(g, always)[:, None] if always else d
+    overall = float(att[used].mean()) if used.any() else 0.0
+    extra = {"always_treated_cohorts": always} if always else {}  # absent otherwise: bundled truth files unchanged
     return {
         "simulated": True,
         "generator": f"econ.simulate.draw_panel v{GENERATOR_VERSION}",
@@ -521,7 +545,10 @@ def _truth(g, years, d, event, peak, params, seed, has_weights) -> dict:
         "att_gt": att_gt.to_dict(orient="records"),
         "att_by_event_time": {int(k): float(v) for k, v in by_event.items()},
         "att_overall": overall,
-        "att_overall_definition": "mean of the direct ATT(g, t) over all treated unit-years",
+        "att_overall_definition": ("mean of the direct ATT(g, t) over all treated unit-years" if not always else
+                                   "mean of the direct ATT(g, t) over the treated unit-years of the cohorts "
+                                   "adopting after the first simulated year"),
+        **extra,
         "spillover_log_ratio": scale * params.spillover + 0.0 if has_weights else 0.0,
         "spillover_definition": "effect on log_income_ratio of going from no treated neighbour to all "
                                 "neighbours treated (row-standardised contiguity W)",
@@ -614,7 +641,7 @@ def write_china_cities_demo(directory) -> None:
 
 def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(2010, 2013, 2016),
                     slopes=(0.04, 0.02, 0.01), never_share: float = 0.1, sigma: float = 0.02,
-                    seed: int = 0) -> SimulatedPanel:
+                    seed: int = 0, always_treated: bool = False) -> SimulatedPanel:
     """A teaching design where static TWFE is badly biased: effects grow with time since adoption, faster for
     earlier cohorts, and most units are eventually treated.
 
@@ -641,6 +668,8 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
         Innovation s.d. of the AR(1) errors (persistence 0.5, as :class:`DesignParams`).
     seed : int, default 0
         Seed of the draw.
+    always_treated : bool, default False
+        Allow a cohort adopting in the first year of ``years`` (refused by default; see :func:`draw_panel`).
 
     Returns
     -------
@@ -652,7 +681,7 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
     ------
     SpecificationError
         Too few units for the cohorts, ``slopes`` not aligned with ``cohorts``, ``never_share`` outside [0, 1), a
-        cohort outside ``years``, a bad ``sigma`` or seed.
+        cohort outside ``years`` or in its first year (without ``always_treated=True``), a bad ``sigma`` or seed.
 
     Notes
     -----
@@ -704,7 +733,7 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
     units = pd.DataFrame({"unit": np.arange(1, n_units + 1), "cohort": g})
     params = DesignParams(peak_effect={int(c): float(s) for c, s in zip(cohorts, slopes)}, shape="linear",
                           ramp_years=1, spillover=0.0, selection=0.0, sigma=sigma, mediator_effects={})
-    return draw_panel(units, years, unit="unit", params=params, seed=seed)
+    return draw_panel(units, years, unit="unit", params=params, seed=seed, always_treated=always_treated)
 
 
 def _sequence(value, name: str) -> list:

@@ -131,3 +131,81 @@ def test_delegate_bad_arguments_are_econ_errors():
         random_effects("y ~ 1 + nosuch", data, "unit", "year")
     with pytest.raises(SpecificationError, match="could not fit"):
         panel_iv("y ~ 1 + [x ~ nosuch]", data, "unit", "year")
+
+
+# ------------------------------------------------------------------------------- intercept, PSD check, IV clusters
+def _manual_hausman(fml, data, unit, time):
+    """Hausman from linearmodels fits, computed by hand: ``fml`` must carry its intercept (``1 +``)."""
+    from scipy import stats
+
+    idx = data.set_index([unit, time])
+    fe = PanelOLS.from_formula(fml + " + EntityEffects", idx, drop_absorbed=True).fit(debiased=True)
+    re = RandomEffects.from_formula(fml, idx).fit(debiased=True)
+    terms = [t for t in fe.params.index if t in re.params.index and t != "Intercept"]
+    d = (fe.params[terms] - re.params[terms]).to_numpy()
+    v = (fe.cov.loc[terms, terms] - re.cov.loc[terms, terms]).to_numpy()
+    stat = float(d @ np.linalg.pinv(v) @ d)
+    return stat, len(terms), float(stats.chi2.sf(stat, len(terms)))
+
+
+DUMMIES = " + ".join(f"d8{k}" for k in range(1, 8))
+
+
+@pytest.mark.parametrize("rhs", [f"expersq + union + married + {DUMMIES}",
+                                 f"1 + expersq + union + married + {DUMMIES}"])
+def test_hausman_on_wagepan_with_and_without_intercept_term(wagepan, rhs):
+    # the issue's numbers: chi2(10) = 37.01, p = 5.6e-5 (without the intercept RE gave -4065.2 and p = 1)
+    stat, df, p = _manual_hausman(f"lwage ~ 1 + expersq + union + married + {DUMMIES}", wagepan, "nr", "year")
+    with pytest.warns(UserWarning, match="not positive semi-definite"):  # V_FE - V_RE has eigenvalue -5e-6
+        test = hausman(f"lwage ~ {rhs}", wagepan, "nr", "year")
+    assert test.statistic == pytest.approx(stat, rel=1e-9) and test.df == df == 10
+    assert test.pvalue == pytest.approx(p, rel=1e-9)
+    assert round(test.statistic, 2) == 37.01 and test.pvalue == pytest.approx(5.637e-5, rel=1e-3)
+    assert any("not positive semi-definite" in n for n in test.notes) and "Note:" in test.summary()
+    assert ("intercept added" in " ".join(test.notes)) == (not rhs.startswith("1 +"))
+
+
+@pytest.mark.parametrize("rhs", ["value + capital", "1 + value + capital"])
+def test_hausman_on_grunfeld_with_and_without_intercept_term(grunfeld, rhs):
+    stat, df, p = _manual_hausman("invest ~ 1 + value + capital", grunfeld, "firm_id", "year")
+    test = hausman(f"invest ~ {rhs}", grunfeld, "firm_id", "year")
+    assert test.statistic == pytest.approx(stat, rel=1e-9) and test.pvalue == pytest.approx(p, rel=1e-9)
+    assert round(test.statistic, 3) == 3.968 and round(test.pvalue, 4) == 0.1376 and test.df == df == 2
+    assert not any("semi-definite" in n for n in test.notes)
+
+
+def test_hausman_never_reports_a_negative_statistic(grunfeld):
+    # '0 +' asks for random effects without an intercept: V_FE - V_RE is indefinite and H = -8.92
+    with pytest.warns(UserWarning, match="not positive semi-definite"):
+        test = hausman("invest ~ 0 + value + capital", grunfeld, "firm_id", "year")
+    assert np.isnan(test.statistic) and np.isnan(test.pvalue)
+    assert "negative and is not reported" in test.notes[0] and "-8.921" in test.notes[0]
+    assert "negative" in test.tidy().notes.iloc[0]
+
+
+def test_random_effects_adds_the_intercept_feols_adds(grunfeld):
+    implicit = random_effects("invest ~ value + capital", grunfeld, "firm_id", "year")
+    explicit = random_effects("invest ~ 1 + value + capital", grunfeld, "firm_id", "year")
+    pd.testing.assert_series_equal(implicit.coef, explicit.coef, rtol=1e-12)
+    assert list(implicit.coef.index) == ["Intercept", "value", "capital"]
+    assert any("intercept added" in n for n in implicit.notes)
+    assert not any("intercept added" in n for n in explicit.notes)
+    none = random_effects("invest ~ 0 + value + capital", grunfeld, "firm_id", "year")
+    assert "Intercept" not in none.coef.index
+    assert random_effects("invest ~ value + capital - 1", grunfeld, "firm_id", "year").coef.index.tolist() == [
+        "value", "capital"]
+
+
+def test_panel_iv_clusters_on_the_rows_it_uses(wagepan):
+    from linearmodels.iv import IV2SLS
+
+    data = wagepan.copy()
+    data.loc[data.index[::7], "hours"] = np.nan  # 623 rows the model cannot use
+    before = data.copy()
+    fml = "lwage ~ 1 + educ + exper + expersq + [union ~ married + hours]"
+    res = panel_iv(fml, data, "nr", "year", vcov={"CL1": "nr"})
+    pd.testing.assert_frame_equal(data, before)
+    used = data.dropna(subset=["hours"]).sort_values(["nr", "year"]).reset_index(drop=True)
+    ref = IV2SLS.from_formula(fml, used).fit(debiased=True, cov_type="clustered", clusters=used["nr"].to_numpy())
+    assert_tidy_matches(res, ref)
+    assert res.nobs == len(used) == len(data) - 623 and any("623 of 4360 rows" in n for n in res.notes)

@@ -102,3 +102,25 @@ def test_unknown_group_or_variable_names_the_available_ones():
     ch = channels(df, "y", "city", "year", "treat", mediators=["m1"])
     with pytest.raises(SpecificationError, match=r"no variable 'm9'.*\['y', 'm1'\]"):
         ch.results["m9"]
+
+
+def test_equality_f_test_uses_the_cluster_df_rule_of_the_per_group_rows():
+    """Clustered by province (31 clusters): the F form uses G - 1 = 30 denominator degrees of freedom, the rule of
+    the per-group t tests (G_g - 1), not n - K (which gave p = 0.2121 instead of 0.2286)."""
+    from scipy import stats
+
+    import econ
+
+    demo = econ.datasets.load("china_cities_demo")
+    sub = econ.did.subgroups(demo, "log_income_ratio", "prefecture_code", "year", "treated", by="region",
+                             vcov={"CL1": "province_code"})
+    test, n_prov = sub.equality_test, demo["province_code"].nunique()
+    assert n_prov == 31 and test.df2 == n_prov - 1 == sub.pooled.df_t
+    assert test.F == pytest.approx(test.chi2 / 2, rel=1e-12)
+    assert test.pvalue_F == pytest.approx(stats.f.sf(test.chi2 / 2, 2, 30), rel=1e-10)
+    assert round(test.pvalue_F, 4) == 0.2286
+    for g, res in sub.results.items():  # the per-group rows: t(G_g - 1) with G_g the provinces in the group
+        g_g = demo.loc[demo["region"] == g, "province_code"].nunique()
+        assert res.df_t == g_g - 1
+    default = econ.did.subgroups(demo, "log_income_ratio", "prefecture_code", "year", "treated", by="region")
+    assert default.equality_test.df2 == demo["prefecture_code"].nunique() - 1

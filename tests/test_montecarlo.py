@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import signal
@@ -85,7 +86,7 @@ def test_killed_worker_tasks_rerun_and_each_replication_kept_once(tmp_path, seri
         if len(data) and data["log_income_ratio"].iloc[0] == first_value and not os.path.exists(marker):
             open(marker, "w").close()
             os.kill(os.getpid(), signal.SIGKILL)
-        return twfe.fn(data)
+        return twfe.fn(data, 0.95)
 
     first_value = float(DESIGNS[0].sample(mc.replication_seeds(11, 0, 2)[0])[0]["log_income_ratio"].iloc[0])
     ests = {"twfe": mc.Estimator(dies_once), "placebo": ESTIMATORS["placebo"]}
@@ -99,15 +100,16 @@ def test_killed_worker_tasks_rerun_and_each_replication_kept_once(tmp_path, seri
 def test_checkpoint_resume_equals_uninterrupted_run(tmp_path, serial):
     path = tmp_path / "study.parquet"
     marker = tmp_path / "interrupted"
+    calls = tmp_path / "calls"  # counted in a file: state captured in the closure is part of the fingerprint
     twfe = mc.estimators.twfe()
-    calls = {"n": 0}
 
-    def interrupts_once(data):
-        calls["n"] += 1
-        if calls["n"] == 6 and not marker.exists():
+    def interrupts_once(data, level):
+        with open(calls, "a") as f:
+            f.write(".")
+        if calls.stat().st_size == 6 and not marker.exists():
             marker.touch()
             raise KeyboardInterrupt
-        return twfe.fn(data)
+        return twfe.fn(data, level)
 
     ests = {"twfe": mc.Estimator(interrupts_once), "placebo": ESTIMATORS["placebo"]}
     with pytest.raises(KeyboardInterrupt):
@@ -115,7 +117,7 @@ def test_checkpoint_resume_equals_uninterrupted_run(tmp_path, serial):
     partial = pd.read_parquet(path)
     assert 0 < partial[["design_id", "rep"]].drop_duplicates().shape[0] < 10
     resumed = mc.run(DESIGNS, ests, 5, seed=11, n_workers=1, batch_size=2, checkpoint=path, progress=False)
-    assert calls["n"] < 6 + 10  # finished replications were not recomputed
+    assert calls.stat().st_size < 6 + 10  # finished replications were not recomputed
     pd.testing.assert_frame_equal(serial.tidy(), resumed.tidy())
 
 
@@ -224,3 +226,161 @@ def test_robust_estimator_wrappers_target_the_overall_att():
         assert m.loc[name, "n_failed"] == 0
         assert abs(m.loc[name, "bias"]) < 3 * m.loc[name, "bias_mcse"] + 1e-3
         assert m.loc[name, "truth"] == pytest.approx(-(1 - 0.25) * 0.06)
+
+
+# ------------------------------------------------------------------ what a checkpoint is resumed by (fingerprint)
+STUDY_MODULE = '''
+import numpy as np
+import pandas as pd
+
+SHIFT = {shift}
+
+
+def draw(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({{"y": rng.normal({mean}, 1.0, n)}}), {{"att_overall": 0.0}}
+
+
+def mean(data):
+    return float(data["y"].mean()) + SHIFT
+'''
+
+
+def _study_module(tmp_path, monkeypatch, mean="0.0", shift="0.0"):
+    """A user's study file, (re)written and (re)imported: the same function names with new code or globals."""
+    import importlib
+
+    (tmp_path / "mc_user_study.py").write_text(STUDY_MODULE.format(mean=mean, shift=shift))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("mc_user_study")
+    return importlib.reload(module)
+
+
+def test_changed_draw_code_or_estimator_globals_refuse_the_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "study.parquet"
+    mod = _study_module(tmp_path, monkeypatch)
+    run = lambda m, n=3: mc.run(mc.design(m.draw, name="normal"), {"mean": m.mean}, n, seed=4,  # noqa: E731
+                                n_workers=1, checkpoint=path, progress=False)
+    first = run(mod, 2)
+    mod = _study_module(tmp_path, monkeypatch)  # re-imported, unchanged: the same study resumes
+    pd.testing.assert_frame_equal(run(mod).tidy().iloc[:2], first.tidy())
+    mod = _study_module(tmp_path, monkeypatch, mean="0.5")  # the draw function's code changed
+    with pytest.raises(SpecificationError, match=r"design 'normal' changed: its draw function's code"):
+        run(mod)
+    mod = _study_module(tmp_path, monkeypatch, shift="1.0")  # a global the estimator reads changed
+    with pytest.raises(SpecificationError, match=r"estimator 'mean' changed: its code or options"):
+        run(mod)
+
+
+def test_changed_estimator_options_or_level_refuse_the_checkpoint(tmp_path):
+    path = tmp_path / "study.parquet"
+    design = mc.design(mc.staggered, n_units=20, n_years=8, effect=0.05)
+    kwargs = dict(seed=2, n_workers=1, checkpoint=path, progress=False)
+    first = mc.run(design, {"pl": mc.estimators.placebo(n_draws=19), "twfe": mc.estimators.twfe()}, 2, **kwargs)
+    again = mc.run(design, {"pl": mc.estimators.placebo(n_draws=19), "twfe": mc.estimators.twfe()}, 2, **kwargs)
+    pd.testing.assert_frame_equal(first.tidy(), again.tidy())  # new wrapper objects, same options: same study
+    with pytest.raises(SpecificationError, match=r"estimator 'pl' changed: its code or options") as err:
+        mc.run(design, {"pl": mc.estimators.placebo(n_draws=29), "twfe": mc.estimators.twfe()}, 2, **kwargs)
+    assert "'twfe'" not in str(err.value) and "remove the file or give another checkpoint path" in str(err.value)
+    with pytest.raises(SpecificationError, match=r"estimator 'twfe' changed"):
+        mc.run(design, {"pl": mc.estimators.placebo(n_draws=19), "twfe": mc.estimators.twfe(vcov="hetero")}, 2,
+               **kwargs)
+    with pytest.raises(SpecificationError, match=r"the interval level \(0.95 -> 0.9\)"):
+        mc.run(design, {"pl": mc.estimators.placebo(n_draws=19), "twfe": mc.estimators.twfe()}, 2, level=0.9,
+               **kwargs)
+
+
+# ------------------------------------------------------------------------------- level reaches the intervals
+def _t_test_at(data, level):
+    y = data["y"].to_numpy()
+    se = y.std(ddof=1) / math.sqrt(len(y))
+    q = stats.t.ppf(0.5 + level / 2, len(y) - 1)
+    return {"estimate": y.mean(), "se": se, "ci_low": y.mean() - q * se, "ci_high": y.mean() + q * se}
+
+
+def test_run_level_reaches_the_wrappers_and_functions_that_take_it():
+    from econ import did
+
+    design = mc.design(mc.staggered, n_units=30, n_years=8, effect=0.05)
+    res = mc.run(design, {"twfe": mc.estimators.twfe()}, 2, seed=5, level=0.8, n_workers=1, progress=False)
+    for row in res.tidy().itertuples():
+        panel, _ = design.sample(mc.replication_seeds(5, 0, row.rep)[0])
+        ci = did.twfe(panel, "log_income_ratio", "unit", "year", "treated").confint(0.8).loc["treated"]
+        assert (row.ci_low, row.ci_high) == pytest.approx((ci.iloc[0], ci.iloc[1]), rel=1e-12)
+    assert "coverage of 80% intervals" in res.summary() and not res.notes
+    normal = mc.design(_normal_sample)
+    res = mc.run(normal, {"at": _t_test_at, "own": _t_test}, 3, seed=1, level=0.5, n_workers=1, progress=False)
+    tab = res.tidy().set_index(["rep", "estimator"])
+    width = (tab["ci_high"] - tab["ci_low"]) / tab["se"]
+    assert width.xs("at", level=1).to_numpy() == pytest.approx(2 * stats.t.ppf(0.75, 24))
+    assert width.xs("own", level=1).to_numpy() == pytest.approx(2 * stats.t.ppf(0.975, 24))
+    assert res.notes == ["estimator(s) ['own'] take no level: their intervals are their own, not necessarily 50%"]
+    with pytest.raises(SpecificationError, match=r"\{'twfe': 0.9\} build intervals at their own level"):
+        mc.run(design, {"twfe": mc.estimators.twfe(level=0.9)}, 1, level=0.95, n_workers=1, progress=False)
+    fixed = mc.run(design, {"twfe": mc.estimators.twfe(level=0.8)}, 2, seed=5, level=0.8, n_workers=1,
+                   progress=False)
+    pd.testing.assert_frame_equal(fixed.tidy(), mc.run(design, {"twfe": mc.estimators.twfe()}, 2, seed=5, level=0.8,
+                                                       n_workers=1, progress=False).tidy())
+    with pytest.raises(SpecificationError, match="level must be in"):
+        mc.run(normal, {"t": _t_test}, 1, level=95, progress=False)
+
+
+# ------------------------------------------------------------------------------------------- start methods
+def test_spawned_and_forked_workers_give_the_serial_table(monkeypatch):
+    """Workers started by spawn (the only method on Windows) get the study pickled -- the wrappers and a lambda
+    included -- and return the serial table; so does the fork fallback for what cannot be pickled."""
+    from econ.montecarlo import runner
+
+    design = mc.grid(mc.staggered, n_units=[20], n_years=8, effect=[0.0, 0.05])
+    ests = {"twfe": mc.estimators.twfe(), "mean": lambda d: float(d["log_income_ratio"].mean())}
+    serial = mc.run(design, ests, 2, seed=3, n_workers=1, progress=False).tidy()
+    monkeypatch.setattr(runner, "_START_METHODS", ("spawn",))
+    spawned = mc.run(design, ests, 2, seed=3, n_workers=2, batch_size=1, progress=False).tidy()
+    pd.testing.assert_frame_equal(serial, spawned)
+    monkeypatch.setattr(runner, "_payload", lambda study: None)  # as if nothing could be pickled
+    forked = mc.run(design, ests, 2, seed=3, n_workers=2, batch_size=1, progress=False).tidy()
+    pd.testing.assert_frame_equal(serial, forked)
+
+
+def test_no_picklable_study_and_no_fork_is_a_clear_error(monkeypatch):
+    import multiprocessing
+
+    from econ.montecarlo import runner
+
+    monkeypatch.setattr(runner, "_payload", lambda study: None)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    with pytest.raises(SpecificationError, match=r"design 'normal', estimator 't' cannot be pickled.*n_workers=1"):
+        mc.run(mc.design(_normal_sample, name="normal"), {"t": _t_test}, 4, n_workers=2, batch_size=1,
+               progress=False)
+
+
+def _session_study():
+    designs = mc.grid(mc.staggered, n_units=[20, 30], n_years=8)
+    ests = {"pl": mc.estimators.placebo(n_draws=9), "es": mc.estimators.event_study(event_time=1, covariates=None),
+            "cs": mc.estimators.att_gt(control="notyet"), "mean": mc.Estimator(np.mean, "att_overall", 0.9),
+            "partial": mc.Estimator(functools.partial(mc.estimators.twfe().fn, level=0.9), "att_overall")}
+    return designs, ests
+
+
+def test_study_fingerprint_is_the_same_in_a_new_session():
+    """A checkpoint is resumed from another Python session: the fingerprint must not depend on memory addresses,
+    string hashing (set order) or the state of random generators."""
+    import json
+
+    from econ.montecarlo._fingerprint import study_parts
+
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import test_montecarlo as t; "
+            "from econ.montecarlo._fingerprint import study_parts; "
+            "print(json.dumps(study_parts(3, 0.9, *t._session_study())))")
+    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__)], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout
+    assert json.loads(out) == study_parts(3, 0.9, *_session_study())
+
+
+def test_a_worker_that_cannot_load_the_study_says_so(monkeypatch):
+    from econ.montecarlo import runner
+
+    monkeypatch.setattr(runner, "_STATE", {})
+    runner._init_local(b"not a pickle")
+    with pytest.raises(SpecificationError, match="a worker process could not load the study.*n_workers=1"):
+        runner._local_batch([(0, 0)])

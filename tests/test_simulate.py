@@ -183,3 +183,44 @@ def test_simulate_bad_inputs_named(call, match):
 def test_design_without_treated_units_has_empty_truth():
     sim = simulate.draw_panel(pd.DataFrame({"unit": [1, 2], "cohort": [0, 0]}), range(2010, 2014))
     assert sim.true_att().empty and sim.true_att("overall") == 0.0
+
+
+def _always_treated_design():
+    """Noiseless: 10 units adopt in 2008 (the first simulated year: always treated), 10 in 2013, 20 never."""
+    units = pd.DataFrame({"unit": np.arange(1, 41), "cohort": [2008] * 10 + [2013] * 10 + [0] * 20})
+    params = simulate.DesignParams(peak_effect={2008: 0.08, 2013: 0.05}, spillover=0.0, sigma=0.0)
+    return units, params
+
+
+def test_true_att_leaves_out_the_always_treated_cohort_as_the_estimators_do():
+    import warnings
+
+    from econ.did import att_gt, imputation
+
+    units, params = _always_treated_design()
+    sim = simulate.draw_panel(units, range(2008, 2019), params=params, seed=3, always_treated=True)
+    assert sim.truth["always_treated_cohorts"] == [2008]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = att_gt(sim.data, "log_income_ratio", "unit", "year", "cohort").aggregate("simple", n_draws=0)
+        imp = imputation(sim.data, "log_income_ratio", "unit", "year", "cohort")
+    truth = simulate.true_att(sim, "overall")
+    assert truth == pytest.approx(-0.03125, abs=1e-12)  # -(1 - 0.25) * 0.05 * mean(1/3, 2/3, 1, 1, 1, 1)
+    assert cs.overall_att == pytest.approx(truth, abs=1e-12) and imp.overall_att == pytest.approx(truth, abs=1e-12)
+    cells = pd.DataFrame(sim.truth["att_gt"])
+    every_cell = (cells.att * cells.n_units).sum() / cells.n_units.sum()  # what true_att used to report
+    assert every_cell < truth - 0.005
+    assert sim.true_att("cohort").index.tolist() == [2013]
+    assert sim.true_att("event_time").index.max() == 5 and sim.true_att("time").index.min() == 2013
+    assert sim.truth["att_by_event_time"] == sim.true_att("event_time").to_dict()
+
+
+def test_always_treated_cohorts_are_refused_unless_asked():
+    units, params = _always_treated_design()
+    with pytest.raises(EconError, match=r"cohort\(s\) \[2008\] adopt in the first simulated year.*always_treated"):
+        simulate.draw_panel(units, range(2008, 2019), params=params)
+    with pytest.raises(EconError, match=r"\[2008\] adopt in the first simulated year"):
+        simulate.twfe_bias_panel(cohorts=(2008, 2013), slopes=(0.04, 0.02))
+    sim = simulate.twfe_bias_panel(cohorts=(2008, 2013), slopes=(0.04, 0.02), always_treated=True)
+    assert sim.truth["always_treated_cohorts"] == [2008] and sim.true_att("cohort").index.tolist() == [2013]
+    assert "always_treated_cohorts" not in simulate.twfe_bias_panel().truth  # designs without one: unchanged

@@ -191,3 +191,22 @@ def test_draws_split_over_dask_workers_give_the_single_process_result():
         assert (here.p_value, here.conf_int) == (there.p_value, there.conf_int)
     other = fit.wildboot("x", n_draws=9000, seed=8)
     assert not np.array_equal(here.t_boot, other.t_boot)
+
+
+def test_full_enumeration_floors_the_p_value_at_two_over_two_to_the_g(grunfeld):
+    """Grunfeld, 6 firms as clusters: no sign vector gives |t*| > |t| (strict count 0), but with 2^6 = 64 sign
+    vectors the exact p-value is never below 2/64: the result reports 0.03125 with a note, never 0.0000."""
+    six = grunfeld[grunfeld["firm_id"] < 6]
+    res = feols("invest ~ value + capital", six, vcov={"CL1": "firm_id"})
+    wb = res.wildboot("value", n_draws=9999)
+    assert wb.enumerated and wb.n_draws == 64 and wb.n_clusters == 6
+    assert np.sum(np.abs(wb.t_boot) > abs(wb.t_stat) * (1 + 1e-9)) == 0  # the strict count the floor replaces
+    assert wb.p_value == wb.p_floor == 2 / 64 and wb.tidy().p_value.iloc[0] == 2 / 64
+    assert "0.0000" not in wb.summary() and "floor 2/2^6" in wb.summary() and wb.notes
+    lo, hi = wb.conf_int
+    assert np.isfinite(lo) and np.isfinite(hi) and lo < wb.estimate < hi
+    # at 99% the floor (0.031) is above 1 - level: no 99% test can reject with 6 clusters, the interval is unbounded
+    assert res.wildboot("value", n_draws=9999, level=0.99).conf_int == (-np.inf, np.inf)
+    # drawn multipliers are not floored (the strict count, as wildboottest)
+    drawn = res.wildboot("value", n_draws=999, multiplier="webb", seed=1)
+    assert not drawn.enumerated and drawn.p_floor == 0 and not drawn.notes

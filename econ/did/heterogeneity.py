@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from econ._validate import check_bool
 from econ.did import _design
@@ -169,7 +170,11 @@ def subgroups(
     ``y_it = sum_g beta_g D_it 1[by_i = g] + sum_g X_it' gamma_g 1[by_i = g] + alpha_i + lambda_gt + e_it``
     (``interact_fe=True``; with ``False`` the ``gamma`` and ``lambda_t`` are common) and
     ``W = (R b)' (R V R')^-1 (R b)`` with ``R b`` the G - 1 differences ``beta_g - beta_first``. ``W`` is compared
-    with chi-square(G - 1); the F form ``W / (G - 1)`` with F(G - 1, ``df_resid``), as fixest's ``wald()``. ``V``
+    with chi-square(G - 1); the F form ``W / (G - 1)`` with F(G - 1, ``df_t``), ``df_t`` the pooled model's t
+    degrees of freedom: the number of clusters minus one with clustered errors (Stata's ``test`` after a
+    clustered fit), ``df_resid`` otherwise -- the same rule as the per-group rows, whose t tests use ``G_g - 1``.
+    (fixest's ``wald()`` uses ``df_resid`` whatever the covariance; with 31 province clusters on the demo panel
+    the two give p = 0.2286 and 0.2121.) ``V``
     is the pooled model's covariance (default clustered by unit, fixest small-sample factor computed on the pooled
     sample), which accounts for the covariance between groups that share clusters and makes the test valid when
     groups are not independent samples (Clogg, Petkova and Haritou 1995 compare coefficients across separate
@@ -225,8 +230,12 @@ def subgroups(
     for i, g in enumerate(groups[1:]):
         R.loc[i, terms[groups[0]]], R.loc[i, terms[g]] = -1.0, 1.0
     test = pooled.wald_test(R)
+    # one degrees-of-freedom rule for the table and the test: the model's own t degrees of freedom (G - 1 with
+    # clustered errors, as the per-group rows use G_g - 1; n - K otherwise)
+    df2 = float(pooled.df_t)
+    p_f = float(stats.f.sf(test.F, test.df, df2)) if np.isfinite(df2) else test.pvalue_chi2
     test = WaldTest(f"effect of {treat} equal across {len(groups)} {by} groups", test.chi2, test.df,
-                    test.pvalue_chi2, test.F, test.df2, test.pvalue_F)
+                    test.pvalue_chi2, test.F, df2, p_f)
     notes = _design.missing_notes(frame) + absorbed + [
         "equality test from the pooled model with treatment x group dummies"
         + (", group-specific time effects and covariate slopes" if interact_fe else ", common time effects")

@@ -1,9 +1,11 @@
 """Estimators for Monte Carlo studies: a callable on one panel and the true value it targets.
 
 An estimator is any callable ``f(data)`` or ``f(data, seed)`` returning a float (the estimate) or a mapping with
-some of ``estimate, se, ci_low, ci_high, pvalue``. Wrap it in :class:`Estimator` to say which entry of the
-design's truth it estimates (default ``"att_overall"``). The ready-made wrappers below cover the package's DiD
-estimators, with the outcome and column names of :func:`econ.montecarlo.staggered` as defaults.
+some of ``estimate, se, ci_low, ci_high, pvalue``; one that also takes ``level`` is given the study's interval
+level (``econ.montecarlo.run(level=...)``). Wrap it in :class:`Estimator` to say which entry of the design's truth
+it estimates (default ``"att_overall"``). The ready-made wrappers below cover the package's DiD estimators, with
+the outcome and column names of :func:`econ.montecarlo.staggered` as defaults; they build their intervals at the
+study's level unless given their own ``level``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class Estimator:
     target : str or callable
         Key of the truth dict (``"att_overall"``), ``"event_time:e"`` for ``truth["att_by_event_time"][e]``,
         or a callable ``truth -> float``.
+    level : float, optional
+        The level of the intervals ``fn`` builds when it takes ``level``; ``None`` (default): the study's level
+        (:func:`econ.montecarlo.run` refuses a study whose ``level`` differs from a level fixed here).
 
     Examples
     --------
@@ -42,14 +47,27 @@ class Estimator:
 
     fn: Callable
     target: str | Callable = "att_overall"
+    level: float | None = None
 
     def __post_init__(self):
         if not callable(self.fn):
             raise SpecificationError(f"an estimator must be callable, got {self.fn!r}")
+        if self.level is not None and (isinstance(self.level, bool) or not isinstance(self.level, (int, float))
+                                       or not 0 < self.level < 1):
+            raise SpecificationError(f"level must be in (0, 1), got {self.level!r}")
 
-    def __call__(self, data, seed: int):
-        """The raw output of ``fn`` on one panel (turned into a row by :func:`as_row`)."""
-        return self.fn(data, seed=seed) if _takes_seed(self.fn) else self.fn(data)
+    @property
+    def takes_level(self) -> bool:
+        """Whether ``fn`` builds its intervals at a level it is given (else they are its own)."""
+        return _takes(self.fn, "level")
+
+    def __call__(self, data, seed: int, level: float = 0.95):
+        """The raw output of ``fn`` on one panel (turned into a row by :func:`as_row`); ``fn`` gets ``seed`` and
+        ``level`` (this estimator's own level if set, else ``level``) when it takes them."""
+        kwargs = {"seed": seed} if _takes(self.fn, "seed") else {}
+        if self.takes_level:
+            kwargs["level"] = self.level if self.level is not None else level
+        return self.fn(data, **kwargs)
 
     def truth(self, truth: Mapping) -> float:
         """The value this estimator targets in ``truth`` (NaN when the design has no such entry)."""
@@ -88,9 +106,9 @@ def _float(value, name) -> float:
         raise SpecificationError(f"an estimator returned a non-numeric {name}: {value!r}") from None
 
 
-def _takes_seed(fn) -> bool:
+def _takes(fn, name: str) -> bool:
     try:
-        return "seed" in inspect.signature(fn).parameters
+        return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
 
@@ -102,26 +120,28 @@ def _from_result(res, term: str, level: float) -> dict:
 
 
 def twfe(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", treat: str = "treated", *,
-         vcov=None, level: float = 0.95) -> Estimator:
-    """:func:`econ.did.twfe` (clustered by unit unless ``vcov``); targets ``att_overall``."""
-    def fn(data):
+         vcov=None, level: float | None = None) -> Estimator:
+    """:func:`econ.did.twfe` (clustered by unit unless ``vcov``); targets ``att_overall``. Intervals at the
+    study's level unless ``level`` is given."""
+    def fn(data, level):
         from econ import did
 
         return _from_result(did.twfe(data, y, unit, time, treat, vcov=vcov), treat, level)
 
-    return Estimator(fn, "att_overall")
+    return Estimator(fn, "att_overall", level)
 
 
 def event_study(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", cohort: str = "cohort", *,
-                event_time: int = 0, level: float = 0.95, **options) -> Estimator:
-    """One event-time coefficient of :func:`econ.did.event_study`; targets ``att_by_event_time[event_time]``."""
-    def fn(data):
+                event_time: int = 0, level: float | None = None, **options) -> Estimator:
+    """One event-time coefficient of :func:`econ.did.event_study`; targets ``att_by_event_time[event_time]``.
+    Intervals at the study's level unless ``level`` is given."""
+    def fn(data, level):
         from econ import did
         from econ.did.event_study import event_term
 
         return _from_result(did.event_study(data, y, unit, time, cohort, **options), event_term(event_time), level)
 
-    return Estimator(fn, f"event_time:{int(event_time)}")
+    return Estimator(fn, f"event_time:{int(event_time)}", level)
 
 
 def placebo(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", cohort: str = "cohort", *,
@@ -138,29 +158,31 @@ def placebo(y: str = "log_income_ratio", unit: str = "unit", time: str = "year",
 
 
 def att_gt(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", cohort: str = "cohort", *,
-           level: float = 0.95, **options) -> Estimator:
+           level: float | None = None, **options) -> Estimator:
     """Callaway-Sant'Anna's simple aggregation (``econ.did.att_gt(...).aggregate("simple")``), analytic s.e.;
-    targets ``att_overall`` (the mean effect over treated unit-years, which the simple aggregation estimates)."""
-    def fn(data):
+    targets ``att_overall`` (the mean effect over treated unit-years, which the simple aggregation estimates).
+    Normal intervals at the study's level unless ``level`` is given."""
+    def fn(data, level):
         from econ import did
 
         agg = did.att_gt(data, y, unit, time, cohort, **options).aggregate("simple")
         return _normal_row(float(agg.overall_att), float(agg.overall_se), level)
 
-    return Estimator(fn, "att_overall")
+    return Estimator(fn, "att_overall", level)
 
 
 def imputation(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", cohort: str = "cohort", *,
-               level: float = 0.95, **options) -> Estimator:
+               level: float | None = None, **options) -> Estimator:
     """Borusyak-Jaravel-Spiess overall ATT (:func:`econ.did.imputation`) with its conservative s.e.; targets
-    ``att_overall`` (the mean effect over treated unit-years, which the imputation estimator averages)."""
-    def fn(data):
+    ``att_overall`` (the mean effect over treated unit-years, which the imputation estimator averages). Normal
+    intervals at the study's level unless ``level`` is given."""
+    def fn(data, level):
         from econ import did
 
         res = did.imputation(data, y, unit, time, cohort, **options)
         return _normal_row(float(res.overall_att), float(res.overall_se), level)
 
-    return Estimator(fn, "att_overall")
+    return Estimator(fn, "att_overall", level)
 
 
 def _normal_row(est: float, se: float, level: float) -> dict:

@@ -62,7 +62,10 @@ class MonteCarloResult:
         ci_high, pvalue, truth, error``.
     designs : list of Design
     n_reps, seed, alpha, level, backend
-        As passed to :func:`econ.montecarlo.run`.
+        As passed to :func:`econ.montecarlo.run`; ``level`` is the level of the intervals every estimator that
+        takes ``level`` built.
+    own_level : list of str
+        Estimators that take no ``level`` (their intervals are their own; a note names them).
 
     Examples
     --------
@@ -74,11 +77,13 @@ class MonteCarloResult:
     (20, 0.95)
     """
 
-    def __init__(self, table: pd.DataFrame, *, designs, estimators, n_reps, seed, alpha, level, backend):
+    def __init__(self, table: pd.DataFrame, *, designs, estimators, n_reps, seed, alpha, level, backend,
+                 own_level=()):
         self.table = table
         self.designs = list(designs)
         self.estimators = list(estimators)
         self.n_reps, self.seed, self.alpha, self.level, self.backend = n_reps, seed, alpha, level, backend
+        self.own_level = list(own_level)
 
     def tidy(self) -> pd.DataFrame:
         """Every replication, with the design's parameters as columns."""
@@ -94,13 +99,21 @@ class MonteCarloResult:
     def notes(self) -> list[str]:
         """Warnings about the study: when some estimates failed (non-empty ``error``), one note with their number
         and the first failure (estimator, design, replication, message); those rows are left out of the
-        metrics. Empty when every estimate succeeded."""
+        metrics. When some estimators with intervals take no ``level``, a note naming them (their coverage is
+        that of their own intervals). Empty when neither applies."""
+        notes = []
+        own = [name for name in self.own_level
+               if self.table.loc[self.table["estimator"] == name, ["ci_low", "ci_high"]].notna().all(axis=1).any()]
+        if own:
+            notes.append(f"estimator(s) {own} take no level: their intervals are their own, not necessarily "
+                         f"{100 * self.level:g}%")
         failed = self.table[self.table["error"] != ""]
         if failed.empty:
-            return []
+            return notes
         first = failed.iloc[0]
-        return [f"{len(failed)} estimate(s) failed and are left out of the metrics; first: {first['estimator']} in "
-                f"design {first['design']!r}, replication {first['rep']}: {first['error']}"]
+        return notes + [f"{len(failed)} estimate(s) failed and are left out of the metrics; first: "
+                        f"{first['estimator']} in design {first['design']!r}, replication {first['rep']}: "
+                        f"{first['error']}"]
 
     def summary(self, digits: int = 4) -> str:
         """A header (designs x replications x estimators, seed, backend, nominal coverage and test level), the

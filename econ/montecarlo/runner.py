@@ -3,15 +3,21 @@
 Replication ``r`` of design ``d`` draws its panel and its estimator randomness from seeds that depend only on the
 root seed and ``(d, r)`` (:func:`econ.montecarlo.designs.replication_seeds`), and every estimator sees the same
 panel; batches only group replications for scheduling. So the table is identical for any backend, number of
-workers or batch size, and a resumed run equals an uninterrupted one.
+workers, start method or batch size, and a resumed run equals an uninterrupted one.
+
+Local worker processes are started with ``forkserver`` (``spawn`` where there is none, as on Windows): the
+designs and estimators are sent to them pickled -- with ``cloudpickle`` when it is installed (it comes with
+``econ[dask]``), so lambdas, closures and the ready-made wrappers travel too. Only when they cannot be pickled
+and the platform has ``fork`` are the workers forked (they then inherit the objects without pickling); otherwise
+the study stops with an error naming what could not be pickled.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
+import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +26,7 @@ import pandas as pd
 
 from econ._validate import check_bool, check_choice, check_int, check_seed
 from econ.errors import SpecificationError
+from econ.montecarlo._fingerprint import digest, study_parts
 from econ.montecarlo.designs import Design, replication_seeds
 from econ.montecarlo.estimators import FIELDS, as_estimator, as_row
 from econ.montecarlo.results import MonteCarloResult
@@ -46,7 +53,8 @@ def run(design, estimators, n_reps: int, *, seed: int = 0, backend: str = "local
     seed : int
         Root seed; replication seeds are spawned from it by position (``SeedSequence(seed).spawn`` keys).
     backend : {"local", "dask"}
-        ``"local"``: this machine's cores (``n_workers`` forked processes; 1 = in this process). ``"dask"``:
+        ``"local"``: this machine's cores (``n_workers`` processes started with ``forkserver``, or ``spawn``
+        where there is none; ``fork`` only for objects that cannot be pickled; 1 = in this process). ``"dask"``:
         ``dask.distributed`` -- the ``client`` given (a ``Client`` or a scheduler address), else a
         ``LocalCluster`` of ``n_workers`` single-threaded processes on 127.0.0.1 that is closed afterwards.
         Tasks whose worker dies are re-run elsewhere by the scheduler; each replication is kept once.
@@ -55,12 +63,20 @@ def run(design, estimators, n_reps: int, *, seed: int = 0, backend: str = "local
     batch_size : int, optional
         Replications per task (default: about four tasks per worker, at most 50 replications each).
     checkpoint : path, optional
-        A ``.parquet`` file rewritten after every finished batch; if it exists, the study resumes from it (it
-        must come from the same study: seed, designs and estimators).
+        A ``.parquet`` file rewritten after every finished batch; if it exists, the study resumes from it. It
+        must come from the same study: the same seed, ``level``, econ version, design names, draw functions (their
+        source) and parameters, and estimator names, code (source) and options (everything the estimator
+        callables capture; see :mod:`econ.montecarlo._fingerprint`); otherwise it is refused, naming what
+        differs. ``n_reps`` may grow: a longer run extends a shorter one.
     progress : bool
         A tqdm bar over replications.
-    alpha, level : float
-        Test level for rejection rates and the coverage the intervals claim (used by the summary).
+    alpha : float
+        Test level of the rejection rates (and of the power in :func:`econ.montecarlo.power`).
+    level : float
+        Level of the intervals: given to every estimator that takes ``level`` (the ready-made wrappers build
+        their intervals at it unless they were given their own ``level``, which must then equal this one); the
+        coverage in ``metrics()`` and ``summary()`` is that of these intervals. Estimators that take no ``level``
+        build their own intervals; the result's notes name them.
 
     Returns
     -------
@@ -74,8 +90,10 @@ def run(design, estimators, n_reps: int, *, seed: int = 0, backend: str = "local
         ``design`` not a Design or a non-empty list of Designs with unique names; ``estimators`` not a non-empty
         mapping of names to callables; ``n_reps``, ``n_workers`` or ``batch_size`` not a positive integer;
         ``seed`` not a non-negative integer; unknown ``backend``; ``client`` without ``backend="dask"``;
-        ``dask.distributed`` not installed; a checkpoint that is a directory, unreadable, unwritable or from
-        another study; an estimator output with unknown or non-numeric fields. A draw function that raises
+        ``dask.distributed`` not installed; ``alpha`` or ``level`` outside (0, 1); an estimator whose own ``level``
+        differs from ``level``; workers that can be neither sent pickled designs and estimators nor forked; a
+        checkpoint that is a directory, unreadable, unwritable or from another study (the message names the part
+        that differs); an estimator output with unknown or non-numeric fields. A draw function that raises
         stops the study with its own error; an estimator that raises only marks that replication as failed.
 
     Examples
@@ -97,8 +115,13 @@ def run(design, estimators, n_reps: int, *, seed: int = 0, backend: str = "local
     if client is not None and backend != "dask":
         raise SpecificationError("client= is only used with backend='dask'")
     workers = check_int(n_workers, "n_workers", minimum=1) if n_workers is not None else (os.cpu_count() or 1)
+    alpha, level = _unit_interval(alpha, "alpha"), _unit_interval(level, "level")
+    fixed = {name: est.level for name, est in ests.items() if est.level is not None and est.level != level}
+    if fixed:
+        raise SpecificationError(f"estimator(s) {fixed} build intervals at their own level, but run(level={level!r}) "
+                                 "labels the coverage; give the same level, or leave the estimators' level unset")
 
-    store = _Checkpoint(checkpoint, _fingerprint(seed, designs, ests)) if checkpoint is not None else None
+    store = _Checkpoint(checkpoint, study_parts(seed, level, designs, ests)) if checkpoint is not None else None
     done = store.done() if store else set()
     todo = [(d, r) for d in range(len(designs)) for r in range(n_reps) if (d, r) not in done]
     size = _batch_size(batch_size, len(todo), workers)
@@ -107,7 +130,7 @@ def run(design, estimators, n_reps: int, *, seed: int = 0, backend: str = "local
     rows = list(store.rows) if store else []
     bar = _bar(progress, len(designs) * n_reps, len(done))
     execute = _run_dask if backend == "dask" else _run_local
-    for batch_rows in execute(batches, designs, ests, seed, workers, client):
+    for batch_rows in execute(batches, designs, ests, seed, level, workers, client):
         rows.extend(batch_rows)
         if store:
             store.add(batch_rows)
@@ -116,13 +139,15 @@ def run(design, estimators, n_reps: int, *, seed: int = 0, backend: str = "local
     if bar is not None:
         bar.close()
     table = _table(rows, designs, ests, n_reps)
+    own = [name for name, est in ests.items() if not est.takes_level]
     return MonteCarloResult(table, designs=designs, estimators=list(ests), n_reps=n_reps, seed=seed, alpha=alpha,
-                            level=level, backend=backend)
+                            level=level, backend=backend, own_level=own)
 
 
 # ---------------------------------------------------------------------------------------------------- one batch
-def run_batch(designs: Sequence[Design], estimators: Mapping, items, seed: int) -> list[dict]:
-    """Rows of the replications ``items`` (pairs ``(design index, rep)``): every estimator on each panel.
+def run_batch(designs: Sequence[Design], estimators: Mapping, items, seed: int, level: float = 0.95) -> list[dict]:
+    """Rows of the replications ``items`` (pairs ``(design index, rep)``): every estimator on each panel, its
+    intervals at ``level``.
 
     An estimator that raises gives NaN fields and its message in ``error`` (the summary counts and names them);
     a design whose draw raises, or an estimator output that is not a number or a mapping of :data:`FIELDS`,
@@ -135,7 +160,7 @@ def run_batch(designs: Sequence[Design], estimators: Mapping, items, seed: int) 
         for name, est in estimators.items():
             row = {"design_id": d, "rep": r, "estimator": name, "truth": est.truth(truth)}
             try:
-                out = est(data, est_seed)
+                out = est(data, est_seed, level)
             except Exception as exc:  # noqa: BLE001 - recorded per replication, reported by the summary
                 row.update({k: math.nan for k in FIELDS}, error=f"{type(exc).__name__}: {exc}")
             else:
@@ -146,34 +171,92 @@ def run_batch(designs: Sequence[Design], estimators: Mapping, items, seed: int) 
 
 # ---------------------------------------------------------------------------------------------------- backends
 _STATE: dict = {}
+_START_METHODS = ("forkserver", "spawn")  # in order of preference; "fork" only for what cannot be pickled
 
 
-def _init_local(designs, estimators, seed) -> None:
-    _STATE.update(designs=designs, estimators=estimators, seed=seed)
+def _init_local(payload: bytes) -> None:
+    """Worker initialiser: unpickle the study (``pickle.loads`` also reads cloudpickle's output). A failure (a
+    module the worker cannot import) is kept and raised, with its cause, by the first batch."""
+    try:
+        _STATE.update(zip(("designs", "estimators", "seed", "level"), pickle.loads(payload)))
+    except Exception as exc:  # noqa: BLE001 - reported by _local_batch in the parent's terms
+        _STATE["error"] = f"{type(exc).__name__}: {exc}"
+
+
+def _init_forked(designs, estimators, seed, level) -> None:
+    _STATE.update(designs=designs, estimators=estimators, seed=seed, level=level)
 
 
 def _local_batch(items) -> list[dict]:
-    return run_batch(_STATE["designs"], _STATE["estimators"], items, _STATE["seed"])
+    if "error" in _STATE:
+        raise SpecificationError(f"a worker process could not load the study ({_STATE['error']}); define the draw "
+                                 "functions and estimators in an importable module, or use n_workers=1")
+    return run_batch(_STATE["designs"], _STATE["estimators"], items, _STATE["seed"], _STATE["level"])
 
 
-def _run_local(batches, designs, ests, seed, workers, client):
+def _payload(study) -> bytes | None:
+    """The study pickled for worker processes (cloudpickle when installed, for lambdas and closures); None if
+    it cannot be pickled."""
+    try:
+        import cloudpickle
+    except ImportError:
+        cloudpickle = None
+    for dumps in (pickle.dumps, getattr(cloudpickle, "dumps", None)):
+        if dumps is None:
+            continue
+        try:
+            return dumps(study)
+        except Exception:  # noqa: BLE001 - pickling errors come in many types (PicklingError, TypeError, ...)
+            continue
+    return None
+
+
+def _unpicklable(designs, ests) -> list[str]:
+    """Names of the designs and estimators that cannot be pickled (for the error message)."""
+    bad = []
+    for label, obj in [*((f"design {d.name!r}", d) for d in designs), *((f"estimator {k!r}", e)
+                                                                         for k, e in ests.items())]:
+        if _payload(obj) is None:
+            bad.append(label)
+    return bad
+
+
+def _pool_context(designs, ests, seed, level):
+    """``(multiprocessing context, initializer, initargs)`` for the local workers (see the module docstring)."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    payload = _payload((designs, ests, seed, level))
+    if payload is not None:
+        method = next((m for m in _START_METHODS if m in methods), "spawn")
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":  # the server imports econ once; the workers it forks start with it loaded
+            ctx.set_forkserver_preload([__name__])
+        return ctx, _init_local, (payload,)
+    if "fork" in methods:
+        return multiprocessing.get_context("fork"), _init_forked, (designs, ests, seed, level)
+    raise SpecificationError(
+        f"{', '.join(_unpicklable(designs, ests)) or 'the study'} cannot be pickled for worker processes and this "
+        "platform cannot fork: define draw functions and estimators at module level, pip install cloudpickle, or "
+        "use n_workers=1 or backend='dask'")
+
+
+def _run_local(batches, designs, ests, seed, level, workers, client):
     if workers == 1 or len(batches) <= 1:
         for items in batches:
-            yield run_batch(designs, ests, items, seed)
+            yield run_batch(designs, ests, items, seed, level)
         return
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # fork: the children inherit designs and estimators (lambdas included) without pickling them.
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=ctx, initializer=_init_local,
-                             initargs=(designs, ests, seed)) as pool:
+    ctx, init, initargs = _pool_context(designs, ests, seed, level)
+    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=ctx, initializer=init,
+                             initargs=initargs) as pool:
         futures = [pool.submit(_local_batch, items) for items in batches]
         for fut in as_completed(futures):
             yield fut.result()
 
 
-def _run_dask(batches, designs, ests, seed, workers, client):
+def _run_dask(batches, designs, ests, seed, level, workers, client):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -187,7 +270,8 @@ def _run_dask(batches, designs, ests, seed, workers, client):
         client, own = Client(client), True
         cluster = None
     try:
-        futures = [client.submit(run_batch, designs, ests, items, seed, pure=False, retries=3) for items in batches]
+        futures = [client.submit(run_batch, designs, ests, items, seed, level, pure=False, retries=3)
+                   for items in batches]
         for fut in as_completed(futures):
             yield fut.result()
     finally:
@@ -199,13 +283,15 @@ def _run_dask(batches, designs, ests, seed, workers, client):
 
 # ---------------------------------------------------------------------------------------------------- checkpoints
 class _Checkpoint:
-    """A parquet file of finished rows, rewritten atomically after each batch; ``study`` holds the fingerprint."""
+    """A parquet file of finished rows, rewritten atomically after each batch; ``study`` holds the study's
+    fingerprint and ``study_parts`` (JSON) the hash of each of its parts, to name what changed."""
 
-    def __init__(self, path, fingerprint: str):
+    def __init__(self, path, parts: dict[str, str]):
         self.path = Path(path)
         if self.path.is_dir():
             raise SpecificationError(f"checkpoint {str(self.path)!r} is a directory; give a .parquet file name")
-        self.fingerprint = fingerprint
+        self.parts = json.dumps(parts, sort_keys=True)
+        self.fingerprint = digest(parts)
         self.rows: list[dict] = []
         if self.path.exists():
             try:
@@ -213,18 +299,19 @@ class _Checkpoint:
             except (OSError, ImportError, ValueError) as exc:
                 raise SpecificationError(f"cannot read checkpoint {str(self.path)!r}: {exc}") from None
             studies = set(old["study"]) if "study" in old else set()
-            if studies != {fingerprint}:
+            if studies != {self.fingerprint}:
+                stored = json.loads(old["study_parts"].iloc[0]) if "study_parts" in old and len(old) else {}
                 raise SpecificationError(
-                    f"checkpoint {str(self.path)!r} belongs to another study (different seed, designs or "
-                    "estimators); remove it or give another path")
-            self.rows = old.drop(columns="study").to_dict(orient="records")
+                    f"checkpoint {str(self.path)!r} belongs to another study ({_what_differs(stored, parts)}): its "
+                    "rows would not be this study's; remove the file or give another checkpoint path to start anew")
+            self.rows = old.drop(columns=["study", "study_parts"], errors="ignore").to_dict(orient="records")
 
     def done(self) -> set:
         return {(int(r["design_id"]), int(r["rep"])) for r in self.rows}
 
     def add(self, rows: list[dict]) -> None:
         self.rows.extend(rows)
-        frame = pd.DataFrame(self.rows).assign(study=self.fingerprint)
+        frame = pd.DataFrame(self.rows).assign(study=self.fingerprint, study_parts=self.parts)
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
             frame.to_parquet(tmp, index=False)
@@ -233,11 +320,31 @@ class _Checkpoint:
             raise SpecificationError(f"cannot write checkpoint {str(self.path)!r}: {exc}") from None
 
 
-def _fingerprint(seed, designs, ests) -> str:
-    spec = {"seed": seed, "designs": [(d.name, getattr(d.draw, "__qualname__", repr(d.draw)),
-                                       sorted((k, repr(v)) for k, v in d.params.items())) for d in designs],
-            "estimators": list(ests)}
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+def _what_differs(stored: dict, now: dict) -> str:
+    """The parts of a study that changed, in words (seed, level, econ version, designs, estimators)."""
+    if not stored:
+        return "written by an earlier version of econ.montecarlo, or by another study"
+    words = {"seed": "the seed", "level": "the interval level", "econ": "the econ version",
+             "designs": "the design names", "estimators": "the estimator names"}
+    changed = []
+    for key in now:
+        if key not in stored or stored[key] == now[key]:
+            continue  # a part only one study has is reported through the names
+        if key in ("seed", "level", "econ"):
+            changed.append(f"{words[key]} ({stored[key]} -> {now[key]})")
+        elif key in words:
+            changed.append(words[key])
+        elif key.startswith("design"):
+            changed.append(f"{key} changed: its draw function's code or its parameters")
+        else:
+            changed.append(f"{key} changed: its code or options (or data its function captures)")
+    return "; ".join(changed) or "a different study"
+
+
+def _unit_interval(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise SpecificationError(f"{name} must be in (0, 1), got {value!r}")
+    return float(value)
 
 
 # ---------------------------------------------------------------------------------------------------- helpers

@@ -9,13 +9,17 @@ Inference is linearmodels' own: every fit uses ``debiased=True`` (small-sample c
 linearmodels computes p-values and intervals from Student's t with ``df_resid`` degrees of freedom; the wrapped
 :class:`~econ.results.Result` sets ``df_t = df_resid`` so that ``tidy()`` reproduces linearmodels exactly.
 
-Formulas use linearmodels' syntax (patsy/formulaic): write ``1 +`` for an intercept, and for IV
-``y ~ 1 + exog + [endog ~ instrument]``.
+Formulas use linearmodels' syntax (patsy/formulaic), for IV ``y ~ 1 + exog + [endog ~ instrument]``. As in
+``econ.feols``, a formula without an intercept term gets one (``y ~ x`` is fitted as ``y ~ 1 + x``, with a note):
+linearmodels itself adds none, which silently changes random-effects estimates. Write ``0 +`` (or ``- 1``) to fit
+a model without an intercept.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -23,6 +27,7 @@ from scipy import stats
 
 from econ.errors import SpecificationError
 from econ.io import validate_panel
+from econ.panel.formula import split_top_level
 from econ.results import Result
 
 __all__ = ["random_effects", "panel_iv", "hausman", "HausmanTest"]
@@ -32,7 +37,7 @@ def _indexed(data: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
     return validate_panel(data, unit, time).set_index([unit, time])
 
 
-def _wrap(fit, model: str, depvar: str, vcov_type: str, cluster: str | None = None) -> Result:
+def _wrap(fit, model: str, depvar: str, vcov_type: str, cluster: str | None = None, notes=()) -> Result:
     names = list(fit.params.index)
     df_resid = float(fit.df_resid)
     return Result(
@@ -42,20 +47,31 @@ def _wrap(fit, model: str, depvar: str, vcov_type: str, cluster: str | None = No
         r2=float(fit.rsquared), model=model, depvar=depvar, vcov_type=vcov_type, cluster=cluster,
         extra={"linearmodels": fit},
         notes=[f"estimated by linearmodels (debiased=True); p-values and intervals use t({df_resid:g}), the "
-               "residual degrees of freedom, as linearmodels does"],
+               "residual degrees of freedom, as linearmodels does", *notes],
     )
 
 
-def _check_formula(formula) -> str:
+def _check_formula(formula) -> tuple[str, list[str]]:
+    """The formula with an intercept term as ``econ.feols`` has one, and the note saying so when it was added.
+
+    A right-hand side with a top-level ``1`` or ``0`` term (``1 +``, ``0 +``, ``- 1``) is left as written; any
+    other gets ``1 +`` in front (linearmodels adds no intercept by itself).
+    """
     if not isinstance(formula, str) or "~" not in formula:
         raise SpecificationError(f"formula must be a string like 'y ~ 1 + x', got {formula!r}")
-    return formula
+    lhs, rhs = formula.split("~", 1)
+    if any(piece.strip() in ("0", "1") for _, piece in split_top_level(rhs, "+-")):
+        return formula, []
+    fixed = f"{lhs.rstrip()} ~ 1 + {rhs.strip()}"
+    return fixed, [f"intercept added as econ.feols does: fitted {fixed!r} (write '0 +' for no intercept)"]
 
 
-def _fit(make, formula: str, frame: pd.DataFrame, **fit_args):
-    """Build and fit a linearmodels model; its errors (unknown column, rank deficiency) become EconErrors."""
+def _fit(make, formula: str, frame: pd.DataFrame, build_only: bool = False, **fit_args):
+    """Build and fit a linearmodels model (only build it with ``build_only``); its errors (unknown column, rank
+    deficiency) become EconErrors."""
     try:
-        return make(formula, frame).fit(debiased=True, **fit_args)
+        model = make(formula, frame)
+        return model if build_only else model.fit(debiased=True, **fit_args)
     except Exception as err:  # linearmodels/formulaic raise many kinds; name the formula
         raise SpecificationError(f"linearmodels could not fit {formula!r}: {type(err).__name__}: {err}") from None
 
@@ -77,7 +93,8 @@ def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vc
     Parameters
     ----------
     formula : str
-        linearmodels syntax, e.g. ``"y ~ 1 + x"`` (write ``1 +`` for an intercept).
+        linearmodels syntax, e.g. ``"y ~ 1 + x"``; without a ``1``/``0`` term an intercept is added (as
+        ``econ.feols`` does, with a note); ``"y ~ 0 + x"`` fits none.
     data : DataFrame
         The panel (validated by :func:`econ.validate_panel`; never modified).
     unit, time : str
@@ -130,10 +147,10 @@ def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vc
     """
     from linearmodels.panel import RandomEffects
 
-    _check_formula(formula)
+    formula, notes = _check_formula(formula)
     args, label, cluster = _cov_args(vcov, unit)
     fit = _fit(RandomEffects.from_formula, formula, _indexed(data, unit, time), **args)
-    return _wrap(fit, "random effects (linearmodels)", formula.split("~")[0].strip(), label, cluster)
+    return _wrap(fit, "random effects (linearmodels)", formula.split("~")[0].strip(), label, cluster, notes)
 
 
 def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="iid") -> Result:
@@ -142,7 +159,8 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
     Parameters
     ----------
     formula : str
-        linearmodels IV syntax, ``"y ~ 1 + exog + [endog ~ instrument]"``. The model is pooled: add fixed
+        linearmodels IV syntax, ``"y ~ 1 + exog + [endog ~ instrument]"`` (an intercept is added when the formula
+        has no ``1``/``0`` term, as ``econ.feols`` does). The model is pooled: add fixed
         effects as dummies (``C(year)``), or demean with :class:`econ.panel.Absorber` and correct the degrees of
         freedom yourself.
     data : DataFrame
@@ -168,7 +186,8 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
     excluded instruments), pooled over all unit-periods. Covariance (linearmodels ``IV2SLS`` with
     ``debiased=True``): ``"iid"`` ``s^2 (X'P_Z X)^{-1}`` with ``s^2 = u'u / (n - k)``; ``"hetero"`` the HC0
     sandwich times ``n / (n - k)``; ``{"CL1": unit}`` the cluster sandwich times ``G (n - 1) / ((G - 1)(n - k))``;
-    t inference with ``df_resid = n - k`` degrees of freedom.
+    t inference with ``df_resid = n - k`` degrees of freedom. Rows with a missing value in a model variable are
+    left out (a note counts them); the clusters, and so ``G``, are those of the rows used.
 
     References
     ----------
@@ -188,20 +207,27 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
     """
     from linearmodels.iv import IV2SLS
 
-    _check_formula(formula)
+    formula, notes = _check_formula(formula)
     args, label, cluster = _cov_args(vcov, unit)
     frame = validate_panel(data, unit, time)
-    if cluster:
-        args = {"cov_type": "clustered", "clusters": frame[unit].astype("category").cat.codes.to_numpy()}
-    fit = _fit(IV2SLS.from_formula, formula, frame, **args)
-    return _wrap(fit, "IV-2SLS (linearmodels)", formula.split("~")[0].strip(), label, cluster)
+    model = _fit(IV2SLS.from_formula, formula, frame, build_only=True)
+    used = np.asarray(model.notnull, dtype=bool)
+    if not used.all():
+        notes.append(f"{int((~used).sum())} of {len(used)} rows with a missing value in a model variable left out "
+                     "(linearmodels drops them)")
+    if cluster:  # the cluster of every row the model uses, not of every row of the panel
+        codes = frame[unit].astype("category").cat.codes.to_numpy()
+        args = {"cov_type": "clustered", "clusters": codes[used]}
+    fit = _fit(lambda f, d: model, formula, frame, **args)
+    return _wrap(fit, "IV-2SLS (linearmodels)", formula.split("~")[0].strip(), label, cluster, notes)
 
 
 @dataclass(frozen=True)
 class HausmanTest:
     """Hausman (1978) test of fixed against random effects: ``tidy()``, ``summary()`` and ``plot()``.
 
-    Attributes: ``statistic`` (chi-square), ``df``, ``pvalue``, ``terms`` compared, and the two fits ``fe``, ``re``.
+    Attributes: ``statistic`` (chi-square; NaN when the covariance difference is not positive semi-definite),
+    ``df``, ``pvalue``, ``terms`` compared, the two fits ``fe``, ``re``, and ``notes``.
     """
 
     statistic: float
@@ -210,18 +236,21 @@ class HausmanTest:
     terms: tuple
     fe: Result
     re: Result
+    notes: tuple = ()
 
     def tidy(self) -> pd.DataFrame:
-        """One row: test, statistic, df, p_value, terms."""
+        """One row: test, statistic, df, p_value, terms, notes."""
         return pd.DataFrame({"test": ["hausman (fixed vs random effects)"], "statistic": [self.statistic],
-                             "df": [self.df], "p_value": [self.pvalue], "terms": [", ".join(self.terms)]})
+                             "df": [self.df], "p_value": [self.pvalue], "terms": [", ".join(self.terms)],
+                             "notes": ["; ".join(self.notes)]})
 
     def summary(self) -> str:
         """The test in one line, with the fixed- and random-effects estimates of the terms compared."""
         rows = "\n".join(f"  {t}: FE {self.fe.coef[t]:.6g} (se {self.fe.se[t]:.4g}), "
                          f"RE {self.re.coef[t]:.6g} (se {self.re.se[t]:.4g})" for t in self.terms)
+        notes = "".join(f"\nNote: {n}" for n in self.notes)
         return (f"Hausman test, fixed vs random effects on {list(self.terms)}: chi2({self.df}) = "
-                f"{self.statistic:.4f}, p = {self.pvalue:.4g}  (H0: random effects consistent)\n{rows}")
+                f"{self.statistic:.4f}, p = {self.pvalue:.4g}  (H0: random effects consistent)\n{rows}{notes}")
 
     def __repr__(self) -> str:
         return self.summary()
@@ -259,6 +288,8 @@ def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTe
     Returns
     -------
     HausmanTest
+        A note and a ``UserWarning`` when ``V_FE - V_RE`` is not positive semi-definite; then a negative
+        statistic is not reported (``statistic = pvalue = NaN``).
 
     Raises
     ------
@@ -271,7 +302,12 @@ def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTe
     time-varying regressors), with classical covariances (``debiased=True``) as the test assumes, a Moore-Penrose
     inverse and degrees of freedom equal to the rank of ``V_FE - V_RE`` (as Stata's ``hausman``); ``p = P(chi2_df
     > H)``. Under the null (random effects consistent and efficient) ``V_FE - V_RE`` is the variance of the
-    difference; in finite samples it need not be positive definite, hence the generalised inverse.
+    difference; in finite samples it can be singular, hence the generalised inverse. When it has a negative
+    eigenvalue (below ``-1e-8`` times its largest absolute eigenvalue) it is no variance: a note (and a warning)
+    names its smallest eigenvalue, a non-negative ``H`` is still reported (as Stata does, with its warning) and a
+    negative one is not (statistic and p-value NaN, never a p-value of 1). A regression-based (Mundlak) test with
+    robust covariance is the usual alternative. The random-effects formula gets an intercept when it has no
+    ``1``/``0`` term (see :func:`random_effects`); without one the random-effects slopes, and the test, change.
 
     References
     ----------
@@ -293,7 +329,7 @@ def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTe
     """
     from linearmodels.panel import PanelOLS
 
-    _check_formula(formula)
+    formula, notes = _check_formula(formula)
     panel = _indexed(data, unit, time)
     fe_fit = _fit(lambda f, d: PanelOLS.from_formula(f + " + EntityEffects", d, drop_absorbed=True), formula, panel)
     fe = _wrap(fe_fit, "fixed effects (linearmodels)", formula.split("~")[0].strip(), "iid")
@@ -305,4 +341,15 @@ def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTe
     vdiff = (fe.vcov.loc[terms, terms] - re.vcov.loc[terms, terms]).to_numpy()
     stat = float(diff @ np.linalg.pinv(vdiff) @ diff)
     df = int(np.linalg.matrix_rank(vdiff))
-    return HausmanTest(stat, df, float(stats.chi2.sf(stat, df)), tuple(terms), fe, re)
+    eig = np.linalg.eigvalsh((vdiff + vdiff.T) / 2)
+    if eig.min() < -1e-8 * np.abs(eig).max():
+        verdict = ("the statistic is negative and is not reported" if stat < 0 else
+                   "the statistic is reported as Stata reports it, but the test's assumptions fail on these data")
+        note = (f"V_FE - V_RE is not positive semi-definite (smallest eigenvalue {eig.min():.3g}, largest "
+                f"{eig.max():.3g}; quadratic form {stat:.4g}): {verdict}; a regression-based (Mundlak) test with "
+                "robust covariance does not need this difference")
+        warnings.warn(note, UserWarning, stacklevel=2)
+        notes.append(note)
+        if stat < 0:
+            return HausmanTest(np.nan, df, np.nan, tuple(terms), fe, re, tuple(notes))
+    return HausmanTest(stat, df, float(stats.chi2.sf(stat, df)), tuple(terms), fe, re, tuple(notes))

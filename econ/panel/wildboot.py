@@ -25,6 +25,14 @@ p-value: symmetric two-sided, ``mean(|t*_b| > |t|)`` (strict, as ``wildboottest`
 sample, so under enumeration two draws equal ``|t|`` exactly in exact arithmetic, and rounding must not decide
 whether they count. With Rademacher weights and ``2^G <= B`` all ``2^G`` sign vectors are enumerated instead of
 drawn (the bootstrap distribution is then exact and ``B`` is reported as ``2^G``).
+
+Floor under full enumeration: ``v`` and ``-v`` give the same ``|t*|`` and the two vectors ``v = +-1`` reproduce
+the observed ``|t|``, so the exact randomization p-value (which counts them) is never below ``2 / 2^G``, and a
+strict-count p-value of 0 only says "below ``2 / 2^G``" (with ``G = 6``, below 0.03125). The reported p-value is
+therefore ``max(p, 2 / 2^G)``, and the summary says when it sits at that floor; the test-inversion interval uses
+the same floored p-value, so it is unbounded when ``2 / 2^G >= 1 - level`` (no test at that level can reject
+with so few clusters). Drawn (not enumerated) multipliers are not floored: their p-value keeps the strict count,
+as ``wildboottest``.
 """
 
 from __future__ import annotations
@@ -53,7 +61,8 @@ class WildBootResult:
 
     Attributes: ``param``, ``estimate``, ``std_error`` (the fit's CRV1 standard error), ``r`` (the null value),
     ``t_stat``, ``p_value``, ``conf_int``, ``level``, ``n_draws`` (``2^G`` when enumerated), ``multiplier``,
-    ``enumerated``, ``cluster``, ``n_clusters`` and ``t_boot`` (the bootstrap t statistics under the null).
+    ``enumerated``, ``cluster``, ``n_clusters``, ``t_boot`` (the bootstrap t statistics under the null) and
+    ``p_floor`` (``2 / 2^G`` under full enumeration, else 0: the smallest p-value reported).
     """
 
     param: str
@@ -70,6 +79,16 @@ class WildBootResult:
     cluster: str
     n_clusters: int
     t_boot: np.ndarray
+    p_floor: float = 0.0
+
+    @property
+    def notes(self) -> list[str]:
+        """The floor note when the p-value sits at ``2 / 2^G`` under full enumeration, else empty."""
+        if not (self.enumerated and self.p_floor > 0 and self.p_value <= self.p_floor):
+            return []
+        return [f"p-value at its floor 2/2^{self.n_clusters} = {self.p_floor:.4g}: with {self.n_clusters} clusters "
+                "and every sign vector enumerated no p-value is smaller (the observed |t| is exceeded by no "
+                "bootstrap draw)"]
 
     def tidy(self) -> pd.DataFrame:
         """One row: term, estimate, std_error, statistic, p_value, conf_low, conf_high, null, n_draws, multiplier.
@@ -94,6 +113,7 @@ class WildBootResult:
             f"  H0: {self.param} = {self.r:g}   estimate {self.estimate:.6g}   t = {self.t_stat:.4f}\n"
             f"  bootstrap p-value: {self.p_value:.4f}\n"
             f"  {100 * self.level:g}% CI (test inversion): [{lo:.6g}, {hi:.6g}]"
+            + "".join(f"\n  Note: {n}" for n in self.notes)
         )
 
     def __repr__(self) -> str:
@@ -184,7 +204,9 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
     Notes
     -----
     See the module docstring for the algebra (Roodman et al. 2019) and the p-value convention
-    ``mean(|t*_b| > |t|)``.
+    ``mean(|t*_b| > |t|)``. Under full enumeration the p-value is floored at ``2 / 2^G`` (the smallest value the
+    exact randomization p-value takes; a note says when it is reached), and so is the p-value the interval
+    inverts: with ``2 / 2^G >= 1 - level`` the interval is unbounded.
 
     References
     ----------
@@ -262,9 +284,11 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(den > 0, (N0 - r0 * N1) / np.sqrt(den), 0.0)
 
+    floor = 2.0 / len(N0) if enumerated else 0.0  # v and -v, and the two tied draws v = +-1, come in pairs
+
     def pval(r0: float) -> float:
         t_obs = abs(beta[p] - r0) / se
-        return float(np.mean(np.abs(t_boot(r0)) > t_obs * (1 + _TIE) + 1e-300))
+        return max(floor, float(np.mean(np.abs(t_boot(r0)) > t_obs * (1 + _TIE) + 1e-300)))
 
     alpha = 1 - level
     ci = _invert(pval, beta[p], se, alpha)
@@ -272,7 +296,7 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
         param=param, estimate=float(beta[p]), std_error=float(se), r=float(r), t_stat=float((beta[p] - r) / se),
         p_value=pval(r), conf_int=ci, level=level, n_draws=len(N0), multiplier=multiplier, enumerated=enumerated,
         cluster=cluster, n_clusters=G,
-        t_boot=t_boot(r),
+        t_boot=t_boot(r), p_floor=floor,
     )
 
 
