@@ -359,8 +359,12 @@ def recompute(claim: Claim, record: dict) -> dict:
 
 
 def fingerprint(record: dict) -> dict:
-    """What ``econ verify`` compares: verdict, check statuses and values, and every number (flattened)."""
+    """What ``econ verify`` compares: verdict, check statuses and values, every number (flattened), and every text
+    the paper prints from the record: notes, table and figure captions, the data description, the data files read
+    and the user's data set (``user_data``), and the seed."""
     data = output.jsonable(record)
+    captions = {f"{kind}.{name}": meta.get("caption", "") for kind in ("tables", "figures")
+                for name, meta in sorted((data.get(kind) or {}).items())}
     return {
         "id": data["id"],
         "verdict": data["verdict"]["label"],
@@ -369,6 +373,9 @@ def fingerprint(record: dict) -> dict:
         "checks": {c["name"]: {"status": c["status"], "value": c["value"]}
                    for c in data["checks"] + data["pipeline_checks"]},
         "numbers": output.flatten(data.get("numbers", {})),
+        "text": {"notes": list(data.get("notes") or []), "captions": captions, "data": data.get("data"),
+                 "data_files": dict(data.get("data_files") or {}), "user_data": data.get("user_data"),
+                 "seed": data.get("seed")},
     }
 
 

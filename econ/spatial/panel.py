@@ -733,8 +733,9 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     >>> list(res.coef.index)
     ['x', 'rho']
     """
-    from econ.spatial.models import SpatialResult, SpatialWarning, _check_islands
+    from econ.spatial.models import SpatialResult, SpatialWarning, _check_islands, require_weights
 
+    require_weights(W)
     model = check_choice(model, "model", ("sar", "sdm", "sem", "sdem", "slx", "sac"))
     if method != "ml":
         raise SpecificationError(f"method={method!r}: spatial panel models are fitted by ML only (method='ml')")
