@@ -64,17 +64,6 @@ def _read_json(path: Path):
         return None
 
 
-_VERIFIED: set[str] = set()  # results that passed a fresh run in this process (by the bytes of their manifest)
-
-
-def _memo_key(folder: Path, man) -> str | None:
-    """Identifies a stored result byte for byte: its manifest (which hashes every file, checked separately by
-    check_stored) and the claim. Results on a user's data are never memoised (the file may change meanwhile)."""
-    if not isinstance(man, dict) or man.get("user_data"):
-        return None
-    return f"{folder.name}:{manifest.sha256_file(folder / manifest.MANIFEST)}"
-
-
 class _Context:
     def __init__(self, registry: Registry, results: Path, progress: bool = False):
         self.registry, self.results, self.missing = registry, Path(results), []
@@ -83,27 +72,25 @@ class _Context:
         self._fresh: dict[str, list[str]] | None = None
 
     def fresh_run_problems(self, cid: str) -> list[str]:
-        """What ``econ verify`` finds wrong with the stored result of ``cid`` (re-running every stored claim once)."""
+        """What ``econ verify`` finds wrong with the stored result of ``cid`` (every stored claim re-run once,
+        except results this process computed itself or already compared, :func:`econ.claims.manifest.fresh_key`)."""
         if self._fresh is None:
             from econ.claims.verify import verify
 
             ids = [c for c in manifest.stored_ids(self.results) if c in self.registry.ids]
-            keys, options, todo = {}, {}, []
-            for c in ids:
+            todo = [c for c in ids if not manifest.is_fresh(self.results / c)]
+            options = {}
+            for c in todo:
                 man = _read_json(self.results / c / manifest.MANIFEST)
                 if isinstance(man, dict) and man.get("options"):
                     options[c] = man["options"]
-                keys[c] = _memo_key(self.results / c, man)
-                if keys[c] not in _VERIFIED:
-                    todo.append(c)
             outcomes = verify(todo, registry=self.registry, results=self.results, options=options, quiet=True,
                               progress=self._progress) if todo else []
-            self._fresh = {o.id: ([] if o.ok else (o.mismatches or [f"{o.id}: {o.verdict}"])) for o in outcomes}
-            for c in ids:
-                if c in self._fresh and not self._fresh[c] and keys[c]:
-                    _VERIFIED.add(keys[c])
-                elif c not in self._fresh:
-                    self._fresh[c] = []  # verified earlier in this process, byte for byte the same result
+            self._fresh = {c: [] for c in ids if c not in todo}
+            for o in outcomes:
+                self._fresh[o.id] = [] if o.ok else (o.mismatches or [f"{o.id}: {o.verdict}"])
+                if o.ok:
+                    manifest.remember_fresh(self.results / o.id)
         return self._fresh.get(cid, [f"{cid}: not re-run"])
 
     def result(self, cid: str) -> dict:

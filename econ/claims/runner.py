@@ -143,6 +143,7 @@ def run_claim(claim: Claim, registry: Registry, out_dir: Path, data: pd.DataFram
         record = _run_into(claim, registry, tmp, data, roles, user_data, options, datasets)
         with lock.folder_lock(parent):
             _commit(tmp, out_dir)
+            manifest.remember_fresh(out_dir)  # computed here: econ paper in this process need not re-run it
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
