@@ -15,9 +15,19 @@ Three steps, every failure reported as one line naming the claim, the file and t
    * the verdict (label, qualifier, data) and every check's status must be identical;
    * every number (check values and the script's ``numbers``, table cells) must agree within the claim's
      ``verify_rtol`` / ``verify_atol`` (``|new - old| <= atol + rtol * |old|``); strings and booleans exactly;
-     Markdown, LaTeX and HTML tables exactly; figures byte for byte when the stored result was made with the same
-     package versions and platform (otherwise their manifest hash only);
+     Markdown, LaTeX and HTML tables exactly;
+   * every text the paper prints from the record -- notes, table and figure captions, the data description, the data
+     files read, the user's data set and the seed -- word for word, the numbers written in them within the same
+     tolerance (:func:`econ.claims.runner.fingerprint`; expected files written before texts were fingerprinted carry
+     no ``text`` and are compared on numbers only);
+   * figures byte for byte against the fresh run. The tools are the fresh run's: the stored ``versions`` field is
+     only quoted in the message, so editing it cannot switch the comparison off (a figure drawn with other package
+     versions cannot be verified here and fails, saying so);
    * a number present on one side only is a mismatch.
+
+A ``user_data`` entry (a run on the user's panel, re-run on that file and not compared with the expected file) must
+be the same in ``manifest.json`` and ``result.json``, well formed, and belong to a causal claim; otherwise it is
+reported as forged and the result is re-run on the bundled data and compared with the expected file like any other.
 
 Regenerate the expected files deliberately with ``econ replicate --update-expected``. The bundled data files'
 hashes used by the re-run are printed, and the data files themselves are checked against ``data/checksums.json``.
