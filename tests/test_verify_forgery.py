@@ -128,7 +128,7 @@ def test_flipped_png_with_forged_versions(results, registry, tmp_path, capsys):
     raw = bytearray(png.read_bytes())
     raw[-20] ^= 0xFF
     png.write_bytes(bytes(raw))
-    _edit_json(results / "D3" / "result.json", lambda r: r["versions"].update(matplotlib="0.0.1", platform="elsewhere"))
+    _edit_json(results / "D3" / "result.json", lambda r: r["versions"].update(matplotlib="0.0.1", platform="forged-platform"))
     _rehash(results / "D3")
     code, out = _verify_cli(capsys, results, "D3")
     assert code == 1 and "D3: ratio_series.png: the stored image differs from the recomputed one" in out
@@ -136,6 +136,7 @@ def test_flipped_png_with_forged_versions(results, registry, tmp_path, capsys):
     page, missing = _paper(results, registry, tmp_path)
     assert any("ratio_series.png" in m for m in _refused(missing, "D3")), missing
     assert "id='claim-D3'" in page and "ratio_series.png</code>" not in page.split("id='claim-D3'")[1]
+    assert "matplotlib 0.0.1" not in page and "forged-platform" not in page  # the versions printed are the fresh run's
 
 
 def test_forged_user_data_entry(results, registry, tmp_path, capsys):

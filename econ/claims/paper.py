@@ -333,7 +333,9 @@ def _versions(ctx, args):
             rec = ctx.result(claim.id)
         except _Missing:
             continue
-        return html.escape(", ".join(f"{k} {v}" for k, v in rec.get("versions", {}).items()))
+        # every result shown matched a fresh run made with the installed tools: those are the versions to print
+        # (the stored "versions" field is a text anyone can edit)
+        return html.escape(", ".join(f"{k} {v}" for k, v in runner.versions().items()))
     raise _Missing("no results at all")
 
 
