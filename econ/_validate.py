@@ -113,6 +113,28 @@ def check_column_name(name, what: str = "column", *, error=SpecificationError):
     return name
 
 
+def not_numeric(col, series, what: str = "column") -> str:
+    """The message for a column that should hold numbers and does not: its dtype, what that dtype means and what
+    to do."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        meaning, fix = "True/False values", f"convert it with data[{col!r}].astype(int)"
+    else:
+        if isinstance(dtype, pd.CategoricalDtype):
+            meaning = "categorical labels"
+        elif pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            meaning = "dates or durations"
+        elif pd.api.types.is_string_dtype(dtype):
+            meaning = "text (or values of mixed types)"
+        else:
+            meaning = "values that are not numbers"
+        fix = (f"convert it with pd.to_numeric(data[{col!r}]) if it holds numbers written as text, or turn its "
+               "categories into 0/1 dummy columns")
+    return f"{what} {col!r} is not numeric: dtype {dtype} ({meaning}); {fix}"
+
+
 def require_columns(data, names, what: str = "column", *, error=SpecificationError) -> None:
     """The one column checker of econ: raise ``error`` naming every entry of ``names`` missing from ``data``.
 

@@ -1,4 +1,5 @@
-"""Command line: ``econ data list``, ``econ data show NAME``, ``econ replicate``, ``econ verify``, ``econ paper``.
+"""Command line: ``econ data list``, ``econ data show NAME``, ``econ replicate``, ``econ verify``, ``econ paper``,
+``econ --version``.
 
 Errors are one clean line on stderr, never a traceback: library errors (``EconError``, a ``ValueError``) and OS
 errors (a missing file, a folder given as a file, an unwritable location) exit with status 2, Ctrl-C with 130.
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Causal evaluation of place-based digital infrastructure programs: "
                     "bundled data, estimators and claims you can re-run.",
     )
+    from econ import __version__
+
+    parser.add_argument("--version", action="version", version=f"econ {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = sub.add_parser("data", help="list and describe the bundled datasets")

@@ -585,8 +585,8 @@ def load(name: str) -> pd.DataFrame:
     Raises
     ------
     EconError
-        Unknown name (the message lists the valid ones), an outline name, a missing file or a file that does not
-        match the registry schema or its recorded checksum.
+        A name that is not a string, an unknown name (the message lists the valid ones), an outline name, a missing
+        file or a file that does not match the registry schema or its recorded checksum.
 
     Examples
     --------
@@ -595,6 +595,11 @@ def load(name: str) -> pd.DataFrame:
     >>> bool(prefs["prefecture_code"].str.len().eq(6).all())
     True
     """
+    if not isinstance(name, str):
+        several = (" (load several with [datasets.load(n) for n in names])"
+                   if type(name).__name__ in ("list", "tuple") else "")  # (this module's `list` shadows the builtin)
+        raise EconError(f"name must be one dataset name (a str) such as 'mpdta', got {type(name).__name__} "
+                        f"{name!r}{several}; see econ.datasets.list()")
     ds = _lookup(name)
     return _validate(_read_csv(ds), ds)
 

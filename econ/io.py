@@ -100,16 +100,26 @@ def _read(source, encoding, unit, time) -> pd.DataFrame:
         raise PanelError(f"{path} is a directory; give the path of a CSV, .dta or parquet file")
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise PanelError(
-            f"cannot read {path.name!r}: unknown suffix {path.suffix!r}; "
-            f"expected one of {sorted(_READERS)} or a pandas DataFrame"
-        )
+        raise PanelError(f"cannot read {path.name!r}: {_unsupported(path.suffix)}")
     if reader is pd.read_csv:
         return _read_csv(path, encoding, time)
     try:
         return reader(path)
     except Exception as err:  # corrupt or mislabelled files: pandas/pyarrow raise many kinds
         raise PanelError(f"could not read {path}: {type(err).__name__}: {err}") from None
+
+
+_SUPPORTED = "CSV (.csv, .txt; UTF-8, UTF-8 with BOM or GBK/GB18030), Stata (.dta) or parquet (.parquet, .pq)"
+_SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
+
+
+def _unsupported(suffix: str) -> str:
+    """Why a file of this suffix cannot be read, and what to do instead."""
+    if suffix.lower() in _SPREADSHEETS:
+        return (f"{suffix} spreadsheets are not a supported format; supported are {_SUPPORTED}. Save the sheet as "
+                "CSV (e.g. 'CSV UTF-8'), or read it with pandas.read_excel and pass the DataFrame")
+    what = f"the suffix {suffix!r}" if suffix else "a file without a suffix"
+    return f"{what} is not a supported format; supported are {_SUPPORTED}, or pass a pandas DataFrame"
 
 
 def _read_csv(path: Path, encoding, time) -> pd.DataFrame:

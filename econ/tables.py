@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from econ._validate import check_int
 from econ.errors import SpecificationError
 from econ.results import Result, stars as star_marks
 
@@ -49,7 +50,7 @@ def etable(
     stars : three p-value thresholds
         ``*``, ``**``, ``***`` for p below the first, second, third (default 0.1, 0.05, 0.01).
     file : path, optional
-        Also write the table there.
+        Also write the table there (UTF-8; the folder must exist).
     model_names : list of str, optional
         Column headers (default ``(1)``, ``(2)``, ...).
     notes : str, optional
@@ -62,7 +63,9 @@ def etable(
     Raises
     ------
     SpecificationError
-        No Result given, an unknown ``format``, thresholds outside (0, 1) or ``model_names`` of the wrong length.
+        No Result given, an unknown ``format``, ``digits`` not an integer in 0..12, thresholds outside (0, 1),
+        ``model_names`` of the wrong length, or a ``file`` in a folder that does not exist (folders are not created:
+        a mistyped path is an error, not a new folder).
 
     Examples
     --------
@@ -82,6 +85,9 @@ def etable(
         raise SpecificationError("etable() needs one or more econ Result objects")
     if format not in ("markdown", "latex", "html"):
         raise SpecificationError(f"format must be 'markdown', 'latex' or 'html', got {format!r}")
+    digits = check_int(digits, "digits", minimum=0, maximum=12)
+    if file is not None:
+        file = _check_file(file)
     levels = sorted(stars)
     if len(levels) == 0 or any(not 0 < s < 1 for s in levels):
         raise SpecificationError(f"stars must be p-value thresholds in (0, 1), got {stars!r}")
@@ -123,8 +129,23 @@ def etable(
     render = {"markdown": _markdown, "latex": _latex, "html": _html}[format]
     text = render(header, depvars if show_dep else None, sections, foot)
     if file is not None:
-        Path(file).write_text(text, encoding="utf-8")
+        file.write_text(text, encoding="utf-8")
     return text
+
+
+def _check_file(file) -> Path:
+    """Where the table goes: a path whose folder exists (it is not created: a mistyped folder would silently
+    collect tables)."""
+    if not isinstance(file, (str, Path)) or not str(file):
+        raise SpecificationError(f"file must be a path (str or Path), got {file!r}")
+    path = Path(file)
+    if path.is_dir():
+        raise SpecificationError(f"file {str(path)!r} is a folder; give a file name in it, e.g. "
+                                 f"{str(path / 'table.md')!r}")
+    if not path.parent.is_dir():
+        raise SpecificationError(f"cannot write the table to {str(path)!r}: the folder {str(path.parent)!r} does not "
+                                 "exist; create it first (e.g. Path(folder).mkdir(parents=True)) or fix the path")
+    return path
 
 
 _STAR_TOKEN = "\x00"  # separates a number from its stars until the output format decides how to print them

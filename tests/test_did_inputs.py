@@ -312,7 +312,7 @@ def bad_calls(df):
     yield lambda: psm_did(df, "y", "city", "year", "g", "post", ["x"], method="kernel"), "method"
     yield lambda: psm_did(df, "y", "city", "year", "g", "post", ["x"], replace="yes"), "replace"
     yield lambda: event_study(df, "y", "city", "year", "cohort", covariates=3), "covariates"
-    yield lambda: did_2x2(df.assign(y=df["y"].astype(str)), "y", "g", "post"), "'y' must be numeric"
+    yield lambda: did_2x2(df.assign(y=df["y"].astype(str)), "y", "g", "post"), "'y' is not numeric: dtype"
     yield lambda: econ.did.plot_event_study(3), "EventStudyResult"
     yield lambda: econ.did.plot_placebo("draws"), "PlaceboResult"
     yield lambda: es_result(df).sup_t_critical(level=95), "level"

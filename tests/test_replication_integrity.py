@@ -597,6 +597,8 @@ def test_verify_re_runs_a_user_data_result_on_its_recorded_file(k_on_mpdta, mpdt
     assert o.data["mpdta.csv"] == manifest.sha256_file(mpdta)
     moved = tmp_path / "mpdta.csv"  # the data file changed after the run: the result cannot be re-computed
     moved.write_text(mpdta.read_text(encoding="utf-8").replace("2003,", "2003,1", 1), encoding="utf-8")
+    _rewrite_json(results / "K4" / "result.json", lambda r: r["user_data"].update(path=str(moved)))
+    _rehash(results / "K4")
     _rewrite_json(results / "K4" / "manifest.json", lambda m: m["user_data"].update(path=str(moved)))
     o = _verify(registry, results, ids=("K4",))["K4"]
     assert not o.ok and any("user_data" in m and "not available unchanged" in m for m in o.mismatches)

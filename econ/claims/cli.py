@@ -33,7 +33,7 @@ def _paper(args) -> int:
     from econ.claims import paper
 
     return paper.main([*(["--results", args.results]), *(["--template", args.template] if args.template else []),
-                       *(["--out", args.out] if args.out else [])])
+                       *(["--out", args.out] if args.out else []), *(["--no-progress"] if args.no_progress else [])])
 
 
 def _roles_help() -> str:
@@ -83,10 +83,12 @@ def add_commands(subparsers) -> None:
 
     pap = subparsers.add_parser(
         "paper", help="build paper/build/paper.html from the stored results",
-        description="Render paper/paper.html.in with the stored results. A result whose manifest does not verify is "
-                    "refused (shown as missing); check statuses and verdicts are recomputed from the stored numbers. "
+        description="Render paper/paper.html.in with the stored results. Every stored claim is re-run once and a "
+                    "result that does not pass econ verify (manifest, fresh run, replication/expected/) is refused "
+                    "(shown as missing); check statuses and verdicts are recomputed from the stored numbers. "
                     "Exit status 1 if anything is missing or refused.")
     pap.add_argument("--results", default="results", help="folder of stored results (default: results)")
     pap.add_argument("--template", help="template (default: paper/paper.html.in)")
     pap.add_argument("--out", help="output file (default: paper/build/paper.html)")
+    pap.add_argument("--no-progress", action="store_true", help="no progress bar while the claims are re-run")
     pap.set_defaults(func=_paper)

@@ -93,6 +93,51 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+_FRESH: set[str] = set()  # results this process computed or re-ran and found equal (see fresh_key)
+
+
+def fresh_key(folder) -> str | None:
+    """What identifies a stored result byte for byte: its claim and the SHA-256 of its manifest (which hashes every
+    file; :func:`check_stored` checks the files against it) and, for a result on a user's data set, the SHA-256 of
+    that file as it is now (``None`` when it is gone or changed, or without a readable manifest).
+
+    ``econ paper`` renders a result only when it matches a fresh run of its claim; a result whose key is in
+    ``_FRESH`` was computed by this very process (``econ replicate`` then ``econ paper`` in one session, the tests)
+    or already compared with a fresh run here, so it is not re-run again. The set lives in memory only: editing a
+    stored file changes the key (or fails :func:`check_stored`), so nothing written to disk can put a result in it.
+    """
+    folder = Path(folder)
+    try:
+        raw = (folder / MANIFEST).read_bytes()
+        man = json.loads(raw)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(man, dict):
+        return None
+    user = man.get("user_data")
+    if user:
+        try:
+            now = sha256_file(user["path"])
+        except (OSError, TypeError, KeyError):
+            return None
+        if now != user.get("sha256"):
+            return None
+        return f"{folder.name}:{sha256_bytes(raw)}:{now}"
+    return f"{folder.name}:{sha256_bytes(raw)}"
+
+
+def remember_fresh(folder) -> None:
+    """Record that the result in ``folder`` matches a fresh run made in this process (see :func:`fresh_key`)."""
+    key = fresh_key(folder)
+    if key:
+        _FRESH.add(key)
+
+
+def is_fresh(folder) -> bool:
+    key = fresh_key(folder)
+    return key is not None and key in _FRESH
+
+
 def stored_ids(results) -> list[str]:
     """Names of the result folders in ``results`` (hidden temporary folders excluded)."""
     results = Path(results)

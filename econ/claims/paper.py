@@ -20,11 +20,15 @@ self-contained file. Placeholders (``{{ ... }}``):
 ==========================================  =====================================================================
 
 A placeholder whose result is missing renders as a visible "[missing: …]" marker and is listed on stderr; the
-command then exits with status 1. A stored result is used only when its manifest verifies
+command then exits with status 1. A stored result is used only when it passes ``econ verify``: its manifest verifies
 (:func:`econ.claims.manifest.check_stored`: files unaltered, same claim, package version, registry entry, script and
-data); otherwise it is refused the same way. Every check's status and the verdict shown are recomputed from the
-stored numbers with the current registry (:func:`econ.claims.runner.recompute`), never taken from the stored
-"pass"; a stored verdict that does not follow from its numbers is refused too.
+data) *and* the claim, re-run from scratch (on the user's data recorded with it, with the options it was run with),
+gives the same verdict, numbers, notes, captions, data description, tables and figures
+(:func:`econ.claims.verify.verify`), and a result on the bundled data with the registered settings also matches
+``replication/expected/<id>.json``. A result whose files were edited and re-hashed is therefore refused the same way;
+the price is one fresh run of every stored claim while the paper is built. Every check's status and the verdict
+shown are recomputed from the stored numbers with the current registry (:func:`econ.claims.runner.recompute`),
+never taken from the stored "pass"; a stored verdict that does not follow from its numbers is refused too.
 """
 
 from __future__ import annotations
@@ -61,9 +65,33 @@ def _read_json(path: Path):
 
 
 class _Context:
-    def __init__(self, registry: Registry, results: Path):
+    def __init__(self, registry: Registry, results: Path, progress: bool = False):
         self.registry, self.results, self.missing = registry, Path(results), []
         self._cache: dict[str, dict] = {}
+        self._progress = progress
+        self._fresh: dict[str, list[str]] | None = None
+
+    def fresh_run_problems(self, cid: str) -> list[str]:
+        """What ``econ verify`` finds wrong with the stored result of ``cid`` (every stored claim re-run once,
+        except results this process computed itself or already compared, :func:`econ.claims.manifest.fresh_key`)."""
+        if self._fresh is None:
+            from econ.claims.verify import verify
+
+            ids = [c for c in manifest.stored_ids(self.results) if c in self.registry.ids]
+            todo = [c for c in ids if not manifest.is_fresh(self.results / c)]
+            options = {}
+            for c in todo:
+                man = _read_json(self.results / c / manifest.MANIFEST)
+                if isinstance(man, dict) and man.get("options"):
+                    options[c] = man["options"]
+            outcomes = verify(todo, registry=self.registry, results=self.results, options=options, quiet=True,
+                              progress=self._progress) if todo else []
+            self._fresh = {c: [] for c in ids if c not in todo}
+            for o in outcomes:
+                self._fresh[o.id] = [] if o.ok else (o.mismatches or [f"{o.id}: {o.verdict}"])
+                if o.ok:
+                    manifest.remember_fresh(self.results / o.id)
+        return self._fresh.get(cid, [f"{cid}: not re-run"])
 
     def result(self, cid: str) -> dict:
         if cid not in self._cache:
@@ -94,6 +122,11 @@ class _Context:
                 len(rec.get("checks", [])) != len(fresh["checks"]):
             return _Missing(f"{cid}: refused: the stored verdict or check statuses ({differs or 'verdict'}) do not "
                             "follow from the stored numbers under the registry")
+        problems = self.fresh_run_problems(cid)
+        if problems:
+            more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+            return _Missing(f"{cid}: refused: the stored result does not match a fresh run of the claim: "
+                            + "; ".join(problems[:3]) + f"{more} (run econ verify {cid})")
         rec.update(fresh)
         err = _read_json(self.results / f"{cid}.error.json")
         if err:
@@ -108,9 +141,9 @@ class _Context:
 
 
 # ------------------------------------------------------------------------------------------------ rendering
-def render(template: str, registry: Registry, results) -> tuple[str, list[str]]:
+def render(template: str, registry: Registry, results, progress: bool = False) -> tuple[str, list[str]]:
     """Fill the placeholders of ``template``; return (html, list of missing items)."""
-    ctx = _Context(registry, results)
+    ctx = _Context(registry, results, progress)
 
     def replace(match):
         name, args = match.group(1), match.group(2).strip()
@@ -300,7 +333,9 @@ def _versions(ctx, args):
             rec = ctx.result(claim.id)
         except _Missing:
             continue
-        return html.escape(", ".join(f"{k} {v}" for k, v in rec.get("versions", {}).items()))
+        # every result shown matched a fresh run made with the installed tools: those are the versions to print
+        # (the stored "versions" field is a text anyone can edit)
+        return html.escape(", ".join(f"{k} {v}" for k, v in runner.versions().items()))
     raise _Missing("no results at all")
 
 
@@ -315,8 +350,11 @@ def _repo_root() -> Path:
     return root if (root / "paper" / "paper.html.in").is_file() else Path.cwd()
 
 
-def build(results="results", template=None, out=None, registry: Registry | None = None) -> tuple[Path, list[str]]:
+def build(results="results", template=None, out=None, registry: Registry | None = None,
+          progress: bool = False) -> tuple[Path, list[str]]:
     """Render the template with ``results`` and write the HTML; return (path, missing items).
+
+    Every stored result is re-run once to check it (see the module docstring); ``progress`` shows a bar meanwhile.
 
     Every registered claim must appear in the template (as a card); otherwise ``ValueError``.
     """
@@ -328,7 +366,7 @@ def build(results="results", template=None, out=None, registry: Registry | None 
     absent = [c.id for c in registry if c.id not in carded]
     if absent:
         raise ValueError(f"the paper template has no {{{{ card ID }}}} for claim(s) {absent}")
-    page, missing = render(text, registry, results)
+    page, missing = render(text, registry, results, progress)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out, missing
@@ -339,8 +377,9 @@ def main(argv=None) -> int:
     parser.add_argument("--results", default="results")
     parser.add_argument("--template")
     parser.add_argument("--out")
+    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    path, missing = build(args.results, args.template, args.out)
+    path, missing = build(args.results, args.template, args.out, progress=not args.no_progress)
     for m in dict.fromkeys(missing):  # one line per distinct problem (a claim may fill several placeholders)
         print(f"missing: {m}", file=sys.stderr)
     print(f"paper written to {path}" + (f" with {len(missing)} missing item(s)" if missing else ""))

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from econ.claims import manifest, output, verdict
+from econ.claims import lock, manifest, output, verdict
 from econ.claims.registry import Claim, Registry
 from econ.claims.registry import load as load_registry
 from econ.errors import EconError
@@ -116,7 +116,10 @@ def run_claim(claim: Claim, registry: Registry, out_dir: Path, data: pd.DataFram
     Everything is written into a hidden temporary folder next to ``out_dir`` (``.<id>.partial-*``), hashed into
     ``manifest.json`` and only then renamed into place (the previous folder, if any, is replaced in two renames and
     restored if the second fails). An exception or Ctrl-C on the way removes the temporary folder and leaves the
-    previous complete result, or none, untouched.
+    previous complete result, or none, untouched. Two runs writing into one results folder never undo each other
+    (:mod:`econ.claims.lock`): the swap and the recovery of a killed run's leftovers happen under the folder's lock,
+    and a temporary folder is removed by recovery only when the run that owns it is gone; the result renamed into
+    place last is the one kept, always complete.
     """
     from econ import datasets
 
@@ -125,21 +128,27 @@ def run_claim(claim: Claim, registry: Registry, out_dir: Path, data: pd.DataFram
         raise ClaimError(f"{claim.id} is a {claim.kind} claim: it runs on the bundled data only (--data is for "
                          "the causal claims K1-K4)")
     parent = out_dir.parent
-    _recover(parent, out_dir.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise ClaimError(f"cannot write the results of {claim.id} to {out_dir}: it exists and is not a folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+        with lock.folder_lock(parent):
+            _recover(parent, out_dir.name)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+            owned = lock.OwnedFolder(tmp)  # locked before recovery by another run could see it
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary folders
     except OSError as err:
         raise ClaimError(f"cannot write the results of {claim.id} to {out_dir}: {_os_reason(err)}") from None
     try:
         record = _run_into(claim, registry, tmp, data, roles, user_data, options, datasets)
-        _commit(tmp, out_dir)
+        with lock.folder_lock(parent):
+            _commit(tmp, out_dir)
+            manifest.remember_fresh(out_dir)  # computed here: econ paper in this process need not re-run it
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        owned.release()
     return record
 
 
@@ -217,27 +226,31 @@ def _swap(tmp: Path, target: Path) -> None:
 
 
 def _recover(parent: Path, name: str) -> None:
-    """Undo what a killed run may have left: restore a previous result moved aside during the swap, drop old
-    unfinished temporary folders."""
+    """Undo what a killed run may have left: restore a previous result moved aside during the swap, drop the
+    temporary folders of runs that are gone. Call it holding ``lock.folder_lock(parent)``: swaps happen under that
+    lock, so an ``.old-*`` folder seen here was left by a run killed mid-swap, never one in the middle of it."""
     if not parent.is_dir():
         return
     olds = sorted(parent.glob(f".{name}.old-*"))
     if olds and not (parent / name).exists():
         os.rename(olds[0], parent / name)
         olds = olds[1:]
-    # a temporary folder is removed by its own run, even on Ctrl-C; one left behind by a killed run is dropped once
-    # it is an hour old (a younger one may belong to a run still in progress)
-    stale = [p for p in parent.glob(f".{name}.partial-*") if time.time() - p.stat().st_mtime > 3600]
-    for leftover in [*olds, *stale]:
+    # a temporary folder is removed by its own run, even on Ctrl-C; one whose run was killed is dropped here, one
+    # whose run is alive (however long it has been running) is locked by it and kept
+    abandoned = [p for p in parent.glob(f".{name}.partial-*") if lock.is_abandoned(p)]
+    for leftover in [*olds, *abandoned]:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
 def recover(out) -> None:
-    """Restore every previous result a killed run left moved aside in ``out`` (see :func:`_recover`)."""
+    """Under the folder's lock, restore every previous result a killed run left moved aside in ``out`` and drop
+    killed runs' temporary folders (see :func:`_recover`)."""
     out = Path(out)
     if out.is_dir():
-        for name in {p.name.split(".")[1] for p in out.glob(".*.old-*")}:
-            _recover(out, name)
+        with lock.folder_lock(out):
+            for name in {p.name[1:].split(".")[0] for p in out.glob(".*.old-*")} | \
+                    {p.name[1:].split(".")[0] for p in out.glob(".*.partial-*")}:
+                _recover(out, name)
 
 
 def _umask() -> int:
@@ -347,8 +360,12 @@ def recompute(claim: Claim, record: dict) -> dict:
 
 
 def fingerprint(record: dict) -> dict:
-    """What ``econ verify`` compares: verdict, check statuses and values, and every number (flattened)."""
+    """What ``econ verify`` compares: verdict, check statuses and values, every number (flattened), and every text
+    the paper prints from the record: notes, table and figure captions, the data description, the data files read
+    and the user's data set (``user_data``), and the seed."""
     data = output.jsonable(record)
+    captions = {f"{kind}.{name}": meta.get("caption", "") for kind in ("tables", "figures")
+                for name, meta in sorted((data.get(kind) or {}).items())}
     return {
         "id": data["id"],
         "verdict": data["verdict"]["label"],
@@ -357,6 +374,9 @@ def fingerprint(record: dict) -> dict:
         "checks": {c["name"]: {"status": c["status"], "value": c["value"]}
                    for c in data["checks"] + data["pipeline_checks"]},
         "numbers": output.flatten(data.get("numbers", {})),
+        "text": {"notes": list(data.get("notes") or []), "captions": captions, "data": data.get("data"),
+                 "data_files": dict(data.get("data_files") or {}), "user_data": data.get("user_data"),
+                 "seed": data.get("seed")},
     }
 
 
@@ -441,16 +461,17 @@ def run_claims(ids=None, data=None, mapping=None, out="results", registry: Regis
     options = options or {}
     records = []
     bar = tqdm(claims, desc="claims", unit="claim", disable=not progress, file=sys.stderr)
-    for claim in bar:
-        bar.set_postfix_str(claim.id)
-        try:
-            rec = run_claim(claim, registry, out / claim.id, data=frame, roles=roles, user_data=user_data,
-                            options=options.get(claim.id))
-        except Exception as err:  # one failing claim must not hide the others' verdicts
-            rec = _error_record(claim, err, out)
-        else:
-            error_path(out, claim.id).unlink(missing_ok=True)
-        records.append(rec)
+    with lock.run_lock(out):  # without flock, runs into one folder take turns (see econ.claims.lock)
+        for claim in bar:
+            bar.set_postfix_str(claim.id)
+            try:
+                rec = run_claim(claim, registry, out / claim.id, data=frame, roles=roles, user_data=user_data,
+                                options=options.get(claim.id))
+            except Exception as err:  # one failing claim must not hide the others' verdicts
+                rec = _error_record(claim, err, out)
+            else:
+                error_path(out, claim.id).unlink(missing_ok=True)
+            records.append(rec)
     bar.close()
     if update_expected:
         write_expected(records, expected_dir or registry.scripts_dir / "expected")

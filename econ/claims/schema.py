@@ -256,8 +256,6 @@ def read_user_panel(source, roles: dict) -> tuple[pd.DataFrame, dict]:
     """
     import hashlib
 
-    from econ.io import read_panel
-
     if isinstance(source, pd.DataFrame):
         digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes()).hexdigest()
         name, path = "DataFrame", None
@@ -270,8 +268,7 @@ def read_user_panel(source, roles: dict) -> tuple[pd.DataFrame, dict]:
             raise SpecificationError(f"--data {path}: no such file")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         name = path.name
-        frame = read_panel(path, unit=roles["unit"], time=roles["time"]) if roles["unit"] in _header(path) \
-            and roles["time"] in _header(path) else _read_any(path)
+        frame = _read_file(path, roles)
     mapped = {r: c for r, c in roles.items() if c}
     missing = {r: c for r, c in mapped.items()
                if (c not in frame.columns if not isinstance(c, list) else any(x not in frame.columns for x in c))}
@@ -286,13 +283,13 @@ def read_user_panel(source, roles: dict) -> tuple[pd.DataFrame, dict]:
     return frame, user_data
 
 
-def _header(path: Path) -> list:
-    if path.suffix.lower() in (".csv", ".txt"):
-        return list(pd.read_csv(path, nrows=0).columns)
-    return list(_read_any(path).columns)
+def _read_file(path: Path, roles: dict) -> pd.DataFrame:
+    """The user's file read as :func:`econ.read_panel` reads it (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030,
+    Stata .dta, parquet); validated as a panel when its unit and time columns are there (a mapped column that is
+    not is reported by the caller with the file's columns)."""
+    from econ.io import _read, validate_panel
 
-
-def _read_any(path: Path) -> pd.DataFrame:
-    from econ.io import _read
-
-    return _read(path)
+    frame = _read(path, None, roles["unit"], roles["time"])
+    if roles["unit"] in frame.columns and roles["time"] in frame.columns:
+        frame = validate_panel(frame, roles["unit"], roles["time"])
+    return frame

@@ -15,9 +15,19 @@ Three steps, every failure reported as one line naming the claim, the file and t
    * the verdict (label, qualifier, data) and every check's status must be identical;
    * every number (check values and the script's ``numbers``, table cells) must agree within the claim's
      ``verify_rtol`` / ``verify_atol`` (``|new - old| <= atol + rtol * |old|``); strings and booleans exactly;
-     Markdown, LaTeX and HTML tables exactly; figures byte for byte when the stored result was made with the same
-     package versions and platform (otherwise their manifest hash only);
+     Markdown, LaTeX and HTML tables exactly;
+   * every text the paper prints from the record -- notes, table and figure captions, the data description, the data
+     files read, the user's data set and the seed -- word for word, the numbers written in them within the same
+     tolerance (:func:`econ.claims.runner.fingerprint`; expected files written before texts were fingerprinted carry
+     no ``text`` and are compared on numbers only);
+   * figures byte for byte against the fresh run. The tools are the fresh run's: the stored ``versions`` field is
+     only quoted in the message, so editing it cannot switch the comparison off (a figure drawn with other package
+     versions cannot be verified here and fails, saying so);
    * a number present on one side only is a mismatch.
+
+A ``user_data`` entry (a run on the user's panel, re-run on that file and not compared with the expected file) must
+be the same in ``manifest.json`` and ``result.json``, well formed, and belong to a causal claim; otherwise it is
+reported as forged and the result is re-run on the bundled data and compared with the expected file like any other.
 
 Regenerate the expected files deliberately with ``econ replicate --update-expected``. The bundled data files'
 hashes used by the re-run are printed, and the data files themselves are checked against ``data/checksums.json``.
@@ -27,6 +37,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -76,6 +87,46 @@ def compare(expected: dict, actual: dict, rtol: float, atol: float, where: str =
             out.append(f"{pre}numbers.{key}: present only in the {b_name if key not in exp_num else a_name} result")
         elif not _close(exp_num[key], act_num[key], rtol, atol):
             out.append(f"{pre}numbers.{key}: {a_name} {exp_num[key]!r} vs {b_name} {act_num[key]!r}")
+    if "text" in expected:  # expected files written before the texts were fingerprinted have no "text"
+        out += [f"{pre}{d}" for d in _text_diffs(expected["text"], actual.get("text") or {}, rtol, atol, names)]
+    return out
+
+
+_NUMBER = re.compile(r"([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?)")
+
+
+def _text_close(e, a, rtol, atol) -> bool:
+    """Texts agree: the words exactly, every number written in them within the claim's tolerance."""
+    if not isinstance(e, str) or not isinstance(a, str):
+        return e == a
+    e_parts, a_parts = _NUMBER.split(e), _NUMBER.split(a)
+    if len(e_parts) != len(a_parts):
+        return False
+    for i, (x, y) in enumerate(zip(e_parts, a_parts)):
+        if i % 2 == 0:
+            if x != y:
+                return False
+        elif x != y and not _close(float(x.replace(",", "")), float(y.replace(",", "")), rtol, atol):
+            return False
+    return True
+
+
+def _text_diffs(expected: dict, actual: dict, rtol, atol, names) -> list[str]:
+    """Differences in what the paper prints from a record: notes, captions, data description, data files, seed."""
+    a_name, b_name = names
+    out = []
+    e_notes, a_notes = list(expected.get("notes") or []), list(actual.get("notes") or [])
+    for i in range(max(len(e_notes), len(a_notes))):
+        e, a = (e_notes[i] if i < len(e_notes) else None), (a_notes[i] if i < len(a_notes) else None)
+        if not _text_close(e, a, rtol, atol):
+            out.append(f"notes[{i}]: {a_name} {e!r} vs {b_name} {a!r}")
+    e_cap, a_cap = expected.get("captions") or {}, actual.get("captions") or {}
+    for key in sorted(set(e_cap) | set(a_cap)):
+        if not _text_close(e_cap.get(key), a_cap.get(key), rtol, atol):
+            out.append(f"{key}.caption: {a_name} {e_cap.get(key)!r} vs {b_name} {a_cap.get(key)!r}")
+    for key in ("data", "data_files", "user_data", "seed"):
+        if not _text_close(expected.get(key), actual.get(key), rtol, atol):
+            out.append(f"{key}: {a_name} {expected.get(key)!r} vs {b_name} {actual.get(key)!r}")
     return out
 
 
@@ -111,24 +162,23 @@ def _table_diffs(cid: str, stored_dir: Path, fresh_dir: Path, stored: dict, fres
                     if x != y:
                         out.append(f"{cid}: {s_file} line {i + 1}: stored {x[:80]!r} vs recomputed {y[:80]!r}")
                         break
-        if s_tabs[name].get("caption", "") != f_tabs[name].get("caption", ""):
-            out.append(f"{cid}: result.json tables.{name}.caption: stored {s_tabs[name].get('caption')!r} vs "
-                       f"recomputed {f_tabs[name].get('caption')!r}")
     s_figs, f_figs = stored.get("figures") or {}, fresh.get("figures") or {}
     for name in sorted(set(s_figs) ^ set(f_figs)):
         out.append(f"{cid}: figure {name}: present only in the {'recomputed' if name not in s_figs else 'stored'} "
                    "result")
-    same_tools = stored.get("versions") == fresh.get("versions")
     for name in sorted(set(s_figs) & set(f_figs)):
-        if s_figs[name].get("caption") != f_figs[name].get("caption"):
-            out.append(f"{cid}: result.json figures.{name}.caption: stored {s_figs[name].get('caption')!r} vs "
-                       f"recomputed {f_figs[name].get('caption')!r}")
         s_png, f_png = stored_dir / s_figs[name].get("png", ""), fresh_dir / f_figs[name].get("png", "")
         # images are byte-identical when drawn by the same package versions on the same platform (fixed dpi, no
-        # timestamp); across versions fonts and antialiasing differ, so only the manifest hash is checked then
-        if same_tools and s_png.is_file() and f_png.is_file() and s_png.read_bytes() != f_png.read_bytes():
-            out.append(f"{cid}: {s_png.name}: the stored image differs from the recomputed one (same package "
-                       "versions and platform)")
+        # timestamp). The tools are those of the fresh run, never the stored record's "versions" (a text anyone can
+        # edit): a figure drawn elsewhere cannot be verified here and fails, saying so
+        if not s_png.is_file() or not f_png.is_file() or s_png.read_bytes() != f_png.read_bytes():
+            tools = fresh.get("versions") or {}
+            told = stored.get("versions") or {}
+            other = {k: told.get(k) for k in sorted(set(tools) | set(told)) if told.get(k) != tools.get(k)}
+            why = (f"; result.json field versions says it was drawn with {other} while the fresh run used "
+                   f"{ {k: tools.get(k) for k in other} } (re-run econ replicate {cid} with the installed tools)"
+                   if other else " (same package versions and platform)")
+            out.append(f"{cid}: {s_png.name}: the stored image differs from the recomputed one{why}")
     return out
 
 
@@ -208,9 +258,11 @@ def verify(ids=None, expected_dir=None, registry: Registry | None = None, progre
             if (man.get("options") or {}) != options.get(claim.id, {}):
                 problems.append(f"{claim.id}: manifest.json field options: stored {man.get('options')!r} vs "
                                 f"requested {options.get(claim.id, {})!r} (not the registered settings)")
+            forged = _user_data_problems(claim, man, rec)
+            problems += forged
             if isinstance(rec, dict):
                 stored[claim.id] = rec
-                if man.get("user_data"):
+                if man.get("user_data") and not forged:
                     user_runs[claim.id] = man["user_data"]
         outcomes[claim.id] = ClaimCheck(claim.id, "?", not problems, problems)
     if stored_present and not ids:
@@ -264,6 +316,32 @@ def verify(ids=None, expected_dir=None, registry: Registry | None = None, progre
     if not quiet:
         _report(out, notes, expected_dir, results, stream or sys.stdout)
     return out
+
+
+_USER_KEYS = {"file", "path", "sha256", "rows", "columns"}
+
+
+def _user_data_problems(claim, man: dict, rec) -> list[str]:
+    """A ``user_data`` entry that cannot be genuine: absent from one of manifest.json / result.json or different
+    there, on a claim that only runs on bundled data, or malformed. Such a result is re-run on the bundled data and
+    compared with the expected file like any other (the entry never switches that comparison off)."""
+    cid = claim.id
+    m_user = man.get("user_data")
+    r_user = rec.get("user_data") if isinstance(rec, dict) else None
+    if not m_user and not r_user:
+        return []
+    if m_user != r_user:
+        return [f"{cid}: manifest.json field user_data: {m_user!r} differs from result.json field user_data "
+                f"{r_user!r} (a result forged or mixed from two runs)"]
+    if claim.kind != "causal":
+        named = m_user.get("file") if isinstance(m_user, dict) else m_user
+        return [f"{cid}: manifest.json field user_data: {cid} is a {claim.kind} claim that runs on the bundled data "
+                f"only, yet the result says it was computed on {named!r} (forged)"]
+    if not isinstance(m_user, dict) or set(m_user) != _USER_KEYS or not m_user.get("path") or \
+            Path(str(m_user["path"])).name != m_user.get("file"):
+        return [f"{cid}: manifest.json field user_data: malformed entry {m_user!r} (expected the keys "
+                f"{sorted(_USER_KEYS)}, with file the name of path)"]
+    return []
 
 
 def _rerun_user(cid, user: dict, out: Path, registry, options, outcomes):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from econ._validate import not_numeric
 from econ.did._design import NEVER, _show, as_list, require_columns, require_unit_constant, unit_cohorts
 from econ.errors import PanelError, SpecificationError, TreatmentError, WeightsError
 from econ.io import validate_panel
@@ -68,7 +69,7 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
     frame = validate_panel(data[list(dict.fromkeys([unit, time, *cols]))], unit, time)
     for c in [y, *covariates, *([weights] if weights else [])]:
         if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
-            raise SpecificationError(f"column {c!r} must be numeric, got dtype {frame[c].dtype}")
+            raise SpecificationError(not_numeric(c, frame[c]))
     model = [y, *covariates, *extra]
     values = frame[model]
     bad = values.isna().any(axis=1).to_numpy()

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from econ._validate import require_columns
+from econ._validate import not_numeric, require_columns
 from econ.errors import SpecificationError, TreatmentError
 from econ.io import validate_panel
 
@@ -157,7 +157,7 @@ def numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
     """The column as float64, or a SpecificationError naming it when it is not numeric."""
     series = frame[col]
     if not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        raise SpecificationError(f"column {col!r} must be numeric, got dtype {series.dtype}")
+        raise SpecificationError(not_numeric(col, series))
     return series.to_numpy(dtype=float, na_value=np.nan)
 
 

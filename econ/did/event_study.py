@@ -230,8 +230,11 @@ def _check_ref(ref) -> frozenset:
     except (TypeError, ValueError):  # e.g. ref=None or ref="-1": name the argument instead of int()'s message
         bad = True
     if bad:
+        why = (" (the coefficients are differences from a reference period, so one is needed: the default -1 is "
+               "the period before treatment)" if ref is None or (np.iterable(ref) and not isinstance(ref, str)
+                                                                  and not len(tuple(ref))) else "")
         raise SpecificationError(f"ref must be an integer relative time or a sequence of them (e.g. -1 or (-1, -5)), "
-                                 f"got {ref!r}")
+                                 f"got {ref!r}{why}")
     return frozenset(int(r) for r in refs)
 
 

@@ -415,6 +415,24 @@ def feols(
         return _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fixef_maxiter)
 
 
+def _all_singletons(codes: np.ndarray, fe_names) -> str:
+    """The message when dropping singletons leaves nothing: which fixed effect has one observation per group."""
+    n = codes.shape[0]
+    sizes = {name: np.bincount(np.unique(codes[:, k], return_inverse=True)[1]) for k, name in enumerate(fe_names)}
+    single = {name: int((s == 1).sum()) for name, s in sizes.items()}
+    every = [name for name, s in sizes.items() if (s == 1).all()]
+    if every:
+        what = (f"fixed effect {every[0]!r} has one observation per group ({len(sizes[every[0]])} groups for {n} "
+                "observations)" if len(every) == 1 else
+                f"fixed effects {every} each have one observation per group ({n} observations)")
+    else:
+        what = ("removing the singleton groups one after another removed every observation (singleton groups: "
+                + ", ".join(f"{name!r} {k}" for name, k in single.items()) + ")")
+    return (f"no observations left after dropping singleton fixed-effect groups: {what}. A group with one "
+            "observation is fitted exactly by its own fixed effect and says nothing about the slopes; remove that "
+            "fixed effect from the formula (or absorb a coarser one), or pass fixef_rm='none' to keep the singletons")
+
+
 def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fixef_maxiter) -> FeolsResult:
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -461,13 +479,13 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
 
     codes = fe_codes[rows] if rows.size < n_all else fe_codes
     if codes.shape[1] and fixef_rm == "singleton":
-        keep = _drop_singletons(codes)
+        before, keep = codes, _drop_singletons(codes)
         if not keep.all():
             notes.append(f"{int((~keep).sum())} singleton observation(s) dropped (fixed-effect groups of size one, "
                          "removed iteratively)")
             rows, codes = rows[keep], codes[keep]
         if rows.size == 0:
-            raise SpecificationError("no observations left after dropping singleton fixed-effect groups")
+            raise SpecificationError(_all_singletons(before, parsed.fixef_names))
 
     # [y, X] on the estimation sample as one C-ordered matrix: one demeaning call, one Gram matrix
     full = rows.size == n_all

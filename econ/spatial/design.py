@@ -105,8 +105,19 @@ def spatial_design(formula: str, data: pd.DataFrame, W: Weights, lag_vars, lag_f
     return SpatialDesign(y, X, names, lagged, parsed.lhs, [])
 
 
+def require_weights(W) -> None:
+    """``W`` must be an :class:`econ.spatial.Weights`: a bare matrix or list has no unit order to match the data
+    rows to, so it is refused (naming the constructor to use) instead of failing later."""
+    if not isinstance(W, Weights):
+        hint = ("; a matrix has no unit order: build W with econ.spatial.Weights.from_matrix(matrix, ids=units) "
+                "(ids: the unit of each row, in order)" if isinstance(W, (np.ndarray, list, tuple)) or
+                hasattr(W, "tocsr") else "")
+        raise WeightsError(f"W must be an econ.spatial.Weights, got {type(W).__name__}{hint}")
+
+
 def _align_cross_section(data: pd.DataFrame, W: Weights, unit: str | None) -> pd.DataFrame:
     """Rows of ``data`` re-ordered to ``W.ids`` (by the ``unit`` column, or by the index)."""
+    require_weights(W)
     if unit is not None:
         require_columns(data, [unit], "unit")
         ids = data[unit].tolist()

@@ -34,6 +34,7 @@ from econ.spatial.design import (  # noqa: F401  (moved down a layer; still impo
     SpatialWarning,
     _align_cross_section,
     _check_islands,
+    require_weights,
     spatial_design,
 )
 from econ.spatial.logdet import LOGDET_METHODS, LogDet
@@ -133,8 +134,7 @@ def fit(formula: str, data: pd.DataFrame, W: Weights, *, model: str = "sar", uni
     check_choice(logdet, "logdet", LOGDET_METHODS)
     check_bool(lee_yu, "lee_yu")
     check_bool(w2x, "w2x")
-    if not isinstance(W, Weights):
-        raise WeightsError(f"W must be an econ.spatial.Weights, got {type(W).__name__}")
+    require_weights(W)
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if wx is not None:

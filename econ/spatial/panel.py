@@ -686,9 +686,10 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     >>> list(res.coef.index)
     ['x', 'rho']
     """
-    from econ.spatial.design import SpatialWarning, _check_islands
+    from econ.spatial.design import SpatialWarning, _check_islands, require_weights
     from econ.spatial.result import SpatialResult
 
+    require_weights(W)
     model = check_choice(model, "model", ("sar", "sdm", "sem", "sdem", "slx", "sac"))
     if method != "ml":
         raise SpecificationError(f"method={method!r}: spatial panel models are fitted by ML only (method='ml')")

@@ -160,6 +160,14 @@ class Weights:
         unknown = [c for c in (source, target, *([weight] if weight is not None else [])) if c not in edges.columns]
         if unknown:
             raise WeightsError(f"edge column(s) {unknown} not in the edge list; available: {list(edges.columns)}")
+        named = [source, target, *([weight] if weight is not None else [])]
+        if len(set(named)) < len(named):
+            raise WeightsError(f"{'source, target and weight' if weight is not None else 'source and target'} must "
+                               f"be different columns, got {named}")
+        dup = sorted({str(c) for c in edges.columns[edges.columns.duplicated()] if c in named})
+        if dup:
+            raise WeightsError(f"the edge list has several columns named {dup}; give each column its own name "
+                               "(e.g. edges.columns = ['source', 'target'])")
         a, b = edges[source].to_numpy(), edges[target].to_numpy()
         na = pd.isna(edges[source]).to_numpy() | pd.isna(edges[target]).to_numpy()
         if na.any():
