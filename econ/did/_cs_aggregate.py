@@ -263,6 +263,7 @@ class AggregateResult(InfluenceResult):
                          level=level, notes=notes, model=f"Callaway-Sant'Anna aggregation: {kind}",
                          depvar=res.depvar, n_clusters=n_clusters)
         self.nobs = res.nobs  # rows of the panel behind ATT(g, t), not units (n_units)
+        self.spec = dict(getattr(res, "spec", {}))  # the att_gt call's options (control group, method...)
         self.kind = kind
         self.key = key_col
         self.overall_att = float(overall[0])
