@@ -540,6 +540,17 @@ class KeyedResults(dict):
 
     Everything else is a plain ``dict`` (``in``, ``get``, iteration, equality). ``what`` names the key in the
     message (``"period"``, ``"group"``...).
+
+    Examples
+    --------
+    >>> from econ.results import KeyedResults
+    >>> res = KeyedResults({2014: "a", 2015: "b"}, what="period")
+    >>> res[2014]
+    'a'
+    >>> res[2013]
+    Traceback (most recent call last):
+    ...
+    econ.errors.SpecificationError: no period 2013 in these results; available: [2014, 2015]
     """
 
     def __init__(self, items=(), *, what: str = "key"):

@@ -107,8 +107,7 @@ def etable(
         default_names += [c.name for c in new]
     terms = _select_terms(cols, keep, drop, order)
     names = list(model_names) if model_names else [
-        f"({i + 1})" + (f" {n}" if n and any(_is_compare(r) for r in results) else "")
-        for i, n in enumerate(default_names)]
+        f"({i + 1})" + (f" {n}" if n else "") for i, n in enumerate(default_names)]
     if len(names) != len(cols):
         raise SpecificationError(f"{len(names)} model_names for {len(cols)} result columns")
 
@@ -318,10 +317,9 @@ def _columns(r, rename: dict) -> list[_Column]:
         p = float(2 * r._dist().sf(abs(z))) if np.isfinite(z) else np.nan
         terms = {"ATT": (float(overall), se, p), **terms}
         original["ATT"] = {"ATT"}
+    # Callaway-Sant'Anna and imputation are no fixed-effects regressions of the outcome: no Yes/No FE cells
     fe = None if isinstance(r, _influence_types()) or type(r).__name__ == "ImputationResult" else r.fe_levels
-    if type(r).__name__ == "ImputationResult":
-        fe = None
-    return [_Column(type(r).__name__, terms, original, nobs=r.nobs, n_units=getattr(r, "n_units", None), fe=fe,
+    return [_Column("", terms, original, nobs=r.nobs, n_units=getattr(r, "n_units", None), fe=fe,
                     estimator=_estimator(r), control=_control(r), depvar=r.depvar, r2=r.r2, r2_within=r.r2_within,
                     se_label=_se_label(r))]
 
@@ -353,7 +351,7 @@ def _compare_columns(cmp, rename: dict) -> list[_Column]:
                            n_units=getattr(res, "n_units", None),
                            fe=getattr(res, "fe_levels", None) if name == "twfe" else None,
                            estimator=_COMPARE.get(name, name), control=_control(res) if res is not None else "",
-                           depvar=cmp.depvar, se_label="Clustered" if name != "cs" else "Influence function"))
+                           depvar=cmp.depvar, se_label=_se_label(res) if isinstance(res, Result) else ""))
     return out
 
 

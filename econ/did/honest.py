@@ -62,12 +62,12 @@ class HonestResult:
     >>> es = event_study(datasets.load("china_cities_demo"), "log_income_ratio", "prefecture_code", "year",
     ...                  "cohort", window=(-4, 3))
     >>> res = honest(es, Mbar=[0, 0.5, 1], grid_points=200)
-    >>> res.tidy().round(3)
-       Mbar  conf_low  conf_high    method
-    0   NaN    -0.021     -0.010  original
-    1   0.0    -0.021     -0.010      C-LF
-    2   0.5    -0.024     -0.006      C-LF
-    3   1.0    -0.028     -0.002      C-LF
+    >>> res.tidy()[["term", "conf_low", "conf_high", "method"]].round(3)
+             term  conf_low  conf_high    method
+    0    original    -0.021     -0.010  original
+    1    Mbar = 0    -0.021     -0.010      C-LF
+    2  Mbar = 0.5    -0.024     -0.006      C-LF
+    3    Mbar = 1    -0.028     -0.002      C-LF
     >>> bool(res.breakdown > 1)  # the robust set still excludes 0 when post-period violations exceed pre-period ones
     True
     """
