@@ -13,8 +13,7 @@ fixed effects, type of standard errors, what was dropped and why). Inference:
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -22,42 +21,13 @@ import pandas as pd
 from scipy import stats
 
 from econ._figure import figure, finish_figure
+from econ._tidy import _ci_labels, _fmt, _fmt_p, stars  # noqa: F401  (re-exported)
 from econ._truth import overlay_truth, truth_values  # noqa: F401  (truth_values: used by result plots)
 from econ._wald import WaldTest, parse_hypothesis, wald  # noqa: F401
 from econ.errors import SpecificationError
 
 __all__ = ["Result", "ResultProtocol", "WaldTest", "stars", "wald", "figure", "finish_figure", "overlay_truth",
            "KeyedResults"]
-
-
-def stars(p: float, levels: Sequence[float] = (0.1, 0.05, 0.01)) -> str:
-    """``***``/``**``/``*`` for ``p`` below the third/second/first of ``levels`` (econ-journal convention).
-
-    Parameters
-    ----------
-    p : float
-        A p-value; ``None`` or non-finite gives no stars.
-    levels : sequence of float, default (0.1, 0.05, 0.01)
-        Significance levels; one star per level that ``p`` is below.
-
-    Returns
-    -------
-    str
-        ``""``, ``"*"``, ``"**"`` or ``"***"`` (with the default levels).
-
-    Examples
-    --------
-    >>> from econ.results import stars
-    >>> stars(0.003), stars(0.03), stars(0.07), stars(0.5)
-    ('***', '**', '*', '')
-    """
-    if p is None or not np.isfinite(p):
-        return ""
-    marks = sorted(levels)
-    for i, level in enumerate(marks):
-        if p < level:
-            return "*" * (len(marks) - i)
-    return ""
 
 
 @runtime_checkable
@@ -511,27 +481,6 @@ class Result:
         if self.depvar:
             ax.set_title(self.depvar)
         return finish_figure(fig, ax, path)
-
-
-def _ci_labels(level: float) -> tuple[str, str]:
-    """Names of the interval bounds, as pyfixest: ``("2.5%", "97.5%")`` for ``level=0.95``."""
-    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
-            or not 0 < level < 1:
-        raise SpecificationError(f"level must be a number in (0, 1), got {level!r}")
-    alpha = 1 - level
-    return f"{100 * alpha / 2:g}%", f"{100 * (1 - alpha / 2):g}%"
-
-
-def _fmt(x: float, digits: int) -> str:
-    if x is None or not np.isfinite(x):
-        return "NA" if x is None or math.isnan(x) else str(x)
-    return f"{x:.{digits}f}"
-
-
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 class KeyedResults(dict):
