@@ -392,7 +392,7 @@ def _cell_tex(s: str) -> str:
     if s == _R2W:
         return "Within $R^2$"
     num, _, st = s.partition(_STAR_TOKEN)
-    esc = "".join(_LATEX_ESCAPE.get(ch, ch) for ch in num)
+    esc = "".join(_LATEX_ESCAPE.get(ch, ch) for ch in num).replace(_FE_NA, "---")  # an em dash, ASCII input
     return esc + (f"$^{{{st}}}$" if st else "")
 
 

@@ -102,4 +102,5 @@ def test_three_formats(fits, tmp_path):
     assert tex.startswith(r"\begin{tabular}{lcccc}") and r"\toprule" in tex and r"\midrule" in tex
     assert r"\bottomrule" in tex and tex.count("\nATT & ") == 1 and "e = -2 &" in tex and "Control group &" in tex
     assert (tmp_path / "t.tex").read_text() == tex
+    assert "countyreal FE & Yes & --- & Yes & --- \\\\" in tex and tex.isascii()
     assert page.count("<td>ATT</td>") == 1 and "<td>e = -2</td>" in page and "<td>Units</td>" in page
