@@ -12,48 +12,54 @@ fixed effects, type of standard errors, what was dropped and why). Inference:
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ._figure import figure, finish_figure
+from econ._tidy import _ci_labels, _fmt, _fmt_p, stars  # noqa: F401  (re-exported)
+from econ._truth import overlay_truth, truth_values  # noqa: F401  (truth_values: used by result plots)
+from econ._wald import WaldTest, parse_hypothesis, wald  # noqa: F401
 from econ.errors import SpecificationError
 
-__all__ = ["Result", "WaldTest", "stars", "wald", "figure", "finish_figure", "overlay_truth"]
+__all__ = ["Result", "ResultProtocol", "WaldTest", "stars", "wald", "figure", "finish_figure", "overlay_truth",
+           "KeyedResults"]
 
 
-def stars(p: float, levels: Sequence[float] = (0.1, 0.05, 0.01)) -> str:
-    """``***``/``**``/``*`` for ``p`` below the third/second/first of ``levels`` (econ-journal convention).
+@runtime_checkable
+class ResultProtocol(Protocol):
+    """What every result in econ offers, whether or not it derives from :class:`Result`.
 
-    Parameters
-    ----------
-    p : float
-        A p-value; ``None`` or non-finite gives no stars.
-    levels : sequence of float, default (0.1, 0.05, 0.01)
-        Significance levels; one star per level that ``p`` is below.
-
-    Returns
-    -------
-    str
-        ``""``, ``"*"``, ``"**"`` or ``"***"`` (with the default levels).
+    ``tidy()`` returns a DataFrame whose first columns are ``term, estimate, std_error, p_value, conf_low,
+    conf_high`` (key columns such as ``event_time`` or ``cohort`` and extras follow); ``summary()`` returns text;
+    ``plot(ax=None, path=None, **kw)`` draws on ``ax`` (a new figure when ``None``), also writes the figure to
+    ``path`` when given, and returns ``(fig, ax)`` (``ax`` is the first positional argument everywhere); ``nobs``
+    is the number of rows (observations) used and ``n_units`` the number of units (``None`` where a count has no
+    meaning, e.g. a Monte Carlo summary). ``isinstance(obj, ResultProtocol)`` checks that the members exist.
 
     Examples
     --------
-    >>> from econ.results import stars
-    >>> stars(0.003), stars(0.03), stars(0.07), stars(0.5)
-    ('***', '**', '*', '')
+    >>> import numpy as np, pandas as pd
+    >>> from econ.results import Result, ResultProtocol
+    >>> isinstance(Result(pd.Series({"x": 0.5}), np.eye(1), nobs=10, df_resid=9), ResultProtocol)
+    True
     """
-    if p is None or not np.isfinite(p):
-        return ""
-    marks = sorted(levels)
-    for i, level in enumerate(marks):
-        if p < level:
-            return "*" * (len(marks) - i)
-    return ""
+
+    nobs: int | None
+    n_units: int | None
+
+    def tidy(self, *args, **kwargs) -> pd.DataFrame:
+        """Estimates as rows: ``term, estimate, std_error, p_value, conf_low, conf_high`` first."""
+
+    def summary(self, *args, **kwargs) -> str:
+        """A plain-text report."""
+
+    def plot(self, ax=None, path=None, **kwargs):
+        """Draw on ``ax`` (or a new figure), save to ``path`` when given; return ``(fig, ax)``."""
 
 
 class Result:
@@ -66,7 +72,7 @@ class Result:
     vcov : pandas.DataFrame or array
         Covariance of ``coef`` (rows/columns in the order of ``coef``).
     nobs : int
-        Observations used.
+        Observations (rows) used.
     df_resid : float
         Residual degrees of freedom of the model (n minus every estimated parameter, fixed effects included).
     df_t : float, optional
@@ -83,6 +89,8 @@ class Result:
     model, depvar, vcov_type, cluster, n_clusters : descriptive fields shown by :meth:`summary` and tables.
     extra : dict, optional
         Anything estimator-specific (shown nowhere, kept for callers).
+    n_units : int, optional
+        Units (cross-sectional ids) in the estimation sample; shown by :meth:`summary` and ``econ.etable``.
 
     Attributes
     ----------
@@ -90,7 +98,7 @@ class Result:
         Estimates, standard errors, t statistics and p-values (Student t with ``df_t`` degrees of freedom).
     vcov : pandas.DataFrame
         Covariance of the estimates.
-    nobs, df_resid, df_t, r2, r2_within, fe_levels, notes : as given.
+    nobs, n_units, df_resid, df_t, r2, r2_within, fe_levels, notes : as given.
 
     Notes
     -----
@@ -130,6 +138,7 @@ class Result:
         cluster: str | None = None,
         n_clusters=None,
         extra: dict | None = None,
+        n_units: int | None = None,
     ):
         coef = pd.Series(coef, dtype=float) if not isinstance(coef, pd.Series) else coef.astype(float)
         names = list(coef.index)
@@ -155,6 +164,7 @@ class Result:
         self.cluster = cluster
         self.n_clusters = n_clusters
         self.extra = dict(extra) if extra else {}
+        self.n_units = None if n_units is None else int(n_units)
 
     # ------------------------------------------------------------ estimates
     @property
@@ -332,7 +342,7 @@ class Result:
         out = []
         title = self.model or "Estimation results"
         out.append(f"{title}" + (f" -- dependent variable: {self.depvar}" if self.depvar else ""))
-        out.append(f"Observations: {self.nobs:,}")
+        out.append(f"Observations: {self.nobs:,}" + (f"   Units: {self.n_units:,}" if self.n_units else ""))
         if self.fe_levels:
             out.append("Fixed effects: " + ", ".join(f"{k} ({v:,})" for k, v in self.fe_levels.items()))
         out.append(f"Standard errors: {self.se_label()}")
@@ -412,9 +422,10 @@ class Result:
             if q_vec.shape[0] != R_mat.shape[0]:
                 raise SpecificationError(f"wald_test: q has {q_vec.shape[0]} values for {R_mat.shape[0]} restrictions")
             text = f"{R_mat.shape[0]} linear restriction(s)"
-        return wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_resid, text, q=q_vec)
+        test = wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_resid, text, q=q_vec)
+        return dataclasses.replace(test, nobs=self.nobs, n_units=self.n_units)
 
-    def plot(self, terms=None, level: float = 0.95, ax=None, path=None, *, truth=None):
+    def plot(self, ax=None, path=None, *, terms=None, level: float = 0.95, truth=None):
         """Coefficient plot: point estimates with ``level`` confidence intervals, one row per term.
 
         Parameters
@@ -472,457 +483,23 @@ class Result:
         return finish_figure(fig, ax, path)
 
 
-# ---------------------------------------------------------------------------------------------------- figures
-def figure(ax=None, figsize=(6, 4)):
-    """The ``(fig, ax)`` every ``plot()`` draws on: a new constrained-layout figure, or the figure of ``ax``.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes, optional
-        Draw on this axes (and its figure); ``None`` makes a new figure.
-    figsize : tuple of float, default (6, 4)
-        Size in inches of a new figure.
-
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
-        The figure and axes, with the top and right spines hidden.
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> from econ.results import figure
-    >>> fig, ax = figure(figsize=(3, 2))
-    >>> ax.figure is fig
-    True
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    else:
-        fig = ax.figure
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig, ax
-
-
-def finish_figure(fig, ax, path=None):
-    """Save ``fig`` to ``path`` when given (the one place plots are written) and return ``(fig, ax)``.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    ax : matplotlib.axes.Axes
-    path : str or pathlib.Path, optional
-        File to write (format from the suffix, 150 dpi); ``None`` writes nothing.
-
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
-        ``fig`` and ``ax`` unchanged.
-
-    Raises
-    ------
-    SpecificationError
-        ``path`` is a directory or cannot be written.
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> from econ.results import figure, finish_figure
-    >>> fig, ax = figure()
-    >>> finish_figure(fig, ax) == (fig, ax)
-    True
-    """
-    if path is not None:
-        from pathlib import Path
-
-        target = Path(path)
-        if target.is_dir():
-            raise SpecificationError(f"plot(path=...): {str(target)!r} is a directory; give a file name such as "
-                                     "'figure.png'")
-        try:
-            fig.savefig(target, dpi=150)
-        except (OSError, ValueError) as exc:
-            raise SpecificationError(f"plot(path=...): cannot write {str(target)!r}: {exc}") from None
-    return fig, ax
-
-
-# ---------------------------------------------------------------------------------------------------- Wald tests
-@dataclass(frozen=True)
-class WaldTest:
-    """Joint Wald test of ``R b = q``: chi-square form ``W`` (df ``q``) and F form ``W / q`` (df ``q``, ``df2``).
-
-    ``df2`` is the model's residual degrees of freedom (n minus every estimated parameter, fixed effects included),
-    as in fixest's ``wald()``; ``inf`` for asymptotic estimators, where the F form uses the chi-square law.
-
-    Attributes
-    ----------
-    hypothesis : str
-        The tested restrictions, as text.
-    chi2, df, pvalue_chi2 : float, int, float
-        Chi-square statistic ``W``, number of restrictions and its p-value.
-    F, df2, pvalue_F : float
-        F statistic ``W / df``, denominator degrees of freedom and its p-value.
-    statistic, pvalue : float
-        The F form (what fixest reports).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from econ.results import wald
-    >>> test = wald(np.array([1.0]), np.array([[0.25]]), np.eye(1), df2=np.inf, hypothesis="x = 0")
-    >>> test.chi2, test.df
-    (4.0, 1)
-    """
-
-    hypothesis: str
-    chi2: float
-    df: int
-    pvalue_chi2: float
-    F: float
-    df2: float
-    pvalue_F: float
-
-    @property
-    def statistic(self) -> float:
-        """The F form (what fixest's ``wald()`` reports)."""
-        return self.F
-
-    @property
-    def pvalue(self) -> float:
-        """p-value of the F form (the chi-square form's is ``pvalue_chi2``)."""
-        return self.pvalue_F
-
-    def tidy(self) -> pd.DataFrame:
-        """Both forms as rows: ``test, form (chi2 / F), statistic, df1, df2, p_value``."""
-        return pd.DataFrame(
-            {
-                "test": [self.hypothesis] * 2,
-                "form": ["chi2", "F"],
-                "statistic": [self.chi2, self.F],
-                "df1": [self.df, self.df],
-                "df2": [np.nan, self.df2],
-                "p_value": [self.pvalue_chi2, self.pvalue_F],
-            }
-        )
-
-    def summary(self) -> str:
-        """The hypothesis and both forms of the statistic with their p-values, as text."""
-        return (
-            f"Wald test: {self.hypothesis}\n"
-            f"  chi2({self.df}) = {self.chi2:.4f}, p = {self.pvalue_chi2:.4g}\n"
-            f"  F({self.df}, {self.df2:g}) = {self.F:.4f}, p = {self.pvalue_F:.4g}"
-        )
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def plot(self, ax=None, path=None):
-        """The F statistic against its reference distribution; returns ``(fig, ax)``."""
-        from scipy import stats as st
-
-        fig, ax = figure(ax, (5, 3.2))
-        dist = st.f(self.df, self.df2) if np.isfinite(self.df2) else st.chi2(self.df)
-        stat = self.F if np.isfinite(self.df2) else self.chi2
-        hi = max(dist.ppf(0.999), stat * 1.1)
-        grid = np.linspace(0, hi, 300)
-        ax.plot(grid, dist.pdf(grid), color="0.3")
-        ax.axvline(stat, color="C3", lw=1.2, label=f"statistic = {stat:.3g} (p = {self.pvalue:.3g})")
-        ax.set_xlabel("F" if np.isfinite(self.df2) else "chi2")
-        ax.legend(frameon=False)
-        return finish_figure(fig, ax, path)
-
-
-def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis: str, q=None) -> WaldTest:
-    """Wald test of ``R b = q`` with covariance ``vcov``: W = (Rb - q)' (R V R')^{-1} (Rb - q).
-
-    Parameters
-    ----------
-    b : array of shape (k,)
-        Estimates.
-    vcov : array of shape (k, k)
-        Their covariance.
-    R : array of shape (r, k)
-        Restriction matrix (one row per restriction).
-    df2 : float
-        Denominator degrees of freedom of the F form; ``inf`` uses the chi-square law for both forms.
-    hypothesis : str
-        Text describing the restrictions (shown in the summary).
-    q : array of shape (r,), optional
-        Right-hand side; zero by default.
-
-    Returns
-    -------
-    WaldTest
-
-    Raises
-    ------
-    SpecificationError
-        Non-finite estimates or covariance, or linearly dependent restrictions (rank of ``R V R'`` below r).
-
-    Notes
-    -----
-    ``W = (Rb - q)' (R V R')^{-1} (Rb - q)`` is chi-square with r degrees of freedom; the F form ``W / r`` is
-    F(r, df2), as in fixest's ``wald()`` (``pvalue_F`` falls back to the chi-square p-value when ``df2`` is
-    infinite). ``V`` is used as given: the small-sample factors and clustering of the fit carry over.
-    :meth:`Result.wald_test` passes the fit's ``df_resid`` as ``df2``.
-
-    References
-    ----------
-    Wald, A. (1943). Tests of statistical hypotheses concerning several parameters when the number of
-    observations is large. *Transactions of the American Mathematical Society* 54(3), 426-482.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from econ.results import wald
-    >>> test = wald(np.array([0.3, 0.4]), np.eye(2) * 0.01, np.eye(2), df2=100, hypothesis="a = b = 0")
-    >>> round(test.chi2, 6), round(test.F, 6)
-    (25.0, 12.5)
-    """
-    R = np.atleast_2d(np.asarray(R, dtype=float))
-    diff = R @ np.asarray(b, dtype=float) - (0.0 if q is None else np.asarray(q, dtype=float))
-    middle = R @ np.asarray(vcov, dtype=float) @ R.T
-    if not np.all(np.isfinite(middle)) or not np.all(np.isfinite(diff)):
-        raise SpecificationError(f"Wald test '{hypothesis}': the coefficients or their covariance are not finite")
-    rank = np.linalg.matrix_rank(middle)
-    if rank < R.shape[0]:
-        raise SpecificationError(
-            f"Wald test '{hypothesis}': the {R.shape[0]} restrictions are linearly dependent or involve coefficients "
-            f"with zero variance (rank of R V R' is {rank}); drop the redundant ones")
-    w = float(diff @ np.linalg.solve(middle, diff))
-    k = R.shape[0]
-    return WaldTest(
-        hypothesis=hypothesis,
-        chi2=w,
-        df=k,
-        pvalue_chi2=float(stats.chi2.sf(w, k)),
-        F=w / k,
-        df2=float(df2),
-        pvalue_F=float(stats.f.sf(w / k, k, df2)) if np.isfinite(df2) else float(stats.chi2.sf(w, k)),
-    )
-
-
-_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
-
-
-def parse_hypothesis(text: str, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``"a + 2*b = 1, c = d"`` -> (R, q) over the coefficient ``names``; every name must be a coefficient."""
-    rows, rhs = [], []
-    # Coefficient names may hold '-', '.', ':' or spaces (e.g. "event::-2"): swap them for tokens first, longest
-    # name first, so that arithmetic signs and names cannot be confused.
-    names = list(names)
-    order = sorted(range(len(names)), key=lambda i: -len(names[i]))
-    for i in order:
-        pattern = r"(?<![\w.:`])`?" + re.escape(names[i]) + r"`?(?![\w.:`])"
-        text = re.sub(pattern, f"__coef{i}__", text)
-    tokens = [f"__coef{i}__" for i in range(len(names))]
-    display = dict(zip(tokens, names))
-    for part in re.split(r"[,;]", text):
-        if not part.strip():
-            continue
-        sides = part.split("=")
-        if len(sides) == 1:
-            sides = [sides[0], "0"]
-        if len(sides) != 2:
-            raise SpecificationError(f"wald_test: cannot read the restriction {_show(part, display)!r} (one '=' "
-                                     "expected)")
-        row = np.zeros(len(names))
-        const = 0.0
-        for sign_side, side in ((1.0, sides[0]), (-1.0, sides[1])):
-            for sign, term in _split_terms(side, part):
-                coef, name = _split_product(term, part)
-                if name is None:
-                    const -= sign_side * sign * coef
-                    continue
-                if name not in display:
-                    raise SpecificationError(
-                        f"wald_test: {name!r} in {_show(part, display)!r} is not a coefficient; coefficients are "
-                        f"{names}")
-                row[tokens.index(name)] += sign_side * sign * coef
-        if not row.any():
-            raise SpecificationError(f"wald_test: the restriction {_show(part, display)!r} names no coefficient")
-        rows.append(row)
-        rhs.append(const)
-    if not rows:
-        raise SpecificationError("wald_test: the hypothesis is empty")
-    return np.vstack(rows), np.asarray(rhs)
-
-
-def _show(part: str, display: Mapping[str, str]) -> str:
-    for token, name in display.items():
-        part = part.replace(token, name)
-    return part.strip()
-
-
-def _split_terms(side: str, part: str) -> list[tuple[float, str]]:
-    """Split ``"a - 2*b + c"`` at top-level + and - (names may contain '-' only inside brackets or quotes)."""
-    out, sign, buf, depth = [], 1.0, "", 0
-    for ch in side:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if ch in "+-" and depth == 0 and buf.strip() and not re.search(r"[eE]$", buf.strip()):
-            out.append((sign, buf.strip()))
-            sign, buf = (1.0 if ch == "+" else -1.0), ""
-        elif ch in "+-" and depth == 0 and not buf.strip():
-            sign = sign * (1.0 if ch == "+" else -1.0)
-        else:
-            buf += ch
-    if buf.strip():
-        out.append((sign, buf.strip()))
-    if not out:
-        raise SpecificationError(f"wald_test: an empty side in {part.strip()!r}")
-    return out
-
-
-def _split_product(term: str, part: str) -> tuple[float, str | None]:
-    """``"2*b"`` -> (2, "b"); ``"b"`` -> (1, "b"); ``"3"`` -> (3, None)."""
-    if _NUMBER.match(term):
-        return float(term), None
-    if "*" in term:
-        left, right = term.split("*", 1)
-        if _NUMBER.match(left):
-            return float(left), right.strip().strip("`")
-        if _NUMBER.match(right):
-            return float(right), left.strip().strip("`")
-        raise SpecificationError(f"wald_test: {term!r} in {part.strip()!r} is not linear in the coefficients")
-    return 1.0, term.strip().strip("`")
-
-
-def _ci_labels(level: float) -> tuple[str, str]:
-    """Names of the interval bounds, as pyfixest: ``("2.5%", "97.5%")`` for ``level=0.95``."""
-    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
-            or not 0 < level < 1:
-        raise SpecificationError(f"level must be a number in (0, 1), got {level!r}")
-    alpha = 1 - level
-    return f"{100 * alpha / 2:g}%", f"{100 * (1 - alpha / 2):g}%"
-
-
-def _fmt(x: float, digits: int) -> str:
-    if x is None or not np.isfinite(x):
-        return "NA" if x is None or math.isnan(x) else str(x)
-    return f"{x:.{digits}f}"
-
-
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-# ------------------------------------------------------------------------------------------------ known truth
-TRUTH_STYLE = {"color": "black", "ls": "--", "lw": 1.2, "marker": "x", "ms": 6, "zorder": 5}
-
-
-def overlay_truth(ax, x, truth, *, by: str | None = "event_time", keys=None, horizontal: bool = False,
-                  label: str = "truth", color: str = "black"):
-    """Draw the true effects of a simulated design over an estimate plot (the ``truth=`` of every ``plot()``).
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-        The plot to draw on.
-    x : array-like
-        Positions of the estimates on the plot's axis (event times, cohorts, periods or term positions).
-    truth : SimulatedPanel, dict, Mapping, pandas.Series or float
-        A simulated design (:class:`econ.simulate.SimulatedPanel`, its ``truth`` dict, or
-        :func:`econ.datasets.truth` of a bundled simulated dataset), aggregated ``by`` as
-        :func:`econ.simulate.true_att` does; or the true values themselves, as a mapping / Series from ``keys``
-        to values, or one number (the true effect at every position; 0 before treatment on an event-time axis).
-    by : {"event_time", "cohort", "time", "overall"} or None, default "event_time"
-        What the positions are. ``None`` (a coefficient plot) accepts only a mapping or a number.
-    keys : array-like, optional
-        The key of each position in ``truth`` (default ``x``): event times, cohorts, periods or term names.
-    horizontal : bool, default False
-        Estimates on the horizontal axis (a coefficient plot): truth marks are placed at ``(value, x)``.
-    label : str, default "truth"
-        Legend label.
-    color : str, default "black"
-        Colour of the dashed line and crosses.
-
-    Returns
-    -------
-    numpy.ndarray
-        The true value drawn at each position (NaN where ``truth`` has none: nothing is drawn there).
-
-    Raises
-    ------
-    SpecificationError
-        ``truth`` is none of the accepted forms, a design is given for a plot whose axis has no aggregation, or
-        ``x`` is not numeric or not as long as ``keys``.
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> from econ import datasets
-    >>> from econ.results import figure, overlay_truth
-    >>> fig, ax = figure()
-    >>> overlay_truth(ax, [-2, -1, 0, 1], datasets.truth("china_cities_demo")).round(4).tolist()
-    [0.0, 0.0, -0.0151, -0.0302]
-    >>> overlay_truth(ax, [0, 1], {"a": 0.5}, by=None, keys=["a", "b"], horizontal=True).tolist()
-    [0.5, nan]
-    """
-    try:
-        x = np.asarray(x, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        raise SpecificationError(f"overlay_truth: x must be numeric positions, got {x!r}") from None
-    if keys is not None and len(keys) != len(x):
-        raise SpecificationError(f"overlay_truth: {len(keys)} keys for {len(x)} positions")
-    values = truth_values(truth, x if keys is None else keys, by=by)
-    if np.isfinite(values).any():
-        px, py = (values, x) if horizontal else (x, values)
-        style = dict(TRUTH_STYLE, ls="none") if by in (None, "cohort", "overall") else TRUTH_STYLE
-        ax.plot(px, py, label=label, **dict(style, color=color))
-    return values
-
-
-def truth_values(truth, keys, *, by: str | None = "event_time") -> np.ndarray:
-    """The true value at each of ``keys`` (see :func:`overlay_truth` for the forms ``truth`` may take)."""
-    from econ.simulate import design_truth, true_att
-
-    keys = list(np.asarray(keys).tolist())
-    design = design_truth(truth) is not None
-    if design:
-        if by is None:
-            raise SpecificationError("truth: a simulated design has no single true value per coefficient; give "
-                                     "truth as {term: value} or a number, e.g. truth=sim.true_att('overall')")
-        values = true_att(truth, by)
-    elif isinstance(truth, (pd.Series, Mapping)):
-        values = pd.Series(dict(truth), dtype=float) if isinstance(truth, Mapping) else truth.astype(float)
-    elif isinstance(truth, (int, float, np.integer, np.floating)) and not isinstance(truth, (bool, np.bool_)):
-        values = float(truth)
-    else:
-        raise SpecificationError(f"truth must be a simulated design, a mapping or Series of true values, or a "
-                                 f"number; got {type(truth).__name__}")
-    if isinstance(values, float):
-        out = np.full(len(keys), values)
-    else:
-        lookup = {_key(k): v for k, v in values.items()}
-        out = np.array([lookup.get(_key(k), np.nan) for k in keys], dtype=float)
-    if by == "event_time" and (design or isinstance(values, float)):
-        out[[isinstance(_key(k), (int, float)) and _key(k) < 0 for k in keys]] = 0.0  # no anticipation
-    return out
-
-
-def _key(k):
-    """Keys compare as numbers when they are integral (2014, 2014.0 and "2014" are one key), else as text."""
-    try:
-        f = float(k)
-        return int(f) if f.is_integer() else f
-    except (TypeError, ValueError):
-        return str(k)
-
-
 class KeyedResults(dict):
     """A ``dict`` of sub-results (period, group or variable -> result) whose unknown keys raise
     :class:`~econ.errors.SpecificationError` naming the key and the available ones, instead of a bare ``KeyError``.
 
     Everything else is a plain ``dict`` (``in``, ``get``, iteration, equality). ``what`` names the key in the
     message (``"period"``, ``"group"``...).
+
+    Examples
+    --------
+    >>> from econ.results import KeyedResults
+    >>> res = KeyedResults({2014: "a", 2015: "b"}, what="period")
+    >>> res[2014]
+    'a'
+    >>> res[2013]
+    Traceback (most recent call last):
+    ...
+    econ.errors.SpecificationError: no period 2013 in these results; available: [2014, 2015]
     """
 
     def __init__(self, items=(), *, what: str = "key"):

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from econ._truth import design_truth, true_att  # noqa: F401  (re-exported: the truth of a design)
 from econ.errors import SpecificationError
 
 __all__ = ["DesignParams", "SimulatedPanel", "draw_panel", "true_att", "china_cities_demo", "DEMO_SEED",
@@ -191,86 +192,6 @@ def _str_keys(obj):
     if isinstance(obj, list):
         return [_str_keys(v) for v in obj]
     return obj
-
-
-def design_truth(obj) -> dict | None:
-    """The truth dict of a simulated design (a :class:`SimulatedPanel` or its ``truth``), else ``None``."""
-    table = obj.truth if isinstance(obj, SimulatedPanel) else obj
-    return table if isinstance(table, Mapping) and "att_gt" in table else None
-
-
-def true_att(truth, by: str = "event_time") -> pd.Series | float:
-    """The true ATT of a simulated design, aggregated as the staggered-DiD estimators aggregate ATT(g, t).
-
-    Parameters
-    ----------
-    truth : SimulatedPanel or dict
-        A simulated panel, its ``truth`` dict, or :func:`econ.datasets.truth` of a bundled simulated dataset.
-    by : {"event_time", "cohort", "time", "overall"}, default "event_time"
-        ``"event_time"``: the cohort-size weighted mean of ATT(g, g + e) over the cohorts observed at e (the
-        estimand of ``att_gt(...).aggregate("dynamic")``), for e >= 0 (the designs have no anticipation: the truth
-        is 0 at every e < 0). ``"cohort"``: the mean of ATT(g, t) over the cohort's
-        treated years (``aggregate("group")``). ``"time"``: the calendar year's cohort-size weighted mean over the
-        cohorts treated by that year (``aggregate("calendar")``). ``"overall"``: the mean over treated unit-years
-        (a float; the estimand of ``aggregate("simple")`` and of the imputation estimator's overall ATT).
-        Every aggregation uses only the cells the estimators identify: cohorts treated from the first simulated
-        year (``truth["always_treated_cohorts"]``, see ``draw_panel(always_treated=True)``) are left out, as
-        Callaway-Sant'Anna and the imputation estimator leave them out.
-
-    Returns
-    -------
-    pandas.Series or float
-        Indexed by event time, cohort or calendar time (named ``"truth"``; the index is named as the key column
-        of the matching ``aggregate(...).tidy()``); a float for ``"overall"``.
-
-    Raises
-    ------
-    SpecificationError
-        ``truth`` holds no ATT(g, t) table, or ``by`` is not one of the four aggregations.
-
-    Notes
-    -----
-    With ATT(g, t) the true effect on cohort g in year t and N_g the cohort's size, the aggregations are
-    theta_e = sum_g N_g ATT(g, g+e) / sum_g N_g (over cohorts observed at g+e), theta_g = mean_{t >= g} ATT(g, t),
-    theta_t = sum_{g <= t} N_g ATT(g, t) / sum_{g <= t} N_g, and theta = sum_{g, t >= g} N_g ATT(g, t) /
-    sum_{g, t >= g} N_g, the aggregations of Callaway and Sant'Anna (2021).
-
-    References
-    ----------
-    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
-    *Journal of Econometrics* 225(2), 200-230.
-
-    Examples
-    --------
-    >>> from econ import datasets
-    >>> from econ.simulate import true_att
-    >>> truth = datasets.truth("china_cities_demo")
-    >>> true_att(truth, "event_time").loc[[0, 1, 2]].round(4).tolist()
-    [-0.0151, -0.0302, -0.0453]
-    >>> round(true_att(truth, "overall"), 4)
-    -0.0409
-    """
-    from econ._validate import check_choice
-
-    check_choice(by, "by", ("event_time", "cohort", "time", "overall"))
-    truth = design_truth(truth)
-    if truth is None:
-        raise SpecificationError("truth must be a SimulatedPanel or its truth dict (with an 'att_gt' table), "
-                                 f"got {type(truth).__name__}")
-    cells = pd.DataFrame(truth["att_gt"], columns=["cohort", "year", "event_time", "att", "n_units"])
-    always = [int(c) for c in truth.get("always_treated_cohorts", [])]
-    cells = cells[~cells["cohort"].astype(int).isin(always)]  # not identified by any estimator
-    if by == "overall":
-        return float(truth["att_overall"])
-    weighted = cells.assign(w=cells["att"] * cells["n_units"], time=cells["year"])
-    if by == "cohort":
-        out = cells.groupby("cohort")["att"].mean()
-    else:
-        groups = weighted.groupby(by)
-        out = groups["w"].sum() / groups["n_units"].sum()
-    out.index = out.index.astype(int)
-    out.index.name = by
-    return out.rename("truth").astype(float)
 
 
 def effect_shape(event_time: np.ndarray, shape: str, ramp_years: int) -> np.ndarray:

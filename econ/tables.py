@@ -32,17 +32,24 @@ def etable(
     file: str | Path | None = None,
     model_names: Sequence[str] | None = None,
     notes: str | None = None,
+    rename: Mapping[str, str] | None = None,
+    order: Sequence[str] | str | None = None,
 ) -> str:
     """Side-by-side table of estimation results.
 
     Parameters
     ----------
-    results : Result or list of Result
+    results : result or list of results
+        Any :class:`econ.results.Result`, and the staggered results: a Callaway-Sant'Anna aggregation, Sun-Abraham
+        and imputation fits (their overall effect is the row ``ATT``), and :func:`econ.did.compare` results (one
+        column per estimator compared). Event-time terms (``rel_m2``, ``rel_p0``...) are shown as ``e = -2``,
+        ``e = 0`` and ordered by event time, so that paths of different estimators share rows.
     format : {"markdown", "latex", "html"}
     keep, drop : regular expression(s)
-        Terms are kept when they match any ``keep`` pattern (``re.search``; all kept by default), then removed when
-        they match any ``drop`` pattern. Exact names are patterns too (metacharacters are escaped when the string
-        is a term name).
+        As fixest's ``etable``: terms are kept when they match any ``keep`` pattern (``re.search`` on the displayed
+        name, after ``rename``; all kept by default), then removed when they match any ``drop`` pattern. A pattern
+        starting with ``%`` matches the original name instead; one starting with ``!`` keeps (drops) the terms
+        that do *not* match. Exact names are patterns too.
     labels : dict
         Display names for terms, dependent variables and fixed effects (``{"x1": "Broadband pilot"}``).
     digits : int
@@ -55,6 +62,12 @@ def etable(
         Column headers (default ``(1)``, ``(2)``, ...).
     notes : str, optional
         Extra footnote line.
+    rename : dict, optional
+        Original term name -> displayed name (``{"treated": "ATT"}``); terms renamed to the same name share a row.
+    order : regular expression(s), optional
+        As fixest's ``etable``: terms matching the first pattern come first, then those matching the second, and so
+        on; the rest keep their order after them. A pattern starting with ``!`` sends the terms that match it to
+        the end.
 
     Returns
     -------
@@ -76,13 +89,13 @@ def etable(
     >>> "lpop" in table
     True
     """
-    if isinstance(results, Result):
+    if isinstance(results, Result) or _is_compare(results):
         results = [results]
     if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
         raise SpecificationError(f"etable() needs one or more econ Result objects, got {type(results).__name__}")
     results = list(results)
-    if not results or not all(isinstance(r, Result) for r in results):
-        raise SpecificationError("etable() needs one or more econ Result objects")
+    if not results or not all(isinstance(r, Result) or _is_compare(r) for r in results):
+        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare results)")
     if format not in ("markdown", "latex", "html"):
         raise SpecificationError(f"format must be 'markdown', 'latex' or 'html', got {format!r}")
     digits = check_int(digits, "digits", minimum=0, maximum=12)
@@ -92,36 +105,50 @@ def etable(
     if len(levels) == 0 or any(not 0 < s < 1 for s in levels):
         raise SpecificationError(f"stars must be p-value thresholds in (0, 1), got {stars!r}")
     labels = dict(labels or {})
-    terms = _select_terms(results, keep, drop)
-    names = list(model_names) if model_names else [f"({i + 1})" for i in range(len(results))]
-    if len(names) != len(results):
-        raise SpecificationError(f"{len(names)} model_names for {len(results)} results")
+    cols: list[_Column] = []
+    default_names: list[str] = []
+    for r in results:
+        new = _columns(r, dict(rename or {}))
+        cols += new
+        default_names += [c.name for c in new]
+    terms = _select_terms(cols, keep, drop, order)
+    names = list(model_names) if model_names else [
+        f"({i + 1})" + (f" {n}" if n else "") for i, n in enumerate(default_names)]
+    if len(names) != len(cols):
+        raise SpecificationError(f"{len(names)} model_names for {len(cols)} result columns")
 
     header = [""] + names
-    depvars = ["Dependent variable"] + [labels.get(r.depvar, r.depvar) for r in results]
+    depvars = ["Dependent variable"] + [labels.get(c.depvar, c.depvar) for c in cols]
     body: list[list[str]] = []
     for term in terms:
         est, se = [labels.get(term, term)], [""]
-        for r in results:
-            if term in r.coef.index:
-                b, s, p = r.coef[term], r.se[term], r.pvalue[term]
+        for c in cols:
+            if term in c.terms:
+                b, s_, p = c.terms[term]
                 est.append(_num(b, digits) + _STAR_TOKEN + star_marks(p, levels))
-                se.append(f"({_num(s, digits)})")
+                se.append(f"({_num(s_, digits)})")
             else:
                 est.append("")
                 se.append("")
         body += [est, se]
-    fes = list(dict.fromkeys(name for r in results for name in r.fe_levels))
-    fe_rows = [[f"{labels.get(fe, fe)} FE"] + ["Yes" if fe in r.fe_levels else "No" for r in results] for fe in fes]
-    stats = [
-        ["Observations"] + [f"{r.nobs:,}" for r in results],
-        [_R2] + [_num(r.r2, digits) if np.isfinite(r.r2) else "" for r in results],
-    ]
-    if any(np.isfinite(r.r2_within) for r in results):
-        stats.append([_R2W] + [_num(r.r2_within, digits) if np.isfinite(r.r2_within) else "" for r in results])
-    stats.append(["Std. errors"] + [_se_label(r) for r in results])
+    fes = list(dict.fromkeys(name for c in cols if c.fe is not None for name in c.fe))
+    fe_rows = [[f"{labels.get(fe, fe)} FE"] + [_FE_NA if c.fe is None else ("Yes" if fe in c.fe else "No")
+                                               for c in cols] for fe in fes]
+    stats = [["Estimator"] + [c.estimator for c in cols]]
+    if any(c.control for c in cols):
+        stats.append(["Control group"] + [c.control for c in cols])
+    stats.append(["Observations"] + [f"{c.nobs:,}" if c.nobs is not None else "" for c in cols])
+    if any(c.n_units is not None for c in cols):
+        stats.append(["Units"] + [f"{c.n_units:,}" if c.n_units is not None else "" for c in cols])
+    if any(np.isfinite(c.r2) for c in cols):
+        stats.append([_R2] + [_num(c.r2, digits) if np.isfinite(c.r2) else "" for c in cols])
+    if any(np.isfinite(c.r2_within) for c in cols):
+        stats.append([_R2W] + [_num(c.r2_within, digits) if np.isfinite(c.r2_within) else "" for c in cols])
+    stats.append(["Std. errors"] + [c.se_label for c in cols])
     marks = [("*" * (len(levels) - i)) + f" p<{lv:g}" for i, lv in enumerate(levels)][::-1]
     foot = "Standard errors in parentheses. " + ", ".join(marks) + "."
+    if any(c.fe is None for c in cols) and fes:
+        foot += f" {_FE_NA}: no fixed-effects regression (differences within units and periods)."
     if notes:
         foot += " " + notes
     show_dep = any(r.depvar for r in results)
@@ -186,21 +213,173 @@ def _matches(term: str, pats: list[str]) -> bool:
     return False
 
 
-def _select_terms(results, keep, drop) -> list[str]:
-    terms = list(dict.fromkeys(t for r in results for t in r.coef.index))
-    keep_p, drop_p = _patterns(keep), _patterns(drop)
-    for pat in keep_p + drop_p:
-        if pat not in terms:  # a term name may be an invalid pattern (``I(x**2)``); it then matches only itself
-            try:
-                re.compile(pat)
-            except re.error as err:
-                raise SpecificationError(f"keep/drop pattern {pat!r} is neither a term name nor a valid regular "
-                                         f"expression ({err})") from err
+def _select_terms(cols, keep, drop, order) -> list[str]:
+    shown = {}  # displayed name -> original names
+    for c in cols:
+        for t in c.terms:
+            shown.setdefault(t, set()).update(c.original.get(t, {t}))
+    terms = _event_sorted(list(shown))
+    keep_p, drop_p, order_p = _patterns(keep), _patterns(drop), _patterns(order)
+    for what, pats in (("keep/drop", keep_p + drop_p), ("order", order_p)):
+        for pat in pats:
+            raw = pat.lstrip("!%")
+            if raw not in shown and not any(raw in o for o in shown.values()):
+                try:  # a term name may be an invalid pattern (``I(x**2)``); it then matches only itself
+                    re.compile(raw)
+                except re.error as err:
+                    raise SpecificationError(f"{what} pattern {pat!r} is neither a term name nor a valid regular "
+                                             f"expression ({err})") from err
+    hit = lambda t, pat: _hit(t, shown[t], pat)  # noqa: E731
     if keep_p:
-        terms = [t for t in terms if _matches(t, keep_p)]
+        terms = [t for t in terms if any(hit(t, p) for p in keep_p)]
     if drop_p:
-        terms = [t for t in terms if not _matches(t, drop_p)]
+        terms = [t for t in terms if not any(hit(t, p) for p in drop_p)]
+    if order_p:
+        first, last, rest = [], [], list(terms)
+        for pat in order_p:
+            if pat.startswith("!"):
+                last += [t for t in rest if hit(t, pat[1:])]
+            else:
+                first += [t for t in rest if hit(t, pat)]
+            rest = [t for t in rest if t not in first and t not in last]
+        terms = first + rest + last
     return terms
+
+
+def _hit(term: str, originals, pat: str) -> bool:
+    """fixest's pattern rules: ``!`` negates, ``%`` matches the original (un-renamed) names."""
+    if pat.startswith("!"):
+        return not _hit(term, originals, pat[1:])
+    if pat.startswith("%"):
+        return any(_matches(o, [pat[1:]]) for o in originals)
+    return _matches(term, [pat])
+
+
+_EVENT = re.compile(r"^e = (-?\d+)$")
+
+
+def _event_sorted(terms: list[str]) -> list[str]:
+    """Event-time rows (``e = k``) sorted by k, in one block where the first of them stood; others in order."""
+    events = sorted((t for t in terms if _EVENT.match(t)), key=lambda t: int(_EVENT.match(t).group(1)))
+    if not events:
+        return terms
+    out, placed = [], False
+    for t in terms:
+        if _EVENT.match(t):
+            if not placed:
+                out += events
+                placed = True
+        else:
+            out.append(t)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ columns
+_FE_NA = "\u2014"  # an em dash: the estimator is not a fixed-effects regression
+
+
+class _Column:
+    """One table column: displayed term -> (estimate, std. error, p-value), and the rows below the terms."""
+
+    def __init__(self, name, terms, original, *, nobs, n_units, fe, estimator, control, depvar, r2=np.nan,
+                 r2_within=np.nan, se_label=""):
+        self.name, self.terms, self.original = name, terms, original
+        self.nobs, self.n_units, self.fe = nobs, n_units, fe
+        self.estimator, self.control, self.depvar = estimator, control, depvar
+        self.r2, self.r2_within, self.se_label = r2, r2_within, se_label
+
+
+def _is_compare(obj) -> bool:
+    return type(obj).__name__ == "ComparisonResult" and hasattr(obj, "overall")
+
+
+_ESTIMATORS = {"ATTgtResult": "Callaway-Sant'Anna", "AggregateResult": "Callaway-Sant'Anna",
+               "SunAbrahamResult": "Sun-Abraham", "ImputationResult": "Imputation (BJS)",
+               "EventStudyResult": "TWFE event study", "SpatialDiDResult": "Spatial DiD",
+               "SpatialResult": "Spatial ML"}
+_COMPARE = {"twfe": "TWFE", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "imputation": "Imputation (BJS)"}
+_CONTROL = {"never": "Never treated", "notyet": "Not yet treated", "last": "Last treated",
+            "untreated": "Untreated obs."}
+
+
+def _estimator(r: Result) -> str:
+    name = _ESTIMATORS.get(type(r).__name__)
+    if name:
+        return name
+    if r.fe_levels:
+        return "TWFE" if len(r.fe_levels) >= 2 else "OLS + FE"
+    return (r.model or "OLS").split(" (")[0]
+
+
+def _control(r) -> str:
+    spec = getattr(r, "spec", None)
+    control = spec.get("control") if isinstance(spec, Mapping) else getattr(r, "extra", {}).get("control")
+    if control is None and type(r).__name__ == "ImputationResult":
+        control = "untreated"
+    return _CONTROL.get(control, control or "")
+
+
+def _columns(r, rename: dict) -> list[_Column]:
+    if _is_compare(r):
+        return _compare_columns(r, rename)
+    tid = r.tidy()
+    event = tid.set_index("term")["event_time"] if "event_time" in tid else None
+    terms, original = {}, {}
+    for t in r.coef.index:
+        shown = rename.get(t, t)
+        if shown == t and event is not None and t in event.index and np.isfinite(event[t]):
+            shown = f"e = {int(event[t])}"
+        terms[shown] = (float(r.coef[t]), float(r.se[t]), float(r.pvalue[t]))
+        original.setdefault(shown, set()).add(t)
+    overall = getattr(r, "overall_att", None)
+    if overall is not None and "ATT" not in terms and getattr(r, "kind", None) is None:
+        se = float(getattr(r, "overall_se", np.nan))
+        z = overall / se if se > 0 else np.nan
+        p = float(2 * r._dist().sf(abs(z))) if np.isfinite(z) else np.nan
+        terms = {"ATT": (float(overall), se, p), **terms}
+        original["ATT"] = {"ATT"}
+    # Callaway-Sant'Anna and imputation are no fixed-effects regressions of the outcome: no Yes/No FE cells
+    fe = None if isinstance(r, _influence_types()) or type(r).__name__ == "ImputationResult" else r.fe_levels
+    return [_Column("", terms, original, nobs=r.nobs, n_units=getattr(r, "n_units", None), fe=fe,
+                    estimator=_estimator(r), control=_control(r), depvar=r.depvar, r2=r.r2, r2_within=r.r2_within,
+                    se_label=_se_label(r))]
+
+
+def _influence_types() -> tuple:
+    from econ.did._cs_result import InfluenceResult
+
+    return (InfluenceResult,)
+
+
+def _compare_columns(cmp, rename: dict) -> list[_Column]:
+    overall = cmp.overall().set_index("estimator")
+    paths = cmp.tidy()
+    out = []
+    for name in dict.fromkeys(paths["estimator"]):
+        terms, original = {}, {}
+        if name in overall.index:
+            row = overall.loc[name]
+            shown = rename.get("ATT", "ATT")
+            se = float(row["std_error"])
+            p = float(2 * _norm_sf(abs(row["estimate"] / se))) if se > 0 else np.nan
+            terms[shown] = (float(row["estimate"]), se, p)
+            original[shown] = {"ATT"}
+        for r in paths[paths["estimator"] == name].itertuples(index=False):
+            terms[f"e = {int(r.event_time)}"] = (float(r.estimate), float(r.std_error), float(r.p_value))
+            original[f"e = {int(r.event_time)}"] = {f"e = {int(r.event_time)}"}
+        res = cmp.results.get(name)
+        out.append(_Column(_COMPARE.get(name, name), terms, original, nobs=getattr(res, "nobs", None),
+                           n_units=getattr(res, "n_units", None),
+                           fe=getattr(res, "fe_levels", None) if name == "twfe" else None,
+                           estimator=_COMPARE.get(name, name), control=_control(res) if res is not None else "",
+                           depvar=cmp.depvar, se_label=_se_label(res) if isinstance(res, Result) else ""))
+    return out
+
+
+def _norm_sf(z: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.sf(z))
 
 
 # ------------------------------------------------------------------------------------------------ renderers
@@ -234,7 +413,7 @@ def _cell_tex(s: str) -> str:
     if s == _R2W:
         return "Within $R^2$"
     num, _, st = s.partition(_STAR_TOKEN)
-    esc = "".join(_LATEX_ESCAPE.get(ch, ch) for ch in num)
+    esc = "".join(_LATEX_ESCAPE.get(ch, ch) for ch in num).replace(_FE_NA, "---")  # an em dash, ASCII input
     return esc + (f"$^{{{st}}}$" if st else "")
 
 

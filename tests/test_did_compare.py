@@ -30,7 +30,8 @@ def test_compare_demo_table_plot_and_speed(tmp_path):
     if not hasattr(did, "att_gt"):
         assert any("'cs' left out" in n for n in cmp.notes)
     tid = cmp.tidy()
-    assert list(tid.columns) == ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high"]
+    assert list(tid.columns) == ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high", "estimator",
+                                  "event_time"]
     assert tid["event_time"].between(-5, 5).all()
     assert set(cmp.wide().columns) == set(expected)
     fig, ax = cmp.plot(path=tmp_path / "compare.png")

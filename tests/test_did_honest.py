@@ -94,7 +94,9 @@ def _demo_es():
 def test_honest_on_event_study_tidy_breakdown_and_plot(tmp_path):
     res = honest(_demo_es(), Mbar=[0, 0.5, 1], grid_points=300)
     tid = res.tidy()
-    assert list(tid.columns) == ["Mbar", "conf_low", "conf_high", "method"]
+    assert list(tid.columns) == ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high", "Mbar",
+                                 "method"]
+    assert tid["term"].tolist() == ["original", "Mbar = 0", "Mbar = 0.5", "Mbar = 1"]
     assert tid["method"].tolist() == ["original", "C-LF", "C-LF", "C-LF"]
     widths = (tid["conf_high"] - tid["conf_low"]).to_numpy()[1:]
     assert np.all(np.diff(widths) >= -1e-12)  # larger Mbar, wider set

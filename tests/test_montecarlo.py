@@ -211,7 +211,7 @@ def test_local_backend_never_imports_dask():
 
 def test_plots_return_fig_and_ax(serial, tmp_path):
     for kind in ("errors", "coverage", "rejection"):
-        fig, ax = serial.plot(kind, path=tmp_path / f"{kind}.png")
+        fig, ax = serial.plot(kind=kind, path=tmp_path / f"{kind}.png")
         assert (tmp_path / f"{kind}.png").stat().st_size > 0
 
 

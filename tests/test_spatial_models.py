@@ -200,8 +200,8 @@ def test_explicit_wx_and_results_interface(tmp_path):
     text = res.summary()
     assert "Spatial lag model" in text and "Log-likelihood" in text and "rho" in text
     imp = res.impacts(n_draws=50)
-    assert set(imp.tidy().columns) == {"variable", "effect", "estimate", "std_error", "p_value", "conf_low",
-                                       "conf_high"}
+    assert set(imp.tidy().columns) == {"term", "variable", "effect", "estimate", "std_error", "p_value",
+                                       "conf_low", "conf_high"}
     assert "direct" in imp.summary()
     fig, ax = imp.plot(path=tmp_path / "impacts.png")
     assert (tmp_path / "impacts.png").exists()

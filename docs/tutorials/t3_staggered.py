@@ -67,6 +67,24 @@ for name in ("cs", "sa", "imputation"):
     assert abs(overall[name] - true_att) < 0.02, (name, overall[name], true_att)  # the robust ones recover it
 
 # %% [markdown]
+# ## The headline table
+# One column per estimator, one `ATT` row: the static TWFE coefficient (`treated`, renamed), the simple
+# Callaway-Sant'Anna aggregation and the overall effects of Sun-Abraham and imputation; event-time effects as
+# `e = k` rows in event-time order; below them the estimator, the comparison group, the rows (observations) and
+# units used. `format="latex"` (booktabs) and `format="html"` give the same table for a paper or a web page.
+
+# %%
+fits = [did.twfe(df, "log_income_ratio", "unit", "year", "treated"), cs.aggregate("simple"),
+        did.sun_abraham(df, "log_income_ratio", "unit", "year", "cohort"),
+        did.imputation(df, "log_income_ratio", "unit", "year", "cohort")]
+table = econ.etable(fits, rename={"treated": "ATT"}, keep=["^ATT$", "^e = -?[0-3]$"])
+print(table)
+att_rows = [line for line in table.splitlines() if line.startswith("| ATT |")]
+assert len(att_rows) == 1 and att_rows[0].count("|") == 6  # one ATT row, four estimates
+assert f"| Observations | {len(df):,} |" in table and "| Units |" in table
+print(econ.etable(fits, rename={"treated": "ATT"}, keep="^ATT$", format="latex"))
+
+# %% [markdown]
 # ## Sensitivity to violations of parallel trends (HonestDiD)
 # Allow post-treatment violations of parallel trends up to `Mbar` times the largest pre-period violation
 # (relative magnitudes, Rambachan and Roth 2023) and see how the robust confidence set for the first

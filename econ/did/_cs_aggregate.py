@@ -255,6 +255,8 @@ class AggregateResult(InfluenceResult):
         super().__init__(pd.Series(est, index=names), keys, psi, units=res.units, cluster=d.cluster, boot=boot,
                          level=level, notes=notes, model=f"Callaway-Sant'Anna aggregation: {kind}",
                          depvar=res.depvar, n_clusters=n_clusters)
+        self.nobs = res.nobs  # rows of the panel behind ATT(g, t), not units (n_units)
+        self.spec = dict(getattr(res, "spec", {}))  # the att_gt call's options (control group, method...)
         self.kind = kind
         self.key = key_col
         self.overall_att = float(overall[0])
@@ -276,7 +278,7 @@ class AggregateResult(InfluenceResult):
                 f"{100 * self.level:g}% CI {self.overall_conf[0]:.{digits}f} to {self.overall_conf[1]:.{digits}f})")
         return head + "\n" + super().summary(level, digits)
 
-    def plot(self, level: float | None = None, ax=None, path=None, *, truth=None):
+    def plot(self, ax=None, path=None, *, level: float | None = None, truth=None):
         """Estimates by event time / cohort / period with bands (or pointwise intervals); returns ``(fig, ax)``.
 
         ``truth`` (a simulated design, or true values by the aggregation's key) is drawn over the estimates, the

@@ -88,7 +88,7 @@ class InfluenceResult(Result):
         label = "multiplier bootstrap" if boot is not None else "influence function"
         super().__init__(coef, vcov, nobs=inf_func.shape[0], df_resid=np.inf, df_t=np.inf, notes=notes,
                          model=model, depvar=depvar, vcov_type=label, cluster=cluster_label(n_clusters),
-                         n_clusters=n_clusters[1] if n_clusters else None, extra=extra)
+                         n_clusters=n_clusters[1] if n_clusters else None, extra=extra, n_units=inf_func.shape[0])
         self.keys = keys.reset_index(drop=True)
         self.inf_func = inf_func
         self.units = units

@@ -401,7 +401,7 @@ def _fields(res, back: dict) -> dict:
         notes=[text(n) for n in res.notes], model=res.model, depvar=label(res.depvar), vcov_type=text(res.vcov_type),
         cluster=text(res.cluster), n_clusters=n_clusters, extra=dict(res.extra), formula=text(res.formula),
         fixef=[label(f) for f in res.fixef], design=res.design, data=res._data, ssc=res.ssc,
-        vcov_spec=res._vcov_spec, panel=res._panel,
+        vcov_spec=res._vcov_spec, panel=res._panel, n_units=res.n_units,
     )
 
 

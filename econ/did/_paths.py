@@ -40,7 +40,7 @@ class EventPathResult(Result):
         time; references excluded), the input of :func:`econ.did.honest` and the comparison plots."""
         return np.asarray(self.event_times), self.coef.to_numpy(), self.vcov.to_numpy()
 
-    def plot(self, level: float = 0.95, ax=None, path=None, *, truth=None):
+    def plot(self, ax=None, path=None, *, level: float = 0.95, truth=None):
         """Event-time effects with pointwise intervals (t with ``df_t`` degrees of freedom); returns (fig, ax).
 
         ``truth`` (a simulated design, true effects by event time, or a number) is drawn over the estimates

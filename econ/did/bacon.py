@@ -27,6 +27,7 @@ import pandas as pd
 from econ.did import _design
 from econ.errors import EconError, PanelError, TreatmentError
 from econ.results import figure, finish_figure
+from econ._tidy import standard_columns
 
 __all__ = ["bacon", "BaconResult"]
 
@@ -61,14 +62,20 @@ class BaconResult:
     (-0.0425, 0.028)
     """
 
-    def __init__(self, comparisons: pd.DataFrame, twfe: float, depvar: str):
+    def __init__(self, comparisons: pd.DataFrame, twfe: float, depvar: str, *, nobs: int | None = None,
+                 n_units: int | None = None):
+        self.nobs = nobs  # rows of the balanced panel decomposed
+        self.n_units = n_units
         self.comparisons = comparisons
         self.twfe = float(twfe)
         self.depvar = depvar
 
     def tidy(self) -> pd.DataFrame:
-        """One row per 2x2 comparison: type, treated, control, estimate, weight."""
-        return self.comparisons.copy()
+        """One row per 2x2 comparison: ``term`` (``"<type>: <treated> vs <control>"``), ``estimate`` (the 2x2 DiD;
+        no standard error, p-value or interval: NaN), then type, treated, control, weight."""
+        c = self.comparisons
+        term = c["type"].astype(str) + ": " + c["treated"].astype(str) + " vs " + c["control"].astype(str)
+        return standard_columns(c, term=term)
 
     def by_type(self) -> pd.DataFrame:
         """Total weight and weighted-average estimate of each comparison type."""
@@ -196,7 +203,7 @@ def bacon(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str) -> Baco
     comp = comp.drop(columns="_o").reset_index(drop=True)
     twfe = float(_design.fit(frame.assign(_bacon_d=d), y, ["_bacon_d"], [unit, time], "iid").coef["_bacon_d"])
     _check_identity(comp, twfe)
-    return BaconResult(comp, twfe, y)
+    return BaconResult(comp, twfe, y, nobs=len(frame), n_units=int(frame[unit].nunique()))
 
 
 def _demeaned_variance(d, gi, ti, n_groups, n_periods) -> float:

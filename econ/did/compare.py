@@ -14,6 +14,7 @@ from econ import _validate
 from econ.did import _design, _paths
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, figure, finish_figure, overlay_truth
+from econ._tidy import standard_columns
 
 __all__ = ["compare", "ComparisonResult"]
 
@@ -58,9 +59,27 @@ class ComparisonResult:
         self.depvar = depvar
         self.level = level
 
+    @property
+    def nobs(self) -> int | None:
+        """Rows used: the largest sample among the estimators compared."""
+        counts = [r.nobs for r in self.results.values() if getattr(r, "nobs", None) is not None]
+        return max(counts) if counts else None
+
+    @property
+    def n_units(self) -> int | None:
+        """Units: the most among the estimators compared."""
+        counts = [r.n_units for r in self.results.values() if getattr(r, "n_units", None) is not None]
+        return max(counts) if counts else None
+
     def tidy(self) -> pd.DataFrame:
-        """One row per estimator and event time: estimator, event_time, estimate, std_error, conf_low, conf_high."""
-        return self._paths.copy()
+        """One row per estimator and event time: ``term`` (``"e = <event time>"``), estimate, std_error, p_value
+        (normal, from the estimate and its standard error), conf_low, conf_high, then estimator and event_time."""
+        from scipy import stats
+
+        p = self._paths
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pval = 2 * stats.norm.sf(np.abs(p["estimate"] / p["std_error"]))
+        return standard_columns(p, term=[f"e = {int(e)}" for e in p["event_time"]], p_value=pval)
 
     def overall(self) -> pd.DataFrame:
         """One row per estimator: estimator, estimate, std_error, conf_low, conf_high, definition."""

@@ -77,6 +77,16 @@ class SubgroupResult:
     treat: str
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def nobs(self) -> int:
+        """Rows used by the pooled regression (every group)."""
+        return self.pooled.nobs
+
+    @property
+    def n_units(self) -> int | None:
+        """Units in the pooled regression."""
+        return self.pooled.n_units
+
     def tidy(self) -> pd.DataFrame:
         """One row per group: term, group, estimate, std_error, statistic, p_value, conf_low, conf_high, nobs,
         n_units, n_treated_units (the regression tidy columns plus the group key)."""
@@ -305,6 +315,17 @@ class ChannelsResult:
     results: dict
     treat: str
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def nobs(self) -> int:
+        """Rows used: the largest sample among the regressions (samples differ when variables have missing values)."""
+        return max(r.nobs for r in self.results.values())
+
+    @property
+    def n_units(self) -> int | None:
+        """Units: the most among the regressions."""
+        counts = [r.n_units for r in self.results.values() if r.n_units is not None]
+        return max(counts) if counts else None
 
     def tidy(self) -> pd.DataFrame:
         """One row per variable: term, variable, estimate, std_error, statistic, p_value, conf_low, conf_high,

@@ -33,6 +33,7 @@ from econ import _validate
 from econ.did import _paths
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
+from econ._tidy import standard_columns
 
 __all__ = ["honest", "HonestResult", "honest_ci"]
 
@@ -61,12 +62,12 @@ class HonestResult:
     >>> es = event_study(datasets.load("china_cities_demo"), "log_income_ratio", "prefecture_code", "year",
     ...                  "cohort", window=(-4, 3))
     >>> res = honest(es, Mbar=[0, 0.5, 1], grid_points=200)
-    >>> res.tidy().round(3)
-       Mbar  conf_low  conf_high    method
-    0   NaN    -0.021     -0.010  original
-    1   0.0    -0.021     -0.010      C-LF
-    2   0.5    -0.024     -0.006      C-LF
-    3   1.0    -0.028     -0.002      C-LF
+    >>> res.tidy()[["term", "conf_low", "conf_high", "method"]].round(3)
+             term  conf_low  conf_high    method
+    0    original    -0.021     -0.010  original
+    1    Mbar = 0    -0.021     -0.010      C-LF
+    2  Mbar = 0.5    -0.024     -0.006      C-LF
+    3    Mbar = 1    -0.028     -0.002      C-LF
     >>> bool(res.breakdown > 1)  # the robust set still excludes 0 when post-period violations exceed pre-period ones
     True
     """
@@ -81,6 +82,7 @@ class HonestResult:
         self.level = level
         self.event_times = event_times
         self.original = original
+        self.nobs = self.n_units = None  # rows and units of the event study analysed (set by honest())
 
     @property
     def parameter(self) -> str:
@@ -95,7 +97,9 @@ class HonestResult:
                  "method": "original"}]
         rows += [{self.parameter: r[self.parameter], "conf_low": r["lb"], "conf_high": r["ub"],
                   "method": self.ci_method} for _, r in self.table.iterrows()]
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        term = ["original"] + [f"{self.parameter} = {v:g}" for v in out[self.parameter].iloc[1:]]
+        return standard_columns(out, term=term)  # a robust confidence set has no point estimate: NaN
 
     def summary(self, digits: int = 4) -> str:
         """The restriction (relative magnitudes or smoothness), the confidence-set method and level, the target
@@ -248,7 +252,9 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     est = float(l_vec @ b[n_pre:])
     original = (est - q * sd, est + q * sd)
     breakdown = _breakdown(run, original, float(max(grid)) if len(grid) else 1.0)
-    return HonestResult(table, breakdown, method, ci, label, l_vec, level, e, original)
+    out = HonestResult(table, breakdown, method, ci, label, l_vec, level, e, original)
+    out.nobs, out.n_units = getattr(result, "nobs", None), getattr(result, "n_units", None)
+    return out
 
 
 def honest_ci(betahat, sigma, n_pre: int, n_post: int, method: str, parameter: float, l_vec, alpha: float = 0.05,

@@ -188,7 +188,8 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
         overall=(float(theta[-1]), float(np.sqrt(vcov[-1, -1]))), effects=effects, pretrend_result=pre,
         nobs=len(frame), df_resid=len(frame) - fit.n_params, df_t=np.inf, notes=notes,
         model="Imputation event study (Borusyak, Jaravel and Spiess 2024)", depvar=y,
-        vcov_type="conservative (BJS Theorem 3), clustered", cluster=unit, n_clusters=len(psi))
+        vcov_type="conservative (BJS Theorem 3), clustered", cluster=unit, n_clusters=len(psi),
+        n_units=int(frame[unit].nunique()))
 
 
 class _UntreatedFit:

@@ -92,6 +92,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from econ._progress import tqdm
+from econ._tidy import standard_columns
 
 from econ.did import _design
 from econ._parallel import block_rng, block_sizes, map_blocks, root_entropy
@@ -146,6 +147,7 @@ class PlaceboResult:
     nobs: int
     shift: int | None = None
     notes: list[str] = field(default_factory=list)
+    n_units: int | None = None
 
     def __post_init__(self):
         self.draws = np.asarray(self.draws, dtype=float)
@@ -201,7 +203,7 @@ class PlaceboResult:
                 "p_value_less": [less],
                 "n_draws": [len(finite)],
             }
-        )
+        ).pipe(standard_columns)  # no standard error or interval: randomisation inference (draws_* columns)
 
     def summary(self) -> str:
         """The placebo kind (and shift), outcome, observations, number of finite draws and seed; the estimate;
@@ -431,6 +433,7 @@ def placebo(
         nobs=len(frame),
         shift=shift if kind == "fake_timing" else None,
         notes=notes,
+        n_units=len(cohorts),
     )
 
 

@@ -279,7 +279,7 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
         coef, vcov_mat, nobs=fit.nobs, df_resid=fit.df_resid, df_t=fit.df_t, r2=fit.r2, r2_within=fit.r2_within,
         fe_levels=fit.fe_levels, notes=[*fit.notes, *notes], model=f"spatial DiD ({estimator}, {exposure})",
         depvar=y, vcov_type=fit.vcov_type, cluster=fit.cluster, n_clusters=fit.n_clusters, fit=fit,
-        cells=cell_table, exposure=exposure_frame,
+        cells=cell_table, exposure=exposure_frame, n_units=fit.n_units,
     )
 
 

@@ -257,6 +257,7 @@ class ATTgtResult(InfluenceResult):
         super().__init__(coef, keys, psi, units=design.units, cluster=design.cluster, boot=boot, level=level,
                          notes=notes, model=f"Callaway-Sant'Anna ATT(g,t) ({spec['method']}, {spec['control']} "
                          f"comparison, {spec['base_period']} base period)", depvar=spec["y"], n_clusters=n_clusters)
+        self.nobs = int(np.size(design.Y))  # rows used: units x periods of the balanced panel (n_units: units)
         self.cells = cells
         self.spec = spec
         self._design = design
@@ -373,7 +374,7 @@ class ATTgtResult(InfluenceResult):
 
         return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e, n_draws=n_draws, level=level)
 
-    def plot(self, level: float | None = None, ax=None, path=None, *, truth=None):
+    def plot(self, ax=None, path=None, *, level: float | None = None, truth=None):
         """ATT(g, t) against event time, one series per cohort, with bands (or pointwise intervals).
 
         ``truth`` (a simulated design, or true effects by event time) draws each cohort's true path in its colour

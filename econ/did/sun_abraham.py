@@ -192,7 +192,8 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
         share_uncertainty=share_uncertainty, nobs=fit.nobs, df_resid=fit.df_resid, df_t=fit.df_t, r2=fit.r2,
         r2_within=fit.r2_within, fe_levels=fit.fe_levels, notes=list(fit.notes) + notes,
         model="Sun-Abraham interaction-weighted event study", depvar=y, vcov_type=fit.vcov_type,
-        cluster=fit.cluster, n_clusters=fit.n_clusters, extra={"n_units": len(units)})
+        cluster=fit.cluster, n_clusters=fit.n_clusters, extra={"n_units": len(units), "control": control},
+        n_units=len(units))
 
 
 def _restrict(frame, cohorts, unit, time, control, notes):

@@ -12,6 +12,7 @@ from econ.montecarlo.designs import grid
 from econ.montecarlo.results import metrics
 from econ.montecarlo.runner import run
 from econ.results import figure, finish_figure
+from econ._tidy import standard_columns
 
 __all__ = ["power", "PowerResult"]
 
@@ -118,6 +119,9 @@ class PowerResult:
     0.05
     """
 
+    nobs = None  #: no estimation sample: a summary of many simulated ones
+    n_units = None
+
     def __init__(self, curve: pd.DataFrame, *, keys, target, alpha, n_reps, seed, study):
         self.curve, self.keys, self.target, self.alpha = curve, list(keys), target, alpha
         self.n_reps, self.seed, self.study = n_reps, seed, study
@@ -125,8 +129,11 @@ class PowerResult:
     def tidy(self) -> pd.DataFrame:
         """The power curve (a copy): one row per design and effect size, with the varying design parameters,
         ``effect``, ``power`` (rejection rate of zero at ``alpha``), ``mc_se`` (its Monte Carlo s.e.),
-        ``n_reps``, ``mean_estimate`` and ``truth``."""
-        return self.curve.copy()
+        ``n_reps``, ``mean_estimate`` and ``truth``; first the standard columns: ``term`` (``"effect = <x>"``),
+        ``estimate`` (the power), ``std_error`` (its Monte Carlo s.e.), the rest NaN."""
+        c = self.curve
+        return standard_columns(c, term=[f"effect = {x:g}" for x in c["effect"]], estimate=c["power"].to_numpy(),
+                                std_error="mc_se")
 
     def mde(self) -> pd.DataFrame:
         """Minimum detectable effect per design: the smallest absolute effect whose power reaches ``target``

@@ -9,6 +9,7 @@ import pandas as pd
 
 from econ.montecarlo.estimators import rejection
 from econ.results import figure, finish_figure
+from econ._tidy import standard_columns
 
 __all__ = ["MonteCarloResult", "metrics"]
 
@@ -77,6 +78,9 @@ class MonteCarloResult:
     (20, 0.95)
     """
 
+    nobs = None  #: no estimation sample: a summary of many simulated ones
+    n_units = None
+
     def __init__(self, table: pd.DataFrame, *, designs, estimators, n_reps, seed, alpha, level, backend,
                  own_level=()):
         self.table = table
@@ -86,10 +90,14 @@ class MonteCarloResult:
         self.own_level = list(own_level)
 
     def tidy(self) -> pd.DataFrame:
-        """Every replication, with the design's parameters as columns."""
+        """Every replication: ``term`` (the estimator), ``estimate``, ``std_error``, ``p_value``, ``conf_low``,
+        ``conf_high`` (copies of ``se``, ``pvalue``, ``ci_low``, ``ci_high``), then the table's own columns and the
+        design's parameters."""
         params = pd.DataFrame([dict(d.params) for d in self.designs])
         params = params.loc[:, [c for c in params.columns if c not in self.table.columns]]
-        return self.table.join(params, on="design_id")
+        out = self.table.join(params, on="design_id")
+        return standard_columns(out, term="estimator", std_error="se", p_value="pvalue", conf_low="ci_low",
+                                conf_high="ci_high")
 
     def metrics(self) -> pd.DataFrame:
         """Bias, RMSE, coverage and rejection rate with Monte Carlo s.e. (see :func:`metrics`)."""
@@ -133,7 +141,7 @@ class MonteCarloResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, kind: str = "errors", ax=None, path=None):
+    def plot(self, ax=None, path=None, *, kind: str = "errors"):
         """``"errors"``: box plots of estimate - truth by design and estimator; ``"coverage"`` /
         ``"rejection"``: rates with +/- 2 Monte Carlo s.e. and the nominal level. Returns ``(fig, ax)``."""
         from econ._validate import check_choice

@@ -29,6 +29,7 @@ from econ.errors import SpecificationError
 from econ.io import validate_panel
 from econ.panel.formula import split_top_level
 from econ.results import Result
+from econ._tidy import standard_columns
 
 __all__ = ["random_effects", "panel_iv", "hausman", "HausmanTest"]
 
@@ -45,10 +46,16 @@ def _wrap(fit, model: str, depvar: str, vcov_type: str, cluster: str | None = No
         pd.DataFrame(np.asarray(fit.cov, dtype=float), index=names, columns=names),
         nobs=int(fit.nobs), df_resid=df_resid, df_t=df_resid,
         r2=float(fit.rsquared), model=model, depvar=depvar, vcov_type=vcov_type, cluster=cluster,
-        extra={"linearmodels": fit},
+        extra={"linearmodels": fit}, n_units=_n_entities(fit),
         notes=[f"estimated by linearmodels (debiased=True); p-values and intervals use t({df_resid:g}), the "
                "residual degrees of freedom, as linearmodels does", *notes],
     )
+
+
+def _n_entities(fit):
+    """Units (entities) of a linearmodels panel fit, ``None`` when it does not say."""
+    n = getattr(fit, "entity_info", None)
+    return int(n["total"]) if n is not None and "total" in n else None
 
 
 def _check_formula(formula) -> tuple[str, list[str]]:
@@ -238,11 +245,22 @@ class HausmanTest:
     re: Result
     notes: tuple = ()
 
+    @property
+    def nobs(self) -> int:
+        """Rows used by the fixed-effects fit."""
+        return self.fe.nobs
+
+    @property
+    def n_units(self) -> int | None:
+        """Units of the fixed-effects fit."""
+        return self.fe.n_units
+
     def tidy(self) -> pd.DataFrame:
         """One row: test, statistic, df, p_value, terms, notes."""
-        return pd.DataFrame({"test": ["hausman (fixed vs random effects)"], "statistic": [self.statistic],
-                             "df": [self.df], "p_value": [self.pvalue], "terms": [", ".join(self.terms)],
-                             "notes": ["; ".join(self.notes)]})
+        out = pd.DataFrame({"test": ["hausman (fixed vs random effects)"], "statistic": [self.statistic],
+                            "df": [self.df], "p_value": [self.pvalue], "terms": [", ".join(self.terms)],
+                            "notes": ["; ".join(self.notes)]})
+        return standard_columns(out, term="test", estimate="statistic")  # term/estimate first: the protocol
 
     def summary(self) -> str:
         """The test in one line, with the fixed- and random-effects estimates of the terms compared."""

@@ -142,7 +142,7 @@ class FeolsResult(Result):
             notes=self.notes, model=self.model, depvar=self.depvar, vcov_type=out.label, cluster=out.cluster,
             n_clusters=out.n_clusters, extra={**self.extra, "ssc_factor": out.factor, "df_k": out.df_k},
             formula=self.formula, fixef=self.fixef, design=self.design, data=self._data, ssc=ssc_obj,
-            vcov_spec=spec, panel=self._panel,
+            vcov_spec=spec, panel=self._panel, n_units=self.n_units,
         )
 
     @property
@@ -580,7 +580,16 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
         extra={"adj_r2": adj_r2, "rmse": float(np.sqrt(rss / sum_w)), "ssc_factor": out.factor, "df_k": out.df_k,
                "resid_demeaned": u, "n_dropped": n_all - n, "demean_method": absorber.method},
         formula=formula, fixef=fe_names, design=design, data=data, ssc=ssc_obj, vcov_spec=spec, panel=(time, unit),
+        n_units=_count_units(data, design.index, unit, fe_names, absorber.n_levels),
     )
+
+
+def _count_units(data, index, unit, fe_names, n_levels):
+    """Units in the estimation sample: distinct values of ``unit`` (when given) on the rows used, else the levels of
+    the first fixed effect (the unit in ``y ~ x | unit + time``), else ``None``."""
+    if unit is not None and unit in data:
+        return int(data.loc[index, unit].nunique())
+    return int(n_levels[0]) if fe_names else None
 
 
 # ---------------------------------------------------------------------------------------------- building blocks

@@ -80,6 +80,8 @@ class WildBootResult:
     n_clusters: int
     t_boot: np.ndarray
     p_floor: float = 0.0
+    nobs: int | None = None  # rows and units of the fit tested
+    n_units: int | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -119,7 +121,7 @@ class WildBootResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, ax=None, path=None, bins: int = 50):
+    def plot(self, ax=None, path=None, *, bins: int = 50):
         """Histogram of the bootstrap t statistics with the observed ``+-|t|`` marked; returns ``(fig, ax)``."""
         from econ.results import figure, finish_figure
 
@@ -296,7 +298,7 @@ def wildboot(res, param: str, *, n_draws: int | None = None, multiplier: str = "
         param=param, estimate=float(beta[p]), std_error=float(se), r=float(r), t_stat=float((beta[p] - r) / se),
         p_value=pval(r), conf_int=ci, level=level, n_draws=len(N0), multiplier=multiplier, enumerated=enumerated,
         cluster=cluster, n_clusters=G,
-        t_boot=t_boot(r), p_floor=floor,
+        t_boot=t_boot(r), p_floor=floor, nobs=res.nobs, n_units=getattr(res, "n_units", None),
     )
 
 

@@ -67,6 +67,7 @@ from econ.results import KeyedResults, figure, finish_figure
 from econ.spatial._permutation import _folded_p, _permuted, _prepare, _quadratic_form
 from econ.spatial.lisa import CLUSTER_LABELS, LISA_COLOURS, LocalMoranResult, local_moran  # noqa: F401
 from econ.spatial.weights import Weights
+from econ._tidy import standard_columns
 
 __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranResult", "GearyResult",
            "JoinCountResult", "LocalMoranResult", "PeriodResults", "CLUSTER_LABELS"]
@@ -121,11 +122,24 @@ class _GlobalResult:
         """One row: statistic, value, expected, z and p under normality and randomisation, permutation moments."""
         sim_mean = self.sim.mean() if self.n_draws else np.nan
         sim_sd = self.sim.std() if self.n_draws else np.nan
-        return pd.DataFrame([{
+        out = pd.DataFrame([{
             "statistic": self._label, "value": self.value, "expected": self.expected, "z_norm": self.z_norm,
             "p_norm": self.p_norm, "z_rand": self.z_rand, "p_rand": self.p_rand, "perm_mean": sim_mean,
             "perm_sd": sim_sd, "p_sim": self.p_sim, "n_draws": self.n_draws, "n": self.n,
         }])
+        # protocol columns first: p_value is the permutation p-value with draws, else the randomisation one
+        return standard_columns(out, term="statistic", estimate="value",
+                                p_value=self.p_sim if self.n_draws else self.p_rand)
+
+    @property
+    def nobs(self) -> int:
+        """Observations: one per unit of ``W``."""
+        return self.n
+
+    @property
+    def n_units(self) -> int:
+        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
+        return self.n
 
     def summary(self) -> str:
         """Three lines: the statistic with its expectation under no autocorrelation, ``n`` and the ``W``
@@ -140,7 +154,7 @@ class _GlobalResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, *, ax=None, path=None, bins: int = 40):
+    def plot(self, ax=None, path=None, *, bins: int = 40):
         """Permutation distribution with the observed and expected values (the randomisation normal density
         without draws). Returns ``(fig, ax)``; ``path`` saves the figure."""
         fig, ax = figure(ax)
@@ -282,7 +296,17 @@ class JoinCountResult:
              "alternative": "less"},
             {"statistic": "WW joins", "value": self.ww, "perm_mean": np.nan, "perm_sd": np.nan,
              "p_sim": np.nan, "alternative": ""},
-        ])
+        ]).pipe(standard_columns, term="statistic", estimate="value", p_value="p_sim")
+
+    @property
+    def nobs(self) -> int:
+        """Observations: one per unit of ``W``."""
+        return self.n
+
+    @property
+    def n_units(self) -> int:
+        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
+        return self.n
 
     def summary(self) -> str:
         """The number of units coded 1 out of ``n``, the number of joins, the draws and seed; then BB with its
@@ -297,7 +321,7 @@ class JoinCountResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, *, ax=None, path=None, bins: int = 30):
+    def plot(self, ax=None, path=None, *, bins: int = 30):
         """Permutation distributions of BB and BW with the observed counts. Returns ``(fig, ax)``."""
         fig, ax = figure(ax)
         if self.n_draws:
@@ -574,8 +598,17 @@ class PeriodResults:
     def tidy(self) -> pd.DataFrame:
         """The results' ``tidy()`` frames stacked with a leading ``time`` column."""
         frames = [r.tidy().assign(time=t) for t, r in self.results.items()]
-        out = pd.concat(frames, ignore_index=True)
-        return out[["time", *[c for c in out.columns if c != "time"]]]
+        return standard_columns(pd.concat(frames, ignore_index=True))
+
+    @property
+    def nobs(self) -> int:
+        """Observations over all periods (unit-periods used)."""
+        return sum(r.nobs for r in self.results.values())
+
+    @property
+    def n_units(self) -> int:
+        """Units: the most observed in any period."""
+        return max(r.n_units for r in self.results.values())
 
     def summary(self) -> str:
         """A header with the statistic and the number of periods, each period's own ``summary()`` under a
@@ -589,7 +622,7 @@ class PeriodResults:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, *, ax=None, path=None):
+    def plot(self, ax=None, path=None):
         """Global statistics over time (with permutation p-values marked), or LISA cluster counts over time."""
         fig, ax = figure(ax)
         times = list(self.results)

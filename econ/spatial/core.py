@@ -90,10 +90,13 @@ class SpatialOperator:
 
 @dataclass
 class MLFit:
-    """What a core fit returns: estimates, their covariance and the likelihood.
+    """What a core fit returns, cross-section or panel: estimates, their covariance and the likelihood.
 
     ``beta`` follows the columns of ``X``; ``spatial`` maps ``"rho"``/``"lambda"`` to their estimates; ``vcov`` is
     over ``[beta..., spatial...]`` in that order (``sigma2`` is not part of it; its variance is ``var_sigma2``).
+    ``resid`` are the residuals (for a panel: the within residuals ``Q(...)``, stacked time-major); ``fitted`` the
+    fitted values (``None`` for panel fits, whose names and fitted values are attached by
+    :func:`econ.spatial.panel.fit_panel`). :class:`econ.spatial.panel.PanelFit` is this class.
     """
 
     beta: np.ndarray
@@ -102,7 +105,7 @@ class MLFit:
     sigma2: float
     loglik: float
     resid: np.ndarray
-    fitted: np.ndarray
+    fitted: np.ndarray | None = None
     var_sigma2: float = float("nan")
     notes: list = field(default_factory=list)
 

@@ -26,6 +26,7 @@ from scipy import stats
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 from econ.spatial import traces
+from econ._tidy import standard_columns
 
 __all__ = ["lm_tests", "sdm_tests", "SpecTests"]
 
@@ -50,15 +51,19 @@ class SpecTests:
     (20.94, 2)
     """
 
-    def __init__(self, table: pd.DataFrame, title: str, notes=None):
+    def __init__(self, table: pd.DataFrame, title: str, notes=None, *, nobs: int | None = None,
+                 n_units: int | None = None):
+        self.nobs = nobs  # rows of the fit tested
+        self.n_units = n_units
         self._table = table
         self.title = title
         self.notes = list(notes or [])
 
     def tidy(self) -> pd.DataFrame:
         """One row per test (a copy) with columns ``test`` (its name, e.g. ``LM_lag`` or ``LR SDM vs SAR``),
-        ``statistic`` (chi-square), ``df`` (its degrees of freedom) and ``p_value`` (the chi-square upper tail)."""
-        return self._table.copy()
+        ``statistic`` (chi-square), ``df`` (its degrees of freedom) and ``p_value`` (the chi-square upper tail);
+        first the standard columns: ``term`` (the test), ``estimate`` (the statistic), the rest NaN."""
+        return standard_columns(self._table, term="test", estimate="statistic")
 
     def __getitem__(self, test: str) -> pd.Series:
         rows = self._table[self._table["test"] == test]
@@ -173,7 +178,8 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
         _row("RLM_lag", (d_lag - d_err) ** 2 / (nJ - T), 1),
     ]
     rows.append(_row("SARMA", rows[3]["statistic"] + rows[0]["statistic"], 2))
-    return SpecTests(pd.DataFrame(rows), f"LM tests for spatial dependence (OLS residuals of {formula})")
+    return SpecTests(pd.DataFrame(rows), f"LM tests for spatial dependence (OLS residuals of {formula})",
+                     nobs=len(d.y), n_units=W.n)
 
 
 def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
@@ -230,7 +236,7 @@ def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
     >>> n = 80; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
     >>> W = W.row_standardize(); rng = np.random.default_rng(2)
     >>> df = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
-    >>> sp.sdm_tests("y ~ x", df, W).tidy().shape
+    >>> sp.sdm_tests("y ~ x", df, W).tidy()[["test", "statistic", "df", "p_value"]].shape
     (6, 4)
     """
     from econ.spatial.models import fit
@@ -260,4 +266,5 @@ def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
              _row("Wald SDM vs SEM", wald_cf, len(theta)),
              _row("LR SDM vs SLX", 2 * (sdm.loglik - slx.loglik), 1),
              _row("Wald SDM vs SLX", (rho / sdm.se["rho"]) ** 2, 1)]
-    return SpecTests(pd.DataFrame(rows), "Tests of the spatial Durbin model against its restrictions")
+    return SpecTests(pd.DataFrame(rows), "Tests of the spatial Durbin model against its restrictions",
+                     nobs=sdm.nobs, n_units=sdm.n_units)

@@ -49,6 +49,7 @@ from econ.errors import SpecificationError
 from econ.results import figure, finish_figure, overlay_truth, stars
 from econ.spatial import traces as _engine
 from econ.spatial.logdet import eigenvalues as _eigenvalues
+from econ._tidy import standard_columns
 
 __all__ = ["ImpactsResult", "compute_impacts", "ImpactTraces"]
 
@@ -258,6 +259,7 @@ class ImpactsResult:
     def __init__(self, table: pd.DataFrame, *, n_draws: int, level: float, method: str, notes=None, title="",
                  draws=None):
         self._table = table
+        self.nobs = self.n_units = None  # set by the fit that made it (rows and units of that fit)
         self.n_draws = n_draws
         self.level = level
         self.method = method
@@ -265,8 +267,10 @@ class ImpactsResult:
         self.title = title
 
     def tidy(self) -> pd.DataFrame:
-        """One row per (variable, effect): estimate, std_error, p_value, conf_low, conf_high."""
-        return self._table.copy()
+        """One row per (variable, effect): term (``"<effect>: <variable>"``), estimate, std_error, p_value,
+        conf_low, conf_high, then variable and effect."""
+        t = self._table
+        return standard_columns(t, term=(t["effect"].astype(str) + ": " + t["variable"].astype(str)).to_numpy())
 
     def estimates(self) -> pd.DataFrame:
         """Point effects as a variable x effect table."""

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from econ.errors import SpecificationError, WeightsError
+from econ._tidy import standard_columns
 from econ.results import figure, finish_figure
 from econ.spatial._permutation import _CHUNK_ELEMENTS, _prepare
 from econ.spatial.weights import Weights
@@ -103,7 +104,17 @@ class LocalMoranResult:
             "variance": self.VI, "expected_cond": self.EIc, "variance_cond": self.VIc, "perm_mean": self.EI_sim,
             "perm_sd": self.seI_sim, "z_sim": self.z_sim, "p_sim": self.p_sim,
             "quadrant": [CLUSTER_LABELS[q] for q in self.quadrant], "cluster": self.clusters().to_numpy(),
-        })
+        }).pipe(standard_columns, term=[str(u) for u in self.ids], estimate="I", p_value="p_sim")
+
+    @property
+    def nobs(self) -> int:
+        """Observations: one per unit of ``W``."""
+        return self.n
+
+    @property
+    def n_units(self) -> int:
+        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
+        return self.n
 
     def summary(self) -> str:
         """``n``, the ``W`` transform, the number of conditional permutations and the seed; the number of units
@@ -120,7 +131,7 @@ class LocalMoranResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, *, ax=None, path=None):
+    def plot(self, ax=None, path=None):
         """Moran scatterplot: standardised value against its spatial lag, significant units coloured by cluster.
         Returns ``(fig, ax)``."""
         fig, ax = figure(ax)

@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -82,7 +82,7 @@ from econ.io import validate_panel
 from econ._validate import require_columns
 from econ.panel.formula import parse_formula, split_top_level
 from econ.spatial import traces
-from econ.spatial.core import SpatialOperator, _invert_information, _lag_traces, ols
+from econ.spatial.core import MLFit, SpatialOperator, _invert_information, _lag_traces, ols
 from econ.panel.demean import single_thread_blas
 from econ.spatial.logdet import ChebyshevLogDet, LogDet
 from econ.spatial.traces import EXACT_MAX_N as TRACE_EXACT_MAX_N  # noqa: F401  (the cutoff lives in traces)
@@ -175,21 +175,7 @@ def filtered_within(v, dims: PanelDims, h) -> np.ndarray:
     return (m - c[:, None, :] * h[None, :, None]).reshape(shape)
 
 
-@dataclass
-class PanelFit:
-    """What a panel core fit returns (arrays; names are attached by :func:`fit_panel`).
-
-    ``vcov`` is over ``[beta..., spatial...]``; ``resid`` the within residuals ``Q(...)`` (stacked time-major).
-    """
-
-    beta: np.ndarray
-    spatial: dict
-    vcov: np.ndarray
-    sigma2: float
-    loglik: float
-    resid: np.ndarray
-    var_sigma2: float = float("nan")
-    notes: list = field(default_factory=list)
+PanelFit = MLFit  # one fit record for cross-section and panel cores (panel fits leave ``fitted`` as None)
 
 
 # ---------------------------------------------------------------------------------------------- likelihood

@@ -54,6 +54,7 @@ class SpatialResult(Result):
                  **kwargs):
         kwargs.setdefault("df_t", np.inf)
         kwargs.setdefault("vcov_type", "analytic information matrix" if method == "ml" else "")
+        kwargs.setdefault("n_units", W.n)
         super().__init__(coef, vcov, model=kind, **kwargs)
         self.loglik = float(loglik)
         self.sigma2 = float(sigma2)
@@ -106,9 +107,11 @@ class SpatialResult(Result):
             traces = ImpactTraces(self.W.matrix, eigenvalues=self.extra.get("eigenvalues"))
             self.extra["_impact_traces"] = traces
         with single_thread_blas():
-            return compute_impacts(self._coef, self._vcov, self.W.matrix, self.variables, self.lagged,
-                               has_rho="rho" in self._coef.index, n_draws=n_draws, seed=seed, level=level,
-                               interval=self.interval, traces=traces, title=_TITLES.get(self.model, self.model))
+            out = compute_impacts(self._coef, self._vcov, self.W.matrix, self.variables, self.lagged,
+                                  has_rho="rho" in self._coef.index, n_draws=n_draws, seed=seed, level=level,
+                                  interval=self.interval, traces=traces, title=_TITLES.get(self.model, self.model))
+        out.nobs, out.n_units = self.nobs, self.n_units
+        return out
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         head = _TITLES.get(self.model, self.model) + (" -- spatial 2SLS" if self.method == "s2sls" else "")
