@@ -444,9 +444,9 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
 
 def _cohort_years(units: pd.DataFrame, unit: str, cohort: str) -> np.ndarray:
     """The cohort column as int64 years, 0 = never treated, read by the package's one cohort parser."""
-    from econ.did._design import cohort_values
+    from econ.did.design import read_cohorts
 
-    values = cohort_values(units, unit, None, cohort)
+    values = read_cohorts(units, unit, None, cohort)
     return np.where(np.isnan(values), 0, values).astype(np.int64)
 
 
@@ -679,7 +679,7 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
     >>> sim = twfe_bias_panel(seed=1)
     >>> sorted(sim.truth["cohort_sizes"])
     [0, 2010, 2013, 2016]
-    >>> twfe = did.twfe(sim.data, "log_income_ratio", "unit", "year", "treated").coef["treated"]
+    >>> twfe = did.twfe(sim.data, "log_income_ratio", "unit", "year", treat="treated").coef["treated"]
     >>> round(sim.true_att("overall"), 3), round(float(twfe), 3)
     (-0.102, 0.011)
     """

@@ -95,10 +95,10 @@ def test_twfe_accepts_cohort_and_staggered_notes_point_to_compare():
 
     df = datasets.load("china_cities_demo")
     by_cohort = twfe(df, "log_income_ratio", "prefecture_code", "year", cohort="cohort")
-    by_treat = twfe(df, "log_income_ratio", "prefecture_code", "year", "treated")
+    by_treat = twfe(df, "log_income_ratio", "prefecture_code", "year", treat="treated")
     assert by_cohort.coef["treated"] == pytest.approx(by_treat.coef["treated"], abs=1e-12)
     assert any("compare" in n for n in by_cohort.notes)
     es = event_study(df, *DEMO, window=(-3, 3))
     assert any("compare" in n for n in es.notes)
     with pytest.raises(SpecificationError, match="exactly one"):
-        twfe(df, "log_income_ratio", "prefecture_code", "year", "treated", cohort="cohort")
+        twfe(df, "log_income_ratio", "prefecture_code", "year", treat="treated", cohort="cohort")

@@ -12,6 +12,7 @@ from scipy import stats
 
 from econ import _validate
 from econ.did import _design, _paths
+from econ.did.design import build_design
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, figure, finish_figure, overlay_truth
 
@@ -244,13 +245,12 @@ def _run_twfe(data, y, unit, time, cohort, covariates, window):
     from econ.did.event_study import event_study
     from econ.did.twfe import twfe
 
-    frame = _design.prepare_panel(data, unit, time, [cohort])
-    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    c = frame[unit].map(cohorts).to_numpy(dtype="int64")
-    rel = frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
+    design = build_design(data, y, unit, time, cohort, covariates=covariates)
+    c = design.row_cohorts()
+    rel = design.frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
     lo, hi = max(window[0], int(rel.min())), min(window[1], int(rel.max()))
     es = event_study(data, y, unit, time, cohort, window=(lo, hi), covariates=covariates or None)
-    static = twfe(data, y, unit, time, covariates=covariates or None, cohort=cohort)
+    static = twfe(data, y, unit, time, cohort, covariates=covariates or None)
     d_name = static.coef.index[0]
     return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]))
 
