@@ -27,6 +27,13 @@ OVERALL = {"twfe": "static TWFE coefficient on D = 1[t >= cohort]",
            "imputation": "mean effect over treated observations"}
 
 
+_REF = "reference -1 (long differences)"
+BASES = {**{(k, b): _REF for k in ("twfe", "sa") for b in ("universal", "varying")},
+         ("cs", "universal"): "universal base g - 1 (long differences)",
+         ("cs", "varying"): "varying base t - 1 for leads (short differences)",
+         **{("imputation", b): "untreated-period fit (no leads)" for b in ("universal", "varying")}}
+
+
 class ComparisonResult:
     """Result of :func:`compare`: ``tidy()`` (event-time paths), ``overall()`` (overall ATTs), ``plot()``.
 
@@ -60,11 +67,12 @@ class ComparisonResult:
         self.level = level
 
     def tidy(self) -> pd.DataFrame:
-        """One row per estimator and event time: estimator, event_time, estimate, std_error, conf_low, conf_high."""
+        """One row per estimator and event time: estimator, event_time, estimate, std_error, conf_low, conf_high,
+        base (the path's base period)."""
         return self._paths.copy()
 
     def overall(self) -> pd.DataFrame:
-        """One row per estimator: estimator, estimate, std_error, conf_low, conf_high, definition."""
+        """One row per estimator: estimator, estimate, std_error, conf_low, conf_high, definition, base."""
         return self._overall.copy()
 
     def wide(self) -> pd.DataFrame:
@@ -97,7 +105,8 @@ class ComparisonResult:
         for i, name in enumerate(names):
             part = self._paths[self._paths["estimator"] == name]
             att = overall.loc[name, "estimate"] if name in overall.index else np.nan
-            _paths.plot_path(ax, part, label=f"{LABELS.get(name, name)} (ATT {att:.3g})", color=f"C{i}",
+            base = part["base"].iloc[0] if "base" in part and len(part) else ""
+            _paths.plot_path(ax, part, label=f"{LABELS.get(name, name)} (ATT {att:.3g}; {base})", color=f"C{i}",
                              dodge=(i - (len(names) - 1) / 2) * width)
         if truth is not None:
             overlay_truth(ax, sorted(set(self._paths["event_time"].astype(int))), truth)
@@ -109,7 +118,7 @@ class ComparisonResult:
 
 
 def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, estimators=ESTIMATORS,
-            window=(-5, 5), covariates=None, level: float = 0.95) -> ComparisonResult:
+            window=(-5, 5), covariates=None, level: float = 0.95, base_period: str = "universal") -> ComparisonResult:
     """Run several staggered-DiD estimators on one panel and line up their event-time paths and overall ATTs.
 
     Parameters
@@ -129,12 +138,17 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         Passed to every estimator that takes them.
     level : float
         Confidence level of the intervals.
+    base_period : {"universal", "varying"}
+        Base period of the Callaway-Sant'Anna path. ``"universal"`` (default): every cell of cohort g is compared
+        with period ``g - 1``, so its leads are long differences against event time -1 like the TWFE and
+        Sun-Abraham leads drawn on the same axes. ``"varying"`` (R ``did``'s default): leads compare t with t - 1
+        (short differences); the path is then labelled so and should not be read against the others' leads.
 
     Returns
     -------
     ComparisonResult
-        ``tidy()`` (estimator, event_time, estimate, std_error, conf_low, conf_high), ``overall()``, ``wide()``,
-        ``summary()``, ``plot()``.
+        ``tidy()`` (estimator, event_time, estimate, std_error, conf_low, conf_high, base), ``overall()``,
+        ``wide()``, ``summary()``, ``plot()`` (each path labelled with its base).
 
     Raises
     ------
@@ -156,17 +170,20 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
       trimmed to the relative times the panel shows, and :func:`econ.did.twfe` with ``cohort=`` for the static
       coefficient; both clustered by unit (fixest small-sample factor, t with ``G - 1`` df). Comparison units:
       never- and not-yet-treated units through the time effects.
-    * ``"cs"``: :func:`econ.did.att_gt` with never-treated controls, the doubly robust 2x2 estimator, R ``did``'s
-      default varying base period (pre-period estimates compare each period with the one before it, so event time
-      ``-1`` is estimated, not normalised) and analytic standard errors; the overall ATT is
-      ``aggregate("simple")``.
+    * ``"cs"``: :func:`econ.did.att_gt` with never-treated controls, the doubly robust 2x2 estimator, the
+      ``base_period`` above (universal by default: event time -1 is the reference, reported as 0 and not drawn)
+      and analytic standard errors; the overall ATT is ``aggregate("simple")``.
     * ``"sa"``: :func:`econ.did.sun_abraham` with never-treated controls and reference period ``-1``, clustered by
       unit, cohort-share uncertainty included.
     * ``"imputation"``: :func:`econ.did.imputation` on every observed horizon (no pre-periods), conservative
       unit-clustered standard errors, normal inference.
 
-    The paths' intervals use each result's own distribution (t with the result's ``df_t``; normal when it is
-    infinite); the intervals in ``overall()`` are normal. The overall ATTs are each estimator's own headline
+    One inference convention across the table and the plot: every interval (paths and ``overall()``) uses the
+    distribution of the result it comes from -- t with ``G - 1`` degrees of freedom for the clustered regressions
+    (the TWFE rows use the static and dynamic :func:`econ.did.twfe` / :func:`econ.did.event_study` fits' own
+    ``df_t``, as ``twfe`` reports them; Sun-Abraham likewise), normal for Callaway-Sant'Anna and imputation
+    (influence-function inference). The ``base`` column of ``tidy()`` and ``overall()`` and the plot legend name
+    each path's base. The overall ATTs are each estimator's own headline
     number and differ in their weights (see ``overall()["definition"]``); under heterogeneous, growing effects the
     static TWFE coefficient is the one that can fall outside the others (Goodman-Bacon 2021; see
     :func:`econ.did.bacon`). Roth et al. (2023) review the estimators and when they differ.
@@ -198,24 +215,28 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
     ['twfe', 'sa']
     """
     names = [_validate.check_choice(e, "estimators", ESTIMATORS) for e in _design.as_list(estimators)]
+    base_period = _validate.check_choice(base_period, "base_period", ("universal", "varying"))
     if not names:
         raise SpecificationError(f"estimators must name at least one of {list(ESTIMATORS)}")
     lo, hi = _window(window)
     covariates = _design.as_list(covariates)
     paths, overall, results, notes = [], [], {}, []
     for name in dict.fromkeys(names):
-        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi))
+        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi), base_period)
         if out is None:
             notes.append(f"{name!r} left out: econ.did.att_gt is not available in this installation")
             continue
-        result, path, (att, se) = out
+        result, path, (att, se, df) = out
         results[name] = result
         table = path[(path["event_time"] >= lo) & (path["event_time"] <= hi)]
-        paths.append(table.assign(estimator=name))
-        q = stats.norm.ppf(0.5 + level / 2)
+        paths.append(table.assign(estimator=name, base=BASES[name, base_period]))
+        q = (stats.norm if not np.isfinite(df) else stats.t(df)).ppf(0.5 + level / 2)
         overall.append({"estimator": name, "estimate": att, "std_error": se, "conf_low": att - q * se,
-                        "conf_high": att + q * se, "definition": OVERALL[name]})
-    cols = ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high"]
+                        "conf_high": att + q * se, "definition": OVERALL[name], "base": BASES[name, base_period]})
+    if "cs" in results and base_period == "varying" and len(results) > 1:
+        notes.append("Callaway-Sant'Anna leads use the varying base period (t vs t - 1, short differences); the "
+                     "other paths' leads are long differences against event time -1: do not read them together")
+    cols = ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high", "base"]
     paths = pd.concat(paths, ignore_index=True)[cols] if paths else pd.DataFrame(columns=cols)
     _requantile(paths, results, level)
     return ComparisonResult(paths, pd.DataFrame(overall), KeyedResults(results, what="estimator"), notes, y, level)
@@ -241,7 +262,7 @@ def _requantile(paths, results, level):
         paths.loc[mask, "conf_high"] = paths.loc[mask, "estimate"] + q * paths.loc[mask, "std_error"]
 
 
-def _run_twfe(data, y, unit, time, cohort, covariates, window):
+def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period):
     from econ.did.event_study import event_study
     from econ.did.twfe import twfe
 
@@ -252,33 +273,35 @@ def _run_twfe(data, y, unit, time, cohort, covariates, window):
     es = event_study(data, y, unit, time, cohort, window=(lo, hi), covariates=covariates or None)
     static = twfe(data, y, unit, time, cohort, covariates=covariates or None)
     d_name = static.coef.index[0]
-    return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]))
+    return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]),
+                                                          float(static.df_t))
 
 
-def _run_cs(data, y, unit, time, cohort, covariates, window):
+def _run_cs(data, y, unit, time, cohort, covariates, window, base_period):
     import econ.did as did
 
     att_gt = getattr(did, "att_gt", None)
     if att_gt is None:
         return None
-    gt = att_gt(data, y, unit, time, cohort, covariates=covariates or None, control="never")
+    gt = att_gt(data, y, unit, time, cohort, covariates=covariates or None, control="never", base_period=base_period)
     dyn = gt.aggregate("dynamic")
     simple = gt.aggregate("simple")
-    return dyn, _paths.path_table(*_paths.event_path(dyn)), (float(simple.overall_att), float(simple.overall_se))
+    return dyn, _paths.path_table(*_paths.event_path(dyn)), (float(simple.overall_att), float(simple.overall_se),
+                                                           np.inf)
 
 
-def _run_sa(data, y, unit, time, cohort, covariates, window):
+def _run_sa(data, y, unit, time, cohort, covariates, window, base_period):
     from econ.did.sun_abraham import sun_abraham
 
     res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None)
-    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se)
+    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, float(res.df_t))
 
 
-def _run_imputation(data, y, unit, time, cohort, covariates, window):
+def _run_imputation(data, y, unit, time, cohort, covariates, window, base_period):
     from econ.did.imputation import imputation
 
     res = imputation(data, y, unit, time, cohort, covariates=covariates or None)
-    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se)
+    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, np.inf)
 
 
 _RUNNERS = {"twfe": _run_twfe, "cs": _run_cs, "sa": _run_sa, "imputation": _run_imputation}
