@@ -156,8 +156,9 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         ``estimators`` empty or naming an unknown estimator, a window that is not a pair of integers with
         ``lo < 0 <= hi``, unknown columns, and the specification errors of the estimators run.
     TreatmentError
-        Invalid cohorts or no comparison group; ``"cs"`` and ``"sa"`` compare with never-treated units, so a panel
-        without them is refused by those estimators.
+        Invalid cohorts or no comparison group (the panel is validated once by
+        :func:`econ.did.design.build_design`; without never-treated units ``"cs"`` and ``"sa"`` use the last-treated
+        cohort as control).
     PanelError
         Duplicate (unit, time) keys, missing ids or times, non-integer time; with ``"cs"`` also an unbalanced
         panel (:func:`econ.did.att_gt` needs a balanced one).
@@ -173,8 +174,9 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
     * ``"cs"``: :func:`econ.did.att_gt` with never-treated controls, the doubly robust 2x2 estimator, the
       ``base_period`` above (universal by default: event time -1 is the reference, reported as 0 and not drawn)
       and analytic standard errors; the overall ATT is ``aggregate("simple")``.
-    * ``"sa"``: :func:`econ.did.sun_abraham` with never-treated controls and reference period ``-1``, clustered by
-      unit, cohort-share uncertainty included.
+    * ``"sa"``: :func:`econ.did.sun_abraham` with never-treated controls (the last-treated cohort when there is no
+      never-treated unit, as ``att_gt`` does) and reference period ``-1``, clustered by unit, cohort-share
+      uncertainty included.
     * ``"imputation"``: :func:`econ.did.imputation` on every observed horizon (no pre-periods), conservative
       unit-clustered standard errors, normal inference.
 
@@ -221,8 +223,12 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
     lo, hi = _window(window)
     covariates = _design.as_list(covariates)
     paths, overall, results, notes = [], [], {}, []
+    design = build_design(data, y, unit, time, cohort, covariates=covariates)
+    if not design.n_never and "sa" in names:
+        notes.append("no never-treated units: Sun-Abraham uses the last-treated cohort as control (control='last'), "
+                      "as Callaway-Sant'Anna does")
     for name in dict.fromkeys(names):
-        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi), base_period)
+        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi), base_period, design)
         if out is None:
             notes.append(f"{name!r} left out: econ.did.att_gt is not available in this installation")
             continue
@@ -262,11 +268,10 @@ def _requantile(paths, results, level):
         paths.loc[mask, "conf_high"] = paths.loc[mask, "estimate"] + q * paths.loc[mask, "std_error"]
 
 
-def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period):
+def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period, design):
     from econ.did.event_study import event_study
     from econ.did.twfe import twfe
 
-    design = build_design(data, y, unit, time, cohort, covariates=covariates)
     c = design.row_cohorts()
     rel = design.frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
     lo, hi = max(window[0], int(rel.min())), min(window[1], int(rel.max()))
@@ -277,7 +282,7 @@ def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period):
                                                           float(static.df_t))
 
 
-def _run_cs(data, y, unit, time, cohort, covariates, window, base_period):
+def _run_cs(data, y, unit, time, cohort, covariates, window, base_period, design):
     import econ.did as did
 
     att_gt = getattr(did, "att_gt", None)
@@ -290,14 +295,15 @@ def _run_cs(data, y, unit, time, cohort, covariates, window, base_period):
                                                            np.inf)
 
 
-def _run_sa(data, y, unit, time, cohort, covariates, window, base_period):
+def _run_sa(data, y, unit, time, cohort, covariates, window, base_period, design):
     from econ.did.sun_abraham import sun_abraham
 
-    res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None)
+    res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None,
+                      control="never" if design.n_never else "last")
     return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, float(res.df_t))
 
 
-def _run_imputation(data, y, unit, time, cohort, covariates, window, base_period):
+def _run_imputation(data, y, unit, time, cohort, covariates, window, base_period, design):
     from econ.did.imputation import imputation
 
     res = imputation(data, y, unit, time, cohort, covariates=covariates or None)

@@ -181,8 +181,8 @@ def read_cohorts(frame: pd.DataFrame, unit: str, time: str | None, cohort: str) 
         cells = ", ".join(f"{unit}={_py(frame[unit].iat[r])!r}{when(r)}: {_py(raw.iat[r])!r}" for r in rows[:5])
         more = f" (+{len(rows) - 5} more)" if len(rows) > 5 else ""
         raise TreatmentError(
-            f"cohort column {cohort!r} must hold the first treated period as a non-negative integer (0, missing or "
-            f"inf = never treated); {len(rows)} cell(s) of {len(pd.unique(frame[unit].to_numpy()[rows]))} unit(s) "
+            f"cohort column {cohort!r} must hold integer periods (the first treated period, not negative; 0, missing "
+            f"or inf = never treated); {len(rows)} cell(s) of {len(pd.unique(frame[unit].to_numpy()[rows]))} unit(s) "
             f"are not: {cells}{more}")
     values = values.copy()
     values[never] = np.nan
