@@ -451,7 +451,7 @@ def _cohort_years(units: pd.DataFrame, unit: str, cohort: str) -> np.ndarray:
 
 
 def _check_cohorts(g, years, params) -> None:
-    cohorts = sorted(set(g[g != 0].tolist()))  # a negative year is a cohort outside the years, not "never"
+    cohorts = sorted(set(g[g != 0].tolist()))  # negative cohorts are refused by read_cohorts
     outside = [c for c in cohorts if c < years[0] or c > years[-1]]
     if outside:
         raise SpecificationError(f"cohort(s) {outside} outside the simulated years {years[0]}-{years[-1]}")

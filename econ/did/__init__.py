@@ -25,6 +25,7 @@ from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 from econ.did.compare import ComparisonResult, compare
 from econ.did.honest import HonestResult, honest
 from econ.did.spatial_did import SpatialDiDResult, spatial_did
+from econ.did.design import StaggeredDesign, build_design
 
 __all__ = [
     "twfe",
@@ -61,4 +62,6 @@ __all__ = [
     "HonestResult",
     "spatial_did",
     "SpatialDiDResult",
+    "build_design",
+    "StaggeredDesign",
 ]

@@ -72,6 +72,23 @@ class StaggeredDesign:
         ``"panel"`` (implemented) or ``"rcs"`` (repeated cross-sections; reserved).
     dose, sampling_weights : str or None
         Reserved for continuous doses and survey weights (not implemented yet).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from econ import datasets
+    >>> from econ.did.design import build_design
+    >>> df = datasets.load("mpdta").rename(columns={"first.treat": "g"})
+    >>> treated_only = df[df["g"] > 0]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     d = build_design(treated_only, "lemp", "countyreal", "year", "g", control="last")
+    >>> d.treated_cohorts.tolist(), d.periods.tolist()
+    ([2004, 2006], [2003, 2004, 2005, 2006])
+    >>> d.notes[-1]
+    'the last-treated cohort (2007) is the control group: periods from 2007 on leave the sample'
+    >>> caught[-1].category.__name__
+    'EconWarning'
     """
 
     frame: pd.DataFrame
@@ -141,6 +158,27 @@ def read_cohorts(frame: pd.DataFrame, unit: str, time: str | None, cohort: str) 
     ``0``, ``NaN``, ``None``, ``pd.NA``, ``+/-inf`` and empty strings are never treated; integer-valued numbers and
     strings are periods; negative, fractional, boolean, date and unreadable cells are errors. ``time`` only labels
     cells in messages (``None`` for a one-row-per-unit table).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows holding the cohort column (a long panel or one row per unit).
+    unit : str
+        Unit id column (names units in messages).
+    time : str or None
+        Time column (names cells in messages), or None.
+    cohort : str
+        The cohort column.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 first treated periods aligned with ``frame``'s rows, NaN for never treated.
+
+    Raises
+    ------
+    TreatmentError
+        Boolean or date columns; negative, fractional or unreadable cells (naming up to five of them).
 
     Examples
     --------
