@@ -207,3 +207,44 @@ def test_unbalanced_panel_same_error_or_same_numbers_under_any_coding(name):
     complete = holes.groupby(unit)[time].transform("size") == holes[time].nunique()
     np.testing.assert_allclose(_run("att_gt", holes, name, balance=True),
                                _run("att_gt", holes[complete].reset_index(drop=True), name), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ vocabulary (item 6)
+def test_att_gt_takes_vcov_like_every_estimator_and_keeps_cluster_as_alias():
+    from econ.errors import SpecificationError
+
+    df = panel("mpdta").assign(state=lambda d: d["countyreal"] // 1000)
+    by_vcov = att_gt(df, *PANELS["mpdta"], vcov={"CL1": "state"})
+    by_alias = att_gt(df, *PANELS["mpdta"], cluster="state")
+    by_unit = att_gt(df, *PANELS["mpdta"], vcov={"CL1": "countyreal"})
+    np.testing.assert_array_equal(_numbers(by_vcov, "att_gt"), _numbers(by_alias, "att_gt"))
+    np.testing.assert_array_equal(_numbers(by_unit, "att_gt"), canonical("att_gt", "mpdta"))
+    assert not np.allclose(_numbers(by_vcov, "att_gt"), canonical("att_gt", "mpdta"))
+    with pytest.raises(SpecificationError, match="vcov must be None"):
+        att_gt(df, *PANELS["mpdta"], vcov="hetero")
+    with pytest.raises(SpecificationError, match="disagree"):
+        att_gt(df, *PANELS["mpdta"], vcov={"CL1": "state"}, cluster="countyreal")
+
+
+def test_twfe_takes_the_cohort_fifth_and_a_dummy_as_treat():
+    df = datasets.load("china_cities_demo")
+    y, unit, time, cohort = PANELS["demo"]
+    by_cohort = twfe(df, y, unit, time, cohort)
+    by_treat = twfe(df, y, unit, time, treat="treated")
+    assert by_cohort.coef["treated"] == pytest.approx(by_treat.coef["treated"], rel=1e-12)
+    with pytest.warns(FutureWarning, match="read as treat='treated'"):
+        old = twfe(df, y, unit, time, "treated")  # the earlier positional dummy still works, with a warning
+    assert old.coef["treated"] == pytest.approx(by_treat.coef["treated"], rel=1e-12)
+    with pytest.raises(TreatmentError, match="fifth argument is the cohort"):
+        twfe(df.assign(x=df[cohort] + 0.5), y, unit, time, "x")  # constant within unit, not a period
+
+
+def test_sample_changes_are_econ_warnings():
+    import econ
+
+    assert issubclass(econ.EconWarning, UserWarning) and econ.EconWarning is EconWarning
+    df = panel("demo").copy()
+    df.loc[[0, 1, 2], PANELS["demo"][0]] = np.nan
+    with pytest.warns(EconWarning, match=r"3 row\(s\) with missing values dropped"):
+        res = sun_abraham(df, *PANELS["demo"])
+    assert "3 row(s) with missing values dropped" in res.notes

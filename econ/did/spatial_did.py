@@ -225,7 +225,8 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
         raise SpecificationError("coords must be a pair of column names (lat, lon)")
     design = build_design(data, y, unit, time, cohort, treat=treat, covariates=covariates, weights=weights,
                           columns=coord_cols, vcov=vcov)
-    if estimator == "etwfe" and not design.n_never:
+    last_control = estimator == "etwfe" and not design.n_never
+    if last_control:
         design = design.last_cohort_as_control()
     frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
     taken = [c for c in frame.columns if str(c).startswith(_PREFIX)]
@@ -267,7 +268,8 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
                       _design.default_vcov(vcov, unit), weights)
     coef, vcov_mat, cell_table = _report(fit, direct_terms, spill_terms, cells, notes)
     notes.append(f"exposure={exposure!r}, estimator={estimator!r}: {int((cohorts != _design.NEVER).sum())} "
-                 f"treated unit(s), {int((cohorts == _design.NEVER).sum())} never treated")
+                 f"treated unit(s), {int((cohorts == _design.NEVER).sum())} "
+                 f"{'in the last cohort as control' if last_control else 'never treated'}")
     return SpatialDiDResult(
         coef, vcov_mat, nobs=fit.nobs, df_resid=fit.df_resid, df_t=fit.df_t, r2=fit.r2, r2_within=fit.r2_within,
         fe_levels=fit.fe_levels, notes=[*fit.notes, *notes], model=f"spatial DiD ({estimator}, {exposure})",
