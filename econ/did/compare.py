@@ -222,8 +222,8 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         raise SpecificationError(f"estimators must name at least one of {list(ESTIMATORS)}")
     lo, hi = _window(window)
     covariates = _design.as_list(covariates)
-    paths, overall, results, notes = [], [], {}, []
     design = build_design(data, y, unit, time, cohort, covariates=covariates)
+    paths, overall, results, notes = [], [], {}, list(design.notes)
     if not design.n_never and "sa" in names:
         notes.append("no never-treated units: Sun-Abraham uses the last-treated cohort as control (control='last'), "
                       "as Callaway-Sant'Anna does")

@@ -27,6 +27,8 @@ absorbing treatment are implemented now.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -123,9 +125,10 @@ class StaggeredDesign:
         return self.frame[self.unit].map(self.cohorts).to_numpy(dtype="int64")
 
     def change(self, message: str) -> None:
-        """Record a sample change: a note and an :class:`EconWarning` (``stacklevel`` points at the caller)."""
+        """Record a sample change: a note and an :class:`EconWarning` attributed to the user's line that called
+        econ (so the same change reached through several estimators, e.g. in ``compare``, is shown once)."""
         self.notes.append(message)
-        warnings.warn(message, EconWarning, stacklevel=4)
+        warnings.warn(message, EconWarning, stacklevel=_outside_econ())
 
     def last_cohort_as_control(self) -> StaggeredDesign:
         """The design in which the last-treated cohort is the control group (Sun and Abraham 2021; R ``did`` with
@@ -149,6 +152,17 @@ class StaggeredDesign:
                    + (f" and {len(never)} never-treated unit(s)" if len(never) else "")
                    + " leave the sample")
         return out
+
+
+_ECON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _outside_econ() -> int:
+    """The ``stacklevel`` of the first frame outside the econ package (for :meth:`StaggeredDesign.change`)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_ECON_DIR + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def read_cohorts(frame: pd.DataFrame, unit: str, time: str | None, cohort: str) -> np.ndarray:
