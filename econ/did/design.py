@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from econ.did._design import NEVER, _py, _show, check_comparison, check_data, check_name, check_names, \
-    check_treatment, cohort_from_treatment, prepare_panel, require_unit_constant, vcov_columns
+    check_treatment, cohort_from_treatment, prepare_panel, vcov_columns
 from econ.errors import EconWarning, PanelError, SpecificationError, TreatmentError
 
 __all__ = ["StaggeredDesign", "build_design", "read_cohorts"]
@@ -122,7 +122,7 @@ class StaggeredDesign:
 
     def row_cohorts(self) -> np.ndarray:
         """Cohort of each row of ``frame`` (``NEVER`` for never treated), int64."""
-        return self.frame[self.unit].map(self.cohorts).to_numpy(dtype="int64")
+        return self.cohorts.to_numpy(dtype="int64")[self.cohorts.index.get_indexer(self.frame[self.unit])]
 
     def change(self, message: str) -> None:
         """Record a sample change: a note and an :class:`EconWarning` attributed to the user's line that called
@@ -247,11 +247,14 @@ def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.S
     never = np.isnan(values)
     ints = np.where(never, 0.0, values).astype("int64")
     ints[never] = NEVER
-    codes = pd.Series(ints, index=frame.index)
-    require_unit_constant(codes, frame[unit], f"cohort column {cohort!r}")
-    per_unit = codes.groupby(frame[unit], sort=False).first()
-    per_unit.index.name = unit
-    return per_unit
+    codes, levels = pd.factorize(frame[unit], sort=False)  # units in order of appearance
+    first = np.zeros(len(levels), dtype=np.int64)
+    first[codes[::-1]] = ints[::-1]  # the first row of each unit wins
+    varies = np.unique(codes[ints != first[codes]])
+    if len(varies):
+        raise TreatmentError(f"cohort column {cohort!r} must be constant within unit; it varies for {len(varies)} "
+                             f"unit(s) {_show(levels[varies])}")
+    return pd.Series(first, index=pd.Index(levels, name=unit))
 
 
 def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=None, weights=None, cluster=None,
@@ -395,8 +398,9 @@ def _drop_always_treated(design: StaggeredDesign) -> None:
 
 
 def _balance(design: StaggeredDesign, balance: str) -> None:
-    counts = design.frame.groupby(design.unit, sort=False)[design.time].size()
-    short = counts.index[(counts != len(design.periods)).to_numpy()]
+    codes, levels = pd.factorize(design.frame[design.unit], sort=False)
+    counts = np.bincount(codes, minlength=len(levels))
+    short = pd.Index(levels)[counts != len(design.periods)]
     design.balanced = not len(short)
     if not len(short) or balance == "keep":
         return
@@ -404,7 +408,7 @@ def _balance(design: StaggeredDesign, balance: str) -> None:
         raise PanelError(f"a balanced panel is needed: {len(short)} {design.unit}(s) {_show(short)} are not observed "
                          f"in all {len(design.periods)} periods {design.periods[0]}-{design.periods[-1]} (after "
                          "dropping rows with missing values); drop them or fill the gaps")
-    if len(short) == len(counts):
+    if len(short) == len(levels):
         raise PanelError(f"no unit is observed in all {len(design.periods)} periods: nothing left after balancing")
     design.frame = design.frame.loc[~design.frame[design.unit].isin(short)].reset_index(drop=True)
     design.cohorts = design.cohorts.drop(short)
