@@ -5,7 +5,7 @@ replication script per published claim. Start with ``econ.datasets.list()``.
 """
 
 from econ import datasets, did, montecarlo, plot, simulate, spatial
-from econ.errors import EconError, PanelError, SpecificationError, TreatmentError, WeightsError
+from econ.errors import EconError, EconWarning, PanelError, SpecificationError, TreatmentError, WeightsError
 from econ.io import read_panel, validate_panel
 from econ.panel import feols
 from econ.results import Result
@@ -39,6 +39,7 @@ __all__ = [
     "read_panel",
     "validate_panel",
     "EconError",
+    "EconWarning",
     "PanelError",
     "SpecificationError",
     "TreatmentError",

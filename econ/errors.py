@@ -4,10 +4,12 @@ Every error names the offending rows, columns or units, so a user can fix the in
 All derive from ``ValueError`` so ``except ValueError`` keeps working for callers who do not care which.
 
 The hierarchy is ``ValueError`` > :class:`EconError` > (:class:`PanelError`, :class:`SpecificationError`,
-:class:`TreatmentError`, :class:`WeightsError`).
+:class:`TreatmentError`, :class:`WeightsError`). Sample changes an estimator makes on its own (rows with missing
+values dropped, units recoded to never treated, always-treated units dropped) are warned with :class:`EconWarning`,
+a ``UserWarning``, and recorded in the result's ``.notes``.
 """
 
-__all__ = ["EconError", "PanelError", "SpecificationError", "TreatmentError", "WeightsError"]
+__all__ = ["EconError", "EconWarning", "PanelError", "SpecificationError", "TreatmentError", "WeightsError"]
 
 
 class EconError(ValueError):
@@ -112,4 +114,29 @@ class WeightsError(EconError):
     >>> err = econ.WeightsError("W lacks units [110100]")
     >>> isinstance(err, ValueError), str(err)
     (True, 'W lacks units [110100]')
+    """
+
+
+class EconWarning(UserWarning):
+    """A change econ made to the estimation sample on its own: rows or units dropped, cohorts recoded.
+
+    Every such change is also recorded in the result's ``.notes``. Filter it like any warning, e.g.
+    ``warnings.simplefilter("ignore", econ.EconWarning)`` or ``"error"`` to turn sample changes into failures.
+
+    Parameters
+    ----------
+    message : str
+        The change, how many rows or units it concerns, and examples of them.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import econ
+    >>> issubclass(econ.EconWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("3 unit(s) dropped", econ.EconWarning)
+    >>> caught[0].category.__name__
+    'EconWarning'
     """

@@ -379,14 +379,14 @@ def draw_panel(units: pd.DataFrame, years, *, unit: str = "unit", cohort: str = 
 
 def _cohort_years(units: pd.DataFrame, unit: str, cohort: str) -> np.ndarray:
     """The cohort column as int64 years, 0 = never treated, read by the package's one cohort parser."""
-    from econ.did._design import cohort_values
+    from econ.did.design import read_cohorts
 
-    values = cohort_values(units, unit, None, cohort)
+    values = read_cohorts(units, unit, None, cohort)
     return np.where(np.isnan(values), 0, values).astype(np.int64)
 
 
 def _check_cohorts(g, years, params, always_treated: bool = False) -> None:
-    cohorts = sorted(set(g[g != 0].tolist()))  # a negative year is a cohort outside the years, not "never"
+    cohorts = sorted(set(g[g != 0].tolist()))  # negative cohorts are refused by read_cohorts
     outside = [c for c in cohorts if c < years[0] or c > years[-1]]
     if outside:
         raise SpecificationError(f"cohort(s) {outside} outside the simulated years {years[0]}-{years[-1]}")
@@ -629,7 +629,7 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
     >>> sim = twfe_bias_panel(seed=1)
     >>> sorted(sim.truth["cohort_sizes"])
     [0, 2010, 2013, 2016]
-    >>> twfe = did.twfe(sim.data, "log_income_ratio", "unit", "year", "treated").coef["treated"]
+    >>> twfe = did.twfe(sim.data, "log_income_ratio", "unit", "year", treat="treated").coef["treated"]
     >>> round(sim.true_att("overall"), 3), round(float(twfe), 3)
     (-0.102, 0.011)
     """

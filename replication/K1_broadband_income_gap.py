@@ -50,7 +50,7 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
     y, treat, cohort, label = panel.y, panel.treat, panel.cohort, panel.outcome_label
     controls = panel.roles["controls"]
 
-    twfe = did.twfe(frame, y, unit, time, treat, covariates=controls)
+    twfe = did.twfe(frame, y, unit, time, treat=treat, covariates=controls)
     es = did.event_study(frame, y, unit, time, cohort, window=_window(frame, time, cohort), covariates=controls)
     pretrend = es.pretrend_test()
     placebo = did.placebo(frame, y, unit, time, cohort=cohort, n_draws=placebo_draws, seed=PLACEBO_SEED,
@@ -205,7 +205,7 @@ def _pipeline(panel, numbers, table):
               for k in COMPARED_EVENT_TIMES}
     # what TWFE's own weighting does to the true effects (no noise): the estimand it targets here
     twfe_of_truth = float(did.twfe(panel.frame.assign(true_att=att), "true_att", panel.unit, panel.time,
-                                   panel.treat).coef[panel.treat])
+                                   treat=panel.treat).coef[panel.treat])
     values = {
         "event_time_effects": max(errors.values()),
         "pretrend_not_rejected": numbers["pretrend"]["pvalue"],

@@ -66,7 +66,7 @@ def run(data=None, out_dir=None, roles=None, weights=None):
         w_info = {"source": "bundled china_prefecture_contiguity (queen), restricted to the panel's units"}
     frame[SHARE] = w.row_standardize().panel_lag(frame, treat, key, time)
 
-    naive = did.twfe(frame, y, unit, time, treat, covariates=controls)
+    naive = did.twfe(frame, y, unit, time, treat=treat, covariates=controls)
     model = did.spatial_did(frame, y, key, time, cohort=cohort, W=w, covariates=controls or None)
     islands = list(w.islands)
     numbers = {

@@ -157,7 +157,7 @@ def _replicate(units, years, params, seed, draws):
     sim = draw_panel(units, years, unit="unit", params=params, seed=seed)
     pl = did.placebo(sim.data, "log_income_ratio", "unit", "year", cohort="cohort", n_draws=draws, seed=seed,
                      progress=False)
-    fit = did.twfe(sim.data, "log_income_ratio", "unit", "year", "treated")
+    fit = did.twfe(sim.data, "log_income_ratio", "unit", "year", treat="treated")
     return {"estimate": pl.estimate, "p_perm": pl.pvalue, "p_cluster_t": float(fit.pvalue["treated"])}
 
 

@@ -31,7 +31,7 @@ def test_compare_demo_table_plot_and_speed(tmp_path):
         assert any("'cs' left out" in n for n in cmp.notes)
     tid = cmp.tidy()
     assert list(tid.columns) == ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high", "estimator",
-                                  "event_time"]
+                                  "event_time", "base"]
     assert tid["event_time"].between(-5, 5).all()
     assert set(cmp.wide().columns) == set(expected)
     fig, ax = cmp.plot(path=tmp_path / "compare.png")
@@ -40,6 +40,36 @@ def test_compare_demo_table_plot_and_speed(tmp_path):
     assert cmp.results["sa"] is not None and "did2s" not in cmp.results
     with pytest.raises(SpecificationError, match=r"no estimator 'did2s'.*'twfe'"):
         cmp.results["did2s"]
+
+
+def test_compare_base_period_labels_and_one_inference_convention():
+    """CS leads use the universal base (long differences vs -1) by default, each path says its base, and the TWFE
+    overall row uses twfe's own t(G - 1) interval."""
+    from scipy import stats
+
+    from econ.did import att_gt, twfe
+
+    df = datasets.load("china_cities_demo")
+    cmp = compare(df, *DEMO, estimators=("twfe", "cs"))
+    tid = cmp.tidy()
+    cs = tid[tid["estimator"] == "cs"].set_index("event_time")
+    assert -1 not in cs.index  # the universal reference is normalised, not drawn
+    assert set(cs["base"]) == {"universal base g - 1 (long differences)"}
+    assert set(tid.loc[tid["estimator"] == "twfe", "base"]) == {"reference -1 (long differences)"}
+    uni = att_gt(df, *DEMO, base_period="universal").aggregate("dynamic").tidy().set_index("event_time")
+    np.testing.assert_allclose(cs["estimate"], uni.loc[cs.index, "estimate"], rtol=1e-12)
+    var = compare(df, *DEMO, estimators=("twfe", "cs"), base_period="varying")
+    assert -1 in set(var.tidy().query("estimator == 'cs'")["event_time"])
+    assert any("varying base period" in n for n in var.notes)
+    static = twfe(df, *DEMO)
+    row = cmp.overall().set_index("estimator").loc["twfe"]
+    q = stats.t(static.df_t).ppf(0.975)
+    assert np.isfinite(static.df_t)
+    assert row["conf_high"] == pytest.approx(static.coef["treated"] + q * static.se["treated"], rel=1e-12)
+    fig, ax = cmp.plot()
+    assert any("universal base" in t.get_text() for t in ax.get_legend().get_texts())
+    with pytest.raises(SpecificationError, match="base_period"):
+        compare(df, *DEMO, base_period="long")
 
 
 def test_compare_bad_input():
@@ -96,10 +126,10 @@ def test_twfe_accepts_cohort_and_staggered_notes_point_to_compare():
 
     df = datasets.load("china_cities_demo")
     by_cohort = twfe(df, "log_income_ratio", "prefecture_code", "year", cohort="cohort")
-    by_treat = twfe(df, "log_income_ratio", "prefecture_code", "year", "treated")
+    by_treat = twfe(df, "log_income_ratio", "prefecture_code", "year", treat="treated")
     assert by_cohort.coef["treated"] == pytest.approx(by_treat.coef["treated"], abs=1e-12)
     assert any("compare" in n for n in by_cohort.notes)
     es = event_study(df, *DEMO, window=(-3, 3))
     assert any("compare" in n for n in es.notes)
     with pytest.raises(SpecificationError, match="exactly one"):
-        twfe(df, "log_income_ratio", "prefecture_code", "year", "treated", cohort="cohort")
+        twfe(df, "log_income_ratio", "prefecture_code", "year", treat="treated", cohort="cohort")

@@ -15,7 +15,7 @@ def demo():
 
 def test_twfe_recovers_overall_att_within_ci(demo):
     panel, truth = demo
-    fit = econ.did.twfe(panel, Y, UNIT, TIME, "treated")
+    fit = econ.did.twfe(panel, Y, UNIT, TIME, treat="treated")
     low, high = fit.confint(0.95).loc["treated"]
     assert low < truth["att_overall"] < high
     assert fit.coef["treated"] < 0  # the planted effect narrows the gap

@@ -8,7 +8,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-MODULES = ["econ.did._design", "econ.did.twfe", "econ.did.event_study", "econ.did.placebo", "econ.did.classic",
+MODULES = ["econ.did.design", "econ.did.twfe", "econ.did.event_study", "econ.did.placebo", "econ.did.classic",
            "econ.did.heterogeneity", "econ.did.plots"]
 
 

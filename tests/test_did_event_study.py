@@ -154,11 +154,19 @@ def test_no_never_treated_uses_not_yet_treated():
     np.testing.assert_allclose(res.table().loc[ks, "se"], ref.se()[names], rtol=1e-7)
 
 
-def test_cohort_outside_panel():
+def test_cohort_after_the_last_period_counts_as_never_treated():
+    """The package rule (econ.did.design): a cohort after the last period is recoded to never treated, warned."""
+    from econ.errors import EconWarning
+
     df = dynamic_panel(seed=6, n_units=40)
-    df.loc[df["city"] == 39, "cohort"] = 2030
-    with pytest.raises(TreatmentError, match=r"outside the panel years.*39"):
-        event_study(df, "y", "city", "year", "cohort")
+    late, never = df.copy(), df.copy()
+    late.loc[late["city"] == 39, "cohort"] = 2030
+    never.loc[never["city"] == 39, "cohort"] = 0
+    with pytest.warns(EconWarning, match=r"1 unit\(s\) first treated after the last period .* never treated.*39"):
+        res = event_study(late, "y", "city", "year", "cohort")
+    ref = event_study(never, "y", "city", "year", "cohort")
+    np.testing.assert_allclose(res.coef.to_numpy(), ref.coef.to_numpy(), rtol=1e-12)
+    assert any("count as never treated" in n for n in res.notes)
 
 
 def test_window_larger_than_panel():

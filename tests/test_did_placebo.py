@@ -42,7 +42,7 @@ def test_draws_equal_loop_of_fits_balanced():
     res = placebo(df, "y", "city", "year", treat="treat", n_draws=200, seed=11, covariates=["x1", "x2"], progress=False)
     draws = np.arange(0, 200, 10)  # 20 draws
     np.testing.assert_allclose(res.draws[draws], loop_of_fits(df, res, ["x1", "x2"], draws), rtol=1e-10)
-    actual = twfe(df, "y", "city", "year", "treat", covariates=["x1", "x2"]).coef["treat"]
+    actual = twfe(df, "y", "city", "year", treat="treat", covariates=["x1", "x2"]).coef["treat"]
     assert res.estimate == pytest.approx(actual, rel=1e-10)
 
 

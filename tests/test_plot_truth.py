@@ -69,7 +69,7 @@ def test_att_gt_draws_each_cohorts_true_path(sim):
 
 
 def test_coefficient_plots_take_numbers_or_mappings(sim):
-    res = did.twfe(sim.data, "log_income_ratio", "unit", "year", "treated")
+    res = did.twfe(sim.data, "log_income_ratio", "unit", "year", treat="treated")
     fig, ax = res.plot(truth=sim.true_att("overall"))
     x, _ = _truth_line(ax)
     assert x[0] == pytest.approx(sim.true_att("overall"))

@@ -76,6 +76,27 @@ def test_static_twfe_share_design_matches_pyfixest(demo):
     np.testing.assert_allclose(res.se.to_numpy(), ref.se().to_numpy(), rtol=1e-6)
 
 
+def test_no_never_treated_units_last_cohort_is_control_and_truth_is_recovered(demo):
+    """Every unit eventually treated: the last cohort's rows from its adoption on leave the sample (they used to be
+    kept as untreated controls, which put the truth -0.038 outside the interval [-0.037, -0.021])."""
+    from econ.errors import EconWarning
+
+    data, W, _ = demo
+    units = data.groupby(UNIT, as_index=False)["cohort"].first()
+    units["cohort"] = units["cohort"].replace(0, 2020)
+    params = simulate.DesignParams(peak_effect={2014: 0.08, 2015: 0.06, 2016: 0.04, 2020: 0.02}, spillover=0.04)
+    sim = simulate.draw_panel(units, range(2008, 2023), unit=UNIT, cohort="cohort", W=W, params=params, seed=0)
+    with pytest.warns(EconWarning, match=r"last-treated cohort \(2020\) is the control group"):
+        res = spatial_did(sim.data, Y, UNIT, TIME, cohort="cohort", W=W)
+    assert res.cells["time"].max() < 2020 and res.nobs == len(units) * (2020 - 2008)
+    truth = pd.DataFrame(sim.truth["att_gt"]).rename(columns={"year": "time"})
+    cells = res.cells.merge(truth, on=["cohort", "time"], validate="one_to_one")
+    target = float((cells["n_obs"] * cells["att"]).sum() / cells["n_obs"].sum())
+    low, high = res.confint().loc["direct"]
+    assert low <= target <= high
+    assert target == pytest.approx(-0.0383, abs=1e-4)
+
+
 def test_ring_exposures_by_contiguity_order_and_km():
     ids = list("abcdef")
     path = pd.DataFrame({"s": ids[:-1], "t": ids[1:]})  # a - b - c - d - e - f

@@ -40,7 +40,7 @@ print("true ATT on log_income_ratio:", truth)
 df["group"] = (df["cohort"] > 0).astype(int)
 df["post"] = (df["year"] >= 2014).astype(int)
 two = did.did_2x2(df, "log_income_ratio", "group", "post")
-tw = did.twfe(df, "log_income_ratio", "unit", "year", "treated")
+tw = did.twfe(df, "log_income_ratio", "unit", "year", treat="treated")
 print(two.summary())
 print(tw.summary())
 assert abs(two.did - tw.coef["treated"]) < 1e-8
@@ -64,7 +64,7 @@ fig, ax = es.plot(truth=sim)
 rows = []
 for s in range(20):
     sp = panel(seed=s)
-    b = did.twfe(sp.data, "log_income_ratio", "unit", "year", "treated").coef["treated"] - sp.truth["att_overall"]
+    b = did.twfe(sp.data, "log_income_ratio", "unit", "year", treat="treated").coef["treated"] - sp.truth["att_overall"]
     p = did.event_study(sp.data, "log_income_ratio", "unit", "year", "cohort", window=(-5, 5)).pretrend_test().pvalue
     rows.append({"bias": b, "pretrend_rejects": p < 0.05})
 mc = pd.DataFrame(rows)

@@ -175,6 +175,7 @@ def prepare_panel(data: pd.DataFrame, roles: dict) -> PreparedPanel:
     the units; a ``treated`` column that disagrees with ``cohort`` is an error naming the units too.
     """
     from econ.did import _design
+    from econ.did.design import build_design
     from econ.io import validate_panel
 
     unit, time = roles["unit"], roles["time"]
@@ -192,7 +193,7 @@ def prepare_panel(data: pd.DataFrame, roles: dict) -> PreparedPanel:
     if roles["cohort"]:
         values = _strict_numbers(frame, cohort_col, unit, time, "cohort")
         frame[cohort_col] = values
-        per_unit = _design.unit_cohorts(frame, unit, time, cohort_col)
+        per_unit = build_design(frame, None, unit, time, cohort_col, always_treated="keep", comparison=False).cohorts
     if roles["treated"]:
         frame[treat_col] = _strict_numbers(frame, treat_col, unit, time, "treated")
         if frame[treat_col].isna().any():

@@ -3,7 +3,7 @@
 Typical flow for a staggered program such as Broadband China (pilot cohorts 2014/2015/2016)::
 
     from econ import did
-    res = did.twfe(df, "gap", "city", "year", "treat")               # average effect, clustered by city
+    res = did.twfe(df, "gap", "city", "year", treat="treat")              # average effect, clustered by city
     es = did.event_study(df, "gap", "city", "year", "cohort")       # dynamics, pre-trend test, sup-t band
     es.pretrend_test(); es.plot()
     pl = did.placebo(df, "gap", "city", "year", treat="treat", n_draws=1000, seed=1)   # randomization inference
@@ -25,6 +25,7 @@ from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 from econ.did.compare import ComparisonResult, compare
 from econ.did.honest import HonestResult, honest
 from econ.did.spatial_did import SpatialDiDResult, spatial_did
+from econ.did.design import StaggeredDesign, build_design
 
 __all__ = [
     "twfe",
@@ -61,4 +62,6 @@ __all__ = [
     "HonestResult",
     "spatial_did",
     "SpatialDiDResult",
+    "build_design",
+    "StaggeredDesign",
 ]

@@ -5,11 +5,11 @@ unique integer-time keys) and then on one of two treatment descriptions:
 
 * a **treatment column** ``treat``: either binary (0/1; must be absorbing -- once 1, a unit stays 1) or a
   continuous intensity (any real values, must vary);
-* a **cohort column** ``cohort``: the first treated period of each unit, constant within unit; ``0`` or missing
-  means never treated.
+* a **cohort column** ``cohort``: the first treated period of each unit, constant within unit; parsed by the one
+  design rule of :mod:`econ.did.design` (:func:`~econ.did.design.build_design`), which every DiD estimator calls.
 
-The helpers here turn either into per-unit cohorts and raise :class:`~econ.errors.TreatmentError` naming the offending
-units when the design does not fit.
+The helpers here are the shared argument checks, the treatment checks and the regression fit; they raise
+:class:`~econ.errors.TreatmentError` naming the offending units when the design does not fit.
 """
 
 from __future__ import annotations
@@ -223,90 +223,6 @@ def cohort_from_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str)
     cohort.loc[first.index] = first.astype("int64")
     cohort.index.name = unit
     return cohort
-
-
-def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str, *, within_panel: bool = True) -> pd.Series:
-    """Per-unit cohort (first treated period; ``NEVER`` = never treated) from a cohort column, validated.
-
-    The one cohort parser of the package (estimators and the ``econ replicate`` CLI call it). Rules:
-
-    * ``0``, ``NaN``, ``None``, pandas ``<NA>`` (nullable ``Int64``, as in ``china_prefectures.bbc_cohort``) and
-      empty strings mean **never treated**;
-    * any other cell must be an integer period: numbers, or strings that read as integers (``"2015"``); cells
-      that are not (``"2015a"``, ``2015.5``, ``inf``, booleans) raise a TreatmentError naming the cells;
-    * the column must be constant within unit;
-    * with ``within_panel=True`` (default) a cohort must lie inside the panel's time range: one before the first
-      period would be treated throughout, one after the last never observed treated -- both are almost always
-      coding errors, so they are rejected.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from econ.did._design import unit_cohorts, NEVER
-    >>> df = pd.DataFrame({"id": [1, 1, 2, 2], "year": [2014, 2015] * 2,
-    ...                    "g": pd.array([2015, 2015, None, None], dtype="Int64")})
-    >>> (unit_cohorts(df, "id", "year", "g") == [2015, NEVER]).tolist()
-    [True, True]
-    """
-    values = cohort_values(frame, unit, time, cohort)
-    never = np.isnan(values) | (values == 0)
-    ints = np.where(never, 0, values).astype("int64")
-    ints[never] = NEVER
-    codes = pd.Series(ints, index=frame.index)
-    require_unit_constant(codes, frame[unit], f"cohort column {cohort!r}")
-    per_unit = codes.groupby(frame[unit], sort=False).first()
-    per_unit.index.name = unit
-    if within_panel:
-        t_min, t_max = int(frame[time].min()), int(frame[time].max())
-        treated = per_unit != NEVER
-        outside = treated & ((per_unit < t_min) | (per_unit > t_max))
-        if outside.any():
-            bad = per_unit[outside]
-            raise TreatmentError(
-                f"cohort outside the panel years {t_min}-{t_max} for {len(bad)} unit(s) {_show(bad.index)} "
-                f"(cohorts {sorted(pd.unique(bad))[:5]}); use 0 or NaN for never-treated units"
-            )
-    return per_unit
-
-
-def cohort_values(frame: pd.DataFrame, unit: str, time: str | None, cohort: str) -> np.ndarray:
-    """The cohort column as float64 with NaN for missing cells; TreatmentError naming cells that are not periods.
-
-    ``time`` only labels the cells in messages; ``None`` for a one-row-per-unit table (no time column).
-    """
-    raw = frame[cohort]
-    if pd.api.types.is_bool_dtype(raw):
-        raise TreatmentError(f"cohort column {cohort!r} is boolean; it must hold the first treated period (e.g. "
-                             "2014), 0 or missing for never treated -- a 0/1 treatment dummy goes in treat=")
-    if pd.api.types.is_datetime64_any_dtype(raw) or isinstance(raw.dtype, pd.PeriodDtype):
-        scale = f"the time column {time!r}" if time is not None else "the time column"
-        raise TreatmentError(f"cohort column {cohort!r} holds dates ({raw.dtype}); give the first treated period "
-                             f"on the scale of {scale} (e.g. the year as an integer)")
-    missing = np.array(raw.isna().to_numpy(), dtype=bool)
-    if pd.api.types.is_numeric_dtype(raw):
-        values = np.array(raw.to_numpy(dtype="float64", na_value=np.nan))
-        unreadable = np.zeros(len(raw), dtype=bool)
-    else:  # object / string: strings must read as integers; empty strings are missing
-        text = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
-        missing |= text.map(lambda v: isinstance(v, str) and v == "").to_numpy()
-        cells = text.where(~missing, None)
-        numeric = pd.to_numeric(cells.map(lambda v: v if isinstance(v, (str, int, float, np.integer, np.floating))
-                                          and not isinstance(v, bool) else "not a number"), errors="coerce")
-        values = np.array(numeric.to_numpy(dtype="float64", na_value=np.nan))
-        unreadable = ~missing & np.isnan(values)
-        values[missing] = np.nan
-    with np.errstate(invalid="ignore"):
-        not_integer = ~missing & ~unreadable & (~np.isfinite(values) | (values != np.round(values)))
-    bad = unreadable | not_integer
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        when = (lambda r: "") if time is None else (lambda r: f" {time}={_py(frame[time].iat[r])!r}")
-        cells = ", ".join(f"{unit}={_py(frame[unit].iat[r])!r}{when(r)}: {_py(raw.iat[r])!r}" for r in rows[:5])
-        more = f" (+{len(rows) - 5} more)" if len(rows) > 5 else ""
-        raise TreatmentError(
-            f"cohort column {cohort!r} must hold integer periods (first treated period; 0 or missing = never "
-            f"treated); {len(rows)} cell(s) are not: {cells}{more}")
-    return values
 
 
 def check_comparison(cohorts: pd.Series, unit: str) -> None:

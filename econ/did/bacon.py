@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from econ.did import _design
+from econ.did.design import build_design
 from econ.errors import EconError, PanelError, TreatmentError
 from econ.results import figure, finish_figure
 from econ._tidy import standard_columns
@@ -163,16 +164,8 @@ def bacon(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str) -> Baco
     >>> round(float(res.comparisons["weight"].sum()), 10)
     1.0
     """
-    frame = _design.prepare_panel(data, unit, time, [y, cohort])
-    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    _design.check_comparison(cohorts, unit)
-    periods = np.sort(frame[time].unique())
-    counts = frame.groupby(unit, sort=False)[time].size()
-    if (counts != len(periods)).any() or _design.missing_notes(frame):
-        short = counts.index[counts != len(periods)]
-        raise PanelError(
-            f"bacon needs a balanced panel (every {unit} observed in all {len(periods)} periods, no missing {y!r}); "
-            f"{len(short)} unit(s) are not, e.g. {list(short[:5])}")
+    design = build_design(data, y, unit, time, cohort, balance="refuse")
+    frame, cohorts, periods = design.frame, design.cohorts, design.periods
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")
     t = frame[time].to_numpy(dtype="int64")
     yv = _design.numeric(frame, y)

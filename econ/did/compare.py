@@ -12,6 +12,7 @@ from scipy import stats
 
 from econ import _validate
 from econ.did import _design, _paths
+from econ.did.design import build_design
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, figure, finish_figure, overlay_truth
 from econ._tidy import standard_columns
@@ -25,6 +26,13 @@ OVERALL = {"twfe": "static TWFE coefficient on D = 1[t >= cohort]",
            "cs": "simple aggregation of ATT(g, t) (group-size weighted)",
            "sa": "post-period cohort effects weighted by observation counts",
            "imputation": "mean effect over treated observations"}
+
+
+_REF = "reference -1 (long differences)"
+BASES = {**{(k, b): _REF for k in ("twfe", "sa") for b in ("universal", "varying")},
+         ("cs", "universal"): "universal base g - 1 (long differences)",
+         ("cs", "varying"): "varying base t - 1 for leads (short differences)",
+         **{("imputation", b): "untreated-period fit (no leads)" for b in ("universal", "varying")}}
 
 
 class ComparisonResult:
@@ -72,17 +80,23 @@ class ComparisonResult:
         return max(counts) if counts else None
 
     def tidy(self) -> pd.DataFrame:
-        """One row per estimator and event time: ``term`` (``"e = <event time>"``), estimate, std_error, p_value
-        (normal, from the estimate and its standard error), conf_low, conf_high, then estimator and event_time."""
+        """One row per estimator and event time: ``term`` (``"e = <event time>"``), estimate, std_error, p_value,
+        conf_low, conf_high, then estimator, event_time and base (the path's base period). p-values and intervals
+        use each estimator's own law: t(df_t) for the regression-based ones (TWFE: t(G - 1)), normal otherwise."""
         from scipy import stats
 
         p = self._paths
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pval = 2 * stats.norm.sf(np.abs(p["estimate"] / p["std_error"]))
+        pval = np.full(len(p), np.nan)
+        for name in pd.unique(p["estimator"]):
+            mask = (p["estimator"] == name).to_numpy()
+            df = getattr(self.results[name], "df_t", np.inf) if name in self.results else np.inf
+            law = stats.norm if not np.isfinite(df) else stats.t(df)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pval[mask] = 2 * law.sf(np.abs(p["estimate"].to_numpy()[mask] / p["std_error"].to_numpy()[mask]))
         return standard_columns(p, term=[f"e = {int(e)}" for e in p["event_time"]], p_value=pval)
 
     def overall(self) -> pd.DataFrame:
-        """One row per estimator: estimator, estimate, std_error, conf_low, conf_high, definition."""
+        """One row per estimator: estimator, estimate, std_error, conf_low, conf_high, definition, base."""
         return self._overall.copy()
 
     def wide(self) -> pd.DataFrame:
@@ -115,7 +129,8 @@ class ComparisonResult:
         for i, name in enumerate(names):
             part = self._paths[self._paths["estimator"] == name]
             att = overall.loc[name, "estimate"] if name in overall.index else np.nan
-            _paths.plot_path(ax, part, label=f"{LABELS.get(name, name)} (ATT {att:.3g})", color=f"C{i}",
+            base = part["base"].iloc[0] if "base" in part and len(part) else ""
+            _paths.plot_path(ax, part, label=f"{LABELS.get(name, name)} (ATT {att:.3g}; {base})", color=f"C{i}",
                              dodge=(i - (len(names) - 1) / 2) * width)
         if truth is not None:
             overlay_truth(ax, sorted(set(self._paths["event_time"].astype(int))), truth)
@@ -127,7 +142,7 @@ class ComparisonResult:
 
 
 def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, estimators=ESTIMATORS,
-            window=(-5, 5), covariates=None, level: float = 0.95) -> ComparisonResult:
+            window=(-5, 5), covariates=None, level: float = 0.95, base_period: str = "universal") -> ComparisonResult:
     """Run several staggered-DiD estimators on one panel and line up their event-time paths and overall ATTs.
 
     Parameters
@@ -147,12 +162,17 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         Passed to every estimator that takes them.
     level : float
         Confidence level of the intervals.
+    base_period : {"universal", "varying"}
+        Base period of the Callaway-Sant'Anna path. ``"universal"`` (default): every cell of cohort g is compared
+        with period ``g - 1``, so its leads are long differences against event time -1 like the TWFE and
+        Sun-Abraham leads drawn on the same axes. ``"varying"`` (R ``did``'s default): leads compare t with t - 1
+        (short differences); the path is then labelled so and should not be read against the others' leads.
 
     Returns
     -------
     ComparisonResult
-        ``tidy()`` (estimator, event_time, estimate, std_error, conf_low, conf_high), ``overall()``, ``wide()``,
-        ``summary()``, ``plot()``.
+        ``tidy()`` (estimator, event_time, estimate, std_error, conf_low, conf_high, base), ``overall()``,
+        ``wide()``, ``summary()``, ``plot()`` (each path labelled with its base).
 
     Raises
     ------
@@ -160,8 +180,9 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         ``estimators`` empty or naming an unknown estimator, a window that is not a pair of integers with
         ``lo < 0 <= hi``, unknown columns, and the specification errors of the estimators run.
     TreatmentError
-        Invalid cohorts or no comparison group; ``"cs"`` and ``"sa"`` compare with never-treated units, so a panel
-        without them is refused by those estimators.
+        Invalid cohorts or no comparison group (the panel is validated once by
+        :func:`econ.did.design.build_design`; without never-treated units ``"cs"`` and ``"sa"`` use the last-treated
+        cohort as control).
     PanelError
         Duplicate (unit, time) keys, missing ids or times, non-integer time; with ``"cs"`` also an unbalanced
         panel (:func:`econ.did.att_gt` needs a balanced one).
@@ -174,17 +195,21 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
       trimmed to the relative times the panel shows, and :func:`econ.did.twfe` with ``cohort=`` for the static
       coefficient; both clustered by unit (fixest small-sample factor, t with ``G - 1`` df). Comparison units:
       never- and not-yet-treated units through the time effects.
-    * ``"cs"``: :func:`econ.did.att_gt` with never-treated controls, the doubly robust 2x2 estimator, R ``did``'s
-      default varying base period (pre-period estimates compare each period with the one before it, so event time
-      ``-1`` is estimated, not normalised) and analytic standard errors; the overall ATT is
-      ``aggregate("simple")``.
-    * ``"sa"``: :func:`econ.did.sun_abraham` with never-treated controls and reference period ``-1``, clustered by
-      unit, cohort-share uncertainty included.
+    * ``"cs"``: :func:`econ.did.att_gt` with never-treated controls, the doubly robust 2x2 estimator, the
+      ``base_period`` above (universal by default: event time -1 is the reference, reported as 0 and not drawn)
+      and analytic standard errors; the overall ATT is ``aggregate("simple")``.
+    * ``"sa"``: :func:`econ.did.sun_abraham` with never-treated controls (the last-treated cohort when there is no
+      never-treated unit, as ``att_gt`` does) and reference period ``-1``, clustered by unit, cohort-share
+      uncertainty included.
     * ``"imputation"``: :func:`econ.did.imputation` on every observed horizon (no pre-periods), conservative
       unit-clustered standard errors, normal inference.
 
-    The paths' intervals use each result's own distribution (t with the result's ``df_t``; normal when it is
-    infinite); the intervals in ``overall()`` are normal. The overall ATTs are each estimator's own headline
+    One inference convention across the table and the plot: every interval (paths and ``overall()``) uses the
+    distribution of the result it comes from -- t with ``G - 1`` degrees of freedom for the clustered regressions
+    (the TWFE rows use the static and dynamic :func:`econ.did.twfe` / :func:`econ.did.event_study` fits' own
+    ``df_t``, as ``twfe`` reports them; Sun-Abraham likewise), normal for Callaway-Sant'Anna and imputation
+    (influence-function inference). The ``base`` column of ``tidy()`` and ``overall()`` and the plot legend name
+    each path's base. The overall ATTs are each estimator's own headline
     number and differ in their weights (see ``overall()["definition"]``); under heterogeneous, growing effects the
     static TWFE coefficient is the one that can fall outside the others (Goodman-Bacon 2021; see
     :func:`econ.did.bacon`). Roth et al. (2023) review the estimators and when they differ.
@@ -216,24 +241,32 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
     ['twfe', 'sa']
     """
     names = [_validate.check_choice(e, "estimators", ESTIMATORS) for e in _design.as_list(estimators)]
+    base_period = _validate.check_choice(base_period, "base_period", ("universal", "varying"))
     if not names:
         raise SpecificationError(f"estimators must name at least one of {list(ESTIMATORS)}")
     lo, hi = _window(window)
     covariates = _design.as_list(covariates)
-    paths, overall, results, notes = [], [], {}, []
+    design = build_design(data, y, unit, time, cohort, covariates=covariates)
+    paths, overall, results, notes = [], [], {}, list(design.notes)
+    if not design.n_never and "sa" in names:
+        notes.append("no never-treated units: Sun-Abraham uses the last-treated cohort as control (control='last'), "
+                      "as Callaway-Sant'Anna does")
     for name in dict.fromkeys(names):
-        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi))
+        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi), base_period, design)
         if out is None:
             notes.append(f"{name!r} left out: econ.did.att_gt is not available in this installation")
             continue
-        result, path, (att, se) = out
+        result, path, (att, se, df) = out
         results[name] = result
         table = path[(path["event_time"] >= lo) & (path["event_time"] <= hi)]
-        paths.append(table.assign(estimator=name))
-        q = stats.norm.ppf(0.5 + level / 2)
+        paths.append(table.assign(estimator=name, base=BASES[name, base_period]))
+        q = (stats.norm if not np.isfinite(df) else stats.t(df)).ppf(0.5 + level / 2)
         overall.append({"estimator": name, "estimate": att, "std_error": se, "conf_low": att - q * se,
-                        "conf_high": att + q * se, "definition": OVERALL[name]})
-    cols = ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high"]
+                        "conf_high": att + q * se, "definition": OVERALL[name], "base": BASES[name, base_period]})
+    if "cs" in results and base_period == "varying" and len(results) > 1:
+        notes.append("Callaway-Sant'Anna leads use the varying base period (t vs t - 1, short differences); the "
+                     "other paths' leads are long differences against event time -1: do not read them together")
+    cols = ["estimator", "event_time", "estimate", "std_error", "conf_low", "conf_high", "base"]
     paths = pd.concat(paths, ignore_index=True)[cols] if paths else pd.DataFrame(columns=cols)
     _requantile(paths, results, level)
     return ComparisonResult(paths, pd.DataFrame(overall), KeyedResults(results, what="estimator"), notes, y, level)
@@ -259,45 +292,46 @@ def _requantile(paths, results, level):
         paths.loc[mask, "conf_high"] = paths.loc[mask, "estimate"] + q * paths.loc[mask, "std_error"]
 
 
-def _run_twfe(data, y, unit, time, cohort, covariates, window):
+def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period, design):
     from econ.did.event_study import event_study
     from econ.did.twfe import twfe
 
-    frame = _design.prepare_panel(data, unit, time, [cohort])
-    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    c = frame[unit].map(cohorts).to_numpy(dtype="int64")
-    rel = frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
+    c = design.row_cohorts()
+    rel = design.frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
     lo, hi = max(window[0], int(rel.min())), min(window[1], int(rel.max()))
     es = event_study(data, y, unit, time, cohort, window=(lo, hi), covariates=covariates or None)
-    static = twfe(data, y, unit, time, covariates=covariates or None, cohort=cohort)
+    static = twfe(data, y, unit, time, cohort, covariates=covariates or None)
     d_name = static.coef.index[0]
-    return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]))
+    return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]),
+                                                          float(static.df_t))
 
 
-def _run_cs(data, y, unit, time, cohort, covariates, window):
+def _run_cs(data, y, unit, time, cohort, covariates, window, base_period, design):
     import econ.did as did
 
     att_gt = getattr(did, "att_gt", None)
     if att_gt is None:
         return None
-    gt = att_gt(data, y, unit, time, cohort, covariates=covariates or None, control="never")
+    gt = att_gt(data, y, unit, time, cohort, covariates=covariates or None, control="never", base_period=base_period)
     dyn = gt.aggregate("dynamic")
     simple = gt.aggregate("simple")
-    return dyn, _paths.path_table(*_paths.event_path(dyn)), (float(simple.overall_att), float(simple.overall_se))
+    return dyn, _paths.path_table(*_paths.event_path(dyn)), (float(simple.overall_att), float(simple.overall_se),
+                                                           np.inf)
 
 
-def _run_sa(data, y, unit, time, cohort, covariates, window):
+def _run_sa(data, y, unit, time, cohort, covariates, window, base_period, design):
     from econ.did.sun_abraham import sun_abraham
 
-    res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None)
-    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se)
+    res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None,
+                      control="never" if design.n_never else "last")
+    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, float(res.df_t))
 
 
-def _run_imputation(data, y, unit, time, cohort, covariates, window):
+def _run_imputation(data, y, unit, time, cohort, covariates, window, base_period, design):
     from econ.did.imputation import imputation
 
     res = imputation(data, y, unit, time, cohort, covariates=covariates or None)
-    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se)
+    return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, np.inf)
 
 
 _RUNNERS = {"twfe": _run_twfe, "cs": _run_cs, "sa": _run_sa, "imputation": _run_imputation}

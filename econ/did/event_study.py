@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from econ.did import _design
+from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError
 from econ._validate import check_bool, check_int, check_seed
 from econ.panel.feols import FeolsResult
@@ -154,14 +155,12 @@ def event_study(
     bin_endpoints = check_bool(bin_endpoints, "bin_endpoints")
     seed = check_seed(seed)
     refs = _check_ref(ref)
-    frame = _design.prepare_panel(data, unit, time, [y, *covariates, *extra_fe, *wcol],
-                                  optional=[cohort, *_design.vcov_columns(vcov, unit, time)])
-    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    _design.check_comparison(cohorts, unit)
+    design = build_design(data, y, unit, time, cohort, covariates=covariates, columns=[*extra_fe, *wcol], vcov=vcov)
+    frame, cohorts = design.frame, design.cohorts
     if unit in fe:  # with unit effects only within-unit changes identify the effects
         _design.check_identified(frame, unit, time, cohorts, "event study")
     covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
-    notes = _design.missing_notes(frame) + absorbed
+    notes = list(design.notes) + absorbed
 
     c = frame[unit].map(cohorts).to_numpy(dtype="int64")
     treated = c != _design.NEVER

@@ -225,7 +225,7 @@ def subgroups(
     for g in groups:
         part = frame.loc[frame[by] == g]
         try:
-            res = twfe(part, y, unit, time, treat, covariates=covariates, fe=fe, vcov=vcov)
+            res = twfe(part, y, unit, time, treat=treat, covariates=covariates, fe=fe, vcov=vcov)
         except EconError as exc:
             raise type(exc)(f"subgroup {by}={g!r}: {exc}") from None
         results[g] = res
@@ -471,7 +471,7 @@ def channels(
     results, rows = {}, {}
     for v in variables:
         try:
-            res = twfe(data, v, unit, time, treat, covariates=covariates, fe=fe, vcov=vcov)
+            res = twfe(data, v, unit, time, treat=treat, covariates=covariates, fe=fe, vcov=vcov)
         except EconError as exc:
             raise type(exc)(f"channel {v!r}: {exc}") from None
         results[v] = res

@@ -20,6 +20,7 @@ import pandas as pd
 
 from econ import _validate
 from econ.did import _design, _paths
+from econ.did.design import build_design
 from econ.did.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import Absorber
@@ -139,10 +140,8 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     ['rel_0', 'rel_p1', 'rel_p2']
     """
     covariates = _design.as_list(covariates)
-    frame = _design.prepare_panel(data, unit, time, [y, cohort, *covariates])
-    notes = _design.missing_notes(frame)
-    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    _design.check_comparison(cohorts, unit)
+    design = build_design(data, y, unit, time, cohort, covariates=covariates)
+    frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")
     t = frame[time].to_numpy(dtype="int64")
     treated = t >= g

@@ -95,6 +95,7 @@ from econ._progress import tqdm
 from econ._tidy import standard_columns
 
 from econ.did import _design
+from econ.did.design import build_design
 from econ._parallel import block_rng, block_sizes, map_blocks, root_entropy
 from econ._validate import check_bool, check_choice, check_int, check_n_draws, check_seed
 from econ.errors import SpecificationError, TreatmentError
@@ -378,18 +379,11 @@ def placebo(
     covariates = _design.check_names(covariates, "covariates")
     if kind != "fake_timing" and shift is not None:
         raise SpecificationError("shift= is only used with kind='fake_timing'")
-    frame = _design.prepare_panel(data, unit, time, [y, *([treat] if treat else []), *covariates],
-                                  optional=[cohort] if cohort else [])
-    if treat is not None:
-        if _design.check_treatment(frame, unit, time, treat) != "binary":
-            raise TreatmentError(f"placebo needs a binary absorbing treatment; {treat!r} is continuous")
-        cohorts = _design.cohort_from_treatment(frame, unit, time, treat)
-    else:
-        cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    _design.check_comparison(cohorts, unit)
+    design = build_design(data, y, unit, time, cohort, treat=treat, covariates=covariates)
+    frame, cohorts = design.frame, design.cohorts
     _design.check_identified(frame, unit, time, cohorts, "TWFE estimate")
     covariates, absorbed = _design.drop_absorbed(frame, covariates, [unit, time])
-    notes = _design.missing_notes(frame) + absorbed
+    notes = list(design.notes) + absorbed
 
     real = cohorts.to_numpy()
     if kind == "fake_timing":

@@ -48,6 +48,7 @@ import pandas as pd
 from econ._geo import km_of_chord, unit_sphere
 from econ._validate import check_bool, check_choice
 from econ.did import _design
+from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError, WeightsError
 from econ.results import Result, figure, finish_figure
 from econ.spatial.weights import Weights
@@ -118,8 +119,10 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
     treat : str, optional
         Absorbing binary treatment column (0/1). Give exactly one of ``treat`` and ``cohort``.
     cohort : str, optional
-        First treated period of each unit; 0, NaN or ``<NA>`` = never treated (parsed by
-        :func:`econ.did._design.unit_cohorts`).
+        First treated period of each unit; 0, NaN, ``<NA>`` or inf = never treated (read by
+        :func:`econ.did.design.build_design`, the package's one design rule). Without never-treated units
+        ``estimator="etwfe"`` uses the last-treated cohort as control: its periods from adoption on leave the
+        sample (noted and warned).
     W : Weights
         Spatial weights on the panel's units (required for ``exposure="share"`` and contiguity rings). Units of W
         that are not in the data are dropped from W (noted; their treatment is unknown); units of the data not in W
@@ -220,24 +223,15 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
     coord_cols = list(coords) if coords is not None else []
     if coords is not None and len(coord_cols) != 2:
         raise SpecificationError("coords must be a pair of column names (lat, lon)")
-    source = data
-    if cohort is not None and cohort in data.columns and pd.api.types.is_numeric_dtype(data[cohort]):
-        # a missing cohort means never treated: keep those rows (prepare_panel drops rows with missing values)
-        source = data.assign(**{cohort: data[cohort].astype("Float64").fillna(0).astype(float)})
-    frame = _design.prepare_panel(source, unit, time, [y, treat or cohort, *covariates, *coord_cols,
-                                                       *_design.as_list(weights)])
+    design = build_design(data, y, unit, time, cohort, treat=treat, covariates=covariates, weights=weights,
+                          columns=coord_cols, vcov=vcov)
+    last_control = estimator == "etwfe" and not design.n_never
+    if last_control:
+        design = design.last_cohort_as_control()
+    frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
     taken = [c for c in frame.columns if str(c).startswith(_PREFIX)]
     if taken:
         raise SpecificationError(f"column names starting with {_PREFIX!r} are reserved by spatial_did: {taken}")
-    if treat is not None:
-        kind = _design.check_treatment(frame, unit, time, treat)
-        if kind != "binary":
-            raise TreatmentError(f"spatial_did needs a binary absorbing treatment; {treat!r} is continuous")
-        cohorts = _design.cohort_from_treatment(frame, unit, time, treat)
-    else:
-        cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    _design.check_comparison(cohorts, unit)
-    notes = _design.missing_notes(frame)
     units = list(cohorts.index)
     periods = np.sort(frame[time].unique())
     d_matrix = (cohorts.to_numpy()[:, None] <= periods[None, :])  # (units, periods), NEVER is int64 max
@@ -274,7 +268,8 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
                       _design.default_vcov(vcov, unit), weights)
     coef, vcov_mat, cell_table = _report(fit, direct_terms, spill_terms, cells, notes)
     notes.append(f"exposure={exposure!r}, estimator={estimator!r}: {int((cohorts != _design.NEVER).sum())} "
-                 f"treated unit(s), {int((cohorts == _design.NEVER).sum())} never treated")
+                 f"treated unit(s), {int((cohorts == _design.NEVER).sum())} "
+                 f"{'in the last cohort as control' if last_control else 'never treated'}")
     return SpatialDiDResult(
         coef, vcov_mat, nobs=fit.nobs, df_resid=fit.df_resid, df_t=fit.df_t, r2=fit.r2, r2_within=fit.r2_within,
         fe_levels=fit.fe_levels, notes=[*fit.notes, *notes], model=f"spatial DiD ({estimator}, {exposure})",
@@ -360,14 +355,6 @@ def _direct_terms(frame, unit, time, cohorts, estimator, notes):
     g = frame[unit].map(cohorts).to_numpy()
     t = frame[time].to_numpy()
     treated_rows = (g != _design.NEVER) & (t >= g)
-    never = (cohorts == _design.NEVER).sum()
-    if not never:
-        last = int(cohorts.max())
-        late = treated_rows & (t >= last)
-        if late.any():
-            notes.append(f"no never-treated units: cells in periods >= {last} (the last cohort's adoption) have no "
-                         "comparison and are left out of the direct effect")
-            treated_rows &= ~late
     cells = (pd.DataFrame({"cohort": g[treated_rows], "time": t[treated_rows]})
              .value_counts().sort_index().rename("n_obs").reset_index())
     terms = []

@@ -24,10 +24,10 @@ _METHODS = ("dr", "ipw", "reg")
 
 
 def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, control: str = "never",
-           method: str = "dr", base_period: str = "varying", anticipation: int = 0, cluster: str | None = None,
+           method: str = "dr", base_period: str = "varying", anticipation: int = 0, vcov=None,
            weights: str | None = None, n_draws: int | None = None, multiplier: str = "mammen", seed=0,
            level: float = 0.95, balance: bool = False, progress: bool = False,
-           n_boot: int | None = None) -> ATTgtResult:
+           n_boot: int | None = None, cluster: str | None = None) -> ATTgtResult:
     """Group-time average treatment effects ATT(g, t) of Callaway & Sant'Anna (2021) on a balanced panel.
 
     Parameters
@@ -56,9 +56,12 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         period; the base cell itself is reported as 0 with a NaN standard error, as R does.
     anticipation : int
         Periods of anticipation: the base period of cohort g is the last period before ``g - anticipation``.
-    cluster : str, optional
-        Column (constant within unit) to cluster at a level coarser than the unit; standard errors and bootstrap
-        multipliers are then drawn per cluster (influence functions summed within cluster).
+    vcov : None or {"CL1": column}, optional
+        As in every estimator of the package: ``None`` (default) clusters by unit (the influence functions are
+        per unit); ``{"CL1": col}`` (or just ``col``) clusters at a level coarser than the unit, with ``col``
+        constant within unit: standard errors and bootstrap multipliers are then drawn per cluster (influence
+        functions summed within cluster). Other covariances (``"iid"``, ``"hetero"``, two-way) do not apply to
+        influence-function inference and raise a SpecificationError.
     weights : str, optional
         Sampling weights column, constant within unit, non-negative.
     n_draws : int, default 0
@@ -77,6 +80,8 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         all periods, with a note (what R ``did`` does by default, ``allow_unbalanced_panel = FALSE``).
     progress : bool
         Show a tqdm progress bar over cohorts.
+    cluster : str, optional
+        Alias of ``vcov={"CL1": cluster}`` (the earlier spelling, kept).
 
     Returns
     -------
@@ -138,6 +143,7 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     progress = _validate.check_bool(progress, "progress")
     balance = _validate.check_bool(balance, "balance")
     level = _check_level(level)
+    cluster = _cluster_of(vcov, cluster, unit)
     design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
                               balance)
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
@@ -147,6 +153,23 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
                 method=method, base_period=base_period, anticipation=anticipation, cluster=cluster, weights=weights,
                 n_draws=n_draws, multiplier=multiplier, seed=seed)
     return ATTgtResult(cells, psi, design, boot_basis, level, design.notes + notes, spec)
+
+
+def _cluster_of(vcov, cluster, unit):
+    """The cluster column of ``vcov=`` (None, a column, or {"CL1": column}) or its alias ``cluster=``."""
+    from econ.errors import SpecificationError
+
+    if vcov is not None:
+        col = vcov.get("CL1") if isinstance(vcov, dict) and set(vcov) == {"CL1"} else vcov
+        if isinstance(col, str) and col not in ("iid", "hetero", "HC1") and not isinstance(vcov, (list, tuple)):
+            if cluster is not None and cluster != col:
+                raise SpecificationError(f"att_gt: vcov={vcov!r} and cluster={cluster!r} disagree; give one of them")
+            cluster = col
+        else:
+            raise SpecificationError(
+                f"att_gt: vcov must be None (clustered by {unit!r}) or {{'CL1': column}} with a column constant "
+                f"within unit; got {vcov!r} -- influence-function standard errors are clustered at least by unit")
+    return None if cluster == unit else cluster
 
 
 def _estimate_cells(d: _cs_design.Design, control, method, base_period, anticipation, progress):

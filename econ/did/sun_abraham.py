@@ -20,6 +20,7 @@ import pandas as pd
 
 from econ import _validate
 from econ.did import _design, _paths
+from econ.did.design import build_design
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
 
@@ -140,10 +141,11 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     _validate.check_choice(control, "control", ["never", "last"])
     share_uncertainty = _validate.check_bool(share_uncertainty, "share_uncertainty")
     covariates = _design.as_list(covariates)
-    frame = _design.prepare_panel(data, unit, time, [y, cohort, *covariates, *_design.as_list(weights)])
-    notes = _design.missing_notes(frame)
-    cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-    frame, cohorts, notes = _restrict(frame, cohorts, unit, time, control, notes)
+    design = build_design(data, y, unit, time, cohort, covariates=covariates, weights=weights, vcov=vcov,
+                          control=control)
+    if control == "never" and not design.n_never:
+        raise TreatmentError(f"no never-treated {unit}: use control='last' (the last-treated cohort as control)")
+    frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
 
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")
     treated = g != _design.NEVER
@@ -194,33 +196,6 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
         model="Sun-Abraham interaction-weighted event study", depvar=y, vcov_type=fit.vcov_type,
         cluster=fit.cluster, n_clusters=fit.n_clusters, extra={"n_units": len(units), "control": control},
         n_units=len(units))
-
-
-def _restrict(frame, cohorts, unit, time, control, notes):
-    """Apply the control-cohort choice and drop always-treated units; returns the frame, cohorts and notes."""
-    t_min = int(frame[time].min())
-    treated = cohorts != _design.NEVER
-    if control == "never":
-        if treated.all():
-            raise TreatmentError(f"no never-treated {unit}: use control='last' (the last-treated cohort as control)")
-    else:
-        if treated.sum() == 0 or cohorts[treated].nunique() < 2:
-            raise TreatmentError("control='last' needs at least two treated cohorts")
-        last = int(cohorts[treated].max())
-        drop_units = cohorts.index[~treated]
-        keep = (frame[time] < last) & ~frame[unit].isin(drop_units)
-        notes.append(f"control='last': cohort {last} is the control; periods from {last} on and "
-                     f"{len(drop_units)} never-treated unit(s) dropped")
-        frame = frame.loc[keep].reset_index(drop=True)
-        cohorts = cohorts.drop(drop_units).where(lambda c: c != last, _design.NEVER)
-    always = cohorts.index[(cohorts != _design.NEVER) & (cohorts <= t_min)]
-    if len(always):
-        notes.append(f"{len(always)} unit(s) treated from the first period (no pre-period) dropped")
-        frame = frame.loc[~frame[unit].isin(always)].reset_index(drop=True)
-        cohorts = cohorts.drop(always)
-    if (cohorts == _design.NEVER).sum() == 0 or (cohorts != _design.NEVER).sum() == 0:
-        raise TreatmentError("after applying the control cohort there is no treated or no control unit left")
-    return frame, cohorts, notes
 
 
 def _cell_counts(units, col, n_cells, w):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from econ.did import _design
+from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError
 
 __all__ = ["twfe"]
@@ -18,9 +21,9 @@ def twfe(
     y: str,
     unit: str,
     time: str,
-    treat: str | None = None,
-    *,
     cohort: str | None = None,
+    *,
+    treat: str | None = None,
     covariates=None,
     fe=None,
     vcov=None,
@@ -34,13 +37,16 @@ def twfe(
         Long panel, one row per (unit, time); validated with :func:`econ.io.validate_panel` and never modified.
     y, unit, time : str
         Outcome, unit id and integer time columns.
-    treat : str, optional
-        Either a binary absorbing treatment (0/1; once a unit is treated it stays treated -- e.g. the post-pilot
-        dummy of Broadband China) or a continuous treatment intensity (any real values).
-    cohort : str, optional (keyword)
-        Instead of ``treat``: the first treated period of each unit (``0``, NaN or ``<NA>`` = never treated), as
-        :func:`econ.did.event_study` takes it. The dummy ``1[t >= cohort_i]`` is built and its coefficient is
-        named ``"treated"``. Give exactly one of ``treat`` and ``cohort``.
+    cohort : str, optional
+        The first treated period of each unit, in the same position as in every other DiD function (read by
+        :func:`econ.did.design.build_design`: ``0``, NaN, ``<NA>`` or ``inf`` = never treated). The dummy
+        ``1[t >= cohort_i]`` is built and its coefficient is named ``"treated"``. For backward compatibility a
+        column given here that varies within units (a 0/1 dummy or an intensity, never a cohort) is read as
+        ``treat=`` with a FutureWarning.
+    treat : str, optional (keyword)
+        Instead of ``cohort``: a binary absorbing treatment (0/1; once a unit is treated it stays treated -- e.g.
+        the post-pilot dummy of Broadband China) or a continuous treatment intensity (any real values). Give
+        exactly one of ``treat`` and ``cohort``.
     covariates : list of str, optional
         Time-varying controls added linearly. Covariates without variation within units (time-invariant) are
         absorbed by the unit effects: they are dropped with a note, as fixest does.
@@ -107,10 +113,10 @@ def twfe(
     --------
     >>> import econ
     >>> demo = econ.datasets.load("china_cities_demo")
-    >>> fit = econ.did.twfe(demo, "log_income_ratio", "prefecture_code", "year", "treated")
+    >>> fit = econ.did.twfe(demo, "log_income_ratio", "prefecture_code", "year", treat="treated")
     >>> bool(fit.coef["treated"] < 0)
     True
-    >>> same = econ.did.twfe(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort")
+    >>> same = econ.did.twfe(demo, "log_income_ratio", "prefecture_code", "year", "cohort")
     >>> bool(abs(same.coef["treated"] - fit.coef["treated"]) < 1e-10)
     True
     """
@@ -119,31 +125,45 @@ def twfe(
     treat = _design.check_name(treat, "treat", optional=True)
     cohort = _design.check_name(cohort, "cohort", optional=True)
     if (treat is None) == (cohort is None):
-        raise SpecificationError("twfe: give exactly one of treat= (0/1 or intensity column) and cohort= (first "
-                                 "treated period)")
+        raise SpecificationError("twfe: give exactly one of cohort (first treated period) and treat= (0/1 or "
+                                 "intensity column)")
+    if cohort is not None and _is_treatment(data, unit, cohort):
+        warnings.warn(f"twfe: the fifth argument is now the cohort (first treated period); {cohort!r} varies within "
+                      f"units, so it is read as treat={cohort!r} -- write treat={cohort!r}", FutureWarning,
+                      stacklevel=2)
+        cohort, treat = None, cohort
     covariates = _design.check_names(covariates, "covariates")
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
     wcol = _design.as_list(_design.check_name(weights, "weights", optional=True))
     model_cols = [y, *([treat] if treat is not None else []), *covariates, *extra_fe, *wcol]
-    optional = [*([cohort] if cohort is not None else []), *_design.vcov_columns(vcov, unit, time)]
-    frame = _design.prepare_panel(data, unit, time, model_cols, optional=optional)
-    if cohort is not None:
-        if COHORT_TERM in model_cols:
+    kind = "binary"
+    if treat is not None:
+        frame = _design.prepare_panel(data, unit, time, model_cols, optional=_design.vcov_columns(vcov, unit, time))
+        kind = _design.check_treatment(frame, unit, time, treat)
+    if kind == "binary":
+        if cohort is not None and COHORT_TERM in model_cols:
             raise SpecificationError(f"twfe(cohort=...) names its treatment dummy {COHORT_TERM!r}, which is already "
                                      "one of the model's columns; rename that column")
-        cohorts = _design.unit_cohorts(frame, unit, time, cohort)
-        c = frame[unit].map(cohorts).to_numpy(dtype="int64")
-        frame[COHORT_TERM] = (frame[time].to_numpy(dtype="int64") >= c).astype(float)
-        treat = COHORT_TERM
-    kind = _design.check_treatment(frame, unit, time, treat)
-    covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
-    notes = _design.missing_notes(frame) + absorbed
-    if kind == "binary":
-        cohorts = _design.cohort_from_treatment(frame, unit, time, treat)
+        try:
+            design = build_design(data, y, unit, time, cohort, treat=treat, covariates=covariates,
+                                  columns=[*extra_fe, *wcol], vcov=vcov, comparison=False,
+                                  always_treated="drop" if unit in fe else "keep")
+        except TreatmentError as err:
+            if cohort is None:
+                raise
+            raise TreatmentError(f"{err}. (twfe's fifth argument is the cohort; give a treatment dummy or a "
+                                 "continuous intensity as treat=)") from None
+        frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
+        if cohort is not None:
+            frame[COHORT_TERM] = (frame[time].to_numpy(dtype="int64") >= design.row_cohorts()).astype(float)
+            treat = COHORT_TERM
         if unit in fe:  # with unit effects only within-unit changes identify the effect
             _design.check_identified(frame, unit, time, cohorts, f"effect of {treat!r}")
-        notes += _binary_design_notes(frame, unit, time, cohorts)
+        covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
+        notes += absorbed + _binary_design_notes(frame, unit, time, cohorts)
     else:
+        covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
+        notes = _design.missing_notes(frame) + absorbed
         notes.append(f"{treat!r} is a continuous treatment intensity: beta is the effect of one unit of intensity")
     result = _design.fit(frame, y, [treat, *covariates], fe, _design.default_vcov(vcov, unit), weights,
                          unit=unit, time=time, notes=notes)
@@ -151,6 +171,16 @@ def twfe(
         raise TreatmentError(f"the effect of {treat!r} is not identified: the treatment is collinear with the fixed "
                              f"effects {fe} and covariates ({'; '.join(result.notes[-2:])})")
     return result
+
+
+def _is_treatment(data, unit, col) -> bool:
+    """A numeric column that varies within some unit: a treatment dummy or intensity, never a cohort."""
+    if not isinstance(data, pd.DataFrame) or col not in data.columns or unit not in data.columns:
+        return False
+    s = data[col]
+    if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+        return False
+    return bool((s.groupby(data[unit], sort=False).nunique() > 1).any())
 
 
 def _binary_design_notes(frame: pd.DataFrame, unit: str, time: str, cohorts: pd.Series) -> list[str]:

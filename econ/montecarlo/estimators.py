@@ -126,7 +126,7 @@ def twfe(y: str = "log_income_ratio", unit: str = "unit", time: str = "year", tr
     def fn(data, level):
         from econ import did
 
-        return _from_result(did.twfe(data, y, unit, time, treat, vcov=vcov), treat, level)
+        return _from_result(did.twfe(data, y, unit, time, treat=treat, vcov=vcov), treat, level)
 
     return Estimator(fn, "att_overall", level)
 
