@@ -102,7 +102,8 @@ def _draws(res, n_draws):
         return None
     from econ.did.staggered import _bootstrap_basis
 
-    return _bootstrap_basis(res._design, res.inf_func, n_draws, res.spec["multiplier"], res.spec["seed"])
+    return _bootstrap_basis(res._design, res.inf_func, n_draws, res.spec["multiplier"], res.spec["seed"],
+                            res.spec.get("cluster_bootstrap", "mean"))
 
 
 class _Plan:
