@@ -296,12 +296,23 @@ class ATTgtResult(InfluenceResult):
         self._design = design
         self._boot_basis = boot_basis
 
-    def pretrend_test(self):
+    def pretrend_test(self, df: str | None = None):
         """Joint Wald test that every pre-treatment ATT(g, t) is zero (R ``did``'s pre-test of parallel trends).
 
         Uses the analytic influence-function covariance of the pre-treatment cells with a positive standard error
         (the universal base cells, fixed at 0, are left out): ``W = ATT_pre' V_pre^{-1} ATT_pre``, chi-square with
-        as many degrees of freedom as cells.
+        as many degrees of freedom as cells (R ``did``). When ``V_pre`` is singular -- cells whose influence
+        functions are linearly dependent, e.g. cohorts of one unit, whose pre-period cells share the comparison
+        units' deviations, or more pre-period cells than units -- R ``did`` and moderndid return no statistic
+        (with a warning); here the Moore-Penrose inverse replaces ``V_pre^{-1}``, the degrees of freedom are its
+        rank and the test carries a note saying so.
+
+        Parameters
+        ----------
+        df : {None, "cluster"}
+            Denominator degrees of freedom of the F form: ``None`` (default) asymptotic, the chi-square law (R
+            ``did``); ``"cluster"`` ``G - 1`` with ``G`` the clusters of ``cluster=`` (or the units), as Stata's
+            ``test``. ``"resid"`` is refused: there is no regression.
 
         Returns
         -------
@@ -310,7 +321,7 @@ class ATTgtResult(InfluenceResult):
         Raises
         ------
         SpecificationError
-            No pre-treatment cell with a finite, positive variance, or a singular covariance.
+            No pre-treatment cell with a finite, positive variance; ``df="resid"``.
 
         Examples
         --------
@@ -332,7 +343,14 @@ class ATTgtResult(InfluenceResult):
         R = np.zeros((len(pre), len(self.cells)))
         R[np.arange(len(pre)), pre] = 1.0
         b = np.nan_to_num(self.coef.to_numpy())
-        return wald(b, np.nan_to_num(v), R, np.inf, f"all {len(pre)} pre-treatment ATT(g,t) = 0")
+        if df not in (None, "cluster"):
+            raise SpecificationError(f"pretrend_test: df must be None (chi-square, R did) or 'cluster' (G - 1); "
+                                     f"got {df!r} (ATT(g,t) have no residual degrees of freedom)")
+        g = int(self.n_clusters)
+        df2, rule = (np.inf, "none (asymptotic chi-square, R did)") if df is None else (
+            float(g - 1), f"G - 1 = {g - 1} clusters (Stata)")
+        return wald(b, np.nan_to_num(v), R, df2, f"all {len(pre)} pre-treatment ATT(g,t) = 0", singular="pinv",
+                    df2_rule=rule)
 
     def aggregate(self, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=None, n_draws=None,
                   level: float | None = None):
