@@ -18,6 +18,13 @@ the test statistic is ``eta = max_g g'Y(theta)`` over the vertices ``g`` of
 ``{g >= 0, g'X = 0, g'sigma_Y = 1}`` (``X`` the nuisance directions of ``tau_post``), and it is compared with a
 truncated-normal critical value given the optimal vertex; the hybrid ``"C-LF"`` (default, as HonestDiD's for
 ``Delta^RM``) first rejects when ``eta`` exceeds the least-favourable critical value at size ``kappa = alpha/10``.
+
+Conventions are R HonestDiD's (docs/conventions.md): the default ``M`` grid is ``DeltaSD_upperBound_Mpre`` (the
+reference period's zero included, both signs), ``Delta^RM`` takes every pre-period change (moderndid 0.2 skips
+the first one; with its polyhedra and grid the sets here equal its ``didhonest`` exactly), and results without an
+omitted reference period (imputation) are refused. On mpdta (dynamic, universal base, ``Mbar = 1``, event time 0)
+the C-LF set is [-0.0735, 0.0383]; diff-diff 3.13 reports [-0.0676, 0.0277], the identified set widened by
+``1.96 se``, which is not HonestDiD's confidence set.
 """
 
 from __future__ import annotations
