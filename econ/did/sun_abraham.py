@@ -123,8 +123,8 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     where ``m_ic`` counts unit i's observations in cell c and ``M_i = sum_{c in S} m_ic`` (the unit-level
     influence function of the shares, N units). When ``vcov`` clusters more coarsely than the unit
     (``{"CL1": "state"}`` with units nested in states) the inner sums run over clusters instead of units,
-    ``(1/N^2) sum_G (sum_{i in G} sum_c delta_c psi_ic)^2``, as the regression's covariance does; the cross term is zero because the regression scores have mean
-    zero given the cohort (as in Stata's ``eventstudyinteract``). Inference for the aggregates uses the t
+    ``(1/N^2) sum_G (sum_{i in G} sum_c delta_c psi_ic)^2``, as the regression's covariance does. The cross
+    term is zero because the regression scores have mean zero given the cohort (as in Stata's ``eventstudyinteract``). Inference for the aggregates uses the t
     distribution of the regression (clusters - 1 degrees of freedom when clustered).
 
     References
