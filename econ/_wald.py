@@ -37,6 +37,11 @@ class WaldTest:
         The F form (what fixest reports).
     nobs, n_units : int or None
         Rows and units of the fit tested (set by :meth:`econ.results.Result.wald_test`; ``None`` otherwise).
+    df2_rule : str
+        Where ``df2`` comes from (``"residual df (fixest)"``, ``"G - 1 clusters (Stata)"``, ...), printed by
+        :meth:`summary`; empty when not stated.
+    note : str
+        Set when the covariance of the restrictions is singular and a generalized inverse was used.
 
     Examples
     --------
@@ -56,6 +61,8 @@ class WaldTest:
     pvalue_F: float
     nobs: int | None = None
     n_units: int | None = None
+    df2_rule: str = ""
+    note: str = ""
 
     @property
     def statistic(self) -> float:
@@ -85,10 +92,12 @@ class WaldTest:
 
     def summary(self) -> str:
         """The hypothesis and both forms of the statistic with their p-values, as text."""
+        rule = f" [df2: {self.df2_rule}]" if self.df2_rule else ""
+        note = f"\n  Note: {self.note}" if self.note else ""
         return (
             f"Wald test: {self.hypothesis}\n"
             f"  chi2({self.df}) = {self.chi2:.4f}, p = {self.pvalue_chi2:.4g}\n"
-            f"  F({self.df}, {self.df2:g}) = {self.F:.4f}, p = {self.pvalue_F:.4g}"
+            f"  F({self.df}, {self.df2:g}) = {self.F:.4f}, p = {self.pvalue_F:.4g}{rule}{note}"
         )
 
     def __repr__(self) -> str:
@@ -110,7 +119,8 @@ class WaldTest:
         return finish_figure(fig, ax, path)
 
 
-def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis: str, q=None) -> WaldTest:
+def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis: str, q=None, *,
+         singular: str = "raise", df2_rule: str = "") -> WaldTest:
     """Wald test of ``R b = q`` with covariance ``vcov``: W = (Rb - q)' (R V R')^{-1} (Rb - q).
 
     Parameters
@@ -127,6 +137,13 @@ def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis:
         Text describing the restrictions (shown in the summary).
     q : array of shape (r,), optional
         Right-hand side; zero by default.
+    singular : {"raise", "pinv"}
+        What to do when ``R V R'`` is singular (rank ``k < r``: dependent restrictions, or estimates whose
+        covariance is degenerate): refuse (default), or use the Moore-Penrose generalized inverse with ``k``
+        degrees of freedom and a :attr:`WaldTest.note` saying so (what Stata's ``test`` does when it drops
+        dependent constraints). The rank uses the tolerance ``max(r) * eps * largest eigenvalue`` (numpy's).
+    df2_rule : str
+        Text stating where ``df2`` comes from, printed by :meth:`WaldTest.summary`.
 
     Returns
     -------
@@ -135,7 +152,8 @@ def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis:
     Raises
     ------
     SpecificationError
-        Non-finite estimates or covariance, or linearly dependent restrictions (rank of ``R V R'`` below r).
+        Non-finite estimates or covariance, or (``singular="raise"``) linearly dependent restrictions (rank of
+        ``R V R'`` below r).
 
     Notes
     -----
@@ -162,13 +180,22 @@ def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis:
     middle = R @ np.asarray(vcov, dtype=float) @ R.T
     if not np.all(np.isfinite(middle)) or not np.all(np.isfinite(diff)):
         raise SpecificationError(f"Wald test '{hypothesis}': the coefficients or their covariance are not finite")
-    rank = np.linalg.matrix_rank(middle)
-    if rank < R.shape[0]:
+    if singular not in ("raise", "pinv"):
+        raise SpecificationError(f"wald: singular must be 'raise' or 'pinv', got {singular!r}")
+    middle = (middle + middle.T) / 2
+    rank = np.linalg.matrix_rank(middle, hermitian=True)
+    k, note = R.shape[0], ""
+    if rank < k and (singular == "raise" or rank == 0):
         raise SpecificationError(
             f"Wald test '{hypothesis}': the {R.shape[0]} restrictions are linearly dependent or involve coefficients "
             f"with zero variance (rank of R V R' is {rank}); drop the redundant ones")
-    w = float(diff @ np.linalg.solve(middle, diff))
-    k = R.shape[0]
+    if rank < k:
+        w = float(diff @ np.linalg.pinv(middle, hermitian=True) @ diff)
+        note = (f"the covariance of the {k} restrictions is singular (rank {rank}): generalized (Moore-Penrose) "
+                f"inverse, {rank} degrees of freedom")
+        k = int(rank)
+    else:
+        w = float(diff @ np.linalg.solve(middle, diff))
     return WaldTest(
         hypothesis=hypothesis,
         chi2=w,
@@ -177,7 +204,41 @@ def wald(b: np.ndarray, vcov: np.ndarray, R: np.ndarray, df2: float, hypothesis:
         F=w / k,
         df2=float(df2),
         pvalue_F=float(stats.f.sf(w / k, k, df2)) if np.isfinite(df2) else float(stats.chi2.sf(w, k)),
+        df2_rule=df2_rule,
+        note=note,
     )
+
+
+WALD_DF = ("resid", "cluster")
+
+
+def wald_df2(result, df: str | None) -> tuple[float, str]:
+    """Denominator degrees of freedom of an F form and its description, for ``df`` in :data:`WALD_DF`.
+
+    ``"resid"``: the fit's residual degrees of freedom (``df_resid``: n minus every estimated parameter), as
+    fixest's ``wald()`` and pyfixest's ``wald_test``. ``"cluster"``: ``G - 1`` with ``G`` the number of clusters
+    (the smallest dimension for multiway clustering), as Stata's ``test`` after a clustered fit; refused when the
+    covariance is not clustered. ``None``: ``inf`` (asymptotic; the F form uses the chi-square law).
+    """
+    if df is None:
+        return np.inf, "none (asymptotic chi-square)"
+    if df not in WALD_DF:
+        raise SpecificationError(f"df must be one of {list(WALD_DF)}, got {df!r}")
+    if df == "resid":
+        return float(result.df_resid), "residual df (fixest)"
+    g = _cluster_count(getattr(result, "n_clusters", None)) if getattr(result, "cluster", None) else None
+    if g is None:
+        raise SpecificationError("df='cluster' needs a clustered covariance (G - 1 clusters); this fit is not "
+                                 "clustered: use df='resid'")
+    return float(g - 1), f"G - 1 = {g - 1} clusters (Stata)"
+
+
+def _cluster_count(n_clusters) -> int | None:
+    """The smallest integer count in ``n_clusters`` (an int, a mapping, or a sequence such as ``(name, G)``)."""
+    values = n_clusters.values() if isinstance(n_clusters, Mapping) else (
+        n_clusters if isinstance(n_clusters, (list, tuple)) else [n_clusters])
+    counts = [int(v) for v in values if isinstance(v, (int, np.integer)) and not isinstance(v, bool)]
+    return min(counts) if counts else None
 
 
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")

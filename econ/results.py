@@ -23,7 +23,7 @@ from scipy import stats
 from econ._figure import figure, finish_figure
 from econ._tidy import _ci_labels, _fmt, _fmt_p, stars  # noqa: F401  (re-exported)
 from econ._truth import overlay_truth, truth_values  # noqa: F401  (truth_values: used by result plots)
-from econ._wald import WaldTest, parse_hypothesis, wald  # noqa: F401
+from econ._wald import WALD_DF, WaldTest, parse_hypothesis, wald, wald_df2  # noqa: F401
 from econ.errors import SpecificationError
 
 __all__ = ["Result", "ResultProtocol", "WaldTest", "stars", "wald", "figure", "finish_figure", "overlay_truth",
@@ -373,7 +373,7 @@ class Result:
 
         return f"<pre>{html.escape(self.summary())}</pre>"
 
-    def wald_test(self, R, q=None) -> WaldTest:
+    def wald_test(self, R, q=None, *, df: str = "resid") -> WaldTest:
         """Joint Wald test of linear restrictions on the coefficients, using this result's covariance.
 
         Parameters
@@ -384,14 +384,17 @@ class Result:
             column per coefficient (in the order of :attr:`coef`; a DataFrame is aligned by column name).
         q : array-like, optional
             Right-hand side of ``R b = q`` when ``R`` is a matrix (default zeros). Not allowed with a string.
+        df : {"resid", "cluster"}
+            Denominator degrees of freedom of the F form: ``"resid"`` (default) :attr:`df_resid`, as fixest's
+            ``wald()`` and pyfixest's ``wald_test`` (n minus all estimated parameters, whatever the covariance);
+            ``"cluster"`` ``G - 1`` as Stata's ``test`` after a clustered fit (refused without clustering). The
+            choice is printed by the test's summary.
 
         Returns
         -------
         WaldTest
             Chi-square form ``W = (Rb - q)' (R V R')^{-1} (Rb - q)`` with ``df`` restrictions and the F form
-            ``W / df`` with (``df``, :attr:`df_resid`) degrees of freedom, as fixest's ``wald()`` and pyfixest's
-            ``wald_test`` (n minus all estimated parameters, whatever the covariance; Stata's ``test`` after a
-            clustered fit uses G - 1 instead, which the chi-square form avoids choosing).
+            ``W / df`` with (``df``, ``df2``) degrees of freedom.
 
         Examples
         --------
@@ -422,7 +425,8 @@ class Result:
             if q_vec.shape[0] != R_mat.shape[0]:
                 raise SpecificationError(f"wald_test: q has {q_vec.shape[0]} values for {R_mat.shape[0]} restrictions")
             text = f"{R_mat.shape[0]} linear restriction(s)"
-        test = wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, self.df_resid, text, q=q_vec)
+        df2, rule = wald_df2(self, df)
+        test = wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, df2, text, q=q_vec, df2_rule=rule)
         return dataclasses.replace(test, nobs=self.nobs, n_units=self.n_units)
 
     def plot(self, ax=None, path=None, *, terms=None, level: float = 0.95, truth=None):

@@ -113,10 +113,11 @@ def test_honest_on_event_study_tidy_breakdown_and_plot(tmp_path):
 def test_honest_accepts_every_event_study_kind():
     df = datasets.load("china_cities_demo")
     sa = sun_abraham(df, *DEMO)
-    imp = imputation(df, *DEMO, horizons=[0, 1, 2], pretrends=3)
-    for result in (sa, imp):
-        res = honest(result, method="smoothness", M=[0, 0.005], grid_points=200, target="average")
-        assert res.table.shape == (2, 3) and np.isfinite(res.table[["lb", "ub"]].to_numpy()).all()
+    res = honest(sa, method="smoothness", M=[0, 0.005], grid_points=200, target="average")
+    assert res.table.shape == (2, 3) and np.isfinite(res.table[["lb", "ub"]].to_numpy()).all()
+    # BJS leads -K..-1 have no omitted reference period: refused with the reason, not shifted by one period
+    with pytest.raises(SpecificationError, match="no omitted reference period"):
+        honest(imputation(df, *DEMO, horizons=[0, 1, 2], pretrends=3), method="smoothness", M=[0])
     cs = pytest.importorskip("econ.did").__dict__.get("att_gt")
     if cs is not None:  # once Callaway-Sant'Anna is installed its dynamic aggregation works the same way
         agg = cs(df, *DEMO, base_period="universal").aggregate("dynamic")
@@ -137,7 +138,7 @@ def test_target_and_bad_input():
         honest(es, Mbar=[-1])
     with pytest.raises(SpecificationError, match="M="):
         honest(es, M=[0.1])
-    with pytest.raises(SpecificationError, match="pre-period"):
+    with pytest.raises(SpecificationError, match="imputation"):
         honest(imputation(datasets.load("china_cities_demo"), *DEMO))
     with pytest.raises(SpecificationError, match="event study"):
         honest(pd.DataFrame())
@@ -163,3 +164,91 @@ def test_smoothness_defaults_to_flci():
     assert res.ci_method == "FLCI" and res.tidy()["method"].tolist() == ["original", "FLCI", "FLCI"]
     with pytest.raises(SpecificationError, match="FLCI"):
         honest(_demo_es(), ci="FLCI")
+
+
+# ------------------------------------------------------------------------------- HonestDiD's conventions
+def _r_upper_bound_m(b, V, n_pre):
+    """R HonestDiD's DeltaSD_upperBound_Mpre written out: rows (1, -2, 1) over the pre-periods followed by the
+    reference period's 0, both signs, max of D b + qnorm(0.95) se."""
+    rows = []
+    for r in range(n_pre - 1):
+        row = np.zeros(n_pre + 1)
+        row[r:r + 3] = (1.0, -2.0, 1.0)
+        rows.append(row[:n_pre])  # the reference column (delta = 0) dropped
+    A = np.vstack(rows + [-x for x in rows])
+    se = np.sqrt(np.diag(A @ V[:n_pre, :n_pre] @ A.T))
+    return float(np.max(A @ b[:n_pre] + 1.6448536269514722 * se))
+
+
+def test_default_smoothness_grid_is_honestdid_s():
+    """The concave pre-trend of issue 18: pre-period-only, one-sign second differences give a negative grid
+    ([0, -0.04, ..., -0.36]) and NaN sets; HonestDiD's bound (reference included, both signs) is 0.7368."""
+    from econ.did.honest import _default_m, upper_bound_m
+
+    b, V = np.array([0, 0.5, 0.6, 0.1, 0.2, 0.3]), np.eye(6) * 1e-4
+    grid = _default_m(b, V, 3, 0.05)
+    assert grid[-1] == pytest.approx(_r_upper_bound_m(b, V, 3), rel=1e-12)
+    assert grid[-1] == pytest.approx(0.7 + 1.6448536269514722 * np.sqrt(5e-4), rel=1e-12)
+    assert np.all(np.diff(grid) > 0) and len(grid) == 10
+    sets = [honest_ci(b, V, 3, 3, "smoothness", m, np.eye(3)[0], 0.05, "FLCI") for m in grid]
+    assert np.isfinite(np.array(sets)).all()
+    # two pre-periods: one second difference through the reference, not a standard-error fallback
+    b2, V2 = b[1:], np.eye(5) * 1e-4
+    assert _default_m(b2, V2, 2, 0.05)[-1] == pytest.approx(_r_upper_bound_m(b2, V2, 2), rel=1e-12)
+    assert _default_m(b2[1:], V2[1:, 1:], 1, 0.05)[-1] == pytest.approx(0.01)  # one pre-period: its s.e.
+    # on the mpdta Sun-Abraham path (3 pre-periods), and through honest() itself
+    e, bs, Vs = _sa_path()
+    assert upper_bound_m(bs, Vs, 3) == pytest.approx(_r_upper_bound_m(bs, Vs, 3), rel=1e-12)
+    from econ.did import sun_abraham as sa
+
+    res = honest(sa(_mpdta(), "lemp", "countyreal", "year", "first_treat"), method="smoothness")
+    np.testing.assert_allclose(res.table["M"], np.linspace(0, _r_upper_bound_m(bs, Vs, 3), 10), rtol=1e-12)
+    assert np.isfinite(res.table[["lb", "ub"]].to_numpy()).all()
+
+
+@cache
+def _cs_universal_path():
+    from econ.did import att_gt
+    from econ.did._paths import event_path
+
+    agg = att_gt(datasets.load("mpdta"), "lemp", "countyreal", "year", "first.treat",
+                 base_period="universal").aggregate("dynamic")
+    return agg, event_path(agg)
+
+
+def test_relative_magnitudes_on_mpdta_match_moderndid(ci="conditional", peer="Conditional"):
+    """mpdta, R did's dynamic aggregation (universal base), Mbar = 1, ARP conditional sets (C-LF is compared on
+    the synthetic path above; moderndid needs ~30 s for it here): with moderndid's polyhedra (the
+    first pre-period change left out) and the same theta grid, the sets are moderndid's exactly; with all of R
+    HonestDiD's polyhedra the lower bound moves by more than 1e-3 (one grid step)."""
+    from moderndid.didhonest import create_sensitivity_results_rm
+
+    from econ.did.honest import _rm_accepted
+
+    _, (e, b, V) = _cs_universal_path()
+    assert e.tolist() == [-4, -3, -2, 0, 1, 2, 3]
+    lv, theta = np.eye(4)[0], np.linspace(-0.12, 0.08, 200)  # moderndid takes ~10 s per set with 4 post periods
+    for mbar in (1.0,):
+        acc = _rm_accepted(b, V, 3, 4, mbar, lv, theta, 0.05, ci, 0, changes=range(-2, 0))
+        ref = create_sensitivity_results_rm(b, V, 3, 4, method=peer, m_bar_vec=[mbar], l_vec=lv, grid_lb=-0.12,
+                                            grid_ub=0.08, grid_points=200)
+        assert [theta[acc].min(), theta[acc].max()] == pytest.approx([ref["lb"][0], ref["ub"][0]], abs=1e-12)
+        full = _rm_accepted(b, V, 3, 4, mbar, lv, theta, 0.05, ci, 0)
+        assert theta[full].min() < ref["lb"][0] - 1e-3 and theta[full].max() == pytest.approx(ref["ub"][0])
+
+
+def test_relative_magnitudes_mpdta_vs_diff_diff():
+    """Issue 18: econ [-0.0735, 0.0383] vs diff-diff [-0.0676, 0.0277] at Mbar = 1 on mpdta (effect at e = 0).
+    econ's is HonestDiD's C-LF ARP hybrid (checked above against moderndid and below on HonestDiD's published
+    Medicaid table); diff-diff 3.13 reports the identified set widened by z * se (a naive interval, its
+    docstring says ARP is disabled), which is what this test pins down."""
+    agg, (e, b, V) = _cs_universal_path()
+    res = honest(agg, Mbar=[1.0])
+    lb, ub = res.table[["lb", "ub"]].to_numpy()[0]
+    assert (lb, ub) == pytest.approx((-0.0735, 0.0383), abs=1e-4)
+    pre = np.concatenate([b[:3], [0.0]])
+    bound = np.max(np.abs(np.diff(pre)))  # Mbar = 1, one post period: identified set b_0 -+ max change
+    se = np.sqrt(V[3, 3])
+    naive = (b[3] - bound - 1.959964 * se, b[3] + bound + 1.959964 * se)
+    assert naive == pytest.approx((-0.0676, 0.0277), abs=1e-4)  # diff-diff's numbers
+    assert abs(lb - naive[0]) > 0.005 and abs(ub - naive[1]) > 0.01

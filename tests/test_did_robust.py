@@ -183,3 +183,40 @@ def test_imputation_bad_input(mpdta):
         imputation(mpdta, "lemp", "countyreal", "year", "first_treat", pretrends=0)
     with pytest.raises(SpecificationError, match="pretrend"):
         imputation(mpdta, "lemp", "countyreal", "year", "first_treat").pretrend_test()
+
+
+def test_sun_abraham_share_variance_clusters_as_vcov(mpdta):
+    """vcov clustered by state (units nested in 29 states): the cohort-share term is clustered by state too.
+    Checked against the closed form for a balanced panel, psi_i = (delta_{G_i,l} - nu_l) 1[i's cohort is observed
+    at l] / mean_j(...), summed within state; share_uncertainty=False is fixest's sunab aggregate (delta method on
+    the coefficients only), checked against pyfixest's saturated event study clustered by state."""
+    import pyfixest as pf
+
+    df = mpdta.assign(state=mpdta["countyreal"] // 1000)
+    full = sun_abraham(df, "lemp", "countyreal", "year", "first_treat", vcov={"CL1": "state"})
+    fixed = sun_abraham(df, "lemp", "countyreal", "year", "first_treat", vcov={"CL1": "state"},
+                        share_uncertainty=False)
+    with pytest.warns(UserWarning):
+        peer = pf.event_study(df, "lemp", "countyreal", "year", "first_treat", estimator="saturated",
+                              cluster="state")
+    agg = peer.aggregate().astype(float)
+    tid = fixed.tidy().set_index("event_time")
+    for e in (0, 1, 2, 3):
+        assert tid.loc[e, "std_error"] == pytest.approx(agg.loc[e, "Std. Error"], rel=1e-8)
+    units = df.groupby("countyreal")[["first_treat", "state"]].first()
+    cells = full.cohort_table
+    unit_term = sun_abraham(df, "lemp", "countyreal", "year", "first_treat")
+    unit_fixed = sun_abraham(df, "lemp", "countyreal", "year", "first_treat", share_uncertainty=False)
+    for e in (0, 1, 2, 3):
+        at = cells[cells["event_time"] == e].set_index("cohort")
+        observed = units["first_treat"].isin(at.index).to_numpy(float)
+        delta = units["first_treat"].map(at["estimate"]).fillna(0.0).to_numpy()
+        psi = (delta - full.coef[f"rel_{e}" if e == 0 else f"rel_p{e}"]) * observed / observed.mean()
+        by_state = pd.Series(psi).groupby(units["state"].to_numpy()).sum().to_numpy()
+        term = f"rel_{e}" if e == 0 else f"rel_p{e}"
+        expected = fixed.se[term] ** 2 + (by_state**2).sum() / len(units) ** 2
+        assert full.se[term] ** 2 == pytest.approx(expected, rel=1e-10)
+        unit_level = unit_term.se[term] ** 2 - unit_fixed.se[term] ** 2
+        assert unit_level == pytest.approx((psi**2).sum() / len(units) ** 2, rel=1e-10)
+    # the state-clustered share term differs from the unit-level one it replaced
+    assert abs(full.overall_se**2 - fixed.overall_se**2) > 1.5 * (unit_term.overall_se**2 - unit_fixed.overall_se**2)

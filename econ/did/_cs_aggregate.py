@@ -97,7 +97,8 @@ def _draws(res, n_draws):
     n_draws = _validate.check_n_draws(n_draws)
     if n_draws == 0:
         return None
-    return _bootstrap_basis(res._design, res.inf_func, n_draws, res.spec["multiplier"], res.spec["seed"])
+    return _bootstrap_basis(res._design, res.inf_func, n_draws, res.spec["multiplier"], res.spec["seed"],
+                            res.spec.get("cluster_bootstrap", "mean"))
 
 
 class _Plan:

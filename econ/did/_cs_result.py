@@ -32,9 +32,10 @@ def influence_basis(d, psi) -> np.ndarray:
                       np.ones((d.n, 1))])
 
 
-def _bootstrap_basis(d, psi, n_draws, multiplier, seed):
-    """Bootstrap draws (n_draws x basis columns) of :func:`influence_basis`."""
-    sums = _mboot.cluster_sums(influence_basis(d, psi), d.cluster)
+def _bootstrap_basis(d, psi, n_draws, multiplier, seed, form="mean"):
+    """Bootstrap draws (n_draws x basis columns) of :func:`influence_basis` (``form``: the clustered convention of
+    :func:`econ.did._mboot.cluster_sums`)."""
+    sums = _mboot.cluster_sums(influence_basis(d, psi), d.cluster, form)
     return _mboot.draws(sums, d.n, n_draws, multiplier, _validate.rng(seed))
 
 

@@ -2,7 +2,13 @@
 
 For an influence-function matrix ``Psi`` (n units x m estimates, ``estimate - truth ~ mean(Psi)``) and multipliers
 ``v`` (mean 0, variance 1; Mammen's two-point law or Rademacher), one draw of the estimates' deviation is
-``sum_c v_c S_c / n`` where ``S_c`` sums the rows of cluster ``c`` (each unit its own cluster by default). The
+``sum_c v_c S_c / n`` where ``S_c`` sums the rows of cluster ``c`` (each unit its own cluster by default). With
+clusters coarser than units there are two conventions (:func:`cluster_sums`): R ``did``'s ``mboot`` (also csdid and
+moderndid) averages the influence function within each cluster and draws ``sqrt(G) * mean_c(v_c psibar_c)``, i.e.
+a deviation ``sum_c v_c psibar_c / G`` with ``psibar_c = S_c / n_c`` (``form="mean"``, the default of
+:func:`econ.did.att_gt`); the cluster-sum form ``sum_c v_c S_c / n`` (``form="sum"``) has the variance of the
+usual cluster-robust estimator ``sum_c S_c S_c' / n^2``. They agree when clusters have equal sizes and differ by
+the factor ``n / (G n_c)`` per cluster otherwise (up to 2x on mpdta clustered by state, 3 to 46 counties). The
 standard error of each column is the draws' interquartile range divided by that of the standard normal (robust to
 heavy tails, as R ``did``); the uniform (sup-t) critical value is the ``level`` quantile (type 1, the inverse
 empirical distribution) of ``max_j |draw_j / se_j|`` over the columns with a positive standard error.
@@ -22,12 +28,25 @@ TINY = np.sqrt(np.finfo(float).eps) * 10
 CHUNK = 256
 
 
-def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """Row sums of ``psi`` within clusters (``psi`` itself when every unit is its own cluster)."""
+FORMS = ("mean", "sum")
+
+
+def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None, form: str = "sum") -> np.ndarray:
+    """Row sums of ``psi`` within clusters (``psi`` itself when every unit is its own cluster).
+
+    ``cluster`` holds codes ``0..G-1``. ``form="sum"`` returns the sums ``S_c``; ``form="mean"`` returns
+    ``S_c * n / (G n_c)``, so that ``sum_c v_c (.) / n`` is R ``did``'s ``sum_c v_c psibar_c / G`` with the
+    within-cluster mean ``psibar_c = S_c / n_c`` (see the module docstring). Codes with no unit are dropped.
+    """
     if cluster is None:
         return psi
     out = np.zeros((int(cluster.max()) + 1, psi.shape[1]))
     np.add.at(out, cluster, psi)
+    sizes = np.bincount(cluster, minlength=out.shape[0])
+    out = out[sizes > 0]
+    if form == "mean":
+        sizes = sizes[sizes > 0]
+        out = out * (psi.shape[0] / (len(sizes) * sizes))[:, None]
     return out
 
 

@@ -27,7 +27,7 @@ from econ.errors import SpecificationError, TreatmentError
 from econ._validate import check_bool, check_int, check_seed
 from econ.panel.feols import FeolsResult
 from econ.results import _ci_labels as check_level
-from econ.results import wald
+from econ.results import wald, wald_df2
 
 __all__ = ["event_study", "EventStudyResult", "event_term"]
 
@@ -403,13 +403,15 @@ class EventStudyResult(FeolsResult):
                 "n_treated_obs", "is_ref"]
         return pd.DataFrame(rows, columns=cols).set_index("rel_time")
 
-    def pretrend_test(self):
+    def pretrend_test(self, df: str = "resid"):
         """Joint Wald test that all lead coefficients (relative time < 0, excluding the reference) are zero.
 
         Parameters
         ----------
-        None
-            The test takes no argument: the leads are those of the fitted window (a binned end point included).
+        df : {"resid", "cluster"}
+            Denominator degrees of freedom of the F form: ``"resid"`` (default) the residual degrees of freedom,
+            as fixest's ``wald()``; ``"cluster"`` ``G - 1`` as Stata's ``test`` after a clustered fit. The leads
+            are those of the fitted window (a binned end point included).
 
         Returns
         -------
@@ -420,14 +422,18 @@ class EventStudyResult(FeolsResult):
         Raises
         ------
         SpecificationError
-            The window has no lead coefficient, or their covariance is not finite or singular.
+            The window has no lead coefficient, their covariance is not finite or zero, or ``df="cluster"``
+            without clustering.
 
         Notes
         -----
         With ``b`` the lead coefficients and ``V`` their block of ``vcov`` (the fit's covariance, clustering and
         small-sample factor included): ``W = b' V^{-1} b`` is chi-square with ``L`` (number of leads) degrees of
         freedom, and ``F = W / L`` is F(L, df2) with ``df2`` the model's residual degrees of freedom
-        (``df_resid``, as fixest's ``wald()``; not the ``G - 1`` of the pointwise t tests). Not rejecting is weak
+        (``df_resid``, as fixest's ``wald()``; not the ``G - 1`` of the pointwise t tests) or, with
+        ``df="cluster"``, ``G - 1`` (Stata); the summary prints which. When ``V`` is singular (rank ``k < L``) the
+        Moore-Penrose inverse replaces ``V^{-1}``, the test has ``k`` degrees of freedom and carries a note (as
+        Stata's ``test`` when it drops dependent constraints). Not rejecting is weak
         evidence for parallel trends: pre-tests have low power against relevant violations (Roth 2022).
 
         References
@@ -452,7 +458,8 @@ class EventStudyResult(FeolsResult):
             raise SpecificationError("the window has no lead (pre-treatment) coefficients to test")
         b = self.coef[leads].to_numpy()
         v = self.vcov.loc[leads, leads].to_numpy()
-        return wald(b, v, np.eye(len(leads)), self.df_resid, f"all {len(leads)} leads = 0")
+        df2, rule = wald_df2(self, df)
+        return wald(b, v, np.eye(len(leads)), df2, f"all {len(leads)} leads = 0", singular="pinv", df2_rule=rule)
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         """The regression table, then the coefficients by relative time with both bands and the pre-trend test."""

@@ -18,6 +18,13 @@ the test statistic is ``eta = max_g g'Y(theta)`` over the vertices ``g`` of
 ``{g >= 0, g'X = 0, g'sigma_Y = 1}`` (``X`` the nuisance directions of ``tau_post``), and it is compared with a
 truncated-normal critical value given the optimal vertex; the hybrid ``"C-LF"`` (default, as HonestDiD's for
 ``Delta^RM``) first rejects when ``eta`` exceeds the least-favourable critical value at size ``kappa = alpha/10``.
+
+Conventions are R HonestDiD's (docs/conventions.md): the default ``M`` grid is ``DeltaSD_upperBound_Mpre`` (the
+reference period's zero included, both signs), ``Delta^RM`` takes every pre-period change (moderndid 0.2 skips
+the first one; with its polyhedra and grid the sets here equal its ``didhonest`` exactly), and results without an
+omitted reference period (imputation) are refused. On mpdta (dynamic, universal base, ``Mbar = 1``, event time 0)
+the C-LF set is [-0.0735, 0.0383]; diff-diff 3.13 reports [-0.0676, 0.0277], the identified set widened by
+``1.96 se``, which is not HonestDiD's confidence set.
 """
 
 from __future__ import annotations
@@ -144,18 +151,21 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     Parameters
     ----------
     result
-        Any event study of the package: :func:`econ.did.event_study`, :func:`econ.did.sun_abraham`,
-        :func:`econ.did.imputation` (fitted with ``pretrends=K``: its leads are the pre-periods) or a
-        Callaway-Sant'Anna ``att_gt(...).aggregate("dynamic")``. Its event-time estimates and full covariance are
-        used; pre-periods are the event times ``< 0`` (other than the reference), post-periods ``>= 0``, and the
-        event times must be consecutive.
+        An event study with an omitted reference period -1: :func:`econ.did.event_study`,
+        :func:`econ.did.sun_abraham` or a Callaway-Sant'Anna
+        ``att_gt(..., base_period="universal").aggregate("dynamic")``. Its event-time estimates and full
+        covariance are used; pre-periods are the event times ``< -1``, post-periods ``>= 0``, and the event times
+        must be consecutive. Imputation (:func:`econ.did.imputation`) results are refused: their leads and
+        effects have no common reference period (see Raises).
     method : {"relative_magnitudes", "smoothness"}
     Mbar : sequence of float, optional
         Grid for ``relative_magnitudes`` (default 10 values from 0 to 2, HonestDiD's ``Mbarvec``).
     M : sequence of float, optional
-        Grid for ``smoothness`` (default 10 values from 0 to the pre-period upper bound of HonestDiD's
-        ``DeltaSD_upperBound_Mpre``: the largest one-sided 95% upper confidence bound of the pre-period second
-        differences; with fewer than three pre-periods, up to the first pre-period's standard error).
+        Grid for ``smoothness``; default as R HonestDiD's ``createSensitivityResults``: 10 values from 0 to
+        ``DeltaSD_upperBound_Mpre``, the largest one-sided 95% upper confidence bound ``+-D beta + 1.645 se`` of
+        the second differences of the pre-period path *with the reference period's 0 appended* (both signs), so
+        two pre-periods suffice; with one pre-period, 0 to its standard error. (moderndid 0.2 uses the
+        pre-periods only and one sign, which gives a negative grid for a concave pre-trend.)
     target : None, int, "average" or sequence of float
         The parameter ``theta = l' tau_post``. Default: the effect in the first post-period (event time 0), which
         is HonestDiD's ``l_vec`` default. An int picks that event time; ``"average"`` the mean of all post-periods;
@@ -181,8 +191,10 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     Raises
     ------
     SpecificationError
-        Unknown method or target, non-consecutive event times, no pre-period, a negative parameter, or more post
-        periods than the exact dual-vertex enumeration handles.
+        Unknown method or target, non-consecutive event times, no pre-period, a negative parameter, more post
+        periods than the exact dual-vertex enumeration handles, or an imputation result (its leads -K..-1 are
+        relative to the periods before -K and its effects to the mean of all untreated periods: there is no
+        omitted reference period where the violation is 0).
 
     Notes
     -----
@@ -226,8 +238,15 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     grid_points = _validate.check_int(grid_points, "grid_points", minimum=10)
     if not 0 < level < 1:
         raise SpecificationError(f"level must be in (0, 1), got {level}")
+    if hasattr(result, "pretrend_result"):
+        raise SpecificationError(
+            "honest() does not take an imputation (BJS) result: its leads -K..-1 come from a regression on untreated "
+            "observations whose reference is the periods before -K, while its effects are relative to the average "
+            "of every untreated period, so there is no omitted reference period at which the trend violation is "
+            "0, which Rambachan-Roth sets need (inserting one between -1 and 0 would shift every restriction by a "
+            "period). Use event_study, sun_abraham or att_gt(..., base_period='universal').aggregate('dynamic')")
     e, b, sigma = _paths.event_path(result)
-    if -1 in e and not hasattr(result, "pretrend_result"):
+    if -1 in e:
         raise SpecificationError(
             "the event study estimates event time -1, so its pre-period estimates are not relative to one reference "
             "period (Callaway-Sant'Anna with base_period='varying'?); Rambachan-Roth bounds need a common reference: "
@@ -273,12 +292,7 @@ def honest_ci(betahat, sigma, n_pre: int, n_post: int, method: str, parameter: f
         center = float(betahat[n_pre:] @ l_vec)
         half = parameter * float(np.arange(1, n_post + 1) @ np.abs(l_vec)) * max_pre + 20 * sd_theta
         theta = np.linspace(center - half, center + half, grid_points)
-        accept = np.zeros(grid_points, dtype=bool)
-        for s in range(-n_pre, 0):
-            for positive in (True, False):
-                A = _rm_constraints(n_pre, n_post, parameter, s, positive)
-                accept |= _accepted(A, np.zeros(len(A)), betahat, sigma, n_pre, n_post, l_vec, theta, alpha,
-                                    ci, seed)
+        accept = _rm_accepted(betahat, sigma, n_pre, n_post, parameter, l_vec, theta, alpha, ci, seed)
     elif ci == "FLCI":
         return _flci(betahat, sigma, n_pre, n_post, l_vec, float(parameter), alpha)
     else:
@@ -290,6 +304,18 @@ def honest_ci(betahat, sigma, n_pre: int, n_post: int, method: str, parameter: f
     if not accept.any():
         return float("nan"), float("nan")
     return float(theta[accept].min()), float(theta[accept].max())
+
+
+def _rm_accepted(betahat, sigma, n_pre, n_post, mbar, l_vec, theta, alpha, ci, seed, changes=None):
+    """Grid points accepted for the union Delta^RM(Mbar): one polyhedron per location ``s`` of the largest
+    pre-period change (``changes``, default every one, ``-n_pre..-1``: the change from period ``s`` to ``s+1``
+    counted from the reference) and per sign."""
+    accept = np.zeros(len(theta), dtype=bool)
+    for s in range(-n_pre, 0) if changes is None else changes:
+        for positive in (True, False):
+            A = _rm_constraints(n_pre, n_post, mbar, s, positive)
+            accept |= _accepted(A, np.zeros(len(A)), betahat, sigma, n_pre, n_post, l_vec, theta, alpha, ci, seed)
+    return accept
 
 
 # ----------------------------------------------------------------------------------------------- inputs
@@ -338,12 +364,25 @@ def _grid(values, name, default):
 
 
 def _default_m(b, sigma, n_pre, alpha):
-    if n_pre < 3:
+    """R HonestDiD's default ``Mvec``: ``seq(0, DeltaSD_upperBound_Mpre(...), length.out = 10)`` (alpha 0.05
+    whatever the level, as R), or ``seq(0, sqrt(sigma[1, 1]))`` with one pre-period."""
+    if n_pre == 1:
         return list(np.linspace(0, float(np.sqrt(sigma[0, 0])), 10))
-    D = _second_differences(n_pre)
-    diffs = D @ b[:n_pre]
-    se = np.sqrt(np.diag(D @ sigma[:n_pre, :n_pre] @ D.T))
-    return list(np.linspace(0, float(np.max(diffs + stats.norm.ppf(1 - 0.05) * se)), 10))
+    return list(np.linspace(0, upper_bound_m(b, sigma, n_pre), 10))
+
+
+def upper_bound_m(betahat, sigma, n_pre: int, alpha: float = 0.05) -> float:
+    """HonestDiD's ``DeltaSD_upperBound_Mpre``: the largest one-sided ``1 - alpha`` upper confidence bound of the
+    pre-period second differences, both signs, the reference period's 0 included.
+
+    The rows are those of HonestDiD's ``.create_A_SD(numPrePeriods, 0)``: second differences over the
+    ``n_pre`` pre-periods followed by the reference period (its column dropped, ``delta_ref = 0``), stacked with
+    their negatives; needs ``n_pre >= 2``.
+    """
+    A = _sd_constraints(n_pre, 0)
+    b, S = np.asarray(betahat, float)[:n_pre], np.asarray(sigma, float)[:n_pre, :n_pre]
+    se = np.sqrt(np.clip(np.diag(A @ S @ A.T), 0, None))
+    return float(np.max(A @ b + stats.norm.ppf(1 - alpha) * se))
 
 
 def _breakdown(run, original, top):

@@ -24,7 +24,7 @@ from econ.did.design import build_design
 from econ.did.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import Absorber
-from econ.results import wald
+from econ.results import wald, wald_df2
 
 __all__ = ["imputation", "ImputationResult"]
 
@@ -63,14 +63,22 @@ class ImputationResult(_paths.EventPathResult):
         self.effects = effects
         self.pretrend_result = pretrend_result
 
-    def pretrend_test(self):
-        """BJS Test 1: Wald test that the lead coefficients of the untreated-only regression are all zero."""
+    def pretrend_test(self, df: str = "resid"):
+        """BJS Test 1: Wald test that the lead coefficients of the untreated-only regression are all zero.
+
+        ``df`` is the F form's denominator: ``"resid"`` (default, fixest's ``wald()``) the regression's residual
+        degrees of freedom, ``"cluster"`` ``G - 1`` (Stata's ``test``, as BJS's ``did_imputation``); a singular
+        covariance of the leads uses the generalized inverse with a note (see
+        :meth:`econ.did.EventStudyResult.pretrend_test`).
+        """
         if self.pretrend_result is None:
             raise SpecificationError("fit imputation(..., pretrends=K) to test K pre-treatment leads")
         r = self.pretrend_result
         leads = [t for t in r.coef.index if t.startswith("rel_m")]
-        return wald(r.coef[leads].to_numpy(), r.vcov.loc[leads, leads].to_numpy(), np.eye(len(leads)), r.df_t,
-                    f"all {len(leads)} pre-treatment leads = 0 (untreated observations only)")
+        df2, rule = wald_df2(r, df)
+        return wald(r.coef[leads].to_numpy(), r.vcov.loc[leads, leads].to_numpy(), np.eye(len(leads)), df2,
+                    f"all {len(leads)} pre-treatment leads = 0 (untreated observations only)", singular="pinv",
+                    df2_rule=rule)
 
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         text = (super().summary(level, digits) + f"\nOverall ATT (mean over treated observations): "

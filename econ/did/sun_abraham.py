@@ -93,8 +93,10 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
         Regression weights column (WLS); cohort shares are then weighted too.
     share_uncertainty : bool
         Add the sampling variance of the cohort shares to the aggregated standard errors (default, the IW
-        estimator's delta-method variance, SA section 4.3). ``False`` treats the shares as fixed, which is what
-        fixest's ``aggregate()`` reports.
+        estimator's delta-method variance, SA section 4.3, as Stata's ``eventstudyinteract``), clustered as
+        ``vcov`` is. ``False`` treats the shares as fixed: the delta method on the cohort coefficients only,
+        ``w' V_delta w``, which reproduces fixest's ``sunab`` standard errors (``aggregate()`` and
+        ``summary(agg = ...)``; pyfixest's saturated event study ``aggregate()`` likewise).
 
     Returns
     -------
@@ -120,8 +122,10 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
         V = w' V_delta w + (1/N^2) sum_i (sum_c delta_c psi_ic)^2,   psi_ic = (m_ic - w_c M_i) / mean_j M_j,
 
     where ``m_ic`` counts unit i's observations in cell c and ``M_i = sum_{c in S} m_ic`` (the unit-level
-    influence function of the shares, N units); the cross term is zero because the regression scores have mean
-    zero given the cohort (as in Stata's ``eventstudyinteract``). Inference for the aggregates uses the t
+    influence function of the shares, N units). When ``vcov`` clusters more coarsely than the unit
+    (``{"CL1": "state"}`` with units nested in states) the inner sums run over clusters instead of units,
+    ``(1/N^2) sum_G (sum_{i in G} sum_c delta_c psi_ic)^2``, as the regression's covariance does. The cross
+    term is zero because the regression scores have mean zero given the cohort (as in Stata's ``eventstudyinteract``). Inference for the aggregates uses the t
     distribution of the regression (clusters - 1 degrees of freedom when clustered).
 
     References
@@ -161,7 +165,8 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     hit = col >= 0
     dummies[np.flatnonzero(hit), col[hit]] = 1.0
     frame = pd.concat([frame, pd.DataFrame(dummies, columns=names, index=frame.index)], axis=1)
-    fit = _design.fit(frame, y, [*names, *covariates], [unit, time], _design.default_vcov(vcov, unit), weights)
+    vcov_spec = _design.default_vcov(vcov, unit)
+    fit = _design.fit(frame, y, [*names, *covariates], [unit, time], vcov_spec, weights)
     lost = [n for n in names if n not in fit.coef.index]
     if lost:
         raise TreatmentError(f"cohort x relative-period effects {lost[:5]} are not identified (collinear with the "
@@ -178,6 +183,7 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     A, psi = _aggregation(m, sets, delta)
     vcov_all = A @ v_delta @ A.T
     if share_uncertainty:
+        psi = _cluster_share_influence(psi, vcov_spec, sample, unit, units, time)
         vcov_all = vcov_all + psi.T @ psi / m.shape[0] ** 2
     theta = A @ delta
     k = len(event_times)
@@ -205,6 +211,26 @@ def _cell_counts(units, col, n_cells, w):
     hit = col >= 0
     np.add.at(m, (codes[hit], col[hit]), 1.0 if w is None else w[hit])
     return m, uniq
+
+
+def _cluster_share_influence(psi, vcov_spec, sample, unit, units, time):
+    """Sum the per-unit share influence ``psi`` (units in ``units`` order) within the clusters of a one-way
+    clustered ``vcov`` coarser than the unit, so that the share term is clustered as the regression is; unchanged
+    for unit-level clusters and for other covariances (iid, hetero: the shares' sampling unit is the unit).
+    Two-way clustering uses the coarser-than-unit dimension when exactly one is constant within unit."""
+    from econ.panel.vcov import Cluster, TwoWayCluster, parse_vcov
+
+    est = parse_vcov(vcov_spec, time=time, unit=unit)
+    cols = est.columns() if isinstance(est, (Cluster, TwoWayCluster)) else []
+    coarse = [c for c in cols if c != unit and c in sample.columns
+              and (sample.groupby(unit, sort=False)[c].nunique(dropna=False) == 1).all()]
+    if len(coarse) != 1:
+        return psi
+    by_unit = sample.groupby(unit, sort=False)[coarse[0]].first().reindex(units)
+    codes, _ = pd.factorize(by_unit.to_numpy())
+    out = np.zeros((codes.max() + 1, psi.shape[1]))
+    np.add.at(out, codes, psi)
+    return out
 
 
 def _aggregation(m, sets, delta):
