@@ -303,6 +303,27 @@ _DATASETS = [
            simulated=(_B, "always True: every outcome in this table is simulated")),
     ),
     Dataset(
+        "china_province_gdp", "china_province_gdp.csv", "real",
+        "Regional GDP (100 million yuan, current prices) of the 31 mainland provinces, 2006-2024, balanced (NBS "
+        "provincial annual database, post-2023-census vintage).",
+        ("province_code", "year"),
+        _c(province_code=(_S, "6-digit province code"),
+           province_zh=(_S, "province name (Chinese, as in the NBS export)"),
+           province_en=(_S, "province name (English)"),
+           year=(_N, "calendar year, 2006-2024"),
+           gdp_100m_yuan=(_F, "regional GDP (地区生产总值), 100 million yuan, current prices")),
+    ),
+    Dataset(
+        "california_prop99", "california_prop99.csv", "real",
+        "Abadie, Diamond & Hainmueller (2010) cigarette sales: 39 US states, 1970-2000; California's Proposition 99 "
+        "from 1989 (the data R synthdid ships as california_prop99).",
+        ("state", "year"),
+        _c(state=(_S, "US state name"),
+           year=(_N, "year, 1970-2000"),
+           packs_per_capita=(_F, "per-capita cigarette sales (packs)"),
+           treated=(_N, "1 for California from 1989 on, else 0")),
+    ),
+    Dataset(
         "mpdta", "mpdta.csv", "real",
         "Callaway & Sant'Anna (2021) minimum-wage panel: 500 US counties, 2003-2007, teen employment (the data R "
         "did ships as mpdta).",

@@ -25,6 +25,8 @@ from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 from econ.did.compare import ComparisonResult, compare
 from econ.did.honest import HonestResult, honest
 from econ.did.spatial_did import SpatialDiDResult, spatial_did
+from econ.did.sdid import SDIDResult, sdid, sdid_compare
+from econ.did.synth import SynthResult, synth
 
 __all__ = [
     "twfe",
@@ -61,4 +63,9 @@ __all__ = [
     "HonestResult",
     "spatial_did",
     "SpatialDiDResult",
+    "sdid",
+    "sdid_compare",
+    "SDIDResult",
+    "synth",
+    "SynthResult",
 ]
