@@ -75,14 +75,19 @@ def wide_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, treat: st
         raise SpecificationError(f"outcome '{outcome}' must be numeric")
     if not np.isfinite(y.dropna()).all():
         raise SpecificationError(f"outcome '{outcome}' has infinite values")
-    times = np.sort(df[time].unique())
-    wide = pd.pivot(df.assign(**{outcome: y}), index=unit, columns=time, values=outcome).reindex(columns=times)
-    dwide = pd.pivot(df, index=unit, columns=time, values=treat).reindex(columns=times)
-    units = list(wide.index)
+    ucodes, units_idx = pd.factorize(df[unit], sort=True)
+    tcodes, times = pd.factorize(df[time], sort=True)
+    times = np.asarray(times)
+    units = list(units_idx)
+    Yfull = np.full((len(units), len(times)), np.nan)
+    Yfull[ucodes, tcodes] = y.to_numpy(dtype=float)
+    Dfull = np.full((len(units), len(times)), np.nan)
+    Dfull[ucodes, tcodes] = d.to_numpy(dtype=float)
+    wide = pd.DataFrame(Yfull, index=units, columns=times)
     # adoption: first treated period; the treatment must be absorbing
     adoption: dict = {}
-    for u in units:
-        row = dwide.loc[u].to_numpy(dtype=float)
+    for k, u in enumerate(units):
+        row = Dfull[k]
         obs = ~np.isnan(row)
         on = np.flatnonzero((row == 1) & obs)
         if not len(on):

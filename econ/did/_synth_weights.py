@@ -18,6 +18,9 @@ import numpy as np
 __all__: list[str] = []
 
 
+_BATCH_MIN = 24  # fewer problems than this are solved one by one
+
+
 def noise_level(Y: np.ndarray, N0: int, T0: int) -> float:
     """Standard deviation (ddof 1) of the controls' first differences over the pre-period (R synthdid's default)."""
     d = np.diff(Y[:N0, :T0], axis=1)
@@ -61,10 +64,10 @@ def fw_weights(M: np.ndarray, zeta: float, *, intercept: bool = True, x0: np.nda
     G, Ab, bb = _gram(np.asarray(M, dtype=float), intercept)
     eta = rows * zeta ** 2
     z2 = zeta ** 2
-    if B == 1:
-        x1 = _fw_one(G[0], Ab[0], float(bb[0]), rows, z2, eta, None if x0 is None else np.ravel(x0),
-                     min_decrease ** 2, max_iter)
-        return x1 if single else x1[None]
+    if B < _BATCH_MIN:  # a vectorised step costs more than a few scalar ones
+        xs = [_fw_one(G[k], Ab[k], float(bb[k]), rows, z2, eta, None if x0 is None else np.reshape(x0, (B, n))[k],
+                      min_decrease ** 2, max_iter) for k in range(B)]
+        return xs[0] if single else np.stack(xs)
     x = np.full((B, n), 1.0 / n) if x0 is None else np.array(x0, dtype=float).reshape(B, n)
     Gx = np.einsum("bij,bj->bi", G, x)
     out = x.copy()
@@ -115,28 +118,33 @@ def fw_weights(M: np.ndarray, zeta: float, *, intercept: bool = True, x0: np.nda
 
 
 def _fw_one(G, Ab, bb, rows, z2, eta, x0, tol, max_iter):
-    """One problem of :func:`fw_weights`: the same steps with Python scalars (no per-step array overhead)."""
+    """One problem of :func:`fw_weights`: the same steps with Python scalars and the half-gradient updated in
+    place (``hg = Gx - A'b + eta x`` moves along ``G[i] - A'b + eta e_i``), so a step costs a handful of vector
+    operations."""
     n = len(Ab)
     x = np.full(n, 1.0 / n) if x0 is None else np.array(x0, dtype=float)
     Gx = G @ x
+    hg = Gx - Ab + eta * x
+    GmA = G - Ab[None, :]
     xx, xGx, xAb = float(x @ x), float(x @ Gx), float(x @ Ab)
     diag = np.diag(G).tolist()
     Abl = Ab.tolist()
     prev = np.inf
     for t in range(max_iter):
-        hg = Gx - Ab
-        hg += eta * x
         i = int(hg.argmin())
-        xi, Gxi = float(x[i]), float(Gx[i])
-        dgrad = float(hg[i]) - (xGx - xAb + eta * xx)
+        xi = float(x[i])
+        hgi = float(hg[i])
+        Gxi = hgi + Abl[i] - eta * xi
+        dgrad = hgi - (xGx - xAb + eta * xx)
         denom = (diag[i] - 2 * Gxi + xGx) + eta * (xx - 2 * xi + 1.0)
         step = min(1.0, max(0.0, -dgrad / denom)) if denom > 0 else 0.0
         keep = 1.0 - step
         if step:
             x *= keep
             x[i] += step
-            Gx *= keep
-            Gx += step * G[i]
+            hg *= keep
+            hg += step * GmA[i]
+            hg[i] += step * eta
         xx = keep * keep * xx + 2 * step * keep * xi + step * step
         xGx = keep * keep * xGx + 2 * step * keep * Gxi + step * step * diag[i]
         xAb = keep * xAb + step * Abl[i]
