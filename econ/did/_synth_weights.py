@@ -72,6 +72,8 @@ def fw_weights(M: np.ndarray, zeta: float, *, intercept: bool = True, x0: np.nda
     Gx = np.einsum("bij,bj->bi", G, x)
     out = x.copy()
     where = np.arange(B)  # batch position of each row still iterated (converged rows are dropped every 32 steps)
+    hg = Gx - Ab + eta * x  # half-gradient, updated in place along G[i] - A'b + eta e_i
+    GmA = G - Ab[:, None, :]
     # scalars kept up to date in O(1) per step: x'x, x'Gx, x'A'b
     xx = (x * x).sum(axis=1)
     xGx = (x * Gx).sum(axis=1)
@@ -80,20 +82,18 @@ def fw_weights(M: np.ndarray, zeta: float, *, intercept: bool = True, x0: np.nda
     active = np.ones(B, dtype=bool)
     prev = np.full(B, np.inf)
     tol = min_decrease ** 2
+    idx = np.arange(B)
     for t in range(max_iter):
         if t % 32 == 31 and active.sum() < 0.8 * len(active):
             out[where[~active]] = x[~active]
-            keep_rows = active
-            where, x, Gx, G, Ab, bb, diag = (a[keep_rows] for a in (where, x, Gx, G, Ab, bb, diag))
-            xx, xGx, xAb, prev, active = xx[keep_rows], xGx[keep_rows], xAb[keep_rows], prev[keep_rows], \
-                active[keep_rows]
-        m = len(where)
-        idx = np.arange(m)
-        hg = Gx - Ab
-        hg += eta * x
+            k = active
+            where, x, hg, GmA, Ab, bb, diag = (a[k] for a in (where, x, hg, GmA, Ab, bb, diag))
+            xx, xGx, xAb, prev, active = xx[k], xGx[k], xAb[k], prev[k], active[k]
+            idx = np.arange(len(where))
         i = hg.argmin(axis=1)
-        xi, Gxi = x[idx, i], Gx[idx, i]
-        dgrad = hg[idx, i] - (xGx - xAb + eta * xx)                        # half-gradient . (e_i - x)
+        xi, hgi, Abi = x[idx, i], hg[idx, i], Ab[idx, i]
+        Gxi = hgi + Abi - eta * xi
+        dgrad = hgi - (xGx - xAb + eta * xx)                               # half-gradient . (e_i - x)
         denom = (diag[idx, i] - 2 * Gxi + xGx) + eta * (xx - 2 * xi + 1.0)  # |A_i - Ax|^2 + eta |e_i - x|^2
         ok = (denom > 0) & active
         step = np.minimum(np.maximum(-dgrad / np.where(ok, denom, 1.0), 0.0), 1.0)
@@ -101,11 +101,12 @@ def fw_weights(M: np.ndarray, zeta: float, *, intercept: bool = True, x0: np.nda
         keep = 1.0 - step
         x *= keep[:, None]
         x[idx, i] += step
-        Gx *= keep[:, None]
-        Gx += step[:, None] * G[idx, i]
+        hg *= keep[:, None]
+        hg += step[:, None] * GmA[idx, i]
+        hg[idx, i] += step * eta
         xx = keep * keep * xx + 2 * step * keep * xi + step * step
         xGx = keep * keep * xGx + 2 * step * keep * Gxi + step * step * diag[idx, i]
-        xAb = keep * xAb + step * Ab[idx, i]
+        xAb = keep * xAb + step * Abi
         val = z2 * xx + (xGx - 2 * xAb + bb) / rows
         if t >= 1:
             active &= (prev - val) > tol
