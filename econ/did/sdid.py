@@ -4,9 +4,9 @@ and DiD as special cases of the same weighted double difference, for one or a fe
 >>> from econ import datasets
 >>> from econ.did import sdid
 >>> smoking = datasets.load("california_prop99")
->>> res = sdid(smoking, "packs_per_capita", "state", "year", "treated", vcov="placebo", n_draws=50)
->>> round(res.estimate, 1)
--15.6
+>>> res = sdid(smoking, "packs_per_capita", "state", "year", "treated", vcov="placebo", n_draws=20)
+>>> round(res.estimate, 1), round(float(res.se["ATT"]), 1)
+(-15.6, 9.8)
 
 Staggered adoption is handled cohort by cohort (each adoption period against the never-treated units, as the
 Stata ``sdid`` command of Clarke, Pailanir, Athey & Imbens does) and the cohort effects are averaged with weights

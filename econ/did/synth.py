@@ -8,7 +8,7 @@ leave-one-out donors.
 >>> res = synth(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
 ...             placebo=False)
 >>> round(res.estimate, 1)
--19.5
+-19.7
 """
 
 from __future__ import annotations
