@@ -288,7 +288,7 @@ def _plot_paths(res: SDIDResult, k: int, ax, path):
         ax.bar(lam.index, lam.to_numpy() / lam.max() * 0.25 * (hi - lo), bottom=lo, color="C1", alpha=0.35,
                width=0.9, label="time weights (scaled)")
         ax.set_ylim(lo, hi)
-    ax.set_xlabel(str(wp.times.dtype.name and "period"))
+    ax.set_xlabel(str(res.time_weights.index.name or "period"))
     ax.set_ylabel(res.depvar)
     ax.set_title(f"{_LABEL[res.estimator]}: estimate {res.cohorts['estimate'].iloc[k]:.3g} (cohort {g})")
     ax.legend(frameon=False, fontsize=8)
