@@ -94,11 +94,17 @@ def _fit(Y: np.ndarray, X: np.ndarray, T0: int, fit_periods: np.ndarray, *, v_mo
             return float(np.mean((Z1 - w @ Z0) ** 2))
 
         best = None
-        for start in (np.zeros(K), -np.log(X.var(axis=1) + 1e-12) / 2):
+        # the loss is piecewise smooth (the donor support changes with V): equal weights plus fixed pseudo-random
+        # starts (seeded, so the fit is deterministic), then a restart from the best point
+        starts = [np.zeros(K)] + list(np.log(np.random.default_rng(0).dirichlet(np.ones(K), size=4)))
+        for start in starts:
             r = optimize.minimize(loss, start - start.max(), method="Nelder-Mead",
-                                  options={"maxiter": 300 * K, "xatol": 1e-6, "fatol": 1e-10})
+                                  options={"maxiter": 200 * K, "xatol": 1e-6, "fatol": 1e-10})
             if best is None or r.fun < best.fun:
                 best = r
+        r = optimize.minimize(loss, best.x, method="Nelder-Mead",
+                              options={"maxiter": 200 * K, "xatol": 1e-8, "fatol": 1e-12})
+        best = r if r.fun < best.fun else best
         v = np.exp(best.x - best.x.max())
         v = v / v.sum()
     w = _weights(X1s, X0s, v, penalty)
@@ -443,6 +449,11 @@ def synth(data: pd.DataFrame, outcome: str, unit: str, time: str, treat: str, *,
     if placebo:
         notes.append(f"p-value: rank of the RMSPE ratio among {len(donor_list)} in-space placebos; std. error: SD of "
                      "the placebo ATTs")
+    scale = np.where(X.std(axis=1, ddof=1) > 0, X.std(axis=1, ddof=1), 1.0)
+    if K and K < len(donor_list) and np.max(np.abs(balance["treated"] - balance["synthetic"]) / scale) < 1e-6:
+        notes.append(f"the {K} predictors are reproduced exactly: with fewer predictors than donors the weights are "
+                     "then not unique (other donor weights fit the predictors equally well and V cannot choose "
+                     "among them); use method='penalized' or more predictors")
     sd_y = float(np.std(wp.Y[-1, :T0]))
     if sd_y > 0 and pre > 0.5 * sd_y:
         notes.append(f"POOR PRE-PERIOD FIT: pre-RMSPE {pre:.3g} is more than half the treated unit's pre-period "
