@@ -135,8 +135,7 @@ def test_staggered_recovers_each_cohort():
     alone = df[~df["id"].isin(range(33, 36))]
     assert sdid(alone, "y", "id", "t", "d", vcov="none").estimate == pytest.approx(c[9], abs=1e-10)
     jk = sdid(df, "y", "id", "t", "d", vcov="jackknife")
-    bs = sdid(df, "y", "id", "t", "d", vcov="bootstrap", n_draws=3)
-    assert np.isfinite(jk.se).all() and np.isfinite(bs.se["ATT"])
+    assert np.isfinite(jk.se).all()
 
 
 def test_result_protocol(prop99, tmp_path):
