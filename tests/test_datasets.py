@@ -28,6 +28,8 @@ ROWS = {
     "china_province_population_fragments": 9,
     "income_source_disagreements": 2,
     "mpdta": 2500,
+    "china_province_gdp": 589,
+    "california_prop99": 1209,
 }
 
 

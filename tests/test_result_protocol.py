@@ -104,6 +104,11 @@ def built(demo, mpdta):
     out["EventPathResult"] = (out["SunAbrahamResult"][0], n_mp, u_mp)  # the shared base of SA and imputation
     out["ComparisonResult"] = (did.compare(mpdta, *mp, estimators=("twfe", "cs"), window=(-3, 3)), n_mp, u_mp)
     out["HonestResult"] = (did.honest(did.event_study(mpdta, *mp), Mbar=[0, 1], grid_points=50), n_mp, u_mp)
+    prop99 = datasets.load("california_prop99")
+    n_p99, u_p99 = len(prop99), prop99["state"].nunique()
+    out["SDIDResult"] = (did.sdid(prop99, "packs_per_capita", "state", "year", "treated", vcov="none"), n_p99, u_p99)
+    out["SynthResult"] = (did.synth(prop99, "packs_per_capita", "state", "year", "treated", placebo=False),
+                          n_p99, u_p99)
     out["SpatialDiDResult"] = (did.spatial_did(full, Y, UNIT, TIME, cohort="cohort", W=W_full), len(full),
                                full[UNIT].nunique())
     runs = mc.run(mc.grid(mc.staggered, n_units=[20], n_years=8), {"twfe": mc.estimators.twfe()}, 3, seed=1,

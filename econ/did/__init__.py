@@ -26,6 +26,8 @@ from econ.did.compare import ComparisonResult, compare
 from econ.did.honest import HonestResult, honest
 from econ.did.spatial_did import SpatialDiDResult, spatial_did
 from econ.did.design import StaggeredDesign, build_design
+from econ.did.sdid import SDIDResult, sdid, sdid_compare
+from econ.did.synth import SynthResult, synth
 
 __all__ = [
     "twfe",
@@ -64,4 +66,9 @@ __all__ = [
     "SpatialDiDResult",
     "build_design",
     "StaggeredDesign",
+    "sdid",
+    "sdid_compare",
+    "SDIDResult",
+    "synth",
+    "SynthResult",
 ]
