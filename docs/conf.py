@@ -16,7 +16,21 @@ sys.path.insert(0, str(HERE.parent))
 project = "econ"
 author = "econ developers"
 copyright = "econ developers"
-release = version = importlib.import_module("econ").__version__
+DIST = "econ-placebased"  # the distribution name on PyPI; the import name is `econ`
+
+
+def _version() -> str:
+    """The installed distribution's version (package metadata); a checkout that is not installed falls back to the
+    single source, ``econ.__version__`` (pyproject reads its version from there too)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DIST)
+    except metadata.PackageNotFoundError:
+        return importlib.import_module("econ").__version__
+
+
+release = version = _version()
 
 extensions = [
     "sphinx.ext.autodoc",

@@ -122,10 +122,12 @@ class Registry:
 
 def replication_dir() -> Path:
     """Where ``claims.toml`` and the scripts live: ``$ECON_REPLICATION_DIR``, else the repository's ``replication/``
-    next to the ``econ`` package (an editable install or a clone), else ``./replication``."""
+    next to the ``econ`` package (an editable install or a clone), else the copy an installed wheel carries
+    (``econ/replication``), else ``./replication``."""
     env = os.environ.get("ECON_REPLICATION_DIR")
     candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[2] / "replication", Path.cwd() / "replication"]
+    here = Path(__file__).resolve()
+    candidates += [here.parents[2] / "replication", here.parents[1] / "replication", Path.cwd() / "replication"]
     for path in candidates:
         if (path / "claims.toml").is_file():
             return path

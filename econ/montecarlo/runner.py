@@ -177,7 +177,7 @@ def _run_dask(batches, designs, ests, seed, workers, client):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise SpecificationError("backend='dask' needs dask.distributed: pip install 'econ[dask]'") from None
+        raise SpecificationError("backend='dask' needs dask.distributed: pip install 'econ-placebased[dask]'") from None
     own = client is None
     if own:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
