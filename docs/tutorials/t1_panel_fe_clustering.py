@@ -122,3 +122,14 @@ assert abs(few["wild bootstrap (webb)"] - 0.05) <= 3 * few_se, few
 #    panel (see {doc}`../conventions`). Which parameter count differs and why?
 # 4. Fit the same model on the bundled demonstration panel
 #    `econ.datasets.load("china_cities_demo")` clustered by `prefecture_code` and by `province_code`.
+#
+# ```{admonition} Solutions (1 and 2)
+# :class: dropdown
+# 1. With `RHO = 0` the errors are independent over time, so the i.i.d. standard error is right and both rejection
+#    rates are near 5% (their difference is within Monte Carlo error): clustering matters here because of the
+#    serial correlation, not by itself.
+# 2. With 4 provinces (2 treated) the province-clustered t test rests on t(3) and a very noisy variance. Rademacher
+#    weights give only 2^4 = 16 sign vectors, all enumerated; the observed draw and its mirror image tie, so the
+#    bootstrap p-value is at least 2/16 = 0.125 and the test can never reject at 5%. Webb's six-point weights give
+#    6^4 = 1296 combinations and a usable p-value, which is why they are recommended for very few clusters.
+# ```
