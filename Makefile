@@ -32,8 +32,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 replicate: $(VENV)/.installed
-	$(BIN)/econ replicate
-	$(BIN)/econ paper
+	$(BIN)/econ replicate --paper
 
 paper: $(VENV)/.installed
 	$(BIN)/econ paper

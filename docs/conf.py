@@ -16,13 +16,28 @@ sys.path.insert(0, str(HERE.parent))
 project = "econ"
 author = "econ developers"
 copyright = "econ developers"
-release = version = importlib.import_module("econ").__version__
+DIST = "econ-placebased"  # the distribution name on PyPI; the import name is `econ`
+
+
+def _version() -> str:
+    """The installed distribution's version (package metadata); a checkout that is not installed falls back to the
+    single source, ``econ.__version__`` (pyproject reads its version from there too)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DIST)
+    except metadata.PackageNotFoundError:
+        return importlib.import_module("econ").__version__
+
+
+release = version = _version()
 
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 shipped with the docs (_static/mathjax): formulas render offline
     "myst_nb",
 ]
 
@@ -35,10 +50,18 @@ nb_execution_raise_on_error = True
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 
-exclude_patterns = ["build", "conf.py", "_generated_api_src", "**/.ipynb_checkpoints", "tutorials/_*.py"]
+exclude_patterns = ["build", "conf.py", "_generated_api_src", "**/.ipynb_checkpoints", "tutorials/_*.py",
+                    "tutorials/_notebooks"]
 templates_path = []
-html_theme = "alabaster"
+# A wide theme (as pandas / statsmodels-style sites); _static/custom.css widens the page, wraps long code lines and
+# lets wide tables scroll inside their own box.
+html_theme = "pydata_sphinx_theme"
 html_title = f"econ {release}"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2,
+                      "footer_start": ["copyright"], "footer_end": ["sphinx-version"]}
+html_context = {"default_mode": "light"}
 
 autosummary_generate = True
 autosummary_imported_members = True
@@ -84,6 +107,35 @@ def _write_api_page() -> None:
 
 _write_api_page()
 
+# Every tutorial can be downloaded as a Jupyter notebook: the jupytext scripts are converted here (unexecuted) into
+# tutorials/_notebooks/, and each tutorial page gets a download link under its title (see _add_download_link).
+NOTEBOOKS = HERE / "tutorials" / "_notebooks"
+
+
+def _write_notebooks() -> None:
+    import jupytext
+
+    NOTEBOOKS.mkdir(exist_ok=True)
+    for path in sorted((HERE / "tutorials").glob("t*.py")):
+        jupytext.write(jupytext.read(path, fmt="py:percent"), NOTEBOOKS / f"{path.stem}.ipynb", fmt="ipynb")
+
+
+_write_notebooks()
+
+
+def _add_download_link(app, docname, source):
+    """Put a download link to the tutorial's notebook right under its title (in the jupytext source)."""
+    if not docname.startswith("tutorials/t") or not (NOTEBOOKS / f"{docname.split('/')[-1]}.ipynb").exists():
+        return
+    lines = source[0].split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("# # "):
+            link = (f"# {{download}}`Download this tutorial as a Jupyter notebook <_notebooks/"
+                    f"{docname.split('/')[-1]}.ipynb>` (run it top to bottom; it needs only econ).")
+            lines[i + 1:i + 1] = ["#", link]
+            break
+    source[0] = "\n".join(lines)
+
 # Docstring formatting problems of the package modules (owned by the estimator authors) are collected in
 # build/docstring_warnings.txt instead of failing the build; every warning from the hand-written pages and the
 # tutorials still fails it (``-W``).
@@ -121,6 +173,7 @@ def _install_filter(*_):
 def setup(app):
     if _DOCSTRING_LOG.exists():
         _DOCSTRING_LOG.unlink()
+    app.connect("source-read", _add_download_link)
     _install_filter()
     app.connect("builder-inited", _install_filter)
 

@@ -11,20 +11,7 @@ from econ.panel import feols
 from econ.results import Result
 from econ.tables import etable
 
-
-
-def _package_version() -> str:
-    """The installed distribution's version (pyproject.toml's ``version``); ``"0+unknown"`` when econ is imported
-    from a source tree that was never installed."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("econ")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-__version__ = _package_version()
+__version__ = "0.1.0"  # the one place the version lives; pyproject.toml reads it (CHANGELOG.md, CITATION.cff)
 
 __all__ = [
     "datasets",

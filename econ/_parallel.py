@@ -55,7 +55,7 @@ def map_blocks(fn: Callable, n_blocks: int, *args, backend: str = "local", clien
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise SpecificationError("backend='dask' needs dask.distributed: pip install 'econ[dask]'") from None
+        raise SpecificationError("backend='dask' needs dask.distributed: pip install 'econ-placebased[dask]'") from None
     own, cluster = client is None, None
     if own:
         cluster = LocalCluster(threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)

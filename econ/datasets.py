@@ -46,7 +46,8 @@ _CODE_RE = re.compile(r"^\d{6}$")
 
 @dataclass(frozen=True)
 class Dataset:
-    """One bundled table.
+    """One bundled table: an entry of :data:`REGISTRY` (:func:`describe` returns its fields as a dict; :func:`load`
+    returns the validated table as a DataFrame).
 
     ``columns`` maps each column to ``(dtype, description)`` with dtype one of "str", "int64", "Int64" (nullable;
     used for cohorts), "float64", "bool";

@@ -62,6 +62,8 @@ class PanelError(EconError):
 class SpecificationError(EconError):
     """The model cannot be estimated as specified (unknown column, absorbed or collinear regressor...).
 
+    Raised (never returned) by the estimators and model functions; the message names the argument at fault.
+
     Parameters
     ----------
     message : str
@@ -82,6 +84,8 @@ class SpecificationError(EconError):
 
 class TreatmentError(EconError):
     """The treatment variable does not fit the design (non-absorbing, no untreated units, cohort outside panel...).
+
+    Raised (never returned) by the DiD estimators and the claims' panel checks; the message names the units.
 
     Parameters
     ----------

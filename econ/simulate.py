@@ -150,6 +150,8 @@ class DesignParams:
 class SimulatedPanel:
     """A simulated panel (``data``) and the truth it was drawn from (``truth``).
 
+    Returned by :func:`draw_panel`, :func:`china_cities_demo` and :func:`twfe_bias_panel`.
+
     Attributes
     ----------
     data : pandas.DataFrame

@@ -19,6 +19,12 @@ Design (staggered DiD, outcome log(urban/rural income), unit and year fixed effe
    controls) says how much TWFE leans on them. A panel without never-treated units gets no CS / Sun-Abraham
    (noted; imputation and Bacon still run). On a user panel every estimator uses the user's mapped columns.
 
+Checks: the PRIMARY check is the heterogeneity-robust Callaway-Sant'Anna overall ATT (its sign and one-sided
+p-value, normal reference); TWFE, its placebo, PSM-DiD and imputation are comparisons (supporting checks), and the
+pre-trend test is reported but never counted (not rejecting parallel pre-trends is no evidence that they hold). On a
+user's file every label comes from the user's columns and the verdict says only whether the estimate on that file
+goes in the claim's direction (econ.claims.verdict).
+
 On the bundled simulated panel the claim is not testable; the pipeline checks compare the estimates with the
 planted truth: event-time effects with the true ATT by event time, TWFE and PSM-DiD with the true average ATT over
 treated unit-years (in standard errors), the pre-trend test with a design that has parallel trends, and the
@@ -30,6 +36,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from econ import did  # noqa: E402
 from econ.claims.causal import (  # noqa: E402
@@ -81,6 +88,12 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
             values[check] = robust["numbers"]["overall"][name]["estimate"]
         else:
             untestable[check] = robust["missing"].get(name, f"{name} not estimated")
+    if "cs" in robust["numbers"]["overall"]:
+        cs = robust["numbers"]["overall"]["cs"]
+        cs["pvalue_less"] = float(stats.norm.cdf(cs["estimate"] / cs["se"])) if cs["se"] > 0 else float("nan")
+        values["cs_pvalue_less"] = cs["pvalue_less"]
+    else:
+        untestable["cs_pvalue_less"] = untestable["cs_effect"] + " (see imputation_effect)"
     tables = {
         "event_study": (table.reset_index(), f"Event-study coefficients on {label}"),
         "estimates": (_estimates_table(twfe, treat, psm, placebo), f"Average effect of treatment on {label}: TWFE"
@@ -112,7 +125,8 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
                                             "and the uniform sup-t band"),
                     "placebo": (fig_pl, f"Randomization distribution of the TWFE estimate on {label} under "
                                         "reassigned cohorts, with the actual estimate")},
-        "notes": [f"TWFE effect of treatment on {label}: {b:.4f} (s.e. {se:.4f}); event-study "
+        "notes": [_primary_note(numbers, label),
+                  f"TWFE effect of {treat} on {label} (comparison): {b:.4f} (s.e. {se:.4f}); event-study "
                   f"pre-trend test p = {numbers['pretrend']['pvalue']:.3f}; placebo p (one-sided) = "
                   f"{placebo.pvalue_less:.3f} from {placebo.n} reassignments; "
                   + (f"PSM-DiD {numbers['psm']['estimate']:.4f}." if psm is not None
@@ -127,6 +141,20 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
     if panel.simulated:
         out["pipeline_values"], out["numbers"]["truth"] = _pipeline(panel, numbers, table)
     return out
+
+
+def _primary_note(numbers, label):
+    """The primary estimate on the panel: direction, size and uncertainty, in the panel's own names."""
+    cs = numbers["robust"]["overall"].get("cs")
+    if cs is None:
+        return "Primary check not computed: Callaway-Sant'Anna needs never-treated units; see the imputation ATT."
+    z = stats.norm.ppf(0.975)
+    lo, hi = cs["estimate"] - z * cs["se"], cs["estimate"] + z * cs["se"]
+    side = "negative (the claim's direction)" if cs["estimate"] < 0 else "not negative (against the claim's direction)"
+    return (f"Primary: Callaway-Sant'Anna overall ATT of treatment on {label} = {cs['estimate']:.4f} (s.e. "
+            f"{cs['se']:.4f}, 95% CI [{lo:.4f}, {hi:.4f}], one-sided p = {cs['pvalue_less']:.4f}): {side}. "
+            f"Pre-trend test p = {numbers['pretrend']['pvalue']:.3f} (reported: not rejecting is no evidence of "
+            "parallel trends).")
 
 
 def _robust(frame, y, unit, time, cohort, controls):

@@ -1,9 +1,12 @@
 """K3: the effect differs between the East, Central and West regions.
 
 Design: ``econ.did.subgroups`` -- a TWFE DiD per region, and a Wald test (F form, clustered by unit) that the
-three effects are equal from the pooled model with region-specific year effects. On the simulated panel each
-region's estimate is compared with that region's true average ATT over its treated unit-years (the simulation has
-no regional heterogeneity beyond cohort composition, so the test should not reject there).
+three effects are equal from the pooled model with region-specific year effects. A test that does not reject is
+"not established" on a user's file, never evidence that the effects are equal (with a few dozen treated units per
+region it has little power against differences of about one standard error). On the simulated panel each region's
+estimate is compared with that region's true average ATT over its treated unit-years; those true averages differ
+between regions (through cohort composition and timing, by about one standard error), so a non-rejection there is a
+miss of low power, not a correct "no heterogeneity".
 """
 
 import matplotlib

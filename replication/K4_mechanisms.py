@@ -1,10 +1,15 @@
 """K4: mechanisms -- designation raises new-firm creation, rural non-farm employment and public services.
 
 Design: ``econ.did.channels`` -- the same TWFE DiD (unit and year effects, clustered by unit) with each channel
-variable as the outcome; one-sided p-values for an increase. These are effects of designation on the channel
-variables, not a decomposition of the income effect (see ``econ.did.channels`` for why no stepwise mediation test
-is run). A channel whose column is absent from the user's panel is not testable.
+variable as the outcome; one-sided p-values for an increase, adjusted across the channels tested by Holm's step-down
+method (the family-wise error rate stays at 5%; three unadjusted 5% tests pass at least once about 14% of the time
+under a global null). These are effects of designation on the channel variables (the first link, treatment ->
+channel), not a decomposition of the income effect: the verdict on a user's file says "treatment moves the channel",
+never that the effect works through it (see ``econ.did.channels`` for why no stepwise mediation test is run). A
+channel whose column is absent from the user's panel is not testable.
 """
+
+import numpy as np
 
 from econ import did
 from econ.claims.causal import causal_panel, not_mapped, one_sided_p, standardized_error
@@ -29,12 +34,12 @@ def run(data=None, out_dir=None, roles=None):
                           covariates=panel.roles["controls"])
     table = result.table
     numbers = {"channels": {}}
+    raw_p = {role: one_sided_p(result.results[col], treat, "greater") for role, col in present.items()}
+    adjusted = holm(raw_p)
     for role, col in present.items():
-        res = result.results[col]
-        p_greater = one_sided_p(res, treat, "greater")
-        values[CHECK[role]] = p_greater
+        values[CHECK[role]] = adjusted[role]
         numbers["channels"][col] = {"estimate": float(table.at[col, "estimate"]), "se": float(table.at[col, "se"]),
-                                    "pvalue_greater": p_greater}
+                                    "pvalue_greater": raw_p[role], "pvalue_greater_holm": adjusted[role]}
     numbers["outcome"] = {"estimate": float(table.at[y, "estimate"]), "se": float(table.at[y, "se"])}
     out = {
         "values": values, "untestable": untestable, "simulated": panel.simulated, "numbers": numbers,
@@ -43,8 +48,9 @@ def run(data=None, out_dir=None, roles=None):
                                 f"Effect of treatment on {panel.outcome_label} and on each channel")},
         "regressions": {"regressions": (list(result.results.values()), list(result.results),
                                         f"TWFE regressions of {panel.outcome_label} and each channel on treatment")},
-        "notes": ["Effects of treatment on the channels: " + "; ".join(
-            f"{c} {v['estimate']:.4g} (s.e. {v['se']:.2g})" for c, v in numbers["channels"].items()) + "."],
+        "notes": ["Effects of treatment on the channels (first link only; channel -> outcome not tested): " + "; ".join(
+            f"{c} {v['estimate']:.4g} (s.e. {v['se']:.2g}, one-sided p {v['pvalue_greater']:.3g}, Holm "
+            f"{v['pvalue_greater_holm']:.3g})" for c, v in numbers["channels"].items()) + "."],
     }
     if panel.simulated:
         truth = panel.truth["mediator_effects"]
@@ -52,3 +58,11 @@ def run(data=None, out_dir=None, roles=None):
         out["pipeline_values"] = {"mediator_effect_error": max(z.values())}
         numbers["truth"] = {"mediator_effects": {c: float(truth[c]) for c in z}, "z": z}
     return out
+
+
+def holm(pvalues: dict) -> dict:
+    """Holm's step-down adjusted p-values: p_(k) * (m - k + 1), made monotone and capped at 1."""
+    keys = sorted(pvalues, key=lambda k: pvalues[k])
+    m = len(keys)
+    adjusted = np.maximum.accumulate([min(1.0, (m - i) * pvalues[k]) for i, k in enumerate(keys)])
+    return {k: float(a) for k, a in zip(keys, adjusted)}

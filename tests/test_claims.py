@@ -229,10 +229,10 @@ def test_causal_claims_on_a_user_panel_get_real_verdicts(registry, user_panel, t
     for rec in recs.values():
         assert rec["status"] == "ok", rec.get("traceback")
         assert not rec["simulated"] and rec["pipeline_checks"] == []
-    # on a user's panel the statement is a hypothesis: it "holds on mycities.csv", never "reproduced"
-    assert recs["K1"]["verdict"]["label"] == verdict.HOLDS  # the planted effect is large and negative
-    assert recs["K1"]["verdict"]["text"].startswith("holds on mycities.csv (SHA-256 ")
-    assert recs["K2"]["verdict"]["label"] == verdict.HOLDS
+    # on a user's panel the verdict speaks about that file: never "reproduced" or "holds"
+    assert recs["K1"]["verdict"]["label"] == verdict.CONSISTENT  # the planted effect is large and negative
+    assert recs["K1"]["verdict"]["text"].startswith("consistent with the claim's direction on mycities.csv (SHA-256 ")
+    assert recs["K2"]["verdict"]["label"] == verdict.CONSISTENT
     assert _checks(recs["K1"])["psm_effect"]["status"] == "untestable"  # psm_covariates not mapped
     assert "psm_covariates" in _checks(recs["K1"])["psm_effect"]["detail"]
     assert _checks(recs["K4"])["new_firms_per_10k_pvalue_greater"]["status"] == "pass"
@@ -277,7 +277,7 @@ def test_k2_takes_the_users_own_weights(registry, user_panel, tmp_path):
     # the same links given as a file give the same numbers as the bundled contiguity
     assert own["numbers"]["spillover"] == pytest.approx(bundled["numbers"]["spillover"], rel=1e-10)
     assert own["numbers"]["weights"]["sha256"] and own["numbers"]["weights"]["edges"] == len(_edges(user_panel))
-    assert own["verdict"]["label"] == verdict.HOLDS
+    assert own["verdict"]["label"] == verdict.CONSISTENT
 
     bad = tmp_path / "bad.csv"
     _edges(user_panel, extra=[(999999, 110000)]).to_csv(bad, index=False)

@@ -135,7 +135,7 @@ def test_datasets_load_given_a_list():
 def test_version(capsys):
     from importlib import metadata
 
-    assert econ.__version__ == metadata.version("econ")
+    assert econ.__version__ == metadata.version("econ-placebased")
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"econ {econ.__version__}"

@@ -4,6 +4,8 @@
   SVG as XML with a size), and every tutorial page shows at least one figure;
 * every link to a local page or file resolves;
 * no executed tutorial cell printed a traceback;
+* nothing is loaded from the network: no ``<script src>`` or stylesheet ``<link href>`` points at an http(s) URL
+  (MathJax is shipped with the site), so pages and formulas render offline;
 * with a headless Chromium on the PATH (Debian package ``chromium``), every page is also rendered by the browser
   and its screenshot must not be blank; without one, that step is skipped with a message.
 
@@ -22,6 +24,7 @@ from urllib.parse import unquote, urlparse
 
 IMG = re.compile(r"<img\b[^>]*\bsrc=\"([^\"]+)\"", re.I)
 HREF = re.compile(r"<a\b[^>]*\bhref=\"([^\"#?]+)[^\"]*\"", re.I)
+REMOTE = re.compile(r"<(?:script\b[^>]*\bsrc|link\b[^>]*\bhref)=\"((?:https?:)?//[^\"]+)\"", re.I)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars", "--window-size=1200,1600"]
@@ -67,6 +70,8 @@ def check_static(root: Path) -> tuple[list[str], int, int]:
                 continue
             if not (page.parent / unquote(href)).resolve().exists():
                 problems.append(f"{rel}: broken link {href}")
+        for url in REMOTE.findall(html):
+            problems.append(f"{rel}: loads {url} from the network (the site must work offline)")
         if rel.parts[0] == "tutorials" and "Traceback (most recent call last)" in html:
             problems.append(f"{rel}: an executed cell printed a traceback")
     return problems, n_pages, n_images

@@ -10,7 +10,13 @@
 # * `kind="permute_units"`: who is treated was as good as random; keeps the real cohort sizes.
 # * `kind="permute_cohorts"`: who is treated is fixed, the *timing* among treated units was as good as random.
 # * `kind="fake_timing"` (with `shift`): pretend treatment came `shift` periods early, on the years before the
-#   first cohort only (the same rows for every unit, so the test is exact); a pre-trend / anticipation check.
+#   first cohort only (the same rows for every unit); a placebo check in the pre-treatment years.
+#
+# What "exact" means: the permutation p-value is exact (P(p <= alpha) <= alpha at any sample size) for the **sharp
+# null** that the (fake) treatment changes no unit's outcome, *under the assumption* that the permuted assignments
+# were as likely as the real one. It is not a test of parallel trends: a rejection says only that the estimate is
+# unusual among the permuted assignments (an effect, a differential trend or a non-random assignment could each cause
+# that), and a non-rejection does not show that trends are parallel.
 #
 # **Pitfalls shown below.** (1) Too few draws: the smallest attainable p-value is `1 / (1 + n_draws)`.
 # (2) One small fake-timing p-value is not yet a pre-trend: under the null the test rejects 5% of the time, and
@@ -49,8 +55,11 @@ print(timing.summary())
 # ## Fake timing: a pre-trend check on pre-treatment data only
 # Move every cohort two years earlier and keep only the years before the first cohort (2008-2013): the 2014 cohort
 # is "treated" from 2012, the 2015 cohort from 2013, and the 2016 cohort (fake date 2014) stays untreated in that
-# window. Every unit keeps the same years whatever its cohort, so permuting the fake cohorts across units is an exact
-# test of "no anticipation, no differential pre-trend". No unit is treated before 2014, so neither the effects nor
+# window. Every unit keeps the same years whatever its cohort, so permuting the fake cohorts across units gives an
+# exact test of the sharp null "the fake treatment changed no outcome", valid if the fake cohorts were as good as
+# randomly assigned. It is a placebo check, not a test of parallel trends: it has power against pre-period
+# differences that line up with the fake dates, and a non-rejection is no evidence that trends are parallel
+# (tutorial T2). No unit is treated before 2014, so neither the effects nor
 # the spillover onto neighbours reach the window: the design without spillover gives the same numbers.
 
 # %%

@@ -18,7 +18,12 @@ def _replicate(args) -> int:
                                 weights=args.weights)
     if args.update_expected:
         print("expected results updated in replication/expected/ (review the diff before committing)")
-    return 0 if all(r.get("status") == "ok" for r in records) else 1
+    ok = all(r.get("status") == "ok" for r in records)
+    if ok and args.paper:  # same process: the claims just run are known to match, so the paper does not re-run them
+        from econ.claims import paper
+
+        return paper.main(["--results", args.out, *(["--no-progress"] if args.no_progress else [])])
+    return 0 if ok else 1
 
 
 def _verify(args) -> int:
@@ -66,6 +71,9 @@ def add_commands(subparsers) -> None:
     rep.add_argument("--update-expected", action="store_true",
                      help="also write replication/expected/<id>.json from this run (deliberate; then review)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.add_argument("--paper", action="store_true",
+                     help="then build paper/build/paper.html from these results in the same process (what `make "
+                          "replicate` does; `econ paper` alone re-runs every stored claim before rendering it)")
     rep.set_defaults(func=_replicate)
 
     ver = subparsers.add_parser(

@@ -23,7 +23,8 @@ __all__ = ["RegistryError", "Registry", "Claim", "Check", "Source", "load", "rep
 
 KINDS = ("descriptive", "causal", "method")
 RULES = ("within", "greater_than", "less_than")
-ROLES = ("primary", "supporting")
+ROLES = ("primary", "supporting", "reported")  # "reported": computed and shown, never counted in a verdict
+SCOPES = ("", "first_link")  # "first_link": a mechanism check that tests only treatment -> channel
 _ID_RE = re.compile(r"^[A-Z][0-9]+$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _KIND_PREFIX = {"descriptive": "D", "causal": "K", "method": "M"}
@@ -46,6 +47,7 @@ class Check:
     role: str
     basis: str
     why_tolerance: str = ""
+    scope: str = ""  # "first_link": the check tests treatment -> channel only (see econ.claims.verdict)
 
 
 @dataclass(frozen=True)
@@ -120,10 +122,12 @@ class Registry:
 
 def replication_dir() -> Path:
     """Where ``claims.toml`` and the scripts live: ``$ECON_REPLICATION_DIR``, else the repository's ``replication/``
-    next to the ``econ`` package (an editable install or a clone), else ``./replication``."""
+    next to the ``econ`` package (an editable install or a clone), else the copy an installed wheel carries
+    (``econ/replication``), else ``./replication``."""
     env = os.environ.get("ECON_REPLICATION_DIR")
     candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[2] / "replication", Path.cwd() / "replication"]
+    here = Path(__file__).resolve()
+    candidates += [here.parents[2] / "replication", here.parents[1] / "replication", Path.cwd() / "replication"]
     for path in candidates:
         if (path / "claims.toml").is_file():
             return path
@@ -280,6 +284,8 @@ def _parse_checks(cid, raw, key, problems, pipeline: bool) -> tuple[Check, ...]:
             bad.append(f"rule {rule!r} not one of {RULES}")
         if role not in ROLES:
             bad.append(f"role {role!r} not one of {ROLES}")
+        if chk.get("scope", "") not in SCOPES:
+            bad.append(f"scope {chk.get('scope')!r} not one of {SCOPES}")
         for num in ("expected", "tolerance"):
             if isinstance(chk[num], bool) or not isinstance(chk[num], (int, float)):
                 bad.append(f"{num} must be a number, got {chk[num]!r}")
@@ -292,5 +298,5 @@ def _parse_checks(cid, raw, key, problems, pipeline: bool) -> tuple[Check, ...]:
             problems.append(f"{where} ({name}): " + "; ".join(bad))
             continue
         out.append(Check(name, chk["quantity"], float(chk["expected"]), float(chk["tolerance"]), rule, role,
-                         chk["basis"], chk.get("why_tolerance", "")))
+                         chk["basis"], chk.get("why_tolerance", ""), chk.get("scope", "")))
     return tuple(out)

@@ -508,7 +508,7 @@ def summary_table(records: list[dict]) -> str:
             pipe = rec["pipeline_checks"]
             tally = f"pipeline {sum(c['status'] == 'pass' for c in pipe)}/{len(pipe)} checks pass"
         else:
-            checks = rec["checks"]
+            checks = [c for c in rec["checks"] if c.get("role") != "reported"]  # shown, never counted
             n_untestable = sum(c["status"] == "untestable" for c in checks)
             tally = f"{sum(c['status'] == 'pass' for c in checks)}/{len(checks)} checks pass" + (
                 f", {n_untestable} not testable" if n_untestable else "")

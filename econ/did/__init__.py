@@ -1,14 +1,24 @@
-"""Difference-in-differences: TWFE, event studies, randomization inference, classic designs, heterogeneity.
+"""Difference-in-differences: TWFE, event studies, staggered-adoption estimators, randomization inference, classic
+designs, heterogeneity, spillovers.
 
-Typical flow for a staggered program such as Broadband China (pilot cohorts 2014/2015/2016)::
+For a staggered program such as Broadband China (pilot cohorts 2014/2015/2016) the static TWFE coefficient and the
+binned TWFE event study compare later-treated units with already-treated ones; when effects differ by cohort or grow
+with time they can be far off, even of the wrong sign (tutorial T3). Start from the heterogeneity-robust estimators
+and keep TWFE as a comparison::
 
     from econ import did
-    res = did.twfe(df, "gap", "city", "year", treat="treat")              # average effect, clustered by city
-    es = did.event_study(df, "gap", "city", "year", "cohort")       # dynamics, pre-trend test, sup-t band
-    es.pretrend_test(); es.plot()
-    pl = did.placebo(df, "gap", "city", "year", treat="treat", n_draws=1000, seed=1)   # randomization inference
+    cs = did.att_gt(df, "gap", "city", "year", "cohort")            # Callaway-Sant'Anna, never-treated controls
+    cs.aggregate("simple"); cs.aggregate("dynamic").plot()          # overall ATT; event-time path
+    cmp = did.compare(df, "gap", "city", "year", "cohort")          # TWFE, CS, Sun-Abraham, imputation side by side
+    did.bacon(df, "gap", "city", "year", "cohort")                  # how much TWFE leans on forbidden comparisons
+    dyn = did.att_gt(df, "gap", "city", "year", "cohort", base_period="universal").aggregate("dynamic")
+    did.honest(dyn, method="relative_magnitudes")                   # sensitivity to parallel-trends violations
+    did.placebo(df, "gap", "city", "year", cohort="cohort", n_draws=999)   # randomization inference (sharp null)
     did.subgroups(df, "gap", "city", "year", "treat", by="region")  # heterogeneity with an equality test
-    did.channels(df, "gap", "city", "year", "treat", mediators=["internet_users"])
+    did.channels(df, "gap", "city", "year", "treat", mediators=["internet_users"])  # treatment -> channel only
+
+A pre-trend test that does not reject is no evidence of parallel trends (tutorial T2); ``did.twfe`` and
+``did.event_study`` are right for a single adoption date or effects that are constant across cohorts and time.
 """
 
 from econ.did.classic import PSMDiDResult, TripleDiffResult, TwoByTwoResult, ddd, did_2x2, psm_did

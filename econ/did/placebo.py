@@ -306,8 +306,8 @@ def placebo(
         one of ``treat`` and ``cohort``.
     kind : {"permute_units", "permute_cohorts", "fake_timing"}
         Which placebo assignments to draw (see above).
-    n_draws : int
-        Number of placebo draws (default 1000). ``n=`` is accepted as a legacy alias.
+    n_draws : int or None, default None
+        Number of placebo draws; None (the default) means 1000. ``n=`` is accepted as a legacy alias.
     seed : int or None
         Non-negative seed; the default 0 makes repeated calls identical (pass another integer for an independent
         set of draws, ``None`` for fresh entropy). Draws come in blocks of 4,096, block ``k`` drawn by

@@ -67,8 +67,9 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         SpecificationError.
     weights : str, optional
         Sampling weights column, constant within unit, non-negative.
-    n_draws : int, default 0
-        Multiplier-bootstrap draws (``n_boot`` is accepted as an alias). 0 gives analytic standard errors only;
+    n_draws : int or None, default None
+        Multiplier-bootstrap draws (``n_boot`` is accepted as an alias). None (the default) or 0 gives analytic
+        standard errors only;
         with draws, standard errors are the bootstrap's interquartile-range estimates and a uniform (sup-t) band
         is added, as R ``did``'s ``bstrap = TRUE, cband = TRUE``.
     multiplier : {"mammen", "rademacher"}

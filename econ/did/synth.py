@@ -328,7 +328,7 @@ def synth(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, predi
         ``"demeaned"`` matches pre-period outcomes after removing each unit's pre-period mean (an intercept, as
         Doudchenko & Imbens and Ferman & Pinto); ``"penalized"`` adds ``penalty * sum_j w_j |X1 - X0j|^2``
         (Abadie & L'Hour 2021), which makes the weights unique and favours nearby donors.
-    penalty : float, default 0
+    penalty : float, default 0.0
         The ``lambda`` of the penalised method (required > 0 there).
     donors : list, optional
         Never-treated units to use (default all). A treated unit here is an error.

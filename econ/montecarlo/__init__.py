@@ -11,7 +11,7 @@ Typical flow::
     pw.mde()
 
 Results are identical for any backend, number of workers or batch size (replication seeds are spawned from the
-root seed by position); ``dask[distributed]`` is optional (``pip install 'econ[dask]'``).
+root seed by position); ``dask[distributed]`` is optional (``pip install 'econ-placebased[dask]'``).
 """
 
 from econ.montecarlo import estimators

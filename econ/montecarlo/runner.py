@@ -6,8 +6,8 @@ panel; batches only group replications for scheduling. So the table is identical
 workers, start method or batch size, and a resumed run equals an uninterrupted one.
 
 Local worker processes are started with ``forkserver`` (``spawn`` where there is none, as on Windows): the
-designs and estimators are sent to them pickled -- with ``cloudpickle`` when it is installed (it comes with
-``econ[dask]``), so lambdas, closures and the ready-made wrappers travel too. Only when they cannot be pickled
+designs and estimators are sent to them pickled with ``cloudpickle`` (a runtime dependency), so lambdas, closures
+and the ready-made wrappers travel too on every platform. Only when they cannot be pickled
 and the platform has ``fork`` are the workers forked (they then inherit the objects without pickling); otherwise
 the study stops with an error naming what could not be pickled.
 """
@@ -195,15 +195,11 @@ def _local_batch(items) -> list[dict]:
 
 
 def _payload(study) -> bytes | None:
-    """The study pickled for worker processes (cloudpickle when installed, for lambdas and closures); None if
-    it cannot be pickled."""
-    try:
-        import cloudpickle
-    except ImportError:
-        cloudpickle = None
-    for dumps in (pickle.dumps, getattr(cloudpickle, "dumps", None)):
-        if dumps is None:
-            continue
+    """The study pickled for worker processes (cloudpickle for lambdas and closures); None if it cannot be
+    pickled."""
+    import cloudpickle
+
+    for dumps in (pickle.dumps, cloudpickle.dumps):
         try:
             return dumps(study)
         except Exception:  # noqa: BLE001 - pickling errors come in many types (PicklingError, TypeError, ...)
@@ -237,8 +233,8 @@ def _pool_context(designs, ests, seed, level):
         return multiprocessing.get_context("fork"), _init_forked, (designs, ests, seed, level)
     raise SpecificationError(
         f"{', '.join(_unpicklable(designs, ests)) or 'the study'} cannot be pickled for worker processes and this "
-        "platform cannot fork: define draw functions and estimators at module level, pip install cloudpickle, or "
-        "use n_workers=1 or backend='dask'")
+        "platform cannot fork: define draw functions and estimators at module level, or use n_workers=1 or "
+        "backend='dask'")
 
 
 def _run_local(batches, designs, ests, seed, level, workers, client):
@@ -260,7 +256,7 @@ def _run_dask(batches, designs, ests, seed, level, workers, client):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise SpecificationError("backend='dask' needs dask.distributed: pip install 'econ[dask]'") from None
+        raise SpecificationError("backend='dask' needs dask.distributed: pip install 'econ-placebased[dask]'") from None
     own = client is None
     if own:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -24,6 +24,8 @@ __all__ = ["SpatialDesign", "SpatialWarning", "spatial_design"]
 class SpatialWarning(UserWarning):
     """Something about W or the fit the reader must know (islands, approximate traces...).
 
+    Issued with :func:`warnings.warn` by :func:`econ.spatial.fit` and the spatial diagnostics (nothing is returned).
+
     Issued by :func:`econ.spatial.fit` (and the panel fits) for units without neighbours, approximate
     log-determinants and similar; the same message is kept in the result's ``notes``. Filter it with
     ``warnings.filterwarnings("ignore", category=econ.spatial.SpatialWarning)``.

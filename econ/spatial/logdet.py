@@ -42,6 +42,8 @@ LOGDET_METHODS = ("auto", "eigen", "sparse_lu", "chebyshev")
 class LogDet:
     """``ln|I - rho W|`` for one ``W`` (n x n, sparse or dense), evaluated many times.
 
+    Calling it, ``LogDet(W)(rho)``, returns the log-determinant as a float.
+
     Parameters
     ----------
     W : scipy.sparse matrix or ndarray
