@@ -75,7 +75,7 @@ def main(quick: bool = False) -> None:
     for label, d, s, ms, grid, trim in workloads:
         for m in ms:
             def econ_fit():
-                return threshold(d, s["y"], rx=s["rx"], qx=s["qx"], x=s["x"], unit=s["unit"], time=s["time"],
+                return threshold(d, s["y"], s["unit"], s["time"], rx=s["rx"], qx=s["qx"], covariates=s["x"],
                                  n_thresholds=m, grid=grid, trim=trim, n_draws=n_draws)
 
             def pyx_fit():

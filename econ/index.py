@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate as v
+from econ._tidy import standard_columns
 from econ.errors import PanelError, SpecificationError
 
 __all__ = ["entropy_index", "pca_index", "IndexResult"]
@@ -37,6 +38,10 @@ class IndexResult:
     stability : pandas.DataFrame or None
         Weights recomputed within each year (rows: years; columns: indicators); ``None`` without ``time``.
     method : str
+    nobs : int
+        Rows the index was built on.
+    n_units : int or None
+        Distinct values of the ``unit`` column; ``None`` when no ``unit`` was given.
     notes : list of str
 
     Examples
@@ -44,8 +49,10 @@ class IndexResult:
     See :func:`entropy_index`.
     """
 
-    def __init__(self, *, index, frame, weights, stability, method, notes):
+    def __init__(self, *, index, frame, weights, stability, method, notes, unit=None):
         self.index = index
+        self.nobs = int(len(index))
+        self.n_units = int(frame[unit].nunique()) if unit is not None else None
         self.frame = frame
         self.weights = weights
         self.stability = stability
@@ -69,9 +76,8 @@ class IndexResult:
         defined (``std_error``, ``p_value``, ``conf_low``, ``conf_high`` are NaN); the year-to-year spread is in
         ``sd_over_years``, ``min_over_years``, ``max_over_years``."""
         w = self.weights
-        out = pd.DataFrame({"term": w["indicator"], "estimate": w["weight"], "std_error": np.nan,
-                            "p_value": np.nan, "conf_low": np.nan, "conf_high": np.nan,
-                            "direction": w["direction"]})
+        out = standard_columns(pd.DataFrame({"term": w["indicator"], "estimate": w["weight"],
+                                             "direction": w["direction"]}))
         st = self.stability_summary().set_index("indicator")
         for col, src in (("sd_over_years", "sd"), ("min_over_years", "min"), ("max_over_years", "max")):
             out[col] = out["term"].map(st[src]) if len(st) else np.nan
@@ -79,7 +85,8 @@ class IndexResult:
 
     def summary(self, digits: int = 4) -> str:
         """Method, weights (with their year-to-year range when available), index range, notes."""
-        lines = [f"Composite index ({self.method}), {len(self.index)} rows, {len(self.weights)} indicators", ""]
+        units = f" ({self.n_units} units)" if self.n_units is not None else ""
+        lines = [f"Composite index ({self.method}), {self.nobs} rows{units}, {len(self.weights)} indicators", ""]
         t = self.tidy()
         lines.append(f"{'indicator':<28}{'dir':>4}{'weight':>10}{'min/yr':>10}{'max/yr':>10}")
         for _, r in t.iterrows():
@@ -99,7 +106,9 @@ class IndexResult:
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
+            Draw on this axes (default: a new figure).
         path : str or Path, optional
+            Also save the figure there.
 
         Returns
         -------
@@ -270,7 +279,7 @@ def entropy_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | No
     notes = [f"normalisation {normalize} pooled over all {len(ix)} rows; shift {shift:g} added before the "
              "entropy; index uses the unshifted normalised values"]
     return IndexResult(index=ix, frame=frame, weights=weights, stability=stability, method="entropy weights",
-                       notes=notes)
+                       notes=notes, unit=unit)
 
 
 def pca_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None = None, time: str | None = None,
@@ -365,4 +374,5 @@ def pca_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None =
     frame["index"] = ix
     notes = [f"{m} component(s) kept (eigenvalues {np.round(lam[:m], 3).tolist()}), explaining "
              f"{lam[:m].sum() / lam.sum():.1%} of the variance; indicators z-scored over all {len(ix)} rows"]
-    return IndexResult(index=ix, frame=frame, weights=weights, stability=stability, method="PCA", notes=notes)
+    return IndexResult(index=ix, frame=frame, weights=weights, stability=stability, method="PCA", notes=notes,
+                       unit=unit)

@@ -73,8 +73,8 @@ def _report_links(out, frame, y, treat, unit, time, present, controls):
     """Three-step mediation of each mapped channel, reported (never checked), with the identification caveat."""
     rows, links = [], {}
     for col in present.values():
-        res = mediation(frame, outcome=y, treatment=treat, mediator=col, controls=controls or (), fe=[unit, time],
-                        vcov={"CL1": unit}, n_draws=0)
+        res = mediation(frame, y, treat, col, covariates=controls or (), fe=[unit, time], vcov={"CL1": unit},
+                        n_draws=0)
         links[col] = {"b": res.b_hat, "b_se": res.b_se, "indirect": res.indirect, "indirect_sobel_se": res.sobel_se}
         rows.append({"channel": col, "a (treatment -> channel)": res.a_hat, "b (channel -> outcome)": res.b_hat,
                      "b s.e.": res.b_se, "indirect a*b": res.indirect, "Sobel s.e.": res.sobel_se})

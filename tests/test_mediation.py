@@ -24,7 +24,7 @@ def _panel(seed=0, N=60, T=6, a=0.5, b=0.8, c=0.3):
 
 def test_identity_and_sobel_by_hand():
     df = _panel()
-    res = mediation(df, outcome="y", treatment="d", mediator="m", controls="x", fe=["id", "t"],
+    res = mediation(df, "y", "d", "m", covariates="x", fe=["id", "t"],
                     vcov={"CL1": "id"}, n_draws=0)
     assert res.total.coef["d"] == pytest.approx(res.direct.coef["d"] + res.indirect, abs=1e-12)
     a, b = res.a.coef["d"], res.direct.coef["m"]
@@ -46,7 +46,7 @@ def test_against_statsmodels_mediation_without_fixed_effects():
     df = pd.DataFrame({"d": rng.normal(size=n), "x": rng.normal(size=n)})
     df["m"] = 0.6 * df.d + 0.3 * df.x + rng.normal(size=n)
     df["y"] = 0.2 * df.d + 0.7 * df.m + 0.1 * df.x + rng.normal(size=n)
-    res = mediation(df, outcome="y", treatment="d", mediator="m", controls="x", n_draws=0)
+    res = mediation(df, "y", "d", "m", covariates="x", n_draws=0)
     ones = np.ones(n)
     out_model = sm.OLS(df.y.to_numpy(), np.column_stack([ones, df.d, df.m, df.x]))
     med_model = sm.OLS(df.m.to_numpy(), np.column_stack([ones, df.d, df.x]))
@@ -64,7 +64,7 @@ def test_against_statsmodels_mediation_without_fixed_effects():
 
 def test_bootstrap_equals_manual_cluster_bootstrap():
     df = _panel(1, N=20, T=4)
-    res = mediation(df, outcome="y", treatment="d", mediator="m", fe=["id", "t"], cluster="id", n_draws=99,
+    res = mediation(df, "y", "d", "m", fe=["id", "t"], vcov={"CL1": "id"}, n_draws=99,
                     seed=11)
     rng = np.random.default_rng(11)
     N, T = 20, 4
@@ -93,8 +93,7 @@ def test_bootstrap_equals_manual_cluster_bootstrap():
 
 def test_known_truth_with_fixed_effects():
     df = _panel(3, N=200, T=6)
-    res = mediation(df, outcome="y", treatment="d", mediator="m", controls="x", fe=["id", "t"], cluster="id",
-                    n_draws=199)
+    res = mediation(df, "y", "d", "m", covariates="x", fe=["id", "t"], vcov={"CL1": "id"}, n_draws=199)
     t = res.tidy().set_index("term")
     assert res.a.coef["d"] == pytest.approx(0.5, abs=0.06)
     assert res.direct.coef["m"] == pytest.approx(0.8, abs=0.06)
@@ -109,18 +108,22 @@ def test_bad_input_and_plot(tmp_path):
     matplotlib.use("Agg")
     df = _panel(4, N=20, T=4)
     with pytest.raises(SpecificationError, match="distinct"):
-        mediation(df, outcome="y", treatment="d", mediator="d")
+        mediation(df, "y", "d", "d")
     with pytest.raises(SpecificationError, match="nope"):
-        mediation(df, outcome="y", treatment="d", mediator="nope")
+        mediation(df, "y", "d", "nope")
     with pytest.raises(SpecificationError, match="absorbed|dropped"):
-        mediation(df.assign(d=df.id * 1.0), outcome="y", treatment="d", mediator="m", fe=["id"], n_draws=0)
+        mediation(df.assign(d=df.id * 1.0), "y", "d", "m", fe=["id"], n_draws=0)
     with pytest.raises(SpecificationError, match="n_draws"):
-        mediation(df, outcome="y", treatment="d", mediator="m", n_draws=-1)
-    res = mediation(df, outcome="y", treatment="d", mediator="m", n_draws=49)
+        mediation(df, "y", "d", "m", n_draws=-1)
+    with pytest.raises(SpecificationError, match="one-way clusters.*n_draws=0"):
+        mediation(df, "y", "d", "m", vcov={"CL2": ("id", "t")}, n_draws=9)
+    with pytest.raises(SpecificationError, match="nope"):
+        mediation(df, "y", "d", "m", vcov={"CL1": "nope"}, n_draws=0)
+    res = mediation(df, "y", "d", "m", n_draws=49)
     fig, ax = res.plot(path=tmp_path / "m.png")
     assert (tmp_path / "m.png").exists() and ax.figure is fig
     before = df.copy()
-    mediation(df, outcome="y", treatment="d", mediator="m", fe=["id"], n_draws=9)
+    mediation(df, "y", "d", "m", fe=["id"], n_draws=9)
     pd.testing.assert_frame_equal(df, before)
 
 
@@ -144,3 +147,29 @@ def test_k4_reports_the_channel_outcome_link_on_a_user_panel_and_says_what_was_t
     notes = " ".join(raw["notes"])
     assert "Not tested: channel -> outcome" in notes and "nonfarm: not mapped, neither link estimated" in notes
     assert "sequential ignorability" in notes
+
+
+def test_vocabulary_protocol_and_etable(tmp_path):
+    """Positional data, y, treat, mediator; clustering (and the bootstrap's resampling unit) from vcov; nobs and
+    n_units; etable prints the three steps; plot without draws shows the Sobel approximation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import econ
+
+    df = _panel(5, N=20, T=4)
+    df.loc[3, "m"] = np.nan
+    res = mediation(df, "y", "d", "m", fe=["id", "t"], vcov={"CL1": "id"}, n_draws=19, seed=2)
+    assert res.nobs == len(df) - 1 and res.n_units == 20 and res.info["cluster"] == "id"
+    assert "19 draws resampling id" in res.summary() and "1 rows with missing values dropped" in res.summary()
+    # without a cluster in vcov the bootstrap resamples rows
+    rows = mediation(df, "y", "d", "m", fe=["id", "t"], vcov="hetero", n_draws=19, seed=2)
+    assert rows.info["cluster"] is None and not np.allclose(rows.draws, res.draws)
+    assert rows.a.vcov_type != res.a.vcov_type
+    assert mediation(df, "y", "d", "m", n_draws=0).n_units is None  # no fixed effects: no unit to count
+    table = econ.etable(res)
+    assert [res.total.depvar, res.a.depvar, res.direct.depvar] == ["y", "m", "y"]
+    assert "(3)" in table and "(4)" not in table
+    fig, ax = mediation(df, "y", "d", "m", n_draws=0).plot(path=tmp_path / "sobel.png")
+    assert (tmp_path / "sobel.png").exists() and "Sobel" in ax.get_xlabel()
+

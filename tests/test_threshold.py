@@ -28,7 +28,7 @@ _spec = importlib.util.spec_from_file_location("make_pyxthreg", FIXDIR / "make_p
 make_pyxthreg = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_pyxthreg)
 YEARS = make_pyxthreg.YEARS
-PROVINCE = dict(rx="rel_lag", qx="rel_lag", x=YEARS, unit="unit", time="year")
+PROVINCE = dict(unit="unit", time="year", rx="rel_lag", qx="rel_lag", covariates=YEARS)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_lr_critical_value_formula():
 def _fit_case(c, data):
     x = YEARS if c["time_fe"] else c["x"]  # econ absorbs unit effects only: year effects as dummies
     qx = "rel_lag" if c["data"] == "province" else c["qx"]  # econ accepts a regressor as threshold variable
-    return threshold(data, c["y"], rx=c["rx"], qx=qx, x=x, unit=c["unit"], time=c["time"],
+    return threshold(data, c["y"], c["unit"], c["time"], rx=c["rx"], qx=qx, covariates=x,
                      n_thresholds=c["n_thresholds"], grid=None, trim=REF["trim"], n_draws=0)
 
 
@@ -180,7 +180,7 @@ def _two_threshold_panel(seed, n=200, T=8, effect=(1.0, -1.0, 0.5)):
 
 def test_known_truth_two_thresholds():
     df = _two_threshold_panel(1)
-    res = threshold(df, "y", rx="z", qx="q", x="x", unit="id", time="t", n_thresholds=2, grid=100,
+    res = threshold(df, "y", "id", "t", rx="z", qx="q", covariates="x", n_thresholds=2, grid=100,
                     n_draws=[99, 99], seed=1)
     thr = res.thresholds["threshold"].to_numpy()
     assert abs(thr[0] - 0.3) < 0.02 and abs(thr[1] - 0.7) < 0.02
@@ -194,7 +194,7 @@ def test_known_truth_two_thresholds():
 
 def test_no_threshold_not_rejected_and_F_invariant_to_the_null_fit():
     df = _two_threshold_panel(2, effect=(0.7, 0.7, 0.7))
-    kw = dict(rx="z", qx="q", x="x", unit="id", time="t", grid=80, n_draws=99, seed=3)
+    kw = dict(unit="id", time="t", rx="z", qx="q", covariates="x", grid=80, n_draws=99, seed=3)
     res = threshold(df, "y", **kw)
     assert res.tests["p_value"].iloc[0] > 0.05
     shifted = df.assign(y=df.y + 3.0 * df.x - 2.0 * df.z + 10.0)
@@ -204,22 +204,40 @@ def test_no_threshold_not_rejected_and_F_invariant_to_the_null_fit():
     np.testing.assert_allclose(res2.boot_F[1], res.boot_F[1], rtol=1e-10)
 
 
-def test_clustered_vcov_and_plot(tmp_path):
+def test_clustered_vcov_result_protocol_and_etable(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
+    import econ
+    from econ.results import Result
+
     df = _two_threshold_panel(4, n=80)
-    res = threshold(df, "y", rx="z", qx="q", x="x", unit="id", time="t", grid=40, n_draws=0,
-                    vcov={"CL1": "id"})
-    assert res.regression.vcov_type.lower().startswith("cl") or res.regression.n_clusters == 80
-    fig, ax = res.plot(path=tmp_path / "lr.png")
+    df["region"] = df["id"] % 10  # a cluster coarser than the unit, not among the model's columns
+    kw = dict(rx="z", qx="q", covariates="x", grid=40, n_draws=0)
+    res = threshold(df, "y", "id", "t", **kw, vcov={"CL1": "region"})
+    # the result is the final regression: same slopes and clustered covariance as feols on the regime split
+    ref = feols("y ~ x + `z[q<=0.5]` + `z[q>0.5]` | id", df.assign(
+        **{"z[q<=0.5]": df.z * (df.q <= res.thresholds["threshold"].iloc[0]),
+           "z[q>0.5]": df.z * (df.q > res.thresholds["threshold"].iloc[0])}), vcov={"CL1": "region"},
+        fixef_rm="none")
+    assert isinstance(res, Result) and res.n_clusters == 10 and res.nobs == len(df) and res.n_units == 80
+    np.testing.assert_allclose(res.coef.to_numpy(), ref.coef.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(res.se.to_numpy(), ref.se.to_numpy(), rtol=1e-10)
+    tid = res.tidy()
+    assert list(tid.columns[:6]) == ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
+    assert tid["variable"].tolist() == ["x", "z", "z"] and tid["regime"].iloc[0] == "all"
+    assert tid["regime"].iloc[1].startswith("q<=") and tid["regime"].iloc[2].startswith("q>")
+    table = econ.etable([res, res.regression])
+    assert "Panel threshold" in table and table.count("z[q<=") == 1
+    fig, ax = res.plot(path=tmp_path / "lr.png", stage="Th-1")
     assert (tmp_path / "lr.png").exists() and ax.figure is fig
-    assert {"term", "estimate", "std_error", "p_value", "conf_low", "conf_high"} <= set(res.tidy().columns)
+    with pytest.raises(SpecificationError, match="vcov"):
+        threshold(df, "y", "id", "t", **kw, vcov={"CL1": "nope"})
 
 
 def test_bad_input():
     df = _two_threshold_panel(5, n=40, T=5)
-    kw = dict(rx="z", qx="q", x="x", unit="id", time="t", grid=30, n_draws=0)
+    kw = dict(unit="id", time="t", rx="z", qx="q", covariates="x", grid=30, n_draws=0)
     with pytest.raises(PanelError, match="balanced panel.*\\[3\\]"):
         threshold(df.drop(index=17), "y", **kw)
     with pytest.raises(PanelError, match="missing or infinite.*units \\[2\\]"):

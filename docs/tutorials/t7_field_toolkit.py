@@ -16,7 +16,7 @@
 import numpy as np
 import pandas as pd
 
-from econ import datasets, measures
+from econ import datasets, etable, measures
 from econ.index import entropy_index, pca_index
 from econ.panel import mediation, threshold
 
@@ -107,8 +107,9 @@ dig.plot()
 q_true = float(df.log_gdp_pc.quantile(0.6))
 df["theil_t"] = df["theil"] + np.where(df.log_gdp_pc <= q_true, 0.0, -0.05) * df["digital"] + \
     rng.normal(0, 0.002, len(df))
-th = threshold(df, "theil_t", rx="digital", qx="log_gdp_pc", x="urbanization_rate", unit="prefecture_code",
-               time="year", n_thresholds=2, grid=100, n_draws=[199, 199], seed=1, vcov={"CL1": "prefecture_code"})
+th = threshold(df, "theil_t", "prefecture_code", "year", rx="digital", qx="log_gdp_pc",
+               covariates="urbanization_rate", n_thresholds=2, grid=100, n_draws=[199, 199], seed=1,
+               vcov={"CL1": "prefecture_code"})
 print(th.summary())
 est = th.stages.set_index("stage").loc["Th-1", "threshold"]
 print("planted threshold", round(q_true, 4), "estimated", round(est, 4))
@@ -133,13 +134,13 @@ th.plot(stage="Th-1")
 #
 # ## 4. A mediation table
 #
-# Designation (treatment) -> digital index (mediator) -> Theil index (outcome), city and year fixed effects,
-# clustered by city, 199 cluster-bootstrap draws.
+# Designation (`treat`) -> digital index (`mediator`) -> Theil index (`y`), city and year fixed effects,
+# clustered by city (`vcov={"CL1": ...}`, which is also the bootstrap's resampling unit), 199 cluster-bootstrap
+# draws. `econ.etable(med)` prints the three regressions of the classic mediation table side by side.
 
 # %%
-med = mediation(df, outcome="theil_t", treatment="treated", mediator="digital", controls="urbanization_rate",
-                fe=["prefecture_code", "year"], vcov={"CL1": "prefecture_code"}, cluster="prefecture_code",
-                n_draws=199, seed=0)
+med = mediation(df, "theil_t", "treated", "digital", covariates="urbanization_rate",
+                fe=["prefecture_code", "year"], vcov={"CL1": "prefecture_code"}, n_draws=199, seed=0)
 print(med.summary())
 tab = med.tidy()
 assert abs(med.total.coef["treated"] - med.direct.coef["treated"] - med.indirect) < 1e-10
@@ -154,3 +155,6 @@ assert abs(med.total.coef["treated"] - med.direct.coef["treated"] - med.indirect
 
 # %%
 print(tab[["term", "estimate", "std_error", "conf_low", "conf_high"]].round(4).to_string(index=False))
+
+# %%
+print(etable(med, model_names=["theil_t (total)", "digital (a)", "theil_t (direct)"]))

@@ -1,12 +1,13 @@
 """Three-step mediation on the panel engine: :func:`mediation` and :class:`MediationResult`.
 
     from econ.panel import mediation
-    res = mediation(df, outcome="gap", treatment="broadband", mediator="digital_index",
-                    controls=["gdp_pc"], fe=["city", "year"], cluster="city", n_draws=999)
+    res = mediation(df, "gap", "broadband", "digital_index", covariates=["gdp_pc"], fe=["city", "year"],
+                    vcov={"CL1": "city"}, n_draws=999)
     res.summary()   # a, b, total, direct, indirect (Sobel; bootstrap percentile and bias-corrected) + the caveat
+    econ.etable(res)   # the three regressions side by side: (1) y on treat, (2) mediator on treat, (3) y on both
 
-The three regressions are :func:`econ.panel.feols` fits with the same fixed effects and controls; the bootstrap
-resamples whole clusters (units) and re-absorbs the fixed effects in every draw
+The three regressions are :func:`econ.panel.feols` fits with the same fixed effects and covariates; the bootstrap
+resamples the clusters of ``vcov={"CL1": col}`` (rows otherwise) and re-absorbs the fixed effects in every draw
 (:class:`econ.panel.demean.Absorber`).
 """
 
@@ -17,8 +18,10 @@ import pandas as pd
 from scipy import stats
 
 from econ import _validate as v
+from econ._tidy import standard_columns
 from econ.errors import SpecificationError
 from econ.panel.demean import Absorber, factorize, single_thread_blas
+from econ.panel.vcov import IID, Cluster, Hetero, parse_vcov
 
 __all__ = ["mediation", "MediationResult", "IDENTIFICATION_CAVEAT"]
 
@@ -37,13 +40,19 @@ class MediationResult:
     ----------
     a, b, total, direct : econ.panel.FeolsResult
         ``a``: mediator on treatment; ``total``: outcome on treatment; ``direct``: outcome on treatment and
-        mediator (``b`` is that fit too, read at the mediator).
+        mediator (``b`` is that fit too, read at the mediator). :meth:`steps` lists them in table order and
+        ``econ.etable(result)`` prints them side by side.
     indirect : float
         ``a * b``.
     sobel_se : float
         Delta-method (Sobel) standard error of ``a * b``.
     draws : numpy.ndarray
         Bootstrap draws of ``a * b`` (empty when ``n_draws=0``).
+    nobs : int
+        Rows used (the same in all three regressions).
+    n_units : int or None
+        Units, counted as :func:`econ.panel.feols` counts them: the levels of the first fixed effect (the unit in
+        ``fe=[unit, time]``); ``None`` without fixed effects.
     notes : list of str
 
     Examples
@@ -59,7 +68,9 @@ class MediationResult:
         self.draws = draws
         self.notes = list(notes)
         self.info = info
-        t, m = names["treatment"], names["mediator"]
+        self.nobs = int(info["nobs"])
+        self.n_units = self.total.n_units
+        t, m = names["treat"], names["mediator"]
         self.a_hat, self.a_se = float(self.a.coef[t]), float(self.a.se[t])
         self.b_hat, self.b_se = float(self.direct.coef[m]), float(self.direct.se[m])
         self.indirect = self.a_hat * self.b_hat
@@ -80,10 +91,35 @@ class MediationResult:
             bc = (np.nan, np.nan)
         return pct, bc
 
+    def steps(self) -> list:
+        """The three regressions in the order of a mediation table: total (outcome on treatment), a (mediator on
+        treatment), direct (outcome on treatment and mediator).
+
+        Returns
+        -------
+        list of econ.panel.FeolsResult
+            ``[total, a, direct]``; ``econ.etable(result)`` prints these three columns.
+
+        Examples
+        --------
+        See :func:`mediation`.
+        """
+        return [self.total, self.a, self.direct]
+
     def tidy(self) -> pd.DataFrame:
         """``term, estimate, std_error, p_value, conf_low, conf_high`` for a, b, total, direct and the indirect
-        effect (Sobel; bootstrap percentile; bootstrap bias-corrected)."""
-        t, m = self._names["treatment"], self._names["mediator"]
+        effect (Sobel; bootstrap percentile; bootstrap bias-corrected).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Seven rows; the intervals have the ``level`` of the fit.
+
+        Examples
+        --------
+        See :func:`mediation`.
+        """
+        t, m = self._names["treat"], self._names["mediator"]
         rows = []
         for term, fit, var in (("a: treatment -> mediator", self.a, t),
                                ("b: mediator -> outcome (given treatment)", self.direct, m),
@@ -107,22 +143,31 @@ class MediationResult:
                      "p_value": p_boot, "conf_low": pct[0], "conf_high": pct[1]})
         rows.append({"term": "indirect a*b (bootstrap bias-corrected)", "estimate": self.indirect,
                      "std_error": sd, "p_value": p_boot, "conf_low": bc[0], "conf_high": bc[1]})
-        return pd.DataFrame(rows)
+        return standard_columns(pd.DataFrame(rows))
 
     def summary(self, digits: int = 4) -> str:
-        """The mediation table, the sample and bootstrap facts, and the identification caveat."""
+        """The mediation table, the sample and bootstrap facts, and the identification caveat.
+
+        Parameters
+        ----------
+        digits : int, default 4
+
+        Returns
+        -------
+        str
+        """
         info = self.info
-        lines = [f"Mediation (three-step): {info['treatment']} -> {info['mediator']} -> {info['outcome']}",
-                 f"fixed effects: {', '.join(info['fe']) or 'none'}; controls: {', '.join(info['controls']) or 'none'}"
-                 f"; n = {info['nobs']}; vcov {info['vcov']}; bootstrap {info['n_draws']} draws resampling "
-                 f"{info['cluster'] or 'rows'}", ""]
+        units = f" ({self.n_units} units)" if self.n_units is not None else ""
+        lines = [f"Mediation (three-step): {info['treat']} -> {info['mediator']} -> {info['y']}",
+                 f"fixed effects: {', '.join(info['fe']) or 'none'}; covariates: "
+                 f"{', '.join(info['covariates']) or 'none'}; n = {info['nobs']}{units}; vcov {info['vcov']}; "
+                 f"bootstrap {info['n_draws']} draws resampling {info['cluster'] or 'rows'}", ""]
         t = self.tidy()
         lines.append(f"{'':<42}{'estimate':>10}{'std.err':>10}{'p':>8}   {self.level:.0%} interval")
         for _, r in t.iterrows():
             lines.append(f"{r['term']:<42}{r['estimate']:>10.{digits}f}{r['std_error']:>10.{digits}f}"
                          f"{r['p_value']:>8.3f}   [{r['conf_low']:.{digits}f}, {r['conf_high']:.{digits}f}]")
-        share = self.indirect / float(self.total.coef[info["treatment"]]) if self.total.coef[info["treatment"]] \
-            else np.nan
+        share = self.indirect / float(self.total.coef[info["treat"]]) if self.total.coef[info["treat"]] else np.nan
         lines += ["", f"indirect / total = {share:.3f}", "", IDENTIFICATION_CAVEAT]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -130,13 +175,18 @@ class MediationResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def plot(self, ax=None, path=None):
-        """Histogram of the bootstrap draws of ``a * b`` with the estimate and both bootstrap intervals.
+    def plot(self, ax=None, path=None, *, bins: int = 40):
+        """Histogram of the bootstrap draws of ``a * b`` with the estimate and both bootstrap intervals (without
+        draws: the Sobel normal approximation and its interval).
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
+            Draw on this axes (default: a new figure).
         path : str or Path, optional
+            Also save the figure there.
+        bins : int, default 40
+            Histogram bins.
 
         Returns
         -------
@@ -144,17 +194,25 @@ class MediationResult:
         """
         from econ.results import figure, finish_figure
 
-        if self.draws.size == 0:
-            raise SpecificationError("no bootstrap draws to plot: refit with n_draws > 0")
+        bins = v.check_int(bins, "bins", minimum=1)
         fig, ax = figure(ax)
-        ax.hist(self.draws, bins=40, color="0.75")
+        z = stats.norm.ppf(0.5 + self.level / 2)
+        if self.draws.size:
+            ax.hist(self.draws, bins=bins, color="0.75")
+            pct, bc = self._boot_intervals()
+            bands = ((pct, "--", "percentile"), (bc, ":", "bias-corrected"))
+            ax.set_xlabel("indirect effect a*b (bootstrap draws)")
+        else:
+            se = self.sobel_se if self.sobel_se > 0 else 1.0
+            grid = self.indirect + np.linspace(-4, 4, 201) * se
+            ax.plot(grid, stats.norm.pdf(grid, self.indirect, se), color="0.5")
+            bands = (((self.indirect - z * self.sobel_se, self.indirect + z * self.sobel_se), "--", "Sobel"),)
+            ax.set_xlabel("indirect effect a*b (Sobel normal approximation; no bootstrap draws)")
         ax.axvline(self.indirect, color="k", lw=1.2, label="a*b")
-        pct, bc = self._boot_intervals()
-        for (lo, hi), style, lab in ((pct, "--", "percentile"), (bc, ":", "bias-corrected")):
+        for (lo, hi), style, lab in bands:
             ax.axvline(lo, color="k", ls=style, lw=0.8, label=f"{self.level:.0%} {lab}")
             ax.axvline(hi, color="k", ls=style, lw=0.8)
         ax.axvline(0, color="0.4", lw=0.6)
-        ax.set_xlabel("indirect effect a*b (bootstrap draws)")
         ax.legend(frameon=False)
         return finish_figure(fig, ax, path)
 
@@ -168,31 +226,35 @@ def _names_list(x, what):
     return out
 
 
-def mediation(data: pd.DataFrame, *, outcome: str, treatment: str, mediator: str, controls=(), fe=(),
-              vcov="iid", cluster: str | None = None, n_draws: int = 999, seed=0,
-              level: float = 0.95) -> MediationResult:
+def mediation(data: pd.DataFrame, y: str, treat: str, mediator: str, *, covariates=(), fe=(), vcov="iid",
+              n_draws: int = 999, seed=0, level: float = 0.95) -> MediationResult:
     """Three-step mediation (Baron-Kenny) with Sobel and cluster-bootstrap tests of the indirect effect.
 
     Parameters
     ----------
     data : pandas.DataFrame
         Never modified. Rows with a missing value in any used column are dropped (counted in ``notes``).
-    outcome, treatment, mediator : str
-        Columns ``Y``, ``D`` and ``M``.
-    controls : str or list of str, optional
-        Control variables in all three regressions.
+    y : str
+        Outcome column ``Y``.
+    treat : str
+        Treatment column ``D`` (a 0/1 dummy or a continuous intensity).
+    mediator : str
+        Mediator (channel) column ``M``.
+    covariates : str or list of str, optional
+        Control columns, in all three regressions.
     fe : str or list of str, optional
         Fixed effects absorbed in all three regressions (e.g. ``["city", "year"]``).
     vcov : str or dict, default "iid"
-        Covariance of the three fits (any :func:`econ.panel.feols` spec, e.g. ``{"CL1": "city"}``); used by the
-        per-step tests and the Sobel standard error.
-    cluster : str, optional
-        Resampling unit of the bootstrap (whole clusters drawn with replacement; each copy of a unit is a new
-        unit for the fixed effects). Default: rows.
+        Covariance of the three fits: ``"iid"``, ``"hetero"`` or ``{"CL1": col}`` (any :func:`econ.panel.feols`
+        spec when ``n_draws=0``); used by the per-step tests and the Sobel standard error. With
+        ``{"CL1": col}`` the bootstrap resamples whole clusters of ``col`` (each copy of a cluster is a new level
+        of every fixed effect nested in it); otherwise it resamples rows.
     n_draws : int, default 999
         Bootstrap draws (0: Sobel only).
     seed : int, default 0
+        Seed of the bootstrap (``numpy.random.default_rng``).
     level : float, default 0.95
+        Confidence level of every interval.
 
     Returns
     -------
@@ -203,11 +265,12 @@ def mediation(data: pd.DataFrame, *, outcome: str, treatment: str, mediator: str
     ------
     SpecificationError
         Unknown or non-numeric columns, the same column in two roles, a treatment or mediator absorbed by the fixed
-        effects, bad ``n_draws``/``level``/``seed``.
+        effects, bad ``n_draws``/``level``/``seed``/``vcov``; a bootstrap (``n_draws > 0``) with a two-way,
+        Driscoll-Kraay or Conley ``vcov`` (no resampling scheme matches those: use ``n_draws=0``).
 
     Notes
     -----
-    With the same controls ``X`` and fixed effects in each step: (1) ``Y = c D + X g1 + FE``; (2)
+    With the same covariates ``X`` and fixed effects in each step: (1) ``Y = c D + X g1 + FE``; (2)
     ``M = a D + X g2 + FE``; (3) ``Y = c' D + b M + X g3 + FE``. Then ``c = c' + a b`` exactly (same sample, OLS),
     the indirect effect is ``a b`` and its Sobel standard error ``sqrt(b^2 se_a^2 + a^2 se_b^2)`` (normal
     p-value). Bootstrap: ``B`` resamples of clusters; percentile interval ``[q_{alpha/2}, q_{1-alpha/2}]`` of the
@@ -236,7 +299,7 @@ def mediation(data: pd.DataFrame, *, outcome: str, treatment: str, mediator: str
     >>> df = pd.DataFrame({"d": rng.normal(size=n)})
     >>> df["m"] = 0.5 * df.d + rng.normal(size=n)
     >>> df["y"] = 0.3 * df.d + 0.8 * df.m + rng.normal(size=n)
-    >>> res = mediation(df, outcome="y", treatment="d", mediator="m", n_draws=199)
+    >>> res = mediation(df, "y", "d", "m", n_draws=199)
     >>> bool(abs(res.indirect - 0.4) < 0.1), bool(abs(res.total.coef["d"] - res.direct.coef["d"] - res.indirect)
     ...                                                < 1e-10)
     (True, True)
@@ -245,25 +308,23 @@ def mediation(data: pd.DataFrame, *, outcome: str, treatment: str, mediator: str
 
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    for name, val in (("outcome", outcome), ("treatment", treatment), ("mediator", mediator)):
+    for name, val in (("y", y), ("treat", treat), ("mediator", mediator)):
         v.check_column_name(val, name)
-    controls, fe = _names_list(controls, "controls"), _names_list(fe, "fe")
-    roles = [outcome, treatment, mediator] + controls
+    covariates, fe = _names_list(covariates, "covariates"), _names_list(fe, "fe")
+    roles = [y, treat, mediator] + covariates
     if len(set(roles)) != len(roles):
-        raise SpecificationError(f"outcome, treatment, mediator and controls must be distinct columns, got {roles}")
+        raise SpecificationError(f"y, treat, mediator and covariates must be distinct columns, got {roles}")
     n_draws = v.check_int(n_draws, "n_draws", minimum=0)
     level = v.check_real(level, "level", low=0.0, high=1.0)
     if not 0 < level < 1:
         raise SpecificationError(f"level must be strictly between 0 and 1, got {level}")
     v.check_seed(seed)
-    if cluster is not None:
-        v.check_column_name(cluster, "cluster")
-    vcols = []
-    if isinstance(vcov, dict):
-        for val in vcov.values():
-            vcols += [val] if isinstance(val, str) else [c for c in (val if isinstance(val, (list, tuple)) else [])
-                                                         if isinstance(c, str)]
-    used = list(dict.fromkeys(roles + fe + ([cluster] if cluster else []) + [c for c in vcols if c in data]))
+    spec = parse_vcov(vcov)
+    if n_draws and not isinstance(spec, (IID, Hetero, Cluster)):
+        raise SpecificationError(f"the bootstrap resamples rows or one-way clusters; vcov={vcov!r} has no matching "
+                                 "resampling scheme: use vcov={'CL1': col} or n_draws=0 (Sobel only)")
+    cluster = spec.col if isinstance(spec, Cluster) else None
+    used = list(dict.fromkeys(roles + fe + spec.columns()))
     v.require_columns(data, used, "mediation")
     for c in roles:
         if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
@@ -273,33 +334,32 @@ def mediation(data: pd.DataFrame, *, outcome: str, treatment: str, mediator: str
     if len(df) < len(data):
         notes.append(f"{len(data) - len(df)} rows with missing values dropped (all three steps use the same "
                      f"{len(df)} rows)")
-    rhs_c = "".join(f" + `{c}`" for c in controls)
+    rhs_c = "".join(f" + `{c}`" for c in covariates)
     fe_part = (" | " + " + ".join(f"`{f}`" for f in fe)) if fe else ""
     fits = {
-        "total": feols(f"`{outcome}` ~ `{treatment}`{rhs_c}{fe_part}", df, vcov=vcov, fixef_rm="none"),
-        "a": feols(f"`{mediator}` ~ `{treatment}`{rhs_c}{fe_part}", df, vcov=vcov, fixef_rm="none"),
-        "direct": feols(f"`{outcome}` ~ `{treatment}` + `{mediator}`{rhs_c}{fe_part}", df, vcov=vcov,
-                        fixef_rm="none"),
+        "total": feols(f"`{y}` ~ `{treat}`{rhs_c}{fe_part}", df, vcov=vcov, fixef_rm="none"),
+        "a": feols(f"`{mediator}` ~ `{treat}`{rhs_c}{fe_part}", df, vcov=vcov, fixef_rm="none"),
+        "direct": feols(f"`{y}` ~ `{treat}` + `{mediator}`{rhs_c}{fe_part}", df, vcov=vcov, fixef_rm="none"),
     }
-    for key, var in (("total", treatment), ("a", treatment), ("direct", treatment), ("direct", mediator)):
+    for key, var in (("total", treat), ("a", treat), ("direct", treat), ("direct", mediator)):
         if var not in fits[key].coef.index:
             raise SpecificationError(f"{var!r} was dropped from the {key} regression (absorbed by the fixed effects "
                                      "or collinear); mediation is not defined")
     with single_thread_blas():
-        draws = _bootstrap(df, outcome, treatment, mediator, controls, fe, cluster, n_draws, seed) if n_draws \
+        draws = _bootstrap(df, y, treat, mediator, covariates, fe, cluster, n_draws, seed) if n_draws \
             else np.empty(0)
-    info = {"outcome": outcome, "treatment": treatment, "mediator": mediator, "controls": controls, "fe": fe,
+    info = {"y": y, "treat": treat, "mediator": mediator, "covariates": covariates, "fe": fe,
             "nobs": len(df), "vcov": vcov if isinstance(vcov, str) else str(vcov), "n_draws": n_draws,
             "cluster": cluster}
-    return MediationResult(fits=fits, names={"treatment": treatment, "mediator": mediator}, level=level,
+    return MediationResult(fits=fits, names={"treat": treat, "mediator": mediator}, level=level,
                            draws=draws, notes=notes, info=info)
 
 
-def _bootstrap(df, outcome, treatment, mediator, controls, fe, cluster, n_draws, seed):
+def _bootstrap(df, y, treat, mediator, covariates, fe, cluster, n_draws, seed):
     """Draws of ``a * b``: clusters resampled with replacement, each copy a new level of every fixed effect
     nested in the cluster (the cluster's own codes get a copy index), fixed effects re-absorbed per draw."""
     rng = np.random.default_rng(seed)
-    V = df[[outcome, mediator, treatment] + controls].to_numpy(float)
+    V = df[[y, mediator, treat] + covariates].to_numpy(float)
     cl = factorize([df[cluster]])[:, 0] if cluster else np.arange(len(df))
     G = int(cl.max()) + 1
     members = [np.flatnonzero(cl == g) for g in range(G)] if cluster else None
@@ -322,8 +382,8 @@ def _bootstrap(df, outcome, treatment, mediator, controls, fe, cluster, n_draws,
             X = Absorber(codes).demean(X)
         else:
             X = X - X.mean(axis=0)
-        y, m, rest = X[:, 0], X[:, 1], X[:, 2:]
+        yy, m, rest = X[:, 0], X[:, 1], X[:, 2:]
         a = np.linalg.lstsq(rest, m, rcond=None)[0][0]
-        b_ = np.linalg.lstsq(np.column_stack([rest, m]), y, rcond=None)[0][-1]
+        b_ = np.linalg.lstsq(np.column_stack([rest, m]), yy, rcond=None)[0][-1]
         out[b] = a * b_
     return out

@@ -1,9 +1,14 @@
 """Hansen's (1999) fixed-effects panel threshold regression: :func:`threshold` and :class:`ThresholdResult`.
 
     from econ.panel import threshold
-    res = threshold(df, "i", rx="c1", qx="d1", x=["q1", "q2", "q3", "d1", "qd1"], unit="id", time="year",
+    res = threshold(df, "i", "id", "year", rx="c1", qx="d1", covariates=["q1", "q2", "q3", "d1", "qd1"],
                     n_thresholds=2, grid=393, n_draws=300)
     res.summary(); res.tests; res.thresholds; res.tidy(); res.plot()
+
+Arguments follow the package vocabulary (``data, y, unit, time`` then keywords; ``covariates`` are the
+regime-independent regressors) with Stata ``xthreg``'s names for the two threshold-specific roles: ``rx`` (the
+regime-dependent regressors) and ``qx`` (the threshold variable). ``xthreg y x1 x2, rx(z) qx(q) thnum(2)`` is
+``threshold(df, "y", unit, time, rx="z", qx="q", covariates=["x1", "x2"], n_thresholds=2)``.
 
 The search runs on the within-transformed data (:class:`econ.panel.demean.Absorber`); the numpy core is
 :mod:`econ.panel._threshold_core`. The final regression (slopes and their covariance) is :func:`econ.panel.feols`
@@ -17,10 +22,13 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate as v
+from econ._tidy import standard_columns
 from econ.errors import PanelError, SpecificationError
 from econ.io import validate_panel
 from econ.panel import _threshold_core as core
 from econ.panel.demean import Absorber, factorize, single_thread_blas
+from econ.panel.vcov import parse_vcov
+from econ.results import Result
 
 __all__ = ["threshold", "ThresholdResult", "lr_critical_value"]
 
@@ -75,8 +83,13 @@ def _per_threshold(value, m, name, check):
     return [check(x) for x in vals]
 
 
-class ThresholdResult:
-    """Result of :func:`threshold`: thresholds with LR intervals, bootstrap tests, regime slopes.
+class ThresholdResult(Result):
+    """Result of :func:`threshold`: regime slopes (an :class:`econ.results.Result`), thresholds with LR intervals,
+    bootstrap tests of their number.
+
+    The coefficients, covariance, ``nobs`` (rows), ``n_units``, ``tidy()`` and ``econ.etable`` support are those
+    of the final fixed-effects regression (thresholds held at their estimates); regime-dependent terms are named
+    ``z[q<=g1]``, ``z[g1<q<=g2]``, ..., ``z[q>gm]``.
 
     Attributes
     ----------
@@ -88,9 +101,11 @@ class ThresholdResult:
         For each number of thresholds ``k = 1..m``: ``ssr``, ``mse``, ``F``, bootstrap ``p_value`` and critical
         values at 10, 5 and 1 per cent (H0: ``k - 1`` thresholds).
     regression : econ.panel.FeolsResult
-        The fixed-effects regression with the thresholds held at their estimates.
+        The fixed-effects regression with the thresholds held at their estimates (``with_vcov``, ``wildboot``).
     lr : dict
         Stage name -> DataFrame (``threshold``, ``lr``) of the likelihood-ratio curve of that search.
+    nobs, n_units : int
+        Rows and units of the (balanced) panel.
     notes : list of str
 
     Examples
@@ -99,36 +114,63 @@ class ThresholdResult:
     """
 
     def __init__(self, *, thresholds, stages, tests, regression, lr, level, notes, boot_F, info):
+        reg = regression
+        super().__init__(reg.coef, reg.vcov, nobs=reg.nobs, df_resid=reg.df_resid, df_t=reg.df_t, r2=reg.r2,
+                         r2_within=reg.r2_within, fe_levels=reg.fe_levels, resid=reg.resid, fitted=reg.fitted,
+                         notes=list(reg.notes) + list(notes), model="Panel threshold (Hansen 1999)",
+                         depvar=reg.depvar, vcov_type=reg.vcov_type, cluster=reg.cluster,
+                         n_clusters=reg.n_clusters, n_units=info["n_units"])
         self.thresholds = thresholds
         self.stages = stages
         self.tests = tests
         self.regression = regression
         self.lr = lr
         self.level = level
-        self.notes = list(notes)
         self.boot_F = boot_F
         self.info = info
 
-    @property
-    def coef(self) -> pd.Series:
-        """Slopes of the final regression (regime-dependent terms named ``z[q<=g1]``, ``z[g1<q<=g2]``, ...)."""
-        return self.regression.coef
-
-    @property
-    def se(self) -> pd.Series:
-        """Standard errors of :attr:`coef`."""
-        return self.regression.se
-
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """Slopes of the final regression as econ's tidy frame (``term, estimate, std_error, ...``)."""
-        return self.regression.tidy(level=level)
+        """Slopes of the final regression: ``term, estimate, std_error, p_value, conf_low, conf_high`` first, then
+        ``statistic``, ``variable`` (the regressor) and ``regime`` (``"q<=0.3"``, ...; ``"all"`` for the
+        regime-independent covariates).
 
-    def summary(self, digits: int = 4) -> str:
-        """Threshold estimates, the bootstrap tests of their number, then the regression table."""
+        Parameters
+        ----------
+        level : float in (0, 1), default 0.95
+            Coverage of ``conf_low`` / ``conf_high``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per slope.
+
+        Examples
+        --------
+        See :func:`threshold`.
+        """
+        out = standard_columns(super().tidy(level))
+        regimes = self.info.get("regimes", {})
+        out["variable"] = [regimes.get(t, (t, "all"))[0] for t in out["term"]]
+        out["regime"] = [regimes.get(t, (t, "all"))[1] for t in out["term"]]
+        return out
+
+    def summary(self, level: float = 0.95, digits: int = 4) -> str:
+        """Threshold estimates, the bootstrap tests of their number, then the regression table.
+
+        Parameters
+        ----------
+        level : float in (0, 1), default 0.95
+            Coverage of the slopes' intervals (the thresholds' LR intervals use the ``level`` of the fit).
+        digits : int, default 4
+
+        Returns
+        -------
+        str
+        """
         f = f"{{:.{digits}f}}"
         info = self.info
         lines = [f"Fixed-effects panel threshold regression (Hansen 1999): {info['depvar']} on {info['n_units']} "
-                 f"units x {info['n_periods']} periods",
+                 f"units x {info['n_periods']} periods ({self.nobs} rows)",
                  f"threshold variable {info['qx']}; regime-dependent {', '.join(info['rx'])}; "
                  f"{info['search']}", "",
                  f"Threshold estimates ({self.level:.0%} LR confidence intervals, c = "
@@ -143,28 +185,31 @@ class ThresholdResult:
                 lines.append(f"  {int(r['k'])}  {r['ssr']:9.4f}  {r['mse']:9.6f}  {r['F']:9.2f}  "
                              f"{r['p_value']:8.4f}  {r['crit10']:8.3f}  {r['crit5']:8.3f}  {r['crit1']:8.3f}  "
                              f"{int(r['n_draws']):6d}")
-        lines += ["", self.regression.summary()]
-        lines += [f"Note: {n}" for n in self.notes]
+        lines += ["", self.regression.summary(level=level, digits=digits)]
+        lines += [f"Note: {n}" for n in self.notes if n not in self.regression.notes]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def plot(self, stage: str | None = None, ax=None, path=None):
+    def plot(self, ax=None, path=None, *, stage: str | None = None):
         """The likelihood-ratio statistic against the candidate threshold, with the critical value ``c(alpha)``.
 
         Parameters
         ----------
+        ax : matplotlib.axes.Axes, optional
+            Draw on this axes (default: a new figure).
+        path : str or Path, optional
+            Also save the figure there.
         stage : str, optional
             ``"Th-1"`` (single-threshold search), ``"Th-21"`` (refined first of two), ``"Th-22"``, ``"Th-3"``;
             default: every stage of the chosen model.
-        ax : matplotlib.axes.Axes, optional
-        path : str or Path, optional
-            Where to save the figure.
 
         Returns
         -------
         (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+        Raises
+        ------
+        SpecificationError
+            An unknown ``stage``.
         """
         from econ.results import figure, finish_figure
 
@@ -196,9 +241,9 @@ def _grid_values(qs: np.ndarray, trim: float, grid):
     return vals
 
 
-def threshold(data: pd.DataFrame, y: str, *, rx, qx: str, unit: str, time: str, x=(), n_thresholds: int = 1,
-              trim=0.01, grid: int | None = 300, n_draws=300, seed=0, level: float = 0.95, vcov="iid",
-              refine: bool = True) -> ThresholdResult:
+def threshold(data: pd.DataFrame, y: str, unit: str, time: str, *, rx, qx: str, covariates=(),
+              n_thresholds: int = 1, trim=0.01, grid: int | None = 300, n_draws=300, seed=0, level: float = 0.95,
+              vcov="iid", refine: bool = True) -> ThresholdResult:
     """Hansen's (1999) fixed-effects panel threshold regression with 1-3 thresholds (Stata's ``xthreg``).
 
     ``y_it = mu_i + x_it' b + z_it' d_1 1{q_it <= g_1} + z_it' d_2 1{g_1 < q_it <= g_2} + ... + e_it``.
@@ -210,14 +255,14 @@ def threshold(data: pd.DataFrame, y: str, *, rx, qx: str, unit: str, time: str, 
         resamples whole units) and xthreg need every unit observed in every period.
     y : str
         Outcome column.
+    unit, time : str
+        Panel keys (unit fixed effects are absorbed).
     rx : str or list of str
         Regime-dependent regressors (``z``; xthreg's ``rx()``).
     qx : str
-        Threshold variable (``q``; xthreg's ``qx()``); it may also appear in ``x`` or ``rx``.
-    unit, time : str
-        Panel keys (unit fixed effects are absorbed).
-    x : str or list of str, optional
-        Regime-independent regressors (xthreg's varlist after the outcome).
+        Threshold variable (``q``; xthreg's ``qx()``); it may also appear in ``covariates`` or ``rx``.
+    covariates : str or list of str, optional
+        Regime-independent regressors (``x``; xthreg's varlist after the outcome).
     n_thresholds : {1, 2, 3}
         Number of thresholds estimated (and tested: one bootstrap test per threshold).
     trim : float or list of float, default 0.01
@@ -241,7 +286,8 @@ def threshold(data: pd.DataFrame, y: str, *, rx, qx: str, unit: str, time: str, 
     Returns
     -------
     ThresholdResult
-        ``.thresholds``, ``.tests``, ``.lr``, ``.regression``; ``summary()``, ``tidy()``, ``plot()``.
+        An :class:`econ.results.Result` of the regime slopes (so ``econ.etable`` takes it) with ``.thresholds``,
+        ``.tests``, ``.lr``, ``.regression``; ``summary()``, ``tidy()``, ``plot()`` (the LR curves).
 
     Raises
     ------
@@ -268,7 +314,7 @@ def threshold(data: pd.DataFrame, y: str, *, rx, qx: str, unit: str, time: str, 
     reported bounds are the smallest and largest candidate inside it. Candidate thresholds are observed values
     of ``q`` (inverse-CDF quantiles). The final slopes are :func:`econ.panel.feols` with unit fixed effects on
     the regime-split regressors; with ``vcov="iid"`` its standard errors equal ``xtreg, fe``'s. Only unit effects
-    are absorbed (as in Hansen 1999 and xthreg); for year effects put year dummies in ``x``.
+    are absorbed (as in Hansen 1999 and xthreg); for year effects put year dummies in ``covariates``.
 
     References
     ----------
@@ -285,7 +331,7 @@ def threshold(data: pd.DataFrame, y: str, *, rx, qx: str, unit: str, time: str, 
     >>> df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(np.arange(T), n)})
     >>> df["q"], df["z"] = rng.uniform(size=n * T), rng.normal(size=n * T)
     >>> df["y"] = np.where(df.q <= 0.4, 1.0, -1.0) * df.z + rng.normal(scale=0.5, size=n * T)
-    >>> res = threshold(df, "y", rx="z", qx="q", unit="id", time="t", grid=100, n_draws=50)
+    >>> res = threshold(df, "y", "id", "t", rx="z", qx="q", grid=100, n_draws=50)
     >>> bool(abs(res.thresholds["threshold"].iloc[0] - 0.4) < 0.02), bool(res.tests["p_value"].iloc[0] < 0.05)
     (True, True)
     """
@@ -299,7 +345,7 @@ def threshold(data: pd.DataFrame, y: str, *, rx, qx: str, unit: str, time: str, 
     level = v.check_real(level, "level", low=0.0, high=1.0)
     refine = v.check_bool(refine, "refine")
     v.check_seed(seed)
-    rx, xs = _as_list(rx, "rx"), _as_list(x, "x")
+    rx, xs = _as_list(rx, "rx"), _as_list(covariates, "covariates")
     if not rx:
         raise SpecificationError("rx (the regime-dependent regressors) must name at least one column")
     v.check_column_name(y, "y")
@@ -309,8 +355,15 @@ def threshold(data: pd.DataFrame, y: str, *, rx, qx: str, unit: str, time: str, 
     v.require_columns(data, [unit, time], "panel key", error=PanelError)
     used = list(dict.fromkeys([y, qx] + rx + xs))
     v.require_columns(data, used, "model")
-    panel = validate_panel(data[list(dict.fromkeys([unit, time] + used))], unit, time)
+    vcols = [c for c in parse_vcov(vcov, time=time, unit=unit).columns() if c not in (unit, time)]
+    v.require_columns(data, vcols, "vcov")
+    panel = validate_panel(data[list(dict.fromkeys([unit, time] + used + vcols))], unit, time)
     _check_numeric_complete(panel, used, unit)
+    gaps = [c for c in vcols if panel[c].isna().any()]
+    if gaps:
+        units = pd.unique(panel.loc[panel[gaps].isna().any(axis=1), unit])[:10].tolist()
+        raise PanelError(f"vcov column(s) {gaps} have missing values (units {units}); the threshold model needs "
+                         "them on every row of the balanced panel")
     n_units, n_periods = panel[unit].nunique(), panel[time].nunique()
     sizes = panel.groupby(unit, sort=False).size()
     if (sizes != n_periods).any() or len(panel) != n_units * n_periods:
@@ -372,7 +425,7 @@ def _fit(panel, y, rx, qx, xs, unit, time, m, trims, grid, draws, seed, level, v
                                      f"few units ({varying} of {N}) or trim={trims[j]} leaves no room; lower "
                                      "n_thresholds or trim")
     S0 = float(search.total[0])
-    info = {"depvar": y, "qx": qx, "rx": rx, "x": xs, "n_units": N, "n_periods": T,
+    info = {"depvar": y, "qx": qx, "rx": rx, "covariates": xs, "n_units": N, "n_periods": T,
             "search": (f"grid of {len(values)} candidate values" if grid is not None else
                        f"exact search over {len(values)} distinct values") + f", trim {trims}"}
     # --- estimates, LR curves, stage table
@@ -432,7 +485,8 @@ def _fit(panel, y, rx, qx, xs, unit, time, m, trims, grid, draws, seed, level, v
         tests.append(row)
     tests_df = pd.DataFrame(tests, columns=["k", "ssr", "mse", "F", "p_value", "crit10", "crit5", "crit1",
                                             "n_draws"])
-    reg = _final_regression(panel, y, rx, xs, qx, unit, sorted(values[g] for g in final), vcov)
+    reg, info["regimes"] = _final_regression(panel, y, rx, xs, qx, unit, time, sorted(values[g] for g in final),
+                                             vcov)
     notes.append(f"F_k = (S_(k-1) - S_k) / (S_k / (n (T - 1))) with n = {N}, T = {T}; bootstrap resamples the "
                  "units' within residuals (fixed regressors)")
     return ThresholdResult(thresholds=thr, stages=stages_df, tests=tests_df, regression=reg, lr=lr, level=level,
@@ -472,13 +526,13 @@ def _bootstrap(ab, QA, cands, counts, resid, fitted, k, trims, n, N, T, B, rng, 
     return F
 
 
-def _final_regression(panel, y, rx, xs, qx, unit, gammas, vcov):
+def _final_regression(panel, y, rx, xs, qx, unit, time, gammas, vcov):
     from econ.panel.feols import feols
 
     q = panel[qx].to_numpy(float)
     edges = [-np.inf] + list(gammas) + [np.inf]
-    df = panel[[unit] + list(dict.fromkeys([y] + xs))].copy()
-    names = []
+    df = panel.copy()
+    names, regimes = [], {}
     fmt = "{:.4g}".format
     for j in range(len(edges) - 1):
         lo, hi = edges[j], edges[j + 1]
@@ -488,6 +542,7 @@ def _final_regression(panel, y, rx, xs, qx, unit, gammas, vcov):
             name = f"{z}[{label}]"
             df[name] = panel[z].to_numpy(float) * inreg
             names.append(name)
+            regimes[name] = (z, label)
     terms = " + ".join(f"`{c}`" for c in xs + names)
-    res = feols(f"`{y}` ~ {terms} | `{unit}`", df, vcov=vcov, fixef_rm="none")
-    return res
+    res = feols(f"`{y}` ~ {terms} | `{unit}`", df, vcov=vcov, fixef_rm="none", unit=unit, time=time)
+    return res, regimes
