@@ -66,6 +66,10 @@ def test_stability_over_years_reported():
     assert t.columns[:6].tolist() == ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
     assert (t["min_over_years"] <= t["max_over_years"]).all()
     assert "entropy weights" in res.summary()
+    # rows and units: units only when a unit column is given
+    assert (res.nobs, res.n_units) == (len(SMALL), None)
+    keyed = pca_index(SMALL, ["broadband", "mobile", "cost"], negative="cost", unit="city", time="year")
+    assert (keyed.nobs, keyed.n_units) == (len(SMALL), SMALL["city"].nunique())
 
 
 def test_pca_weights_against_direct_eigendecomposition():
