@@ -43,7 +43,9 @@ def etable(
         Any :class:`econ.results.Result`, and the staggered results: a Callaway-Sant'Anna aggregation, Sun-Abraham
         and imputation fits (their overall effect is the row ``ATT``), and :func:`econ.did.compare` results (one
         column per estimator compared). Event-time terms (``rel_m2``, ``rel_p0``...) are shown as ``e = -2``,
-        ``e = 0`` and ordered by event time, so that paths of different estimators share rows.
+        ``e = 0`` and ordered by event time, so that paths of different estimators share rows. A
+        :func:`econ.panel.mediation` result gives its three regressions (total, mediator, direct) as three
+        columns.
     format : {"markdown", "latex", "html"}
     keep, drop : regular expression(s)
         As fixest's ``etable``: terms are kept when they match any ``keep`` pattern (``re.search`` on the displayed
@@ -89,11 +91,11 @@ def etable(
     >>> "lpop" in table
     True
     """
-    if isinstance(results, Result) or _is_compare(results):
+    if isinstance(results, Result) or _is_compare(results) or _is_mediation(results):
         results = [results]
     if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
         raise SpecificationError(f"etable() needs one or more econ Result objects, got {type(results).__name__}")
-    results = list(results)
+    results = [step for r in results for step in (r.steps() if _is_mediation(r) else [r])]
     if not results or not all(isinstance(r, Result) or _is_compare(r) for r in results):
         raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare results)")
     if format not in ("markdown", "latex", "html"):
@@ -293,10 +295,14 @@ def _is_compare(obj) -> bool:
     return type(obj).__name__ == "ComparisonResult" and hasattr(obj, "overall")
 
 
+def _is_mediation(obj) -> bool:
+    return type(obj).__name__ == "MediationResult" and hasattr(obj, "steps")
+
+
 _ESTIMATORS = {"ATTgtResult": "Callaway-Sant'Anna", "AggregateResult": "Callaway-Sant'Anna",
                "SunAbrahamResult": "Sun-Abraham", "ImputationResult": "Imputation (BJS)",
                "EventStudyResult": "TWFE event study", "SpatialDiDResult": "Spatial DiD",
-               "SpatialResult": "Spatial ML"}
+               "SpatialResult": "Spatial ML", "ThresholdResult": "Panel threshold"}
 _COMPARE = {"twfe": "TWFE", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "imputation": "Imputation (BJS)"}
 _CONTROL = {"never": "Never treated", "notyet": "Not yet treated", "last": "Last treated",
             "untreated": "Untreated obs."}

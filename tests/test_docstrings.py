@@ -14,7 +14,7 @@ import types
 import pytest
 
 MODULES = ["econ", "econ.did", "econ.spatial", "econ.montecarlo", "econ.panel", "econ.datasets", "econ.plot",
-           "econ.results", "econ.simulate", "econ.io", "econ.tables", "econ.errors"]
+           "econ.results", "econ.simulate", "econ.io", "econ.tables", "econ.errors", "econ.measures", "econ.index"]
 
 # constants: documented in the module docstring instead (inspect.getdoc would return their type's docstring)
 CONSTANTS = {"econ.spatial.CLUSTER_LABELS", "econ.datasets.REGISTRY", "econ.datasets.OUTLINES",
@@ -30,6 +30,8 @@ METHODS = {
     "econ.spatial.fit", "econ.spatial.lm_tests", "econ.spatial.sdm_tests", "econ.spatial.LogDet",
     "econ.spatial.ImpactsResult", "econ.montecarlo.power", "econ.results.wald", "econ.simulate.draw_panel",
     "econ.simulate.twfe_bias_panel", "econ.simulate.true_att", "econ.did.sdid", "econ.did.synth",
+    "econ.panel.threshold", "econ.panel.mediation", "econ.measures.theil_gap", "econ.measures.theil",
+    "econ.measures.gini", "econ.index.entropy_index", "econ.index.pca_index",
 }
 
 # functions that raise nothing of their own (pure formatting or lookups of validated state): no Raises section

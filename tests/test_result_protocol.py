@@ -67,7 +67,8 @@ def built(demo, mpdta):
     """name -> (instance, expected nobs, expected n_units); ``None`` where the count has no meaning."""
     from econ import montecarlo as mc
     from econ import spatial as sp
-    from econ.panel import delegate
+    from econ.index import entropy_index
+    from econ.panel import delegate, mediation, threshold
     from econ.panel.feols import feols
     from econ.panel.wildboot import wildboot
 
@@ -124,6 +125,11 @@ def built(demo, mpdta):
     small["x"] = rng.normal(size=len(small)) + np.repeat(rng.normal(size=30), 4)
     small["y"] = 1 + 0.5 * small["x"] + np.repeat(rng.normal(size=30), 4) + rng.normal(size=len(small))
     out["HausmanTest"] = (delegate.hausman("y ~ 1 + x", small, "unit", "year"), 120, 30)
+    out["ThresholdResult"] = (threshold(small, "y", "unit", "year", rx="x", qx="x", grid=10, n_draws=0), 120, 30)
+    out["MediationResult"] = (mediation(demo, Y, "treated", "new_firms_per_10k", fe=[UNIT, TIME],
+                                        vcov={"CL1": UNIT}, n_draws=19), n_demo, u_demo)
+    out["IndexResult"] = (entropy_index(demo, ["log_gdp_pc", "urbanization_rate", "public_service_index"],
+                                        unit=UNIT, time=TIME), n_demo, u_demo)
     one = full[full[TIME] == 2015].reset_index(drop=True)
     n_w = len(one)
     y = one[Y].to_numpy()

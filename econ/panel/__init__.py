@@ -15,7 +15,9 @@ Modules
 * :mod:`econ.panel.collinear` -- the one collinearity rule (absorbed / collinear regressors, scale- and
   location-invariant), used by ``feols`` and ``econ.did.placebo``;
 * :mod:`econ.panel.feols` -- the estimator and :class:`FeolsResult`;
-* :mod:`econ.panel.wildboot` -- the wild cluster restricted bootstrap.
+* :mod:`econ.panel.wildboot` -- the wild cluster restricted bootstrap;
+* :mod:`econ.panel.threshold` -- Hansen's (1999) fixed-effects panel threshold regression (``threshold``);
+* :mod:`econ.panel.mediation` -- three-step mediation with Sobel and cluster-bootstrap tests (``mediation``).
 
 Other panel estimators are delegated to packages that already do them well. :mod:`econ.panel.delegate` wraps
 the common ones (``random_effects``, ``panel_iv``, ``hausman``: validated panel in, econ ``Result`` out, the
@@ -37,6 +39,8 @@ linearmodels fit kept in ``result.extra["linearmodels"]``); for the rest use the
 from econ.panel.delegate import hausman, panel_iv, random_effects
 from econ.panel.demean import Absorber, factorize, interact
 from econ.panel.feols import FeolsDesign, FeolsResult, feols
+from econ.panel.mediation import MediationResult, mediation
+from econ.panel.threshold import ThresholdResult, threshold
 
 __all__ = ["feols", "FeolsResult", "FeolsDesign", "Absorber", "factorize", "interact", "random_effects",
-           "panel_iv", "hausman"]
+           "panel_iv", "hausman", "threshold", "ThresholdResult", "mediation", "MediationResult"]
