@@ -262,8 +262,9 @@ def test_conditional_flci_hybrid_matches_moderndid(case):
     follows R for more than one post-period: the grid is the FLCI at size kappa = alpha/10, the first stage rejects
     outside it, the conditional test runs at (alpha - kappa)/(1 - kappa) with |w'beta - theta| <= half-length added
     to the conditioning event. At M > 0 both FLCIs agree to 1e-8 (at M = 0 moderndid's conic solver stops ~4e-5
-    away in the estimate), so the sets must agree to 1e-6; kappa = alpha (or no FLCI), no size adjustment and a
-    missing FLCI truncation move them by 5e-3, 2.5e-4 and 2e-3 on the Medicaid example."""
+    away in the estimate), so the sets must agree to 1e-6. On these 60-point grids a first stage at kappa = alpha
+    or alpha/5, no size adjustment, or a missing FLCI truncation moves a Medicaid bound by 5e-3, 8e-4, 1.5e-3,
+    1.5e-3 (and an mpdta bound by 4e-3, 7e-4, -, 3.5e-3)."""
     from moderndid.didhonest import create_sensitivity_results_sm
 
     if case == "medicaid":  # HonestDiD's README example (Medicaid expansion, 5 pre- and 2 post-periods)

@@ -17,7 +17,9 @@ Pakes (2023) conditional test does not reject (Rambachan and Roth 2023): the mom
 the test statistic is ``eta = max_g g'Y(theta)`` over the vertices ``g`` of
 ``{g >= 0, g'X = 0, g'sigma_Y = 1}`` (``X`` the nuisance directions of ``tau_post``), and it is compared with a
 truncated-normal critical value given the optimal vertex; the hybrid ``"C-LF"`` (default, as HonestDiD's for
-``Delta^RM``) first rejects when ``eta`` exceeds the least-favourable critical value at size ``kappa = alpha/10``.
+``Delta^RM``) first rejects when ``eta`` exceeds the least-favourable critical value at size ``kappa = alpha/10``,
+and the hybrid ``"C-F"`` (``Delta^SD`` only) first rejects outside the size-``kappa`` FLCI, then conditions on
+being inside it (both run the second stage at ``(alpha - kappa)/(1 - kappa)``).
 
 Conventions are R HonestDiD's (docs/conventions.md): the default ``M`` grid is ``DeltaSD_upperBound_Mpre`` (the
 reference period's zero included, both signs), ``Delta^RM`` takes every pre-period change (moderndid 0.2 skips
@@ -172,11 +174,16 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
         a sequence gives ``l`` (one weight per post-period).
     level : float
         Confidence level (``alpha = 1 - level``).
-    ci : {"C-LF", "conditional", "FLCI"}, optional
+    ci : {"C-LF", "conditional", "FLCI", "C-F"}, optional
         HonestDiD's defaults: ``"C-LF"`` for relative magnitudes (the ARP conditional test hybridised with the
         least-favourable test, first-stage size ``kappa = alpha/10``, ``seed`` for its 1000 draws) and ``"FLCI"``
         for smoothness (the fixed-length interval of the optimal affine estimator, Rambachan and Roth 2023; it is
-        not valid for relative magnitudes). ``"conditional"`` is the pure ARP conditional test.
+        not valid for relative magnitudes; HonestDiD's ``createSensitivityResults`` uses "C-F" by default only
+        with monotonicity or sign restrictions, which are not offered here). ``"conditional"`` is the pure ARP
+        conditional test. ``"C-F"`` (smoothness only) is the conditional test hybridised with the FLCI, HonestDiD's
+        ``computeConditionalCS_DeltaSD(hybrid_flag = "FLCI")``: ``theta`` outside the FLCI at size
+        ``kappa = alpha/10`` is rejected, inside it the conditional test runs at ``(alpha - kappa)/(1 - kappa)``
+        conditioning also on the FLCI event; its ``theta`` grid is that FLCI (as HonestDiD).
     grid_points : int
         Points of the ``theta`` grid (default 1000, as HonestDiD); the grid spans the interval HonestDiD uses.
     seed : int
@@ -191,8 +198,9 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     Raises
     ------
     SpecificationError
-        Unknown method or target, non-consecutive event times, no pre-period, a negative parameter, more post
-        periods than the exact dual-vertex enumeration handles, or an imputation result (its leads -K..-1 are
+        Unknown method or target, ``ci="FLCI"`` or ``"C-F"`` with relative magnitudes, non-consecutive event
+        times, no pre-period, a negative parameter, more post periods than the exact dual-vertex enumeration
+        handles, or an imputation result (its leads -K..-1 are
         relative to the periods before -K and its effects to the mean of all untreated periods: there is no
         omitted reference period where the violation is 0).
 
@@ -209,7 +217,11 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     ``Delta^RM`` uses every pre-period change, including the one between the first two pre-periods (as R
     HonestDiD; moderndid 0.2 skips it). The FLCI solves, for each bound ``h`` on the estimator's s.d., the convex
     minimum-bias problem with SLSQP and minimises the half-length over ``h`` (bounded Brent), also checking the
-    minimum-variance and minimum-bias estimators.
+    minimum-variance and minimum-bias estimators. For ``"C-F"`` with FLCI weights ``w`` and half-length ``chi``
+    (at size ``kappa``), ``r = w'beta - theta``: the first stage rejects when ``|r| > chi``; otherwise, along the
+    optimal vertex's statistic ``t``, ``w'beta`` moves by ``v (t - eta)`` with ``v = w'Sigma A'g / g'Sigma_Y g``,
+    so ``|r| <= chi`` bounds ``t`` by ``eta + (+-chi - r)/v`` and these bounds tighten ``[v_lo, v_up]`` (what
+    HonestDiD's ``vbar``/``dbar`` truncation computes, ``A'vbar = w``).
 
     References
     ----------
