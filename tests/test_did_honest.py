@@ -1,6 +1,7 @@
 """honest(): Rambachan-Roth robust confidence sets, against moderndid's HonestDiD port and the published example."""
 
 import json
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -252,3 +253,96 @@ def test_relative_magnitudes_mpdta_vs_diff_diff():
     naive = (b[3] - bound - 1.959964 * se, b[3] + bound + 1.959964 * se)
     assert naive == pytest.approx((-0.0676, 0.0277), abs=1e-4)  # diff-diff's numbers
     assert abs(lb - naive[0]) > 0.005 and abs(ub - naive[1]) > 0.01
+
+
+# ------------------------------------------------------------------------------- C-F: conditional x FLCI hybrid
+@pytest.mark.parametrize("case", ["medicaid", "mpdta"])
+def test_conditional_flci_hybrid_matches_moderndid(case):
+    """HonestDiD's "C-F" (computeConditionalCS_DeltaSD(hybrid_flag = "FLCI")) against moderndid's port, which
+    follows R for more than one post-period: the grid is the FLCI at size kappa = alpha/10, the first stage rejects
+    outside it, the conditional test runs at (alpha - kappa)/(1 - kappa) with |w'beta - theta| <= half-length added
+    to the conditioning event. At M > 0 both FLCIs agree to 1e-8 (at M = 0 moderndid's conic solver stops ~4e-5
+    away in the estimate), so the sets must agree to 1e-6. On these 60-point grids a first stage at kappa = alpha
+    or alpha/5, no size adjustment, or a missing FLCI truncation moves a Medicaid bound by 5e-3, 8e-4, 1.5e-3,
+    1.5e-3 (and an mpdta bound by 4e-3, 7e-4, -, 3.5e-3)."""
+    from moderndid.didhonest import create_sensitivity_results_sm
+
+    if case == "medicaid":  # HonestDiD's README example (Medicaid expansion, 5 pre- and 2 post-periods)
+        fx = json.loads(FIXTURE.read_text())
+        b, V, n_pre, n_post, ms = np.array(fx["betahat"]), np.array(fx["sigma"]), 5, 2, [0.01]
+    else:  # mpdta, Sun-Abraham event study: 3 pre- and 4 post-periods
+        e, b, V = _sa_path()
+        n_pre, n_post, ms = 3, 4, [0.05]
+    l_vec = np.eye(n_post)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = create_sensitivity_results_sm(b, V, n_pre, n_post, method="C-F", m_vec=ms, l_vec=l_vec,
+                                               grid_points=60)
+    ours = [honest_ci(b, V, n_pre, n_post, "smoothness", m, l_vec, 0.05, "C-F", grid_points=60) for m in ms]
+    np.testing.assert_allclose(np.array(ours), theirs.select(["lb", "ub"]).to_numpy(), atol=1e-6)
+    flci = [honest_ci(b, V, n_pre, n_post, "smoothness", m, l_vec, 0.005, "FLCI") for m in ms]
+    assert all(f[0] - 1e-12 <= c[0] and c[1] <= f[1] + 1e-12 for f, c in zip(flci, ours))  # inside FLCI(kappa)
+
+
+def _r_flci_hybrid_no_nuisance(b, V, n_pre, m, alpha, w, chi, theta):
+    """R HonestDiD's .testInIdentifiedSet_FLCI_Hybrid (one post-period, no nuisance) written out, one theta at a
+    time: moments A y - d normalised, the largest one's row gamma, conditioning on the other moments and on
+    |w'y| <= chi (rows appended to Abar), critical value max(0, truncated-normal quantile at 1 - alpha-tilde)."""
+    from scipy import stats
+
+    from econ.did.honest import _sd_constraints
+
+    A = _sd_constraints(n_pre, 1)
+    d = np.full(len(A), m)
+    y = b - np.eye(len(b))[n_pre] * theta
+    if np.max(np.array([w, -w]) @ y - chi) > 0:
+        return False
+    s = np.sqrt(np.diag(A @ V @ A.T))
+    At, dt = A / s[:, None], d / s
+    i = int(np.argmax(At @ y - dt))
+    g = At[i]
+    Abar = np.vstack([At - At[i], w, -w])
+    dbar = np.concatenate([dt - dt[i], [chi, chi]])
+    sb = np.sqrt(g @ V @ g)
+    c = V @ g / (g @ V @ g)
+    z = y - c * (g @ y)
+    ac, obj = Abar @ c, (dbar - Abar @ z) / (Abar @ c)
+    lo = obj[ac < 0].max() if (ac < 0).any() else -np.inf
+    up = obj[ac > 0].min() if (ac > 0).any() else np.inf
+    size = (alpha - alpha / 10) / (1 - alpha / 10)
+    q = stats.truncnorm.ppf(1 - size, (lo - dt[i]) / sb, (up - dt[i]) / sb, loc=dt[i], scale=sb)
+    return not (g @ y > max(0.0, q))
+
+
+def test_conditional_flci_hybrid_one_post_period_matches_r():
+    """One post-period: moderndid 0.2's C-F fails there (it keeps only the post-period FLCI weight), so the
+    reference is R's no-nuisance test written out above, on the Medicaid example's first post-period."""
+    from econ.did.honest import _accepted, _flci_parts, _sd_constraints
+
+    fx = json.loads(FIXTURE.read_text())
+    b, V = np.array(fx["betahat"])[:6], np.array(fx["sigma"])[:6, :6]
+    for m in (0.0, 0.01):
+        w, chi = _flci_parts(V, 5, 1, np.ones(1), m, 0.005)
+        grid = np.linspace(w @ b - chi, w @ b + chi, 80)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            accept = np.array([_r_flci_hybrid_no_nuisance(b, V, 5, m, 0.05, w, chi, t) for t in grid])
+        A = _sd_constraints(5, 1)
+        ours = _accepted(A, np.full(len(A), m), b, V, 5, 1, np.ones(1), grid, 0.05, "C-F", 0, (w, chi))
+        np.testing.assert_array_equal(ours, accept)  # every grid point, not only the hull
+        assert 0 < accept.sum() < len(grid)  # the test bites inside the FLCI(kappa) grid
+        lb, ub = honest_ci(b, V, 5, 1, "smoothness", m, np.ones(1), 0.05, "C-F", grid_points=80)
+        np.testing.assert_allclose([lb, ub], [grid[accept].min(), grid[accept].max()], rtol=1e-12)
+
+
+def test_conditional_flci_hybrid_through_honest():
+    res = honest(sun_abraham(_mpdta(), "lemp", "countyreal", "year", "first_treat"), method="smoothness",
+                 M=[0, 0.01], ci="C-F", grid_points=50)
+    assert res.tidy()["method"].tolist() == ["original", "C-F", "C-F"]
+    e, b, V = _sa_path()
+    for m, lb, ub in res.table[["M", "lb", "ub"]].itertuples(index=False):
+        assert (lb, ub) == honest_ci(b, V, 3, 4, "smoothness", m, np.eye(4)[0], 0.05, "C-F", grid_points=50)
+    assert np.isfinite(res.table[["lb", "ub"]].to_numpy()).all()
+    with pytest.raises(SpecificationError, match="C-F"):
+        honest(_demo_es(), ci="C-F")  # relative magnitudes: no FLCI
+    with pytest.raises(SpecificationError, match="C-F"):
+        honest_ci(*_synthetic(), 3, 3, "relative_magnitudes", 1.0, np.eye(3)[0], 0.05, "C-F")

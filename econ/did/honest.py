@@ -17,7 +17,9 @@ Pakes (2023) conditional test does not reject (Rambachan and Roth 2023): the mom
 the test statistic is ``eta = max_g g'Y(theta)`` over the vertices ``g`` of
 ``{g >= 0, g'X = 0, g'sigma_Y = 1}`` (``X`` the nuisance directions of ``tau_post``), and it is compared with a
 truncated-normal critical value given the optimal vertex; the hybrid ``"C-LF"`` (default, as HonestDiD's for
-``Delta^RM``) first rejects when ``eta`` exceeds the least-favourable critical value at size ``kappa = alpha/10``.
+``Delta^RM``) first rejects when ``eta`` exceeds the least-favourable critical value at size ``kappa = alpha/10``,
+and the hybrid ``"C-F"`` (``Delta^SD`` only) first rejects outside the size-``kappa`` FLCI, then conditions on
+being inside it (both run the second stage at ``(alpha - kappa)/(1 - kappa)``).
 
 Conventions are R HonestDiD's (docs/conventions.md): the default ``M`` grid is ``DeltaSD_upperBound_Mpre`` (the
 reference period's zero included, both signs), ``Delta^RM`` takes every pre-period change (moderndid 0.2 skips
@@ -172,11 +174,16 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
         a sequence gives ``l`` (one weight per post-period).
     level : float
         Confidence level (``alpha = 1 - level``).
-    ci : {"C-LF", "conditional", "FLCI"}, optional
+    ci : {"C-LF", "conditional", "FLCI", "C-F"}, optional
         HonestDiD's defaults: ``"C-LF"`` for relative magnitudes (the ARP conditional test hybridised with the
         least-favourable test, first-stage size ``kappa = alpha/10``, ``seed`` for its 1000 draws) and ``"FLCI"``
         for smoothness (the fixed-length interval of the optimal affine estimator, Rambachan and Roth 2023; it is
-        not valid for relative magnitudes). ``"conditional"`` is the pure ARP conditional test.
+        not valid for relative magnitudes; HonestDiD's ``createSensitivityResults`` uses "C-F" by default only
+        with monotonicity or sign restrictions, which are not offered here). ``"conditional"`` is the pure ARP
+        conditional test. ``"C-F"`` (smoothness only) is the conditional test hybridised with the FLCI, HonestDiD's
+        ``computeConditionalCS_DeltaSD(hybrid_flag = "FLCI")``: ``theta`` outside the FLCI at size
+        ``kappa = alpha/10`` is rejected, inside it the conditional test runs at ``(alpha - kappa)/(1 - kappa)``
+        conditioning also on the FLCI event; its ``theta`` grid is that FLCI (as HonestDiD).
     grid_points : int
         Points of the ``theta`` grid (default 1000, as HonestDiD); the grid spans the interval HonestDiD uses.
     seed : int
@@ -191,8 +198,9 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     Raises
     ------
     SpecificationError
-        Unknown method or target, non-consecutive event times, no pre-period, a negative parameter, more post
-        periods than the exact dual-vertex enumeration handles, or an imputation result (its leads -K..-1 are
+        Unknown method or target, ``ci="FLCI"`` or ``"C-F"`` with relative magnitudes, non-consecutive event
+        times, no pre-period, a negative parameter, more post periods than the exact dual-vertex enumeration
+        handles, or an imputation result (its leads -K..-1 are
         relative to the periods before -K and its effects to the mean of all untreated periods: there is no
         omitted reference period where the violation is 0).
 
@@ -209,7 +217,11 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     ``Delta^RM`` uses every pre-period change, including the one between the first two pre-periods (as R
     HonestDiD; moderndid 0.2 skips it). The FLCI solves, for each bound ``h`` on the estimator's s.d., the convex
     minimum-bias problem with SLSQP and minimises the half-length over ``h`` (bounded Brent), also checking the
-    minimum-variance and minimum-bias estimators.
+    minimum-variance and minimum-bias estimators. For ``"C-F"`` with FLCI weights ``w`` and half-length ``chi``
+    (at size ``kappa``), ``r = w'beta - theta``: the first stage rejects when ``|r| > chi``; otherwise, along the
+    optimal vertex's statistic ``t``, ``w'beta`` moves by ``v (t - eta)`` with ``v = w'Sigma A'g / g'Sigma_Y g``,
+    so ``|r| <= chi`` bounds ``t`` by ``eta + (+-chi - r)/v`` and these bounds tighten ``[v_lo, v_up]`` (what
+    HonestDiD's ``vbar``/``dbar`` truncation computes, ``A'vbar = w``).
 
     References
     ----------
@@ -230,10 +242,10 @@ def honest(result, *, method: str = "relative_magnitudes", Mbar=None, M=None, ta
     _validate.check_choice(method, "method", ["relative_magnitudes", "smoothness"])
     if ci is None:
         ci = "C-LF" if method == "relative_magnitudes" else "FLCI"
-    _validate.check_choice(ci, "ci", ["C-LF", "conditional", "FLCI"])
-    if ci == "FLCI" and method == "relative_magnitudes":
-        raise SpecificationError("ci='FLCI' is valid only for method='smoothness' (Delta^RM is not convex); use "
-                                 "'C-LF' or 'conditional'")
+    _validate.check_choice(ci, "ci", ["C-LF", "C-F", "conditional", "FLCI"])
+    if ci in ("FLCI", "C-F") and method == "relative_magnitudes":
+        raise SpecificationError(f"ci={ci!r} is valid only for method='smoothness' (Delta^RM is not convex, so it "
+                                 "has no FLCI); use 'C-LF' or 'conditional'")
     seed = _validate.check_seed(seed)
     grid_points = _validate.check_int(grid_points, "grid_points", minimum=10)
     if not 0 < level < 1:
@@ -285,6 +297,8 @@ def honest_ci(betahat, sigma, n_pre: int, n_post: int, method: str, parameter: f
     accepted.
     """
     betahat, sigma, l_vec = (np.asarray(a, dtype=float) for a in (betahat, sigma, l_vec))
+    if ci in ("FLCI", "C-F") and method == "relative_magnitudes":
+        raise SpecificationError(f"ci={ci!r} is valid only for method='smoothness'")
     sd_theta = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
     if method == "relative_magnitudes":
         pre = np.concatenate([betahat[:n_pre], [0.0]])
@@ -298,9 +312,16 @@ def honest_ci(betahat, sigma, n_pre: int, n_post: int, method: str, parameter: f
     else:
         A = _sd_constraints(n_pre, n_post)
         d = np.full(len(A), float(parameter))
-        lo, hi = _sd_identified_set(parameter, n_pre, n_post, l_vec)
-        theta = np.linspace(lo - 20 * sd_theta, hi + 20 * sd_theta, grid_points)
-        accept = _accepted(A, d, betahat, sigma, n_pre, n_post, l_vec, theta, alpha, ci, seed)
+        flci = None
+        if ci == "C-F":  # HonestDiD's grid: the FLCI at level 1 - kappa, outside which the first stage rejects
+            w, chi = _flci_parts(sigma, n_pre, n_post, l_vec, float(parameter), alpha / 10)
+            flci = (w, chi)
+            lo, hi = float(w @ betahat) - chi, float(w @ betahat) + chi
+        else:
+            lo, hi = _sd_identified_set(parameter, n_pre, n_post, l_vec)
+            lo, hi = lo - 20 * sd_theta, hi + 20 * sd_theta
+        theta = np.linspace(lo, hi, grid_points)
+        accept = _accepted(A, d, betahat, sigma, n_pre, n_post, l_vec, theta, alpha, ci, seed, flci)
     if not accept.any():
         return float("nan"), float("nan")
     return float(theta[accept].min()), float(theta[accept].max())
@@ -452,7 +473,17 @@ def _sd_identified_set(m, n_pre, n_post, l_vec):
 
 # ----------------------------------------------------------------------------------------------- FLCI
 def _flci(betahat, sigma, n_pre, n_post, l_vec, m, alpha):
-    """Fixed-length CI of Rambachan and Roth 2023 (Armstrong-Kolesar affine estimator) under Delta^SD(M).
+    """Fixed-length CI ``(lb, ub)`` under Delta^SD(M): the estimate ``w' beta`` +- the half-length of
+    :func:`_flci_parts`."""
+    w, chi = _flci_parts(sigma, n_pre, n_post, l_vec, m, alpha)
+    est = float(w @ betahat)
+    return est - chi, est + chi
+
+
+def _flci_parts(sigma, n_pre, n_post, l_vec, m, alpha):
+    """Weights ``w = (l_pre, l)`` of the optimal affine estimator and the half-length of its fixed-length CI.
+
+    Fixed-length CI of Rambachan and Roth 2023 (Armstrong-Kolesar affine estimator) under Delta^SD(M).
 
     The estimator is ``l_pre' beta_pre + l' beta_post`` with ``l_pre`` the second differences of the cumulative
     pre-period weights ``u = (u_0 .. u_{n-2}, c)``, ``c = sum_s s l_s`` (so that linear trends are removed). Its
@@ -509,8 +540,7 @@ def _flci(betahat, sigma, n_pre, n_post, l_vec, m, alpha):
     l_pre = A @ u_best + a0
     sd = np.sqrt(max(var(u_best), 1e-300))
     chi = sd * _folded_normal_quantile(1 - alpha, bias(u_best) / sd)
-    est = float(l_pre @ betahat[:n_pre] + l_vec @ betahat[n_pre:])
-    return est - chi, est + chi
+    return np.concatenate([l_pre, l_vec]), float(chi)
 
 
 def _folded_normal_quantile(p, t):
@@ -525,8 +555,15 @@ def _folded_normal_quantile(p, t):
 
 
 # ----------------------------------------------------------------------------------------------- ARP test
-def _accepted(A, d, betahat, sigma, n_pre, n_post, l_vec, theta, alpha, ci, seed):
-    """Which ``theta`` the (hybrid) conditional test accepts for ``{A delta <= d}`` (vector over the grid)."""
+def _accepted(A, d, betahat, sigma, n_pre, n_post, l_vec, theta, alpha, ci, seed, flci=None):
+    """Which ``theta`` the (hybrid) conditional test accepts for ``{A delta <= d}`` (vector over the grid).
+
+    ``flci = (w, chi)`` (``ci="C-F"``): weights and half-length of the size-``kappa`` FLCI; with
+    ``r = w'beta - theta`` the first stage rejects when ``|r| > chi``, and the second stage conditions also on
+    ``|r| <= chi``: along the direction ``t`` of the optimal vertex's statistic, ``w'beta`` moves by
+    ``v (t - eta)`` with ``v = w' Sigma A'g / g'Sigma_Y g``, which bounds ``t - eta`` by ``(+-chi - r) / v``
+    (HonestDiD's ``.FLCI_computeVloVup`` with ``vbar`` solving ``A'vbar = w``).
+    """
     y = A @ betahat - d
     sigma_y = A @ sigma @ A.T
     # reparametrise tau_post = Gamma^{-1} (theta, xi): first column moves with theta, the rest are nuisances
@@ -540,7 +577,7 @@ def _accepted(A, d, betahat, sigma, n_pre, n_post, l_vec, theta, alpha, ci, seed
     V = _vertices(np.column_stack([sd, X]))
     kappa = alpha / 10
     lf_cv = _lf_critical_value(V, sigma_y, kappa, seed) if ci == "C-LF" else np.inf
-    size = (alpha - kappa) / (1 - kappa) if ci == "C-LF" else alpha
+    size = (alpha - kappa) / (1 - kappa) if ci in ("C-LF", "C-F") else alpha
     Y = y[:, None] - a1[:, None] * theta[None, :]  # moments at each theta (columns)
     values = V @ Y  # vertex x grid
     best = np.argmax(values, axis=0)
@@ -559,10 +596,21 @@ def _accepted(A, d, betahat, sigma, n_pre, n_post, l_vec, theta, alpha, ci, seed
     vup = np.where(denom < -1e-10, ratio, np.inf).min(axis=1)
     sigma_b = np.sqrt(var)
     vup = np.minimum(vup, lf_cv)
+    first_stage = eta > lf_cv
+    if flci is not None:
+        w, chi = flci
+        r = float(w @ betahat) - theta
+        with np.errstate(divide="ignore", invalid="ignore"):  # var = 0: no truncation from the FLCI (v is NaN)
+            v = (G @ A[rows]) @ (sigma @ w) / var  # w' Sigma A'g / g'Sigma_Y g, per grid point
+            big = np.abs(v) > 1e-12 * np.sqrt(float(w @ sigma @ w) / var)
+            to_up, to_lo = (chi - r) / v, (-chi - r) / v  # t - eta where w'beta - theta reaches +chi / -chi
+        vlo = np.maximum(vlo, np.where(big, eta + np.minimum(to_up, to_lo), -np.inf))
+        vup = np.minimum(vup, np.where(big, eta + np.maximum(to_up, to_lo), np.inf))
+        first_stage = np.abs(r) > chi * (1 + 1e-10)  # the grid's ends are the FLCI's: keep them (as HonestDiD)
     zlo, zup, stat = vlo / sigma_b, vup / sigma_b, eta / sigma_b
     inside = (zlo <= stat + 1e-12) & (stat <= zup + 1e-12)
     cval = np.maximum(0.0, _truncnorm_quantile(1 - size, zlo, zup))
-    reject = (eta > lf_cv) | (inside & (stat > cval))
+    reject = first_stage | (inside & (stat > cval))
     return ~reject
 
 
