@@ -29,7 +29,7 @@ METHODS = {
     "econ.spatial.moran", "econ.spatial.geary", "econ.spatial.join_counts", "econ.spatial.local_moran",
     "econ.spatial.fit", "econ.spatial.lm_tests", "econ.spatial.sdm_tests", "econ.spatial.LogDet",
     "econ.spatial.ImpactsResult", "econ.montecarlo.power", "econ.results.wald", "econ.simulate.draw_panel",
-    "econ.simulate.twfe_bias_panel", "econ.simulate.true_att", "econ.did.sdid", "econ.did.synth",
+    "econ.simulate.twfe_bias_panel", "econ.simulate.true_att", "econ.did.sdid", "econ.did.synth", "econ.did.cont_did",
 }
 
 # functions that raise nothing of their own (pure formatting or lookups of validated state): no Raises section

@@ -28,6 +28,7 @@ from econ.did.spatial_did import SpatialDiDResult, spatial_did
 from econ.did.design import StaggeredDesign, build_design
 from econ.did.sdid import SDIDResult, sdid, sdid_compare
 from econ.did.synth import SynthResult, synth
+from econ.did.cont_did import ContDiDResult, cont_did
 
 __all__ = [
     "twfe",
@@ -71,4 +72,6 @@ __all__ = [
     "SDIDResult",
     "synth",
     "SynthResult",
+    "cont_did",
+    "ContDiDResult",
 ]
