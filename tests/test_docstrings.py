@@ -30,6 +30,7 @@ METHODS = {
     "econ.spatial.fit", "econ.spatial.lm_tests", "econ.spatial.sdm_tests", "econ.spatial.LogDet",
     "econ.spatial.ImpactsResult", "econ.montecarlo.power", "econ.results.wald", "econ.simulate.draw_panel",
     "econ.simulate.twfe_bias_panel", "econ.simulate.true_att", "econ.did.sdid", "econ.did.synth", "econ.did.cont_did",
+    "econ.did.did_multiplegt",
 }
 
 # functions that raise nothing of their own (pure formatting or lookups of validated state): no Raises section

@@ -29,6 +29,7 @@ from econ.did.design import StaggeredDesign, build_design
 from econ.did.sdid import SDIDResult, sdid, sdid_compare
 from econ.did.synth import SynthResult, synth
 from econ.did.cont_did import ContDiDResult, cont_did
+from econ.did.multiplegt import MultiplegtResult, did_multiplegt
 
 __all__ = [
     "twfe",
@@ -74,4 +75,6 @@ __all__ = [
     "SynthResult",
     "cont_did",
     "ContDiDResult",
+    "did_multiplegt",
+    "MultiplegtResult",
 ]
