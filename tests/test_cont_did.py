@@ -231,3 +231,15 @@ def test_treated_unit_with_zero_dose(panel):
     bad.loc[bad["unit"] == unit, "dose"] = 0.0
     with pytest.raises(TreatmentError, match=rf"dose 0.*\[{unit}\]|\[{unit}\].*dose 0"):
         _fit(bad)
+
+
+def test_cluster_by_unit_equals_default_and_coarser_clusters_widen():
+    df = draw_dose_panel(n_units=200, n_periods=4, seed=6).data
+    df["same"] = df["unit"]
+    df["block"] = df["unit"] // 10
+    base = cont_did(df, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0)
+    same = cont_did(df, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, cluster="same")
+    np.testing.assert_allclose(same.curve["att_se"], base.curve["att_se"], rtol=1e-12)
+    block = cont_did(df, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, cluster="block")
+    np.testing.assert_allclose(block.curve["att"], base.curve["att"], rtol=1e-12)
+    assert not np.allclose(block.curve["att_se"], base.curve["att_se"])
