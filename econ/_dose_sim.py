@@ -138,3 +138,55 @@ def draw_dose_panel(n_units: int = 500, n_periods: int = 5, cohorts=(3, 4), p_ne
     data = pd.DataFrame({"unit": np.repeat(np.arange(n_units), n_periods), "time": np.tile(t, n_units),
                          "cohort": np.repeat(g, n_periods), "dose": np.repeat(d, n_periods), "y": y.ravel()})
     return DoseSimulation(data, slope, curvature, low, high, levels)
+
+
+def draw_switching_panel(n_units: int = 200, n_periods: int = 6, effect: float = 1.0, levels=(1.0,),
+                         seed: int = 0) -> pd.DataFrame:
+    """Draw a panel whose treatment switches on (to a level in ``levels``) and later off again.
+
+    Each group starts untreated; with probability about ``(n_periods - 1) / (n_periods + 2)`` it switches on at a
+    random period, to a level drawn from ``levels``, for 2 to 4 periods, then back to 0. The effect is
+    contemporaneous: ``y_gt = a_g + 0.2 t + effect * D_gt + e_gt``. So the first effect of
+    :func:`econ.did.did_multiplegt` is ``effect`` times the mean switched-to level, its normalized first effect is
+    ``effect``, and every placebo is 0.
+
+    Parameters
+    ----------
+    n_units, n_periods : int
+    effect : float
+        Effect of one unit of treatment.
+    levels : sequence of float
+        Non-zero treatment levels switched to (equally likely).
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        ``unit, time, d, y``.
+
+    Raises
+    ------
+    SpecificationError
+        Bad parameters.
+
+    Examples
+    --------
+    >>> from econ.simulate import draw_switching_panel
+    >>> draw_switching_panel(n_units=10, n_periods=5).shape
+    (50, 4)
+    """
+    n_units = _validate.check_int(n_units, "n_units", minimum=4)
+    n_periods = _validate.check_int(n_periods, "n_periods", minimum=3)
+    levels = np.asarray(levels, float)
+    if not len(levels) or (levels == 0).any():
+        raise SpecificationError("levels must be non-zero treatment levels")
+    rng = _validate.rng(seed)
+    start = rng.integers(2, n_periods + 3, n_units)  # beyond the last period: never switches
+    stop = start + rng.integers(2, 5, n_units)
+    level = levels[rng.integers(0, len(levels), n_units)]
+    t = np.arange(n_periods)
+    on = (t[None, :] >= start[:, None]) & (t[None, :] < stop[:, None])
+    d = on * level[:, None]
+    y = rng.normal(size=(n_units, 1)) + 0.2 * t[None, :] + effect * d + rng.normal(scale=0.5, size=d.shape)
+    return pd.DataFrame({"unit": np.repeat(np.arange(n_units), n_periods), "time": np.tile(t, n_units),
+                         "d": d.ravel(), "y": y.ravel()})

@@ -83,6 +83,17 @@ def test_known_truth_switching_treatment():
     assert np.all(np.mean(cover, axis=0) >= 0.85)
 
 
+def test_non_binary_switches_normalized_effect_is_the_per_unit_effect():
+    from econ.simulate import draw_switching_panel
+
+    df = draw_switching_panel(n_units=3000, n_periods=6, effect=0.5, levels=(1.0, 2.0, 4.0), seed=11)
+    res = did_multiplegt(df, "y", "unit", "time", "d", effects=1, placebo=1)
+    t = res.table
+    assert abs(t["normalized"].iloc[0] - 0.5) < 3 * t["normalized_se"].iloc[0]
+    assert t["normalized_se"].iloc[0] < 0.05  # the check above can fail
+    assert abs(t["estimate"].iloc[1]) < 3 * t["std_error"].iloc[1]
+
+
 def test_result_protocol_and_input_not_mutated(tmp_path):
     df = _demo_panel(n=80)
     before = df.copy()

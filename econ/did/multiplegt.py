@@ -330,13 +330,7 @@ def _one(Y, D, D1, F, S, keep, ell, sign, G, T):
 
 
 def _demo_panel(n: int = 200, T: int = 6, seed: int = 0) -> pd.DataFrame:
-    """A small switching-treatment panel (effect 1 per unit of treatment, on from a random period, some switch off)
-    used in the examples."""
-    rng = np.random.default_rng(seed)
-    start = rng.integers(2, T + 3, n)  # > T: never switches
-    stop = start + rng.integers(2, 5, n)
-    t = np.arange(T)
-    d = ((t[None, :] >= start[:, None]) & (t[None, :] < stop[:, None])).astype(float)
-    y = rng.normal(size=(n, 1)) + 0.2 * t[None, :] + d + rng.normal(scale=0.5, size=(n, T))
-    return pd.DataFrame({"unit": np.repeat(np.arange(n), T), "time": np.tile(t, n), "d": d.ravel(),
-                         "y": y.ravel()})
+    """The switching-treatment panel of the examples (:func:`econ.simulate.draw_switching_panel`)."""
+    from econ._dose_sim import draw_switching_panel
+
+    return draw_switching_panel(n_units=n, n_periods=T, seed=seed)
