@@ -35,7 +35,8 @@ def check_dose(frame: pd.DataFrame, unit: str, dose: str) -> None:
             raise TreatmentError(f"dose column {dose!r} has {len(rows)} {what} value(s) at rows "
                                  f"{frame.index[rows[:5]].tolist()} ({unit} {_show(frame[unit].iloc[rows].unique())})"
                                  "; a dose must be known and non-negative")
-    spread = pd.Series(values).groupby(frame[unit].to_numpy(), sort=False).agg(lambda v: v.max() - v.min())
+    by = pd.Series(values).groupby(frame[unit].to_numpy(), sort=False)
+    spread = by.max() - by.min()
     varies = spread.index[spread.to_numpy() > 0]
     if len(varies):
         raise TreatmentError(f"dose {dose!r} must be fixed within unit (the dose a unit receives once treated); it "
