@@ -160,6 +160,15 @@ def test_discrete_dose_is_cell_means():
     np.testing.assert_allclose(spl.curve["att_se"], res.curve["att_se"], rtol=1e-8)
 
 
+def test_discrete_level_missing_from_a_cohort_is_nan_with_note():
+    sim = draw_dose_panel(n_units=300, n_periods=5, cohorts=(3, 4), levels=(1.0, 2.0, 3.0), seed=1)
+    df = sim.data[~((sim.data["cohort"] == 4) & (sim.data["dose"] == 3.0))]
+    res = cont_did(df, "y", "unit", "time", "cohort", dose="dose", method="discrete", n_draws=49)
+    assert res.curve["att"].isna().tolist() == [False, False, True]
+    assert any("missing from some treated cohort" in n for n in res.notes)
+    assert np.isfinite(res.crit["att_d"])
+
+
 def test_unbalanced_panel_uses_observed_pairs():
     sim = draw_dose_panel(n_units=300, n_periods=4, seed=2)
     drop = sim.data.sample(frac=0.05, random_state=0).index

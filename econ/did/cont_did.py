@@ -267,9 +267,13 @@ def _aggregate(cells, g, n, keys):
 def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, method):
     g, n, cl = W["g"], len(W["g"]), W["cluster"]
     post = [c for c in cells if c["post"]]
-    # dose-specific curves: a discrete level absent from a cohort is averaged over the cohorts that have it
+    # dose-specific curves: a discrete level absent from some cohort's post-treatment cells is not identified for the
+    # aggregate (the cohorts' weights would change with the dose): reported as NaN with a note
     has_att = np.all([c["has_att"] for c in post], axis=0)
     has_acrt = np.all([c["has_acrt"] for c in post], axis=0)
+    if not has_att.all():
+        W["notes"].append(f"dose level(s) {grid[~has_att].tolist()} are missing from some treated cohort: ATT(d) "
+                          "and ACRT(d) there are not reported (NaN)")
     agg = _aggregate(post, g, n, ("att_o", "acrt_o", "att_d", "acrt_d"))
     att_d, if_att_d = agg["att_d"]
     acrt_d, if_acrt_d = agg["acrt_d"]
