@@ -49,11 +49,14 @@ class DoseBasis:
 
     ``kind="spline"``: B-splines of ``degree`` with the given interior ``knots`` on ``[lo, hi]`` (extrapolated as
     polynomials outside); ``kind="discrete"``: one dummy per dose level, the slope at level ``d_j`` being the
-    difference quotient ``(ATT(d_j) - ATT(d_{j-1})) / (d_j - d_{j-1})`` with ``d_0 = 0`` and ``ATT(0) = 0``.
+    difference quotient ``(ATT(d_j) - ATT(d_{j-1})) / (d_j - d_{j-1})`` with ``d_0 = origin`` (0, or the lowest
+    dose ``d_L`` of a lowest-dose comparison) and ``ATT(d_0) = 0``.
     """
 
-    def __init__(self, kind: str, *, degree: int = 3, knots=(), lo: float = 0.0, hi: float = 1.0, levels=()):
+    def __init__(self, kind: str, *, degree: int = 3, knots=(), lo: float = 0.0, hi: float = 1.0, levels=(),
+                 origin: float = 0.0):
         self.kind = kind
+        self.origin = origin  # the reference dose of a discrete ACRT(d_1): 0, or d_L with lowest-dose comparisons
         if kind == "spline":
             self.degree = degree
             self.knots = np.asarray(knots, float)
@@ -81,7 +84,7 @@ class DoseBasis:
             raise SpecificationError("a discrete dose-response is evaluated only at the observed dose levels "
                                      f"{self.levels.tolist()}")
         out = np.zeros((len(d), self.k))
-        prev = np.r_[0.0, self.levels][j]
+        prev = np.r_[self.origin, self.levels][j]
         out[np.arange(len(d)), j] = 1.0 / (d - prev)
         has_prev = j > 0
         out[np.flatnonzero(has_prev), j[has_prev] - 1] = -1.0 / (d[has_prev] - prev[has_prev])
@@ -93,7 +96,7 @@ def discrete_slope_intercept(basis: DoseBasis, d) -> np.ndarray:
     if basis.kind != "discrete":
         return np.zeros(len(np.asarray(d)))
     d = np.asarray(d, float)
-    return np.where(d == basis.levels[0], -1.0 / d, 0.0)
+    return np.where(d == basis.levels[0], -1.0 / (d - basis.origin), 0.0)
 
 
 def quantile_knots(doses: np.ndarray, num_knots: int) -> np.ndarray:

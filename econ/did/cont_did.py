@@ -45,8 +45,12 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     dose : str
         Dose column: non-negative, no missing values, fixed within unit; positive for every treated unit. The
         dose of never-treated units is ignored (they are untreated, ``D = 0``).
-    control : {"never", "notyet"}
-        Comparison units: never treated, or also those not yet treated by ``t`` (and by the base period).
+    control : {"never", "notyet", "lowest"}
+        Comparison units: never treated, or also those not yet treated by ``t`` (and by the base period), or
+        (``"lowest"``, the paper's Remark 3.1 for designs without untreated units) the cohort's own units at the
+        lowest dose ``d_L`` (at least two per cohort): the estimand is then ``ATT(d) - ATT(d_L)`` over doses above
+        ``d_L``, never-treated units are not used, and for a discrete dose ``ACRT(d_1)`` is
+        ``(ATT(d_1) - ATT(d_L)) / (d_1 - d_L)``.
     method : {"spline", "discrete"}
         ``"spline"``: B-splines of ``degree`` with ``num_knots`` interior knots at quantiles of the positive doses
         (or the given ``knots``); ``num_knots=0`` is a polynomial of ``degree``. ``"discrete"``: the paper's
@@ -112,7 +116,7 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     >>> bool(abs(res.overall["ACRT^o"] - 2 * (d[g > 0] ** 1).mean()) < 0.5)
     True
     """
-    control = _validate.check_choice(control, "control", ("never", "notyet"))
+    control = _validate.check_choice(control, "control", ("never", "notyet", "lowest"))
     method = _validate.check_choice(method, "method", METHODS)
     multiplier = _validate.check_choice(multiplier, "multiplier", ("mammen", "rademacher"))
     seed = _validate.check_seed(seed)
@@ -125,9 +129,12 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
         raise SpecificationError(f"level must be in (0, 1), got {level!r}")
     if not isinstance(dose, str):
         raise SpecificationError(f"dose must be a column name (str), got {dose!r}")
-    design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster, control=control,
-                          anticipation=anticipation, balance=balance)
+    design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster,
+                          control="never" if control == "lowest" else control, anticipation=anticipation,
+                          balance=balance, comparison=control != "lowest")
     W = _wide(design, cluster)
+    if control == "lowest":
+        _lowest(W, design)
     basis, grid = _basis(W, method, degree, num_knots, knots, grid)
     cells = _cells(W, design, basis, grid)
     return _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, method)
@@ -171,12 +178,30 @@ def _wide(design, cluster):
                 nobs=int(np.isfinite(Y).sum()))
 
 
+def _lowest(W, design):
+    """Remark 3.1: the lowest dose ``d_L`` becomes the comparison; it needs at least two units in every cohort."""
+    g, D = W["g"], W["D"]
+    treated = g != NEVER
+    d_low = float(D[treated].min())
+    for c in np.unique(g[treated]):
+        k = int(((g == c) & (D == d_low)).sum())
+        if k < 2:
+            raise TreatmentError(f"control='lowest' compares each cohort with its units at the lowest dose "
+                                 f"{d_low:g}; cohort {int(c)} has {k} such unit(s), at least 2 are needed (the "
+                                 "lowest dose must be a mass point)")
+    if (~treated).any():
+        W["notes"].append(f"{int((~treated).sum())} never-treated unit(s) not used (control='lowest')")
+    W["lowest"] = d_low
+
+
 def _basis(W, method, degree, num_knots, knots, grid):
     pos = W["D"][W["g"] != NEVER]
+    if "lowest" in W:
+        pos = pos[pos > W["lowest"]]
     lo, hi = float(pos.min()), float(pos.max())
     if method == "discrete":
         levels = np.unique(pos)
-        basis = DoseBasis("discrete", levels=levels)
+        basis = DoseBasis("discrete", levels=levels, origin=W.get("lowest", 0.0))
         grid = levels if grid is None else np.asarray(grid, float)
         bad = ~np.isin(grid, levels)
         if bad.any():
@@ -213,7 +238,10 @@ def _cells(W, design, basis, grid):
             dy = Y[:, index[t]] - Y[:, index[base]]
             ok = np.isfinite(dy)
             treated = ok & (g == gg)
-            if design.control == "never":
+            if "lowest" in W:
+                comp = treated & (D == W["lowest"])
+                treated = treated & (D > W["lowest"])
+            elif design.control == "never":
                 comp = ok & (g == NEVER)
             else:
                 comp = ok & ((g == NEVER) | (g > max(t, base) + ant))
@@ -315,7 +343,9 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
                           "acrt": acrt_d, "acrt_se": np.where(has_acrt, se["acrt_d"], np.nan)})
     overall = {"ATT^o": float(agg["att_o"][0]), "ACRT^o": float(agg["acrt_o"][0])}
     overall_se = {"ATT^o": float(se["overall"][0]), "ACRT^o": float(se["overall"][1])}
-    notes = W["notes"] + [f"comparison group: {design.control}-treated units; {method} dose-response"
+    who = f"units at the lowest dose {W['lowest']:g} (estimand ATT(d) - ATT(d_L))" if "lowest" in W else \
+        f"{design.control}-treated units"
+    notes = W["notes"] + [f"comparison group: {who}; {method} dose-response"
                           + (f" (B-splines of degree {basis.degree}, interior knots "
                              f"{np.round(basis.knots, 4).tolist()})" if method == "spline" else
                              f" ({len(basis.levels)} dose levels)")]
