@@ -31,7 +31,8 @@ METHODS = {
     "econ.spatial.ImpactsResult", "econ.montecarlo.power", "econ.results.wald", "econ.simulate.draw_panel",
     "econ.simulate.twfe_bias_panel", "econ.simulate.true_att", "econ.did.sdid", "econ.did.synth",
     "econ.panel.threshold", "econ.panel.mediation", "econ.measures.theil_gap", "econ.measures.theil",
-    "econ.measures.gini", "econ.index.entropy_index", "econ.index.pca_index",
+    "econ.measures.gini", "econ.index.entropy_index", "econ.index.pca_index", "econ.did.cont_did",
+    "econ.did.did_multiplegt",
 }
 
 # functions that raise nothing of their own (pure formatting or lookups of validated state): no Raises section

@@ -145,6 +145,13 @@ def built(demo, mpdta):
     out["SpatialResult"] = (sar, n_w, n_w)
     out["ImpactsResult"] = (sar.impacts(n_draws=0), n_w, n_w)
     out["SpecTests"] = (sp.lm_tests(f"{Y} ~ log_gdp_pc", one, W_full, unit=UNIT), n_w, n_w)
+    from econ.simulate import draw_dose_panel
+    dose = draw_dose_panel(n_units=80, n_periods=4, seed=0).data
+    out["ContDiDResult"] = (did.cont_did(dose, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=49),
+                            len(dose), 80)
+    from econ.did.multiplegt import _demo_panel
+    sw = _demo_panel(n=60)
+    out["MultiplegtResult"] = (did.did_multiplegt(sw, "y", "unit", "time", "d", effects=2, placebo=1), len(sw), 60)
     return out
 
 

@@ -38,6 +38,8 @@ from econ.did.spatial_did import SpatialDiDResult, spatial_did
 from econ.did.design import StaggeredDesign, build_design
 from econ.did.sdid import SDIDResult, sdid, sdid_compare
 from econ.did.synth import SynthResult, synth
+from econ.did.cont_did import ContDiDResult, cont_did
+from econ.did.multiplegt import MultiplegtResult, did_multiplegt
 
 __all__ = [
     "twfe",
@@ -81,4 +83,8 @@ __all__ = [
     "SDIDResult",
     "synth",
     "SynthResult",
+    "cont_did",
+    "ContDiDResult",
+    "did_multiplegt",
+    "MultiplegtResult",
 ]

@@ -365,3 +365,19 @@ def check_identified(frame: pd.DataFrame, unit: str, time: str, cohorts: pd.Seri
             f"the {what} is not identified: none of the {int(treated.sum())} treated unit(s) is observed both before "
             f"and after its treatment (every treated unit is treated from its first observed period, e.g. "
             f"{unit}={_show(cohorts.index[treated], 3)}), so the treatment dummy is absorbed by the unit fixed effects")
+
+
+def cluster_column(vcov, cluster, unit, estimator: str):
+    """The cluster column of an influence-function estimator: ``vcov=`` (None, a column, or ``{"CL1": column}``) or
+    its alias ``cluster=``; ``None`` means the unit (the estimators' own level). Other covariances do not apply to
+    influence-function inference and raise a SpecificationError naming ``estimator``."""
+    if vcov is not None:
+        col = vcov.get("CL1") if isinstance(vcov, dict) and set(vcov) == {"CL1"} else vcov
+        if not (isinstance(col, str) and col not in ("iid", "hetero", "HC1")):
+            raise SpecificationError(
+                f"{estimator}: vcov must be None (clustered by {unit!r}) or {{'CL1': column}} with a column constant "
+                f"within unit; got {vcov!r} -- influence-function standard errors are clustered at least by unit")
+        if cluster is not None and cluster != col:
+            raise SpecificationError(f"{estimator}: vcov={vcov!r} and cluster={cluster!r} disagree; give one of them")
+        cluster = col
+    return None if cluster == unit else cluster

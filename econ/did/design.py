@@ -72,8 +72,11 @@ class StaggeredDesign:
         Every unit is observed in every period.
     panel : str
         ``"panel"`` (implemented) or ``"rcs"`` (repeated cross-sections; reserved).
-    dose, sampling_weights : str or None
-        Reserved for continuous doses and survey weights (not implemented yet).
+    dose : str or None
+        Treatment-intensity column (fixed within unit, non-negative, no missing values; checked by
+        :func:`econ.did._dose.check_dose`), used by :func:`econ.did.cont_did`.
+    sampling_weights : str or None
+        Reserved for survey weights (not implemented yet).
 
     Examples
     --------
@@ -290,8 +293,11 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         (only for callers that need the raw cohorts, e.g. to report them).
     comparison : bool
         Require a comparison group (a never-treated unit or two cohorts).
-    panel, dose, sampling_weights
-        Reserved: ``panel="panel"`` only; ``dose`` and ``sampling_weights`` must be None for now.
+    dose : str, optional
+        A treatment-intensity column, fixed within unit (TreatmentError naming rows or units otherwise); kept in
+        ``frame`` and named by ``StaggeredDesign.dose``.
+    panel, sampling_weights
+        Reserved: ``panel="panel"`` only; ``sampling_weights`` must be None for now.
 
     Returns
     -------
@@ -331,19 +337,24 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
                                 ("always_treated", always_treated, ("drop", "keep")), ("panel", panel, ("panel",))):
         if value not in choices:
             raise SpecificationError(f"{arg} must be one of {list(choices)}, got {value!r}")
-    if dose is not None or sampling_weights is not None:
-        raise SpecificationError("continuous doses and sampling weights are not implemented yet")
+    if sampling_weights is not None:
+        raise SpecificationError("sampling weights are not implemented yet")
+    dose = check_name(dose, "dose", optional=True)
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise SpecificationError(f"anticipation must be a non-negative integer, got {anticipation!r}")
     model = [c for c in [y, treat, *covariates, weights, cluster, *columns] if c is not None]
-    keep = [c for c in [cohort, *vcov_columns(vcov, unit, time), *optional] if c is not None]
+    keep = [c for c in [cohort, dose, *vcov_columns(vcov, unit, time), *optional] if c is not None]
     frame = prepare_panel(data, unit, time, model, optional=keep)
+    if dose is not None:
+        from econ.did._dose import check_dose
+
+        check_dose(frame, unit, dose)
     if frame[time].nunique() < 2:
         raise TreatmentError(f"the panel has a single period ({time}={_py(frame[time].iat[0])!r}): a difference-in-"
                              "differences needs observations before and after treatment")
     design = StaggeredDesign(frame, unit, time, y, pd.Series(dtype="int64"), np.sort(frame[time].unique()),
                              control=control, anticipation=int(anticipation), covariates=covariates,
-                             weights=weights, cluster=cluster, panel=panel)
+                             weights=weights, cluster=cluster, panel=panel, dose=dose)
     dropped = frame.attrs.get("dropped_missing", 0)
     if dropped:
         design.change(f"{dropped} row(s) with missing values dropped")
