@@ -119,21 +119,20 @@ def check_coordinates(data: pd.DataFrame, unit: str, opts: dict, who: str) -> pd
                 units = pd.unique(frame.loc[out, unit])
                 raise PanelError(f"{who}: conley coordinate {c!r} has values outside [{lim[0]}, {lim[1]}] degrees "
                                  f"for {len(units)} unit(s) {_show(units)}")
-    work = pd.DataFrame({unit: frame[unit].to_numpy(), "a": vals[cols[0]].to_numpy(),
-                         "b": vals[cols[1]].to_numpy()})
-    g = work.groupby(unit, sort=False)
-    spread = (g["a"].max() - g["a"].min()).abs() + (g["b"].max() - g["b"].min()).abs()
-    varying = spread.index[spread.to_numpy() > 0]
-    if len(varying):
+    codes, ids = pd.factorize(frame[unit].to_numpy())
+    first_row = np.full(len(ids), len(codes), dtype=np.int64)
+    np.minimum.at(first_row, codes, np.arange(len(codes)))
+    a, b = vals[cols[0]].to_numpy(), vals[cols[1]].to_numpy()
+    varies = (a != a[first_row][codes]) | (b != b[first_row][codes])
+    if varies.any():
+        bad = pd.unique(ids[codes[varies]])
         raise PanelError(f"{who}: conley coordinates {list(cols)} must be constant within unit; they vary for "
-                         f"{len(varying)} unit(s) {_show(varying)}")
-    first = g[["a", "b"]].first()
-    first.columns = list(cols)
-    return first
+                         f"{len(bad)} unit(s) {_show(bad)}")
+    return pd.DataFrame({cols[0]: a[first_row], cols[1]: b[first_row]}, index=pd.Index(ids, name=unit))
 
 
 def _show(ids, k: int = 5) -> str:
-    ids = list(ids)
+    ids = pd.Index(ids).tolist()
     return str(ids[:k])[:-1] + (", ...]" if len(ids) > k else "]")
 
 
