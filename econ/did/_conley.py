@@ -145,6 +145,7 @@ class UnitKernel:
 
     def __init__(self, i: np.ndarray, j: np.ndarray, w: np.ndarray, n: int, label: str):
         self.i, self.j, self.w, self.n, self.label = i, j, w, int(n), label
+        self._matrix = None
 
     @classmethod
     def from_data(cls, data: pd.DataFrame, unit: str, units, opts: dict, who: str) -> "UnitKernel":
@@ -159,9 +160,19 @@ class UnitKernel:
     def from_coordinates(cls, a: np.ndarray, b: np.ndarray, opts: dict) -> "UnitKernel":
         c, kernel = opts["cutoff_value"], opts["kernel"]
         if opts["metric"] == "great_circle":
-            from econ.panel.vcov import Conley
+            # the KD-tree on unit-sphere chords finds great-circle neighbours exactly (econ._geo); the distance of a
+            # pair is the arc of its chord, which avoids a haversine per pair
+            from scipy.spatial import cKDTree
 
-            pairs, w = Conley(opts["lat"], opts["lon"], c, kernel=kernel).spatial_pairs(a, b, np.arange(len(a)))
+            from econ._geo import chord_of_km, km_of_chord, unit_sphere
+
+            xyz = unit_sphere(a, b)
+            pairs = cKDTree(xyz).query_pairs(r=float(chord_of_km(c)) * (1 + 1e-9) + 1e-12,
+                                             output_type="ndarray").reshape(-1, 2)
+            d = km_of_chord(np.linalg.norm(xyz[pairs[:, 0]] - xyz[pairs[:, 1]], axis=1))
+            keep = d <= c
+            pairs, d = pairs[keep], d[keep]
+            w = np.ones(len(d)) if kernel == "uniform" else 1 - d / c
             label = f"Conley ({c:g} km, {kernel})"
         else:
             from scipy.spatial import cKDTree
@@ -180,7 +191,7 @@ class UnitKernel:
         return int(len(self.w))
 
     def meat(self, S: np.ndarray) -> np.ndarray:
-        """``S'S + sum_{i<j} w_ij (s_i s_j' + s_j s_i')`` for per-unit scores ``S`` (n x m)."""
+        """``S'S + sum_{i<j} w_ij (s_i s_j' + s_j s_i') = S' K S`` for per-unit scores ``S`` (n x m)."""
         S = np.asarray(S, dtype=float)
         if S.ndim == 1:
             S = S[:, None]
@@ -188,13 +199,21 @@ class UnitKernel:
             raise SpecificationError(f"internal: scores have {S.shape[0]} rows for {self.n} units")
         meat = S.T @ S
         if self.n_pairs:
-            # chunked so that the pair matrices stay small whatever the number of pairs
-            step = max(1, 4_000_000 // max(1, S.shape[1]))
-            for lo in range(0, self.n_pairs, step):
-                sl = slice(lo, lo + step)
-                m = (S[self.i[sl]] * self.w[sl, None]).T @ S[self.j[sl]]
-                meat += m + m.T
+            m = S.T @ (self.matrix @ S)
+            meat += m + m.T
         return meat
+
+    @property
+    def matrix(self):
+        """The kernel's strict upper triangle as a sparse CSR matrix (pairs ``i < j``), built once, so that
+        ``meat = S'S + S'US + (S'US)'`` costs one sparse product per call and no n x n array."""
+        if self._matrix is None:
+            import scipy.sparse as sp
+
+            order = np.argsort(self.i, kind="stable")
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(self.i, minlength=self.n))])
+            self._matrix = sp.csr_matrix((self.w[order], self.j[order], indptr), shape=(self.n, self.n))
+        return self._matrix
 
     def refuse_bootstrap(self, who: str, n_draws: int) -> None:
         """Conley inference is analytic only (see the module docstring)."""
