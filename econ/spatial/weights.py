@@ -492,7 +492,8 @@ class Weights:
         --------
         >>> import geopandas as gpd  # doctest: +SKIP
         >>> from shapely.geometry import box  # doctest: +SKIP
-        >>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)])
+        >>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1),
+        ...                                                     box(2, 0, 3, 1)])  # doctest: +SKIP
         >>> Weights.from_geodataframe(gdf, "id", kind="rook").cardinalities.tolist()  # doctest: +SKIP
         [1, 2, 1]
         """
