@@ -179,3 +179,14 @@ def test_spec_errors_and_bootstrap_refusal():
         sun_abraham(df, "y", "id", "t", "g", vcov={"conley": {"x": "lon", "y": "lat", "cutoff": 1}})
     with pytest.raises(EconError, match="vcov must be None"):
         imputation(df, "y", "id", "t", "g", vcov="hetero")
+
+
+def test_notes_and_lag_is_moot_for_influence_functions():
+    df, _ = _two_by_two(80)
+    base = att_gt(df, "y", "id", "t", "g", vcov=_spec())
+    lagged = att_gt(df, "y", "id", "t", "g", vcov=_spec(lag=2, time="t", unit="id"))
+    assert lagged.se.iloc[0] == base.se.iloc[0]
+    assert any("lag/time not used" in n for n in lagged.notes)
+    assert any("Conley (60 km, uniform) kernel over 80 units" in n for n in base.notes)
+    imp = imputation(df, "y", "id", "t", "g", vcov=_spec())
+    assert any("kernel over 80 units" in n for n in imp.notes)

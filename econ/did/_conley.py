@@ -82,6 +82,16 @@ def conley_spec(vcov, who: str) -> dict | None:
     return opts
 
 
+def influence_notes(opts: dict, kernel: "UnitKernel") -> list[str]:
+    """Notes for the influence-function estimators: the kernel used, and that ``lag``/``time`` are moot there."""
+    out = [f"standard errors: {kernel.label} kernel over {kernel.n} units' per-unit influence functions "
+           f"({kernel.n_pairs} pairs within the cutoff); analytic only"]
+    if opts.get("lag") or opts.get("time"):
+        out.append("conley lag/time not used: each unit's influence function already sums its periods, so every "
+                   "within-unit serial covariance is kept")
+    return out
+
+
 def require_great_circle(opts: dict, who: str) -> None:
     """The regression estimators hand the spec to :func:`econ.feols`, whose Conley is great-circle only."""
     if opts["metric"] != "great_circle":

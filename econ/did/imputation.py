@@ -200,8 +200,7 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
                  f"{int(treated.sum())} treated observations imputed; conservative unit-clustered standard errors "
                  "(Theorem 3, cohort x horizon groups)")
     if kernel is not None:
-        notes.append(f"standard errors: the per-unit influences combined by a {kernel.label} kernel over "
-                     f"{kernel.n} units ({kernel.n_pairs} pairs within the cutoff)")
+        notes += _conley.influence_notes(conley, kernel)
     return ImputationResult(
         pd.Series(coef, index=terms), vcov_path, event_times=event_times,
         overall=(float(theta[-1]), float(np.sqrt(vcov[-1, -1]))), effects=effects, pretrend_result=pre,

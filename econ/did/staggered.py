@@ -168,6 +168,7 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     if conley:  # the kernel replaces the cluster codes of the influence-function covariance
         design.cluster = _conley.UnitKernel.from_data(data, unit, design.units, conley, "att_gt")
         design.cluster.refuse_bootstrap("att_gt", n_draws)
+        design.notes = list(design.notes) + _conley.influence_notes(conley, design.cluster)
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
         cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
     boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed, cluster_bootstrap) if n_draws else None
