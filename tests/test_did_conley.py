@@ -190,3 +190,19 @@ def test_notes_and_lag_is_moot_for_influence_functions():
     assert any("Conley (60 km, uniform) kernel over 80 units" in n for n in base.notes)
     imp = imputation(df, "y", "id", "t", "g", vcov=_spec())
     assert any("kernel over 80 units" in n for n in imp.notes)
+
+
+def test_spatial_did_with_conley_is_feols_conley():
+    df, _ = _two_by_two(200)
+    spec = _spec()
+    res = spatial_did(df, "y", "id", "t", cohort="g", exposure="rings", rings=[15], coords=("lat", "lon"),
+                      estimator="twfe", vcov=spec)
+    work = df.assign(D=((df["g"] == 2) & (df["t"] == 2)).astype(float))
+    work["R"] = res.exposure["ring"].eq(1).to_numpy() * (1 - work["D"])
+    hand = feols("y ~ D + R | id + t", work, vcov=spec)
+    assert "Conley" in res.vcov_type
+    assert res.se["direct"] == pytest.approx(hand.se["D"], rel=1e-8)
+    assert res.se["spillover_ring1"] == pytest.approx(hand.se["R"], rel=1e-8)
+    unit = spatial_did(df, "y", "id", "t", cohort="g", exposure="rings", rings=[15], coords=("lat", "lon"),
+                       estimator="twfe")
+    assert unit.se["direct"] != pytest.approx(res.se["direct"], rel=1e-3)
