@@ -114,7 +114,8 @@ def built(demo, mpdta):
     rng_r = np.random.default_rng(0)
     ring = pd.DataFrame({"u": np.repeat(np.arange(80), 3), "t": np.tile([1, 2, 3], 80),
                          "g": np.repeat(rng_r.choice([0, 2], 80, p=[0.8, 0.2]), 3),
-                         "lat": np.repeat(rng_r.uniform(30, 31, 80), 3), "lon": np.repeat(rng_r.uniform(110, 111, 80), 3)})
+                         "lat": np.repeat(rng_r.uniform(30, 31, 80), 3),
+                         "lon": np.repeat(rng_r.uniform(110, 111, 80), 3)})
     ring["y"] = rng_r.normal(size=len(ring))
     out["SpatialDiDRadiusResult"] = (did.spatial_did_radius(ring, "y", "u", "t", cohort="g", coords=("lat", "lon"),
                                                             radii=[10, 20]), len(ring), 80)

@@ -28,7 +28,8 @@ def _ring_panel(n=1500, seed=0, sd=0.5):
     a = rng.normal(size=n)
     y1 = a + rng.normal(scale=sd, size=n)
     y2 = a + 0.3 + TAU * treated + spill + rng.normal(scale=sd, size=n)
-    df = pd.DataFrame({"u": np.repeat(np.arange(n), 2), "t": np.tile([1, 2], n), "g": np.repeat(np.where(treated, 2, 0), 2),
+    df = pd.DataFrame({"u": np.repeat(np.arange(n), 2), "t": np.tile([1, 2], n),
+                       "g": np.repeat(np.where(treated, 2, 0), 2),
                        "lat": np.repeat(lat, 2), "lon": np.repeat(lon, 2), "y": np.column_stack([y1, y2]).ravel()})
     return df, treated, dist, spill
 
