@@ -1,4 +1,4 @@
-"""Maps on the bundled China outlines, matplotlib only: choropleths and LISA cluster maps.
+"""Maps on the bundled China outlines or any user outlines, matplotlib only: choropleths and LISA cluster maps.
 
 The outlines are the simplified GeoJSON files shipped with the package (``econ.datasets.load_geojson``): 370
 prefecture-level features (the 337 reference units carry ``prefecture_code``) and 34 province features (the 31
@@ -35,11 +35,14 @@ def choropleth(values, level: str = "prefecture", *, key: str | None = None, col
     values : Series or dict
         Value of each unit, indexed by the feature property ``key``. Numeric values get a continuous colour map
         with a colour bar; anything else (strings, booleans, categoricals) is drawn as categories with a legend.
-    level : {"prefecture", "province"}
-        Which outlines to draw.
+    level : {"prefecture", "province"}, GeoDataFrame, dict or path
+        Which outlines to draw: a bundled level, or outlines of any region -- a geopandas GeoDataFrame (projected
+        data are converted to longitude/latitude), a GeoJSON FeatureCollection dict, or a ``.geojson``/``.shp``/
+        ``.gpkg`` file (read with geopandas, optional extra ``econ-placebased[geo]``).
     key : str, optional
-        Feature property the index refers to; default ``prefecture_code`` / ``province_code`` (``"adcode"``
-        reaches features outside the reference units, e.g. county-level cities).
+        Feature property (GeoDataFrame column) the index refers to; default ``prefecture_code`` /
+        ``province_code`` for the bundled outlines (``"adcode"`` reaches features outside the reference units,
+        e.g. county-level cities), the GeoDataFrame's index, and required for a GeoJSON dict or file.
     colors : dict, optional
         Category -> colour (categorical values; its order is the legend order). Default: a fixed palette in sorted
         category order.
@@ -76,13 +79,7 @@ def choropleth(values, level: str = "prefecture", *, key: str | None = None, col
     >>> len(ax.collections)
     1
     """
-    if level not in _LEVELS:
-        raise SpecificationError(f"level must be one of {list(_LEVELS)}, got {level!r}")
-    from econ import datasets
-
-    outline, default_key = _LEVELS[level]
-    key = default_key if key is None else key
-    features = datasets.load_geojson(outline)["features"]
+    features, key, level = _outlines(level, key)
     if not any(key in (f.get("properties") or {}) for f in features):
         raise SpecificationError(f"key {key!r} is not a property of the {level} outlines; properties: "
                                  f"{sorted(features[0]['properties'])}")
@@ -141,9 +138,9 @@ def choropleth(values, level: str = "prefecture", *, key: str | None = None, col
     return finish_figure(fig, ax, path)
 
 
-def lisa_map(result, level: str = "prefecture", *, alpha: float | None = None, title: str | None = None,
-             extent=None, ax=None, path=None, figsize=(7.5, 6.0)):
-    """LISA cluster map of a :func:`econ.spatial.local_moran` result on the bundled outlines.
+def lisa_map(result, level="prefecture", *, key: str | None = None, alpha: float | None = None,
+             title: str | None = None, extent=None, ax=None, path=None, figsize=(7.5, 6.0)):
+    """LISA cluster map of a :func:`econ.spatial.local_moran` result on the bundled or any given outlines.
 
     Units significant at ``p_sim < alpha`` (default the result's ``alpha``) are coloured by cluster (HH red, LL
     blue, HL orange, LH light blue); ``ns`` grey; units without neighbours white. The legend gives the counts.
@@ -152,7 +149,10 @@ def lisa_map(result, level: str = "prefecture", *, alpha: float | None = None, t
     ----------
     result : LocalMoranResult
         Its ids must be prefecture (or province) codes.
-    level : {"prefecture", "province"}
+    level : {"prefecture", "province"}, GeoDataFrame, dict or path
+        Outlines, as in :func:`choropleth`.
+    key : str, optional
+        Property or column holding the ids, as in :func:`choropleth`.
     alpha : float, optional
     title, ax, path, figsize : as in :func:`choropleth`.
 
@@ -191,9 +191,46 @@ def lisa_map(result, level: str = "prefecture", *, alpha: float | None = None, t
              "island": "no neighbours"}
     labels = {c: f"{names[c]} ({int(counts.get(c, 0))})" for c in order}
     a = result.alpha if alpha is None else alpha
-    return choropleth(clusters, level, colors={c: LISA_COLOURS[c] for c in order}, labels=labels,
+    return choropleth(clusters, level, key=key, colors={c: LISA_COLOURS[c] for c in order}, labels=labels,
                       title=title or f"LISA clusters (p_sim < {a:g}, {result.n_draws} permutations)", extent=extent, ax=ax,
                       path=path, figsize=figsize)
+
+
+def _outlines(level, key):
+    """``(features, key, label)`` of the outlines to draw: a bundled level name, a GeoDataFrame (ids in column
+    ``key``, or its index when ``key`` is None), a GeoJSON FeatureCollection dict or a file geopandas reads."""
+    from pathlib import Path
+
+    from econ.spatial import _geo_io
+
+    if isinstance(level, str) and level in _LEVELS:
+        from econ import datasets
+
+        outline, default_key = _LEVELS[level]
+        return datasets.load_geojson(outline)["features"], default_key if key is None else key, level
+    if isinstance(level, (str, Path)) and Path(level).suffix.lower() in (".geojson", ".json", ".shp", ".gpkg"):
+        if not Path(level).exists():
+            raise SpecificationError(f"no such outline file: {level}")
+        if key is None:
+            raise SpecificationError("key= (the attribute holding the unit ids) is required for an outline file")
+        level = _geo_io.read_geo(level)
+    if _geo_io.is_geodataframe(level):
+        gdf = level
+        if gdf.crs is not None and not gdf.crs.is_geographic:
+            gdf = gdf.to_crs("EPSG:4326")  # drawn in longitude/latitude
+        ids = _geo_io.gdf_ids(gdf, key)
+        fc = _geo_io.feature_collection(gdf, ids)
+        name = "_econ_id" if key is None else key
+        for f in fc["features"]:
+            f["properties"] = {name: f["properties"]["_econ_id"]}
+        return fc["features"], name, "given"
+    if isinstance(level, dict) and level.get("type") == "FeatureCollection":
+        if key is None:
+            raise SpecificationError("key= (the feature property holding the unit ids) is required for a GeoJSON "
+                                     "FeatureCollection")
+        return level["features"], key, "given"
+    raise SpecificationError(f"level must be one of {list(_LEVELS)}, a GeoDataFrame, a GeoJSON FeatureCollection "
+                             f"dict or an outline file path, got {level!r}")
 
 
 def _as_series(values) -> pd.Series:

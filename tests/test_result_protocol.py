@@ -112,6 +112,14 @@ def built(demo, mpdta):
                           n_p99, u_p99)
     out["SpatialDiDResult"] = (did.spatial_did(full, Y, UNIT, TIME, cohort="cohort", W=W_full), len(full),
                                full[UNIT].nunique())
+    rng_r = np.random.default_rng(0)
+    ring = pd.DataFrame({"u": np.repeat(np.arange(80), 3), "t": np.tile([1, 2, 3], 80),
+                         "g": np.repeat(rng_r.choice([0, 2], 80, p=[0.8, 0.2]), 3),
+                         "lat": np.repeat(rng_r.uniform(30, 31, 80), 3),
+                         "lon": np.repeat(rng_r.uniform(110, 111, 80), 3)})
+    ring["y"] = rng_r.normal(size=len(ring))
+    out["SpatialDiDRadiusResult"] = (did.spatial_did_radius(ring, "y", "u", "t", cohort="g", coords=("lat", "lon"),
+                                                            radii=[10, 20]), len(ring), 80)
     runs = mc.run(mc.grid(mc.staggered, n_units=[20], n_years=8), {"twfe": mc.estimators.twfe()}, 3, seed=1,
                   n_workers=1, progress=False)
     out["MonteCarloResult"] = (runs, None, None)

@@ -35,6 +35,7 @@ from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
 from econ.did.compare import ComparisonResult, compare
 from econ.did.honest import HonestResult, honest
 from econ.did.spatial_did import SpatialDiDResult, spatial_did
+from econ.did.spatial_did_radius import SpatialDiDRadiusResult, spatial_did_radius
 from econ.did.design import StaggeredDesign, build_design
 from econ.did.sdid import SDIDResult, sdid, sdid_compare
 from econ.did.synth import SynthResult, synth
@@ -76,6 +77,8 @@ __all__ = [
     "HonestResult",
     "spatial_did",
     "SpatialDiDResult",
+    "spatial_did_radius",
+    "SpatialDiDRadiusResult",
     "build_design",
     "StaggeredDesign",
     "sdid",

@@ -34,17 +34,23 @@ def influence_basis(d, psi) -> np.ndarray:
 
 def _bootstrap_basis(d, psi, n_draws, multiplier, seed, form="mean"):
     """Bootstrap draws (n_draws x basis columns) of :func:`influence_basis` (``form``: the clustered convention of
-    :func:`econ.did._mboot.cluster_sums`)."""
+    :func:`econ.did._mboot.cluster_sums`); a Conley kernel refuses (analytic only)."""
+    if hasattr(d.cluster, "refuse_bootstrap"):
+        d.cluster.refuse_bootstrap("att_gt", n_draws)
     sums = _mboot.cluster_sums(influence_basis(d, psi), d.cluster, form)
     return _mboot.draws(sums, d.n, n_draws, multiplier, _validate.rng(seed))
 
 
 def analytic_vcov(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """``S'S / n^2`` with ``S`` the (cluster-summed) influence functions; NaN rows/columns for NaN estimates."""
+    """``S'S / n^2`` with ``S`` the (cluster-summed) influence functions; NaN rows/columns for NaN estimates.
+    ``cluster`` may also be a :class:`econ.did._conley.UnitKernel`: then ``sum_ij K_ij psi_i psi_j' / n^2``."""
     n = psi.shape[0]
     bad = ~np.isfinite(psi).all(axis=0)
-    s = _mboot.cluster_sums(np.where(bad, 0.0, psi), cluster)
-    v = s.T @ s / n**2
+    if hasattr(cluster, "meat"):
+        v = cluster.meat(np.where(bad, 0.0, psi)) / n**2
+    else:
+        s = _mboot.cluster_sums(np.where(bad, 0.0, psi), cluster)
+        v = s.T @ s / n**2
     v[bad, :] = np.nan
     v[:, bad] = np.nan
     return v
@@ -87,6 +93,8 @@ class InfluenceResult(Result):
         vcov[:, fixed] = 0.0
         vcov[fixed, fixed] = np.nan
         label = "multiplier bootstrap" if boot is not None else "influence function"
+        if hasattr(cluster, "meat"):
+            label += f", {cluster.label}"
         super().__init__(coef, vcov, nobs=inf_func.shape[0], df_resid=np.inf, df_t=np.inf, notes=notes,
                          model=model, depvar=depvar, vcov_type=label, cluster=cluster_label(n_clusters),
                          n_clusters=n_clusters[1] if n_clusters else None, extra=extra, n_units=inf_func.shape[0])

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _design, _paths
+from econ.did import _conley, _design, _paths
 from econ.did.design import build_design
 from econ.did.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
@@ -89,7 +89,7 @@ class ImputationResult(_paths.EventPathResult):
 
 
 def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, horizons=None,
-               pretrends=None) -> ImputationResult:
+               pretrends=None, vcov=None) -> ImputationResult:
     """Borusyak, Jaravel and Spiess (2024) imputation estimator of staggered DiD effects.
 
     Parameters
@@ -121,7 +121,9 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     TreatmentError
         Invalid cohorts, no comparison observations, a horizon with no treated observation.
     SpecificationError
-        Bad ``horizons`` / ``pretrends``, or collinear covariates in the untreated model.
+        Bad ``horizons`` / ``pretrends`` / ``vcov``, or collinear covariates in the untreated model.
+    PanelError
+        Conley coordinates missing, out of range or varying within a unit.
 
     Notes
     -----
@@ -148,6 +150,10 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     ['rel_0', 'rel_p1', 'rel_p2']
     """
     covariates = _design.as_list(covariates)
+    conley = _conley.conley_spec(vcov, "imputation")
+    if vcov is not None and conley is None:
+        raise SpecificationError(f"imputation: vcov must be None (unit-clustered, BJS) or {{'conley': {{...}}}}, "
+                                 f"got {vcov!r}")
     design = build_design(data, y, unit, time, cohort, covariates=covariates)
     frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")
@@ -170,7 +176,10 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     theta = W1.T @ tau
     _check_linear(theta, V0, W1, yv, treated)
     psi = _influence(frame[unit].to_numpy(), treated, V0, W1, fit.resid, tau, g1, rel1)
-    vcov = psi.T @ psi
+    kernel = (_conley.UnitKernel.from_data(data, unit, pd.unique(frame[unit]), conley, "imputation")
+              if conley else None)
+    meat = (lambda s: s.T @ s) if kernel is None else kernel.meat  # noqa: E731
+    vcov = meat(psi)
 
     terms, event_times = [event_term(h) for h in hs], list(hs)
     coef = theta[:-1]
@@ -182,7 +191,7 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
         terms, event_times = lead_terms + terms, list(range(-pretrends, 0)) + event_times
         coef = np.concatenate([pre.coef[lead_terms].to_numpy(), coef])
         joint = np.hstack([lead_rows, psi[:, :-1]])
-        vcov_path = joint.T @ joint
+        vcov_path = meat(joint)
     else:
         vcov_path = vcov[:-1, :-1]
     effects = pd.DataFrame({unit: frame[unit].to_numpy()[treated], time: t[treated], "cohort": g1, "event_time": rel1,
@@ -190,12 +199,15 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     notes.append(f"imputation (BJS 2024): untreated model fitted on {int((~treated).sum())} observations; "
                  f"{int(treated.sum())} treated observations imputed; conservative unit-clustered standard errors "
                  "(Theorem 3, cohort x horizon groups)")
+    if kernel is not None:
+        notes += _conley.influence_notes(conley, kernel)
     return ImputationResult(
         pd.Series(coef, index=terms), vcov_path, event_times=event_times,
         overall=(float(theta[-1]), float(np.sqrt(vcov[-1, -1]))), effects=effects, pretrend_result=pre,
         nobs=len(frame), df_resid=len(frame) - fit.n_params, df_t=np.inf, notes=notes,
         model="Imputation event study (Borusyak, Jaravel and Spiess 2024)", depvar=y,
-        vcov_type="conservative (BJS Theorem 3), clustered", cluster=unit, n_clusters=len(psi),
+        vcov_type="conservative (BJS Theorem 3), " + ("clustered" if kernel is None else kernel.label),
+        cluster=unit if kernel is None else None, n_clusters=len(psi) if kernel is None else None,
         n_units=int(frame[unit].nunique()))
 
 

@@ -47,7 +47,7 @@ import pandas as pd
 
 from econ._geo import km_of_chord, unit_sphere
 from econ._validate import check_bool, check_choice
-from econ.did import _design
+from econ.did import _conley, _design
 from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError, WeightsError
 from econ.results import Result, figure, finish_figure
@@ -143,7 +143,8 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
     covariates : list of str, optional
         Time-varying controls.
     vcov : optional
-        Any :func:`econ.feols` vcov spec; default clustered by unit.
+        Any :func:`econ.feols` vcov spec; default clustered by unit. ``{"conley": {...}}`` is Conley's spatial
+        HAC (coordinates checked complete, in range and constant within unit; see :mod:`econ.did._conley`).
     weights : str, optional
         Regression weights column.
 
@@ -220,6 +221,10 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
     if (treat is None) == (cohort is None):
         raise TreatmentError("give exactly one of treat= (a 0/1 treatment column) or cohort= (first treated period)")
     covariates = _design.as_list(covariates)
+    conley = _conley.conley_spec(vcov, "spatial_did")
+    if conley:
+        _conley.require_great_circle(conley, "spatial_did")
+        _conley.check_coordinates(data, unit, conley, "spatial_did")
     coord_cols = list(coords) if coords is not None else []
     if coords is not None and len(coord_cols) != 2:
         raise SpecificationError("coords must be a pair of column names (lat, lon)")

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _cs_design, _drdid, _mboot
+from econ.did import _conley, _cs_design, _drdid, _mboot
 from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis  # noqa: F401
 from econ.did._design import NEVER
+from econ.errors import SpecificationError
 from econ.panel.demean import single_thread_blas
 
 __all__ = ["att_gt", "ATTgtResult"]
@@ -57,14 +58,18 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         period; the base cell itself is reported as 0 with a NaN standard error, as R does.
     anticipation : int
         Periods of anticipation: the base period of cohort g is the last period before ``g - anticipation``.
-    vcov : None or {"CL1": column}, optional
+    vcov : None, {"CL1": column} or {"conley": {...}}, optional
         As in every estimator of the package: ``None`` (default) clusters by unit (the influence functions are
         per unit); ``{"CL1": col}`` (or just ``col``) clusters at a level coarser than the unit, with ``col``
         constant within unit: bootstrap multipliers are then drawn per cluster (see ``cluster_bootstrap``); analytic standard errors (``n_draws=0``) are the
         cluster-robust ``sqrt(sum_c S_c^2) / n`` of the influence functions' cluster sums ``S_c`` (R ``did`` has no
         analytic clustered standard error: it ignores clustering without the bootstrap). Other covariances
         (``"iid"``, ``"hetero"``, two-way) do not apply to influence-function inference and raise a
-        SpecificationError.
+        SpecificationError. ``{"conley": {"lat": .., "lon": .., "cutoff_km": ..}}`` (or planar ``{"x": .., "y": ..,
+        "cutoff": ..}``; ``kernel`` ``"uniform"``/``"bartlett"``), as :func:`econ.feols` spells it: Conley's spatial
+        HAC ``sum_ij K(d_ij) psi_i psi_j' / n^2`` of the per-unit influence functions over units' coordinates
+        (constant within unit), carried into every aggregation; analytic only (``n_draws`` must be 0). See
+        :mod:`econ.did._conley`.
     weights : str, optional
         Sampling weights column, constant within unit, non-negative.
     n_draws : int or None, default None
@@ -154,10 +159,17 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     progress = _validate.check_bool(progress, "progress")
     balance = _validate.check_bool(balance, "balance")
     level = _check_level(level)
-    cluster = _cluster_of(vcov, cluster, unit)
+    conley = _conley.conley_spec(vcov, "att_gt")
+    if conley and cluster is not None:
+        raise SpecificationError(f"att_gt: give vcov={{'conley': ...}} or cluster={cluster!r}, not both")
+    cluster = _cluster_of(None if conley else vcov, cluster, unit)
     cluster_bootstrap = _validate.check_choice(cluster_bootstrap, "cluster_bootstrap", _mboot.FORMS)
     design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
                               balance)
+    if conley:  # the kernel replaces the cluster codes of the influence-function covariance
+        design.cluster = _conley.UnitKernel.from_data(data, unit, design.units, conley, "att_gt")
+        design.cluster.refuse_bootstrap("att_gt", n_draws)
+        design.notes = list(design.notes) + _conley.influence_notes(conley, design.cluster)
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
         cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
     boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed, cluster_bootstrap) if n_draws else None
@@ -286,7 +298,7 @@ class ATTgtResult(InfluenceResult):
         names = [f"g{g}_t{t}" for g, t in zip(cells["cohort"], cells["time"])]
         coef = pd.Series(cells["estimate"].to_numpy(dtype=float), index=names)
         keys = cells[["cohort", "time"]].assign(event_time=cells["time"] - cells["cohort"])
-        n_clusters = ((spec["cluster"], int(design.cluster.max()) + 1) if design.cluster is not None
+        n_clusters = ((spec["cluster"], int(design.cluster.max()) + 1) if isinstance(design.cluster, np.ndarray)
                       else (spec["unit"], design.n))
         boot = None if boot_basis is None else boot_basis[:, :k]
         super().__init__(coef, keys, psi, units=design.units, cluster=design.cluster, boot=boot, level=level,

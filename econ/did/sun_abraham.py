@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _design, _paths
+from econ.did import _conley, _design, _paths
 from econ.did.design import build_design
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
@@ -88,7 +88,9 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     covariates : list of str, optional
         Time-varying controls added linearly (as fixest's ``sunab`` with controls).
     vcov : optional
-        Any :func:`econ.feols` vcov spec; default clustered by unit.
+        Any :func:`econ.feols` vcov spec; default clustered by unit. ``{"conley": {...}}`` (Conley spatial HAC,
+        coordinates constant within unit, see :mod:`econ.did._conley`) also puts the cohort-share term on the
+        same kernel over units.
     weights : str, optional
         Regression weights column (WLS); cohort shares are then weighted too.
     share_uncertainty : bool
@@ -145,6 +147,10 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     _validate.check_choice(control, "control", ["never", "last"])
     share_uncertainty = _validate.check_bool(share_uncertainty, "share_uncertainty")
     covariates = _design.as_list(covariates)
+    conley = _conley.conley_spec(vcov, "sun_abraham")
+    if conley:  # coordinates complete, in range and constant within unit before the regression sees them
+        _conley.require_great_circle(conley, "sun_abraham")
+        _conley.check_coordinates(data, unit, conley, "sun_abraham")
     design = build_design(data, y, unit, time, cohort, covariates=covariates, weights=weights, vcov=vcov,
                           control=control)
     if control == "never" and not design.n_never:
@@ -183,8 +189,12 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     A, psi = _aggregation(m, sets, delta)
     vcov_all = A @ v_delta @ A.T
     if share_uncertainty:
-        psi = _cluster_share_influence(psi, vcov_spec, sample, unit, units, time)
-        vcov_all = vcov_all + psi.T @ psi / m.shape[0] ** 2
+        if conley:  # the share term gets the regression's spatial kernel, over units
+            meat = _conley.UnitKernel.from_data(data, unit, units, conley, "sun_abraham").meat(psi)
+        else:
+            psi = _cluster_share_influence(psi, vcov_spec, sample, unit, units, time)
+            meat = psi.T @ psi
+        vcov_all = vcov_all + meat / m.shape[0] ** 2
     theta = A @ delta
     k = len(event_times)
     terms = [event_term(e) for e in event_times]

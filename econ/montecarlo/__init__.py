@@ -20,6 +20,7 @@ from econ.montecarlo.estimators import Estimator
 from econ.montecarlo.power import PowerResult, power
 from econ.montecarlo.results import MonteCarloResult
 from econ.montecarlo.runner import run
+from econ.montecarlo.spatial import spatial_staggered
 
 __all__ = ["run", "power", "design", "grid", "staggered", "Design", "Estimator", "estimators",
-           "MonteCarloResult", "PowerResult", "replication_seeds"]
+           "MonteCarloResult", "PowerResult", "replication_seeds", "spatial_staggered"]

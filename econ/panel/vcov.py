@@ -412,7 +412,18 @@ class Conley:
             bounds = np.flatnonzero(np.diff(t_codes[order])) + 1
             groups = np.split(order, bounds)
         else:
-            groups = [np.arange(inp.n)]
+            groups = None
+        if groups is None:  # all pairs whatever the period: sum the scores of each location first (K = 1 at
+            # distance 0), so a panel's repeated coordinates cost one KD-tree point per location, not per row
+            _, first, loc = np.unique(np.column_stack([lat, lon]), axis=0, return_index=True, return_inverse=True)
+            s_loc = np.zeros((len(first), s.shape[1]))
+            np.add.at(s_loc, loc.ravel(), s)
+            meat = s_loc.T @ s_loc
+            pairs, w = self.spatial_pairs(lat[first], lon[first], np.arange(len(first)))
+            if len(w):
+                m = (s_loc[pairs[:, 0]] * w[:, None]).T @ s_loc[pairs[:, 1]]
+                meat += m + m.T
+            groups = []
         for rows in groups:
             pairs, w = self.spatial_pairs(lat, lon, rows)
             if len(w):

@@ -81,6 +81,14 @@ def _neighbour_pairs(points: np.ndarray, k: int | None, radius: float | None):
     return np.concatenate([i, j]).astype(np.int64), np.concatenate([j, i]).astype(np.int64)
 
 
+def integral_float_ids(ids: tuple) -> tuple:
+    """Ids that are all integral floats (``1.0``: GeoJSON writers often store integer codes so) as ints, so they
+    match a panel's integer ids; any other ids unchanged."""
+    if ids and all(isinstance(u, (float, np.floating)) and np.isfinite(u) and float(u).is_integer() for u in ids):
+        return tuple(int(u) for u in ids)
+    return ids
+
+
 def _outline_collection(outlines, id_property):
     if isinstance(outlines, str):
         from econ import datasets
@@ -118,7 +126,7 @@ def contiguity_matrix(outlines, kind: str, id_property, ids):
             feature_ids.append(uid)
             rings.append(np.asarray(ring, dtype=float)[:, :2])
     if ids is None:
-        ids = tuple(sorted(set(feature_ids), key=_sort_key))
+        ids = integral_float_ids(tuple(sorted(set(feature_ids), key=_sort_key)))
     else:
         ids = _id_tuple(ids)
         missing = sorted(set(ids) - set(feature_ids), key=str)

@@ -461,6 +461,125 @@ class Weights:
         return cls(ids, m, "b")._apply_islands(islands)
 
     @classmethod
+    def from_geodataframe(cls, gdf, id_column: str | None = None, *, kind: str = "queen", k: int | None = None,
+                          cutoff_km: float | None = None, power: float = 0.0, islands: str = "warn") -> Weights:
+        """Weights from a geopandas GeoDataFrame of any region (needs the optional extra ``econ-placebased[geo]``).
+
+        Parameters
+        ----------
+        gdf : geopandas.GeoDataFrame
+            One row per unit.
+        id_column : str, optional
+            Column holding the unit ids (default: the index). Ids keep the column's dtype.
+        kind : {"queen", "rook", "knn", "distance"}
+            Contiguity of the polygons (shared vertex / shared edge, exactly as libpysal's ``Queen``/``Rook``), or
+            great-circle ``k`` nearest neighbours / distance band ``cutoff_km`` between the units' representative
+            points (these need a CRS; projected data are converted to longitude/latitude).
+        k, cutoff_km, power : as in :meth:`from_distance`.
+        islands : {"warn", "keep", "drop", "raise"}
+
+        Returns
+        -------
+        Weights
+
+        Raises
+        ------
+        WeightsError
+            Not a GeoDataFrame, geopandas missing, missing or duplicate geometry ids, empty geometries,
+            non-polygons for contiguity, no CRS when distances are needed.
+
+        Examples
+        --------
+        >>> import geopandas as gpd  # doctest: +SKIP
+        >>> from shapely.geometry import box  # doctest: +SKIP
+        >>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1),
+        ...                                                     box(2, 0, 3, 1)])  # doctest: +SKIP
+        >>> Weights.from_geodataframe(gdf, "id", kind="rook").cardinalities.tolist()  # doctest: +SKIP
+        [1, 2, 1]
+        """
+        from econ.spatial._geo_io import from_geodataframe
+
+        return from_geodataframe(cls, gdf, id_column, kind=kind, k=k, cutoff_km=cutoff_km, power=power,
+                                 islands=islands)
+
+    @classmethod
+    def from_file(cls, path, id_column: str, *, kind: str = "queen", k: int | None = None,
+                  cutoff_km: float | None = None, power: float = 0.0, islands: str = "warn") -> Weights:
+        """Weights from a GeoJSON file, shapefile or any file geopandas reads (optional extra ``econ-placebased[geo]``).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file (``.geojson``, ``.shp``, ``.gpkg``...).
+        id_column : str
+            Attribute holding the unit ids.
+        kind, k, cutoff_km, power, islands : as in :meth:`from_geodataframe`.
+
+        Returns
+        -------
+        Weights
+
+        Raises
+        ------
+        WeightsError
+            Missing file, and every error of :meth:`from_geodataframe`.
+
+        Examples
+        --------
+        >>> w = Weights.from_file("regions.geojson", "region_id", kind="rook")  # doctest: +SKIP
+        """
+        from econ.spatial._geo_io import read_geo
+
+        return cls.from_geodataframe(read_geo(path), id_column, kind=kind, k=k, cutoff_km=cutoff_km, power=power,
+                                     islands=islands)
+
+    @classmethod
+    def from_libpysal(cls, W, *, islands: str = "keep") -> Weights:
+        """Weights from a libpysal ``W`` (ids in its ``id_order``, its weights and transform).
+
+        Parameters
+        ----------
+        W : libpysal.weights.W
+        islands : {"warn", "keep", "drop", "raise"}
+
+        Returns
+        -------
+        Weights
+
+        Raises
+        ------
+        WeightsError
+            Not a libpysal ``W``.
+
+        Examples
+        --------
+        >>> from libpysal.weights import lat2W
+        >>> Weights.from_libpysal(lat2W(2, 2)).cardinalities.tolist()
+        [2, 2, 2, 2]
+        """
+        from econ.spatial._geo_io import from_libpysal
+
+        return from_libpysal(cls, W, islands)
+
+    def to_libpysal(self):
+        """This matrix as a libpysal ``W`` (same ids as ``id_order``, same weights).
+
+        Returns
+        -------
+        libpysal.weights.W
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = Weights([10, 20], np.array([[0, 1], [1, 0]]))
+        >>> w.to_libpysal().neighbors
+        {10: [20], 20: [10]}
+        """
+        from econ.spatial._geo_io import to_libpysal
+
+        return to_libpysal(self)
+
+    @classmethod
     def _from_pairs(cls, ids, i, j, d, power, islands, what="coordinates") -> Weights:
         if power > 0:
             zero = d == 0
