@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from econ.panel.demean import single_thread_blas
+
 __all__: list[str] = []
 
 
@@ -99,12 +101,13 @@ def fw_weights(M: np.ndarray, zeta: float, *, intercept: bool = True, x0: np.nda
     x = np.full((B, n), 1.0 / n) if x0 is None else np.array(x0, dtype=float).reshape(B, n)
     chunk = max(_BATCH_MIN, _MAX_BYTES // (8 * n * n))
     out = np.empty((B, n))
-    for lo in range(0, B, chunk):
-        P = _Problems(M[lo:lo + chunk], zeta, intercept)
-        xs = _solve(P, x[lo:lo + chunk], min_decrease ** 2, max_iter)
-        if resparsify_iter is not None:
-            xs = _solve(P, sparsify(xs), min_decrease ** 2, resparsify_iter)
-        out[lo:lo + chunk] = xs
+    with single_thread_blas():  # small batched Gram products: threads only compete on a busy machine
+        for lo in range(0, B, chunk):
+            P = _Problems(M[lo:lo + chunk], zeta, intercept)
+            xs = _solve(P, x[lo:lo + chunk], min_decrease ** 2, max_iter)
+            if resparsify_iter is not None:
+                xs = _solve(P, sparsify(xs), min_decrease ** 2, resparsify_iter)
+            out[lo:lo + chunk] = xs
     return out[0] if single else out
 
 

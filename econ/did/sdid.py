@@ -103,11 +103,19 @@ def _refit(Ys: np.ndarray, c: _Cohort, N0: int, omega_init: np.ndarray) -> np.nd
 def _placebo(wp: WidePanel, fit: list[_Cohort], n_draws: int, gen: np.random.Generator) -> np.ndarray:
     """Algorithm 4 of the paper (R ``placebo_se``), cohort by cohort: never-treated units are permuted, the last
     ones take the treated units' adoption periods, the rest are the controls; weights are re-estimated."""
+    perms = np.stack([gen.permutation(len(fit[0].control_rows)) for _ in range(n_draws)])
+    return _placebo_draws(wp, fit, perms)
+
+
+def _placebo_draws(wp: WidePanel, fit: list[_Cohort], perms: np.ndarray) -> np.ndarray:
+    """Placebo estimates, one row per permutation of the never-treated units (positions among
+    ``fit[0].control_rows``): as R's ``theta(sample(1:N0))``, the first ``N0 - N1`` are the controls (their
+    full-sample unit weights, renormalised, start Frank-Wolfe; the full-sample time weights start lambda), the
+    next ones the pseudo-treated units of each cohort in turn."""
     co = fit[0].control_rows
     n_tr = sum(c.n_treated for c in fit)
     n_co = len(co) - n_tr
-    perms = np.stack([gen.permutation(len(co)) for _ in range(n_draws)])
-    taus = np.empty((n_draws, len(fit)))
+    taus = np.empty((len(perms), len(fit)))
     start = n_co
     for k, c in enumerate(fit):
         pos = np.concatenate([perms[:, :n_co], perms[:, start:start + c.n_treated]], axis=1)
