@@ -227,3 +227,45 @@ def test_frank_wolfe_batch_equals_single():
     batch = sw.fw_weights(M, 0.3, min_decrease=1e-6, max_iter=500)
     for b in range(5):
         assert np.allclose(batch[b], sw.fw_weights(M[b], 0.3, min_decrease=1e-6, max_iter=500), atol=1e-10)
+
+
+def test_in_time_placebo_and_leave_one_out(prop99):
+    res = sdid(prop99, *ARGS, vcov="none")
+    fake = res.in_time(1980)
+    assert list(fake.cohorts["period"]) == [1980]
+    assert fake.time_weights.index.max() == 1979 and fake._panel.times.max() == 1988  # data before 1989 only
+    assert abs(fake.estimate) < 0.25 * abs(res.estimate)
+    # the same as fitting the truncated panel by hand
+    d = prop99[prop99["year"] < 1989].assign(
+        treated=lambda x: ((x["state"] == "California") & (x["year"] >= 1980)).astype(int))
+    assert fake.estimate == pytest.approx(sdid(d, *ARGS, vcov="none").estimate, abs=1e-12)
+    for bad in (1970, 1971, 1989, 1995):
+        with pytest.raises(SpecificationError, match="in_time"):
+            res.in_time(bad)
+    sc = sdid(prop99, *ARGS, estimator="sc", vcov="none")
+    loo = sc.leave_one_out()
+    w = sc.unit_weights.iloc[:, 0]
+    assert list(loo["dropped"]) == list(w.index[w > 0])
+    assert (loo["att"] < 0).all() and loo["att"].nunique() == len(loo)
+    top = w.idxmax()
+    alone = sdid(prop99, *ARGS, estimator="sc", vcov="none", donors=[u for u in w.index if u != top])
+    assert loo.set_index("dropped").loc[top, "att"] == pytest.approx(alone.estimate, abs=1e-12)
+
+
+def test_staggered_in_time_refused():
+    df = _factor_panel(7, n_co=30, n_tr=6, T=16, cohorts=[(9, 3, 1.0), (12, 3, 3.0)])
+    with pytest.raises(SpecificationError, match="one adoption period"):
+        sdid(df, "y", "id", "t", "d", vcov="none").in_time(5)
+
+
+def test_plot_map_on_province_codes(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    gdp = datasets.load("china_province_gdp")
+    gdp["treated"] = ((gdp["province_code"] == "520000") & (gdp["year"] >= 2016)).astype(int)
+    res = sdid(gdp, "gdp_100m_yuan", "province_code", "year", "treated", vcov="none")
+    fig, ax = res.plot(kind="map", path=tmp_path / "map.png")
+    assert (tmp_path / "map.png").stat().st_size > 0
+    assert "520000" in ax.get_title()
+    assert len(ax.collections) + len(ax.patches) > 0

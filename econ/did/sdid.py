@@ -225,6 +225,79 @@ class SDIDResult(Result):
         """The (aggregated) ATT."""
         return float(self.coef["ATT"])
 
+    def in_time(self, period, *, vcov: str = "none", n_draws: int = 200) -> "SDIDResult":
+        """In-time placebo: pretend adoption happened at ``period``, using only data before the real adoption.
+
+        Parameters
+        ----------
+        period : int
+            A pre-treatment period leaving at least 2 earlier periods.
+        vcov, n_draws
+            As in :func:`sdid` (default no standard error).
+
+        Returns
+        -------
+        SDIDResult
+            The same estimator on the pre-period; its ``estimate`` should be near zero if the design is sound.
+
+        Raises
+        ------
+        SpecificationError
+            Staggered adoption, or ``period`` not strictly inside the pre-treatment window.
+
+        Examples
+        --------
+        >>> from econ import datasets
+        >>> from econ.did import sdid
+        >>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
+        ...            vcov="none")
+        >>> abs(res.in_time(1980).estimate) < abs(res.estimate)
+        True
+        """
+        s = self._settings
+        if len(self.cohorts) > 1:
+            raise SpecificationError("in_time is defined for one adoption period; this design has "
+                                     f"{len(self.cohorts)} cohorts (run it on each cohort's sample)")
+        adopt = self.cohorts["period"].iloc[0]
+        times = list(self._panel.times)
+        if not (len(times) > 2 and times[1] < period < adopt):
+            raise SpecificationError(f"in_time: period must lie after the second period and before the real "
+                                     f"adoption ({adopt}); got {period!r}")
+        d = s["data"]
+        d = d[d[s["time"]] < adopt].copy()
+        treated = set(self.cohorts["treated_units"].iloc[0])
+        d[s["treat"]] = (d[s["unit"]].isin(treated) & (d[s["time"]] >= period)).astype(int)
+        return sdid(d, s["y"], s["unit"], s["time"], s["treat"], **dict(s["kwargs"], vcov=vcov, n_draws=n_draws))
+
+    def leave_one_out(self) -> pd.DataFrame:
+        """Re-fit without each control that has positive unit weight (in any cohort), one at a time.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per dropped control: ``dropped``, ``att`` (the re-fitted ATT), ``weight`` (its largest unit
+            weight in the full fit).
+
+        Examples
+        --------
+        >>> from econ import datasets
+        >>> from econ.did import sdid
+        >>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
+        ...            estimator="sc", vcov="none")
+        >>> loo = res.leave_one_out()
+        >>> bool((loo["att"] < 0).all())
+        True
+        """
+        s = self._settings
+        w = self.unit_weights.max(axis=1)
+        controls = list(w.index)
+        rows = []
+        for u in w.index[w > 0]:
+            kw = dict(s["kwargs"], vcov="none", donors=[c for c in controls if c != u])
+            r = sdid(s["data"], s["y"], s["unit"], s["time"], s["treat"], **kw)
+            rows.append({"dropped": u, "att": r.estimate, "weight": float(w[u])})
+        return pd.DataFrame(rows, columns=["dropped", "att", "weight"])
+
     def plot(self, ax=None, path=None, *, kind: str = "trajectories", cohort=None, level: str = "province"):
         """Treated vs synthetic trajectories (time weights shaded), the unit weights as bars, or as a map.
 
@@ -457,6 +530,9 @@ def sdid(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, estima
                      notes=notes, model=_LABEL[estimator], depvar=y, vcov_type=se_text,
                      extra={"cohort_fits": fit, "n_draws": n_draws, "seed": seed})
     res._fit = fit
+    res._settings = {"data": data, "y": y, "unit": unit, "time": time, "treat": treat,
+                     "kwargs": {"estimator": estimator, "seed": seed, "donors": donors,
+                                "cohort_weights": cohort_weights}}
     res.trajectories = _trajectory(wp, res, 0)
     return res
 
