@@ -65,7 +65,7 @@ def test_table1_placebo_se_are_r_synthdids_draws(prop99):
         draws = mod._placebo_draws(res._panel, res._fit, perms)[:, 0]
         r = fx[est]
         assert res.estimate == pytest.approx(r["estimate"], abs=1e-9)
-        assert np.max(np.abs(draws - np.array(r["draws"]))) < 1e-6, est
+        assert np.max(np.abs(draws - np.array(r["draws"]))) < 1e-8, est  # measured: 7e-12, 1e-9, 1e-13
         se = draws.std()  # divisor B: R's sqrt((B - 1) / B) * sd
         assert se == pytest.approx(r["se"], rel=1e-8)
         assert round(se, 1) == want
