@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from econ.panel.demean import single_thread_blas
+
 __all__: list[str] = []
 
 
 _BATCH_MIN = 24  # fewer problems than this are solved one by one
+_MAX_BYTES = 1 << 28  # the stacked (B, n, n) Gram matrices of one batch stay below 256 MB
 
 
 def noise_level(Y: np.ndarray, N0: int, T0: int) -> float:
@@ -28,10 +31,12 @@ def noise_level(Y: np.ndarray, N0: int, T0: int) -> float:
 
 
 def collapsed(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
-    """``(N0 + 1) x (T0 + 1)``: controls and the treated mean; pre-periods and the post-period mean."""
-    top = np.column_stack([Y[:N0, :T0], Y[:N0, T0:].mean(axis=1)])
-    bottom = np.append(Y[N0:, :T0].mean(axis=0), Y[N0:, T0:].mean())
-    return np.vstack([top, bottom])
+    """``(N0 + 1) x (T0 + 1)``: controls and the treated mean; pre-periods and the post-period mean (batched over a
+    leading axis)."""
+    top = np.concatenate([Y[..., :N0, :T0], Y[..., :N0, T0:].mean(axis=-1, keepdims=True)], axis=-1)
+    bottom = np.concatenate([Y[..., N0:, :T0].mean(axis=-2), Y[..., N0:, T0:].mean(axis=(-2, -1))[..., None]],
+                            axis=-1)
+    return np.concatenate([top, bottom[..., None, :]], axis=-2)
 
 
 def sparsify(v: np.ndarray) -> np.ndarray:
@@ -40,116 +45,170 @@ def sparsify(v: np.ndarray) -> np.ndarray:
     return v / v.sum(axis=-1, keepdims=True)
 
 
-def _gram(M: np.ndarray, intercept: bool):
-    """For stacked problems ``M`` (B, rows, n + 1): Gram ``A'A``, ``A'b``, ``b'b`` of the (column-centred) A | b."""
-    if intercept:
-        M = M - M.mean(axis=1, keepdims=True)
-    A, b = M[:, :, :-1], M[:, :, -1]
-    G = np.einsum("bri,brj->bij", A, A)
-    return G, np.einsum("bri,br->bi", A, b), np.einsum("br,br->b", b, b)
+class _Problems:
+    """Frank-Wolfe data of B stacked problems ``min zeta^2 |x|^2 + |A x - b|^2 / rows`` of one shape, computed once
+    and shared by the two rounds (before and after sparsification).
+
+    With ``G = A'A`` and ``eta = rows zeta^2``, the half-gradient is ``hg = Gx - A'b + eta x``; a step towards vertex
+    ``i`` moves it along ``H[i] = G[i] - A'b + eta e_i`` (stored in place of ``G``), and the line search needs
+    ``A'b_i``, ``G_ii - 2 A'b_i + eta`` and ``G_ii + eta`` (columns of ``aux``)."""
+
+    def __init__(self, M: np.ndarray, zeta: float, intercept: bool):
+        if intercept:
+            M = M - M.mean(axis=1, keepdims=True)
+        A, b = M[:, :, :-1], M[:, :, -1]
+        At = np.swapaxes(A, 1, 2)
+        self.B, self.rows, self.n = A.shape
+        self.G = At @ A
+        self.Ab = (At @ b[:, :, None])[..., 0]
+        self.bb = np.einsum("br,br->b", b, b)
+        self.z2 = zeta ** 2
+        self.eta = self.rows * self.z2
+        diag = np.einsum("bii->bi", self.G).copy()
+        self.aux = np.stack([self.Ab, diag - 2 * self.Ab + self.eta, diag + self.eta], axis=-1)
+        self.H = None
+
+    def start(self, x: np.ndarray):
+        """Half-gradient, ``Q = x'Gx + eta x'x`` and ``x'A'b`` at ``x``; the first call turns ``G`` into ``H``."""
+        if self.H is None:
+            Gx = np.einsum("bij,bj->bi", self.G, x)
+            hg = Gx - self.Ab + self.eta * x
+            Q = np.einsum("bi,bi->b", x, Gx) + self.eta * np.einsum("bi,bi->b", x, x)
+            H = self.G
+            H -= self.Ab[:, None, :]
+            H[:, np.arange(self.n), np.arange(self.n)] += self.eta
+            self.H, self.G = H, None
+        else:  # x on the simplex: x'H = Gx - A'b + eta x
+            hg = np.einsum("bi,bij->bj", x, self.H)
+            Q = np.einsum("bi,bi->b", x, hg + self.Ab)
+        return hg, Q, np.einsum("bi,bi->b", x, self.Ab)
 
 
 def fw_weights(M: np.ndarray, zeta: float, *, intercept: bool = True, x0: np.ndarray | None = None,
-               min_decrease: float = 1e-3, max_iter: int = 1000) -> np.ndarray:
+               min_decrease: float = 1e-3, max_iter: int = 1000, resparsify_iter: int | None = None) -> np.ndarray:
     """Frank-Wolfe for ``min zeta^2 |x|^2 + |A x - b|^2 / rows`` over the simplex, as R ``sc.weight.fw``.
 
     ``M`` is ``(rows, n + 1)`` (one problem) or ``(B, rows, n + 1)`` (B problems of one shape); its last column is
     ``b``. With ``intercept`` the columns are centred first. Each problem stops when its objective decreased by at
-    most ``min_decrease ** 2`` in the last iteration, or after ``max_iter`` iterations. Returns ``x`` (n,) or (B, n).
+    most ``min_decrease ** 2`` in the last iteration, or after ``max_iter`` iterations. With ``resparsify_iter``,
+    a second round of at most that many iterations starts from :func:`sparsify` of the first (R synthdid's
+    ``sparsify``), reusing the Gram matrices. Returns ``x`` (n,) or (B, n).
     """
     single = M.ndim == 2
-    M = M[None] if single else M
+    M = np.asarray(M[None] if single else M, dtype=float)
     B, rows, n1 = M.shape
     n = n1 - 1
-    G, Ab, bb = _gram(np.asarray(M, dtype=float), intercept)
-    eta = rows * zeta ** 2
-    z2 = zeta ** 2
-    if B < _BATCH_MIN:  # a vectorised step costs more than a few scalar ones
-        xs = [_fw_one(G[k], Ab[k], float(bb[k]), rows, z2, eta, None if x0 is None else np.reshape(x0, (B, n))[k],
-                      min_decrease ** 2, max_iter) for k in range(B)]
-        return xs[0] if single else np.stack(xs)
     x = np.full((B, n), 1.0 / n) if x0 is None else np.array(x0, dtype=float).reshape(B, n)
-    Gx = np.einsum("bij,bj->bi", G, x)
+    chunk = max(_BATCH_MIN, _MAX_BYTES // (8 * n * n))
+    out = np.empty((B, n))
+    with single_thread_blas():  # small batched Gram products: threads only compete on a busy machine
+        for lo in range(0, B, chunk):
+            P = _Problems(M[lo:lo + chunk], zeta, intercept)
+            xs = _solve(P, x[lo:lo + chunk], min_decrease ** 2, max_iter)
+            if resparsify_iter is not None:
+                xs = _solve(P, sparsify(xs), min_decrease ** 2, resparsify_iter)
+            out[lo:lo + chunk] = xs
+    return out[0] if single else out
+
+
+def _solve(P: _Problems, x0: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    x = np.array(x0, dtype=float)
+    hg, Q, xAb = P.start(x)
+    if P.B < _BATCH_MIN:  # a vectorised step costs more than a few scalar ones
+        for k in range(P.B):
+            x[k] = _fw_one(P.H[k], P.aux[k].tolist(), float(P.bb[k]), P.rows, x[k], hg[k], float(Q[k]),
+                           float(xAb[k]), tol, max_iter)
+        return x
+    return _fw_batch(P, x, hg, Q, xAb, tol, max_iter)
+
+
+def _fw_batch(P: _Problems, x, hg, Q, xAb, tol, max_iter):
+    """All problems stepped together; each stops by R's rule (its later steps are zero). Converged problems are
+    dropped every 32 steps once a fifth of them have stopped.
+
+    A step ``x <- (1 - s) x + s e_i`` scales the whole of ``x`` and ``hg``; both are kept as a per-problem scale
+    times a vector (``x = cx y``, ``hg = ch g``) so a step touches one entry of ``y`` and adds one row of ``H`` to
+    ``g``: two passes over the ``(B, n)`` arrays instead of five."""
+    B, n, rows = P.B, P.n, P.rows
+    H = P.H.reshape(B * n, n)
+    Ab, cdiag, dp = (np.ascontiguousarray(P.aux[..., j]).ravel() for j in range(3))
+    bb = P.bb
     out = x.copy()
-    where = np.arange(B)  # batch position of each row still iterated (converged rows are dropped every 32 steps)
-    hg = Gx - Ab + eta * x  # half-gradient, updated in place along G[i] - A'b + eta e_i
-    GmA = G - Ab[:, None, :]
-    # scalars kept up to date in O(1) per step: x'x, x'Gx, x'A'b
-    xx = (x * x).sum(axis=1)
-    xGx = (x * Gx).sum(axis=1)
-    xAb = (x * Ab).sum(axis=1)
-    diag = np.einsum("bii->bi", G)
+    y, g = x, hg
+    cx, ch = np.ones(B), np.ones(B)
+    where = np.arange(B)  # batch position of each problem still iterated
+    base = np.arange(B) * n  # row of problem k's H[0] in the flattened H
     active = np.ones(B, dtype=bool)
     prev = np.full(B, np.inf)
-    tol = min_decrease ** 2
-    idx = np.arange(B)
+    buf = np.empty((B, n))
     for t in range(max_iter):
-        if t % 32 == 31 and active.sum() < 0.8 * len(active):
-            out[where[~active]] = x[~active]
-            k = active
-            where, x, hg, GmA, Ab, bb, diag = (a[k] for a in (where, x, hg, GmA, Ab, bb, diag))
-            xx, xGx, xAb, prev, active = xx[k], xGx[k], xAb[k], prev[k], active[k]
-            idx = np.arange(len(where))
-        i = hg.argmin(axis=1)
-        xi, hgi, Abi = x[idx, i], hg[idx, i], Ab[idx, i]
-        Gxi = hgi + Abi - eta * xi
-        dgrad = hgi - (xGx - xAb + eta * xx)                               # half-gradient . (e_i - x)
-        denom = (diag[idx, i] - 2 * Gxi + xGx) + eta * (xx - 2 * xi + 1.0)  # |A_i - Ax|^2 + eta |e_i - x|^2
+        if t % 32 == 31:
+            small = (ch < 1e-100) | (cx < 1e-100)
+            if small.any():
+                y[small] *= cx[small, None]
+                g[small] *= ch[small, None]
+                cx[small] = ch[small] = 1.0
+            if active.sum() < 0.8 * len(active):
+                out[where[~active]] = y[~active] * cx[~active, None]
+                rows_kept = (base[active][:, None] + np.arange(n)).ravel()
+                H, Ab, cdiag, dp = H[rows_kept], Ab[rows_kept], cdiag[rows_kept], dp[rows_kept]
+                where, y, g, bb, Q, xAb, prev, cx, ch = (a[active] for a in (where, y, g, bb, Q, xAb, prev, cx, ch))
+                active = active[active]
+                base = np.arange(len(where)) * n
+                buf = np.empty((len(where), n))
+        fi = g.argmin(axis=1)
+        fi += base
+        hgi = ch * g.ravel()[fi]
+        Abi = Ab[fi]
+        num = (Q - xAb) - hgi                      # -(half-gradient . (e_i - x))
+        denom = cdiag[fi] - 2 * hgi + Q            # |A_i - Ax|^2 + eta |e_i - x|^2
         ok = (denom > 0) & active
-        step = np.minimum(np.maximum(-dgrad / np.where(ok, denom, 1.0), 0.0), 1.0)
-        step *= ok
+        step = np.minimum(np.maximum(num / np.where(ok, denom, np.inf), 0.0), 1.0)
         keep = 1.0 - step
-        x *= keep[:, None]
-        x[idx, i] += step
-        hg *= keep[:, None]
-        hg += step[:, None] * GmA[idx, i]
-        hg[idx, i] += step * eta
-        xx = keep * keep * xx + 2 * step * keep * xi + step * step
-        xGx = keep * keep * xGx + 2 * step * keep * Gxi + step * step * diag[idx, i]
+        Q = keep * keep * Q + 2 * step * keep * (hgi + Abi) + step * step * dp[fi]
         xAb = keep * xAb + step * Abi
-        val = z2 * xx + (xGx - 2 * xAb + bb) / rows
+        cx *= keep
+        ch *= keep
+        if not keep.all():  # a full step lands on a vertex: restart its scales
+            full = keep == 0
+            y[full] = 0.0
+            g[full] = 0.0
+            cx[full] = ch[full] = 1.0
+        y.ravel()[fi] += step / cx
+        np.take(H, fi, axis=0, out=buf)
+        buf *= (step / ch)[:, None]
+        g += buf
+        val = (Q - 2 * xAb + bb) / rows
         if t >= 1:
             active &= (prev - val) > tol
             if not active.any():
                 break
         prev = np.where(active, val, prev)
-    out[where] = x
-    x = out
-    return x[0] if single else x
+    out[where] = y * cx[:, None]
+    return out
 
 
-def _fw_one(G, Ab, bb, rows, z2, eta, x0, tol, max_iter):
-    """One problem of :func:`fw_weights`: the same steps with Python scalars and the half-gradient updated in
-    place (``hg = Gx - A'b + eta x`` moves along ``G[i] - A'b + eta e_i``), so a step costs a handful of vector
-    operations."""
-    n = len(Ab)
-    x = np.full(n, 1.0 / n) if x0 is None else np.array(x0, dtype=float)
-    Gx = G @ x
-    hg = Gx - Ab + eta * x
-    GmA = G - Ab[None, :]
-    xx, xGx, xAb = float(x @ x), float(x @ Gx), float(x @ Ab)
-    diag = np.diag(G).tolist()
-    Abl = Ab.tolist()
+def _fw_one(H, aux, bb, rows, x, hg, Q, xAb, tol, max_iter):
+    """One problem of :func:`fw_weights`: the steps of :func:`_fw_batch` with Python scalars."""
+    x = np.array(x, dtype=float)
+    hg = np.array(hg, dtype=float)
     prev = np.inf
     for t in range(max_iter):
         i = int(hg.argmin())
-        xi = float(x[i])
         hgi = float(hg[i])
-        Gxi = hgi + Abl[i] - eta * xi
-        dgrad = hgi - (xGx - xAb + eta * xx)
-        denom = (diag[i] - 2 * Gxi + xGx) + eta * (xx - 2 * xi + 1.0)
-        step = min(1.0, max(0.0, -dgrad / denom)) if denom > 0 else 0.0
+        Abi, ci, dpi = aux[i]
+        dgrad = hgi - (Q - xAb)
+        denom = ci - 2 * hgi + Q
+        step = min(max(-dgrad / denom, 0.0), 1.0) if denom > 0 else 0.0
         keep = 1.0 - step
         if step:
             x *= keep
             x[i] += step
             hg *= keep
-            hg += step * GmA[i]
-            hg[i] += step * eta
-        xx = keep * keep * xx + 2 * step * keep * xi + step * step
-        xGx = keep * keep * xGx + 2 * step * keep * Gxi + step * step * diag[i]
-        xAb = keep * xAb + step * Abl[i]
-        val = z2 * xx + (xGx - 2 * xAb + bb) / rows
+            hg += step * H[i]
+        Q = keep * keep * Q + 2 * step * keep * (hgi + Abi) + step * step * dpi
+        xAb = keep * xAb + step * Abi
+        val = (Q - 2 * xAb + bb) / rows
         if t >= 1 and not prev - val > tol:
             break
         prev = val
@@ -169,18 +228,16 @@ def sdid_weights(Y: np.ndarray, N0: int, T0: int, *, zeta_omega: float, zeta_lam
     single = Y.ndim == 2
     Y = Y[None] if single else Y
     B = Y.shape[0]
-    Yc = np.stack([collapsed(y, N0, T0) for y in Y])
+    Yc = collapsed(Y, N0, T0)
 
     def start(w, n):
         return None if w is None else np.broadcast_to(np.asarray(w, dtype=float), (B, n)).copy()
 
     def solve(M, zeta, intercept, x0):
-        x = fw_weights(M, zeta, intercept=intercept, x0=x0, min_decrease=min_decrease,
-                       max_iter=max_iter_pre_sparsify)
-        if do_sparsify:
-            x = fw_weights(M, zeta, intercept=intercept, x0=sparsify(x), min_decrease=min_decrease,
-                           max_iter=max_iter)
-        return x
+        if not do_sparsify:
+            return fw_weights(M, zeta, intercept=intercept, x0=x0, min_decrease=min_decrease, max_iter=max_iter)
+        return fw_weights(M, zeta, intercept=intercept, x0=x0, min_decrease=min_decrease,
+                          max_iter=max_iter_pre_sparsify, resparsify_iter=max_iter)
 
     lam = solve(Yc[:, :N0, :], zeta_lambda, lambda_intercept, start(lam, T0)) if update_lambda else start(lam, T0)
     omega = (solve(np.transpose(Yc[:, :, :T0], (0, 2, 1)), zeta_omega, omega_intercept, start(omega, N0))
