@@ -21,8 +21,9 @@ The rules (each sample change is recorded once in ``design.notes`` and warned as
 * rows with a missing outcome, covariate, weight or cluster are dropped.
 
 Repeated cross-sections (``panel="rcs"``), continuous doses (``dose=``) and sampling weights (``sampling_weights=``)
-have fields here so they can be added without a second parser; only balanced/unbalanced panels with a binary
-absorbing treatment are implemented now.
+have fields here so they can be added without a second parser; repeated cross-sections (``unit`` a row id that
+may not repeat; each row is its own "unit" and carries its group's cohort) and balanced/unbalanced panels with a
+binary absorbing treatment are implemented.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class StaggeredDesign:
     balanced : bool
         Every unit is observed in every period.
     panel : str
-        ``"panel"`` (implemented) or ``"rcs"`` (repeated cross-sections; reserved).
+        ``"panel"`` or ``"rcs"`` (repeated cross-sections: ``unit`` is a row id, unique per row).
     dose, sampling_weights : str or None
         Reserved for continuous doses and survey weights (not implemented yet).
 
@@ -290,8 +291,11 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         (only for callers that need the raw cohorts, e.g. to report them).
     comparison : bool
         Require a comparison group (a never-treated unit or two cohorts).
-    panel, dose, sampling_weights
-        Reserved: ``panel="panel"`` only; ``dose`` and ``sampling_weights`` must be None for now.
+    panel : {"panel", "rcs"}
+        ``"rcs"``: repeated cross-sections, ``unit`` a row id that must not repeat (PanelError naming repeated
+        ids); ``balance`` does not apply.
+    dose, sampling_weights
+        Reserved: must be None for now.
 
     Returns
     -------
@@ -328,7 +332,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     weights = check_name(weights, "weights", optional=True)
     cluster = check_name(cluster, "cluster", optional=True)
     for arg, value, choices in (("control", control, CONTROLS), ("balance", balance, BALANCE),
-                                ("always_treated", always_treated, ("drop", "keep")), ("panel", panel, ("panel",))):
+                                ("always_treated", always_treated, ("drop", "keep")), ("panel", panel, ("panel", "rcs"))):
         if value not in choices:
             raise SpecificationError(f"{arg} must be one of {list(choices)}, got {value!r}")
     if dose is not None or sampling_weights is not None:
@@ -344,6 +348,8 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     design = StaggeredDesign(frame, unit, time, y, pd.Series(dtype="int64"), np.sort(frame[time].unique()),
                              control=control, anticipation=int(anticipation), covariates=covariates,
                              weights=weights, cluster=cluster, panel=panel)
+    if panel == "rcs":
+        _check_cross_section(frame, unit)
     dropped = frame.attrs.get("dropped_missing", 0)
     if dropped:
         design.change(f"{dropped} row(s) with missing values dropped")
@@ -365,7 +371,8 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         raise TreatmentError(f"no unit is ever treated (every {unit} has cohort 0 / missing)")
     if always_treated == "drop":
         _drop_always_treated(design)
-    _balance(design, balance)
+    if panel == "panel":
+        _balance(design, balance)
     if comparison:
         check_comparison(design.cohorts, unit)
     if cohort is not None:
@@ -374,6 +381,17 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     if control == "last":
         design = design.last_cohort_as_control()
     return design
+
+
+def _check_cross_section(frame: pd.DataFrame, unit: str) -> None:
+    """A repeated cross-section has one row per respondent: ids that repeat are an error naming them."""
+    dup = frame[unit].duplicated(keep=False).to_numpy()
+    if dup.any():
+        ids = pd.unique(frame[unit].to_numpy()[dup])
+        raise PanelError(f"a repeated cross-section has one row per respondent, but {len(ids)} {unit} id(s) appear in "
+                         f"several rows: {_show(ids)}; if the same units are followed over time use the panel "
+                         "estimator (allow_unbalanced_panel=True for an unbalanced panel), otherwise give unique row "
+                         "ids (or none)")
 
 
 def _drop_always_treated(design: StaggeredDesign) -> None:
