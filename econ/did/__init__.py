@@ -28,6 +28,7 @@ from econ.did.spatial_did import SpatialDiDResult, spatial_did
 from econ.did.design import StaggeredDesign, build_design
 from econ.did.sdid import SDIDResult, sdid, sdid_compare
 from econ.did.synth import SynthResult, synth
+from econ.did.ddd_gt import DDDgtResult, ddd_gt
 
 __all__ = [
     "twfe",
@@ -71,4 +72,6 @@ __all__ = [
     "SDIDResult",
     "synth",
     "SynthResult",
+    "ddd_gt",
+    "DDDgtResult",
 ]
