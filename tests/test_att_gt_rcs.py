@@ -146,3 +146,27 @@ def test_bad_input(rcs, mpdta):
         att_gt(rcs, "lemp", "rid", "year", "first.treat", panel=False, balance=True)
     with pytest.raises(SpecificationError, match="already treats"):
         att_gt(rcs, "lemp", "rid", "year", "first.treat", panel=False, allow_unbalanced_panel=True)
+
+
+def test_weighted_rcs_and_unbalanced(rcs, unbalanced):
+    """Sampling weights per row (cross-sections) and per unit (unbalanced panel) against csdid (R did's rules)."""
+    cs = pytest.importorskip("csdid.att_gt")
+    for data, idn, kw in ((rcs, "rid", dict(panel=False)), (unbalanced, "countyreal",
+                                                           dict(allow_unbalanced_panel=True))):
+        data = data.assign(w=np.exp(data["lpop"] / 4))
+        ref = _quiet(cs.ATTgt(yname="lemp", tname="year", gname="first.treat", idname=idn, data=data,
+                              xformla="lemp~lpop", weights_name="w", **kw).fit, est_method="dr", bstrap=False)
+        res = att_gt(data, "lemp", idn, "year", "first.treat", covariates="lpop", weights="w", **kw)
+        np.testing.assert_allclose(res.coef.to_numpy(), np.asarray(ref.results["att"]), rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(res.se.to_numpy(), np.asarray(ref.results["se"]), rtol=1e-7)
+        _quiet(ref.aggte, typec="group", bstrap=False)
+        agg = res.aggregate("group")
+        assert agg.overall_att == pytest.approx(ref.atte["overall_att"], rel=1e-9)
+        assert agg.overall_se == pytest.approx(ref.atte["overall_se"], rel=1e-7)
+
+
+def test_missing_weights_are_an_error_on_the_panel_path(mpdta):
+    w = mpdta.assign(w=1.0)
+    w.loc[5, "w"] = np.nan
+    with pytest.raises(WeightsError, match=r"1 missing value\(s\), first rows \[5\]"):
+        att_gt(w, "lemp", "countyreal", "year", "first.treat", weights="w")

@@ -101,3 +101,12 @@ def test_bad_input():
         ddd_gt(df.assign(rural=df["rural"] * 2), "income", "hh", "year", "g", "rural")
     with pytest.raises(TreatmentError, match="missing"):
         ddd_gt(df.assign(rural=df["rural"].where(df.index != 4)), "income", "hh", "year", "g", "rural")
+
+
+def test_weights_checked():
+    from econ.errors import WeightsError
+
+    df = _households(2, n=200, T=3).assign(w=1.0)
+    df.loc[7, "w"] = -1.0
+    with pytest.raises(WeightsError, match="negative"):
+        ddd_gt(df, "income", "hh", "year", "g", "rural", weights="w")

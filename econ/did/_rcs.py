@@ -219,6 +219,8 @@ def build_for(data, y, unit, time, cohort, covariates, weights, cluster, control
 
     panel = _validate.check_bool(panel, "panel")
     allow = _validate.check_bool(allow_unbalanced_panel, "allow_unbalanced_panel")
+    if isinstance(weights, str) and isinstance(data, pd.DataFrame):
+        check_weights(data, weights)  # missing or negative weights are an error on every path
     if panel and not allow:
         return None
     if balance:

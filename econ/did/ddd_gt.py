@@ -25,6 +25,7 @@ from econ import _validate
 from econ.did import _cs_design, _drdid
 from econ.did._cs_result import _bootstrap_basis, _check_level
 from econ.did._design import NEVER, _show
+from econ.did._rcs import check_weights
 from econ.did.staggered import ATTgtResult, _cluster_of
 from econ.errors import SpecificationError, TreatmentError
 from econ.panel.demean import single_thread_blas
@@ -84,6 +85,8 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
     TreatmentError
         ``group`` not 0/1, missing, or varying within unit (a unit observed in two groups, naming the units); a
         cohort without eligible units; the errors of :func:`econ.did.att_gt`.
+    WeightsError
+        Missing, negative or infinite weights (naming rows), weights varying within unit.
     PanelError
         Unbalanced panel, duplicate keys.
     SpecificationError
@@ -140,6 +143,8 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
     if group in (y, unit, time, cohort):
         raise SpecificationError(f"group column {group!r} repeats the outcome, unit, time or cohort column")
     eligible = _eligibility(data, unit, group)
+    if isinstance(weights, str):
+        check_weights(data, weights)
     design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation)
     q = eligible.reindex(design.units).to_numpy(dtype=bool)
     with single_thread_blas():

@@ -68,7 +68,8 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         (``"iid"``, ``"hetero"``, two-way) do not apply to influence-function inference and raise a
         SpecificationError.
     weights : str, optional
-        Sampling weights column, constant within unit, non-negative.
+        Sampling weights column, constant within unit (per row with ``panel=False``), non-negative; a missing or
+        negative weight is a WeightsError naming the rows.
     n_draws : int, default 0
         Multiplier-bootstrap draws (``n_boot`` is accepted as an alias). 0 gives analytic standard errors only;
         with draws, standard errors are the bootstrap's interquartile-range estimates and a uniform (sup-t) band
