@@ -24,7 +24,7 @@ import pandas as pd
 from econ._validate import not_numeric
 from econ.did import _drdid, _drdid_rc
 from econ.did._design import NEVER, _show, as_list, require_unit_constant
-from econ.did.design import build_design
+from econ.did.design import build_design, check_weights  # noqa: F401  (re-exported)
 from econ.errors import SpecificationError, TreatmentError, WeightsError
 
 ROW_ID = "_row"
@@ -59,20 +59,6 @@ class RowDesign:
     @property
     def n(self) -> int:
         return len(self.units)
-
-
-def check_weights(data: pd.DataFrame, weights: str | None) -> None:
-    """WeightsError naming the rows whose sampling weight is missing, negative or not finite."""
-    if weights is None or weights not in data.columns:
-        return
-    col = data[weights]
-    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        raise WeightsError(not_numeric(weights, col))
-    v = col.to_numpy(dtype="float64", na_value=np.nan)
-    for bad, what in ((np.isnan(v), "missing"), (~np.isnan(v) & ((v < 0) | ~np.isfinite(v)), "negative or infinite")):
-        if bad.any():
-            raise WeightsError(f"weights column {weights!r} has {int(bad.sum())} {what} value(s), first rows "
-                               f"{_show(data.index[bad])}: sampling weights must be non-negative numbers")
 
 
 def build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation, rcs: bool):

@@ -18,7 +18,8 @@ The rules (each sample change is recorded once in ``design.notes`` and warned as
 * **comparison group** ``control``: ``"never"``, ``"notyet"`` or ``"last"``. Wherever the last-treated cohort
   serves as control (``control="last"``, or no never-treated unit with ``control="never"``), its periods from
   adoption (minus anticipation) on leave the sample: :meth:`StaggeredDesign.last_cohort_as_control`.
-* rows with a missing outcome, covariate, weight or cluster are dropped.
+* rows with a missing outcome, covariate or cluster are dropped; a missing or negative sampling weight is an
+  error (:class:`~econ.errors.WeightsError` naming the rows): one rule for every DiD estimator.
 
 Repeated cross-sections (``panel="rcs"``), continuous doses (``dose=``) and sampling weights (``sampling_weights=``)
 have fields here so they can be added without a second parser; repeated cross-sections (``unit`` a row id that
@@ -38,7 +39,8 @@ import pandas as pd
 
 from econ.did._design import NEVER, _py, _show, check_comparison, check_data, check_name, check_names, \
     check_treatment, cohort_from_treatment, prepare_panel, vcov_columns
-from econ.errors import EconWarning, PanelError, SpecificationError, TreatmentError
+from econ._validate import not_numeric
+from econ.errors import EconWarning, PanelError, SpecificationError, TreatmentError, WeightsError
 
 __all__ = ["StaggeredDesign", "build_design", "read_cohorts"]
 
@@ -275,7 +277,8 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     treat : str, optional
         An absorbing 0/1 treatment column; its first treated period gives the cohort.
     covariates, weights, cluster : optional
-        Model columns: rows with a missing value are dropped (noted and warned).
+        Model columns: rows with a missing value are dropped (noted and warned), except sampling weights, which
+        must be present and non-negative in every row (a WeightsError naming the rows otherwise).
     vcov : optional
         A covariance spec; the columns it reads are kept (missing values left to the engine).
     columns, optional : sequence of str
@@ -307,7 +310,10 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         Bad cohort cells (naming rows), a cohort that varies within unit, a treatment that switches off, no
         treated unit, no comparison group.
     PanelError
-        Duplicate keys, non-integer time, an unbalanced panel with ``balance="refuse"``.
+        Duplicate keys, non-integer time, an unbalanced panel with ``balance="refuse"``, a repeated cross-section
+        whose ids repeat.
+    WeightsError
+        Missing, negative or infinite sampling weights.
     SpecificationError
         Unknown columns or options.
 
@@ -339,6 +345,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         raise SpecificationError("continuous doses and sampling weights are not implemented yet")
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise SpecificationError(f"anticipation must be a non-negative integer, got {anticipation!r}")
+    check_weights(data, weights)
     model = [c for c in [y, treat, *covariates, weights, cluster, *columns] if c is not None]
     keep = [c for c in [cohort, *vcov_columns(vcov, unit, time), *optional] if c is not None]
     frame = prepare_panel(data, unit, time, model, optional=keep)
@@ -381,6 +388,20 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     if control == "last":
         design = design.last_cohort_as_control()
     return design
+
+
+def check_weights(data: pd.DataFrame, weights: str | None) -> None:
+    """WeightsError naming the rows whose sampling weight is missing, negative or not finite."""
+    if weights is None or weights not in data.columns:
+        return
+    col = data[weights]
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        raise WeightsError(not_numeric(weights, col))
+    v = col.to_numpy(dtype="float64", na_value=np.nan)
+    for bad, what in ((np.isnan(v), "missing"), (~np.isnan(v) & ((v < 0) | ~np.isfinite(v)), "negative or infinite")):
+        if bad.any():
+            raise WeightsError(f"weights column {weights!r} has {int(bad.sum())} {what} value(s), first rows "
+                               f"{_show(data.index[bad])}: sampling weights must be non-negative numbers")
 
 
 def _check_cross_section(frame: pd.DataFrame, unit: str) -> None:
