@@ -56,3 +56,15 @@ def test_rcs_and_unbalanced_recover_truth(design, kw):
     assert abs(dyn.overall_att - truth) < 3.5 * dyn.overall_se
     assert any(design.replace("rcs", "repeated cross-sections").replace("unbalanced", "unbalanced panel") in n
                for n in res.notes)
+
+
+def test_clustered_bootstrap_on_cross_sections_and_unbalanced_panels():
+    sim = household_survey(n_prefectures=20, households=20, design="rcs", seed=1).data
+    rural = sim[sim["rural"] == 1]
+    res = att_gt(rural, "log_income", "household", "year", "cohort", panel=False, vcov={"CL1": "prefecture"},
+                 n_draws=99)
+    assert res.n_clusters == 20 and "band_low" in res.aggregate("dynamic").tidy()
+    unb = household_survey(n_prefectures=20, households=20, design="unbalanced", seed=1).data
+    res = att_gt(unb[unb["rural"] == 1], "log_income", "household", "year", "cohort", allow_unbalanced_panel=True,
+                 vcov={"CL1": "prefecture"})
+    assert res.n_clusters == 20 and np.isfinite(res.aggregate("group").overall_se)
