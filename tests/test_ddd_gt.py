@@ -110,3 +110,27 @@ def test_weights_checked():
     df.loc[7, "w"] = -1.0
     with pytest.raises(WeightsError, match="negative"):
         ddd_gt(df, "income", "hh", "year", "g", "rural", weights="w")
+
+
+@pytest.mark.parametrize("method", ["ipw", "reg", "dr"])
+@pytest.mark.parametrize("control", ["never", "notyet"])
+def test_repeated_cross_sections_match_moderndid(gen, method, control):
+    """moderndid ``ddd(panel=False)``: ipw/reg cells and influence-function SEs; dr estimates with never-treated
+    comparisons (its drdid_rc influence function has the base-period regression terms with the wrong sign -- see
+    tests/test_att_gt_rcs.py -- which also moves its GMM weights, so dr not-yet cells differ)."""
+    md, data = gen
+    rc = data.sample(frac=0.4, random_state=1).reset_index(drop=True).assign(rid=lambda d: np.arange(len(d)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = md.ddd(data=rc, yname="y", tname="time", idname="rid", gname="group", pname="partition",
+                     xformla="~cov1+cov2", est_method=method, boot=False, base_period="varying", panel=False,
+                     control_group="nevertreated" if control == "never" else "notyettreated")
+    res = ddd_gt(rc, "y", "rid", "time", "group", "partition", covariates=["cov1", "cov2"], method=method,
+                 control=control, panel=False)
+    assert res.nobs == len(rc) and res.spec["panel"] == "rcs"
+    if method == "dr" and control == "notyet":
+        return
+    np.testing.assert_allclose(res.coef.to_numpy(), ref.att, rtol=1e-6, atol=1e-8)
+    if method != "dr":
+        V = ref.inf_func_mat
+        np.testing.assert_allclose(res.se.to_numpy(), np.sqrt(np.mean(V**2, axis=0) / V.shape[0]), rtol=1e-6)

@@ -55,13 +55,14 @@ class RowDesign:
     kind: str
     notes: list = field(default_factory=list)
     last_only: int | None = None
+    extra: pd.DataFrame | None = None  # pass-through columns per row (e.g. ddd_gt's eligibility)
 
     @property
     def n(self) -> int:
         return len(self.units)
 
 
-def build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation, rcs: bool):
+def build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation, rcs: bool, extra=()):
     """The :class:`RowDesign` of a repeated cross-section (``rcs=True``) or an unbalanced panel; ``None`` when an
     unbalanced-panel request meets a balanced panel (the caller then uses the panel estimator)."""
     covariates = as_list(covariates)
@@ -75,7 +76,7 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
         data, unit = data.assign(**{ROW_ID: np.arange(len(data))}), ROW_ID
     sd = build_design(data, y, unit, time, cohort, covariates=covariates, weights=weights,
                       cluster=None if cluster == unit else cluster, anticipation=anticipation,
-                      balance="keep", comparison=False, panel="rcs" if rcs else "panel")
+                      balance="keep", comparison=False, panel="rcs" if rcs else "panel", columns=list(extra))
     if not rcs and sd.balanced:
         return None
     last_only = None
@@ -128,7 +129,8 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
                      f"than {len(periods)} periods, all kept (R did's allow_unbalanced_panel = TRUE: the "
                      "repeated-cross-section estimators on the rows, influence functions summed within unit)")
     return RowDesign(units, periods, frame[y].to_numpy(dtype=float), t, gr, wr, Xr,
-                     ["(Intercept)", *covariates], codes, g, w, cl, cohorts, kind, notes, last_only)
+                     ["(Intercept)", *covariates], codes, g, w, cl, cohorts, kind, notes, last_only,
+                     frame[list(extra)].reset_index(drop=True) if extra else None)
 
 
 def estimate_cells(d: RowDesign, control, method, base_period, anticipation, progress):

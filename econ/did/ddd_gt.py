@@ -36,7 +36,7 @@ __all__ = ["ddd_gt", "DDDgtResult"]
 def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group: str, *, covariates=None,
            control: str = "never", method: str = "dr", base_period: str = "varying", anticipation: int = 0,
            weights: str | None = None, vcov=None, n_draws: int | None = None, multiplier: str = "mammen", seed=0,
-           level: float = 0.95, progress: bool = False) -> DDDgtResult:
+           level: float = 0.95, progress: bool = False, panel: bool = True) -> DDDgtResult:
     """Staggered triple-difference ATT(g, t) of the eligible subgroup (Ortiz-Villavicencio & Sant'Anna 2025).
 
     Parameters
@@ -73,6 +73,10 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
         Confidence level.
     progress : bool
         Show a progress bar over cohorts.
+    panel : bool, default True
+        ``False``: repeated cross-sections (``unit`` a row id that must not repeat, or ``None``): each of the three
+        comparisons is Sant'Anna & Zhao's repeated-cross-section estimator of ``method`` on the rows of its two
+        subgroups observed in t or the base period (as moderndid ``ddd(panel=False)``); influence functions per row.
 
     Returns
     -------
@@ -88,7 +92,7 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
     WeightsError
         Missing, negative or infinite weights (naming rows), weights varying within unit.
     PanelError
-        Unbalanced panel, duplicate keys.
+        Unbalanced panel, duplicate keys; with ``panel=False``, row ids that repeat.
     SpecificationError
         Bad arguments or unknown columns.
 
@@ -142,19 +146,29 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
         raise SpecificationError(f"group column {group!r} is not in the data")
     if group in (y, unit, time, cohort):
         raise SpecificationError(f"group column {group!r} repeats the outcome, unit, time or cohort column")
-    eligible = _eligibility(data, unit, group)
+    panel = _validate.check_bool(panel, "panel")
     if isinstance(weights, str):
         check_weights(data, weights)
-    design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation)
-    q = eligible.reindex(design.units).to_numpy(dtype=bool)
+    if panel:
+        eligible = _eligibility(data, unit, group)
+        design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation)
+        q = eligible.reindex(design.units).to_numpy(dtype=bool)
+    else:
+        from econ.did import _rcs
+
+        _eligibility(data.assign(_row_=np.arange(len(data))), "_row_", group)  # 0/1, not missing
+        design = _rcs.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
+                            rcs=True, extra=[group])
+        q = design.extra[group].to_numpy().astype(bool)
     with single_thread_blas():
         cells, psi, notes = _estimate_cells(design, q, control, method, base_period, anticipation, progress)
     boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed) if n_draws else None
     spec = dict(y=y, unit=unit, time=time, cohort=cohort, group=group, covariates=list(design.xnames[1:]),
                 control=control, method=method, base_period=base_period, anticipation=anticipation, cluster=cluster,
                 weights=weights, n_draws=n_draws, multiplier=multiplier, seed=seed, cluster_bootstrap="mean",
-                panel="panel")
-    notes = design.notes + [f"eligible subgroup: {group} = 1 ({int(q.sum())} of {len(q)} units)"] + notes
+                panel="panel" if panel else "rcs")
+    notes = design.notes + [f"eligible subgroup: {group} = 1 ({int(q.sum())} of {len(q)} "
+                            f"{'units' if panel else 'rows'})"] + notes
     return DDDgtResult(cells, psi, design, boot_basis, level, notes, spec)
 
 
@@ -187,7 +201,9 @@ def _eligibility(data: pd.DataFrame, unit: str, group: str) -> pd.Series:
 def _estimate_cells(d, q, control, method, base_period, anticipation, progress):
     T, n, periods = len(d.periods), d.n, d.periods
     universal = base_period == "universal"
-    never = d.g == NEVER
+    rows_design = hasattr(d, "gr")  # a repeated cross-section (econ.did._rcs.RowDesign)
+    gq = d.gr if rows_design else d.g  # cohort of each element of q (rows of a cross-section, else units)
+    never = gq == NEVER
     rows, cols, notes = [], [], []
     groups = d.cohorts
     if progress:
@@ -197,7 +213,7 @@ def _estimate_cells(d, q, control, method, base_period, anticipation, progress):
     for g in groups:
         g = int(g)
         base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
-        treated = d.g == g
+        treated = gq == g
         if not (treated & q).any():
             raise TreatmentError(f"cohort {g} has no eligible unit: its ATT is not defined")
         for s in range(0 if universal else 1, T):
@@ -209,9 +225,9 @@ def _estimate_cells(d, q, control, method, base_period, anticipation, progress):
                 cols.append(np.zeros(n))
                 continue
             threshold = periods[max(s, b)] + anticipation
-            comp = never if control == "never" else never | ((d.g > threshold) & ~treated)
+            comp = never if control == "never" else never | ((gq > threshold) & ~treated)
             try:
-                att, psi = _cell(d, q, method, treated, comp, s, b)
+                att, psi = (_cell_rows if rows_design else _cell)(d, q, method, treated, comp, s, b)
                 why = None
             except _drdid.CellFailure as exc:
                 att, psi, why = np.nan, np.full(n, np.nan), str(exc)
@@ -282,6 +298,62 @@ def _ddd(d, q, method, treated, comp, idx, s, b):
         att += sign * a
         psi[pos[units]] += sign * p * (len(idx) / len(units))
     return float(att), psi
+
+
+def _cell_rows(d, q, method, treated, comp, s, b):
+    """One (g, t) cell of repeated cross-sections: rows of periods s and b; GMM over comparison cohorts."""
+    from econ.did import _drdid_rc
+
+    in_t = (d.t == s) | (d.t == b)
+    comp = comp & in_t
+    treated = treated & in_t
+    if not comp.any():
+        raise _drdid.CellFailure("no comparison rows (empty comparison group)")
+    idx = np.flatnonzero(treated | comp)
+    cohorts = np.unique(d.gr[comp])
+    names = {3: "non-eligible rows of the cohort", 2: "eligible comparison rows", 1: "non-eligible comparison rows"}
+
+    def ddd(rows_mask):
+        ridx = np.flatnonzero(rows_mask)
+        sub = {4: treated & q, 3: treated & ~q, 2: comp & q & rows_mask, 1: comp & ~q & rows_mask}
+        w_all = d.wr / d.wr[ridx].mean()
+        pos = np.full(len(d.t), -1)
+        pos[ridx] = np.arange(len(ridx))
+        att, psi = 0.0, np.zeros(len(ridx))
+        for k, sign in ((3, 1.0), (2, 1.0), (1, -1.0)):
+            rows = np.flatnonzero(sub[4] | sub[k])
+            post = (d.t[rows] == s).astype(float)
+            dvec = sub[4][rows].astype(float)
+            for who, m in (("eligible rows of the cohort", dvec == 1), (names[k], dvec == 0)):
+                if not (m & (post == 1)).any() or not (m & (post == 0)).any():
+                    raise _drdid.CellFailure(f"no {who} in one of the two periods")
+            X, w = d.Xr[rows], w_all[rows]
+            _drdid.check_design(X, dvec, method, d.wr[rows], _drdid.logit(X, dvec, w) if method != "reg" else None)
+            with np.errstate(all="ignore"):
+                a, p = _drdid_rc.estimate(method, d.Y[rows], post, dvec, X, w)
+            if not np.isfinite(a) or not np.all(np.isfinite(p)):
+                raise _drdid.CellFailure("the estimate is not finite")
+            att += sign * a
+            psi[pos[rows]] += sign * p * (len(ridx) / len(rows))
+        return float(att), psi, ridx
+
+    if len(cohorts) == 1:
+        att, psi_cell, _ = ddd(treated | comp)
+    else:
+        atts, cols = [], []
+        pos = np.full(len(d.t), -1)
+        pos[idx] = np.arange(len(idx))
+        for c in cohorts:
+            a, p, ridx = ddd(treated | (comp & (d.gr == c)))
+            full = np.zeros(len(idx))
+            full[pos[ridx]] = p * (len(idx) / len(ridx))
+            atts.append(a)
+            cols.append(full)
+        inf = np.column_stack(cols)
+        inv = np.linalg.pinv(np.atleast_2d(np.cov(inf, rowvar=False)))
+        wts = inv.sum(axis=1) / inv.sum()
+        att, psi_cell = float(np.dot(wts, atts)), inf @ wts
+    return att, np.bincount(d.code[idx], psi_cell * (d.n / len(idx)), minlength=d.n)
 
 
 class DDDgtResult(ATTgtResult):
