@@ -26,10 +26,10 @@ def test_designs():
 
 
 def test_triple_difference_is_unbiased_and_rural_did_is_not():
-    """Monte Carlo (16 draws): the DDD's mean event-study average is within 3 Monte Carlo standard errors of the
+    """Monte Carlo (10 draws): the DDD's mean event-study average is within 3 Monte Carlo standard errors of the
     truth; a DiD on rural households alone absorbs the designated prefectures' extra trend."""
     ests, ses, dids = [], [], []
-    for seed in range(16):
+    for seed in range(10):
         sim = household_survey(n_prefectures=30, households=20, seed=seed)
         res = ddd_gt(sim.data, "log_income", "household", "year", "cohort", "rural", covariates="x",
                      weights="weight")
