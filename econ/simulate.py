@@ -41,7 +41,7 @@ from econ.errors import SpecificationError
 
 __all__ = ["DesignParams", "SimulatedPanel", "draw_panel", "true_att", "china_cities_demo", "DEMO_SEED",
            "effect_shape", "write_china_cities_demo", "twfe_bias_panel", "draw_dose_panel", "DoseSimulation",
-           "draw_switching_panel"]
+           "draw_switching_panel", "household_survey"]
 
 DEMO_SEED = 20140926  # the date of the first Broadband China announcement (MIIT/NDRC No. 61, 2014-09-26)
 GENERATOR_VERSION = 1
@@ -659,6 +659,152 @@ def twfe_bias_panel(*, n_units: int = 120, years=range(2008, 2020), cohorts=(201
     params = DesignParams(peak_effect={int(c): float(s) for c, s in zip(cohorts, slopes)}, shape="linear",
                           ramp_years=1, spillover=0.0, selection=0.0, sigma=sigma, mediator_effects={})
     return draw_panel(units, years, unit="unit", params=params, seed=seed, always_treated=always_treated)
+
+
+def household_survey(*, n_prefectures: int = 60, households: int = 40, years=range(2010, 2018),
+                     cohorts=(2012, 2014, 2016), never_share: float = 0.3, rural_share: float = 0.5,
+                     rural_sampling: float = 2.0, effect: float = 0.05, growth: float = 0.02,
+                     cohort_trend: float = 0.01, design: str = "panel", keep_share: float = 0.75, sigma: float = 0.1,
+                     seed: int = 0) -> SimulatedPanel:
+    """A household survey with known truth: households nested in prefectures, urban/rural status, staggered
+    designation of prefectures, sampling weights, and rotation into a panel, an unbalanced panel or repeated
+    cross-sections.
+
+    Model for household i (rural ``r_i``) in prefecture p (designated in ``g_p``, 0 = never) in year t, event
+    time ``e = t - g_p``::
+
+        log_income = a_p + 0.4 (1 - r_i) + 0.2 x_i + 0.03 (t - t0) + 0.01 r_i (t - t0)
+                     + cohort_trend 1{g_p > 0} (t - t0) + tau(e) r_i 1{e >= 0} + u_i + eps_it,
+        tau(e) = effect + growth * e,
+
+    so designation raises rural households' income by ``tau(e)`` and narrows the urban-rural gap by as much;
+    urban households are unaffected. Designated prefectures trend differently (``cohort_trend``), so a DiD on
+    rural households alone is biased and the triple difference (:func:`econ.did.ddd_gt`, ``group="rural"``) is
+    not. Rural households are over-sampled ``rural_sampling`` times; ``weight`` is the inverse of the inclusion
+    rate (constant within household).
+
+    Parameters
+    ----------
+    n_prefectures, households : int
+        Prefectures and sampled households per prefecture (per year for cross-sections).
+    years : iterable of int
+        Survey years.
+    cohorts : sequence of int
+        Designation years (inside ``years``, after its first); prefectures not never-treated are split evenly.
+    never_share : float in [0, 1)
+        Share of never-designated prefectures.
+    rural_share : float in (0, 1)
+        Population share of rural households.
+    rural_sampling : float > 0
+        Over-sampling factor of rural households (1 = proportional sample).
+    effect, growth : float
+        ``tau(e) = effect + growth * e`` on rural log income.
+    cohort_trend : float
+        Extra yearly trend of designated prefectures (both urban and rural).
+    design : {"panel", "unbalanced", "rcs"}
+        ``"panel"``: every household in every year; ``"unbalanced"``: each household-year kept with probability
+        ``keep_share``; ``"rcs"``: a fresh sample every year (ids never repeat).
+    keep_share : float in (0, 1]
+        Response rate of the unbalanced design.
+    sigma : float >= 0
+        Standard deviation of the idiosyncratic error (household effects have s.d. 0.3).
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    SimulatedPanel
+        ``data`` with ``household, prefecture, year, cohort, rural, x, weight, log_income`` and ``truth``:
+        ``att_gt`` (the rural households' ATT(g, t), ``n_units`` their population weight), ``att_by_event_time``,
+        ``att_overall`` (mean over treated rural household-years), ``gap_effect`` (= minus the ATT: the
+        urban-minus-rural gap), ``params``, ``seed``.
+
+    Raises
+    ------
+    SpecificationError
+        Bad sizes, shares, design or cohorts.
+
+    Examples
+    --------
+    >>> from econ.simulate import household_survey
+    >>> sim = household_survey(n_prefectures=20, households=10, design="rcs", seed=1)
+    >>> sim.data["household"].is_unique, sorted(sim.data["rural"].unique().tolist())
+    (True, [0, 1])
+    >>> round(float(sim.true_att("event_time").loc[2]), 3)
+    0.09
+    """
+    from econ import _validate
+
+    n_prefectures = _validate.check_int(n_prefectures, "n_prefectures", minimum=4)
+    households = _validate.check_int(households, "households", minimum=2)
+    seed = _validate.check_int(seed, "seed", minimum=0)
+    years = [_validate.check_int(y, "years") for y in _sequence(years, "years")]
+    cohorts = [_validate.check_int(c, "cohorts") for c in _sequence(cohorts, "cohorts")]
+    design = _validate.check_choice(design, "design", ("panel", "unbalanced", "rcs"))
+    for name, value, lo, hi in (("never_share", never_share, 0, 1), ("rural_share", rural_share, 0, 1),
+                                ("keep_share", keep_share, 0, 1)):
+        value = _validate.check_real(value, name)
+        if not (lo <= value < hi or (name == "keep_share" and value == 1)) or (name == "rural_share" and value == 0):
+            raise SpecificationError(f"{name} must be in [{lo}, {hi}), got {value}")
+    if _validate.check_real(rural_sampling, "rural_sampling") <= 0 or _validate.check_real(sigma, "sigma") < 0:
+        raise SpecificationError("rural_sampling must be positive and sigma non-negative")
+    if len(years) < 2 or not cohorts or any(c <= min(years) or c > max(years) for c in cohorts):
+        raise SpecificationError(f"cohorts {cohorts} must lie inside years {min(years)}-{max(years)}, after the "
+                                 "first year")
+    rng = np.random.default_rng(seed)
+    n_never = max(1, int(round(never_share * n_prefectures)))
+    g_pref = np.zeros(n_prefectures, dtype=np.int64)
+    for c, idx in zip(cohorts, np.array_split(np.arange(n_never, n_prefectures), len(cohorts))):
+        g_pref[idx] = c
+    a_pref = rng.normal(0, 0.3, n_prefectures)
+    p_rural = rural_share * rural_sampling / (rural_share * rural_sampling + 1 - rural_share)  # sample share
+    weight_of = {1: rural_share / p_rural, 0: (1 - rural_share) / (1 - p_rural)}
+    T = len(years)
+    draws = T if design == "rcs" else 1
+    n_h = n_prefectures * households * draws
+    pref = np.tile(np.repeat(np.arange(n_prefectures), households), draws)
+    wave = np.repeat(np.arange(draws), n_prefectures * households)
+    rural = (rng.random(n_h) < p_rural).astype(int)
+    x = rng.normal(size=n_h) + 0.3 * rural
+    u = rng.normal(0, 0.3, n_h)
+    if design == "rcs":
+        hh, t_idx = np.arange(n_h), wave
+    else:
+        hh, t_idx = np.repeat(np.arange(n_h), T), np.tile(np.arange(T), n_h)
+    take = np.arange(len(hh)) if design == "rcs" else hh
+    year = np.asarray(years)[t_idx]
+    g = g_pref[pref[take]]
+    tt = year - min(years)
+    event = year - g
+    treated = (g > 0) & (event >= 0)
+    tau = np.where(treated, effect + growth * np.where(treated, event, 0), 0.0)
+    r = rural[take]
+    y = (a_pref[pref[take]] + 0.4 * (1 - r) + 0.2 * x[take] + 0.03 * tt + 0.01 * r * tt
+         + cohort_trend * (g > 0) * tt + tau * r + u[take] + rng.normal(0, sigma, len(take)))
+    data = pd.DataFrame({"household": hh + 1, "prefecture": pref[take] + 1, "year": year, "cohort": g,
+                         "rural": r, "x": x[take], "weight": np.where(r == 1, weight_of[1], weight_of[0]),
+                         "log_income": y})
+    if design == "unbalanced":
+        data = data[rng.random(len(data)) < keep_share].reset_index(drop=True)
+    cells = []
+    for c in sorted(set(cohorts)):
+        n_c = float(data.loc[(data["cohort"] == c) & (data["rural"] == 1)].groupby("household")["weight"]
+                    .first().sum())
+        for yr in years:
+            if yr >= c:
+                cells.append({"cohort": int(c), "year": int(yr), "event_time": int(yr - c),
+                              "att": float(effect + growth * (yr - c)), "n_units": n_c})
+    tr = data[(data["rural"] == 1) & (data["cohort"] > 0) & (data["year"] >= data["cohort"])]
+    overall = float(np.average(effect + growth * (tr["year"] - tr["cohort"]), weights=tr["weight"]))
+    by_e = pd.DataFrame(cells).assign(w=lambda d: d["att"] * d["n_units"]).groupby("event_time")
+    truth = {"att_gt": cells, "att_by_event_time": (by_e["w"].sum() / by_e["n_units"].sum()).to_dict(),
+             "att_overall": overall, "gap_effect": -overall,
+             "cohort_sizes": {int(k): int(v) for k, v in data.groupby("cohort")["household"].nunique().items()},
+             "params": dict(n_prefectures=n_prefectures, households=households, years=years, cohorts=cohorts,
+                            never_share=never_share, rural_share=rural_share, rural_sampling=rural_sampling,
+                            effect=effect, growth=growth, cohort_trend=cohort_trend, design=design,
+                            keep_share=keep_share, sigma=sigma), "seed": seed}
+    return SimulatedPanel(data, truth)
 
 
 def _sequence(value, name: str) -> list:

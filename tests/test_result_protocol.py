@@ -98,6 +98,8 @@ def built(demo, mpdta):
     cs = did.att_gt(mpdta, *mp, n_draws=0)
     out["ATTgtResult"] = (cs, n_mp, u_mp)
     out["AggregateResult"] = (cs.aggregate("simple"), n_mp, u_mp)
+    hh = mpdta.assign(rural=(mpdta["countyreal"] % 2).astype(int))
+    out["DDDgtResult"] = (did.ddd_gt(hh, *mp, "rural"), n_mp, u_mp)
     out["BaconResult"] = (did.bacon(mpdta, *mp), n_mp, u_mp)
     out["SunAbrahamResult"] = (did.sun_abraham(mpdta, *mp), n_mp, u_mp)
     imp = did.imputation(mpdta, *mp)

@@ -41,6 +41,7 @@ from econ.did.sdid import SDIDResult, sdid, sdid_compare
 from econ.did.synth import SynthResult, synth
 from econ.did.cont_did import ContDiDResult, cont_did
 from econ.did.multiplegt import MultiplegtResult, did_multiplegt
+from econ.did.ddd_gt import DDDgtResult, ddd_gt
 
 __all__ = [
     "twfe",
@@ -90,4 +91,6 @@ __all__ = [
     "ContDiDResult",
     "did_multiplegt",
     "MultiplegtResult",
+    "ddd_gt",
+    "DDDgtResult",
 ]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _cs_design
+from econ.did import _cs_design, _rcs
 from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis, standard_errors
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError
@@ -63,7 +63,8 @@ def aggregate(res, kind: str = "dynamic", *, min_e=None, max_e=None, balance_e=N
     estimated weights (Callaway & Sant'Anna 2021; R ``did``'s ``wif``). Within-cohort and
     overall averages over event times / periods use fixed weights. NaN cells are left out with a note.
     """
-    if not (isinstance(res, InfluenceResult) and isinstance(getattr(res, "_design", None), _cs_design.Design)):
+    if not (isinstance(res, InfluenceResult) and isinstance(getattr(res, "_design", None),
+                                                           (_cs_design.Design, _rcs.RowDesign))):
         raise SpecificationError(f"aggregate needs an ATTgtResult from att_gt, got {type(res).__name__}")
     kind = _validate.check_choice(kind, "kind", KINDS)
     min_e = _window(min_e, "min_e", -np.inf)

@@ -18,11 +18,13 @@ The rules (each sample change is recorded once in ``design.notes`` and warned as
 * **comparison group** ``control``: ``"never"``, ``"notyet"`` or ``"last"``. Wherever the last-treated cohort
   serves as control (``control="last"``, or no never-treated unit with ``control="never"``), its periods from
   adoption (minus anticipation) on leave the sample: :meth:`StaggeredDesign.last_cohort_as_control`.
-* rows with a missing outcome, covariate, weight or cluster are dropped.
+* rows with a missing outcome, covariate or cluster are dropped; a missing or negative sampling weight is an
+  error (:class:`~econ.errors.WeightsError` naming the rows): one rule for every DiD estimator.
 
 Repeated cross-sections (``panel="rcs"``), continuous doses (``dose=``) and sampling weights (``sampling_weights=``)
-have fields here so they can be added without a second parser; only balanced/unbalanced panels with a binary
-absorbing treatment are implemented now.
+have fields here so they can be added without a second parser; repeated cross-sections (``unit`` a row id that
+may not repeat; each row is its own "unit" and carries its group's cohort) and balanced/unbalanced panels with a
+binary absorbing treatment are implemented.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import pandas as pd
 
 from econ.did._design import NEVER, _py, _show, check_comparison, check_data, check_name, check_names, \
     check_treatment, cohort_from_treatment, prepare_panel, vcov_columns
-from econ.errors import EconWarning, PanelError, SpecificationError, TreatmentError
+from econ._validate import not_numeric
+from econ.errors import EconWarning, PanelError, SpecificationError, TreatmentError, WeightsError
 
 __all__ = ["StaggeredDesign", "build_design", "read_cohorts"]
 
@@ -71,7 +74,7 @@ class StaggeredDesign:
     balanced : bool
         Every unit is observed in every period.
     panel : str
-        ``"panel"`` (implemented) or ``"rcs"`` (repeated cross-sections; reserved).
+        ``"panel"`` or ``"rcs"`` (repeated cross-sections: ``unit`` is a row id, unique per row).
     dose : str or None
         Treatment-intensity column (fixed within unit, non-negative, no missing values; checked by
         :func:`econ.did._dose.check_dose`), used by :func:`econ.did.cont_did`.
@@ -277,7 +280,8 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     treat : str, optional
         An absorbing 0/1 treatment column; its first treated period gives the cohort.
     covariates, weights, cluster : optional
-        Model columns: rows with a missing value are dropped (noted and warned).
+        Model columns: rows with a missing value are dropped (noted and warned), except sampling weights, which
+        must be present and non-negative in every row (a WeightsError naming the rows otherwise).
     vcov : optional
         A covariance spec; the columns it reads are kept (missing values left to the engine).
     columns, optional : sequence of str
@@ -296,8 +300,11 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     dose : str, optional
         A treatment-intensity column, fixed within unit (TreatmentError naming rows or units otherwise); kept in
         ``frame`` and named by ``StaggeredDesign.dose``.
-    panel, sampling_weights
-        Reserved: ``panel="panel"`` only; ``sampling_weights`` must be None for now.
+    panel : {"panel", "rcs"}
+        ``"rcs"``: repeated cross-sections, ``unit`` a row id that must not repeat (PanelError naming repeated
+        ids); ``balance`` does not apply.
+    sampling_weights
+        Reserved: must be None for now.
 
     Returns
     -------
@@ -309,7 +316,10 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         Bad cohort cells (naming rows), a cohort that varies within unit, a treatment that switches off, no
         treated unit, no comparison group.
     PanelError
-        Duplicate keys, non-integer time, an unbalanced panel with ``balance="refuse"``.
+        Duplicate keys, non-integer time, an unbalanced panel with ``balance="refuse"``, a repeated cross-section
+        whose ids repeat.
+    WeightsError
+        Missing, negative or infinite sampling weights.
     SpecificationError
         Unknown columns or options.
 
@@ -334,7 +344,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     weights = check_name(weights, "weights", optional=True)
     cluster = check_name(cluster, "cluster", optional=True)
     for arg, value, choices in (("control", control, CONTROLS), ("balance", balance, BALANCE),
-                                ("always_treated", always_treated, ("drop", "keep")), ("panel", panel, ("panel",))):
+                                ("always_treated", always_treated, ("drop", "keep")), ("panel", panel, ("panel", "rcs"))):
         if value not in choices:
             raise SpecificationError(f"{arg} must be one of {list(choices)}, got {value!r}")
     if sampling_weights is not None:
@@ -342,6 +352,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     dose = check_name(dose, "dose", optional=True)
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise SpecificationError(f"anticipation must be a non-negative integer, got {anticipation!r}")
+    check_weights(data, weights)
     model = [c for c in [y, treat, *covariates, weights, cluster, *columns] if c is not None]
     keep = [c for c in [cohort, dose, *vcov_columns(vcov, unit, time), *optional] if c is not None]
     frame = prepare_panel(data, unit, time, model, optional=keep)
@@ -355,6 +366,8 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     design = StaggeredDesign(frame, unit, time, y, pd.Series(dtype="int64"), np.sort(frame[time].unique()),
                              control=control, anticipation=int(anticipation), covariates=covariates,
                              weights=weights, cluster=cluster, panel=panel, dose=dose)
+    if panel == "rcs":
+        _check_cross_section(frame, unit)
     dropped = frame.attrs.get("dropped_missing", 0)
     if dropped:
         design.change(f"{dropped} row(s) with missing values dropped")
@@ -376,7 +389,8 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         raise TreatmentError(f"no unit is ever treated (every {unit} has cohort 0 / missing)")
     if always_treated == "drop":
         _drop_always_treated(design)
-    _balance(design, balance)
+    if panel == "panel":
+        _balance(design, balance)
     if comparison:
         check_comparison(design.cohorts, unit)
     if cohort is not None:
@@ -385,6 +399,31 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     if control == "last":
         design = design.last_cohort_as_control()
     return design
+
+
+def check_weights(data: pd.DataFrame, weights: str | None) -> None:
+    """WeightsError naming the rows whose sampling weight is missing, negative or not finite."""
+    if weights is None or weights not in data.columns:
+        return
+    col = data[weights]
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        raise WeightsError(not_numeric(weights, col))
+    v = col.to_numpy(dtype="float64", na_value=np.nan)
+    for bad, what in ((np.isnan(v), "missing"), (~np.isnan(v) & ((v < 0) | ~np.isfinite(v)), "negative or infinite")):
+        if bad.any():
+            raise WeightsError(f"weights column {weights!r} has {int(bad.sum())} {what} value(s), first rows "
+                               f"{_show(data.index[bad])}: sampling weights must be non-negative numbers")
+
+
+def _check_cross_section(frame: pd.DataFrame, unit: str) -> None:
+    """A repeated cross-section has one row per respondent: ids that repeat are an error naming them."""
+    dup = frame[unit].duplicated(keep=False).to_numpy()
+    if dup.any():
+        ids = pd.unique(frame[unit].to_numpy()[dup])
+        raise PanelError(f"a repeated cross-section has one row per respondent, but {len(ids)} {unit} id(s) appear in "
+                         f"several rows: {_show(ids)}; if the same units are followed over time use the panel "
+                         "estimator (allow_unbalanced_panel=True for an unbalanced panel), otherwise give unique row "
+                         "ids (or none)")
 
 
 def _drop_always_treated(design: StaggeredDesign) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from econ.did import _design
-from econ.did.design import build_design
+from econ.did.design import build_design, check_weights
 from econ.errors import SpecificationError, TreatmentError
 from econ._validate import check_bool, check_int, check_seed
 from econ.panel.feols import FeolsResult
@@ -152,6 +152,8 @@ def event_study(
     covariates = _design.check_names(covariates, "covariates")
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
     wcol = _design.as_list(_design.check_name(weights, "weights", optional=True))
+    if isinstance(data, pd.DataFrame):
+        check_weights(data, weights)  # missing or negative weights: WeightsError, as in every DiD estimator
     bin_endpoints = check_bool(bin_endpoints, "bin_endpoints")
     seed = check_seed(seed)
     refs = _check_ref(ref)

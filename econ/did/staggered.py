@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _conley, _cs_design, _drdid, _mboot
+from econ.did import _conley, _cs_design, _drdid, _mboot, _rcs
 from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis  # noqa: F401
 from econ.did._design import NEVER
 from econ.errors import SpecificationError
@@ -29,8 +29,10 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
            weights: str | None = None, n_draws: int | None = None, multiplier: str = "mammen", seed=0,
            level: float = 0.95, balance: bool = False, progress: bool = False,
            n_boot: int | None = None, cluster: str | None = None,
-           cluster_bootstrap: str = "mean") -> ATTgtResult:
-    """Group-time average treatment effects ATT(g, t) of Callaway & Sant'Anna (2021) on a balanced panel.
+           cluster_bootstrap: str = "mean", panel: bool = True,
+           allow_unbalanced_panel: bool = False) -> ATTgtResult:
+    """Group-time average treatment effects ATT(g, t) of Callaway & Sant'Anna (2021) on a panel or repeated
+    cross-sections.
 
     Parameters
     ----------
@@ -71,8 +73,8 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         (constant within unit), carried into every aggregation; analytic only (``n_draws`` must be 0). See
         :mod:`econ.did._conley`.
     weights : str, optional
-        Sampling weights column, constant within unit, non-negative.
-    n_draws : int or None, default None
+        Sampling weights column, constant within unit (per row with ``panel=False``), non-negative; a missing or
+        negative weight is a WeightsError naming the rows.
         Multiplier-bootstrap draws (``n_boot`` is accepted as an alias). None (the default) or 0 gives analytic
         standard errors only;
         with draws, standard errors are the bootstrap's interquartile-range estimates and a uniform (sup-t) band
@@ -98,6 +100,15 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         clusters weigh equally whatever their size. ``"sum"``: ``sum_c v_c S_c / n`` with the cluster sums, whose
         variance is the cluster-robust estimator of the analytic standard errors. They coincide with equal
         cluster sizes; on mpdta clustered by state (3 to 46 counties) they differ by up to 2x.
+    panel : bool, default True
+        ``False``: the data are repeated cross-sections (R ``did``'s ``panel = FALSE``): every row is a different
+        respondent, ``unit`` a row id that must not repeat (or ``None``); each cell uses Sant'Anna & Zhao's (2020)
+        repeated-cross-section estimator of ``method`` on the rows of cohort g and the comparison group observed
+        in t or the base period, covariates and weights per row; influence functions are per row.
+    allow_unbalanced_panel : bool, default False
+        An unbalanced panel is kept whole (R ``did``'s ``allow_unbalanced_panel = TRUE``): the cells use the
+        repeated-cross-section estimators on the rows and each unit's row influences are summed, so inference is
+        clustered by unit. On a balanced panel this is the panel estimator (with identical numbers).
 
     Returns
     -------
@@ -109,9 +120,8 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     Raises
     ------
     PanelError
-        Unbalanced panel or missing values without ``balance=True`` (names the units: only balanced panels are
-        supported, R's ``allow_unbalanced_panel = TRUE`` estimator and repeated cross sections are not), duplicate
-        keys.
+        Unbalanced panel or missing values without ``balance=True`` or ``allow_unbalanced_panel=True`` (names the
+        units), duplicate keys, a repeated cross-section (``panel=False``) whose row ids repeat.
     TreatmentError
         Cohort not constant within unit or outside the panel, nobody treated, no comparison group.
     SpecificationError, WeightsError
@@ -164,18 +174,26 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         raise SpecificationError(f"att_gt: give vcov={{'conley': ...}} or cluster={cluster!r}, not both")
     cluster = _cluster_of(None if conley else vcov, cluster, unit)
     cluster_bootstrap = _validate.check_choice(cluster_bootstrap, "cluster_bootstrap", _mboot.FORMS)
-    design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
-                              balance)
+    design = _rcs.build_for(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
+                            balance, panel, allow_unbalanced_panel)  # None: a balanced panel
+    if design is None:
+        design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
+                                  balance)
     if conley:  # the kernel replaces the cluster codes of the influence-function covariance
+        if not isinstance(design, _cs_design.Design):
+            raise SpecificationError("att_gt: Conley standard errors need a balanced panel (not panel=False or an "
+                                     "unbalanced panel): their kernel is between units observed in every period")
         design.cluster = _conley.UnitKernel.from_data(data, unit, design.units, conley, "att_gt")
         design.cluster.refuse_bootstrap("att_gt", n_draws)
         design.notes = list(design.notes) + _conley.influence_notes(conley, design.cluster)
+    estimate_cells = _estimate_cells if isinstance(design, _cs_design.Design) else _rcs.estimate_cells
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
-        cells, psi, notes = _estimate_cells(design, control, method, base_period, anticipation, progress)
+        cells, psi, notes = estimate_cells(design, control, method, base_period, anticipation, progress)
     boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed, cluster_bootstrap) if n_draws else None
     spec = dict(y=y, unit=unit, time=time, cohort=cohort, covariates=list(design.xnames[1:]), control=control,
                 method=method, base_period=base_period, anticipation=anticipation, cluster=cluster, weights=weights,
-                n_draws=n_draws, multiplier=multiplier, seed=seed, cluster_bootstrap=cluster_bootstrap)
+                n_draws=n_draws, multiplier=multiplier, seed=seed, cluster_bootstrap=cluster_bootstrap,
+                panel=getattr(design, "kind", "panel"))
     return ATTgtResult(cells, psi, design, boot_basis, level, design.notes + notes, spec)
 
 

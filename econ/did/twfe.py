@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from econ.did import _design
-from econ.did.design import build_design
+from econ.did.design import build_design, check_weights
 from econ.errors import SpecificationError, TreatmentError
 
 __all__ = ["twfe"]
@@ -57,7 +57,7 @@ def twfe(
         **Default: clustered by unit** (``{"CL1": unit}``), which allows arbitrary serial correlation within a unit
         (Bertrand, Duflo and Mullainathan 2004).
     weights : str, optional
-        Column of regression (analytic) weights.
+        Column of regression (analytic) weights; a missing or negative weight is a WeightsError naming the rows.
 
     Returns
     -------
@@ -135,6 +135,8 @@ def twfe(
     covariates = _design.check_names(covariates, "covariates")
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
     wcol = _design.as_list(_design.check_name(weights, "weights", optional=True))
+    if isinstance(data, pd.DataFrame):
+        check_weights(data, weights)  # missing or negative weights: WeightsError, as in every DiD estimator
     model_cols = [y, *([treat] if treat is not None else []), *covariates, *extra_fe, *wcol]
     kind = "binary"
     if treat is not None:
