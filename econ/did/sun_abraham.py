@@ -155,8 +155,12 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     treated = g != _design.NEVER
     rel = np.where(treated, frame[time].to_numpy(dtype="int64") - np.where(treated, g, 0), 0)
     hit = treated & (rel != -1)
-    pairs, rank = np.unique(np.column_stack([g[hit], rel[hit]]), axis=0, return_inverse=True)  # sorted cells
-    cells = [(int(a), int(b)) for a, b in pairs]
+    gh, rh = g[hit], rel[hit]
+    r0 = int(rh.min()) if len(rh) else 0
+    span = int(rh.max()) - r0 + 1 if len(rh) else 1
+    key = np.searchsorted(np.unique(gh), gh) * span + (rh - r0)  # (cohort, rel) in lexicographic order
+    uniq, first, rank = np.unique(key, return_index=True, return_inverse=True)
+    cells = [(int(gh[i]), int(rh[i])) for i in first]  # sorted (cohort, relative period) cells
     names = [f"{event_term(l)}_g{c}" for c, l in cells]
     clash = [n for n in names if n in frame.columns]
     if clash:
