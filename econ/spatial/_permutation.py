@@ -13,7 +13,8 @@ from econ._validate import check_n_draws, check_seed
 from econ.errors import WeightsError
 from econ.spatial.weights import Weights
 
-_CHUNK_ELEMENTS = 2**22  # values held at once per block (~32 MB of float64)
+_CHUNK_ELEMENTS = 2**22  # values held at once per block (~32 MB of float64; LISA's unit blocks)
+_GLOBAL_CHUNK = 2**17  # values per block of the global statistics' draws (1 MB: a block and W @ block stay in cache)
 _DEFAULT_DRAWS = 999
 
 
@@ -80,7 +81,7 @@ def _permutations(values: np.ndarray, n_draws: int, seed):
     """
     rng = np.random.default_rng(seed)
     n = len(values)
-    chunk = max(1, _CHUNK_ELEMENTS // max(n, 1))
+    chunk = max(1, _GLOBAL_CHUNK // max(n, 1))
     done = 0
     while done < n_draws:
         k = min(chunk, n_draws - done)
