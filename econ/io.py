@@ -200,7 +200,9 @@ def validate_panel(data: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
         raise PanelError(f"duplicated column name(s) {dup}: every column needs its own name")
     frame = data.copy()
     _check_unit(frame, unit)
-    frame[time] = _integer_time(frame, time)
+    as_int = _integer_time(frame, time)
+    if frame[time].dtype != as_int.dtype:  # already int64: nothing to replace
+        frame[time] = as_int
     if _sorted_unique(frame, unit, time):  # already in (unit, time) order with unique keys: nothing to sort
         return frame.reset_index(drop=True)
     _check_unique(frame, unit, time)

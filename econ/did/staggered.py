@@ -229,10 +229,11 @@ def _estimate_cells(d: _cs_design.Design, control, method, base_period, anticipa
         est[k] = att
         if why:
             notes.append(f"ATT({g},{periods[s]}) is NaN: {why}")
-    cells = pd.DataFrame(rows)
-    if len(rows):
-        cells.insert(4, "estimate", est)
-        cells["n_control"] = n_control
+    if not rows:
+        return pd.DataFrame(), psi, notes
+    columns = {key: [r[key] for r in rows] for key in ("cohort", "time", "base", "post")}
+    cells = pd.DataFrame({**columns, "estimate": est, "n_treated": [r["n_treated"] for r in rows],
+                          "n_control": n_control})
     return cells, psi, notes
 
 
