@@ -7,6 +7,7 @@ process on the same data, so the numbers are comparable across machines.
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from collections.abc import Callable, Iterable
 
@@ -64,3 +65,17 @@ def print_ratios(rows: Iterable[dict], title: str | None = None) -> str:
     print(f"\n### {title}\n" if title else "")
     print(table)
     return table
+
+
+def time_interleaved(fns: dict[str, Callable[[], object]], repeat: int = 5) -> dict[str, float]:
+    """Median wall-clock seconds of each of ``fns`` over ``repeat`` rounds, the calls interleaved (round ``r``
+    calls every function once, in order, the order reversed every other round) so that a load change on a shared
+    machine hits every package alike. Garbage collection is handled as in :func:`time_call`."""
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for r in range(repeat):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            times[name].append(time_call(fns[name], repeat=1))
+    return {name: float(statistics.median(t)) for name, t in times.items()}

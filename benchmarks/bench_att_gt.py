@@ -15,6 +15,12 @@ Before timing, the numbers are checked: ATT(g, t) of econ equal csdid's to 1e-8 
 covariates (diff-diff's DR with covariates differs by about 1e-5: reported), and the overall simple ATT agrees.
 Targets from the issue (printed, not asserted): at least as fast as the fastest peer and >= 5x faster than csdid.
 Peers are timed once (they take tens of seconds at 50,000 units), econ as the best of three.
+
+Analytic section (issue 23, :func:`analytic`): ``att_gt`` DR, never-treated comparisons, analytic standard errors,
+plus the simple and dynamic aggregations, at 1,000 / 10,000 / 50,000 units x 10 periods against diff-diff's
+``CallawaySantAnna(n_bootstrap=0).fit(..., aggregate="event_study")`` (its overall ATT is the simple aggregation).
+ATT(g, t), the overall ATT and the event-study effects are checked to agree to 1e-8 first; then the two are timed
+interleaved, median of the repeats.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from _timing import print_ratios, time_call  # noqa: E402
+from _timing import print_ratios, time_call, time_interleaved  # noqa: E402
 
 N_PERIODS = 10
 N_DRAWS = 999
@@ -95,7 +101,56 @@ def check(res, aggs, cs, dd, cov) -> str:
     return f"ATT(g,t) = csdid (1e-8); diff-diff max gap {gap:.1e}"
 
 
+def run_econ_analytic(df):
+    from econ.did import att_gt
+
+    res = att_gt(df, "y", "unit", "year", "g")
+    return res, res.aggregate("simple"), res.aggregate("dynamic")
+
+
+def run_diff_diff_analytic(df):
+    import diff_diff
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return diff_diff.CallawaySantAnna(estimation_method="dr", n_bootstrap=0).fit(
+            df, "y", "unit", "year", "g", aggregate="event_study")
+
+
+def check_analytic(ours, dd) -> str:
+    res, simple, dynamic = ours
+    dd_att = np.array([dd.group_time_effects[(g, t)]["effect"] for g, t in zip(res.cells["cohort"],
+                                                                                  res.cells["time"])])
+    gap = float(np.max(np.abs(dd_att - res.coef.to_numpy())))
+    assert gap < 1e-8, gap
+    assert abs(dd.overall_att - simple.overall_att) < 1e-8
+    es = {int(e): v["effect"] for e, v in dd.event_study_effects.items()}
+    ours_es = dict(zip(dynamic.tidy()["event_time"].astype(int), dynamic.coef.to_numpy()))
+    es_gap = max(abs(es[e] - ours_es[e]) for e in ours_es if e in es)
+    assert es_gap < 1e-8, es_gap
+    return f"ATT(g,t) max gap {gap:.1e}, event study {es_gap:.1e}"
+
+
+def analytic(quick: bool = False) -> list[dict]:
+    """att_gt DR + simple and dynamic aggregation, analytic SEs, vs diff-diff (interleaved medians)."""
+    sizes = (1_000, 2_000) if quick else (1_000, 10_000, 50_000)
+    rows = []
+    for n_units in sizes:
+        df = simulate(n_units)
+        note = check_analytic(run_econ_analytic(df), run_diff_diff_analytic(df))
+        repeat = 5 if quick else (15 if n_units <= 10_000 else 7)
+        t = time_interleaved({"econ": lambda: run_econ_analytic(df), "dd": lambda: run_diff_diff_analytic(df)},
+                             repeat=repeat)
+        rows.append({"workload": f"att_gt DR never-treated, analytic SE + simple & dynamic, {n_units:,} units x "
+                                 f"{N_PERIODS} periods", "econ_seconds": t["econ"], "peer": "diff-diff",
+                     "peer_seconds": t["dd"], "note": f"{note}; median of {repeat}, interleaved"})
+        print(rows[-1], flush=True)
+    print_ratios(rows, title="Callaway-Sant'Anna att_gt, analytic standard errors (target: >= 1x diff-diff)")
+    return rows
+
+
 def main(quick: bool = False) -> None:
+    analytic(quick)
     sizes = (2_000,) if quick else (10_000, 50_000)
     n_draws = 99 if quick else N_DRAWS
     rows = []
@@ -121,4 +176,4 @@ def main(quick: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    analytic(quick="--quick" in sys.argv) if "--analytic" in sys.argv else main(quick="--quick" in sys.argv)

@@ -200,7 +200,11 @@ def validate_panel(data: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
         raise PanelError(f"duplicated column name(s) {dup}: every column needs its own name")
     frame = data.copy()
     _check_unit(frame, unit)
-    frame[time] = _integer_time(frame, time)
+    as_int = _integer_time(frame, time)
+    if frame[time].dtype != as_int.dtype:  # already int64: nothing to replace
+        frame[time] = as_int
+    if _sorted_unique(frame, unit, time):  # already in (unit, time) order with unique keys: nothing to sort
+        return frame.reset_index(drop=True)
     _check_unique(frame, unit, time)
     try:
         return frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
@@ -254,6 +258,17 @@ def _integer_time(frame: pd.DataFrame, time: str) -> pd.Series:
             f"first rows: {_rows(fractional)} (values {list(col.loc[fractional[:3]])})"
         )
     return col.astype("int64")
+
+
+def _sorted_unique(frame: pd.DataFrame, unit: str, time: str) -> bool:
+    """True when numeric unit ids and the (integer) times are strictly increasing in (unit, time) order: the
+    frame is then sorted with unique keys, and sorting it (a stable sort) would change nothing."""
+    u = frame[unit].to_numpy()
+    if u.dtype.kind not in "iuf" or len(u) < 2:
+        return False
+    t = frame[time].to_numpy()
+    same = u[1:] == u[:-1]
+    return bool(((u[1:] > u[:-1]) | (same & (t[1:] > t[:-1]))).all())
 
 
 def _check_unique(frame: pd.DataFrame, unit: str, time: str) -> None:

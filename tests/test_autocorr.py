@@ -279,3 +279,29 @@ def test_by_period_unknown_period_names_the_available_ones():
     assert res.results[2].n == 4 and 3 not in res.results
     with pytest.raises(SpecificationError, match=r"no period \(t\) 3 .*available: \[1, 2\]"):
         res.results[3]
+
+
+def test_permutation_draws_are_the_generator_stream(monkeypatch):
+    """Moran's draws are the rows of ``rng.permuted(tile(arange(n)), axis=1)`` for ``default_rng(seed)`` (the
+    stream of earlier releases), whatever the block size."""
+    from econ.spatial import Weights, moran
+
+    n = 60
+    rng = np.random.default_rng(3)
+    A = (rng.uniform(size=(n, n)) < 0.08).astype(float)
+    A = np.maximum(A, A.T)
+    np.fill_diagonal(A, 0)
+    A[np.arange(n), (np.arange(n) + 1) % n] = A[(np.arange(n) + 1) % n, np.arange(n)] = 1.0
+    W = Weights(list(range(n)), A)
+    y = rng.normal(size=n)
+    res = moran(y, W, n_draws=250, seed=11)
+    M = A / A.sum(axis=1, keepdims=True)
+    z = y - y.mean()
+    order = np.random.default_rng(11).permuted(np.tile(np.arange(n), (250, 1)), axis=1)
+    X = z[order]
+    ref = np.einsum("ij,ij->i", X, X @ M.T) * (n / M.sum() / (z @ z))
+    np.testing.assert_allclose(res.sim, ref, rtol=0, atol=1e-12)
+    import econ.spatial._permutation as perm
+
+    monkeypatch.setattr(perm, "_GLOBAL_CHUNK", 7 * n)  # blocks of 7 draws
+    np.testing.assert_array_equal(moran(y, W, n_draws=250, seed=11).sim, res.sim)

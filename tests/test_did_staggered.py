@@ -435,3 +435,27 @@ def test_bad_input_is_named(mpdta):
         res.aggregate("event")
     with pytest.raises(SpecificationError, match="no event time"):
         res.aggregate("dynamic", min_e=10)
+
+
+@pytest.mark.parametrize("control, method, base, weighted, anticipation", [
+    ("never", "dr", "varying", False, 0), ("notyet", "ipw", "universal", True, 0),
+    ("notyet", "reg", "varying", False, 1), ("never", "dr", "universal", True, 1)])
+def test_intercept_only_cells_equal_the_per_cell_estimator(mpdta, monkeypatch, control, method, base, weighted,
+                                                           anticipation):
+    """Without covariates att_gt computes every cell at once; the per-cell 2x2 estimator gives the same numbers."""
+    import econ.did.staggered as st
+
+    df = mpdta.assign(w=1.0 + (mpdta["countyreal"] % 3)) if weighted else mpdta
+    kw = dict(control=control, method=method, base_period=base, anticipation=anticipation,
+              weights="w" if weighted else None)
+    fast = att_gt(df, "lemp", "countyreal", "year", "first.treat", **kw)
+    monkeypatch.setattr(st, "_intercept_cells", lambda *args: set())
+    slow = att_gt(df, "lemp", "countyreal", "year", "first.treat", **kw)
+    np.testing.assert_allclose(fast.inf_func, slow.inf_func, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.coef, slow.coef, rtol=0, atol=1e-13)
+    pd.testing.assert_frame_equal(fast.cells, slow.cells, rtol=0, atol=1e-13)
+    assert fast.notes == slow.notes
+    for kind in ("simple", "dynamic", "group", "calendar"):
+        a, b = fast.aggregate(kind), slow.aggregate(kind)
+        assert abs(a.overall_att - b.overall_att) < 1e-13 and abs(a.overall_se - b.overall_se) < 1e-13
+        np.testing.assert_allclose(a.inf_func, b.inf_func, rtol=0, atol=1e-12)

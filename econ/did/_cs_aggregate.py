@@ -17,7 +17,7 @@ import pandas as pd
 
 from econ import _validate
 from econ.did import _cs_design, _rcs
-from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis, standard_errors
+from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, standard_errors
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError
 from econ.results import finish_figure
@@ -246,8 +246,8 @@ class AggregateResult(InfluenceResult):
 
     def __init__(self, res, kind, keys, key_col, C, overall, plan, boot_basis, level, notes):
         d = res._design
-        basis = influence_basis(d, res.inf_func)
-        psi = basis @ C
+        products = _basis_times(res, np.column_stack([C, overall[1]]))
+        psi, overall_psi = products[:, :-1], products[:, -1]
         boot = None if boot_basis is None else boot_basis @ C
         est = np.array([overall[0]]) if kind == "simple" else _key_estimates(plan, kind, keys, C, res)
         names = (["ATT"] if kind == "simple" else
@@ -263,7 +263,7 @@ class AggregateResult(InfluenceResult):
         self.key = key_col
         self.overall_att = float(overall[0])
         c = overall[1]
-        self.overall_inf_func = basis @ c
+        self.overall_inf_func = overall_psi
         ov = self.overall_inf_func[:, None]
         from econ.did._cs_result import analytic_vcov
 
@@ -298,6 +298,25 @@ class AggregateResult(InfluenceResult):
             overlay_truth(ax, tid[x].to_numpy(), truth, by=self.key or "overall")
             ax.legend(frameon=False)
         return finish_figure(fig, ax, path)
+
+
+def _basis_times(res, C: np.ndarray) -> np.ndarray:
+    """``influence_basis(design, res.inf_func) @ C`` without forming the basis (its three blocks, the cells' psi
+    with NaN cells as 0, the weighted cohort indicators and the constant, are multiplied separately; the first two
+    are kept on ``res`` for its next aggregation)."""
+    parts = res.__dict__.get("_basis_blocks")
+    if parts is None:
+        d, psi = res._design, res.inf_func
+        psi = psi if np.isfinite(psi).all() else np.nan_to_num(psi, nan=0.0)
+        w = d.w / d.w.mean()  # as influence_basis
+        parts = (psi, w[:, None] * (d.g[:, None] == d.cohorts[None, :]))
+        res.__dict__["_basis_blocks"] = parts
+    psi, indicators = parts
+    k, n_g = psi.shape[1], indicators.shape[1]
+    out = psi @ C[:k] if k else np.zeros((psi.shape[0], C.shape[1]))
+    out += indicators @ C[k:k + n_g]
+    out += C[k + n_g]
+    return out
 
 
 def _key_estimates(plan, kind, keys, C, res):

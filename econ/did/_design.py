@@ -90,10 +90,13 @@ def prepare_panel(data: pd.DataFrame, unit: str, time: str, columns: Sequence[st
     frame = validate_panel(data[keep], unit, time)
     model_cols = [c for c in dict.fromkeys(columns) if c not in (unit, time)]
     if model_cols:
-        bad = frame[model_cols].isna().any(axis=1)
+        bad = np.zeros(len(frame), dtype=bool)
+        for col in model_cols:  # column by column: no sub-frame copy
+            bad |= frame[col].isna().to_numpy()
         if bad.all():
             raise SpecificationError(f"every row has a missing value in at least one of {model_cols}")
-        frame = frame.loc[~bad].reset_index(drop=True)
+        if bad.any():
+            frame = frame.loc[~bad].reset_index(drop=True)
         frame.attrs["dropped_missing"] = int(bad.sum())
         for col in model_cols:
             require_finite(frame, col)

@@ -247,13 +247,25 @@ def read_cohorts(frame: pd.DataFrame, unit: str, time: str | None, cohort: str) 
     return values
 
 
+def unit_codes(units: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(units, sort=False)``: codes and levels in order of appearance. Numeric ids in sorted order
+    (a validated panel's) are coded from their run boundaries, without hashing, to the same codes and levels."""
+    u = units.to_numpy()
+    if u.dtype.kind in "iuf" and len(u) and bool((u[1:] >= u[:-1]).all()):
+        start = np.empty(len(u), dtype=bool)
+        start[0] = True
+        np.not_equal(u[1:], u[:-1], out=start[1:])
+        return np.cumsum(start) - 1, pd.Index(u[start])
+    return pd.factorize(units, sort=False)
+
+
 def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.Series:
     """Per-unit first treated period (``NEVER`` = never treated) by :func:`read_cohorts`; constant within unit."""
     values = read_cohorts(frame, unit, time, cohort)
     never = np.isnan(values)
     ints = np.where(never, 0.0, values).astype("int64")
     ints[never] = NEVER
-    codes, levels = pd.factorize(frame[unit], sort=False)  # units in order of appearance
+    codes, levels = unit_codes(frame[unit])  # units in order of appearance
     first = np.zeros(len(levels), dtype=np.int64)
     first[codes[::-1]] = ints[::-1]  # the first row of each unit wins
     varies = np.unique(codes[ints != first[codes]])
@@ -448,7 +460,7 @@ def _drop_always_treated(design: StaggeredDesign) -> None:
 
 
 def _balance(design: StaggeredDesign, balance: str) -> None:
-    codes, levels = pd.factorize(design.frame[design.unit], sort=False)
+    codes, levels = unit_codes(design.frame[design.unit])
     counts = np.bincount(codes, minlength=len(levels))
     short = pd.Index(levels)[counts != len(design.periods)]
     design.balanced = not len(short)

@@ -160,15 +160,20 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")
     treated = g != _design.NEVER
     rel = np.where(treated, frame[time].to_numpy(dtype="int64") - np.where(treated, g, 0), 0)
-    cells = sorted({(int(a), int(b)) for a, b in zip(g[treated], rel[treated]) if b != -1})
+    hit = treated & (rel != -1)
+    gh, rh = g[hit], rel[hit]
+    r0 = int(rh.min()) if len(rh) else 0
+    span = int(rh.max()) - r0 + 1 if len(rh) else 1
+    key = np.searchsorted(np.unique(gh), gh) * span + (rh - r0)  # (cohort, rel) in lexicographic order
+    uniq, first, rank = np.unique(key, return_index=True, return_inverse=True)
+    cells = [(int(gh[i]), int(rh[i])) for i in first]  # sorted (cohort, relative period) cells
     names = [f"{event_term(l)}_g{c}" for c, l in cells]
     clash = [n for n in names if n in frame.columns]
     if clash:
         raise SpecificationError(f"column(s) {clash[:5]} clash with the interaction dummies sun_abraham creates")
-    index = {cell: j for j, cell in enumerate(cells)}
-    col = np.array([index.get((int(a), int(b)), -1) if t else -1 for a, b, t in zip(g, rel, treated)])
+    col = np.full(len(frame), -1, dtype=np.int64)  # row -> its cell (position among the sorted pairs), or -1
+    col[hit] = np.ravel(rank)
     dummies = np.zeros((len(frame), len(cells)))
-    hit = col >= 0
     dummies[np.flatnonzero(hit), col[hit]] = 1.0
     frame = pd.concat([frame, pd.DataFrame(dummies, columns=names, index=frame.index)], axis=1)
     vcov_spec = _design.default_vcov(vcov, unit)

@@ -23,6 +23,7 @@ from scipy.linalg import solve_triangular
 __all__ = ["COLLIN_TOL", "collinear_columns"]
 
 COLLIN_TOL = 1e-10  # relative squared distance (fixest's collin.tol)
+_SAFE_LOW, _SAFE_HIGH = 1e-100, 1e100  # column maxima whose squares (summed) stay normal floats
 _NOISE = 1e-12  # centred norm below this fraction of the raw norm: the column is constant up to rounding
 
 
@@ -105,7 +106,9 @@ def _centred(X: np.ndarray, weights) -> np.ndarray:
 
 def _colscale(A: np.ndarray) -> np.ndarray:
     """Euclidean norm of each column, overflow-safe (scaled by the column's largest absolute value)."""
-    m = np.max(np.abs(A), axis=0) if A.shape[0] else np.zeros(A.shape[1])
+    m = np.maximum(A.max(axis=0), -A.min(axis=0)) if A.shape[0] else np.zeros(A.shape[1])
+    if A.shape[0] and np.all((m == 0) | ((m > _SAFE_LOW) & (m < _SAFE_HIGH))):  # squares cannot over/underflow
+        return np.sqrt(np.einsum("ij,ij->j", A, A))
     safe = np.where(m > 0, m, 1.0)
     return m * np.linalg.norm(A / safe, axis=0)
 

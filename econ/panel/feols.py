@@ -275,7 +275,7 @@ _MAX_ABS = 1e100  # squares of larger values overflow the sums of squares behind
 
 def _check_magnitude(M: np.ndarray, labels) -> None:
     """Refuse columns whose squares would overflow (or underflow) float64: a silent inf or 0 SE otherwise."""
-    mags = np.max(np.abs(M), axis=0) if M.shape[0] else np.zeros(M.shape[1])
+    mags = np.maximum(M.max(axis=0), -M.min(axis=0)) if M.shape[0] else np.zeros(M.shape[1])  # max |value|
     bad = [f"{lab!r} (largest |value| {m:.3g})" for lab, m in zip(labels, mags)
            if m > _MAX_ABS or 0 < m < 1 / _MAX_ABS]
     if bad:

@@ -13,7 +13,8 @@ from econ._validate import check_n_draws, check_seed
 from econ.errors import WeightsError
 from econ.spatial.weights import Weights
 
-_CHUNK_ELEMENTS = 2**22  # values held at once per block (~32 MB of float64)
+_CHUNK_ELEMENTS = 2**22  # values held at once per block (~32 MB of float64; LISA's unit blocks)
+_GLOBAL_CHUNK = 2**17  # values per block of the global statistics' draws (1 MB: a block and W @ block stay in cache)
 _DEFAULT_DRAWS = 999
 
 
@@ -70,15 +71,24 @@ def _transformed(W: Weights, transform: str) -> sparse.csr_matrix:
 
 
 def _permutations(values: np.ndarray, n_draws: int, seed):
-    """Yield (n_units x chunk) blocks of permuted copies of ``values`` (same draws for the same seed)."""
+    """Yield C-contiguous (n_units x chunk) blocks of permuted copies of ``values`` (same draws for the same seed).
+
+    Draw ``j`` is ``values[rng.permutation(n)]``, the ``j``-th permutation of ``numpy.random.default_rng(seed)``:
+    the same stream as shuffling the rows of a tiled ``arange(n)`` with ``rng.permuted(..., axis=1)`` (both run
+    numpy's Fisher-Yates shuffle row after row), but ``permutation`` shuffles a fresh int64 ``arange`` through
+    numpy's fast path, about 1.5x faster, and the gathered block is made C-contiguous once, so the sparse products
+    of the statistics run on contiguous columns.
+    """
     rng = np.random.default_rng(seed)
     n = len(values)
-    chunk = max(1, _CHUNK_ELEMENTS // max(n, 1))
+    chunk = max(1, _GLOBAL_CHUNK // max(n, 1))
     done = 0
     while done < n_draws:
         k = min(chunk, n_draws - done)
-        order = rng.permuted(np.tile(np.arange(n), (k, 1)), axis=1)  # each row an independent permutation
-        yield values[order].T
+        order = np.empty((k, n), dtype=np.int64)
+        for j in range(k):  # each row an independent permutation
+            order[j] = rng.permutation(n)
+        yield np.ascontiguousarray(values[order].T)
         done += k
 
 
