@@ -155,3 +155,32 @@ def contiguity_matrix(outlines, kind: str, id_property, ids):
     m = sparse.csr_matrix((np.ones(len(pairs)), (pairs["unit_x"].to_numpy(), pairs["unit_y"].to_numpy())),
                           shape=(len(ids), len(ids)))
     return ids, m
+
+
+def _as_csr(matrix) -> sparse.csr_matrix:
+    """A float CSR copy of a sparse matrix, dense array or nested list (explicit zeros removed)."""
+    if sparse.issparse(matrix):
+        m = sparse.csr_matrix(matrix).astype(float, copy=True)
+    else:
+        if isinstance(matrix, pd.DataFrame):
+            raise WeightsError("a labelled DataFrame needs Weights.from_matrix(df), which aligns its columns to its "
+                               "index")
+        try:
+            arr = np.asarray(matrix, dtype=float)
+        except (TypeError, ValueError):
+            raise WeightsError(f"the weights matrix must be numeric (a scipy sparse matrix or a 2-D array), got "
+                               f"{type(matrix).__name__}") from None
+        if arr.ndim != 2:
+            raise WeightsError(f"the weights matrix must be 2-D, got an array of shape {arr.shape}")
+        m = sparse.csr_matrix(arr)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    return m
+
+
+def _values_for(x, ids: tuple, name: str) -> np.ndarray:
+    if isinstance(x, pd.Series):
+        if set(x.index) != set(ids) or len(x) != len(ids):
+            raise WeightsError(f"{name}: a Series must be indexed by exactly the ids")
+        x = x.loc[list(ids)]
+    return _coordinates(x, name, ids)

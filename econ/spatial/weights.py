@@ -36,10 +36,12 @@ from econ._validate import check_choice
 from econ.errors import WeightsError
 from econ.spatial import traces
 from econ.spatial._geometry import (
+    _as_csr,
     _coordinates,
     _distance_args,
     _id_tuple,
     _neighbour_pairs,
+    _values_for,
     _show,
     _sort_key,
     contiguity_matrix,
@@ -881,31 +883,3 @@ class Weights:
         return (f"Weights(n={self.n}, links={nnz}, mean neighbours={nnz / max(self.n, 1):.2f}, "
                 f"islands={len(self.islands)}, transform={self.transform!r})")
 
-
-def _as_csr(matrix) -> sparse.csr_matrix:
-    """A float CSR copy of a sparse matrix, dense array or nested list (explicit zeros removed)."""
-    if sparse.issparse(matrix):
-        m = sparse.csr_matrix(matrix).astype(float, copy=True)
-    else:
-        if isinstance(matrix, pd.DataFrame):
-            raise WeightsError("a labelled DataFrame needs Weights.from_matrix(df), which aligns its columns to its "
-                               "index")
-        try:
-            arr = np.asarray(matrix, dtype=float)
-        except (TypeError, ValueError):
-            raise WeightsError(f"the weights matrix must be numeric (a scipy sparse matrix or a 2-D array), got "
-                               f"{type(matrix).__name__}") from None
-        if arr.ndim != 2:
-            raise WeightsError(f"the weights matrix must be 2-D, got an array of shape {arr.shape}")
-        m = sparse.csr_matrix(arr)
-    m.sum_duplicates()
-    m.eliminate_zeros()
-    return m
-
-
-def _values_for(x, ids: tuple, name: str) -> np.ndarray:
-    if isinstance(x, pd.Series):
-        if set(x.index) != set(ids) or len(x) != len(ids):
-            raise WeightsError(f"{name}: a Series must be indexed by exactly the ids")
-        x = x.loc[list(ids)]
-    return _coordinates(x, name, ids)
