@@ -86,14 +86,20 @@ def test_sun_abraham_cohort_effects_match_pyfixest(mpdta):
     assert len(res.cohort_table) == len(b)
 
 
-def test_sun_abraham_aggregation_matches_pyfixest_shares(mpdta):
+def _pyfixest_saturated_aggregate(df, cluster):
+    """pyfixest's saturated (Sun-Abraham) event study of ``lemp`` on ``df``, clustered by ``cluster``: its
+    aggregated event-time table (it warns that the estimator is experimental)."""
     import pyfixest as pf
 
-    fixed = sun_abraham(mpdta, "lemp", "countyreal", "year", "first_treat", share_uncertainty=False)
     with pytest.warns(UserWarning):
-        peer = pf.event_study(mpdta, "lemp", "countyreal", "year", "first_treat", estimator="saturated",
-                              cluster="countyreal")
-    agg = peer.aggregate().astype(float)
+        peer = pf.event_study(df, "lemp", "countyreal", "year", "first_treat", estimator="saturated",
+                              cluster=cluster)
+    return peer.aggregate().astype(float)
+
+
+def test_sun_abraham_aggregation_matches_pyfixest_shares(mpdta):
+    fixed = sun_abraham(mpdta, "lemp", "countyreal", "year", "first_treat", share_uncertainty=False)
+    agg = _pyfixest_saturated_aggregate(mpdta, "countyreal")
     tid = fixed.tidy().set_index("event_time")
     for e in (0, 1, 2, 3):
         assert tid.loc[e, "estimate"] == pytest.approx(agg.loc[e, "Estimate"], abs=1e-10)
@@ -190,16 +196,11 @@ def test_sun_abraham_share_variance_clusters_as_vcov(mpdta):
     Checked against the closed form for a balanced panel, psi_i = (delta_{G_i,l} - nu_l) 1[i's cohort is observed
     at l] / mean_j(...), summed within state; share_uncertainty=False is fixest's sunab aggregate (delta method on
     the coefficients only), checked against pyfixest's saturated event study clustered by state."""
-    import pyfixest as pf
-
     df = mpdta.assign(state=mpdta["countyreal"] // 1000)
     full = sun_abraham(df, "lemp", "countyreal", "year", "first_treat", vcov={"CL1": "state"})
     fixed = sun_abraham(df, "lemp", "countyreal", "year", "first_treat", vcov={"CL1": "state"},
                         share_uncertainty=False)
-    with pytest.warns(UserWarning):
-        peer = pf.event_study(df, "lemp", "countyreal", "year", "first_treat", estimator="saturated",
-                              cluster="state")
-    agg = peer.aggregate().astype(float)
+    agg = _pyfixest_saturated_aggregate(df, "state")
     tid = fixed.tidy().set_index("event_time")
     for e in (0, 1, 2, 3):
         assert tid.loc[e, "std_error"] == pytest.approx(agg.loc[e, "Std. Error"], rel=1e-8)
