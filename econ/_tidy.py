@@ -36,6 +36,24 @@ class CrossSectionCounts:
         return self.n
 
 
+class CountsOfFit:
+    """``nobs`` and ``n_units`` of the regression a result is built on: the attribute named by ``_counts_from``
+    (e.g. the pooled regression of a subgroup comparison, the fixed-effects fit of a Hausman test)."""
+
+    __slots__ = ()
+    _counts_from = ""
+
+    @property
+    def nobs(self) -> int:
+        """Rows used by the underlying regression (the attribute named by ``_counts_from``)."""
+        return getattr(self, self._counts_from).nobs
+
+    @property
+    def n_units(self) -> int | None:
+        """Units of the underlying regression."""
+        return getattr(self, self._counts_from).n_units
+
+
 def standard_columns(frame: pd.DataFrame, **columns) -> pd.DataFrame:
     """``frame`` with the six standard columns first and its own columns after (a copy; nothing renamed).
 
