@@ -16,6 +16,44 @@ from econ.errors import SpecificationError
 TIDY_COLUMNS = ("term", "estimate", "std_error", "p_value", "conf_low", "conf_high")
 
 
+class CrossSectionCounts:
+    """``nobs`` and ``n_units`` of a statistic on one cross-section of ``W``: both are ``n``, one row per unit.
+
+    A mixin for the spatial statistics results (global and local Moran, Geary, join counts); the class must have
+    an attribute ``n``.
+    """
+
+    __slots__ = ()
+
+    @property
+    def nobs(self) -> int:
+        """Observations: one per unit of ``W``."""
+        return self.n
+
+    @property
+    def n_units(self) -> int:
+        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
+        return self.n
+
+
+class CountsOfFit:
+    """``nobs`` and ``n_units`` of the regression a result is built on: the attribute named by ``_counts_from``
+    (e.g. the pooled regression of a subgroup comparison, the fixed-effects fit of a Hausman test)."""
+
+    __slots__ = ()
+    _counts_from = ""
+
+    @property
+    def nobs(self) -> int:
+        """Rows used by the underlying regression (the attribute named by ``_counts_from``)."""
+        return getattr(self, self._counts_from).nobs
+
+    @property
+    def n_units(self) -> int | None:
+        """Units of the underlying regression."""
+        return getattr(self, self._counts_from).n_units
+
+
 def standard_columns(frame: pd.DataFrame, **columns) -> pd.DataFrame:
     """``frame`` with the six standard columns first and its own columns after (a copy; nothing renamed).
 

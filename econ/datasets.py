@@ -369,12 +369,12 @@ def checksums() -> dict:
     Returns
     -------
     dict
-        File name -> ``{"sha256", "rows", "bytes"}``.
+        :func:`read_checksums` of the package data directory.
 
     Raises
     ------
     EconError
-        The checksums file is not valid JSON.
+        As :func:`read_checksums`.
     """
     return read_checksums()
 

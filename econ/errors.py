@@ -27,9 +27,9 @@ class EconError(ValueError):
     --------
     >>> import pandas as pd
     >>> import econ
-    >>> bad = pd.DataFrame({"id": [1, 1], "year": [2010, 2010], "y": [0.0, 1.0]})
+    >>> no_time = pd.DataFrame({"id": [1, 2], "y": [0.0, 1.0]})  # the named time column is missing
     >>> try:
-    ...     econ.validate_panel(bad, "id", "year")
+    ...     econ.validate_panel(no_time, "id", "year")
     ... except econ.EconError as err:
     ...     print(type(err).__name__, isinstance(err, ValueError))
     PanelError True

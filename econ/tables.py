@@ -413,14 +413,20 @@ _LATEX_ESCAPE = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
 
-def _cell_tex(s: str) -> str:
-    if s == _R2:
-        return "$R^2$"
-    if s == _R2W:
-        return "Within $R^2$"
+def _cell(s: str, r2_labels: dict, escape, stars) -> str:
+    """One cell in a markup: an R² row label from ``r2_labels``, else the escaped number with its stars."""
+    if s in r2_labels:
+        return r2_labels[s]
     num, _, st = s.partition(_STAR_TOKEN)
-    esc = "".join(_LATEX_ESCAPE.get(ch, ch) for ch in num).replace(_FE_NA, "---")  # an em dash, ASCII input
-    return esc + (f"$^{{{st}}}$" if st else "")
+    return escape(num) + (stars(st) if st else "")
+
+
+def _tex_escape(num: str) -> str:
+    return "".join(_LATEX_ESCAPE.get(ch, ch) for ch in num).replace(_FE_NA, "---")  # an em dash, ASCII input
+
+
+def _cell_tex(s: str) -> str:
+    return _cell(s, {_R2: "$R^2$", _R2W: "Within $R^2$"}, _tex_escape, lambda st: f"$^{{{st}}}$")
 
 
 def _latex(header, depvars, sections, foot) -> str:
@@ -441,12 +447,7 @@ def _latex(header, depvars, sections, foot) -> str:
 
 
 def _cell_html(s: str) -> str:
-    if s == _R2:
-        return "R<sup>2</sup>"
-    if s == _R2W:
-        return "Within R<sup>2</sup>"
-    num, _, st = s.partition(_STAR_TOKEN)
-    return html.escape(num) + (f"<sup>{st}</sup>" if st else "")
+    return _cell(s, {_R2: "R<sup>2</sup>", _R2W: "Within R<sup>2</sup>"}, html.escape, lambda st: f"<sup>{st}</sup>")
 
 
 def _html(header, depvars, sections, foot) -> str:

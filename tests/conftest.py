@@ -63,6 +63,25 @@ def jobtraining() -> pd.DataFrame:
     return _jobtraining().copy()
 
 
+# ------------------------------------------------------------------------------------------ stored claim results
+@pytest.fixture(scope="module")
+def registry():
+    """The bundled claim registry."""
+    from econ.claims.registry import load
+
+    return load()
+
+
+@pytest.fixture
+def results(stored, tmp_path):
+    """A private copy of the module's ``stored`` results folder that a test may tamper with."""
+    import shutil
+
+    copy = tmp_path / "results"
+    shutil.copytree(stored, copy)
+    return copy
+
+
 # ---------------------------------------------------------------------------------------------------- floors run
 # `make test-floors` runs the suite with every runtime dependency of econ at its declared lower bound. The R `did`
 # port moderndid needs scipy >= 1.17, newer than econ's floor, so it cannot be installed there: in that run

@@ -23,53 +23,30 @@ import pytest
 
 from econ import datasets
 from econ.claims import manifest, output, paper, runner, schema, verdict
-from econ.claims.registry import load as load_registry
 from econ.claims.registry import parse
 from econ.claims.verify import verify
 from econ.cli import main
 from econ.errors import EconError, TreatmentError
+
+from _stored_results import rehash as _rehash
+from _stored_results import rewrite_json as _rewrite_json
+from _stored_results import run_stored
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"K1": {"placebo_draws": 19}}
 
 
 @pytest.fixture(scope="module")
-def registry():
-    return load_registry()
-
-
-@pytest.fixture(scope="module")
 def stored(registry, tmp_path_factory):
-    """A results folder with D1 (numbers), D3 (a figure), D5 and K4 (simulated, tables) as econ replicate writes."""
-    out = tmp_path_factory.mktemp("stored") / "results"
-    recs = runner.run_claims(["D1", "D3", "D5", "K4"], out=out, registry=registry, progress=False, quiet=True)
-    assert all(r["status"] == "ok" for r in recs), [r.get("error") for r in recs]
-    return out
+    """A results folder with D1 (numbers), D3 (a figure), D5 and K4 (simulated, tables) as econ replicate writes.
 
-
-@pytest.fixture
-def results(stored, tmp_path):
-    """A private copy of the stored results that a test may tamper with."""
-    copy = tmp_path / "results"
-    shutil.copytree(stored, copy)
-    return copy
+    ``registry`` and ``results`` (a private copy to tamper with) are in conftest.py."""
+    return run_stored(["D1", "D3", "D5", "K4"], tmp_path_factory.mktemp("stored") / "results", registry)
 
 
 def _verify(registry, results, ids=("D1",), **kw):
     outcomes = verify(list(ids), registry=registry, progress=False, quiet=True, results=results, **kw)
     return {o.id: o for o in outcomes}
-
-
-def _rewrite_json(path: Path, change) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
-
-
-def _rehash(folder: Path) -> None:
-    """What a careful forger does: recompute the manifest's file hashes after editing."""
-    _rewrite_json(folder / "manifest.json", lambda m: m["files"].update(
-        {name: manifest.sha256_file(folder / name) for name in m["files"]}))
 
 
 # ------------------------------------------------------------------------------------------------ manifests

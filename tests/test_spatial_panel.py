@@ -186,20 +186,26 @@ def test_lee_yu_equals_explicit_transformation(effects):
     np.testing.assert_allclose(fit.vcov, np.linalg.inv(info)[: k + 1, : k + 1], rtol=1e-8)
 
 
-def test_lee_yu_error_model_equals_explicit_transformation():
-    rng = np.random.default_rng(3)
+def _lee_yu_fit_and_explicit_transformation(seed, rho, estimator):
+    """A two-way Lee-Yu fit of ``estimator`` on a simulated 5 x 5 lattice panel (T = 5, one regressor), and the
+    data transformed explicitly by the orthonormal complements: ``(fit, n, T, Ws, ys, xs)``."""
+    rng = np.random.default_rng(seed)
     W = _row_std(_lattice(5))
     n, T = W.shape[0], 5
-    y, X = _draw_sdm(rng, W, T, 0.0, 1.0, 0.0)
+    y, X = _draw_sdm(rng, W, T, rho, 1.0, 0.0)
     dims = P.PanelDims(n, T, "twoways", lee_yu=True)
-    fit = P.panel_error(y, X[:, :1], W, dims, LogDet(W))
+    fit = estimator(y, X[:, :1], W, dims, LogDet(W))
     Fn, FT = _orthonormal_complement(n), _orthonormal_complement(T)
     Ws = Fn.T @ W.toarray() @ Fn
 
     def tr(v):
         return (FT.T @ v.reshape(T, n) @ Fn).ravel()
 
-    ys, xs = tr(y), tr(X[:, 0])
+    return fit, n, T, Ws, tr(y), tr(X[:, 0])
+
+
+def test_lee_yu_error_model_equals_explicit_transformation():
+    fit, n, T, Ws, ys, xs = _lee_yu_fit_and_explicit_transformation(3, 0.0, P.panel_error)
     Wbig = np.kron(np.eye(T - 1), Ws)
 
     def negll(lam):
@@ -441,16 +447,7 @@ def test_sac_single_period_pooled_equals_cross_section():
 
 
 def test_sac_lee_yu_equals_explicit_transformation():
-    rng = np.random.default_rng(11)
-    W = _row_std(_lattice(5))
-    n, T = W.shape[0], 5
-    y, X = _draw_sdm(rng, W, T, 0.3, 1.0, 0.0)
-    dims = P.PanelDims(n, T, "twoways", lee_yu=True)
-    fit = P.panel_sac(y, X[:, :1], W, dims, LogDet(W))
-    Fn, FT = _orthonormal_complement(n), _orthonormal_complement(T)
-    Ws = Fn.T @ W.toarray() @ Fn
-    ys = (FT.T @ y.reshape(T, n) @ Fn).ravel()
-    xs = (FT.T @ X[:, 0].reshape(T, n) @ Fn).ravel()
+    fit, n, T, Ws, ys, xs = _lee_yu_fit_and_explicit_transformation(11, 0.3, P.panel_sac)
     I1, It = np.eye(n - 1), np.eye(T - 1)
     m = (n - 1) * (T - 1)
 

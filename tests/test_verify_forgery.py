@@ -10,7 +10,6 @@ old recovery destroyed the other run's work. Only the cheap descriptive claims (
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,43 +18,20 @@ from pathlib import Path
 
 import pytest
 
-from econ.claims import manifest, paper, runner
-from econ.claims.registry import load as load_registry
+from econ.claims import manifest, paper
 from econ.cli import main
+
+from _stored_results import rehash as _rehash
+from _stored_results import rewrite_json as _edit_json
+from _stored_results import run_stored
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def registry():
-    return load_registry()
-
-
-@pytest.fixture(scope="module")
 def stored(registry, tmp_path_factory):
-    out = tmp_path_factory.mktemp("forgery") / "results"
-    recs = runner.run_claims(["D1", "D3"], out=out, registry=registry, progress=False, quiet=True)
-    assert all(r["status"] == "ok" for r in recs), [r.get("error") for r in recs]
-    return out
-
-
-@pytest.fixture
-def results(stored, tmp_path):
-    copy = tmp_path / "results"
-    shutil.copytree(stored, copy)
-    return copy
-
-
-def _edit_json(path: Path, change) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
-
-
-def _rehash(folder: Path) -> None:
-    """What a careful forger does after editing: recompute every file hash in the manifest."""
-    _edit_json(folder / "manifest.json", lambda m: m["files"].update(
-        {name: manifest.sha256_file(folder / name) for name in m["files"]}))
+    """D1 and D3 as econ replicate writes them (``registry`` and ``results`` are in conftest.py)."""
+    return run_stored(["D1", "D3"], tmp_path_factory.mktemp("forgery") / "results", registry)
 
 
 def _verify_cli(capsys, results, cid):

@@ -218,12 +218,18 @@ def _verdicts(ctx, args):
             "<th>numbers behind it</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
-def _table(ctx, args):
+def _stored_artifact(ctx, args, kind: str):
+    """``(claim id, name, metadata)`` of the stored table or figure named by a ``{{table ...}}`` /
+    ``{{figure ...}}`` tag's arguments ``"<claim id> <name>"``; ``_Missing`` when the result has none."""
     cid, name = args.split()
-    rec = ctx.result(cid)
-    meta = rec.get("tables", {}).get(name)
+    meta = ctx.result(cid).get(f"{kind}s", {}).get(name)
     if meta is None:
-        raise _Missing(f"{cid}: no table {name!r}")
+        raise _Missing(f"{cid}: no {kind} {name!r}")
+    return cid, name, meta
+
+
+def _table(ctx, args):
+    cid, name, meta = _stored_artifact(ctx, args, "table")
     caption = f"<caption>{html.escape(meta.get('caption', ''))}</caption>" if meta.get("caption") else ""
     if "html" in meta:  # a regression table rendered by econ.etable
         body = (ctx.results / cid / meta["html"]).read_text(encoding="utf-8")
@@ -246,11 +252,7 @@ def _html_table(frame: pd.DataFrame, caption: str = "") -> str:
 
 
 def _figure(ctx, args):
-    cid, name = args.split()
-    rec = ctx.result(cid)
-    meta = rec.get("figures", {}).get(name)
-    if meta is None:
-        raise _Missing(f"{cid}: no figure {name!r}")
+    cid, name, meta = _stored_artifact(ctx, args, "figure")
     data = base64.b64encode((ctx.results / cid / meta["png"]).read_bytes()).decode("ascii")
     caption = html.escape(meta.get("caption") or name)
     return (f"<figure><img alt='{cid} {html.escape(name)}' src='data:image/png;base64,{data}'>"

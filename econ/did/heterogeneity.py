@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ._tidy import CountsOfFit
 from econ._validate import check_bool
 from econ.did import _design
 from econ.did.twfe import twfe
@@ -37,7 +38,7 @@ def _row(result, term: str, level: float = 0.95) -> dict:
 
 
 @dataclass
-class SubgroupResult:
+class SubgroupResult(CountsOfFit):
     """Per-group TWFE estimates and a Wald test that they are equal.
 
     Attributes
@@ -76,16 +77,7 @@ class SubgroupResult:
     by: str
     treat: str
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def nobs(self) -> int:
-        """Rows used by the pooled regression (every group)."""
-        return self.pooled.nobs
-
-    @property
-    def n_units(self) -> int | None:
-        """Units in the pooled regression."""
-        return self.pooled.n_units
+    _counts_from = "pooled"  # nobs, n_units (CountsOfFit)
 
     def tidy(self) -> pd.DataFrame:
         """One row per group: term, group, estimate, std_error, statistic, p_value, conf_low, conf_high, nobs,
@@ -300,15 +292,7 @@ class ChannelsResult:
 
     Examples
     --------
-    >>> import econ
-    >>> demo = econ.datasets.load("china_cities_demo")
-    >>> ch = econ.did.channels(demo, "log_income_ratio", "prefecture_code", "year", "treated",
-    ...                        mediators=["new_firms_per_10k"])
-    >>> ch.table[["estimate", "se", "role"]].round(3)
-                       estimate     se      role
-    variable
-    log_income_ratio     -0.043  0.003   outcome
-    new_firms_per_10k     1.152  0.048  mediator
+    See :func:`channels`.
     """
 
     table: pd.DataFrame
@@ -454,8 +438,11 @@ def channels(
     >>> demo = econ.datasets.load("china_cities_demo")
     >>> ch = econ.did.channels(demo, "log_income_ratio", "prefecture_code", "year", "treated",
     ...                        mediators=["new_firms_per_10k"])
-    >>> list(ch.table["role"])
-    ['outcome', 'mediator']
+    >>> ch.table[["estimate", "se", "role"]].round(3)
+                       estimate     se      role
+    variable
+    log_income_ratio     -0.043  0.003   outcome
+    new_firms_per_10k     1.152  0.048  mediator
     """
     _design.check_data(data)
     y = _design.check_name(y, "y", optional=True)

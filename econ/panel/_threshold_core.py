@@ -187,11 +187,7 @@ class Search:
         """:meth:`best` for columns whose fixed sets differ (grouped by set)."""
         idx = np.empty(len(cols), dtype=int)
         ssr = np.empty(len(cols))
-        groups: dict = {}
-        for j, S in enumerate(S_per_col):
-            groups.setdefault(tuple(S), []).append(j)
-        for S, js in groups.items():
-            js = np.asarray(js)
+        for S, js in _columns_by_set(S_per_col):
             ok = self.allowed(S, trim_count, lo, hi)
             if not ok.any():
                 idx[js], ssr[js] = -1, np.nan
@@ -202,13 +198,18 @@ class Search:
 
     def grouped_ssr(self, S_per_col: list, cols: np.ndarray) -> np.ndarray:
         out = np.empty(len(cols))
-        groups: dict = {}
-        for j, S in enumerate(S_per_col):
-            groups.setdefault(tuple(S), []).append(j)
-        for S, js in groups.items():
-            js = np.asarray(js)
+        for S, js in _columns_by_set(S_per_col):
             out[js] = self.ssr_of(S, cols[js])
         return out
+
+
+def _columns_by_set(S_per_col: list):
+    """``(S, js)`` for each distinct fixed set ``S`` (as a tuple, in order of first appearance), ``js`` the
+    positions of the columns that have it."""
+    groups: dict = {}
+    for j, S in enumerate(S_per_col):
+        groups.setdefault(tuple(S), []).append(j)
+    return [(S, np.asarray(js)) for S, js in groups.items()]
 
 
 def sequential(search: Search, cols: np.ndarray, m: int, trims: list, n: int, refine: bool = True):

@@ -29,7 +29,7 @@ from econ.errors import SpecificationError
 from econ.io import validate_panel
 from econ.panel.formula import split_top_level
 from econ.results import Result
-from econ._tidy import standard_columns
+from econ._tidy import CountsOfFit, standard_columns
 
 __all__ = ["random_effects", "panel_iv", "hausman", "HausmanTest"]
 
@@ -230,7 +230,7 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
 
 
 @dataclass(frozen=True)
-class HausmanTest:
+class HausmanTest(CountsOfFit):
     """Hausman (1978) test of fixed against random effects: ``tidy()``, ``summary()`` and ``plot()``.
 
     Attributes: ``statistic`` (chi-square; NaN when the covariance difference is not positive semi-definite),
@@ -244,16 +244,7 @@ class HausmanTest:
     fe: Result
     re: Result
     notes: tuple = ()
-
-    @property
-    def nobs(self) -> int:
-        """Rows used by the fixed-effects fit."""
-        return self.fe.nobs
-
-    @property
-    def n_units(self) -> int | None:
-        """Units of the fixed-effects fit."""
-        return self.fe.n_units
+    _counts_from = "fe"  # nobs, n_units (CountsOfFit)
 
     def tidy(self) -> pd.DataFrame:
         """One row: test, statistic, df, p_value, terms, notes."""

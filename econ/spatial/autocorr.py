@@ -67,7 +67,7 @@ from econ.results import KeyedResults, figure, finish_figure
 from econ.spatial._permutation import _folded_p, _permuted, _prepare, _quadratic_form
 from econ.spatial.lisa import CLUSTER_LABELS, LISA_COLOURS, LocalMoranResult, local_moran  # noqa: F401
 from econ.spatial.weights import Weights
-from econ._tidy import standard_columns
+from econ._tidy import CrossSectionCounts, standard_columns
 
 __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranResult", "GearyResult",
            "JoinCountResult", "LocalMoranResult", "PeriodResults", "CLUSTER_LABELS"]
@@ -77,7 +77,7 @@ __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranRe
 
 # ----------------------------------------------------------------------------------------------- global results
 @dataclass(frozen=True)
-class _GlobalResult:
+class _GlobalResult(CrossSectionCounts):
     """Shared behaviour of Moran's I and Geary's C results (subclasses name the statistic)."""
 
     expected: float
@@ -130,16 +130,6 @@ class _GlobalResult:
         # protocol columns first: p_value is the permutation p-value with draws, else the randomisation one
         return standard_columns(out, term="statistic", estimate="value",
                                 p_value=self.p_sim if self.n_draws else self.p_rand)
-
-    @property
-    def nobs(self) -> int:
-        """Observations: one per unit of ``W``."""
-        return self.n
-
-    @property
-    def n_units(self) -> int:
-        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
-        return self.n
 
     def summary(self) -> str:
         """Three lines: the statistic with its expectation under no autocorrelation, ``n`` and the ``W``
@@ -225,7 +215,7 @@ class GearyResult(_GlobalResult):
 
 
 @dataclass(frozen=True, repr=False)
-class JoinCountResult:
+class JoinCountResult(CrossSectionCounts):
     """Join counts of a binary variable on binary weights, with permutation distributions of BB and BW.
 
     Returned by :func:`econ.spatial.join_counts`; ``bb`` counts joins between two units coded 1.
@@ -297,16 +287,6 @@ class JoinCountResult:
             {"statistic": "WW joins", "value": self.ww, "perm_mean": np.nan, "perm_sd": np.nan,
              "p_sim": np.nan, "alternative": ""},
         ]).pipe(standard_columns, term="statistic", estimate="value", p_value="p_sim")
-
-    @property
-    def nobs(self) -> int:
-        """Observations: one per unit of ``W``."""
-        return self.n
-
-    @property
-    def n_units(self) -> int:
-        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
-        return self.n
 
     def summary(self) -> str:
         """The number of units coded 1 out of ``n``, the number of joins, the draws and seed; then BB with its

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from econ.errors import SpecificationError, WeightsError
-from econ._tidy import standard_columns
+from econ._tidy import CrossSectionCounts, standard_columns
 from econ.results import figure, finish_figure
 from econ.spatial._permutation import _CHUNK_ELEMENTS, _prepare
 from econ.spatial.weights import Weights
@@ -26,7 +26,7 @@ CLUSTER_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
 @dataclass(frozen=True, repr=False)
-class LocalMoranResult:
+class LocalMoranResult(CrossSectionCounts):
     """Local Moran's I_i (LISA) for every unit with conditional-permutation p-values and cluster labels.
 
     Arrays are in ``ids`` order. ``p_sim`` is esda's folded pseudo p-value; ``quadrant`` 1..4 = HH, LH, LL, HL
@@ -105,16 +105,6 @@ class LocalMoranResult:
             "perm_sd": self.seI_sim, "z_sim": self.z_sim, "p_sim": self.p_sim,
             "quadrant": [CLUSTER_LABELS[q] for q in self.quadrant], "cluster": self.clusters().to_numpy(),
         }).pipe(standard_columns, term=[str(u) for u in self.ids], estimate="I", p_value="p_sim")
-
-    @property
-    def nobs(self) -> int:
-        """Observations: one per unit of ``W``."""
-        return self.n
-
-    @property
-    def n_units(self) -> int:
-        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
-        return self.n
 
     def summary(self) -> str:
         """``n``, the ``W`` transform, the number of conditional permutations and the seed; the number of units
