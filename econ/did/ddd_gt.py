@@ -63,8 +63,8 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
         Sampling weights, constant within unit, non-negative.
     vcov : None or {"CL1": column}
         ``None`` clusters by unit; ``{"CL1": col}`` by a coarser level constant within unit.
-    n_draws : int, default 0
-        Multiplier-bootstrap draws (0: analytic influence-function standard errors); draws add sup-t bands.
+    n_draws : int or None, default None
+        Multiplier-bootstrap draws (None or 0: analytic influence-function standard errors); draws add sup-t bands.
     multiplier : {"mammen", "rademacher"}
         Law of the bootstrap multipliers.
     seed : int

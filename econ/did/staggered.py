@@ -76,6 +76,7 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     weights : str, optional
         Sampling weights column, constant within unit (per row with ``panel=False``), non-negative; a missing or
         negative weight is a WeightsError naming the rows.
+    n_draws : int or None, default None
         Multiplier-bootstrap draws (``n_boot`` is accepted as an alias). None (the default) or 0 gives analytic
         standard errors only;
         with draws, standard errors are the bootstrap's interquartile-range estimates and a uniform (sup-t) band
