@@ -24,6 +24,12 @@ df, truth = sim.data, sim.truth
 print("cohort sizes:", truth["cohort_sizes"], " true average ATT:", round(truth["att_overall"], 4))
 
 # %% [markdown]
+# Look at the design before estimating anything: who is treated when, and who is never treated.
+
+# %%
+fig, ax = did.plot_rollout(df, "unit", "year", "cohort", title="Treatment roll-out")
+
+# %% [markdown]
 # ## The pitfall: static TWFE
 
 # %%
