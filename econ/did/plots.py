@@ -94,7 +94,8 @@ def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = Tr
     if title:
         ax.set_title(title)
     ax.set_xticks(table.index.to_numpy())
-    ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=False, fontsize="small", title=f"{level:.0%} pointwise CI" if label else None,
+              title_fontsize="small")
     return finish_figure(fig, ax, path)
 
 
@@ -171,7 +172,8 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *
     if truth is not None:
         times = sorted({int(e) for res in results for e in res.table(level).index})
         overlay_truth(ax, times, truth)
-    ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=False, fontsize="small", title=f"estimates, {level:.0%} pointwise CI"
+              + (f" ({level:.0%} uniform bands)" if uniform else ""), title_fontsize="small")
     return finish_figure(fig, ax, path)
 
 
@@ -260,7 +262,7 @@ def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None,
     figsize : (float, float), default (6.4, 4.0)
         Size of a new figure, in inches.
     level : float, default 0.95
-        Coverage of the intervals in the table (used for the axis label only).
+        Coverage of the intervals in the table (used for the axis label and the legend only).
     path : str or pathlib.Path, optional
         Also save the figure there.
     truth : float or mapping, optional
@@ -294,14 +296,14 @@ def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None,
     pos = np.arange(len(table))[::-1]
     est = table["estimate"].to_numpy()
     xerr = np.vstack([est - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - est])
-    ax.errorbar(est, pos, xerr=xerr, fmt="o", color=color, capsize=2, ms=4, lw=1)
+    ax.errorbar(est, pos, xerr=xerr, fmt="o", color=color, capsize=2, ms=4, lw=1, label=f"estimate, {level:.0%} CI")
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_yticks(pos)
     ax.set_yticklabels([str(i) for i in table.index])
     ax.set_xlabel(f"Estimate with {level:.0%} CI")
     if truth is not None:
         overlay_truth(ax, pos, truth, by=None, keys=list(table.index), horizontal=True)
-        ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=False, fontsize="small")
     if title:
         ax.set_title(title)
     return finish_figure(fig, ax, path)
