@@ -166,8 +166,8 @@ print(es.pretrend_test())
 # 3. With `control="notyet"` each ATT(g, t) also uses the cohorts not yet treated at t as controls: more comparison
 #    units, hence somewhat smaller standard errors, and the same target when parallel trends hold for every cohort
 #    (they do in this design, so the estimates differ only by noise: the overall ATT is -0.108, s.e. 0.009, with
-#    never-treated and -0.105, s.e. 0.0085, with not-yet-treated controls; the truth is -0.102). With `base_period="universal"`
-#    every lead is measured against period g - 1 (a level relative to one base) instead of against the period
-#    before it (a one-period change, the "varying" default), so the leads are comparable with an event-study plot;
-#    it is the base HonestDiD needs.
+#    never-treated and -0.105, s.e. 0.0085, with not-yet-treated controls; the truth is -0.102).
+#    With `base_period="universal"` every lead is measured against period g - 1 (a level relative to one base)
+#    instead of against the period before it (a one-period change, the "varying" default), so the leads read like
+#    an event-study plot; it is the base HonestDiD needs.
 # ```
