@@ -146,7 +146,7 @@ def check_clipping(root: Path, exe: str) -> tuple[list[str], int]:
             except subprocess.TimeoutExpired:
                 problems.append(f"{rel}: Chromium timed out (clipping check)")
                 continue
-            found = re.search(r'<pre id="econ-clip-result">(.*?)</pre>', dom, re.S)
+            found = re.search(r'<pre id="econ-clip-result"[^>]*>(.*?)</pre>', dom, re.S)
             if not found:
                 problems.append(f"{rel}: clipping check did not run (no result in Chromium's DOM)")
                 continue
