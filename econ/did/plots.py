@@ -388,7 +388,7 @@ def plot_rollout(data: pd.DataFrame, unit: str, time: str, cohort: str, *, ax=No
     ax.imshow(np.ma.masked_invalid(grid), aspect="auto", interpolation="nearest", cmap=cmap, vmin=-0.5,
               vmax=len(levels) + 0.5, extent=(-0.5, len(periods) - 0.5, len(units) - 0.5, -0.5))
     ax.set_xticks(np.arange(len(periods)))
-    ax.set_xticklabels([str(p) for p in periods], rotation=90 if len(periods) > 12 else 0)
+    ax.set_xticklabels([str(p) for p in periods], rotation=90 if len(periods) > 8 else 0)
     blocks = [(g, np.flatnonzero(unit_cohort == g)) for g in [*levels, NEVER] if (unit_cohort == g).any()]
     for _, idx in blocks[:-1]:
         ax.axhline(idx[-1] + 0.5, color="white", lw=1.0)
