@@ -11,6 +11,10 @@ from econ.errors import SpecificationError
 
 __all__ = ["figure", "finish_figure"]
 
+#: Default resolution (dots per inch) of raster files written by ``plot(path=...)``: sharp on a projector or a
+#: printed page. Overridden by a numeric ``matplotlib.rcParams["savefig.dpi"]`` or by ``finish_figure(dpi=...)``.
+DPI = 200
+
 def figure(ax=None, figsize=(6, 4)):
     """The ``(fig, ax)`` every ``plot()`` draws on: a new constrained-layout figure, or the figure of ``ax``.
 
@@ -45,15 +49,22 @@ def figure(ax=None, figsize=(6, 4)):
     return fig, ax
 
 
-def finish_figure(fig, ax, path=None):
+def finish_figure(fig, ax, path=None, dpi=None):
     """Save ``fig`` to ``path`` when given (the one place plots are written) and return ``(fig, ax)``.
+
+    Slide- and print-ready by default: a ``.svg`` (or ``.pdf``/``.eps``) path writes a vector figure, any raster
+    suffix (``.png``, ``.jpg``...) is written at ``dpi`` dots per inch.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
     ax : matplotlib.axes.Axes
     path : str or pathlib.Path, optional
-        File to write (format from the suffix, 150 dpi); ``None`` writes nothing.
+        File to write, format from the suffix (``.svg`` is vector, ``.png`` raster); ``None`` writes nothing.
+    dpi : float, optional
+        Resolution of a raster file. ``None`` uses matplotlib's ``rcParams["savefig.dpi"]`` when it has been set to a
+        number, else ``econ._figure.DPI`` (200); set ``matplotlib.rcParams["savefig.dpi"] = 300`` to change it for every
+        ``plot(path=...)``. Ignored for vector formats.
 
     Returns
     -------
@@ -63,7 +74,7 @@ def finish_figure(fig, ax, path=None):
     Raises
     ------
     SpecificationError
-        ``path`` is a directory or cannot be written.
+        ``path`` is a directory or cannot be written, or ``dpi`` is not a positive number.
 
     Examples
     --------
@@ -72,6 +83,11 @@ def finish_figure(fig, ax, path=None):
     >>> fig, ax = figure()
     >>> finish_figure(fig, ax) == (fig, ax)
     True
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = finish_figure(fig, ax, pathlib.Path(tmp) / "slide.svg")
+    ...     (pathlib.Path(tmp) / "slide.svg").read_text()[:200].count("<svg")
+    1
     """
     if path is not None:
         from pathlib import Path
@@ -80,8 +96,20 @@ def finish_figure(fig, ax, path=None):
         if target.is_dir():
             raise SpecificationError(f"plot(path=...): {str(target)!r} is a directory; give a file name such as "
                                      "'figure.png'")
+        dpi = _dpi(dpi)
         try:
-            fig.savefig(target, dpi=150)
+            fig.savefig(target, dpi=dpi)
         except (OSError, ValueError) as exc:
             raise SpecificationError(f"plot(path=...): cannot write {str(target)!r}: {exc}") from None
     return fig, ax
+
+
+def _dpi(dpi):
+    if dpi is None:
+        import matplotlib
+
+        rc = matplotlib.rcParams["savefig.dpi"]
+        return DPI if rc == "figure" else float(rc)
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not dpi > 0:
+        raise SpecificationError(f"dpi must be a positive number, got {dpi!r}")
+    return float(dpi)

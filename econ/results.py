@@ -475,13 +475,13 @@ class Result:
         fig, ax = figure(ax, (6, 0.4 * len(tid) + 1.2))
         pos = np.arange(len(tid))[::-1]
         ax.errorbar(tid["estimate"], pos, xerr=[tid["estimate"] - tid["conf_low"], tid["conf_high"] - tid["estimate"]],
-                    fmt="o", capsize=3)
+                    fmt="o", capsize=3, label=f"estimate, {100 * level:g}% CI")
         ax.axvline(0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(pos, tid["term"])
         ax.set_xlabel(f"estimate ({100 * level:g}% CI)")
         if truth is not None:
             overlay_truth(ax, pos, truth, by=None, keys=tid["term"], horizontal=True)
-            ax.legend(frameon=False, fontsize="small")
+        ax.legend(frameon=False, fontsize="small")
         if self.depvar:
             ax.set_title(self.depvar)
         return finish_figure(fig, ax, path)

@@ -7,7 +7,17 @@
 * nothing is loaded from the network: no ``<script src>`` or stylesheet ``<link href>`` points at an http(s) URL
   (MathJax is shipped with the site), so pages and formulas render offline;
 * with a headless Chromium on the PATH (Debian package ``chromium``), every page is also rendered by the browser
-  and its screenshot must not be blank; without one, that step is skipped with a message.
+  and its screenshot must not be blank; without one, that step is skipped with a message;
+* with Chromium, every tutorial page is also laid out at a 1300 px wide window and no code block may be clipped
+  (:func:`check_clipping`). The page is copied next to a small script (``CLIP_JS``) with a ``<base>`` pointing at
+  the original, Chromium runs it (``--dump-dom``) and the script writes what it measured into the DOM. For every
+  rendered ``<pre>`` inside a code cell, a cell output or a highlighted block, a block is *clipped* when (a) its
+  content is wider than its box (``scrollWidth > clientWidth``) and the box cannot scroll horizontally
+  (``overflow-x`` is not ``auto``/``scroll``), or (b) an ancestor that hides overflow (``overflow-x``
+  ``hidden``/``clip``) is itself narrower than its content, or (c) the block's right edge lies beyond the window.
+  Text cut inside a box is caught by (a) and (b) whatever the cause (a long line, a wide table in an output); a
+  block that scrolls inside its own box is not clipped. The script also reports the number of blocks measured, so
+  a page on which nothing was measured (a changed theme) fails instead of passing silently.
 
 Exit status 1 with one line per problem; 0 and a one-line summary otherwise.
 """
@@ -19,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -77,6 +88,76 @@ def check_static(root: Path) -> tuple[list[str], int, int]:
     return problems, n_pages, n_images
 
 
+CLIP_WIDTH = 1300
+CLIP_JS = """
+<script>
+window.addEventListener("load", function () {
+  var out = [], n = 0, vw = document.documentElement.clientWidth;
+  var blocks = document.querySelectorAll("div.highlight pre, div.cell_output pre, .output pre");
+  blocks.forEach(function (pre, i) {
+    if (!pre.getClientRects().length) { return; }   // display: none (no layout box): nothing to measure
+    n += 1;
+    var st = getComputedStyle(pre), why = null;
+    var line = (pre.textContent.split("\\n").sort(function (a, b) { return b.length - a.length; })[0] || "");
+    if (pre.scrollWidth > pre.clientWidth + 1 && ["auto", "scroll"].indexOf(st.overflowX) < 0) {
+      why = "content " + pre.scrollWidth + " px wide in a " + pre.clientWidth + " px box that does not scroll";
+    }
+    for (var el = pre.parentElement; !why && el && el !== document.body; el = el.parentElement) {
+      var es = getComputedStyle(el);
+      if (["hidden", "clip"].indexOf(es.overflowX) >= 0 && el.scrollWidth > el.clientWidth + 1) {
+        why = "cut by <" + el.tagName.toLowerCase() + " class='" + el.className + "'> (overflow-x " + es.overflowX
+              + ", content " + el.scrollWidth + " px in " + el.clientWidth + " px)";
+      }
+    }
+    if (!why && pre.getBoundingClientRect().right > vw + 1) {
+      why = "right edge at " + Math.round(pre.getBoundingClientRect().right) + " px beyond the " + vw + " px window";
+    }
+    if (why) { out.push("block " + i + ": " + why + "; longest line: " + line.slice(0, 60).trim()); }
+  });
+  var res = document.createElement("pre");
+  res.id = "econ-clip-result";
+  res.textContent = JSON.stringify({measured: n, clipped: out});
+  document.body.appendChild(res);
+});
+</script>
+"""
+
+
+def check_clipping(root: Path, exe: str) -> tuple[list[str], int]:
+    """Lay out every tutorial page in Chromium at ``CLIP_WIDTH`` px and report clipped code blocks (see above)."""
+    import json
+
+    problems, measured = [], 0
+    pages = sorted((root / "tutorials").glob("*.html"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for page in pages:
+            rel = page.relative_to(root)
+            html = page.read_text(encoding="utf-8", errors="replace")
+            base = f'<base href="{page.parent.resolve().as_uri()}/">'
+            html = re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>{base}", html, count=1)
+            html = html.replace("</body>", CLIP_JS + "</body>", 1)
+            probe = Path(tmp) / page.name
+            probe.write_text(html, encoding="utf-8")
+            flags = [f for f in CHROMIUM_FLAGS if not f.startswith("--window-size")]
+            cmd = [exe, *flags, f"--window-size={CLIP_WIDTH},1000", "--virtual-time-budget=10000",
+                   f"--user-data-dir={tmp}/profile", "--dump-dom", probe.as_uri()]
+            try:
+                dom = subprocess.run(cmd, capture_output=True, timeout=120, check=False, text=True).stdout
+            except subprocess.TimeoutExpired:
+                problems.append(f"{rel}: Chromium timed out (clipping check)")
+                continue
+            found = re.search(r'<pre id="econ-clip-result"[^>]*>(.*?)</pre>', dom, re.S)
+            if not found:
+                problems.append(f"{rel}: clipping check did not run (no result in Chromium's DOM)")
+                continue
+            result = json.loads(unescape(found.group(1)))
+            if not result["measured"]:
+                problems.append(f"{rel}: clipping check found no code block to measure")
+            measured += result["measured"]
+            problems += [f"{rel}: at {CLIP_WIDTH} px, {c}" for c in result["clipped"]]
+    return problems, measured
+
+
 def check_browser(root: Path) -> tuple[list[str], str]:
     exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if exe is None:
@@ -96,7 +177,9 @@ def check_browser(root: Path) -> tuple[list[str], str]:
             why = _image_problem(shot)
             if why:
                 problems.append(f"{page.relative_to(root)}: browser screenshot {why}")
-    return problems, f"{len(pages)} pages rendered by {Path(exe).name}"
+    clipped, measured = check_clipping(root, exe)
+    return problems + clipped, (f"{len(pages)} pages rendered by {Path(exe).name}; {measured} code blocks on the "
+                                f"tutorial pages measured at {CLIP_WIDTH} px, none clipped" if not clipped else "")
 
 
 def main(argv: list[str]) -> int:

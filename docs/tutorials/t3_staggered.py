@@ -24,6 +24,12 @@ df, truth = sim.data, sim.truth
 print("cohort sizes:", truth["cohort_sizes"], " true average ATT:", round(truth["att_overall"], 4))
 
 # %% [markdown]
+# Look at the design before estimating anything: who is treated when, and who is never treated.
+
+# %%
+fig, ax = did.plot_rollout(df, "unit", "year", "cohort", title="Treatment roll-out")
+
+# %% [markdown]
 # ## The pitfall: static TWFE
 
 # %%
@@ -150,3 +156,18 @@ print(es.pretrend_test())
 # 4. On the bundled Broadband China demonstration panel (`econ.datasets.load("china_cities_demo")`, unit
 #    `prefecture_code`, cohorts 2014/2015/2016) run `did.compare` and compare with
 #    `econ.datasets.truth("china_cities_demo")["att_overall"]`.
+#
+# ```{admonition} Solutions (2 and 3)
+# :class: dropdown
+# 2. With `NEVER_SHARE = 0.5` the weight on forbidden ("later vs earlier") comparisons falls from 0.479 to 0.162:
+#    the never-treated group is a larger share of the variance in treatment, so TWFE leans more on clean
+#    comparisons, and its estimate moves from +0.011 (wrong sign) to -0.042, still far from the true -0.102. Fewer
+#    forbidden comparisons reduce the bias but do not remove it; the robust estimators do not depend on that share.
+# 3. With `control="notyet"` each ATT(g, t) also uses the cohorts not yet treated at t as controls: more comparison
+#    units, hence somewhat smaller standard errors, and the same target when parallel trends hold for every cohort
+#    (they do in this design, so the estimates differ only by noise: the overall ATT is -0.108, s.e. 0.009, with
+#    never-treated and -0.105, s.e. 0.0085, with not-yet-treated controls; the truth is -0.102).
+#    With `base_period="universal"` every lead is measured against period g - 1 (a level relative to one base)
+#    instead of against the period before it (a one-period change, the "varying" default), so the leads read like
+#    an event-study plot; it is the base HonestDiD needs.
+# ```

@@ -94,3 +94,15 @@ assert sum(p <= 0.05 for p in redraws) <= 4   # 1 expected; 5 or more has probab
 # 3. Which kind would you use if provinces chose the cities but the ministry chose the year? Why?
 # 4. Plot the event study of the demonstration panel (`did.event_study`) and find the pre-period coefficients the
 #    fake-timing placebo is picking up.
+#
+# ```{admonition} Solutions (1 and 3)
+# :class: dropdown
+# 1. With `n_draws=999` and seeds 0 and 1 the p-value is 0.001 both times: no placebo estimate comes close to the
+#    actual one (the largest placebo |estimate| is about 0.013 against |-0.043|), so p sits at its floor
+#    1 / (1 + 999) whatever the seed. The Monte Carlo error formula matters for p-values away from the floor: at
+#    p = 0.05 with 999 draws it is sqrt(0.05 x 0.95 / 999), about 0.007, so report p to two digits, not four.
+# 3. `kind="permute_cohorts"`: the set of treated cities was chosen by the provinces (not random, so permuting
+#    units across treated and untreated would compare like with unlike), while the year was as good as random given
+#    that set, which is exactly the assignment `permute_cohorts` re-draws. Its sharp null is then "the timing
+#    changed no outcome among the treated cities".
+# ```

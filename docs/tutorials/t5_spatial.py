@@ -174,3 +174,18 @@ assert abs(z["spillover"]) < 1 and 1.5 < abs(z["spillover_treated"]) < 2.5, z
 #    tests reject now, which model has the lowest AIC, and why does SEM have no indirect effect?
 # 4. Map the local Moran statistics of the 2022 *level* with `econ.plot.lisa_map`: how many clusters would you
 #    expect by chance at p < 0.05 with 337 units?
+#
+# ```{admonition} Solutions (2 and 4)
+# :class: dropdown
+# 2. On the binary `W01` the SAR's rho drops to 0.015: with 0/1 weights the lag is a *sum* over up to 13 neighbours
+#    (5.3 on average), and the admissible range shrinks to (1 / lambda_min, 1 / lambda_max) = (-0.305, 0.160) from the
+#    eigenvalues of `W01` (-3.27 and 6.27). The direct impacts barely move (0.354 against 0.375 for gdp), but the
+#    indirect impact of gdp falls from 0.448 to 0.031 and the total from 0.823 to 0.385: the data were generated
+#    with the row-standardised W, and the binary W misspecifies who affects whom (a unit with many neighbours
+#    would receive far more spillover), so the fit pushes rho towards 0 and most of the spillover is lost. W is
+#    part of the model; rho from different W's cannot be compared.
+# 4. With 337 units, each tested at p < 0.05 with no correction, about 337 x 0.05 = 17 "significant" local
+#    statistics are expected by chance alone, even when there is no spatial pattern at all (as in the 2022 level,
+#    whose global Moran's I is -0.002). Read a LISA map only next to a significant global statistic, or correct
+#    for the number of tests (for example by a false-discovery-rate rule).
+# ```

@@ -25,7 +25,7 @@ from econ.did.classic import PSMDiDResult, TripleDiffResult, TwoByTwoResult, ddd
 from econ.did.event_study import EventStudyResult, event_study
 from econ.did.heterogeneity import ChannelsResult, SubgroupResult, channels, subgroups
 from econ.did.placebo import PlaceboResult, placebo
-from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_study, plot_placebo
+from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_study, plot_placebo, plot_rollout
 from econ.did.twfe import twfe
 from econ.did.staggered import ATTgtResult, att_gt
 from econ.did._cs_aggregate import AggregateResult
@@ -62,6 +62,7 @@ __all__ = [
     "plot_event_study",
     "plot_event_studies",
     "plot_placebo",
+    "plot_rollout",
     "plot_coefficients",
     "att_gt",
     "ATTgtResult",

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coefficients"]
+__all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coefficients", "plot_rollout"]
 
 
 from econ.errors import SpecificationError
+from econ.results import figure
 from econ.results import figure as _axes
 from econ.results import finish_figure, overlay_truth
 
@@ -93,7 +94,8 @@ def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = Tr
     if title:
         ax.set_title(title)
     ax.set_xticks(table.index.to_numpy())
-    ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=False, fontsize="small", title=f"{level:.0%} pointwise CI" if label else None,
+              title_fontsize="small")
     return finish_figure(fig, ax, path)
 
 
@@ -170,7 +172,8 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *
     if truth is not None:
         times = sorted({int(e) for res in results for e in res.table(level).index})
         overlay_truth(ax, times, truth)
-    ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=False, fontsize="small", title=f"estimates, {level:.0%} pointwise CI"
+              + (f" ({level:.0%} uniform bands)" if uniform else ""), title_fontsize="small")
     return finish_figure(fig, ax, path)
 
 
@@ -259,7 +262,7 @@ def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None,
     figsize : (float, float), default (6.4, 4.0)
         Size of a new figure, in inches.
     level : float, default 0.95
-        Coverage of the intervals in the table (used for the axis label only).
+        Coverage of the intervals in the table (used for the axis label and the legend only).
     path : str or pathlib.Path, optional
         Also save the figure there.
     truth : float or mapping, optional
@@ -293,14 +296,118 @@ def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None,
     pos = np.arange(len(table))[::-1]
     est = table["estimate"].to_numpy()
     xerr = np.vstack([est - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - est])
-    ax.errorbar(est, pos, xerr=xerr, fmt="o", color=color, capsize=2, ms=4, lw=1)
+    ax.errorbar(est, pos, xerr=xerr, fmt="o", color=color, capsize=2, ms=4, lw=1, label=f"estimate, {level:.0%} CI")
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_yticks(pos)
     ax.set_yticklabels([str(i) for i in table.index])
     ax.set_xlabel(f"Estimate with {level:.0%} CI")
     if truth is not None:
         overlay_truth(ax, pos, truth, by=None, keys=list(table.index), horizontal=True)
-        ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=False, fontsize="small")
+    if title:
+        ax.set_title(title)
+    return finish_figure(fig, ax, path)
+
+
+def plot_rollout(data: pd.DataFrame, unit: str, time: str, cohort: str, *, ax=None, title: str | None = None,
+                 max_labels: int = 40, figsize=(6.4, 4.0), path=None):
+    """Treatment roll-out (``panelview``-style): a units x periods map of treatment status, coloured by cohort.
+
+    Units are rows, sorted by cohort (earliest adopters on top, never-treated units at the bottom), periods are
+    columns. A cell is coloured by its unit's cohort from the cohort's first treated period on, light grey while the
+    unit is not (yet) treated and white where the unit is not observed. The cohorts are read by
+    :func:`econ.did.design.build_design` with the package's rules (0 / missing / infinite = never treated; a cohort
+    after the last period counts as never treated, with an :class:`econ.EconWarning`); always-treated units are kept
+    and drawn (they are treated in every period), although the estimators drop them.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per (unit, time); never modified.
+    unit, time, cohort : str
+        Unit id, integer time and first-treated-period columns.
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes (default: a new figure).
+    title : str, optional
+        Axes title.
+    max_labels : int, default 40
+        Label every unit on the y axis when there are at most this many; otherwise label the cohort blocks.
+    figsize : (float, float), default (6.4, 4.0)
+        Size of a new figure, in inches.
+    path : str or pathlib.Path, optional
+        Also save the figure there (format from the suffix; see :func:`econ.results.finish_figure`).
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        The axes holds one image (rows: units in the drawn order) and a legend with one entry per cohort.
+
+    Raises
+    ------
+    SpecificationError
+        ``data`` is not a DataFrame, or a named column is missing.
+    TreatmentError
+        Bad cohort cells (naming rows), a cohort that varies within a unit, or no treated unit.
+    PanelError
+        Duplicate (unit, time) keys or non-integer time.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import econ
+    >>> df = econ.datasets.load("mpdta")
+    >>> fig, ax = econ.did.plot_rollout(df, "countyreal", "year", "first.treat")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['cohort 2004', 'cohort 2006', 'cohort 2007', 'not (yet) treated']
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    from econ.did.design import NEVER, build_design
+
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"plot_rollout needs a DataFrame, got {type(data).__name__}")
+    design = build_design(data, None, unit, time, cohort, always_treated="keep", comparison=False)
+    cohorts = design.cohorts
+    never = (cohorts == NEVER).to_numpy()
+    order = np.lexsort((np.arange(len(cohorts)), np.where(never, np.iinfo("int64").max, cohorts.to_numpy())))
+    units = cohorts.index[order]
+    unit_cohort = cohorts.to_numpy()[order]
+    periods = design.periods
+    levels = design.treated_cohorts
+    frame = design.frame
+    rows = pd.Index(units).get_indexer(frame[unit])
+    cols = np.searchsorted(periods, frame[time].to_numpy())
+    grid = np.full((len(units), len(periods)), np.nan)
+    row_cohort = unit_cohort[rows]
+    treated = (row_cohort != NEVER) & (frame[time].to_numpy() >= row_cohort)
+    grid[rows, cols] = np.where(treated, np.searchsorted(levels, row_cohort) + 1, 0)
+    colours = ["0.88"] + [f"C{i % 10}" for i in range(len(levels))]
+    cmap = ListedColormap(colours).with_extremes(bad="white")
+    fig, ax = figure(ax, figsize)
+    ax.imshow(np.ma.masked_invalid(grid), aspect="auto", interpolation="nearest", cmap=cmap, vmin=-0.5,
+              vmax=len(levels) + 0.5, extent=(-0.5, len(periods) - 0.5, len(units) - 0.5, -0.5))
+    ax.set_xticks(np.arange(len(periods)))
+    ax.set_xticklabels([str(p) for p in periods], rotation=90 if len(periods) > 8 else 0)
+    blocks = [(g, np.flatnonzero(unit_cohort == g)) for g in [*levels, NEVER] if (unit_cohort == g).any()]
+    for _, idx in blocks[:-1]:
+        ax.axhline(idx[-1] + 0.5, color="white", lw=1.0)
+    if len(units) <= max_labels:
+        ax.set_yticks(np.arange(len(units)))
+        ax.set_yticklabels([str(u) for u in units], fontsize="small")
+    else:
+        ax.set_yticks([idx.mean() for _, idx in blocks])
+        ax.set_yticklabels([f"{'never' if g == NEVER else int(g)} ({len(idx)})" for g, idx in blocks],
+                           fontsize="small")
+    ax.set_xlabel(time)
+    ax.set_ylabel(f"{unit} (by cohort)" if len(units) <= max_labels else f"{unit} by cohort (number of units)")
+    handles = [Patch(color=colours[i + 1], label=f"cohort {int(g)}") for i, g in enumerate(levels)]
+    handles.append(Patch(color=colours[0], label="not (yet) treated"))
+    if np.isnan(grid).any():
+        handles.append(Patch(facecolor="white", edgecolor="0.6", label="not observed"))
+    ax.legend(handles=handles, frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title)
     return finish_figure(fig, ax, path)

@@ -213,6 +213,14 @@ class Absorber:
     rank : int or None
         Exact column rank of the fixed-effect dummy design when it is known (one-way, balanced, direct).
 
+    Returns
+    -------
+    Absorber
+        Built by calling the class (``Absorber(fe)``) on the fixed-effect codes, e.g. from :func:`factorize`. A fit
+        hands back the one it used: ``econ.feols(...).design.absorber`` (:class:`FeolsDesign`). Its method
+        :meth:`demean` returns the within-transformed copy of any column of that sample, a new (n,) or (n, k) array;
+        :func:`demean` is the one-shot shortcut that builds an ``Absorber`` and discards it.
+
     Examples
     --------
     >>> import numpy as np

@@ -59,6 +59,14 @@ class FeolsDesign:
     other column of the estimation sample), ``fe_codes`` the (n, Q) codes, ``rows`` the positions of the
     estimation sample in the input data and ``index`` their labels.
 
+    Returns
+    -------
+    FeolsDesign
+        Not built by users: :func:`econ.feols` (:func:`econ.panel.feols`) makes one per fit and returns it as the
+        ``design`` attribute of its :class:`FeolsResult`; ``did.twfe`` and ``did.event_study`` results carry it
+        the same way. :meth:`sample` returns the estimation-sample
+        rows of a DataFrame (a new DataFrame).
+
     Examples
     --------
     The design of a two-way fixed-effects fit on the bundled ``mpdta`` panel (500 counties, 2003-2007):
