@@ -15,7 +15,7 @@ from scipy import sparse
 from econ import _validate
 from econ.did import _conley, _cs_design, _drdid, _mboot, _rcs
 from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis  # noqa: F401
-from econ.did._design import NEVER
+from econ.did._design import NEVER, cluster_column
 from econ.errors import SpecificationError
 from econ.panel.demean import single_thread_blas
 
@@ -201,19 +201,7 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
 
 def _cluster_of(vcov, cluster, unit):
     """The cluster column of ``vcov=`` (None, a column, or {"CL1": column}) or its alias ``cluster=``."""
-    from econ.errors import SpecificationError
-
-    if vcov is not None:
-        col = vcov.get("CL1") if isinstance(vcov, dict) and set(vcov) == {"CL1"} else vcov
-        if isinstance(col, str) and col not in ("iid", "hetero", "HC1") and not isinstance(vcov, (list, tuple)):
-            if cluster is not None and cluster != col:
-                raise SpecificationError(f"att_gt: vcov={vcov!r} and cluster={cluster!r} disagree; give one of them")
-            cluster = col
-        else:
-            raise SpecificationError(
-                f"att_gt: vcov must be None (clustered by {unit!r}) or {{'CL1': column}} with a column constant "
-                f"within unit; got {vcov!r} -- influence-function standard errors are clustered at least by unit")
-    return None if cluster == unit else cluster
+    return cluster_column(vcov, cluster, unit, "att_gt")
 
 
 def _estimate_cells(d: _cs_design.Design, control, method, base_period, anticipation, progress):
