@@ -92,7 +92,7 @@ def test_distribution_name_version_and_citation_agree():
     assert f'version: "{econ.__version__}"' in cff and f"pypi:{DIST}" in cff
     assert f"## {econ.__version__}" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"pip install {DIST}" in readme and "pip install 'econ[" not in readme
+    assert f"distribution is `{DIST}`" in readme and "pip install 'econ[" not in readme and "pip install econ\n" not in readme
 
 
 def test_wheel_installs_into_a_fresh_venv_and_runs_a_claim(wheel, tmp_path):

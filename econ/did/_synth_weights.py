@@ -281,7 +281,10 @@ def simplex_ls(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     n = A.shape[1]
     scale = max(1.0, float(np.abs(A).max()), float(np.abs(b).max()))
     M = 1e4 * scale
-    w, _ = nnls(np.vstack([A, np.full((1, n), M)]), np.append(b, M), maxiter=50 * n)
+    try:
+        w, _ = nnls(np.vstack([A, np.full((1, n), M)]), np.append(b, M), maxiter=50 * n)
+    except RuntimeError:  # scipy < 1.15's Fortran NNLS gives up at maxiter on some problems: solve directly
+        w = _simplex_slsqp(A, b)
     w = sum_normalize(np.maximum(w, 0.0))
     S = np.flatnonzero(w > 0)
     As = A[:, S]
@@ -324,3 +327,17 @@ def simplex_qp(Q: np.ndarray, q: np.ndarray, *, x0=None, tol: float = 1e-12, max
             break
         x, t, f_old = x_new, t_new, f_new
     return x
+
+
+def _simplex_slsqp(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``argmin |A w - b|^2`` over the unit simplex by SLSQP from equal weights (the fallback of
+    :func:`simplex_ls` when NNLS stops at its iteration limit)."""
+    from scipy import optimize
+
+    n = A.shape[1]
+    Q, q = A.T @ A, A.T @ b
+    res = optimize.minimize(lambda w: w @ Q @ w - 2 * q @ w, np.full(n, 1.0 / n), jac=lambda w: 2 * (Q @ w - q),
+                            method="SLSQP", bounds=[(0.0, 1.0)] * n, options={"ftol": 1e-14, "maxiter": 1000},
+                            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0,
+                                          "jac": lambda w: np.ones_like(w)}])
+    return np.maximum(res.x, 0.0)
