@@ -69,20 +69,7 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
         if balance or "balanced panel is needed" not in str(err):
             raise
         raise PanelError(f"att_gt: {err} (balance=True drops them, R did's default)") from None
-    last_only = None
-    if not sd.n_never:
-        if control == "never":
-            sd = sd.last_cohort_as_control()
-        else:
-            last_only = int(sd.treated_cohorts[-1])
-            cut = last_only - anticipation
-            if (sd.periods < cut).sum() < 2:
-                raise TreatmentError(f"no never-treated units and the last cohort ({last_only}) leaves fewer than two "
-                                     "periods before it: there is no comparison group")
-            sd.frame = sd.frame.loc[sd.frame[time] < cut].reset_index(drop=True)
-            sd.periods = sd.periods[sd.periods < cut]
-            sd.change(f"no never-treated units: periods from {cut} on leave the sample and the last cohort "
-                      f"({last_only}) serves only as a not-yet-treated comparison (R did's rule)")
+    sd, last_only = comparison_sample(sd, control, anticipation, time)
     frame, periods = sd.frame, sd.periods
     units = pd.unique(frame[unit].to_numpy())
     n, T = len(units), len(periods)
@@ -128,3 +115,23 @@ def _covariate_designs(frame, unit, covariates, n, T):
     if not varying:
         return [np.hstack([ones, Z[:, 0, :]])] + [None] * (T - 1), ["(Intercept)", *covariates]
     return [np.hstack([ones, Z[:, s, :]]) for s in range(T)], ["(Intercept)", *covariates]
+
+
+def comparison_sample(sd, control: str, anticipation: int, time: str):
+    """R did's sample when no unit is never treated: with ``control="never"`` the last cohort becomes the control
+    (its periods from adoption on leave); with ``"notyet"`` the periods from the last cohort's adoption on leave and
+    it serves only as a not-yet-treated comparison. Returns ``(design, last cohort or None)``."""
+    if sd.n_never:
+        return sd, None
+    if control == "never":
+        return sd.last_cohort_as_control(), None
+    last_only = int(sd.treated_cohorts[-1])
+    cut = last_only - anticipation
+    if (sd.periods < cut).sum() < 2:
+        raise TreatmentError(f"no never-treated units and the last cohort ({last_only}) leaves fewer than two "
+                             "periods before it: there is no comparison group")
+    sd.frame = sd.frame.loc[sd.frame[time] < cut].reset_index(drop=True)
+    sd.periods = sd.periods[sd.periods < cut]
+    sd.change(f"no never-treated units: periods from {cut} on leave the sample and the last cohort "
+              f"({last_only}) serves only as a not-yet-treated comparison (R did's rule)")
+    return sd, last_only

@@ -23,6 +23,7 @@ import pandas as pd
 
 from econ._validate import not_numeric
 from econ.did import _drdid, _drdid_rc
+from econ.did._cs_design import comparison_sample
 from econ.did._design import NEVER, _show, as_list, require_unit_constant
 from econ.did.design import build_design, check_weights  # noqa: F401  (re-exported)
 from econ.errors import SpecificationError, TreatmentError, WeightsError
@@ -79,20 +80,7 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
                       balance="keep", comparison=False, panel="rcs" if rcs else "panel", columns=list(extra))
     if not rcs and sd.balanced:
         return None
-    last_only = None
-    if not sd.n_never:
-        if control == "never":
-            sd = sd.last_cohort_as_control()
-        else:
-            last_only = int(sd.treated_cohorts[-1])
-            cut = last_only - anticipation
-            if (sd.periods < cut).sum() < 2:
-                raise TreatmentError(f"no never-treated units and the last cohort ({last_only}) leaves fewer than two "
-                                     "periods before it: there is no comparison group")
-            sd.frame = sd.frame.loc[sd.frame[time] < cut].reset_index(drop=True)
-            sd.periods = sd.periods[sd.periods < cut]
-            sd.change(f"no never-treated units: periods from {cut} on leave the sample and the last cohort "
-                      f"({last_only}) serves only as a not-yet-treated comparison (R did's rule)")
+    sd, last_only = comparison_sample(sd, control, anticipation, time)
     frame, periods = sd.frame, sd.periods
     codes, units = pd.factorize(frame[unit], sort=False)
     units = np.asarray(units)
