@@ -124,7 +124,7 @@ assert prov.loc[prov.dose < 1, "dose"].max() < 0.5
 # Three municipalities (Beijing, Tianjin, Shanghai) are one unit each and so have dose 1; every other dose is below
 # one half. With 20 treated provinces and 11 comparisons the dose-response can only be a straight line
 # (`degree=1`: ATT(d) linear, ACRT constant), and the three municipalities have much leverage on its slope
-(exercise 3).
+# (exercise 3).
 
 # %%
 cs_real = did.att_gt(gdp, "log_gdp", "province_code", "year", "cohort")
