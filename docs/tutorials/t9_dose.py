@@ -119,6 +119,9 @@ print(prov.query("dose > 0").sort_values("dose")[["province_en", "n_units", "dos
 assert (prov.dose > 0).sum() == 20 and (prov.dose == 0).sum() == 11
 assert set(prov.loc[prov.dose == 1, "province_en"]) == {"Beijing", "Tianjin", "Shanghai"}
 assert prov.loc[prov.dose < 1, "dose"].max() < 0.5
+by_2016 = pref.groupby("province_en")["bbc_cohort"].min()
+cq = pref.set_index("province_en").loc["Chongqing"]
+assert by_2016.isna().sum() == 1 and pd.isna(cq.bbc_cohort) and cq.bbc_cohort_any == 2015 and cq.bbc_partial
 
 # %% [markdown]
 # Three municipalities (Beijing, Tianjin, Shanghai) are one unit each and so have dose 1; every other dose is below
@@ -150,7 +153,7 @@ fig.tight_layout()
 
 # %%
 acrt = res_real.tidy("overall").set_index("term").loc["ACRT^o"]
-print(f"ACRT (one more unit of share, i.e. 0 -> 100% designated): {acrt.estimate:.4f}, 95% CI "
+print(f"ACRT (slope of ATT(d) per unit of designation share): {acrt.estimate:.4f}, 95% CI "
       f"[{acrt.conf_low:.4f}, {acrt.conf_high:.4f}]")
 leads = res_real.tidy("event").query("event_time < 0")
 for target, rows in leads.groupby("target"):
@@ -215,4 +218,5 @@ fig, ax = mg.plot()
 #    dose level, and ACRT as the difference quotient between adjacent levels.
 # 3. On the real data, drop the three municipalities (`dose < 1`) and re-fit: how much of the slope was theirs?
 # 4. On the real data, build the share designated *by each year* 2014-2016 as a time-varying treatment and run
-#    `did_multiplegt(..., effects=2, placebo=3)`: which provinces serve as comparisons for the 2016 switchers?
+#    `did_multiplegt(..., effects=2, placebo=3)`. Read the joint placebo test before the effects; which provinces
+#    serve as comparisons for the 2016 switchers?
