@@ -171,9 +171,9 @@ fig.tight_layout()
 # **Reading the comparison.** All three recover the truth within three standard errors, the rural-only DiD does
 # not, and (a) and (b), on the same households, agree closely (all asserted with the table): (a) weighs
 # prefectures equally, (b) weighs households by their sampling weights, and the truth is the same for both here
-# because the effect does not vary across prefectures. (c) is much less precise per interview, because it cannot difference out each household's own
-# level. Which to use is decided by the survey, not by taste: with a panel, (b) uses the most information and
-# allows household covariates; with fresh samples, (c) (or `ddd_gt(panel=False)`, which gives the same
+# because the effect does not vary across prefectures. (c) is much less precise, with three times the
+# interviews, because it cannot difference out each household's own level. Which to use is decided by the
+# survey, not by taste: with a panel, (b) uses the most information and allows household covariates; with fresh samples, (c) (or `ddd_gt(panel=False)`, which gives the same
 # comparison with joint inference); (a) works with either, as long as every prefecture-year has both urban and
 # rural households, and it is what one can do with published prefecture tables.
 #
