@@ -173,9 +173,10 @@ fig.tight_layout()
 # prefectures equally, (b) weighs households by their sampling weights, and the truth is the same for both here
 # because the effect does not vary across prefectures. (c) is much less precise, with three times the
 # interviews, because it cannot difference out each household's own level. Which to use is decided by the
-# survey, not by taste: with a panel, (b) uses the most information and allows household covariates; with fresh samples, (c) (or `ddd_gt(panel=False)`, which gives the same
-# comparison with joint inference); (a) works with either, as long as every prefecture-year has both urban and
-# rural households, and it is what one can do with published prefecture tables.
+# survey, not by taste: with a panel, (b) uses the most information and allows household covariates; with
+# fresh samples, (c) (or `ddd_gt(panel=False)`, which gives the same comparison with joint inference); (a) works
+# with either, as long as every prefecture-year has both urban and rural households, and it is what one can do
+# with published prefecture tables.
 #
 # ## Sampling weights vs regression weights
 # * **Sampling weights** (`weights=` in `att_gt`/`ddd_gt` on household data) say how many population households
