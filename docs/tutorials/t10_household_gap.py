@@ -24,7 +24,7 @@ import pandas as pd
 from econ import did
 from econ.simulate import household_survey
 
-SEED = 1
+SEED = 0
 panel_sim = household_survey(design="panel", seed=SEED)  # the same households every year
 df = panel_sim.data
 params = panel_sim.truth["params"]
