@@ -59,7 +59,7 @@ ROBUST = {"cs": "Callaway-Sant'Anna (never-treated controls)", "sa": "Sun-Abraha
 
 
 def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS, dose_draws=DOSE_DRAWS):
-    panel = causal_panel(data, roles, uses=("dose", "group", "cluster"))
+    panel = causal_panel(data, roles, uses=("dose", "group", "cluster", "sampling_weight"))
     if panel.roles.get("group"):  # household microdata: the triple difference on the urban-rural gap
         return household_k1(panel)
     frame, unit, time = panel.frame, panel.unit, panel.time

@@ -21,7 +21,8 @@ from econ.claims import runner, schema, verdict
 from econ.cli import main
 from econ.errors import SpecificationError
 
-HH_MAP = "unit=household,time=year,cohort=cohort,outcome=log_income,group=rural,cluster=prefecture"
+HH_MAP = ("unit=household,time=year,cohort=cohort,outcome=log_income,group=rural,cluster=prefecture,"
+          "sampling_weight=weight")
 Z = stats.norm.ppf(0.975)
 
 
@@ -43,6 +44,14 @@ def test_household_file_gets_the_triple_difference_and_a_verdict_on_the_gap(desi
     rec = json.loads((out / "K1" / "result.json").read_text(encoding="utf-8"))
     ddd = rec["numbers"]["ddd"]
     assert ddd["sample"] == design and ddd["cluster"] == "prefecture" and ddd["control"] == "never"
+    assert ddd["sampling_weight"] == "weight"
+    from econ.did import ddd_gt
+
+    frame = pd.read_csv(path)
+    ref = ddd_gt(frame, "log_income", "household", "year", "cohort", "rural", weights="weight",
+                 vcov={"CL1": "prefecture"}, panel=design == "panel").aggregate("simple")
+    assert ddd["gap_effect"] == pytest.approx(-ref.overall_att, rel=1e-10)
+    assert ddd["se"] == pytest.approx(ref.overall_se, rel=1e-10)
     truth_gap = -sim.truth["att_overall"]  # designation raises rural income: the gap narrows by the ATT
     assert truth_gap < 0
     assert ddd["conf_low"] <= truth_gap <= ddd["conf_high"], (ddd, truth_gap)
@@ -145,7 +154,14 @@ CASES = {
                      "has values 'rural', 'urban'; it must be 0/1"),
     "group_one_value": (lambda f: f.assign(rural=1), "group=rural", "is 1 in every row"),
     "dose_and_group": (lambda f: f, "dose=d,group=rural", "cannot be combined"),
-    "cluster_alone": (lambda f: f, "cluster=pref", "applies to K1's household design only"),
+    "cluster_alone": (lambda f: f, "cluster=pref", "cluster=pref applies to K1's household design only"),
+    "weight_alone": (lambda f: f.assign(w=1.0), "sampling_weight=w",
+                     "sampling_weight=w applies to K1's household design only"),
+    "weight_negative": (lambda f: f.assign(w=np.where(f["id"] == 4, -2.0, 1.0)), "group=rural,sampling_weight=w",
+                        "sampling_weight column 'w' is negative or infinite in 5 row(s): id=4, year=2001"),
+    "weight_varies": (lambda f: f.assign(w=1.0 + (f["id"] == 5) * (f["year"] == 2003)),
+                      "group=rural,sampling_weight=w", "sampling_weight column 'w' must be fixed within id: it "
+                                                       "varies in 1 unit(s): 5"),
     "cluster_varies": (lambda f: f.assign(pref=f["pref"] + (f["year"] == 2005) * (f["id"] == 2)),
                        "group=rural,cluster=pref", "cluster column 'pref' must be fixed within id: it varies in 1 "
                                                    "unit(s): 2"),

@@ -17,7 +17,9 @@ cross-sections (``panel=False``: each row its own draw); every unit observed in 
 (``panel=True``: each household differenced against itself); units that repeat but not in every year -> an
 unbalanced panel, estimated as repeated cross-sections with standard errors clustered by household (as R ``did``
 does with ``allow_unbalanced_panel``). Standard errors are clustered by ``cluster`` when it is mapped (the
-prefecture: designation is assigned to prefectures), else by household; the notes say which.
+prefecture: designation is assigned to prefectures), else by household; the notes say which. A mapped
+``sampling_weight`` (the survey's weight, fixed within household) weights every 2x2 comparison; unmapped, the
+estimate is unweighted (the sample's households count equally).
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def household_k1(panel, *, n_draws: int = 0, seed: int = 0) -> dict:
     ----------
     panel : econ.claims.causal.CausalPanel
         The prepared household file; ``panel.roles["group"]`` names the 0/1 eligible subgroup (1 = rural), and
-        ``panel.roles["cluster"]`` (optional) the cluster of the standard errors.
+        ``panel.roles["cluster"]`` and ``panel.roles["sampling_weight"]`` (optional) the cluster of the standard
+        errors and the survey weight.
     n_draws : int
         Multiplier-bootstrap draws (0: analytic influence-function standard errors).
     seed : int
@@ -101,15 +104,16 @@ def household_k1(panel, *, n_draws: int = 0, seed: int = 0) -> dict:
 
     frame, unit, time, cohort, y = panel.frame, panel.unit, panel.time, panel.cohort, panel.y
     group, cluster, controls = panel.roles["group"], panel.roles.get("cluster"), panel.roles.get("controls") or []
+    weight = panel.roles.get("sampling_weight")
     design = sample_design(frame, unit, time)
     never = bool((frame[cohort] <= 0).any())
     control = "never" if never else "notyet"
     if design == "panel":
         res = did.ddd_gt(frame, y, unit, time, cohort, group, covariates=controls or None, control=control,
-                         vcov={"CL1": cluster} if cluster else None, n_draws=n_draws, seed=seed)
+                         weights=weight, vcov={"CL1": cluster} if cluster else None, n_draws=n_draws, seed=seed)
     else:  # repeated cross-sections, or an unbalanced panel read as such (rows are draws; cluster by household)
         res = did.ddd_gt(frame, y, unit if design == "rcs" else None, time, cohort, group,
-                         covariates=controls or None, control=control, vcov={"CL1": cluster or unit},
+                         covariates=controls or None, control=control, weights=weight, vcov={"CL1": cluster or unit},
                          n_draws=n_draws, seed=seed, panel=False)
     simple, dynamic = res.aggregate("simple"), res.aggregate("dynamic")
     att, se = float(simple.overall_att), float(simple.overall_se)
@@ -132,7 +136,7 @@ def household_k1(panel, *, n_draws: int = 0, seed: int = 0) -> dict:
     clustered = cluster or unit
     numbers = {"ddd": {"att_eligible": att, "gap_effect": gap, "se": se, "conf_low": gap - z * se,
                        "conf_high": gap + z * se, "pvalue_less": p_less, "sample": design, "control": control,
-                       "cluster": clustered, "group": group},
+                       "cluster": clustered, "group": group, "sampling_weight": weight},
                "pretrend": pretrend,
                "event_time": {str(int(k)): {"estimate": float(r["estimate"]), "se": float(r["std_error"])}
                               for k, r in zip(dynamic.tidy()["event_time"], dynamic.tidy().to_dict("records"))},
@@ -153,7 +157,8 @@ def household_k1(panel, *, n_draws: int = 0, seed: int = 0) -> dict:
     side = ("negative: designation narrows the urban-rural gap (the claim's direction)" if gap < 0 else
             "not negative: designation does not narrow the urban-rural gap (against the claim's direction)")
     notes = [f"Primary (household design, {sample_word}): staggered triple difference (rural x designated x after; "
-             f"doubly robust, {control}-treated comparison prefectures, s.e. clustered by {clustered}). Effect of "
+             f"doubly robust, {control}-treated comparison prefectures, s.e. clustered by {clustered}, "
+             f"{f'weighted by {weight}' if weight else 'unweighted'}). Effect of "
              f"designation on the urban-rural gap in {label} = {gap:.4f} (s.e. {se:.4f}, 95% CI [{gap - z * se:.4f}, "
              f"{gap + z * se:.4f}], one-sided p = {p_less:.4f}): {side}. The check cs_effect carries this gap "
              "effect (minus the rural households' ATT).",

@@ -25,6 +25,7 @@ psm_covariates   K1 propensity-score covariates, a+b          K1 PSM check      
 dose             K1: treatment intensity, fixed within unit   optional (K1)      (none)
 group            K1: 0/1 eligible subgroup (1 = rural)        household data     (none)
 cluster          K1 household design: cluster of the s.e.     optional (group)   (none)
+sampling_weight  K1 household design: survey weight           optional (group)   (none)
 ===============  ===========================================  =================  ====================
 
 ``dose`` adds the continuous-treatment DiD (:func:`econ.did.cont_did`) next to K1's binary estimates; ``group``
@@ -63,10 +64,11 @@ DEFAULT_ROLES = {
     "dose": None,
     "group": None,
     "cluster": None,
+    "sampling_weight": None,
 }
 LIST_ROLES = ("controls", "psm_covariates")
 CHANNEL_ROLES = ("firms", "nonfarm", "public_services")
-K1_ONLY_ROLES = ("dose", "group", "cluster")
+K1_ONLY_ROLES = ("dose", "group", "cluster", "sampling_weight")
 ROLE_HELP = {  # role -> (required?, meaning), for `econ replicate --help`
     "unit": ("required", "unit id (K2: 6-digit prefecture code)"),
     "time": ("required", "year, integer"),
@@ -87,6 +89,8 @@ ROLE_HELP = {  # role -> (required?, meaning), for `econ replicate --help`
               "staggered triple difference (rural x designated x after); the verdict is about the urban-rural gap"),
     "cluster": ("optional (with group)", "cluster of the household design's standard errors (e.g. prefecture); "
                 "default: the unit"),
+    "sampling_weight": ("optional (with group)", "the survey's sampling weight of each household (fixed within "
+                        "unit, >= 0); default: unweighted"),
 }
 
 
@@ -248,9 +252,10 @@ def _check_k1_roles(frame: pd.DataFrame, roles: dict, cohort_col: str) -> None:
     if dose and group:
         raise SpecificationError(f"--map dose={dose} and group={group} cannot be combined: group selects K1's "
                                  "household triple difference (binary designation), dose the city-level dose-response")
-    if cluster and not group:
-        raise SpecificationError(f"--map cluster={cluster} applies to K1's household design only (with --map "
-                                 "group=...); the other designs cluster by unit")
+    for role in ("cluster", "sampling_weight"):
+        if roles.get(role) and not group:
+            raise SpecificationError(f"--map {role}={roles[role]} applies to K1's household design only (with --map "
+                                     "group=...)")
     if group:
         if not roles["outcome"]:
             raise SpecificationError(f"--map group={group} (household data) needs the household outcome mapped as "
@@ -258,6 +263,8 @@ def _check_k1_roles(frame: pd.DataFrame, roles: dict, cohort_col: str) -> None:
         frame[group] = _check_group(frame, group, roles["unit"], roles["time"])
     if cluster:
         _fixed_within_unit(frame, cluster, roles["unit"], "cluster")
+    if roles.get("sampling_weight"):
+        frame[roles["sampling_weight"]] = _check_weight(frame, roles["sampling_weight"], roles["unit"], roles["time"])
     if dose:
         frame[dose] = _check_dose(frame, dose, roles["unit"], roles["time"], cohort_col)
 
@@ -302,6 +309,18 @@ def _check_group(frame: pd.DataFrame, col: str, unit: str, time: str) -> pd.Seri
                                  "needs both the eligible (1) and the other (0) subgroup")
     _fixed_within_unit(frame.assign(**{col: coded}), col, unit, "group")
     return coded
+
+
+def _check_weight(frame: pd.DataFrame, col: str, unit: str, time: str) -> pd.Series:
+    """Sampling weights as float: numbers, not empty, not negative, fixed within unit."""
+    w = _strict_numbers(frame, col, unit, time, "sampling_weight")
+    for bad, what in ((w.isna().to_numpy(), "empty"), ((w < 0).to_numpy() | np.isinf(w.to_numpy()),
+                                                       "negative or infinite")):
+        if bad.any():
+            raise SpecificationError(f"sampling_weight column {col!r} is {what} in {int(bad.sum())} row(s): "
+                                     f"{_show_cells(frame, unit, time, bad, w)}")
+    _fixed_within_unit(frame.assign(**{col: w}), col, unit, "sampling_weight")
+    return w
 
 
 def _check_dose(frame: pd.DataFrame, col: str, unit: str, time: str, cohort_col: str) -> pd.Series:
