@@ -130,12 +130,12 @@ def household_k1(panel, *, n_draws: int = 0, seed: int = 0) -> dict:
     except Exception as err:  # no pre-treatment cell (e.g. every cohort treated in the second year)
         untestable["pretrend_pvalue"] = f"no pre-treatment triple-difference cell to test ({err})"
         pretrend = None
-    z = stats.norm.ppf(0.975)
+    z = float(stats.norm.ppf(0.975))
     sample_word = {"rcs": "repeated cross-sections", "panel": "balanced household panel",
                    "unbalanced": "unbalanced household panel, estimated as repeated cross-sections"}[design]
     clustered = cluster or unit
-    numbers = {"ddd": {"att_eligible": att, "gap_effect": gap, "se": se, "conf_low": gap - z * se,
-                       "conf_high": gap + z * se, "pvalue_less": p_less, "sample": design, "control": control,
+    numbers = {"ddd": {"att_eligible": att, "gap_effect": gap, "se": se, "conf_low": float(gap - z * se),
+                       "conf_high": float(gap + z * se), "pvalue_less": p_less, "sample": design, "control": control,
                        "cluster": clustered, "group": group, "sampling_weight": weight},
                "pretrend": pretrend,
                "event_time": {str(int(k)): {"estimate": float(r["estimate"]), "se": float(r["std_error"])}
