@@ -26,7 +26,7 @@ HH_MAP = ("unit=household,time=year,cohort=cohort,outcome=log_income,group=rural
 Z = stats.norm.ppf(0.975)
 
 
-def _household_csv(tmp_path, design, seed=3, size=(40, 20)):
+def _household_csv(tmp_path, design, seed=0, size=(40, 20)):
     from econ.simulate import household_survey
 
     sim = household_survey(n_prefectures=size[0], households=size[1], design=design, seed=seed)
@@ -37,8 +37,8 @@ def _household_csv(tmp_path, design, seed=3, size=(40, 20)):
 
 # repeated cross-sections draw new households every year, so prefecture and household effects do not difference
 # out: the same precision needs a larger survey (80 x 40 households a year). ddd_gt itself is checked against
-# moderndid in test_ddd_gt.py; on these designs its 95% interval covered the truth in 36-38 of 40 draws.
-SIZES = {"panel": ((40, 20), 3), "rcs": ((80, 40), 0)}
+# moderndid in test_ddd_gt.py; on 40 x 20 surveys its 95% interval covered the truth in 36-38 of 40 draws.
+SIZES = {"panel": ((40, 20), 0), "rcs": ((80, 40), 0)}
 
 
 @pytest.mark.parametrize("design", list(SIZES))
@@ -81,7 +81,7 @@ def test_household_panel_estimate_matches_ddd_gt_and_detects_the_design(tmp_path
     from econ.claims.household import sample_design
     from econ.did import ddd_gt
 
-    sim, path = _household_csv(tmp_path, "unbalanced", seed=4)
+    sim, path = _household_csv(tmp_path, "unbalanced", seed=0)
     frame = pd.read_csv(path)
     assert sample_design(frame, "household", "year") == "unbalanced"
     mapping = schema.parse_map("unit=household,time=year,cohort=cohort,outcome=log_income,group=rural")
@@ -100,7 +100,7 @@ def test_household_panel_estimate_matches_ddd_gt_and_detects_the_design(tmp_path
 def test_dose_response_is_reported_next_to_the_binary_estimates(tmp_path):
     from econ.simulate import draw_dose_panel
 
-    sim = draw_dose_panel(n_units=240, n_periods=5, slope=-0.5, curvature=-0.25, sigma=0.5, seed=2)
+    sim = draw_dose_panel(n_units=240, n_periods=5, slope=-0.5, curvature=-0.25, sigma=0.5, seed=0)
     path = tmp_path / "dose_panel.csv"
     sim.data.to_csv(path, index=False)
     base = "unit=unit,time=time,cohort=cohort,outcome=y"
@@ -110,9 +110,16 @@ def test_dose_response_is_reported_next_to_the_binary_estimates(tmp_path):
     assert rec["status"] == "ok", rec.get("traceback")
     dose = rec["numbers"]["dose"]
     assert dose["method"] == "spline" and dose["control"] == "never"
+    from econ.did import cont_did
+
+    ref = cont_did(pd.read_csv(path), "y", "unit", "time", "cohort", dose="dose", n_draws=0)
     for name, truth in (("ATT^o", sim.att_o), ("ACRT^o", sim.acrt_o)):
         est = dose["overall"][name]
-        assert abs(est["estimate"] - truth) <= Z * est["se"], (name, est, truth)
+        assert est["estimate"] == pytest.approx(ref.overall[name], rel=1e-10)
+        assert est["se"] == pytest.approx(ref.overall_se[name], rel=1e-10)
+        # three standard errors, as the claims' pipeline checks (with the house seed ATT^o is 2.1 s.e. off; in 40
+        # draws of this design the 95% interval covered ATT^o 37 times and ACRT^o 36 times)
+        assert abs(est["estimate"] - truth) <= 3 * est["se"], (name, est, truth)
     assert {"dose_overall", "dose_response"} <= set(rec["tables"])
     assert {"dose_att", "dose_acrt"} <= set(rec["figures"]) and (tmp_path / "o" / "K1" / "dose_att.png").is_file()
     curve = pd.read_csv(tmp_path / "o" / "K1" / "dose_response.csv")
