@@ -25,6 +25,11 @@ pre-trend test is reported but never counted (not rejecting parallel pre-trends 
 user's file every label comes from the user's columns and the verdict says only whether the estimate on that file
 goes in the claim's direction (econ.claims.verdict).
 
+On a user's file, ``--map dose=<column>`` adds the dose-response DiD (``econ.claims.dose``: ATT^o, ACRT^o, ATT(d) and
+ACRT(d), a table and two figures) next to the binary estimates; the verdict stays about the binary claim. ``--map
+group=<column>`` (0/1, 1 = rural) reads the file as household microdata and runs the staggered triple difference
+instead (``econ.claims.household``): the primary checks then take its effect on the urban-rural gap.
+
 On the bundled simulated panel the claim is not testable; the pipeline checks compare the estimates with the
 planted truth: event-time effects with the true ATT by event time, TWFE and PSM-DiD with the true average ATT over
 treated unit-years (in standard errors), the pre-trend test with a design that has parallel trends, and the
@@ -41,6 +46,8 @@ from scipy import stats  # noqa: E402
 from econ import did  # noqa: E402
 from econ.claims.causal import (  # noqa: E402
     causal_panel, coef_summary, not_mapped, one_sided_p, standardized_error, true_effects)
+from econ.claims.dose import DOSE_DRAWS, dose_response  # noqa: E402
+from econ.claims.household import household_k1  # noqa: E402
 
 WINDOW = (-6, 6)
 PLACEBO_DRAWS = 999
@@ -51,8 +58,10 @@ ROBUST = {"cs": "Callaway-Sant'Anna (never-treated controls)", "sa": "Sun-Abraha
           "twfe": "TWFE"}
 
 
-def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
-    panel = causal_panel(data, roles)
+def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS, dose_draws=DOSE_DRAWS):
+    panel = causal_panel(data, roles, uses=("dose", "group", "cluster", "sampling_weight"))
+    if panel.roles.get("group"):  # household microdata: the triple difference on the urban-rural gap
+        return household_k1(panel)
     frame, unit, time = panel.frame, panel.unit, panel.time
     y, treat, cohort, label = panel.y, panel.treat, panel.cohort, panel.outcome_label
     controls = panel.roles["controls"]
@@ -138,6 +147,12 @@ def run(data=None, out_dir=None, roles=None, placebo_draws=PLACEBO_DRAWS):
     tables["robust_paths"] = (robust["paths"], f"Event-time estimates on {label} by estimator")
     tables["bacon"] = (robust["bacon_table"], "Goodman-Bacon decomposition of the static TWFE coefficient by "
                                               "comparison type (weight and weighted-average 2x2 estimate)")
+    if panel.roles.get("dose"):  # reported next to the binary estimates; the verdict stays about the binary claim
+        dose = dose_response(panel, n_draws=dose_draws)
+        numbers["dose"] = dose["numbers"]
+        tables.update(dose["tables"])
+        out["figures"].update(dose["figures"])
+        out["notes"] += dose["notes"]
     if panel.simulated:
         out["pipeline_values"], out["numbers"]["truth"] = _pipeline(panel, numbers, table)
     return out

@@ -104,6 +104,29 @@ assert checks["pretrend_pvalue"]["status"] == "reported"
 assert abs(checks["cs_effect"]["value"] - (-0.0400)) < 5e-5
 
 # %% [markdown]
+# ## A dose, or household data (K1 only)
+# Four more roles change what K1 estimates (`econ replicate --help` lists every role):
+#
+# | role | what it is | what K1 does with it |
+# | --- | --- | --- |
+# | `dose` | a treatment intensity, fixed within unit, several positive values | also runs the dose-response DiD (`econ.did.cont_did`: ATT^o, ACRT^o, the curves ATT(d) and ACRT(d), a table and two figures) **next to** the binary estimates; the verdict stays about the binary claim (the slope needs strong parallel trends) |
+# | `group` | 0/1, 1 = the eligible subgroup (rural households), fixed within unit | reads the file as household microdata and runs the staggered triple difference rural x designated x after (`econ.did.ddd_gt`); the primary checks take its effect on the **urban-rural gap** (minus the rural households' ATT: negative = the gap narrows) |
+# | `cluster` | with `group`: the place designation is assigned to (e.g. prefecture) | clusters the triple difference's standard errors (default: the household) |
+# | `sampling_weight` | with `group`: the survey's weight, fixed within household | weights the triple difference (default: unweighted) |
+#
+# ```text
+# econ replicate K1 --data cities.csv --map unit=city,time=year,cohort=bbc_year,outcome=log_ratio,dose=bbc_share
+# econ replicate K1 --data households.csv \
+#     --map unit=household,time=year,cohort=cohort,outcome=log_income,group=rural,cluster=prefecture,sampling_weight=weight
+# ```
+#
+# The household file's sampling is read from the data: household ids that never repeat are repeated cross-sections,
+# ids observed in every year a balanced panel, anything in between an unbalanced panel (estimated as repeated
+# cross-sections, clustered by household unless `cluster` is mapped). A `dose` that is a 0/1 dummy, negative, empty
+# or 0 for a treated unit, or varies within a unit, and a `group` that is not 0/1, has more than two values or varies
+# within a unit, are refused with a message naming the column and the units. K2-K4 refuse these roles.
+
+# %% [markdown]
 # ## Exercises
 # 1. Open `replication/claims.toml` and find K1's checks: which quantity, which rule, which role? Why is
 #    `pretrend_pvalue` `role = "reported"`?

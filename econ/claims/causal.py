@@ -39,12 +39,14 @@ class CausalPanel:
         return self.roles["time"]
 
 
-def causal_panel(data=None, roles=None) -> CausalPanel:
+def causal_panel(data=None, roles=None, uses=()) -> CausalPanel:
     """The user's panel (validated by :func:`econ.claims.schema.prepare_panel`; the user's column names are kept)
     or the bundled SIMULATED demonstration panel with its truth.
 
     ``roles`` for a user panel are exactly those mapped (:func:`econ.claims.schema.user_roles`): a role that is
-    None was not mapped, and the claim reports the checks needing it as not testable.
+    None was not mapped, and the claim reports the checks needing it as not testable. ``uses`` names the K1-only
+    roles (``dose``, ``group``, ``cluster``) the calling claim handles; any other of them that is mapped is a
+    ``SpecificationError`` (a claim never silently ignores a mapped column).
     """
     if data is None:
         from econ.simulate import DEMO_SEED, china_cities_demo
@@ -52,6 +54,12 @@ def causal_panel(data=None, roles=None) -> CausalPanel:
         demo = china_cities_demo()
         return CausalPanel(demo.data, schema.resolve_roles(None), True, demo.truth, DEMO_SEED)
     roles = schema.user_roles(roles)
+    ignored = [f"{r}={roles[r]}" for r in schema.K1_ONLY_ROLES if roles.get(r) and r not in uses]
+    if ignored:
+        from econ.errors import SpecificationError
+
+        raise SpecificationError(f"--map {', '.join(ignored)}: these roles are used by K1 only (dose-response, "
+                                 "household triple difference); run this claim without them")
     prep = schema.prepare_panel(data, roles)
     return CausalPanel(prep.frame, roles, False, None, None, prep.y, prep.treat, prep.cohort, prep.outcome_label)
 

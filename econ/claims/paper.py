@@ -324,7 +324,7 @@ def _card(ctx, args):
 
 def _roles(ctx, args):
     frame = pd.DataFrame([{"role": r, "required?": schema.ROLE_HELP[r][0], "meaning": schema.ROLE_HELP[r][1],
-                           "demonstration panel column": "+".join(v) if isinstance(v, list) else v}
+                           "demonstration panel column": "+".join(v) if isinstance(v, list) else (v or "(none)")}
                           for r, v in schema.DEFAULT_ROLES.items()])
     return _html_table(frame)
 

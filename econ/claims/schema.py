@@ -22,7 +22,16 @@ nonfarm          K4 channel (rural non-farm share)            K4, optional      
 public_services  K4 channel (public service index)            K4, optional       public_service_index
 controls         controls in every regression, a+b            optional           (none)
 psm_covariates   K1 propensity-score covariates, a+b          K1 PSM check       pre_log_gdp_pc
+dose             K1: treatment intensity, fixed within unit   optional (K1)      (none)
+group            K1: 0/1 eligible subgroup (1 = rural)        household data     (none)
+cluster          K1 household design: cluster of the s.e.     optional (group)   (none)
+sampling_weight  K1 household design: survey weight           optional (group)   (none)
 ===============  ===========================================  =================  ====================
+
+``dose`` adds the continuous-treatment DiD (:func:`econ.did.cont_did`) next to K1's binary estimates; ``group``
+turns K1 into the staggered triple difference on household microdata (:func:`econ.did.ddd_gt`; rural x designated
+x after), whose verdict is about the urban-rural gap (:mod:`econ.claims.household`). Both are K1 only: K2-K4 refuse
+them (:func:`econ.claims.causal.causal_panel`).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import pandas as pd
 
 from econ.errors import PanelError, SpecificationError
 
-__all__ = ["DEFAULT_ROLES", "LIST_ROLES", "CHANNEL_ROLES", "ROLE_HELP", "parse_map", "resolve_roles",
+__all__ = ["DEFAULT_ROLES", "LIST_ROLES", "CHANNEL_ROLES", "K1_ONLY_ROLES", "ROLE_HELP", "parse_map", "resolve_roles",
            "user_roles", "read_user_panel", "prepare_panel", "PreparedPanel"]
 
 DEFAULT_ROLES = {
@@ -52,9 +61,14 @@ DEFAULT_ROLES = {
     "public_services": "public_service_index",
     "controls": [],
     "psm_covariates": ["pre_log_gdp_pc"],
+    "dose": None,
+    "group": None,
+    "cluster": None,
+    "sampling_weight": None,
 }
 LIST_ROLES = ("controls", "psm_covariates")
 CHANNEL_ROLES = ("firms", "nonfarm", "public_services")
+K1_ONLY_ROLES = ("dose", "group", "cluster", "sampling_weight")
 ROLE_HELP = {  # role -> (required?, meaning), for `econ replicate --help`
     "unit": ("required", "unit id (K2: 6-digit prefecture code)"),
     "time": ("required", "year, integer"),
@@ -69,6 +83,14 @@ ROLE_HELP = {  # role -> (required?, meaning), for `econ replicate --help`
     "public_services": ("optional (K4 channel)", "unmapped: that K4 check is not testable"),
     "controls": ("optional", "controls in every regression, a+b"),
     "psm_covariates": ("needed by K1's PSM check", "pre-period covariates of the propensity score, a+b"),
+    "dose": ("optional (K1)", "treatment intensity, >= 0, fixed within unit, several positive values (not a "
+             "0/1 dummy): adds the dose-response DiD (ATT^o, ACRT^o, ATT(d)) next to the binary estimates"),
+    "group": ("K1 on household data", "0/1 eligible subgroup (1 = rural), fixed within unit: K1 runs the "
+              "staggered triple difference (rural x designated x after); the verdict is about the urban-rural gap"),
+    "cluster": ("optional (with group)", "cluster of the household design's standard errors (e.g. prefecture); "
+                "default: the unit"),
+    "sampling_weight": ("optional (with group)", "the survey's sampling weight of each household (fixed within "
+                        "unit, >= 0); default: unweighted"),
 }
 
 
@@ -220,7 +242,117 @@ def prepare_panel(data: pd.DataFrame, roles: dict) -> PreparedPanel:
         urban, rural = roles["urban_income"], roles["rural_income"]
         y = label = f"log({urban}/{rural})"
         frame[y] = _log_ratio(frame, urban, rural, unit, time)
+    _check_k1_roles(frame, roles, cohort_col)
     return PreparedPanel(frame, y, treat_col, cohort_col, label)
+
+
+def _check_k1_roles(frame: pd.DataFrame, roles: dict, cohort_col: str) -> None:
+    """Validate the K1-only roles ``dose``, ``group`` and ``cluster`` in place (numbers, 0/1, fixed within unit)."""
+    dose, group, cluster = roles.get("dose"), roles.get("group"), roles.get("cluster")
+    if dose and group:
+        raise SpecificationError(f"--map dose={dose} and group={group} cannot be combined: group selects K1's "
+                                 "household triple difference (binary designation), dose the city-level dose-response")
+    for role in ("cluster", "sampling_weight"):
+        if roles.get(role) and not group:
+            raise SpecificationError(f"--map {role}={roles[role]} applies to K1's household design only (with --map "
+                                     "group=...)")
+    if group:
+        if not roles["outcome"]:
+            raise SpecificationError(f"--map group={group} (household data) needs the household outcome mapped as "
+                                     "outcome= (e.g. log income); urban_income/rural_income are for city panels")
+        frame[group] = _check_group(frame, group, roles["unit"], roles["time"])
+    if cluster:
+        _fixed_within_unit(frame, cluster, roles["unit"], "cluster")
+    if roles.get("sampling_weight"):
+        frame[roles["sampling_weight"]] = _check_weight(frame, roles["sampling_weight"], roles["unit"], roles["time"])
+    if dose:
+        frame[dose] = _check_dose(frame, dose, roles["unit"], roles["time"], cohort_col)
+
+
+def _units_varying(frame: pd.DataFrame, col: str, unit: str) -> pd.Index:
+    counts = frame.groupby(unit, sort=False)[col].nunique(dropna=False)
+    return counts.index[counts > 1]
+
+
+def _fixed_within_unit(frame: pd.DataFrame, col: str, unit: str, role: str) -> None:
+    """SpecificationError naming the units in which ``col`` takes more than one value."""
+    bad = _units_varying(frame, col, unit)
+    if len(bad):
+        shown = ", ".join(repr(_plain(u)) for u in bad[:6]) + (f" (+{len(bad) - 6} more)" if len(bad) > 6 else "")
+        raise SpecificationError(f"{role} column {col!r} must be fixed within {unit}: it varies in {len(bad)} "
+                                 f"unit(s): {shown}")
+
+
+def _check_group(frame: pd.DataFrame, col: str, unit: str, time: str) -> pd.Series:
+    """The eligible-subgroup column as int 0/1: no missing cells, exactly the values 0 and 1, fixed within unit."""
+    raw = frame[col]
+    missing = raw.isna().to_numpy()
+    if missing.any():
+        raise SpecificationError(f"group column {col!r} is empty in {int(missing.sum())} row(s): "
+                                 f"{_show_cells(frame, unit, time, missing, raw)}")
+    values = sorted(pd.unique(raw).tolist(), key=str)
+    if len(values) > 2:
+        shown = ", ".join(repr(_plain(v)) for v in values[:8]) + (" ..." if len(values) > 8 else "")
+        raise SpecificationError(f"group column {col!r} has {len(values)} values ({shown}); it must have two, 0/1 "
+                                 "with 1 = the eligible subgroup (rural households)")
+    if pd.api.types.is_bool_dtype(raw):
+        coded = raw.astype("int64")
+    else:
+        coded = pd.to_numeric(raw, errors="coerce")
+        if coded.isna().any() or not coded.isin([0, 1]).all():
+            shown = ", ".join(repr(_plain(v)) for v in values)
+            raise SpecificationError(f"group column {col!r} has values {shown}; it must be 0/1 with 1 = the eligible "
+                                     "subgroup (rural households): recode it (e.g. rural = 1, urban = 0)")
+        coded = coded.astype("int64")
+    if coded.nunique() < 2:
+        raise SpecificationError(f"group column {col!r} is {int(coded.iloc[0])} in every row; the triple difference "
+                                 "needs both the eligible (1) and the other (0) subgroup")
+    _fixed_within_unit(frame.assign(**{col: coded}), col, unit, "group")
+    return coded
+
+
+def _check_weight(frame: pd.DataFrame, col: str, unit: str, time: str) -> pd.Series:
+    """Sampling weights as float: numbers, not empty, not negative, fixed within unit."""
+    w = _strict_numbers(frame, col, unit, time, "sampling_weight")
+    for bad, what in ((w.isna().to_numpy(), "empty"), ((w < 0).to_numpy() | np.isinf(w.to_numpy()),
+                                                       "negative or infinite")):
+        if bad.any():
+            raise SpecificationError(f"sampling_weight column {col!r} is {what} in {int(bad.sum())} row(s): "
+                                     f"{_show_cells(frame, unit, time, bad, w)}")
+    _fixed_within_unit(frame.assign(**{col: w}), col, unit, "sampling_weight")
+    return w
+
+
+def _check_dose(frame: pd.DataFrame, col: str, unit: str, time: str, cohort_col: str) -> pd.Series:
+    """The dose as float: numbers, not negative, fixed within unit, positive for every treated unit and not a 0/1
+    dummy. Empty cells of never-treated units are allowed (their dose is not used)."""
+    dose = _strict_numbers(frame, col, unit, time, "dose")
+    treated = (frame[cohort_col] > 0).to_numpy()
+    empty = (dose.isna().to_numpy() & treated)
+    if empty.any():
+        raise SpecificationError(f"dose column {col!r} is empty for treated units in {int(empty.sum())} row(s): "
+                                 f"{_show_cells(frame, unit, time, empty, dose)}")
+    negative = (dose < 0).to_numpy()
+    if negative.any():
+        raise SpecificationError(f"dose column {col!r} must not be negative; {int(negative.sum())} row(s) are: "
+                                 f"{_show_cells(frame, unit, time, negative, dose)}")
+    if dose.dropna().isin([0, 1]).all():
+        raise SpecificationError(
+            f"dose column {col!r} is a 0/1 dummy, not a dose (the binary estimates already use the treatment); map "
+            "a treatment intensity with several positive values, or leave dose unmapped")
+    _fixed_within_unit(frame.assign(**{col: dose}), col, unit, "dose")
+    zero = (dose == 0).to_numpy() & treated
+    if zero.any():
+        raise SpecificationError(f"dose column {col!r} is 0 for treated units (a treated unit needs a positive dose) "
+                                 f"in {int(zero.sum())} row(s): {_show_cells(frame, unit, time, zero, dose)}")
+    positive = np.unique(dose[treated].to_numpy())
+    if len(positive) < 2:
+        level = _plain(positive[0]) if len(positive) else "none"
+        raise SpecificationError(
+            f"dose column {col!r} takes a single positive value ({level}) among treated units: it is a binary "
+            "treatment, not a dose (the binary estimates already use the treatment); map a dose with several "
+            "positive values, or leave dose unmapped")
+    return dose
 
 
 def _agree(cohort: pd.Series, from_treat: pd.Series, unit: str, cohort_col: str, treat_col: str) -> None:
