@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
 
 from econ._validate import check_int, require_columns
-from econ.errors import SpecificationError
+from econ.errors import SpecificationError, WeightsError
 from econ.panel import vcov as vc
 from econ.panel.collinear import COLLIN_TOL, collinear_columns
 from econ.panel.demean import Absorber, interact, single_thread_blas
@@ -131,7 +131,7 @@ class FeolsResult(Result):
 
     def vcov_inputs(self) -> vc.VcovInputs:
         """Scores, bread and sample facts for covariance estimators (see :class:`econ.panel.vcov.VcovInputs`)."""
-        return _vcov_inputs(self.design, self.extra["resid_demeaned"], self._column)
+        return _vcov_inputs(self.design, self.extra["resid_demeaned"], self._column, data=self._data)
 
     def with_vcov(self, vcov, ssc=None) -> FeolsResult:
         """The same fit with another covariance (``vcov`` / ``ssc`` as in :func:`feols`)."""
@@ -250,7 +250,8 @@ class FeolsResult(Result):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None = None) -> vc.VcovInputs:
+def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None = None,
+                 data: pd.DataFrame | None = None) -> vc.VcovInputs:
     w = d.weights
     wu = u if w is None else u * w
     if bread is None:
@@ -259,7 +260,7 @@ def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None
     return vc.VcovInputs(
         X=d.X, wu=wu, bread=bread, rss=float(u @ wu), n=len(u), k=d.X.shape[1],
         fe_codes=d.fe_codes if d.fe_codes.size else None, fe_sizes=list(d.absorber.n_levels), fe_names=d.fe_names,
-        column=column,
+        column=column, data=data, rows=d.rows,
     )
 
 
@@ -463,6 +464,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     blocks, names, plain, missing = _regressors(parsed, data)
     fe_codes, fe_missing = _fixef_codes(parsed, data)
     w, w_missing, w_zero = _weights(weights, data)
+    if isinstance(spec, vc.Survey):
+        _check_survey(spec, data, w_missing)
 
     miss = {parsed.lhs: y_missing, **missing}
     for name, m in fe_missing.items():
@@ -552,7 +555,7 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
         arr = data[name].to_numpy()
         return arr if full else arr[rows]
 
-    inp = _vcov_inputs(design, u, column, bread=bread)
+    inp = _vcov_inputs(design, u, column, bread=bread, data=data)
     out = _compute_vcov(spec, inp, ssc_obj, design)
     # every fixed-effect level counted, less one redundant level per extra effect (fixest's count)
     k_total = inp.df_k(_ALL_FIXEF)
@@ -716,6 +719,15 @@ def _weights(weights, data: pd.DataFrame):
         raise SpecificationError(f"{label} must be positive; negative at rows {rows[:5].tolist()}")
     zero = ~nan & (np.nan_to_num(w) == 0)
     return np.where(nan | zero, 1.0, w), nan, zero
+
+
+def _check_survey(spec, data: pd.DataFrame, w_missing) -> None:
+    """A survey design is validated on the whole input before the fit; a missing sampling weight is an error."""
+    if w_missing is not None and w_missing.any():
+        raise WeightsError(f"weights have {int(w_missing.sum())} missing value(s) (first rows "
+                           f"{data.index[w_missing][:5].tolist()}): with a survey design every sampled row needs its "
+                           "sampling weight (give 0 to keep a row out of the estimate)")
+    spec.design.resolve(data, who="vcov survey design")
 
 
 def _absorbed_by(x: np.ndarray, w: np.ndarray, codes: np.ndarray, fe_names: list[str]) -> str:
