@@ -160,6 +160,14 @@ class SurveyDesign:
         return SurveyVariance(p_codes, psu_stratum, n_h, fraction, self.lonely_psu, list(h_labels),
                               elements=pd.Index(elements), who=who, psu_name=self.psu)
 
+    def for_units(self, data: pd.DataFrame, unit: str | None, units, who: str) -> SurveyVariance:
+        """The design over the elements of ``data`` (its ``unit``s, or its rows by position when ``unit`` is None),
+        restricted to the influence-function rows ``units`` of an estimator (other elements keep their PSUs with
+        zero contributions). Used by :func:`econ.did.att_gt` and :func:`econ.did.ddd_gt`."""
+        if unit is None:
+            return self.resolve(data.reset_index(drop=True), who=who).restrict(units)
+        return self.resolve(data, unit=unit, who=who).restrict(units)
+
     def _fractions(self, table, h_codes, h_labels, n_h, who) -> np.ndarray:
         """Sampling fraction ``n_h / N_h`` of each stratum (0 without fpc)."""
         H = len(h_labels)

@@ -18,6 +18,7 @@ from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level,
 from econ.did._design import NEVER, cluster_column
 from econ.errors import SpecificationError
 from econ.panel.demean import single_thread_blas
+from econ.survey import SurveyVariance, survey_spec
 
 __all__ = ["att_gt", "ATTgtResult"]
 
@@ -171,10 +172,12 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     progress = _validate.check_bool(progress, "progress")
     balance = _validate.check_bool(balance, "balance")
     level = _check_level(level)
-    conley = _conley.conley_spec(vcov, "att_gt")
-    if conley and cluster is not None:
-        raise SpecificationError(f"att_gt: give vcov={{'conley': ...}} or cluster={cluster!r}, not both")
-    cluster = _cluster_of(None if conley else vcov, cluster, unit)
+    survey = survey_spec(vcov, "att_gt")
+    conley = None if survey else _conley.conley_spec(vcov, "att_gt")
+    if (conley or survey) and cluster is not None:
+        raise SpecificationError(f"att_gt: give vcov={{'{'survey' if survey else 'conley'}': ...}} or "
+                                 f"cluster={cluster!r}, not both")
+    cluster = _cluster_of(None if conley or survey else vcov, cluster, unit)
     cluster_bootstrap = _validate.check_choice(cluster_bootstrap, "cluster_bootstrap", _mboot.FORMS)
     design = _rcs.build_for(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
                             balance, panel, allow_unbalanced_panel)  # None: a balanced panel
@@ -188,6 +191,8 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         design.cluster = _conley.UnitKernel.from_data(data, unit, design.units, conley, "att_gt")
         design.cluster.refuse_bootstrap("att_gt", n_draws)
         design.notes = list(design.notes) + _conley.influence_notes(conley, design.cluster)
+    if survey:  # the stratified between-PSU variance replaces the cluster sums
+        design.cluster = survey_kernel(survey, data, unit, design, n_draws, "att_gt")
     estimate_cells = _estimate_cells if isinstance(design, _cs_design.Design) else _rcs.estimate_cells
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
         cells, psi, notes = estimate_cells(design, control, method, base_period, anticipation, progress)
@@ -197,6 +202,17 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
                 n_draws=n_draws, multiplier=multiplier, seed=seed, cluster_bootstrap=cluster_bootstrap,
                 panel=getattr(design, "kind", "panel"))
     return ATTgtResult(cells, psi, design, boot_basis, level, design.notes + notes, spec)
+
+
+def survey_kernel(survey, data, unit, design, n_draws, who: str) -> SurveyVariance:
+    """The survey design over ``data``'s units (rows for ``unit=None``) bound to ``design.units``; adds a note."""
+    sv = survey.for_units(data, unit, design.units, f"{who} survey design")
+    sv.refuse_bootstrap(who, n_draws)
+    design.notes = list(design.notes) + [
+        f"standard errors: {sv.label}; {sv.n_psu} PSUs counted on the whole input (units the estimator drops keep "
+        "their PSU with a zero influence function)" + (f"; {sv.n_singleton} single-PSU stratum(s) handled by "
+                                                       f"lonely_psu={sv.lonely_psu!r}" if sv.n_singleton else "")]
+    return sv
 
 
 def _cluster_of(vcov, cluster, unit):
@@ -386,7 +402,8 @@ class ATTgtResult(InfluenceResult):
         coef = pd.Series(cells["estimate"].to_numpy(dtype=float), index=names)
         keys = cells[["cohort", "time"]].assign(event_time=cells["time"] - cells["cohort"])
         n_clusters = ((spec["cluster"], int(design.cluster.max()) + 1) if isinstance(design.cluster, np.ndarray)
-                      else (spec["unit"], design.n))
+                      else (design.cluster.psu_name or spec["unit"], design.cluster.n_psu)
+                      if isinstance(design.cluster, SurveyVariance) else (spec["unit"], design.n))
         boot = None if boot_basis is None else boot_basis[:, :k]
         super().__init__(coef, keys, psi, units=design.units, cluster=design.cluster, boot=boot, level=level,
                          notes=notes, model=f"Callaway-Sant'Anna ATT(g,t) ({spec['method']}, {spec['control']} "
