@@ -119,43 +119,51 @@ class SurveyDesign:
         units in order of appearance and :attr:`SurveyVariance.elements` holds their ids.
         """
         require_columns(data, [*self.columns(), *([unit] if unit else [])], who)
-        table = data[list(dict.fromkeys([*self.columns(), *([unit] if unit else [])]))]
+        cols = {}
         for col in self.columns():
-            miss = pd.isna(data[col]).to_numpy()
+            values = data[col]
+            miss = pd.isna(values).to_numpy()
             if miss.any():
                 raise SpecificationError(f"{who}: column {col!r} has {int(miss.sum())} missing value(s), first rows "
                                          f"{_show(data.index[miss])}: every sampled element needs its stratum, PSU "
                                          "and fpc")
+            cols[col] = values.to_numpy()
         if unit is not None:
-            codes, elements = pd.factorize(data[unit], sort=False)
-            if (codes < 0).any():
+            ucodes, elements = pd.factorize(data[unit], sort=False)
+            if (ucodes < 0).any():
                 raise SpecificationError(f"{who}: unit column {unit!r} has missing values")
-            for col in self.columns():
-                varies = table.groupby(codes)[col].nunique(dropna=False) > 1
-                if varies.any():
+            first = np.full(len(elements), -1, dtype=np.int64)
+            first[ucodes[::-1]] = np.arange(len(ucodes))[::-1]  # first row of each unit
+            for col, values in cols.items():
+                codes = pd.factorize(values, sort=False)[0]
+                varies = np.unique(ucodes[codes != codes[first][ucodes]])
+                if len(varies):
                     raise SpecificationError(f"{who}: column {col!r} must be constant within {unit}; it varies for "
-                                             f"{int(varies.sum())} unit(s) {_show(elements[varies.to_numpy()])}")
-            first = np.unique(codes, return_index=True)[1]
-            table = table.iloc[first]
+                                             f"{len(varies)} unit(s) {_show(elements[varies])}")
+            cols = {col: values[first] for col, values in cols.items()}
+            index = data.index[first]
         else:
-            elements = data.index
-        n = len(table)
-        strata = table[self.strata].to_numpy() if self.strata else np.zeros(n, dtype=np.int64)
-        h_codes, h_labels = pd.factorize(pd.Series(strata), sort=True)
+            elements = index = data.index
+        n = len(index)
+        strata = cols[self.strata] if self.strata else np.zeros(n, dtype=np.int64)
+        h_codes, h_labels = pd.factorize(strata, sort=True)
         if self.psu is None:
             p_codes = np.arange(n)
         else:
-            p_raw = table[self.psu].to_numpy()
+            p_raw = cols[self.psu]
+            raw_codes = pd.factorize(p_raw, sort=False)[0]
             if self.nest:
-                p_codes = pd.MultiIndex.from_arrays([h_codes, p_raw]).factorize(sort=False)[0]
+                p_codes = pd.factorize(h_codes.astype(np.int64) * (int(raw_codes.max()) + 1) + raw_codes,
+                                       sort=False)[0]
             else:
-                p_codes = pd.factorize(pd.Series(p_raw), sort=False)[0]
+                p_codes = raw_codes
                 _check_nested(p_raw, p_codes, h_codes, h_labels, self.psu, self.strata, who)
         p_codes = np.asarray(p_codes, dtype=np.int64)
         n_psu_total = int(p_codes.max()) + 1 if n else 0
         psu_stratum = np.zeros(n_psu_total, dtype=np.int64)
         psu_stratum[p_codes] = h_codes
         n_h = np.bincount(psu_stratum, minlength=len(h_labels))
+        table = pd.DataFrame({c: v for c, v in cols.items()}, index=index)
         fraction = self._fractions(table, h_codes, h_labels, n_h, who)
         return SurveyVariance(p_codes, psu_stratum, n_h, fraction, self.lonely_psu, list(h_labels),
                               elements=pd.Index(elements), who=who, psu_name=self.psu)
@@ -208,16 +216,16 @@ class SurveyDesign:
 
 def _check_nested(p_raw, p_codes, h_codes, h_labels, psu, strata, who) -> None:
     """SpecificationError naming the PSUs found in more than one stratum."""
-    pairs = pd.DataFrame({"p": p_codes, "h": h_codes}).drop_duplicates()
-    many = pairs["p"].value_counts()
-    bad = many.index[many > 1].to_numpy()
+    home = np.empty(int(p_codes.max()) + 1 if len(p_codes) else 0, dtype=np.int64)
+    home[p_codes] = h_codes
+    bad = np.unique(p_codes[home[p_codes] != h_codes])
     if not len(bad):
         return
-    first = pd.Series(p_raw).groupby(p_codes).first()
     items = []
     for p in bad[:5]:
-        hs = np.sort(pairs.loc[pairs["p"] == p, "h"].to_numpy())
-        items.append(f"{psu}={_show([first[p]])[1:-1]} in {strata} {_show(np.asarray(h_labels)[hs])}")
+        rows = p_codes == p
+        hs = np.unique(h_codes[rows])
+        items.append(f"{psu}={_show([p_raw[rows][0]])[1:-1]} in {strata} {_show(np.asarray(h_labels)[hs])}")
     raise SpecificationError(f"{who}: {len(bad)} PSU(s) appear in more than one stratum ({'; '.join(items)}"
                              f"{'; ...' if len(bad) > 5 else ''}): a PSU must be nested in one stratum. If PSU labels "
                              "are only unique within stratum, pass nest=True (R survey's nest=TRUE)")
