@@ -259,36 +259,49 @@ def test_att_gt_design_checks():
 
 # ------------------------------------------------------------------------------------------ known truth
 def test_known_truth_coverage():
-    """300 household surveys (30 prefectures = PSUs in 3 strata, 8 sampled households each, rural households
-    over-sampled 2x, prefecture-by-year shocks s.d. 0.1); the effect 0.2 reaches rural households only, so the
-    population ATT is 0.2 x 0.5 (the rural population share) = 0.1.
+    """150 household surveys (30 prefectures = PSUs in 3 strata, 8 sampled households each, rural households
+    over-sampled 2x, prefecture-by-year shocks s.d. 0.1, one cohort designated in 2012); the effect 0.2 reaches
+    rural households only, so the population ATT(2012, 2012) is 0.2 x 0.5 (the rural population share) = 0.1.
 
-    Monte Carlo errors (R = 300): bias s.e. = sd / sqrt(R) ~ 0.0022; coverage s.e. sqrt(.95 .05 / R) = 0.0126, so
-    a 3-s.e. window is [0.912, 0.988]. Checked: the weighted estimate is unbiased (the unweighted one targets
-    0.2 x 2/3 and is off by ~0.033, 15 s.e.); the survey standard error matches the sampling sd within 15% (its MC
-    error ~4%) and covers at the nominal rate, while the unit-clustered one, ignoring the PSUs, covers ~0.74.
+    Monte Carlo errors (R = 150): bias s.e. = sd / sqrt(R) ~ 0.0045; coverage s.e. sqrt(.95 .05 / R) = 0.0178, so
+    a 3-s.e. window is [0.897, 1]. Checked: the weighted estimate is unbiased (the unweighted one targets
+    0.2 x 2/3, off by 0.033: test_unweighted_is_biased); the survey standard error matches the sampling sd within
+    15% (its MC error ~6%) and covers at the nominal rate, while the unit-clustered one, ignoring the PSUs,
+    covers ~0.7.
     """
-    R, truth, z = 300, 0.1, 1.959963984540054
-    est, se, se_unit, est_unweighted = np.empty(R), np.empty(R), np.empty(R), []
+    R, truth, z = 150, 0.1, 1.959963984540054
+    est, se, se_unit = np.empty(R), np.empty(R), np.empty(R)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for r in range(R):
-            d = household_survey(n_prefectures=30, households=8, years=range(2010, 2015), cohorts=(2012, 2013),
-                                 never_share=0.4, cohort_trend=0.0, effect=0.2, growth=0.0, sigma=0.1,
+            d = household_survey(n_prefectures=30, households=8, years=range(2010, 2013), cohorts=(2012,),
+                                 never_share=0.5, cohort_trend=0.0, effect=0.2, growth=0.0, sigma=0.1,
                                  year_shock=0.1, seed=r).data
             d["stratum"] = d["prefecture"] % 3
-            agg = att_gt(d, "log_income", "household", "year", "cohort", weights="weight",
-                         vcov={"survey": {"strata": "stratum", "psu": "prefecture"}}).aggregate("simple")
-            est[r], se[r] = agg.overall_att, agg.overall_se
-            psi = agg.overall_inf_func
+            res = att_gt(d, "log_income", "household", "year", "cohort", weights="weight",
+                         vcov={"survey": {"strata": "stratum", "psu": "prefecture"}})
+            est[r], se[r] = res.coef["g2012_t2012"], res.se["g2012_t2012"]
+            psi = res.inf_func[:, list(res.coef.index).index("g2012_t2012")]
             se_unit[r] = np.sqrt(psi @ psi) / len(psi)
-            if r < 40:
-                est_unweighted.append(att_gt(d, "log_income", "household", "year", "cohort")
-                                      .aggregate("simple").overall_att)
     mc = est.std(ddof=1) / np.sqrt(R)
     assert abs(est.mean() - truth) < 3 * mc
-    assert np.mean(est_unweighted) - truth > 0.015  # ignoring the weights is biased (truth 0.133 unweighted)
     assert se.mean() / est.std(ddof=1) == pytest.approx(1.0, abs=0.15)
     cover = np.mean(np.abs(est - truth) <= z * se)
     assert abs(cover - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / R)
     assert np.mean(np.abs(est - truth) <= z * se_unit) < 0.87
+
+
+def test_unweighted_is_biased():
+    """One large survey (600 prefectures, no prefecture-year shocks): the weighted ATT is within 3 s.e. of the
+    population's 0.1, the unweighted one within 3 s.e. of the sample's 0.133 (rural households are over-sampled 2x)
+    and more than 3 s.e. away from 0.1."""
+    d = household_survey(n_prefectures=600, households=8, years=range(2010, 2013), cohorts=(2012,), never_share=0.5,
+                         cohort_trend=0.0, effect=0.2, growth=0.0, sigma=0.1, seed=7).data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = att_gt(d, "log_income", "household", "year", "cohort", weights="weight",
+                   vcov={"survey": {"psu": "prefecture"}})
+        u = att_gt(d, "log_income", "household", "year", "cohort", vcov={"CL1": "prefecture"})
+    assert abs(w.coef["g2012_t2012"] - 0.1) < 3 * w.se["g2012_t2012"]
+    assert abs(u.coef["g2012_t2012"] - 0.2 * 2 / 3) < 3 * u.se["g2012_t2012"]
+    assert u.coef["g2012_t2012"] - 0.1 > 3 * u.se["g2012_t2012"]
