@@ -262,9 +262,9 @@ def stratified_meat(totals: np.ndarray, psu_stratum: np.ndarray, n_h: np.ndarray
     --------
     >>> import numpy as np
     >>> from econ.survey import stratified_meat
-    >>> z = np.array([1.0, 3.0, 2.0, 6.0])  # two strata of two PSUs
-    >>> float(stratified_meat(z, np.array([0, 0, 1, 1]), np.array([2, 2]), np.zeros(2))[0, 0])
-    10.0
+    >>> z = np.array([1.0, 3.0, 2.0, 6.0])  # two strata of two PSUs: 2/1 * (1 + 1) + 2/1 * (4 + 4)
+    >>> round(float(stratified_meat(z, np.array([0, 0, 1, 1]), np.array([2, 2]), np.zeros(2))[0, 0]), 10)
+    20.0
     """
     z = np.asarray(totals, dtype=float)
     if z.ndim == 1:
@@ -337,7 +337,7 @@ class SurveyVariance:
     >>> import numpy as np, pandas as pd
     >>> from econ.survey import SurveyDesign
     >>> sv = SurveyDesign(psu="c").resolve(pd.DataFrame({"c": [1, 1, 2, 3]}))
-    >>> float(sv.meat(np.array([1.0, 1.0, -1.0, -1.0]))[0, 0])  # PSU totals 2, -1, -1 around their mean 0
+    >>> round(float(sv.meat(np.array([1.0, 1.0, -1.0, -1.0]))[0, 0]), 10)  # PSU totals 2, -1, -1; 3/2 * 6
     9.0
     """
 

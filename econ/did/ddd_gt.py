@@ -62,8 +62,10 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
         Periods of anticipation.
     weights : str, optional
         Sampling weights, constant within unit, non-negative.
-    vcov : None or {"CL1": column}
-        ``None`` clusters by unit; ``{"CL1": col}`` by a coarser level constant within unit.
+    vcov : None, {"CL1": column} or {"survey": {...}}
+        ``None`` clusters by unit; ``{"CL1": col}`` by a coarser level constant within unit; a survey design
+        (strata, PSUs, fpc; :mod:`econ.survey`) gives the Taylor-linearised design-based variance of the influence
+        functions, as in :func:`econ.did.att_gt` (analytic only).
     n_draws : int or None, default None
         Multiplier-bootstrap draws (None or 0: analytic influence-function standard errors); draws add sup-t bands.
     multiplier : {"mammen", "rademacher"}

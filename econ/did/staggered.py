@@ -73,7 +73,12 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         "cutoff": ..}``; ``kernel`` ``"uniform"``/``"bartlett"``), as :func:`econ.feols` spells it: Conley's spatial
         HAC ``sum_ij K(d_ij) psi_i psi_j' / n^2`` of the per-unit influence functions over units' coordinates
         (constant within unit), carried into every aggregation; analytic only (``n_draws`` must be 0). See
-        :mod:`econ.did._conley`.
+        :mod:`econ.did._conley`. ``{"survey": {"strata": .., "psu": .., "fpc": .., "nest": .., "lonely_psu": ..}}``
+        (or an :class:`econ.survey.SurveyDesign`; design columns constant within unit): the Taylor-linearised
+        variance ``sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hi - zbar_h)^2 / n^2`` of the PSU totals ``z_hi`` of
+        the influence functions, in every cell, aggregation and pre-trend test; PSUs are counted on all units of
+        ``data`` (units the estimator drops keep their PSU with a zero influence function); analytic only. The
+        sampling weights are ``weights``. See :mod:`econ.survey`.
     weights : str, optional
         Sampling weights column, constant within unit (per row with ``panel=False``), non-negative; a missing or
         negative weight is a WeightsError naming the rows.

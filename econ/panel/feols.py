@@ -349,7 +349,11 @@ def feols(
     vcov : str or dict
         ``"iid"`` (default), ``"hetero"``, ``{"CL1": col}``, ``{"CL2": (a, b)}``, ``{"DK": lag, "time": col}``,
         ``{"conley": {"lat": .., "lon": .., "cutoff_km": .., "lag": 0, "kernel": "uniform"}}``
-        (see :mod:`econ.panel.vcov`, which also states every small-sample factor).
+        (see :mod:`econ.panel.vcov`, which also states every small-sample factor), or a survey design
+        ``{"survey": {"strata": .., "psu": .., "fpc": .., "nest": False, "lonely_psu": "fail"}}`` (or an
+        :class:`econ.survey.SurveyDesign`): the Taylor-linearised design-based variance of R ``survey``'s
+        ``svyglm`` (strata and PSUs counted on the whole of ``data``, no ``ssc`` factor, t tests with PSUs minus
+        strata degrees of freedom); the sampling weights go to ``weights``.
     weights : str, Series or array, optional
         Analytic weights: a column name, a Series aligned with ``data`` by index label (its labels must be exactly
         those of ``data``), or an array in the row order of ``data``. Infinite or negative weights are an error.
@@ -374,7 +378,11 @@ def feols(
     ------
     SpecificationError
         Unknown columns (named, with close matches), non-numeric regressors, a regressor absorbed by the fixed
-        effects, bad weights, values whose squares overflow float64 (``|x| > 1e100``: rescale), bad options.
+        effects, bad weights, values whose squares overflow float64 (``|x| > 1e100``: rescale), bad options; for a
+        survey design, missing strata/PSU values (naming rows), a PSU in two strata without ``nest=True`` (naming
+        both), single-PSU strata with ``lonely_psu="fail"``, an fpc smaller than the sampled PSUs.
+    WeightsError
+        A missing weight together with a survey design (without one, a missing weight drops its row).
 
     Notes
     -----
