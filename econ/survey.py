@@ -16,7 +16,7 @@ PSUs are counted on the whole input, so rows an estimator drops (missing values,
 stay in their PSU with a zero contribution: R ``survey``'s domain rule (its ``svyglm`` pads dropped rows with
 zeros the same way). Design degrees of freedom: PSUs minus strata.
 
-Single-PSU strata follow R's ``options(survey.lonely.psu=)`` through ``lonely_psu``: ``"fail"`` (default, an
+``LONELY_PSU`` lists the single-PSU rules. Single-PSU strata follow R's ``options(survey.lonely.psu=)`` through ``lonely_psu``: ``"fail"`` (default, an
 error naming the strata), ``"remove"`` and ``"certainty"`` (the stratum adds nothing; at one stage they coincide),
 ``"adjust"`` (its PSU total is centred at zero, the grand mean of estimating-equation contributions, with factor
 ``1 - f_h``), ``"average"`` (the stratum is left out and the sum scaled by ``H / H_ok``, strata over strata with
@@ -258,6 +258,21 @@ def stratified_meat(totals: np.ndarray, psu_stratum: np.ndarray, n_h: np.ndarray
     SpecificationError
         A single-PSU stratum with ``lonely_psu="fail"``.
 
+    Notes
+    -----
+    The with-replacement ("ultimate cluster") variance of an estimated total, stratum by stratum, with the
+    finite-population factor ``1 - f_h`` of the first stage (Wolter 2007, ch. 1 and 6; R ``survey``'s
+    ``onestrat``). Applied to the linearised contributions of an estimator -- least-squares scores premultiplied by
+    the bread, or influence functions -- it is the Taylor-linearisation variance of the estimator (Binder 1983).
+    A stratum sampled whole (``f_h = 1``) adds nothing, whatever its number of PSUs, as in R.
+
+    References
+    ----------
+    Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex surveys.
+    *International Statistical Review* 51(3), 279-292.
+    Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. Springer.
+    Lumley, T. (2004). Analysis of complex survey samples. *Journal of Statistical Software* 9(8), 1-19.
+
     Examples
     --------
     >>> import numpy as np
@@ -380,6 +395,7 @@ class SurveyVariance:
 
     @property
     def label(self) -> str:
+        """One line naming the covariance: strata, PSUs, and whether a finite-population correction applies."""
         fpc = ", fpc" if self.fraction.any() else ""
         psu = f"PSUs of {self.psu_name}" if self.psu_name else "PSUs"
         return f"survey (Taylor linearisation; {self.n_strata} strata, {self.n_psu} {psu}{fpc})"
