@@ -16,11 +16,11 @@ PSUs are counted on the whole input, so rows an estimator drops (missing values,
 stay in their PSU with a zero contribution: R ``survey``'s domain rule (its ``svyglm`` pads dropped rows with
 zeros the same way). Design degrees of freedom: PSUs minus strata.
 
-``LONELY_PSU`` lists the single-PSU rules. Single-PSU strata follow R's ``options(survey.lonely.psu=)`` through ``lonely_psu``: ``"fail"`` (default, an
-error naming the strata), ``"remove"`` and ``"certainty"`` (the stratum adds nothing; at one stage they coincide),
-``"adjust"`` (its PSU total is centred at zero, the grand mean of estimating-equation contributions, with factor
-``1 - f_h``), ``"average"`` (the stratum is left out and the sum scaled by ``H / H_ok``, strata over strata with
-two PSUs or more).
+``LONELY_PSU`` lists the single-PSU rules. Single-PSU strata follow R's ``options(survey.lonely.psu=)`` through
+``lonely_psu``: ``"fail"`` (default, an error naming the strata), ``"remove"`` and ``"certainty"`` (the stratum adds
+nothing; at one stage they coincide), ``"adjust"`` (its PSU total is centred at zero, the grand mean of
+estimating-equation contributions, with factor ``1 - f_h``), ``"average"`` (the stratum is left out and the sum
+scaled by ``H / H_ok``, strata over strata with two PSUs or more).
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ class SurveyDesign:
         return [c for c in (self.strata, self.psu, self.fpc) if isinstance(c, str)]
 
     def resolve(self, data: pd.DataFrame, unit: str | None = None, who: str = "survey design") -> SurveyVariance:
-        """Validate the design on ``data`` and return its :class:`SurveyVariance` (elements: rows, or ``unit``s).
+        """Validate the design on ``data`` and return its :class:`SurveyVariance` (elements: the rows, or the
+        distinct values of ``unit``).
 
         With ``unit`` (a panel) the design columns must be constant within unit; the elements are the distinct
         units in order of appearance and :attr:`SurveyVariance.elements` holds their ids.
@@ -169,9 +170,9 @@ class SurveyDesign:
                               elements=pd.Index(elements), who=who, psu_name=self.psu)
 
     def for_units(self, data: pd.DataFrame, unit: str | None, units, who: str) -> SurveyVariance:
-        """The design over the elements of ``data`` (its ``unit``s, or its rows by position when ``unit`` is None),
-        restricted to the influence-function rows ``units`` of an estimator (other elements keep their PSUs with
-        zero contributions). Used by :func:`econ.did.att_gt` and :func:`econ.did.ddd_gt`."""
+        """The design over the elements of ``data`` (the values of ``unit``, or its rows by position when ``unit``
+        is None), restricted to the influence-function rows ``units`` of an estimator (other elements keep their
+        PSUs with zero contributions). Used by :func:`econ.did.att_gt` and :func:`econ.did.ddd_gt`."""
         if unit is None:
             return self.resolve(data.reset_index(drop=True), who=who).restrict(units)
         return self.resolve(data, unit=unit, who=who).restrict(units)

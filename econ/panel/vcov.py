@@ -15,8 +15,9 @@ spec                                        meat
                                             ``l = 1..L``) on the period sums ``S_t = sum_{i in t} s_i``; lags count
                                             consecutive observed periods; ``lag=None`` -> ``floor(T^(1/4))``
 ``{"conley": {"lat": .., "lon": ..}}``       Conley (1999) spatial HAC (more keys: see :class:`Conley`)
-``{"survey": {"strata": .., "psu": ..}}``    design-based (Taylor-linearised) variance of the score totals over
-(or an :class:`econ.survey.SurveyDesign`)   strata and PSUs, R ``survey``'s ``svyglm`` (see :class:`Survey`)
+``{"survey": {"strata": .., "psu": ..}}``   design-based (Taylor-linearised) variance of the score totals over
+                                            strata and PSUs, R ``survey``'s ``svyglm`` (:class:`Survey`; also
+                                            ``vcov=econ.survey.SurveyDesign(...)``)
 ==========================================  =========================================================================
 
 Small-sample factor ``c`` (fixest's ``ssc()``; defaults ``adj=True, fixef_k="nested", cluster_adj=True,
