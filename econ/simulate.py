@@ -710,7 +710,7 @@ def household_survey(*, n_prefectures: int = 60, households: int = 40, years=ran
         Standard deviation of the idiosyncratic error (household effects have s.d. 0.3).
     seed : int
         Seed of the draw.
-    year_shock : float >= 0, default 0
+    year_shock : float >= 0, default 0.0
         Standard deviation of the prefecture-by-year shocks ``v_pt``, which make households of a prefecture (the
         primary sampling unit) correlated over and above their own effects, so inference must cluster by
         prefecture (a survey design's PSU). They are drawn from a stream of their own (``seed``, then 1): the
