@@ -216,6 +216,9 @@ def test_bad_weights():
     with pytest.raises(WeightsError, match=r"missing value\(s\) \(first rows \[5\]\)"):
         econ.feols(F, STRAT.assign(pw=STRAT["pw"].where(STRAT.index != 5)), weights="pw",
                    vcov={"survey": {"strata": "stype"}})
+    fit = econ.feols(F, STRAT.assign(pw=STRAT["pw"].where(STRAT.index != 5)), weights="pw")  # row 5 dropped
+    with pytest.raises(WeightsError, match=r"first rows \[5\]"):
+        fit.with_vcov({"survey": {"strata": "stype"}})
     with pytest.raises(EconError, match=r"negative at rows \[2\]"):
         econ.feols(F, STRAT.assign(pw=np.where(STRAT.index == 2, -1.0, STRAT["pw"])), weights="pw",
                    vcov={"survey": {"strata": "stype"}})

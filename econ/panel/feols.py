@@ -143,6 +143,9 @@ class FeolsResult(Result):
             raise SpecificationError(f"vcov column(s) {bad} have missing values in the estimation sample; refit with "
                                      "that vcov so those rows are dropped")
         ssc_obj = vc.make_ssc(ssc) if ssc is not None else self.ssc
+        if isinstance(spec, vc.Survey):
+            miss = self.extra.get("weights_missing")
+            _check_survey(spec, self._data, None if miss is None else np.isin(np.arange(len(self._data)), miss))
         out = _compute_vcov(spec, self.vcov_inputs(), ssc_obj, self.design)
         return FeolsResult(
             self.coef, out.vcov, nobs=self.nobs, df_resid=self.df_resid, df_t=out.df_t, r2=self.r2,
@@ -597,7 +600,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
         depvar=column_name(parsed.lhs) or parsed.lhs,
         vcov_type=out.label, cluster=out.cluster, n_clusters=out.n_clusters,
         extra={"adj_r2": adj_r2, "rmse": float(np.sqrt(rss / sum_w)), "ssc_factor": out.factor, "df_k": out.df_k,
-               "resid_demeaned": u, "n_dropped": n_all - n, "demean_method": absorber.method},
+               "resid_demeaned": u, "n_dropped": n_all - n, "demean_method": absorber.method,
+               "weights_missing": None if w_missing is None else np.flatnonzero(w_missing)},
         formula=formula, fixef=fe_names, design=design, data=data, ssc=ssc_obj, vcov_spec=spec, panel=(time, unit),
         n_units=_count_units(data, design.index, unit, fe_names, absorber.n_levels),
     )
