@@ -155,6 +155,7 @@ def test_att_gt_survey_psu_unit_equals_unit_cluster_with_small_sample_factor():
         np.testing.assert_allclose(b.aggregate(kind).se, a.aggregate(kind).se * np.sqrt(n / (n - 1)), rtol=1e-10)
     pa, pb = a.pretrend_test(), b.pretrend_test()
     assert pb.chi2 == pytest.approx(pa.chi2 * (n - 1) / n, rel=1e-9)
+    assert b.pretrend_test(df="cluster").df2 == n - 1  # n PSUs, one stratum
 
 
 def test_ddd_gt_takes_the_survey_design():

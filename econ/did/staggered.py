@@ -435,7 +435,7 @@ class ATTgtResult(InfluenceResult):
         df : {None, "cluster"}
             Denominator degrees of freedom of the F form: ``None`` (default) asymptotic, the chi-square law (R
             ``did``); ``"cluster"`` ``G - 1`` with ``G`` the clusters of ``cluster=`` (or the units), as Stata's
-            ``test``. ``"resid"`` is refused: there is no regression.
+            ``test`` (with a survey design: PSUs minus strata). ``"resid"`` is refused: there is no regression.
 
         Returns
         -------
@@ -472,6 +472,9 @@ class ATTgtResult(InfluenceResult):
         g = int(self.n_clusters)
         df2, rule = (np.inf, "none (asymptotic chi-square, R did)") if df is None else (
             float(g - 1), f"G - 1 = {g - 1} clusters (Stata)")
+        if df is not None and isinstance(self._design.cluster, SurveyVariance):
+            degf = self._design.cluster.degf
+            df2, rule = float(degf), f"design df = {degf} (PSUs - strata, Stata's svy)"
         return wald(b, np.nan_to_num(v), R, df2, f"all {len(pre)} pre-treatment ATT(g,t) = 0", singular="pinv",
                     df2_rule=rule)
 
