@@ -76,7 +76,7 @@ suppress_warnings = ["autosummary", "autodoc", "autodoc.import_object", "ref.pyt
 # The public API, one section per module, generated from each module's ``__all__`` (so the reference can never
 # miss a public name).
 API_MODULES = ["econ", "econ.did", "econ.spatial", "econ.panel", "econ.montecarlo", "econ.datasets", "econ.plot",
-               "econ.simulate", "econ.results", "econ.measures", "econ.index"]
+               "econ.simulate", "econ.results", "econ.measures", "econ.index", "econ.survey"]
 
 CONVENTION_MODULES = ["econ.panel.vcov", "econ.panel.wildboot", "econ.did.event_study", "econ.did.placebo",
                       "econ.spatial.autocorr"]

@@ -665,7 +665,7 @@ def household_survey(*, n_prefectures: int = 60, households: int = 40, years=ran
                      cohorts=(2012, 2014, 2016), never_share: float = 0.3, rural_share: float = 0.5,
                      rural_sampling: float = 2.0, effect: float = 0.05, growth: float = 0.02,
                      cohort_trend: float = 0.01, design: str = "panel", keep_share: float = 0.75, sigma: float = 0.1,
-                     seed: int = 0) -> SimulatedPanel:
+                     seed: int = 0, year_shock: float = 0.0) -> SimulatedPanel:
     """A household survey with known truth: households nested in prefectures, urban/rural status, staggered
     designation of prefectures, sampling weights, and rotation into a panel, an unbalanced panel or repeated
     cross-sections.
@@ -674,7 +674,7 @@ def household_survey(*, n_prefectures: int = 60, households: int = 40, years=ran
     time ``e = t - g_p``::
 
         log_income = a_p + 0.4 (1 - r_i) + 0.2 x_i + 0.03 (t - t0) + 0.01 r_i (t - t0)
-                     + cohort_trend 1{g_p > 0} (t - t0) + tau(e) r_i 1{e >= 0} + u_i + eps_it,
+                     + cohort_trend 1{g_p > 0} (t - t0) + tau(e) r_i 1{e >= 0} + u_i + v_pt + eps_it,
         tau(e) = effect + growth * e,
 
     so designation raises rural households' income by ``tau(e)`` and narrows the urban-rural gap by as much;
@@ -710,6 +710,11 @@ def household_survey(*, n_prefectures: int = 60, households: int = 40, years=ran
         Standard deviation of the idiosyncratic error (household effects have s.d. 0.3).
     seed : int
         Seed of the draw.
+    year_shock : float >= 0, default 0.0
+        Standard deviation of the prefecture-by-year shocks ``v_pt``, which make households of a prefecture (the
+        primary sampling unit) correlated over and above their own effects, so inference must cluster by
+        prefecture (a survey design's PSU). They are drawn from a stream of their own (``seed``, then 1): the
+        other draws do not change with it, and 0 (the default) leaves the data as before.
 
     Returns
     -------
@@ -746,8 +751,9 @@ def household_survey(*, n_prefectures: int = 60, households: int = 40, years=ran
         value = _validate.check_real(value, name)
         if not (lo <= value < hi or (name == "keep_share" and value == 1)) or (name == "rural_share" and value == 0):
             raise SpecificationError(f"{name} must be in [{lo}, {hi}), got {value}")
-    if _validate.check_real(rural_sampling, "rural_sampling") <= 0 or _validate.check_real(sigma, "sigma") < 0:
-        raise SpecificationError("rural_sampling must be positive and sigma non-negative")
+    if _validate.check_real(rural_sampling, "rural_sampling") <= 0 or _validate.check_real(sigma, "sigma") < 0 \
+            or _validate.check_real(year_shock, "year_shock") < 0:
+        raise SpecificationError("rural_sampling must be positive, sigma and year_shock non-negative")
     if len(years) < 2 or not cohorts or any(c <= min(years) or c > max(years) for c in cohorts):
         raise SpecificationError(f"cohorts {cohorts} must lie inside years {min(years)}-{max(years)}, after the "
                                  "first year")
@@ -781,6 +787,9 @@ def household_survey(*, n_prefectures: int = 60, households: int = 40, years=ran
     r = rural[take]
     y = (a_pref[pref[take]] + 0.4 * (1 - r) + 0.2 * x[take] + 0.03 * tt + 0.01 * r * tt
          + cohort_trend * (g > 0) * tt + tau * r + u[take] + rng.normal(0, sigma, len(take)))
+    if year_shock > 0:  # prefecture-by-year shocks from their own stream: the draws above do not move
+        shocks = np.random.default_rng([seed, 1]).normal(0, year_shock, (n_prefectures, T))
+        y = y + shocks[pref[take], t_idx]
     data = pd.DataFrame({"household": hh + 1, "prefecture": pref[take] + 1, "year": year, "cohort": g,
                          "rural": r, "x": x[take], "weight": np.where(r == 1, weight_of[1], weight_of[0]),
                          "log_income": y})
@@ -803,7 +812,7 @@ def household_survey(*, n_prefectures: int = 60, households: int = 40, years=ran
              "params": dict(n_prefectures=n_prefectures, households=households, years=years, cohorts=cohorts,
                             never_share=never_share, rural_share=rural_share, rural_sampling=rural_sampling,
                             effect=effect, growth=growth, cohort_trend=cohort_trend, design=design,
-                            keep_share=keep_share, sigma=sigma), "seed": seed}
+                            keep_share=keep_share, sigma=sigma, year_shock=year_shock), "seed": seed}
     return SimulatedPanel(data, truth)
 
 

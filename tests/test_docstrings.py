@@ -14,11 +14,11 @@ import types
 import pytest
 
 MODULES = ["econ", "econ.did", "econ.spatial", "econ.montecarlo", "econ.panel", "econ.datasets", "econ.plot",
-           "econ.results", "econ.simulate", "econ.io", "econ.tables", "econ.errors", "econ.measures", "econ.index"]
+           "econ.results", "econ.simulate", "econ.io", "econ.tables", "econ.errors", "econ.measures", "econ.index", "econ.survey"]
 
 # constants: documented in the module docstring instead (inspect.getdoc would return their type's docstring)
 CONSTANTS = {"econ.spatial.CLUSTER_LABELS", "econ.datasets.REGISTRY", "econ.datasets.OUTLINES",
-             "econ.datasets.CHECKSUMS_FILE", "econ.simulate.DEMO_SEED"}
+             "econ.datasets.CHECKSUMS_FILE", "econ.simulate.DEMO_SEED", "econ.survey.LONELY_PSU"}
 
 # statistical methods: their docstrings also give the formula (Notes) and the papers (References)
 METHODS = {
@@ -32,7 +32,7 @@ METHODS = {
     "econ.simulate.twfe_bias_panel", "econ.simulate.true_att", "econ.did.sdid", "econ.did.synth",
     "econ.panel.threshold", "econ.panel.mediation", "econ.measures.theil_gap", "econ.measures.theil",
     "econ.measures.gini", "econ.index.entropy_index", "econ.index.pca_index", "econ.did.cont_did",
-    "econ.did.did_multiplegt",
+    "econ.did.did_multiplegt", "econ.survey.stratified_meat",
 }
 
 # functions that raise nothing of their own (pure formatting or lookups of validated state): no Raises section

@@ -26,9 +26,10 @@ from econ.did import _cs_design, _drdid
 from econ.did._cs_result import _bootstrap_basis, _check_level
 from econ.did._design import NEVER, _show
 from econ.did._rcs import check_weights
-from econ.did.staggered import ATTgtResult, _cluster_of
+from econ.did.staggered import ATTgtResult, _cluster_of, survey_kernel
 from econ.errors import SpecificationError, TreatmentError
 from econ.panel.demean import single_thread_blas
+from econ.survey import survey_spec
 
 __all__ = ["ddd_gt", "DDDgtResult"]
 
@@ -61,8 +62,10 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
         Periods of anticipation.
     weights : str, optional
         Sampling weights, constant within unit, non-negative.
-    vcov : None or {"CL1": column}
-        ``None`` clusters by unit; ``{"CL1": col}`` by a coarser level constant within unit.
+    vcov : None, {"CL1": column} or {"survey": {...}}
+        ``None`` clusters by unit; ``{"CL1": col}`` by a coarser level constant within unit; a survey design
+        (strata, PSUs, fpc; :mod:`econ.survey`) gives the Taylor-linearised design-based variance of the influence
+        functions, as in :func:`econ.did.att_gt` (analytic only).
     n_draws : int or None, default None
         Multiplier-bootstrap draws (None or 0: analytic influence-function standard errors); draws add sup-t bands.
     multiplier : {"mammen", "rademacher"}
@@ -139,7 +142,8 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
     seed = _validate.check_seed(seed)
     progress = _validate.check_bool(progress, "progress")
     level = _check_level(level)
-    cluster = _cluster_of(vcov, None, unit)
+    survey = survey_spec(vcov, "ddd_gt")
+    cluster = _cluster_of(None if survey else vcov, None, unit)
     if not isinstance(group, str):
         raise SpecificationError(f"group must be a column name (str), got {group!r}")
     if group not in getattr(data, "columns", ()):
@@ -160,6 +164,8 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
         design = _rcs.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
                             rcs=True, extra=[group])
         q = design.extra[group].to_numpy().astype(bool)
+    if survey:  # the stratified between-PSU variance replaces the cluster sums
+        design.cluster = survey_kernel(survey, data, unit, design, n_draws, "ddd_gt")
     with single_thread_blas():
         cells, psi, notes = _estimate_cells(design, q, control, method, base_period, anticipation, progress)
     boot_basis = _bootstrap_basis(design, psi, n_draws, multiplier, seed) if n_draws else None

@@ -18,6 +18,7 @@ from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level,
 from econ.did._design import NEVER, cluster_column
 from econ.errors import SpecificationError
 from econ.panel.demean import single_thread_blas
+from econ.survey import SurveyVariance, survey_spec
 
 __all__ = ["att_gt", "ATTgtResult"]
 
@@ -72,7 +73,12 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         "cutoff": ..}``; ``kernel`` ``"uniform"``/``"bartlett"``), as :func:`econ.feols` spells it: Conley's spatial
         HAC ``sum_ij K(d_ij) psi_i psi_j' / n^2`` of the per-unit influence functions over units' coordinates
         (constant within unit), carried into every aggregation; analytic only (``n_draws`` must be 0). See
-        :mod:`econ.did._conley`.
+        :mod:`econ.did._conley`. ``{"survey": {"strata": .., "psu": .., "fpc": .., "nest": .., "lonely_psu": ..}}``
+        (or an :class:`econ.survey.SurveyDesign`; design columns constant within unit): the Taylor-linearised
+        variance ``sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hi - zbar_h)^2 / n^2`` of the PSU totals ``z_hi`` of
+        the influence functions, in every cell, aggregation and pre-trend test; PSUs are counted on all units of
+        ``data`` (units the estimator drops keep their PSU with a zero influence function); analytic only. The
+        sampling weights are ``weights``. See :mod:`econ.survey`.
     weights : str, optional
         Sampling weights column, constant within unit (per row with ``panel=False``), non-negative; a missing or
         negative weight is a WeightsError naming the rows.
@@ -171,10 +177,12 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
     progress = _validate.check_bool(progress, "progress")
     balance = _validate.check_bool(balance, "balance")
     level = _check_level(level)
-    conley = _conley.conley_spec(vcov, "att_gt")
-    if conley and cluster is not None:
-        raise SpecificationError(f"att_gt: give vcov={{'conley': ...}} or cluster={cluster!r}, not both")
-    cluster = _cluster_of(None if conley else vcov, cluster, unit)
+    survey = survey_spec(vcov, "att_gt")
+    conley = None if survey else _conley.conley_spec(vcov, "att_gt")
+    if (conley or survey) and cluster is not None:
+        raise SpecificationError(f"att_gt: give vcov={{'{'survey' if survey else 'conley'}': ...}} or "
+                                 f"cluster={cluster!r}, not both")
+    cluster = _cluster_of(None if conley or survey else vcov, cluster, unit)
     cluster_bootstrap = _validate.check_choice(cluster_bootstrap, "cluster_bootstrap", _mboot.FORMS)
     design = _rcs.build_for(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
                             balance, panel, allow_unbalanced_panel)  # None: a balanced panel
@@ -188,6 +196,8 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         design.cluster = _conley.UnitKernel.from_data(data, unit, design.units, conley, "att_gt")
         design.cluster.refuse_bootstrap("att_gt", n_draws)
         design.notes = list(design.notes) + _conley.influence_notes(conley, design.cluster)
+    if survey:  # the stratified between-PSU variance replaces the cluster sums
+        design.cluster = survey_kernel(survey, data, unit, design, n_draws, "att_gt")
     estimate_cells = _estimate_cells if isinstance(design, _cs_design.Design) else _rcs.estimate_cells
     with single_thread_blas():  # small dense algebra: BLAS threads only add wake-up costs
         cells, psi, notes = estimate_cells(design, control, method, base_period, anticipation, progress)
@@ -197,6 +207,17 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
                 n_draws=n_draws, multiplier=multiplier, seed=seed, cluster_bootstrap=cluster_bootstrap,
                 panel=getattr(design, "kind", "panel"))
     return ATTgtResult(cells, psi, design, boot_basis, level, design.notes + notes, spec)
+
+
+def survey_kernel(survey, data, unit, design, n_draws, who: str) -> SurveyVariance:
+    """The survey design over ``data``'s units (rows for ``unit=None``) bound to ``design.units``; adds a note."""
+    sv = survey.for_units(data, unit, design.units, f"{who} survey design")
+    sv.refuse_bootstrap(who, n_draws)
+    design.notes = list(design.notes) + [
+        f"standard errors: {sv.label}; {sv.n_psu} PSUs counted on the whole input (units the estimator drops keep "
+        "their PSU with a zero influence function)" + (f"; {sv.n_singleton} single-PSU stratum(s) handled by "
+                                                       f"lonely_psu={sv.lonely_psu!r}" if sv.n_singleton else "")]
+    return sv
 
 
 def _cluster_of(vcov, cluster, unit):
@@ -386,7 +407,8 @@ class ATTgtResult(InfluenceResult):
         coef = pd.Series(cells["estimate"].to_numpy(dtype=float), index=names)
         keys = cells[["cohort", "time"]].assign(event_time=cells["time"] - cells["cohort"])
         n_clusters = ((spec["cluster"], int(design.cluster.max()) + 1) if isinstance(design.cluster, np.ndarray)
-                      else (spec["unit"], design.n))
+                      else (design.cluster.psu_name or spec["unit"], design.cluster.n_psu)
+                      if isinstance(design.cluster, SurveyVariance) else (spec["unit"], design.n))
         boot = None if boot_basis is None else boot_basis[:, :k]
         super().__init__(coef, keys, psi, units=design.units, cluster=design.cluster, boot=boot, level=level,
                          notes=notes, model=f"Callaway-Sant'Anna ATT(g,t) ({spec['method']}, {spec['control']} "
@@ -413,7 +435,7 @@ class ATTgtResult(InfluenceResult):
         df : {None, "cluster"}
             Denominator degrees of freedom of the F form: ``None`` (default) asymptotic, the chi-square law (R
             ``did``); ``"cluster"`` ``G - 1`` with ``G`` the clusters of ``cluster=`` (or the units), as Stata's
-            ``test``. ``"resid"`` is refused: there is no regression.
+            ``test`` (with a survey design: PSUs minus strata). ``"resid"`` is refused: there is no regression.
 
         Returns
         -------
@@ -450,6 +472,9 @@ class ATTgtResult(InfluenceResult):
         g = int(self.n_clusters)
         df2, rule = (np.inf, "none (asymptotic chi-square, R did)") if df is None else (
             float(g - 1), f"G - 1 = {g - 1} clusters (Stata)")
+        if df is not None and isinstance(self._design.cluster, SurveyVariance):
+            degf = self._design.cluster.degf
+            df2, rule = float(degf), f"design df = {degf} (PSUs - strata, Stata's svy)"
         return wald(b, np.nan_to_num(v), R, df2, f"all {len(pre)} pre-treatment ATT(g,t) = 0", singular="pinv",
                     df2_rule=rule)
 

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
 
 from econ._validate import check_int, require_columns
-from econ.errors import SpecificationError
+from econ.errors import SpecificationError, WeightsError
 from econ.panel import vcov as vc
 from econ.panel.collinear import COLLIN_TOL, collinear_columns
 from econ.panel.demean import Absorber, interact, single_thread_blas
@@ -131,7 +131,7 @@ class FeolsResult(Result):
 
     def vcov_inputs(self) -> vc.VcovInputs:
         """Scores, bread and sample facts for covariance estimators (see :class:`econ.panel.vcov.VcovInputs`)."""
-        return _vcov_inputs(self.design, self.extra["resid_demeaned"], self._column)
+        return _vcov_inputs(self.design, self.extra["resid_demeaned"], self._column, data=self._data)
 
     def with_vcov(self, vcov, ssc=None) -> FeolsResult:
         """The same fit with another covariance (``vcov`` / ``ssc`` as in :func:`feols`)."""
@@ -143,6 +143,9 @@ class FeolsResult(Result):
             raise SpecificationError(f"vcov column(s) {bad} have missing values in the estimation sample; refit with "
                                      "that vcov so those rows are dropped")
         ssc_obj = vc.make_ssc(ssc) if ssc is not None else self.ssc
+        if isinstance(spec, vc.Survey):
+            miss = self.extra.get("weights_missing")
+            _check_survey(spec, self._data, None if miss is None else np.isin(np.arange(len(self._data)), miss))
         out = _compute_vcov(spec, self.vcov_inputs(), ssc_obj, self.design)
         return FeolsResult(
             self.coef, out.vcov, nobs=self.nobs, df_resid=self.df_resid, df_t=out.df_t, r2=self.r2,
@@ -250,7 +253,8 @@ class FeolsResult(Result):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None = None) -> vc.VcovInputs:
+def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None = None,
+                 data: pd.DataFrame | None = None) -> vc.VcovInputs:
     w = d.weights
     wu = u if w is None else u * w
     if bread is None:
@@ -259,7 +263,7 @@ def _vcov_inputs(d: FeolsDesign, u: np.ndarray, column, bread: np.ndarray | None
     return vc.VcovInputs(
         X=d.X, wu=wu, bread=bread, rss=float(u @ wu), n=len(u), k=d.X.shape[1],
         fe_codes=d.fe_codes if d.fe_codes.size else None, fe_sizes=list(d.absorber.n_levels), fe_names=d.fe_names,
-        column=column,
+        column=column, data=data, rows=d.rows,
     )
 
 
@@ -348,7 +352,11 @@ def feols(
     vcov : str or dict
         ``"iid"`` (default), ``"hetero"``, ``{"CL1": col}``, ``{"CL2": (a, b)}``, ``{"DK": lag, "time": col}``,
         ``{"conley": {"lat": .., "lon": .., "cutoff_km": .., "lag": 0, "kernel": "uniform"}}``
-        (see :mod:`econ.panel.vcov`, which also states every small-sample factor).
+        (see :mod:`econ.panel.vcov`, which also states every small-sample factor), or a survey design
+        ``{"survey": {"strata": .., "psu": .., "fpc": .., "nest": False, "lonely_psu": "fail"}}`` (or an
+        :class:`econ.survey.SurveyDesign`): the Taylor-linearised design-based variance of R ``survey``'s
+        ``svyglm`` (strata and PSUs counted on the whole of ``data``, no ``ssc`` factor, t tests with PSUs minus
+        strata degrees of freedom); the sampling weights go to ``weights``.
     weights : str, Series or array, optional
         Analytic weights: a column name, a Series aligned with ``data`` by index label (its labels must be exactly
         those of ``data``), or an array in the row order of ``data``. Infinite or negative weights are an error.
@@ -373,7 +381,11 @@ def feols(
     ------
     SpecificationError
         Unknown columns (named, with close matches), non-numeric regressors, a regressor absorbed by the fixed
-        effects, bad weights, values whose squares overflow float64 (``|x| > 1e100``: rescale), bad options.
+        effects, bad weights, values whose squares overflow float64 (``|x| > 1e100``: rescale), bad options; for a
+        survey design, missing strata/PSU values (naming rows), a PSU in two strata without ``nest=True`` (naming
+        both), single-PSU strata with ``lonely_psu="fail"``, an fpc smaller than the sampled PSUs.
+    WeightsError
+        A missing weight together with a survey design (without one, a missing weight drops its row).
 
     Notes
     -----
@@ -463,6 +475,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
     blocks, names, plain, missing = _regressors(parsed, data)
     fe_codes, fe_missing = _fixef_codes(parsed, data)
     w, w_missing, w_zero = _weights(weights, data)
+    if isinstance(spec, vc.Survey):
+        _check_survey(spec, data, w_missing)
 
     miss = {parsed.lhs: y_missing, **missing}
     for name, m in fe_missing.items():
@@ -552,7 +566,7 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
         arr = data[name].to_numpy()
         return arr if full else arr[rows]
 
-    inp = _vcov_inputs(design, u, column, bread=bread)
+    inp = _vcov_inputs(design, u, column, bread=bread, data=data)
     out = _compute_vcov(spec, inp, ssc_obj, design)
     # every fixed-effect level counted, less one redundant level per extra effect (fixest's count)
     k_total = inp.df_k(_ALL_FIXEF)
@@ -586,7 +600,8 @@ def _fit(formula, data, vcov, weights, ssc, fixef_rm, time, unit, fixef_tol, fix
         depvar=column_name(parsed.lhs) or parsed.lhs,
         vcov_type=out.label, cluster=out.cluster, n_clusters=out.n_clusters,
         extra={"adj_r2": adj_r2, "rmse": float(np.sqrt(rss / sum_w)), "ssc_factor": out.factor, "df_k": out.df_k,
-               "resid_demeaned": u, "n_dropped": n_all - n, "demean_method": absorber.method},
+               "resid_demeaned": u, "n_dropped": n_all - n, "demean_method": absorber.method,
+               "weights_missing": None if w_missing is None else np.flatnonzero(w_missing)},
         formula=formula, fixef=fe_names, design=design, data=data, ssc=ssc_obj, vcov_spec=spec, panel=(time, unit),
         n_units=_count_units(data, design.index, unit, fe_names, absorber.n_levels),
     )
@@ -716,6 +731,15 @@ def _weights(weights, data: pd.DataFrame):
         raise SpecificationError(f"{label} must be positive; negative at rows {rows[:5].tolist()}")
     zero = ~nan & (np.nan_to_num(w) == 0)
     return np.where(nan | zero, 1.0, w), nan, zero
+
+
+def _check_survey(spec, data: pd.DataFrame, w_missing) -> None:
+    """A survey design is validated on the whole input before the fit; a missing sampling weight is an error."""
+    if w_missing is not None and w_missing.any():
+        raise WeightsError(f"weights have {int(w_missing.sum())} missing value(s) (first rows "
+                           f"{data.index[w_missing][:5].tolist()}): with a survey design every sampled row needs its "
+                           "sampling weight (give 0 to keep a row out of the estimate)")
+    spec.design.resolve(data, who="vcov survey design")
 
 
 def _absorbed_by(x: np.ndarray, w: np.ndarray, codes: np.ndarray, fe_names: list[str]) -> str:

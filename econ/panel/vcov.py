@@ -15,6 +15,9 @@ spec                                        meat
                                             ``l = 1..L``) on the period sums ``S_t = sum_{i in t} s_i``; lags count
                                             consecutive observed periods; ``lag=None`` -> ``floor(T^(1/4))``
 ``{"conley": {"lat": .., "lon": ..}}``       Conley (1999) spatial HAC (more keys: see :class:`Conley`)
+``{"survey": {"strata": .., "psu": ..}}``   design-based (Taylor-linearised) variance of the score totals over
+                                            strata and PSUs, R ``survey``'s ``svyglm`` (:class:`Survey`; also
+                                            ``vcov=econ.survey.SurveyDesign(...)``)
 ==========================================  =========================================================================
 
 Small-sample factor ``c`` (fixest's ``ssc()``; defaults ``adj=True, fixef_k="nested", cluster_adj=True,
@@ -75,6 +78,7 @@ __all__ = [
     "TwoWayCluster",
     "DriscollKraay",
     "Conley",
+    "Survey",
     "parse_vcov",
     "EARTH_RADIUS_KM",
 ]
@@ -148,6 +152,8 @@ class VcovInputs:
     fe_sizes: list[int]
     fe_names: list[str]
     column: Callable[[str], np.ndarray]
+    data: pd.DataFrame | None = None  # the whole input (survey designs count PSUs on it)
+    rows: np.ndarray | None = None  # positions of the estimation sample in ``data``
 
     @cached_property
     def scores(self) -> np.ndarray:
@@ -460,6 +466,34 @@ class Conley:
         return meat
 
 
+class Survey:
+    """Design-based covariance of a complex survey (R ``survey``'s ``svyglm``): ``V = B M B`` with ``M`` the
+    stratified between-PSU variance of the score totals (:func:`econ.survey.stratified_meat`).
+
+    The scores ``s_i = x~_i w_i u_i`` of the estimation sample are placed in the rows of the whole input (zeros for
+    rows the fit dropped), so strata and PSUs are counted on the full sample, as ``svyglm`` does. No ``ssc``
+    factor applies (the design's ``n_h / (n_h - 1)`` and ``1 - f_h`` are the whole correction, as in R); t tests
+    use the design degrees of freedom, PSUs minus strata (Stata's ``svy``; R's ``svyglm`` subtracts the
+    coefficients as well).
+    """
+
+    def __init__(self, design):
+        self.design = design
+
+    def columns(self) -> list[str]:
+        return self.design.columns()
+
+    def compute(self, inp: VcovInputs, ssc: SSC) -> VcovResult:
+        if inp.data is None:
+            raise SpecificationError("internal: a survey covariance needs the input data")
+        sv = self.design.resolve(inp.data, who="vcov survey design")
+        full = np.zeros((len(inp.data), inp.scores.shape[1]))
+        full[np.arange(inp.n) if inp.rows is None else inp.rows] = inp.scores
+        v = _sandwich(inp.bread, sv.meat(full))
+        return VcovResult(v, df_t=max(sv.degf, 1), label=sv.label, factor=1.0, df_k=inp.df_k(ssc),
+                          cluster=self.design.psu, n_clusters=sv.n_psu)
+
+
 # ------------------------------------------------------------------------------------------ parsing
 def parse_vcov(spec, *, time: str | None = None, unit: str | None = None):
     """Turn a user spec (see module docstring) into an estimator object with ``columns()`` and ``compute()``.
@@ -467,8 +501,13 @@ def parse_vcov(spec, *, time: str | None = None, unit: str | None = None):
     ``time`` / ``unit`` are the panel columns given to ``feols``; they fill in Driscoll-Kraay's time variable and
     Conley's panel structure when the spec does not name them.
     """
-    if isinstance(spec, (IID, Hetero, Cluster, TwoWayCluster, DriscollKraay, Conley)):
+    if isinstance(spec, (IID, Hetero, Cluster, TwoWayCluster, DriscollKraay, Conley, Survey)):
         return spec
+    from econ.survey import survey_spec
+
+    survey = survey_spec(spec, "vcov")
+    if survey is not None:
+        return Survey(survey)
     if spec is None or (isinstance(spec, str) and spec.lower() == "iid"):
         return IID()
     if isinstance(spec, str):
@@ -476,7 +515,7 @@ def parse_vcov(spec, *, time: str | None = None, unit: str | None = None):
             return Hetero()
         raise SpecificationError(
             f"unknown vcov {spec!r}; use 'iid', 'hetero', {{'CL1': col}}, {{'CL2': (a, b)}}, "
-            "{'DK': lag, 'time': col} or {'conley': {...}}"
+            "{'DK': lag, 'time': col}, {'conley': {...}} or {'survey': {...}}"
         )
     if not isinstance(spec, Mapping) or not spec:
         raise SpecificationError(f"vcov must be a string or a dict, got {spec!r}")
@@ -520,7 +559,7 @@ def parse_vcov(spec, *, time: str | None = None, unit: str | None = None):
         opts.setdefault("time", time)
         opts.setdefault("unit", unit)
         return Conley(**opts)
-    raise SpecificationError(f"unknown vcov type {key!r}; use 'CL1', 'CL2', 'DK' or 'conley'")
+    raise SpecificationError(f"unknown vcov type {key!r}; use 'CL1', 'CL2', 'DK', 'conley' or 'survey'")
 
 
 def _cluster_cols(value) -> list[str]:
