@@ -19,6 +19,7 @@ from scipy import stats
 
 from econ import _validate
 from econ._figure import figure, finish_figure
+from econ._truth import overlay_truth
 from econ.did._design import (
     _show, as_list, check_name, check_names, cluster_column, numeric, prepare_panel, require_unit_constant)
 from econ.did._multiplegt_controls import fit_thetas, residualise
@@ -102,7 +103,7 @@ class MultiplegtResult:
             lines += ["", "notes:"] + [f"  - {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def plot(self, ax=None, path=None, *, normalized: bool = False):
+    def plot(self, ax=None, path=None, *, normalized: bool = False, truth=None):
         """Event-study path: placebos and effects against periods since the first switch (0 = last period before).
 
         Parameters
@@ -110,10 +111,20 @@ class MultiplegtResult:
         ax : matplotlib.axes.Axes, optional
         path : str or Path, optional
         normalized : bool
+            Plot the normalized effects.
+        truth : SwitchingSimulation, mapping, Series or float, optional
+            The true path drawn over the estimates: a simulated design with ``true_effects`` (e.g.
+            :func:`econ.simulate.draw_switching_panel`), or true values by event time / one number, as every
+            ``plot(truth=...)`` of the package (:func:`econ.results.overlay_truth`).
 
         Returns
         -------
         (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+        Raises
+        ------
+        SpecificationError
+            ``truth`` is none of the accepted forms.
         """
         fig, ax = figure(ax)
         t = self.tidy(normalized).sort_values("event_time")
@@ -123,7 +134,12 @@ class MultiplegtResult:
         lo = np.r_[0.0, t["conf_low"].to_numpy()][order]
         hi = np.r_[0.0, t["conf_high"].to_numpy()][order]
         e = e[order]
-        ax.errorbar(e, est, yerr=[est - lo, hi - est], fmt="o", capsize=3)
+        ax.errorbar(e, est, yerr=[est - lo, hi - est], fmt="o", capsize=3, label="estimate")
+        if truth is not None:
+            if callable(getattr(truth, "true_effects", None)):
+                truth = truth.true_effects(e, normalized=normalized)
+            overlay_truth(ax, e, truth, by="event_time")
+            ax.legend(frameon=False)
         ax.axhline(0, color="grey", lw=0.8)
         ax.axvline(0.5, color="grey", ls=":", lw=0.8)
         ax.set_xlabel("periods since the first switch")
@@ -396,6 +412,6 @@ def _one(Y, D, D1, F, S, keep, ell, sign, G, T):
 
 def _demo_panel(n: int = 200, T: int = 6, seed: int = 0) -> pd.DataFrame:
     """The switching-treatment panel of the examples (:func:`econ.simulate.draw_switching_panel`)."""
-    from econ._dose_sim import draw_switching_panel
+    from econ._switch_sim import draw_switching_panel
 
-    return draw_switching_panel(n_units=n, n_periods=T, seed=seed)
+    return draw_switching_panel(n_units=n, n_periods=T, seed=seed).data
