@@ -43,6 +43,8 @@ class MultiplegtResult:
         Covariance of the rows of ``table`` (from the groups' influence functions, clustered).
     placebo_test : dict or None
         Joint Wald test that all placebos are zero: ``stat``, ``df``, ``p_value``.
+    depvar, unit, cluster : str
+        Outcome and group columns, and the cluster column (None: clustered by group).
 
     Examples
     --------
@@ -61,6 +63,9 @@ class MultiplegtResult:
     n_units: int | None = None
     n_switchers: int = 0
     n_never_switchers: int = 0
+    depvar: str = ""
+    unit: str = ""
+    cluster: str | None = None
 
     def tidy(self, normalized: bool = False) -> pd.DataFrame:
         """Effects and placebos as rows.
@@ -315,7 +320,8 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
         stat = float(b @ np.linalg.pinv(Vp) @ b)
         pt = {"stat": stat, "df": int(pl.sum()), "p_value": float(stats.chi2.sf(stat, int(pl.sum())))}
     return MultiplegtResult(table, V, pt, level, notes, nobs=int(np.isfinite(Y).sum()), n_units=int(keep.sum()),
-                            n_switchers=int(switchers.sum()), n_never_switchers=int((keep & (F == T)).sum()))
+                            n_switchers=int(switchers.sum()), n_never_switchers=int((keep & (F == T)).sum()),
+                            depvar=y, unit=unit, cluster=cluster)
 
 
 def _sample_rules(Y, D, D1, F, keep, T, units, notes, unit="unit"):
