@@ -252,7 +252,7 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
         X[codes, col, k] = frame[c].to_numpy(float)
     cl = None
     if cluster is not None:
-        require_unit_constant(frame[cluster], frame[unit], f"cluster {cluster!r}")
+        require_unit_constant(frame[cluster], frame[unit], f"cluster {cluster!r}", SpecificationError)
         cl = pd.factorize(frame.drop_duplicates(unit).set_index(unit)[cluster].reindex(units), sort=True)[0]
     first = np.argmax(np.isfinite(D), axis=1)
     D1 = D[np.arange(G), first]
@@ -302,6 +302,16 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     if rows[0][3] == 0:
         raise TreatmentError("no switcher has a comparison group (same baseline treatment, not yet switched) one "
                              "period after its switch")
+    empty = [r[0] for r in rows if r[3] == 0]
+    if empty:
+        msg = (f"{', '.join(empty)} not estimable (NaN): no switcher is observed that many periods from its switch "
+               "with a group of the same baseline treatment that has not switched yet")
+        never = {d for d in np.unique(D1[keep]) if not (keep & (D1 == d) & (F == T)).any()}
+        if never:
+            msg += (f"; baseline treatment(s) {sorted(float(d) for d in never)} have no never-switching {unit}, so "
+                    "their last switchers have no comparison")
+        notes.append(msg)
+        warnings.warn(msg, EconWarning, stacklevel=2)
     IF = np.column_stack(IF)
     sums = IF if cl is None else np.stack([np.bincount(cl, weights=IF[:, j]) for j in range(IF.shape[1])], axis=1)
     V = sums.T @ sums / G ** 2
