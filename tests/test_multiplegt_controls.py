@@ -11,7 +11,8 @@ moves it by up to 1.5%, so the check can fail).
 moderndid 0.2.0's didinter residualises each horizon's long differences on the never-switchers only, without period
 effects; it therefore gives other estimates (effect_1 0.0449 against 0.0381). econ follows the paper (section 3.5 of
 de Chaisemartin and D'Haultfoeuille 2024: first differences, period effects, not-yet-switched groups) and the
-authors' packages; the difference is pinned below as a strict xfail.
+authors' packages; the difference is pinned below as a strict xfail. The fixture also holds two controls and a
+sample without never-switchers (comparisons by not-yet-switched counties only): estimates and counts agree to 1e-9.
 """
 
 import json
@@ -57,6 +58,21 @@ def test_standard_errors_follow_did_multiplegt_dyn(favara):
     ours = res.table["std_error"].to_numpy() / without.table["std_error"].to_numpy()
     theirs = _ref("controls", "SE") / _ref("same_rows_no_controls", "SE")
     np.testing.assert_allclose(ours, theirs, atol=0.005)
+
+
+def test_two_controls_and_no_never_switchers_match_did_multiplegt_dyn(favara):
+    df, _, _ = favara
+    pdf = df.to_pandas()
+    pdf["x2"] = (pdf["county"] % 7) * (pdf["year"] - 2000) / 10 + pdf["Dl_hpi"] ** 2
+    two = did_multiplegt(pdf, "Dl_vloans_b", "county", "year", "inter_bra", covariates=["Dl_hpi", "x2"], **SPEC)
+    np.testing.assert_allclose(two.table["estimate"], _ref("two_controls", "Estimate"), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(two.table["n_switchers"], _ref("two_controls", "Switchers"))
+    np.testing.assert_allclose(two.table["std_error"], _ref("two_controls", "SE"), rtol=0.11)
+    switches = pdf.groupby("county")["inter_bra"].transform("nunique") > 1
+    only = did_multiplegt(pdf[switches], "Dl_vloans_b", "county", "year", "inter_bra", **SPEC)
+    np.testing.assert_allclose(only.table["estimate"], _ref("no_never_switchers", "Estimate"), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(only.table["n_switchers"], _ref("no_never_switchers", "Switchers"))
+    np.testing.assert_allclose(only.table["std_error"], _ref("no_never_switchers", "SE"), rtol=0.11)
 
 
 @pytest.mark.xfail(strict=True, reason="moderndid 0.2.0 residualises on never-switchers' long differences without "
