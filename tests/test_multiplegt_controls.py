@@ -127,5 +127,9 @@ def test_control_errors_and_notes():
         did_multiplegt(df, "y", "u", "t", "d", covariates=["d"])
     with pytest.raises(SpecificationError, match="nope"):
         did_multiplegt(df, "y", "u", "t", "d", covariates=["nope"])
-    res = did_multiplegt(df.assign(c=1.0), "y", "u", "t", "d", covariates=["x", "c"])
+    data = df.assign(c=1.0)
+    before = data.copy()
+    res = did_multiplegt(data, "y", "u", "t", "d", covariates=["x", "c"])
+    pd.testing.assert_frame_equal(data, before)  # the input is never modified
     assert any("collinear" in n for n in res.notes)
+    assert any(n.startswith("controls ['x', 'c'] partialled out by baseline treatment") for n in res.notes)

@@ -57,6 +57,11 @@ def fit_thetas(Y, X, D1, F, keep, notes, names):
         e = yd - xd @ theta
         psi = G * (np.einsum("gtk,gt->gk", xd, np.where(cell, e, 0.0)) @ inv)
         out[d] = (theta, psi)
+    if out:
+        shown = "; ".join(f"{d:g}: " + ", ".join(f"{n}={v:.4g}" for n, v in zip(names, th)) for d, (th, _) in
+                          out.items())
+        notes.append(f"controls {names} partialled out by baseline treatment (first differences, period effects, "
+                     f"not-yet-switched groups): {shown}")
     return out
 
 
