@@ -6,8 +6,8 @@ Rows: twfe, event_study, placebo (actual estimate), att_gt, sun_abraham, imputat
 Columns: never-treated coded 0 (canonical), NaN, pd.NA, inf, a cohort after the last period; integer, string,
 zero-padded string and categorical ids; no never-treated group; an unbalanced panel. Canonical fits are cached
 per module, so the whole matrix runs in seconds. A second matrix gives every estimator that reads a treatment column
-(twfe, placebo, spatial_did, subgroups, the twfe Monte Carlo wrapper, build_design itself) a treatment that switches
-off, an intensity that changes after it starts and a staggered intensity, and every cohort-taking estimator a
+(twfe, placebo, spatial_did, subgroups, the twfe Monte Carlo wrapper, build_design itself, sdid, synth) a treatment
+that switches off, an intensity that changes after it starts and a staggered intensity, and every cohort-taking estimator a
 switching dummy as its cohort: one TreatmentError naming the units and pointing to did_multiplegt / cont_did.
 """
 
@@ -286,20 +286,22 @@ def _treat_call(kind: str, df: pd.DataFrame):
         "subgroups": lambda: __import__("econ").did.subgroups(df, y, unit, time, "treated", by="region"),
         "mc_twfe": lambda: mc.estimators.twfe(y, unit, time, "treated").fn(df, 0.95),
         "build_design": lambda: __import__("econ").did.design.build_design(df, y, unit, time, treat="treated"),
+        "sdid": lambda: __import__("econ").did.sdid(df, y, unit, time, "treated"),
+        "synth": lambda: __import__("econ").did.synth(df, y, unit, time, "treated"),
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EconWarning)
         return calls[kind]()
 
 
-TREAT_TAKERS = ["twfe", "placebo", "spatial_did", "subgroups", "mc_twfe", "build_design"]
-DUMMY_ONLY = ["placebo", "spatial_did", "build_design"]  # twfe (and subgroups, mc_twfe through it) take a dose
+TREAT_TAKERS = ["twfe", "placebo", "spatial_did", "subgroups", "mc_twfe", "build_design", "sdid", "synth"]
+DUMMY_ONLY = ["placebo", "spatial_did", "build_design", "sdid", "synth"]  # twfe (and subgroups, mc_twfe through it) take a dose
 
 
 @pytest.mark.parametrize("kind", TREAT_TAKERS)
 def test_a_treatment_that_switches_off_is_refused_everywhere(kind):
     df, first = _switching("off")
-    with pytest.raises(TreatmentError, match=rf"not absorbing: it switches from 1 back to 0 for 3 unit\(s\) "
+    with pytest.raises(TreatmentError, match=rf"not absorbing: it switches off \(from 1 back to 0\) for 3 unit\(s\) "
                                              rf"\['{first}',.*did_multiplegt"):
         _treat_call(kind, df)
 

@@ -225,7 +225,7 @@ def check_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str, *, in
         where = (f"(first at {unit}={_py(frame[unit].iat[first])!r}, {time}={_py(frame[time].iat[first])!r}"
                  f": {d[first - 1]:g} -> {d[first]:g})")
         if binary:
-            what = f"binary treatment {treat!r} is not absorbing: it switches from 1 back to 0"
+            what = f"binary treatment {treat!r} is not absorbing: it switches off (from 1 back to 0)"
         else:
             what = f"treatment intensity {treat!r} is not absorbing: it switches off or changes level after it starts"
         raise TreatmentError(f"{what} for {len(units)} unit(s) {_show(units)} {where}; staggered DiD assumes that "
