@@ -187,9 +187,13 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     Raises
     ------
     TreatmentError
-        No group switches, or no switcher has a comparison group for the first effect.
+        A non-numeric treatment (naming rows), no group switches, or no switcher has a comparison group (naming the
+        switchers).
     SpecificationError
-        Bad arguments or columns.
+        Bad arguments, unknown or non-numeric columns, infinite values (naming rows), a cluster column that varies
+        within group (naming groups), covariates that repeat the model's columns.
+    PanelError
+        Duplicate (unit, time) rows or a non-integer time column.
 
     Notes
     -----
@@ -203,8 +207,9 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     corrections with fallbacks for singleton cohorts, which this function does not: on favara_imbs the standard
     errors differ by up to 10%; point estimates coincide. Sample rules as ``did_multiplegt_dyn``: groups moving both
     above and below their baseline lose their observations from then on; baseline treatments whose groups all
-    switch at once (or never) are dropped; outcomes in periods with no never-switcher of the same baseline are set
-    aside (periods in which no group of the same baseline is observed before its switch).
+    switch at once (or never) are dropped (a note and an EconWarning name them); outcomes in periods in which no
+    group of the same baseline is observed before its switch are set aside. Effects or placebos that no switcher
+    can identify are NaN, with a note and an EconWarning.
 
     With ``covariates``, ``theta_d`` is fitted once by least squares of ``Y_{g,t} - Y_{g,t-1}`` on
     ``X_{g,t} - X_{g,t-1}`` and period effects over the cells ``t < F_g`` of the groups with baseline ``d``
