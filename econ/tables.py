@@ -99,7 +99,8 @@ def etable(
         raise SpecificationError(f"etable() needs one or more econ Result objects, got {type(results).__name__}")
     results = [step for r in results for step in (r.steps() if _is_mediation(r) else [r])]
     if not results or not all(isinstance(r, Result) or _is_compare(r) or _is_multiplegt(r) for r in results):
-        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare results)")
+        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare / did_multiplegt "
+                                 "results)")
     if format not in ("markdown", "latex", "html"):
         raise SpecificationError(f"format must be 'markdown', 'latex' or 'html', got {format!r}")
     digits = check_int(digits, "digits", minimum=0, maximum=12)
