@@ -10,8 +10,6 @@ period: never switches), then treated at a level drawn from ``levels`` for a dur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -21,14 +19,16 @@ from econ.errors import SpecificationError
 __all__ = ["SwitchingSimulation", "draw_switching_panel"]
 
 
-@dataclass
-class SwitchingSimulation:
-    """A simulated switching-treatment panel and its truth.
+class SwitchingSimulation(pd.DataFrame):
+    """A simulated switching-treatment panel (a DataFrame: ``unit, time, d, y``) that knows its truth.
+
+    It is the panel itself, so it goes straight into :func:`econ.did.did_multiplegt` and pandas; frames derived
+    from it (``.copy()``, ``.assign(...)``, selections) are plain DataFrames without the truth.
 
     Attributes
     ----------
     data : DataFrame
-        ``unit, time, d, y``.
+        The panel as a plain DataFrame.
     effect : float
         Effect of one unit of treatment (contemporaneous).
     levels : ndarray
@@ -44,10 +44,16 @@ class SwitchingSimulation:
     [0.0, 1.0, 1.0, 0.6667, 0.0]
     """
 
-    data: pd.DataFrame
-    effect: float
-    levels: np.ndarray
-    durations: np.ndarray
+    _metadata = ["effect", "levels", "durations"]
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The panel as a plain DataFrame (a copy)."""
+        return pd.DataFrame(self, copy=True)
 
     def still_treated(self, lags) -> np.ndarray:
         """Probability that a switcher is still treated ``lag`` periods after its first switch (lag 1 = the switch)."""
@@ -107,7 +113,7 @@ def draw_switching_panel(n_units: int = 200, n_periods: int = 6, effect: float =
     Returns
     -------
     SwitchingSimulation
-        ``.data`` holds ``unit, time, d, y``.
+        The panel ``unit, time, d, y`` (a DataFrame) with ``true_effects``.
 
     Raises
     ------
@@ -117,7 +123,7 @@ def draw_switching_panel(n_units: int = 200, n_periods: int = 6, effect: float =
     Examples
     --------
     >>> from econ.simulate import draw_switching_panel
-    >>> draw_switching_panel(n_units=10, n_periods=5).data.shape
+    >>> draw_switching_panel(n_units=10, n_periods=5).shape
     (50, 4)
     """
     n_units = _validate.check_int(n_units, "n_units", minimum=4)
@@ -134,6 +140,7 @@ def draw_switching_panel(n_units: int = 200, n_periods: int = 6, effect: float =
     on = (t[None, :] >= start[:, None]) & (t[None, :] < stop[:, None])
     d = on * level[:, None]
     y = rng.normal(size=(n_units, 1)) + 0.2 * t[None, :] + effect * d + rng.normal(scale=0.5, size=d.shape)
-    data = pd.DataFrame({"unit": np.repeat(np.arange(n_units), n_periods), "time": np.tile(t, n_units),
-                         "d": d.ravel(), "y": y.ravel()})
-    return SwitchingSimulation(data, float(effect), levels, durations)
+    sim = SwitchingSimulation({"unit": np.repeat(np.arange(n_units), n_periods), "time": np.tile(t, n_units),
+                               "d": d.ravel(), "y": y.ravel()})
+    sim.effect, sim.levels, sim.durations = float(effect), levels, durations
+    return sim

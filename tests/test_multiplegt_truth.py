@@ -10,6 +10,7 @@ bounds are nominal - 3 s.e. and a ceiling that catches standard errors twice too
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from econ.did import did_multiplegt
@@ -47,7 +48,11 @@ def test_monte_carlo_coverage_is_nominal(study):
 
 def test_true_effects_of_the_design():
     sim = draw_switching_panel(n_units=20, levels=(1.0, -3.0), effect=0.5, seed=1)
-    assert isinstance(sim, SwitchingSimulation)
+    assert isinstance(sim, SwitchingSimulation) and isinstance(sim, pd.DataFrame)  # the panel itself
+    assert list(sim.columns) == ["unit", "time", "d", "y"] and type(sim.copy()) is pd.DataFrame
+    pd.testing.assert_frame_equal(sim.data, pd.DataFrame(sim))
+    np.testing.assert_allclose(did_multiplegt(sim, "y", "unit", "time", "d").table["estimate"],
+                               did_multiplegt(sim.data, "y", "unit", "time", "d").table["estimate"])
     np.testing.assert_allclose(sim.true_effects([-2, 1, 2, 3, 4, 5]), [0, 1, 1, 2 / 3, 1 / 3, 0])
     np.testing.assert_allclose(sim.true_effects([1, 2, 3], normalized=True), [0.5, 0.25, 0.5 * (2 / 3) / (8 / 3)])
     with pytest.raises(SpecificationError, match="non-zero"):
