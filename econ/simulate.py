@@ -35,13 +35,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from econ._dose_sim import DoseSimulation, draw_dose_panel, draw_switching_panel  # noqa: F401  (re-exported: dose designs)
+from econ._dose_sim import DoseSimulation, draw_dose_panel  # noqa: F401  (re-exported: dose designs)
+from econ._switch_sim import SwitchingSimulation, draw_switching_panel  # noqa: F401  (re-exported: switching design)
 from econ._truth import design_truth, true_att  # noqa: F401  (re-exported: the truth of a design)
 from econ.errors import SpecificationError
 
 __all__ = ["DesignParams", "SimulatedPanel", "draw_panel", "true_att", "china_cities_demo", "DEMO_SEED",
            "effect_shape", "write_china_cities_demo", "twfe_bias_panel", "draw_dose_panel", "DoseSimulation",
-           "draw_switching_panel", "household_survey"]
+           "draw_switching_panel", "SwitchingSimulation", "household_survey"]
 
 DEMO_SEED = 20140926  # the date of the first Broadband China announcement (MIIT/NDRC No. 61, 2014-09-26)
 GENERATOR_VERSION = 1

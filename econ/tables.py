@@ -45,7 +45,9 @@ def etable(
         column per estimator compared). Event-time terms (``rel_m2``, ``rel_p0``...) are shown as ``e = -2``,
         ``e = 0`` and ordered by event time, so that paths of different estimators share rows. A
         :func:`econ.panel.mediation` result gives its three regressions (total, mediator, direct) as three
-        columns.
+        columns. A :func:`econ.did.did_multiplegt` result gives its rows under their own names (``effect_1``...,
+        ``placebo_1``...: periods since the first switch, not the ``e = k`` of absorbing designs) with the
+        estimator "dCDH (switching)" and the control group "Not yet switched".
     format : {"markdown", "latex", "html"}
     keep, drop : regular expression(s)
         As fixest's ``etable``: terms are kept when they match any ``keep`` pattern (``re.search`` on the displayed
@@ -91,13 +93,14 @@ def etable(
     >>> "lpop" in table
     True
     """
-    if isinstance(results, Result) or _is_compare(results) or _is_mediation(results):
+    if isinstance(results, Result) or _is_compare(results) or _is_mediation(results) or _is_multiplegt(results):
         results = [results]
     if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
         raise SpecificationError(f"etable() needs one or more econ Result objects, got {type(results).__name__}")
     results = [step for r in results for step in (r.steps() if _is_mediation(r) else [r])]
-    if not results or not all(isinstance(r, Result) or _is_compare(r) for r in results):
-        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare results)")
+    if not results or not all(isinstance(r, Result) or _is_compare(r) or _is_multiplegt(r) for r in results):
+        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare / did_multiplegt "
+                                 "results)")
     if format not in ("markdown", "latex", "html"):
         raise SpecificationError(f"format must be 'markdown', 'latex' or 'html', got {format!r}")
     digits = check_int(digits, "digits", minimum=0, maximum=12)
@@ -295,6 +298,10 @@ def _is_compare(obj) -> bool:
     return type(obj).__name__ == "ComparisonResult" and hasattr(obj, "overall")
 
 
+def _is_multiplegt(obj) -> bool:
+    return type(obj).__name__ == "MultiplegtResult" and hasattr(obj, "table")
+
+
 def _is_mediation(obj) -> bool:
     return type(obj).__name__ == "MediationResult" and hasattr(obj, "steps")
 
@@ -328,6 +335,8 @@ def _control(r) -> str:
 def _columns(r, rename: dict) -> list[_Column]:
     if _is_compare(r):
         return _compare_columns(r, rename)
+    if _is_multiplegt(r):
+        return [_multiplegt_column(r, rename)]
     tid = r.tidy()
     event = tid.set_index("term")["event_time"] if "event_time" in tid else None
     terms, original = {}, {}
@@ -349,6 +358,18 @@ def _columns(r, rename: dict) -> list[_Column]:
     return [_Column("", terms, original, nobs=r.nobs, n_units=getattr(r, "n_units", None), fe=fe,
                     estimator=_estimator(r), control=_control(r), depvar=r.depvar, r2=r.r2, r2_within=r.r2_within,
                     se_label=_se_label(r))]
+
+
+def _multiplegt_column(r, rename: dict) -> _Column:
+    """did_multiplegt: effects and placebos under their own names (periods since the first switch)."""
+    terms, original = {}, {}
+    for row in r.tidy().itertuples(index=False):
+        shown = rename.get(row.term, row.term)
+        terms[shown] = (float(row.estimate), float(row.std_error), float(row.p_value))
+        original.setdefault(shown, set()).add(row.term)
+    return _Column("", terms, original, nobs=r.nobs, n_units=r.n_units, fe=None, estimator="dCDH (switching)",
+                   control="Not yet switched", depvar=r.depvar,
+                   se_label=f"Clustered ({r.cluster or r.unit})" if (r.cluster or r.unit) else "")
 
 
 def _influence_types() -> tuple:

@@ -5,7 +5,10 @@ Rows: twfe, event_study, placebo (actual estimate), att_gt, sun_abraham, imputat
 (demo panel only: mpdta has no spatial weights) and the econ.montecarlo wrappers (att_gt, imputation).
 Columns: never-treated coded 0 (canonical), NaN, pd.NA, inf, a cohort after the last period; integer, string,
 zero-padded string and categorical ids; no never-treated group; an unbalanced panel. Canonical fits are cached
-per module, so the whole matrix runs in seconds.
+per module, so the whole matrix runs in seconds. A second matrix gives every estimator that reads a treatment column
+(twfe, placebo, spatial_did, subgroups, the twfe Monte Carlo wrapper, build_design itself, sdid, synth) a treatment
+that switches off, an intensity that changes after it starts and a staggered intensity, and every cohort-taking estimator a
+switching dummy as its cohort: one TreatmentError naming the units and pointing to did_multiplegt / cont_did.
 """
 
 from __future__ import annotations
@@ -248,3 +251,86 @@ def test_sample_changes_are_econ_warnings():
     with pytest.warns(EconWarning, match=r"3 row\(s\) with missing values dropped"):
         res = sun_abraham(df, *PANELS["demo"])
     assert "3 row(s) with missing values dropped" in res.notes
+
+
+# ------------------------------------------------------------------------- switching treatments (issue #19, item 4)
+@lru_cache(maxsize=None)
+def _dummy_panel() -> pd.DataFrame:
+    df = datasets.load("china_cities_demo")
+    return df[["prefecture_code", "year", "log_income_ratio", "cohort", "treated", "region"]].copy()
+
+
+def _switching(kind: str) -> tuple[pd.DataFrame, object]:
+    """The demo panel with its 0/1 ``treated`` recoded: switched off again two years after adoption for the first
+    three treated units ("off"), an intensity 2.5 instead of 1 for them ("intensity", a staggered dose), or 1 then
+    2.5 ("level", an intensity that changes after it starts). Returns the panel and the first recoded unit."""
+    df = _dummy_panel().astype({"treated": float})
+    treated = df.loc[df["treated"] == 1, "prefecture_code"].unique()[:3]
+    rows = df["prefecture_code"].isin(treated) & (df["treated"] == 1)
+    late = rows & (df["year"] >= df["cohort"] + 2)
+    if kind == "off":
+        df.loc[late, "treated"] = 0
+    elif kind == "intensity":
+        df.loc[rows, "treated"] = 2.5
+    else:
+        df.loc[late, "treated"] = 2.5
+    return df, treated[0]
+
+
+def _treat_call(kind: str, df: pd.DataFrame):
+    y, unit, time = "log_income_ratio", "prefecture_code", "year"
+    calls = {
+        "twfe": lambda: twfe(df, y, unit, time, treat="treated"),
+        "placebo": lambda: placebo(df, y, unit, time, treat="treated", n_draws=2, progress=False),
+        "spatial_did": lambda: spatial_did(df, y, unit, time, treat="treated", W=weights()),
+        "subgroups": lambda: __import__("econ").did.subgroups(df, y, unit, time, "treated", by="region"),
+        "mc_twfe": lambda: mc.estimators.twfe(y, unit, time, "treated").fn(df, 0.95),
+        "build_design": lambda: __import__("econ").did.design.build_design(df, y, unit, time, treat="treated"),
+        "sdid": lambda: __import__("econ").did.sdid(df, y, unit, time, "treated"),
+        "synth": lambda: __import__("econ").did.synth(df, y, unit, time, "treated"),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EconWarning)
+        return calls[kind]()
+
+
+TREAT_TAKERS = ["twfe", "placebo", "spatial_did", "subgroups", "mc_twfe", "build_design", "sdid", "synth"]
+DUMMY_ONLY = ["placebo", "spatial_did", "build_design", "sdid", "synth"]  # twfe (and subgroups, mc_twfe through it) take a dose
+
+
+@pytest.mark.parametrize("kind", TREAT_TAKERS)
+def test_a_treatment_that_switches_off_is_refused_everywhere(kind):
+    df, first = _switching("off")
+    with pytest.raises(TreatmentError, match=rf"not absorbing: it switches off \(from 1 back to 0\) for 3 unit\(s\) "
+                                             rf"\['{first}',.*did_multiplegt"):
+        _treat_call(kind, df)
+
+
+@pytest.mark.parametrize("kind", TREAT_TAKERS)
+def test_an_intensity_that_changes_after_it_starts_is_refused_everywhere(kind):
+    df, first = _switching("level")
+    msg = "not a 0/1 dummy" if kind in DUMMY_ONLY else "intensity 'treated' is not absorbing"
+    with pytest.raises(TreatmentError, match=rf"{msg}.*3 unit\(s\) \['{first}',.*did_multiplegt.*cont_did"):
+        _treat_call(kind, df)
+
+
+@pytest.mark.parametrize("kind", TREAT_TAKERS)
+def test_a_staggered_intensity_is_a_dose_for_twfe_and_refused_by_dummy_estimators(kind):
+    df, first = _switching("intensity")
+    if kind in DUMMY_ONLY:
+        with pytest.raises(TreatmentError, match=rf"not a 0/1 dummy: 3 unit\(s\) \['{first}',.*cont_did"):
+            _treat_call(kind, df)
+    else:
+        _treat_call(kind, df)
+
+
+@pytest.mark.parametrize("kind", STAGGERED)
+def test_a_switching_dummy_given_as_cohort_points_to_did_multiplegt(kind):
+    df, first = _switching("off")
+    df = df.drop(columns="cohort").rename(columns={"treated": "cohort"})
+    # twfe reads a column that varies within unit as its (older, positional) treatment dummy: the dummy's error
+    match = "not absorbing" if kind == "twfe" else "must be constant within unit.*0/1 treatment dummy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        with pytest.raises(TreatmentError, match=rf"{match}.*did_multiplegt"):
+            _run(kind, df[["prefecture_code", "year", "log_income_ratio", "cohort"]], "demo")

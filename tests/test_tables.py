@@ -89,3 +89,28 @@ def test_invalid_pattern_is_an_error_unless_it_is_a_term_name():
     assert "| I(x**2) |" in text and "| x |" not in text
     with pytest.raises(SpecificationError, match=r"keep/drop pattern 'x\[1'"):
         etable(r, drop=["x[1"])
+
+
+def test_did_multiplegt_column():
+    from econ.did import did_multiplegt, twfe
+    from econ.did.multiplegt import _demo_panel
+
+    df = _demo_panel(n=120).assign(region=lambda d: d["unit"] % 7)
+    res = did_multiplegt(df, "y", "unit", "time", "d", effects=2, placebo=1, vcov={"CL1": "region"})
+    text = etable([res, did_multiplegt(df, "y", "unit", "time", "d")], rename={"effect_1": "first effect"})
+    lines = text.splitlines()
+    t = res.tidy().set_index("term")
+    row = next(line for line in lines if line.startswith("| first effect |"))
+    assert f"{t.loc['effect_1', 'estimate']:.3f}{stars(t.loc['effect_1', 'p_value'])}" in row
+    assert f"({t.loc['effect_1', 'std_error']:.3f})" in lines[lines.index(row) + 1]
+    assert any(line.startswith("| placebo_1 |") for line in lines) and any("| effect_2 |" in ln for ln in lines)
+    assert "| Estimator | dCDH (switching) | dCDH (switching) |" in lines
+    assert "| Control group | Not yet switched | Not yet switched |" in lines
+    assert f"| Observations | {res.nobs:,} |" in text and f"| Units | {res.n_units:,} |" in text
+    assert "Clustered (region)" in text and "Clustered (unit)" in text
+    assert "| Dependent variable | y | y |" in lines
+    assert "placebo_1" not in etable(res, drop="placebo") and "\\\\" in etable(res, format="latex")
+    # next to an absorbing-design fit: its own rows, not merged with the TWFE coefficient
+    absorbing = df.assign(treated=(df.groupby("unit")["d"].cummax() > 0).astype(float))
+    both = etable([res, twfe(absorbing, "y", "unit", "time", treat="treated")])
+    assert "| treated |" in both and "| effect_1 |" in both

@@ -187,32 +187,50 @@ def is_binary(values: np.ndarray) -> bool:
     return bool(np.isin(values, (0.0, 1.0)).all())
 
 
-def check_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str) -> str:
-    """Classify ``treat`` as "binary" or "continuous" and check it fits a DiD design.
+SWITCHING_HINT = ("for a treatment that switches on and off or changes level over time use econ.did.did_multiplegt; "
+                  "for a dose fixed within unit, econ.did.cont_did")
 
-    Binary treatment must be absorbing (no unit switches from 1 back to 0), have treated and untreated
-    observations. A continuous intensity must vary. Returns the kind.
+
+def check_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str, *, intensity: bool = True) -> str:
+    """Classify ``treat`` as "binary" or "continuous" and check it fits an absorbing-treatment DiD design.
+
+    The one rule for every estimator that reads a treatment column (``build_design(treat=...)`` and so ``placebo``,
+    ``spatial_did`` and the Monte Carlo wrappers; ``twfe``, ``subgroups``): the treatment must have treated and
+    untreated observations and be *absorbing*: a 0/1 dummy never goes from 1 back to 0 within a unit. A non-binary
+    column is refused (TreatmentError naming units and pointing to ``did_multiplegt`` / ``cont_did``) unless
+    ``intensity`` is true, and then it must start once and stay: zero, then one non-zero level to the end of the
+    unit's rows (a staggered dose). Rows are sorted by (unit, time). Returns the kind.
     """
     d = numeric(frame, treat)
     if (d == 1).all():
         raise TreatmentError(f"treatment {treat!r} is 1 in every row: there are no untreated observations")
     if d.min() == d.max():
         raise TreatmentError(f"treatment {treat!r} is constant ({d[0]:g}) in every row: nothing to compare")
-    if not is_binary(d):
-        return "continuous"
-    # frame is sorted by (unit, time): a drop 1 -> 0 within a unit means the treatment switched off
-    same_unit = frame[unit].to_numpy()[1:] == frame[unit].to_numpy()[:-1]
-    off = same_unit & (np.diff(d) < 0)
-    if off.any():
-        rows = np.flatnonzero(off) + 1
-        units = pd.unique(frame[unit].to_numpy()[rows])
-        first = rows[0]
+    ids = frame[unit].to_numpy()
+    binary = is_binary(d)
+    if not binary and not intensity:
+        rows = np.flatnonzero(~np.isin(d, (0.0, 1.0)))
+        units = pd.unique(ids[rows])
         raise TreatmentError(
-            f"binary treatment {treat!r} is not absorbing: it switches from 1 back to 0 for {len(units)} unit(s) "
-            f"{_show(units)} (first at {unit}={frame[unit].iat[first]!r}, {time}={frame[time].iat[first]!r}); "
-            "staggered DiD assumes that once treated a unit stays treated"
-        )
-    return "binary"
+            f"treatment {treat!r} is not a 0/1 dummy: {len(units)} unit(s) {_show(units)} have other values (e.g. "
+            f"{unit}={_py(ids[rows[0]])!r}, {time}={_py(frame[time].iat[rows[0]])!r}: {d[rows[0]]:g}); this "
+            f"estimator needs an absorbing 0/1 treatment or a cohort column -- {SWITCHING_HINT}")
+    # frame is sorted by (unit, time): a change after the treatment started within a unit means it is not absorbing
+    same_unit = ids[1:] == ids[:-1]
+    moved = same_unit & (d[1:] != d[:-1]) & (d[:-1] != 0)
+    if moved.any():
+        rows = np.flatnonzero(moved) + 1
+        units = pd.unique(ids[rows])
+        first = rows[0]
+        where = (f"(first at {unit}={_py(frame[unit].iat[first])!r}, {time}={_py(frame[time].iat[first])!r}"
+                 f": {d[first - 1]:g} -> {d[first]:g})")
+        if binary:
+            what = f"binary treatment {treat!r} is not absorbing: it switches off (from 1 back to 0)"
+        else:
+            what = f"treatment intensity {treat!r} is not absorbing: it switches off or changes level after it starts"
+        raise TreatmentError(f"{what} for {len(units)} unit(s) {_show(units)} {where}; staggered DiD assumes that "
+                             f"once treated a unit stays treated -- {SWITCHING_HINT}")
+    return "binary" if binary else "continuous"
 
 
 def cohort_from_treatment(frame: pd.DataFrame, unit: str, time: str, treat: str) -> pd.Series:

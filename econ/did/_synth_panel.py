@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from econ._validate import require_columns
+from econ.did._design import check_treatment
 from econ.errors import PanelError, SpecificationError, TreatmentError
 from econ.io import validate_panel
 
@@ -67,9 +68,9 @@ def wide_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, treat: st
     if d.isna().any():
         rows = df.index[d.isna()]
         raise TreatmentError(f"treatment column '{treat}' is missing for units {_show(df.loc[rows, unit].unique())}")
-    if not d.isin([0, 1, True, False]).all():
-        bad = sorted(pd.unique(d[~d.isin([0, 1, True, False])]).tolist())[:5]
-        raise TreatmentError(f"treatment column '{treat}' must be 0/1; found values {bad}")
+    if d.nunique() > 1 or not d.isin([0, 1, True, False]).all():
+        # the package's one absorbing 0/1 rule: names the units, points to did_multiplegt / cont_did
+        check_treatment(df, unit, time, treat, intensity=False)
     y = pd.to_numeric(df[outcome], errors="coerce")
     if y.isna().sum() > df[outcome].isna().sum():
         raise SpecificationError(f"outcome '{outcome}' must be numeric")

@@ -270,8 +270,12 @@ def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.S
     first[codes[::-1]] = ints[::-1]  # the first row of each unit wins
     varies = np.unique(codes[ints != first[codes]])
     if len(varies):
+        hint = ""
+        if np.isin(values[~never], (1.0,)).all():  # 0/1 cells: a treatment dummy given as the cohort
+            hint = (" -- it looks like a 0/1 treatment dummy: give it as treat= where the estimator takes one; "
+                    "if it switches on and off, use econ.did.did_multiplegt")
         raise TreatmentError(f"cohort column {cohort!r} must be constant within unit; it varies for {len(varies)} "
-                             f"unit(s) {_show(levels[varies])}")
+                             f"unit(s) {_show(levels[varies])}{hint}")
     return pd.Series(first, index=pd.Index(levels, name=unit))
 
 
@@ -384,8 +388,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     if dropped:
         design.change(f"{dropped} row(s) with missing values dropped")
     if treat is not None:
-        if check_treatment(frame, unit, time, treat) != "binary":
-            raise TreatmentError(f"a staggered design needs a binary absorbing treatment; {treat!r} is continuous")
+        check_treatment(frame, unit, time, treat, intensity=False)  # absorbing 0/1, else TreatmentError
         cohorts = cohort_from_treatment(frame, unit, time, treat)
     else:
         cohorts = unit_cohorts(frame, unit, time, cohort)

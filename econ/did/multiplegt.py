@@ -10,6 +10,7 @@ switch on and off and take any values; only the first switch defines the event.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,8 +19,11 @@ from scipy import stats
 
 from econ import _validate
 from econ._figure import figure, finish_figure
-from econ.did._design import _show, check_name, cluster_column, prepare_panel, require_unit_constant
-from econ.errors import SpecificationError, TreatmentError
+from econ._truth import overlay_truth
+from econ.did._design import (
+    _show, as_list, check_name, check_names, cluster_column, numeric, prepare_panel, require_unit_constant)
+from econ.did._multiplegt_controls import fit_thetas, residualise
+from econ.errors import EconWarning, SpecificationError, TreatmentError
 
 __all__ = ["did_multiplegt", "MultiplegtResult"]
 
@@ -39,6 +43,8 @@ class MultiplegtResult:
         Covariance of the rows of ``table`` (from the groups' influence functions, clustered).
     placebo_test : dict or None
         Joint Wald test that all placebos are zero: ``stat``, ``df``, ``p_value``.
+    depvar, unit, cluster : str
+        Outcome and group columns, and the cluster column (None: clustered by group).
 
     Examples
     --------
@@ -57,6 +63,9 @@ class MultiplegtResult:
     n_units: int | None = None
     n_switchers: int = 0
     n_never_switchers: int = 0
+    depvar: str = ""
+    unit: str = ""
+    cluster: str | None = None
 
     def tidy(self, normalized: bool = False) -> pd.DataFrame:
         """Effects and placebos as rows.
@@ -99,7 +108,7 @@ class MultiplegtResult:
             lines += ["", "notes:"] + [f"  - {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def plot(self, ax=None, path=None, *, normalized: bool = False):
+    def plot(self, ax=None, path=None, *, normalized: bool = False, truth=None):
         """Event-study path: placebos and effects against periods since the first switch (0 = last period before).
 
         Parameters
@@ -107,10 +116,20 @@ class MultiplegtResult:
         ax : matplotlib.axes.Axes, optional
         path : str or Path, optional
         normalized : bool
+            Plot the normalized effects.
+        truth : SwitchingSimulation, mapping, Series or float, optional
+            The true path drawn over the estimates: a simulated design with ``true_effects`` (e.g.
+            :func:`econ.simulate.draw_switching_panel`), or true values by event time / one number, as every
+            ``plot(truth=...)`` of the package (:func:`econ.results.overlay_truth`).
 
         Returns
         -------
         (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+        Raises
+        ------
+        SpecificationError
+            ``truth`` is none of the accepted forms.
         """
         fig, ax = figure(ax)
         t = self.tidy(normalized).sort_values("event_time")
@@ -120,7 +139,12 @@ class MultiplegtResult:
         lo = np.r_[0.0, t["conf_low"].to_numpy()][order]
         hi = np.r_[0.0, t["conf_high"].to_numpy()][order]
         e = e[order]
-        ax.errorbar(e, est, yerr=[est - lo, hi - est], fmt="o", capsize=3)
+        ax.errorbar(e, est, yerr=[est - lo, hi - est], fmt="o", capsize=3, label="estimate")
+        if truth is not None:
+            if callable(getattr(truth, "true_effects", None)):
+                truth = truth.true_effects(e, normalized=normalized)
+            overlay_truth(ax, e, truth, by="event_time")
+            ax.legend(frameon=False)
         ax.axhline(0, color="grey", lw=0.8)
         ax.axvline(0.5, color="grey", ls=":", lw=0.8)
         ax.set_xlabel("periods since the first switch")
@@ -128,8 +152,8 @@ class MultiplegtResult:
         return finish_figure(fig, ax, path)
 
 
-def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int = 0, vcov=None, cluster=None,
-                   level: float = 0.95, drop_bidirectional: bool = True) -> MultiplegtResult:
+def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int = 0, covariates=None, vcov=None,
+                   cluster=None, level: float = 0.95, drop_bidirectional: bool = True) -> MultiplegtResult:
     """Event-study effects of first switches of a binary or non-binary treatment that may switch on and off.
 
     Parameters
@@ -140,6 +164,11 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
         Outcome, group id, time and treatment columns (the treatment may take any real values).
     effects, placebo : int
         Number of effects (1..effects periods after the switch) and placebos (before it).
+    covariates : str or list of str, optional
+        Time-varying control variables (``did_multiplegt_dyn``'s ``controls``): the outcome is replaced by
+        ``Y - X theta_d``, ``theta_d`` estimated by regressing the outcome's first differences on the controls' first
+        differences with period fixed effects among the not-yet-switched groups of baseline treatment ``d``. Rows
+        with a missing control are dropped (a note says how many).
     vcov : None or {"CL1": column}, optional
         As in every estimator of the package: ``None`` (default) clusters by group (each group its own cluster);
         ``{"CL1": col}`` clusters by a column constant within group.
@@ -158,9 +187,13 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     Raises
     ------
     TreatmentError
-        No group switches, or no switcher has a comparison group for the first effect.
+        A non-numeric treatment (naming rows), no group switches, or no switcher has a comparison group (naming the
+        switchers).
     SpecificationError
-        Bad arguments or columns.
+        Bad arguments, unknown or non-numeric columns, infinite values (naming rows), a cluster column that varies
+        within group (naming groups), covariates that repeat the model's columns.
+    PanelError
+        Duplicate (unit, time) rows or a non-integer time column.
 
     Notes
     -----
@@ -174,8 +207,19 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     corrections with fallbacks for singleton cohorts, which this function does not: on favara_imbs the standard
     errors differ by up to 10%; point estimates coincide. Sample rules as ``did_multiplegt_dyn``: groups moving both
     above and below their baseline lose their observations from then on; baseline treatments whose groups all
-    switch at once (or never) are dropped; outcomes in periods with no never-switcher of the same baseline are set
-    aside. Controls (covariates), weights and ``same_switchers`` are not implemented.
+    switch at once (or never) are dropped (a note and an EconWarning name them); outcomes in periods in which no
+    group of the same baseline is observed before its switch are set aside. Effects or placebos that no switcher
+    can identify are NaN, with a note and an EconWarning.
+
+    With ``covariates``, ``theta_d`` is fitted once by least squares of ``Y_{g,t} - Y_{g,t-1}`` on
+    ``X_{g,t} - X_{g,t-1}`` and period effects over the cells ``t < F_g`` of the groups with baseline ``d``
+    (section 3.5 of the paper; did_multiplegt_dyn's ``controls``), and every difference above uses
+    ``Y - X theta_{D_g1}``. Each group's influence gains ``-M_d' psi_g``: ``M_d`` the derivative of the estimate in
+    ``theta_d``, ``psi_g = G (X'X)^{-1} sum_t x_gt e_gt`` the group's influence on ``theta_d``. Against
+    py_did_multiplegt_dyn on favara_imbs the estimates agree to 1e-9; did_multiplegt_dyn also adds a constant
+    ``M_d' theta_d`` and a cell degrees-of-freedom factor to that term, which this function does not. moderndid
+    0.2.0 instead residualises long differences on never-switchers without period effects (other estimates).
+    Weights and ``same_switchers`` are not implemented.
 
     References
     ----------
@@ -192,12 +236,14 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     effects = _validate.check_int(effects, "effects", minimum=1)
     placebo = _validate.check_int(placebo, "placebo", minimum=0)
     treat = check_name(treat, "treat")
+    y = check_name(y, "y")
+    controls = check_names(as_list(covariates), "covariates")
     cluster = check_name(cluster_column(vcov, cluster, unit, "did_multiplegt"), "vcov", optional=True)
     if not 0 < level < 1:
         raise SpecificationError(f"level must be in (0, 1), got {level!r}")
-    frame = prepare_panel(data, unit, time, [treat], optional=[y] + ([cluster] if cluster else []))
-    notes = [f"{frame.attrs['dropped_missing']} row(s) with a missing treatment dropped"] \
-        if frame.attrs.get("dropped_missing") else []
+    frame = _frame(data, y, unit, time, treat, controls, cluster)
+    notes = [f"{frame.attrs['dropped_missing']} row(s) with a missing treatment{' or control' if controls else ''} "
+             "dropped"] if frame.attrs.get("dropped_missing") else []
     codes, units = pd.factorize(frame[unit], sort=False)
     periods = np.sort(frame[time].unique())
     G, T = len(units), len(periods)
@@ -206,9 +252,12 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     D = np.full((G, T), np.nan)
     Y[codes, col] = frame[y].to_numpy(float)
     D[codes, col] = frame[treat].to_numpy(float)
+    X = np.full((G, T, len(controls)), np.nan)
+    for k, c in enumerate(controls):
+        X[codes, col, k] = frame[c].to_numpy(float)
     cl = None
     if cluster is not None:
-        require_unit_constant(frame[cluster], frame[unit], f"cluster {cluster!r}")
+        require_unit_constant(frame[cluster], frame[unit], f"cluster {cluster!r}", SpecificationError)
         cl = pd.factorize(frame.drop_duplicates(unit).set_index(unit)[cluster].reindex(units), sort=True)[0]
     first = np.argmax(np.isfinite(D), axis=1)
     D1 = D[np.arange(G), first]
@@ -228,19 +277,46 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     first_up = np.where(up, np.argmax(above, axis=1), T)
     first_down = np.where(down, np.argmax(below, axis=1), T)
     S = np.where(first_up < first_down, 1.0, -1.0)
-    keep, Y = _sample_rules(Y, D1, F, keep, T, units, notes)
+    if not (F < T).any():
+        raise TreatmentError(f"no {unit} ever changes its treatment {treat!r} (all {G} keep their first observed "
+                             "value): nothing to estimate")
+    keep, Y = _sample_rules(Y, D, D1, F, keep, T, units, notes, unit)
     switchers = keep & (F < T)
     if not switchers.any():
-        raise TreatmentError(f"no {unit} ever changes its treatment {treat!r}: nothing to estimate")
+        lost = units[F < T]
+        raise TreatmentError(f"no switcher has a comparison group: within each baseline value of {treat!r} all "
+                             f"{unit}s switch in the same period, so none is a not-yet-switched comparison (switchers "
+                             f"{_show(lost)}); did_multiplegt needs groups with the same baseline treatment that "
+                             "switch later or never")
+    thetas = {}
+    if controls:
+        thetas = fit_thetas(Y, X, D1, F, keep, notes, controls)
+        Y = residualise(Y, X, D1, thetas)
     rows, IF = [], []
     for sign, lags in ((1, range(1, effects + 1)), (-1, range(1, placebo + 1))):
         for ell in lags:
             est, psi, n_sw, dose = _one(Y, D, D1, F, S, keep, ell, sign, G, T)
+            for d, (theta, psi_theta) in thetas.items():  # estimated theta_d: -dest/dtheta_d' psi_theta
+                seen = np.isfinite(Y)
+                m = np.array([_one(np.where(seen, np.where((D1 == d)[:, None], X[:, :, k], 0.0), np.nan), D, D1, F,
+                                    S, keep, ell, sign, G, T)[0] for k in range(len(controls))])
+                if np.isfinite(m).all():
+                    psi = psi - psi_theta @ m
             rows.append((f"{'effect' if sign > 0 else 'placebo'}_{ell}", sign * ell, est, n_sw, dose))
             IF.append(psi)
     if rows[0][3] == 0:
         raise TreatmentError("no switcher has a comparison group (same baseline treatment, not yet switched) one "
                              "period after its switch")
+    empty = [r[0] for r in rows if r[3] == 0]
+    if empty:
+        msg = (f"{', '.join(empty)} not estimable (NaN): no switcher is observed that many periods from its switch "
+               "with a group of the same baseline treatment that has not switched yet")
+        never = {d for d in np.unique(D1[keep]) if not (keep & (D1 == d) & (F == T)).any()}
+        if never:
+            msg += (f"; baseline treatment(s) {sorted(float(d) for d in never)} have no never-switching {unit}, so "
+                    "their last switchers have no comparison")
+        notes.append(msg)
+        warnings.warn(msg, EconWarning, stacklevel=2)
     IF = np.column_stack(IF)
     sums = IF if cl is None else np.stack([np.bincount(cl, weights=IF[:, j]) for j in range(IF.shape[1])], axis=1)
     V = sums.T @ sums / G ** 2
@@ -259,34 +335,57 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
         stat = float(b @ np.linalg.pinv(Vp) @ b)
         pt = {"stat": stat, "df": int(pl.sum()), "p_value": float(stats.chi2.sf(stat, int(pl.sum())))}
     return MultiplegtResult(table, V, pt, level, notes, nobs=int(np.isfinite(Y).sum()), n_units=int(keep.sum()),
-                            n_switchers=int(switchers.sum()), n_never_switchers=int((keep & (F == T)).sum()))
+                            n_switchers=int(switchers.sum()), n_never_switchers=int((keep & (F == T)).sum()),
+                            depvar=y, unit=unit, cluster=cluster)
 
 
-def _sample_rules(Y, D1, F, keep, T, units, notes):
+def _sample_rules(Y, D, D1, F, keep, T, units, notes, unit="unit"):
     """``did_multiplegt_dyn``'s rules: baseline treatments whose groups all switch at the same time (or never) have
-    no comparison and are dropped; outcomes in periods where no never-switcher with the same baseline is observed
-    are set aside (the comparison needs a never-switcher there)."""
+    no comparison and are dropped (a note and an EconWarning naming them); outcomes in periods where no group with the
+    same baseline is observed before its switch are set aside (nothing to compare with there)."""
     keep = keep.copy()
     for d in np.unique(D1[keep]):
         same = keep & (D1 == d)
         f = np.where(F[same] == T, -1, F[same])
         if len(np.unique(f)) < 2:
             keep &= ~same
-            notes.append(f"{int(same.sum())} group(s) with baseline treatment {d:g} dropped: they all switch at "
-                         "the same period (or never), so none can serve as a comparison")
+            what = "never switch" if f[0] < 0 else f"all switch in the same period (position {f[0]})"
+            msg = (f"{int(same.sum())} {unit}(s) with baseline treatment {d:g} dropped: they {what}, so none can "
+                   f"serve as a comparison for another, e.g. {_show(units[same], 3)}")
+            notes.append(msg)
+            if f[0] >= 0:
+                warnings.warn(msg, EconWarning, stacklevel=3)
     obs = np.isfinite(Y)
     Y = Y.copy()
     lost = 0
     for d in np.unique(D1[keep]):
         same = keep & (D1 == d)
-        never_seen = (obs[same & (F == T)]).any(axis=0)  # periods with a never-switcher of this baseline
+        # periods in which some group of this baseline is observed and has not switched yet
+        never_seen = (np.isfinite(D[same]) & (np.arange(T)[None, :] < F[same][:, None])).any(axis=0)
         bad = same[:, None] & obs & ~never_seen[None, :]
         lost += int(bad.sum())
         Y[bad] = np.nan
     if lost:
-        notes.append(f"{lost} observation(s) in periods with no never-switching group of the same baseline "
+        notes.append(f"{lost} observation(s) in periods with no not-yet-switched group of the same baseline "
                      "treatment set aside")
     return keep, Y
+
+
+def _frame(data, y, unit, time, treat, controls, cluster):
+    """The validated panel: numeric outcome, treatment and controls; rows missing the treatment or a control dropped."""
+    clash = [c for c in controls if c in (y, unit, time, treat)]
+    if clash:
+        raise SpecificationError(f"covariates {clash} repeat the outcome, unit, time or treatment column")
+    frame = prepare_panel(data, unit, time, [treat, *controls], optional=[y] + ([cluster] if cluster else []))
+    try:
+        numeric(frame, treat)
+    except SpecificationError as err:
+        bad = frame.loc[pd.to_numeric(frame[treat], errors="coerce").isna(), [unit, time]].head(3)
+        raise TreatmentError(f"treatment {treat!r} must be numeric (any real values); e.g. rows "
+                             f"{bad.to_dict('records')}: {err}") from None
+    for c in [y, *controls]:
+        numeric(frame, c)
+    return frame
 
 
 def _one(Y, D, D1, F, S, keep, ell, sign, G, T):
@@ -334,6 +433,6 @@ def _one(Y, D, D1, F, S, keep, ell, sign, G, T):
 
 def _demo_panel(n: int = 200, T: int = 6, seed: int = 0) -> pd.DataFrame:
     """The switching-treatment panel of the examples (:func:`econ.simulate.draw_switching_panel`)."""
-    from econ._dose_sim import draw_switching_panel
+    from econ._switch_sim import draw_switching_panel
 
-    return draw_switching_panel(n_units=n, n_periods=T, seed=seed)
+    return draw_switching_panel(n_units=n, n_periods=T, seed=seed).data
