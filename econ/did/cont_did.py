@@ -19,6 +19,8 @@ from econ.did import _mboot
 from econ.did._cont_result import ContDiDResult
 from econ.did._design import NEVER, _show, cluster_column
 from econ.did._dose import DoseBasis, cell, quantile_knots
+from econ.did._dose_cov import cell_cov
+from econ.did._drdid import CellFailure
 from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError
 
@@ -27,7 +29,7 @@ __all__ = ["cont_did", "ContDiDResult"]
 METHODS = ("spline", "discrete")
 
 
-def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", method: str = "spline",
+def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str = "never", method: str = "spline",
              degree: int = 3, num_knots: int = 0, knots=None, grid=None, anticipation: int = 0,
              balance: str = "keep", vcov=None, cluster: str | None = None, level: float = 0.95, n_draws: int = 999,
              multiplier: str = "mammen", seed: int = 0) -> ContDiDResult:
@@ -45,6 +47,9 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     dose : str
         Dose column: non-negative, no missing values, fixed within unit; positive for every treated unit. The
         dose of never-treated units is ignored (they are untreated, ``D = 0``).
+    covariates : str or list of str, optional
+        Covariates for conditional parallel trends, estimated doubly robustly (see Notes); each (g, t) cell reads
+        them in its base period. Not available with ``control="lowest"``.
     control : {"never", "notyet", "lowest"}
         Comparison units: never treated, or also those not yet treated by ``t`` (and by the base period), or
         (``"lowest"``, the paper's Remark 3.1 for designs without untreated units) the cohort's own units at the
@@ -100,10 +105,23 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     multiplier bootstrap (:mod:`econ.did._mboot`). For a discrete dose ``ACRT(d_j) = (ATT(d_j) - ATT(d_{j-1})) /
     (d_j - d_{j-1})`` with ``ATT(d_0 = 0) = 0``.
 
+    With ``covariates`` (conditional parallel trends ``E[dY(0) | X, D = d] = E[dY(0) | X, D = 0]``) each cell
+    replaces ``mean_c(dY)`` by a doubly robust counterfactual: ``dY~_i = dY_i - Z_i'gamma - eta`` with ``gamma`` the
+    comparison units' outcome regression (``Z = [1, X]``) and ``eta`` the propensity-odds weighted mean of the
+    comparison units' residuals (logit of cohort membership on ``Z`` within the cell; scores capped and trimmed as R
+    ``DRDID``); ``dY~`` is then regressed on the dose basis. ``ATT^o`` is Sant'Anna and Zhao's ``drdid_panel``
+    estimator (cohort against comparison units), doubly robust; ``ATT(d) - ATT^o`` and ``ACRT(d)`` rest on the
+    outcome regression unless the dose is independent of ``X`` among the treated (diff-diff's
+    ``estimation_method="dr"`` convention). The influence functions include the estimation of the outcome
+    regression, the propensity score and ``eta`` (:mod:`econ.did._dose_cov`).
+
     References
     ----------
     Callaway, B., Goodman-Bacon, A. and Sant'Anna, P. H. C. (2024). Difference-in-differences with a continuous
     treatment. NBER Working Paper 32117 (arXiv:2107.02637).
+
+    Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences estimators. Journal of
+    Econometrics 219(1), 101-122.
 
     Examples
     --------
@@ -133,7 +151,11 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     if not isinstance(dose, str):
         raise SpecificationError(f"dose must be a column name (str), got {dose!r}")
     cluster = cluster_column(vcov, cluster, unit, "cont_did")
-    design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster,
+    if covariates is not None and control == "lowest":
+        raise SpecificationError("covariates are not available with control='lowest' (the conditional estimand "
+                                 "against the lowest dose is not implemented); drop covariates= or use "
+                                 "control='never'/'notyet'")
+    design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster, covariates=covariates,
                           control="never" if control == "lowest" else control, anticipation=anticipation,
                           balance=balance, comparison=control != "lowest")
     W = _wide(design, cluster)
@@ -178,8 +200,12 @@ def _wide(design, cluster):
         require_unit_constant(f[cluster], f[unit], f"cluster {cluster!r}")
         first = f.drop_duplicates(unit).set_index(unit)[cluster].reindex(units)
         cl = pd.factorize(first, sort=True)[0]
+    Xcov = None
+    if design.covariates:
+        Xcov = np.full((n, len(periods), len(design.covariates)), np.nan)
+        Xcov[codes, np.searchsorted(periods, f[design.time].to_numpy())] = f[design.covariates].to_numpy(float)
     return dict(units=np.asarray(units), periods=periods, Y=Y, g=g, D=D, cluster=cl, notes=notes,
-                nobs=int(np.isfinite(Y).sum()))
+                nobs=int(np.isfinite(Y).sum()), X=Xcov)
 
 
 def _lowest(W, design):
@@ -256,7 +282,15 @@ def _cells(W, design, basis, grid):
             if len(np.unique(D[treated])) < min(basis.k, 2):
                 W["notes"].append(f"cell (g={gg}, t={t}): fewer distinct doses than basis functions "
                                   f"({basis.k}); the fit is the minimum-norm least-squares one")
-            res = cell(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n)
+            if W["X"] is None:
+                res = cell(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n)
+            else:
+                Z = np.column_stack([np.ones(n), np.nan_to_num(W["X"][:, index[base], :])])
+                try:
+                    res = cell_cov(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n, Z)
+                except CellFailure as exc:
+                    W["notes"].append(f"cell (g={gg}, t={t}) skipped: {exc}")
+                    continue
             res.update(cohort=int(gg), period=t, event_time=t - int(gg), post=t >= gg)
             out.append(res)
     if not out:
@@ -353,6 +387,9 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
                           + (f" (B-splines of degree {basis.degree}, interior knots "
                              f"{np.round(basis.knots, 4).tolist()})" if method == "spline" else
                              f" ({len(basis.levels)} dose levels)")]
+    if W["X"] is not None:
+        notes.append(f"conditional parallel trends on {design.covariates} (base-period values), doubly robust: "
+                     "outcome regression on the comparison units, logit propensity score")
     return ContDiDResult(curve=curve, event_study=es, group_time=gt, overall=overall, overall_se=overall_se,
                          crit=crit, z=z, level=level, n_draws=n_draws, notes=notes, nobs=W["nobs"], n_units=n,
                          method=method, influence={"att_d": if_att_d, "acrt_d": if_acrt_d,
