@@ -159,25 +159,6 @@ def test_lowest_dose_needs_a_mass_point():
         cont_did(df, "y", "unit", "time", "cohort", dose="dose", control="lowest", n_draws=0)
 
 
-def test_known_truth_monte_carlo():
-    """60 draws of 300 units, quadratic dose-response fitted with degree 2. Bias within 3 Monte Carlo standard
-    errors; 95% pointwise coverage of ATT^o and ACRT^o and uniform coverage of the ATT(d) band at least 0.85
-    (Monte Carlo s.e. of a 0.95 coverage over 60 draws: 0.028; 0.85 is 3.5 of them below nominal)."""
-    R, est, cover = 60, [], []
-    for r in range(R):
-        sim = draw_dose_panel(n_units=300, n_periods=4, cohorts=(3, 4), seed=100 + r)
-        res = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=99, seed=r)
-        o, s, c = res.overall, res.overall_se, res.curve
-        est.append([o["ATT^o"] - sim.att_o, o["ACRT^o"] - sim.acrt_o])
-        cover.append([abs(o["ATT^o"] - sim.att_o) < 1.96 * s["ATT^o"],
-                      abs(o["ACRT^o"] - sim.acrt_o) < 1.96 * s["ACRT^o"],
-                      np.all(np.abs(c["att"] - sim.att(c["dose"])) <= res.crit["att_d"] * c["att_se"])])
-    est, cover = np.array(est), np.array(cover).mean(axis=0)
-    mc_se = est.std(axis=0) / np.sqrt(R)
-    assert np.all(np.abs(est.mean(axis=0)) < 3 * mc_se), (est.mean(axis=0), mc_se)
-    assert np.all(cover >= 0.85), cover
-
-
 def test_discrete_dose_is_cell_means():
     sim = draw_dose_panel(n_units=400, n_periods=3, cohorts=(3,), levels=(1.0, 2.0, 3.0), seed=5)
     res = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", method="discrete", n_draws=0)
