@@ -91,13 +91,14 @@ def etable(
     >>> "lpop" in table
     True
     """
-    if isinstance(results, Result) or _is_compare(results) or _is_mediation(results):
+    if isinstance(results, Result) or _is_compare(results) or _is_mediation(results) or _is_cont(results):
         results = [results]
     if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
         raise SpecificationError(f"etable() needs one or more econ Result objects, got {type(results).__name__}")
     results = [step for r in results for step in (r.steps() if _is_mediation(r) else [r])]
-    if not results or not all(isinstance(r, Result) or _is_compare(r) for r in results):
-        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare results)")
+    if not results or not all(isinstance(r, Result) or _is_compare(r) or _is_cont(r) for r in results):
+        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare or "
+                                 "econ.did.cont_did results)")
     if format not in ("markdown", "latex", "html"):
         raise SpecificationError(f"format must be 'markdown', 'latex' or 'html', got {format!r}")
     digits = check_int(digits, "digits", minimum=0, maximum=12)
@@ -153,7 +154,7 @@ def etable(
         foot += f" {_FE_NA}: no fixed-effects regression (differences within units and periods)."
     if notes:
         foot += " " + notes
-    show_dep = any(r.depvar for r in results)
+    show_dep = any(getattr(r, "depvar", None) for r in results)
     sections = [body, fe_rows, stats]
     render = {"markdown": _markdown, "latex": _latex, "html": _html}[format]
     text = render(header, depvars if show_dep else None, sections, foot)
@@ -295,6 +296,10 @@ def _is_compare(obj) -> bool:
     return type(obj).__name__ == "ComparisonResult" and hasattr(obj, "overall")
 
 
+def _is_cont(obj) -> bool:
+    return type(obj).__name__ == "ContDiDResult" and hasattr(obj, "overall_se")
+
+
 def _is_mediation(obj) -> bool:
     return type(obj).__name__ == "MediationResult" and hasattr(obj, "steps")
 
@@ -305,7 +310,7 @@ _ESTIMATORS = {"ATTgtResult": "Callaway-Sant'Anna", "AggregateResult": "Callaway
                "SpatialResult": "Spatial ML", "ThresholdResult": "Panel threshold"}
 _COMPARE = {"twfe": "TWFE", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "imputation": "Imputation (BJS)"}
 _CONTROL = {"never": "Never treated", "notyet": "Not yet treated", "last": "Last treated",
-            "untreated": "Untreated obs."}
+            "untreated": "Untreated obs.", "lowest": "Lowest dose"}
 
 
 def _estimator(r: Result) -> str:
@@ -328,6 +333,8 @@ def _control(r) -> str:
 def _columns(r, rename: dict) -> list[_Column]:
     if _is_compare(r):
         return _compare_columns(r, rename)
+    if _is_cont(r):
+        return _cont_columns(r, rename)
     tid = r.tidy()
     event = tid.set_index("term")["event_time"] if "event_time" in tid else None
     terms, original = {}, {}
@@ -349,6 +356,19 @@ def _columns(r, rename: dict) -> list[_Column]:
     return [_Column("", terms, original, nobs=r.nobs, n_units=getattr(r, "n_units", None), fe=fe,
                     estimator=_estimator(r), control=_control(r), depvar=r.depvar, r2=r.r2, r2_within=r.r2_within,
                     se_label=_se_label(r))]
+
+
+def _cont_columns(r, rename: dict) -> list[_Column]:
+    """A continuous-dose DiD: the rows ATT^o and ACRT^o (normal p-values, as its ``tidy``)."""
+    terms, original = {}, {}
+    for row in r.tidy("overall").itertuples(index=False):
+        shown = rename.get(row.term, row.term)
+        terms[shown] = (float(row.estimate), float(row.std_error), float(row.p_value))
+        original.setdefault(shown, set()).add(row.term)
+    se = "Clustered (units)" if not r.cluster else f"Clustered ({r.cluster})"
+    return [_Column("", terms, original, nobs=r.nobs, n_units=r.n_units, fe=None,
+                    estimator=f"Dose DiD ({r.method})", control=_CONTROL.get(r.control, r.control or ""),
+                    depvar=r.depvar, se_label=se)]
 
 
 def _influence_types() -> tuple:

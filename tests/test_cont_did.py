@@ -267,3 +267,29 @@ def test_cluster_by_unit_equals_default_and_coarser_clusters_widen():
     block = cont_did(df, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, vcov={"CL1": "block"})
     np.testing.assert_allclose(block.curve["att"], base.curve["att"], rtol=1e-12)
     assert not np.allclose(block.curve["att_se"], base.curve["att_se"])
+
+
+def test_etable_shows_att_o_and_acrt_o_rows():
+    import re
+
+    import econ
+    from econ import datasets, did
+
+    sim = draw_dose_panel(n_units=200, n_periods=4, seed=3)
+    res = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, control="notyet")
+    d = datasets.load("mpdta")
+    cs = did.att_gt(d, "lemp", "countyreal", "year", "first.treat", n_draws=0).aggregate("simple")
+    text = econ.etable([res, cs], digits=4, rename={"ATT^o": "ATT"})
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in text.splitlines()
+            if line.startswith("| ")}
+    got = float(re.sub(r"\*+$", "", rows["ATT"][0]))
+    assert got == pytest.approx(res.overall["ATT^o"], abs=5e-5)
+    assert rows["ATT"][1]  # the binary estimator shares the row
+    assert float(rows["ACRT^o"][0].rstrip("*")) == pytest.approx(res.overall["ACRT^o"], abs=5e-5)
+    assert rows["ACRT^o"][1] == ""
+    assert f"({res.overall_se['ATT^o']:.4f})" in text
+    assert rows["Estimator"][0] == "Dose DiD (spline)" and rows["Control group"][0] == "Not yet treated"
+    assert rows["Observations"][0] == f"{res.nobs:,}" and rows["Units"][0] == f"{res.n_units:,}"
+    assert rows["Dependent variable"][0] == "y"
+    assert r"ACRT\textasciicircum{}o" in econ.etable(res, format="latex")
+    assert "ATT^o" in econ.etable(res, format="html")

@@ -392,7 +392,8 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
                      "outcome regression on the comparison units, logit propensity score")
     return ContDiDResult(curve=curve, event_study=es, group_time=gt, overall=overall, overall_se=overall_se,
                          crit=crit, z=z, level=level, n_draws=n_draws, notes=notes, nobs=W["nobs"], n_units=n,
-                         method=method, influence={"att_d": if_att_d, "acrt_d": if_acrt_d,
+                         method=method, control=design.control if "lowest" not in W else "lowest", depvar=design.y,
+                         cluster=design.cluster, influence={"att_d": if_att_d, "acrt_d": if_acrt_d,
                                                    "overall": overall_if})
 
 
