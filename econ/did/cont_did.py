@@ -19,6 +19,7 @@ from econ.did import _mboot
 from econ.did._cont_result import ContDiDResult
 from econ.did._design import NEVER, _show, cluster_column
 from econ.did._dose import DoseBasis, cell, quantile_knots
+from econ.did._dose_cck import select_segments
 from econ.did._dose_cov import cell_cov
 from econ.did._drdid import CellFailure
 from econ.did.design import build_design
@@ -26,7 +27,7 @@ from econ.errors import SpecificationError, TreatmentError
 
 __all__ = ["cont_did", "ContDiDResult"]
 
-METHODS = ("spline", "discrete")
+METHODS = ("spline", "discrete", "cck")
 
 
 def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str = "never", method: str = "spline",
@@ -56,10 +57,15 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         lowest dose ``d_L`` (at least two per cohort): the estimand is then ``ATT(d) - ATT(d_L)`` over doses above
         ``d_L``, never-treated units are not used, and for a discrete dose ``ACRT(d_1)`` is
         ``(ATT(d_1) - ATT(d_L)) / (d_1 - d_L)``.
-    method : {"spline", "discrete"}
+    method : {"spline", "discrete", "cck"}
         ``"spline"``: B-splines of ``degree`` with ``num_knots`` interior knots at quantiles of the positive doses
         (or the given ``knots``); ``num_knots=0`` is a polynomial of ``degree``. ``"discrete"``: the paper's
-        nonparametric estimator for a multi-valued dose, one mean per dose level.
+        nonparametric estimator for a multi-valued dose, one mean per dose level. ``"cck"``: the paper's
+        nonparametric estimator for a continuous dose (R contdid's ``dose_est_method="cck"``): B-splines of
+        ``degree`` whose number of segments is chosen from the data by Chen, Christensen and Kankanala's Lepski
+        rule (:mod:`econ.did._dose_cck`, 999 Gaussian multiplier draws from ``seed``), on each treated unit's
+        post-treatment change net of the comparison mean; the chosen number is in the notes. Inference then is
+        that of ``"spline"`` at the chosen dimension (not CCK's honest adaptive bands).
     degree, num_knots, knots
         The spline basis (``method="spline"``).
     grid : array-like, optional
@@ -120,6 +126,9 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
     Callaway, B., Goodman-Bacon, A. and Sant'Anna, P. H. C. (2024). Difference-in-differences with a continuous
     treatment. NBER Working Paper 32117 (arXiv:2107.02637).
 
+    Chen, X., Christensen, T. M. and Kankanala, S. (2024). Adaptive estimation and uniform confidence bands for
+    nonparametric structural functions and elasticities. Review of Economic Studies (arXiv:2107.11869).
+
     Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences estimators. Journal of
     Econometrics 219(1), 101-122.
 
@@ -161,6 +170,13 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
     W = _wide(design, cluster)
     if control == "lowest":
         _lowest(W, design)
+    if method == "cck":
+        if covariates is not None or num_knots or knots is not None:
+            raise SpecificationError("method='cck' chooses the number of knots from the data and does not take "
+                                     "num_knots=, knots= or covariates=; use method='spline' for those")
+        _, grid = _basis(W, "spline", degree, 0, None, grid)
+        W["cck"] = _select(W, design, grid, degree, seed)
+        num_knots = W["cck"]["segments"] - 1
     basis, grid = _basis(W, method, degree, num_knots, knots, grid)
     cells = _cells(W, design, basis, grid)
     return _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, method)
@@ -205,7 +221,7 @@ def _wide(design, cluster):
         Xcov = np.full((n, len(periods), len(design.covariates)), np.nan)
         Xcov[codes, np.searchsorted(periods, f[design.time].to_numpy())] = f[design.covariates].to_numpy(float)
     return dict(units=np.asarray(units), periods=periods, Y=Y, g=g, D=D, cluster=cl, notes=notes,
-                nobs=int(np.isfinite(Y).sum()), X=Xcov)
+                nobs=int(np.isfinite(Y).sum()), X=Xcov, index={int(p): s for s, p in enumerate(periods)})
 
 
 def _lowest(W, design):
@@ -254,9 +270,8 @@ def _basis(W, method, degree, num_knots, knots, grid):
 
 # ------------------------------------------------------------------------------------------------ cells
 def _cells(W, design, basis, grid):
-    Y, g, D, periods = W["Y"], W["g"], W["D"], W["periods"]
+    g, D, periods, index = W["g"], W["D"], W["periods"], W["index"]
     n, ant = len(g), design.anticipation
-    index = {int(p): s for s, p in enumerate(periods)}
     out = []
     for gg in np.unique(g[g != NEVER]):
         for t in periods:
@@ -265,16 +280,7 @@ def _cells(W, design, basis, grid):
             base = int(gg - 1 - ant) if post else t - 1
             if base not in index or base == t:
                 continue
-            dy = Y[:, index[t]] - Y[:, index[base]]
-            ok = np.isfinite(dy)
-            treated = ok & (g == gg)
-            if "lowest" in W:
-                comp = treated & (D == W["lowest"])
-                treated = treated & (D > W["lowest"])
-            elif design.control == "never":
-                comp = ok & (g == NEVER)
-            else:
-                comp = ok & ((g == NEVER) | (g > max(t, base) + ant))
+            dy, ok, treated, comp = _masks(W, design, gg, t, base)
             if treated.sum() < 2 or not comp.any():
                 W["notes"].append(f"cell (g={gg}, t={t}) skipped: {int(treated.sum())} treated and "
                                   f"{int(comp.sum())} comparison unit(s) observed in {t} and {base}")
@@ -301,6 +307,47 @@ def _cells(W, design, basis, grid):
         raise TreatmentError("no post-treatment cell has comparison units: with control='notyet' the last cohort's "
                              "post periods need never-treated units")
     return out
+
+
+def _masks(W, design, gg, t, base):
+    """Outcome change from ``base`` to ``t`` (NaN where unobserved) and the cell's treated and comparison masks."""
+    Y, g, D, index = W["Y"], W["g"], W["D"], W["index"]
+    dy = Y[:, index[t]] - Y[:, index[base]]
+    ok = np.isfinite(dy)
+    treated = ok & (g == gg)
+    if "lowest" in W:
+        comp = treated & (D == W["lowest"])
+        treated = treated & (D > W["lowest"])
+    elif design.control == "never":
+        comp = ok & (g == NEVER)
+    else:
+        comp = ok & ((g == NEVER) | (g > max(t, base) + design.anticipation))
+    return dy, ok, treated, comp
+
+
+def _select(W, design, grid, degree, seed):
+    """``method="cck"``: the data-driven number of spline segments (:mod:`econ.did._dose_cck`), chosen on each
+    treated unit's post-treatment change net of its cell's comparison mean, averaged over its post-treatment cells
+    (with one cohort and two periods: R contdid's ``dY - mean(dY | D = 0)``)."""
+    g, n, ant = W["g"], len(W["g"]), design.anticipation
+    total, count = np.zeros(n), np.zeros(n)
+    for gg in np.unique(g[g != NEVER]):
+        base = int(gg - 1 - ant)
+        if base not in W["index"]:
+            continue
+        for t in W["periods"]:
+            if int(t) < gg - ant:
+                continue
+            dy, ok, treated, comp = _masks(W, design, gg, int(t), base)
+            if treated.sum() < 2 or not comp.any():
+                continue
+            total[treated] += dy[treated] - dy[comp].mean()
+            count[treated] += 1
+    use = count > 0
+    if use.sum() < 10:
+        raise TreatmentError(f"method='cck' needs at least 10 treated units with a post-treatment change, got "
+                             f"{int(use.sum())}")
+    return select_segments(total[use] / count[use], W["D"][use], grid, degree, n_draws=999, seed=seed)
 
 
 # ------------------------------------------------------------------------------------------------ aggregation
@@ -385,8 +432,12 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
         f"{design.control}-treated units"
     notes = W["notes"] + [f"comparison group: {who}; {method} dose-response"
                           + (f" (B-splines of degree {basis.degree}, interior knots "
-                             f"{np.round(basis.knots, 4).tolist()})" if method == "spline" else
+                             f"{np.round(basis.knots, 4).tolist()})" if method != "discrete" else
                              f" ({len(basis.levels)} dose levels)")]
+    if "cck" in W:
+        c = W["cck"]
+        notes.append(f"cck: {c['segments']} spline segment(s) chosen by Chen, Christensen and Kankanala's Lepski "
+                     f"rule among {c['searched']} (theta* = {c['theta']:.4f}, alpha = {c['alpha']:.3f})")
     if W["X"] is not None:
         notes.append(f"conditional parallel trends on {design.covariates} (base-period values), doubly robust: "
                      "outcome regression on the comparison units, logit propensity score")
