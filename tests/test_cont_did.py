@@ -293,3 +293,14 @@ def test_etable_shows_att_o_and_acrt_o_rows():
     assert rows["Dependent variable"][0] == "y"
     assert r"ACRT\textasciicircum{}o" in econ.etable(res, format="latex")
     assert "ATT^o" in econ.etable(res, format="html")
+
+
+def test_time_varying_dummy_points_to_binary_estimators(panel):
+    bad = panel.assign(dose=((panel["cohort"] > 0) & (panel["time"] >= panel["cohort"])).astype(float))
+    with pytest.raises(TreatmentError, match=r"0/1 treatment dummy.*use econ.did.att_gt"):
+        _fit(bad)
+
+
+def test_no_untreated_units_suggests_lowest_dose(panel):
+    with pytest.raises(TreatmentError, match="no never-treated unit.*control='lowest'"):
+        _fit(panel[panel["cohort"] > 0])

@@ -301,7 +301,8 @@ def _cells(W, design, basis, grid):
             out.append(res)
     if not out:
         raise TreatmentError("no (cohort, period) cell has treated and comparison units observed in both periods"
-                             + (": there is no never-treated unit (try control='notyet')"
+                             + (": there is no never-treated unit (try control='notyet', or control='lowest' to "
+                                "compare with the lowest dose when no unit is untreated)"
                                 if design.control == "never" and not (g == NEVER).any() else ""))
     if not any(c["post"] for c in out):
         raise TreatmentError("no post-treatment cell has comparison units: with control='notyet' the last cohort's "
