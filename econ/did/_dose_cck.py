@@ -22,9 +22,9 @@ from econ.did._dose import quantile_knots
 CHUNK = 128  # bootstrap draws per block (the draws come from one stream, so blocks do not change them)
 
 
-def _fit_map(d: np.ndarray, grid: np.ndarray, degree: int, segments: int):
-    """The linear map from outcomes to the fit on ``grid`` (m x n) and the hat matrix's diagonal-free residual
-    maker: returns ``(L, H)`` with ``h = L y`` and fitted values ``H y``."""
+def _fit_map(d: np.ndarray, grid: np.ndarray, y: np.ndarray, degree: int, segments: int):
+    """Least-squares B-spline fit of ``y`` on ``d``: the linear map from outcomes to the fit on ``grid`` (m x n)
+    and the residuals."""
     knots = quantile_knots(d, segments - 1)
     lo, hi = float(d.min()), float(d.max())
     t = np.r_[[lo] * (degree + 1), knots, [hi] * (degree + 1)]
@@ -32,7 +32,7 @@ def _fit_map(d: np.ndarray, grid: np.ndarray, degree: int, segments: int):
     spl = BSpline(t, np.eye(k), degree, extrapolate=True)
     P, G = spl(d), spl(grid)
     tmp = np.linalg.pinv(P.T @ P) @ P.T  # k x n
-    return G @ tmp, P @ tmp
+    return G @ tmp, y - P @ (tmp @ y)
 
 
 def segment_grid(n: int, degree: int) -> np.ndarray:
@@ -60,8 +60,8 @@ def select_segments(y: np.ndarray, d: np.ndarray, grid: np.ndarray, degree: int 
     alpha = min(0.5, float(np.sqrt(np.log(j_max) / j_max)))
     R = []
     for s in segs:
-        L, H = _fit_map(d, grid, degree, int(s))
-        R.append((L @ y, L * (y - H @ y)[None, :]))  # fit on the grid, influence rows weighted by residuals
+        L, resid = _fit_map(d, grid, y, degree, int(s))
+        R.append((L @ y, L * resid[None, :]))  # fit on the grid, influence rows weighted by residuals
     pairs = [(i, j) for i in range(len(segs)) for j in range(i + 1, len(segs))]
     se = {(i, j): np.sqrt(((R[i][1] - R[j][1]) ** 2).sum(axis=1)) for i, j in pairs}
     tiny = np.finfo(float).eps
