@@ -6,9 +6,8 @@ Where they agree: the segment counts searched, the Lepski statistic's critical v
 each dimension by two-stage least squares with a finer spline of the dose as instrument, which spans the same fit),
 the chosen number of segments (same Gaussian multiplier stream for the same seed), ATT(d), ACRT(d) and the standard
 error of ACRT(d). Where they differ: econ's ATT(d) standard error includes the sampling error of the comparison
-mean ``E[dY | D = 0]`` (moderndid's ``npiv`` treats the centred outcome as data); econ's uniform bands are its
-multiplier-bootstrap sup-t bands at the chosen dimension, not CCK's honest adaptive bands (which add
-``log log J * theta*`` to the critical value).
+mean ``E[dY | D = 0]`` (moderndid's ``npiv`` treats the centred outcome as data), so the honest adaptive bands (sup-t
+over dimensions plus ``log log J * theta*``) are built from econ's influence functions and its multiplier law.
 """
 
 import warnings
@@ -86,3 +85,19 @@ def test_cck_refuses_fixed_knots_and_covariates():
     for kw in ({"num_knots": 2}, {"knots": [1.0]}, {"covariates": "x"}):
         with pytest.raises(SpecificationError, match="cck"):
             cont_did(df, "y", "unit", "time", "cohort", dose="dose", method="cck", n_draws=0, **kw)
+
+
+def test_cck_bands_are_wider_than_the_fixed_dimension_bands():
+    """The honest band's critical value is the joint sup-t over the dimensions searched (at least the fixed
+    dimension's) plus ``log log J * theta*``."""
+    sim = draw_dose_panel(n_units=800, n_periods=3, cohorts=(3,), seed=8)
+    res = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", method="cck", n_draws=199)
+    seg = int(res.notes[-1].split("cck: ")[1].split(" ")[0])
+    fixed = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", num_knots=seg - 1, n_draws=199)
+    theta = float(res.notes[-1].split("theta* = ")[1].split(",")[0])
+    shift = max(0.0, np.log(np.log(3 + seg))) * theta
+    for k in ("att_d", "acrt_d"):
+        assert res.crit[k] >= fixed.crit[k] + shift - 1e-3  # theta* is printed to 4 decimals
+    assert res.crit["es_att"] == pytest.approx(fixed.crit["es_att"])  # event-time bands are not the CCK ones
+    d = res.tidy("dose")
+    assert np.all(d["uniform_high"] - d["uniform_low"] > 2 * 1.96 * d["std_error"])

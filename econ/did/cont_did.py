@@ -65,7 +65,9 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         ``degree`` whose number of segments is chosen from the data by Chen, Christensen and Kankanala's Lepski
         rule (:mod:`econ.did._dose_cck`, 999 Gaussian multiplier draws from ``seed``), on each treated unit's
         post-treatment change net of the comparison mean; the chosen number is in the notes. Inference then is
-        that of ``"spline"`` at the chosen dimension (not CCK's honest adaptive bands).
+        that of ``"spline"`` at the chosen dimension, except the uniform bands of ATT(d) and ACRT(d): CCK's honest
+        adaptive bands (sup-t over the dose grid and the searched dimensions up to the larger of the chosen and
+        the third largest, plus ``max(0, log log J) theta*``).
     degree, num_knots, knots
         The spline basis (``method="spline"``).
     grid : array-like, optional
@@ -351,6 +353,35 @@ def _select(W, design, grid, degree, seed):
     return select_segments(total[use] / count[use], W["D"][use], grid, degree, n_draws=999, seed=seed)
 
 
+def _cck_crit(W, design, grid, degree, level, n_draws, multiplier, seed):
+    """CCK's honest adaptive uniform bands for ATT(d) and ACRT(d): the sup-t critical value taken jointly over the
+    dose grid and the searched dimensions up to ``max(chosen, third largest searched)`` (one set of multipliers),
+    plus ``max(0, log log J~) theta*`` (``J~ = degree + chosen segments``)."""
+    c, n, cl = W["cck"], len(W["g"]), W["cluster"]
+    segs = np.asarray(c["searched"])
+    if len(segs) > 2:
+        segs = segs[segs <= max(c["segments"], segs[-3])]
+    notes, W["notes"] = W["notes"], []  # the refits' cell notes repeat the main fit's
+    psi = {"att_d": [], "acrt_d": []}
+    for s in segs:
+        basis, _ = _basis(W, "spline", degree, int(s) - 1, None, grid)
+        agg = _aggregate([x for x in _cells(W, design, basis, grid) if x["post"]], W["g"], n, tuple(psi))
+        for k in psi:
+            psi[k].append(agg[k][1])
+    W["notes"] = notes
+    blocks = [np.nan_to_num(np.column_stack(psi[k])) for k in psi]
+    draws = _mboot.draws(_mboot.cluster_sums(np.column_stack(blocks), cl, "sum"), n, n_draws, multiplier,
+                         np.random.default_rng(seed))
+    shift = max(0.0, float(np.log(np.log(degree + c["segments"])))) * c["theta"]
+    out, start = {}, 0
+    for k, b in zip(psi, blocks):
+        m = b.shape[1]
+        out[k] = _mboot.sup_t(draws[:, start:start + m], _se(b, cl, n), level) + shift
+        start += m
+    c["band_dimensions"] = segs.tolist()
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ aggregation
 def _aggregate(cells, g, n, keys):
     """Cohort-share weighted average of ``cells`` (with equal weight to each cohort's cells), plus the
@@ -417,6 +448,8 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
             m = blocks[k].shape[1]
             crit[k] = _mboot.sup_t(draws[:, start:start + m], se[k], level) if m else np.nan
             start += m
+        if "cck" in W:
+            crit.update(_cck_crit(W, design, grid, basis.degree, level, n_draws, multiplier, seed))
     gt = pd.DataFrame({"cohort": [c["cohort"] for c in cells], "period": [c["period"] for c in cells],
                        "event_time": [c["event_time"] for c in cells], "post": [c["post"] for c in cells],
                        "att_o": [c["att_o"] for c in cells], "att_o_se": se["gt"][:len(cells)],
