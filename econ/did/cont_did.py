@@ -69,7 +69,7 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         adaptive bands (sup-t over the dose grid and the searched dimensions up to the larger of the chosen and
         the third largest, plus ``max(0, log log J) theta*``).
     degree, num_knots, knots
-        The spline basis (``method="spline"``).
+        The spline basis (``method="spline"``; ``degree`` also for ``"cck"``).
     grid : array-like, optional
         Doses at which ATT(d) and ACRT(d) are reported; default 50 equally spaced points between the smallest and
         largest positive dose (``"spline"``) or the dose levels (``"discrete"``).
@@ -162,6 +162,9 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
     if not isinstance(dose, str):
         raise SpecificationError(f"dose must be a column name (str), got {dose!r}")
     cluster = cluster_column(vcov, cluster, unit, "cont_did")
+    if method == "cck" and (covariates is not None or num_knots or knots is not None):
+        raise SpecificationError("method='cck' chooses the number of knots from the data and does not take "
+                                 "num_knots=, knots= or covariates=; use method='spline' for those")
     if covariates is not None and control == "lowest":
         raise SpecificationError("covariates are not available with control='lowest' (the conditional estimand "
                                  "against the lowest dose is not implemented); drop covariates= or use "
@@ -173,9 +176,6 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
     if control == "lowest":
         _lowest(W, design)
     if method == "cck":
-        if covariates is not None or num_knots or knots is not None:
-            raise SpecificationError("method='cck' chooses the number of knots from the data and does not take "
-                                     "num_knots=, knots= or covariates=; use method='spline' for those")
         _, grid = _basis(W, "spline", degree, 0, None, grid)
         W["cck"] = _select(W, design, grid, degree, seed)
         num_knots = W["cck"]["segments"] - 1
