@@ -1,5 +1,6 @@
 """econ.did.cont_did (Callaway, Goodman-Bacon and Sant'Anna 2024): reference tests against moderndid's cont_did and
-diff-diff's ContinuousDiD, a known-truth Monte Carlo and bad input.
+diff-diff's ContinuousDiD, bad input, etable (known-truth Monte Carlo and covariates: test_cont_did_mc.py; the cck
+dimension choice: test_cont_did_cck.py).
 
 Where econ and moderndid 0.2.0 agree: every point estimate (ATT^o, ACRT^o, ATT(d), ACRT(d), event study) and, with
 one cohort, the influence function of ACRT(d). Where they disagree (standard errors), the Monte Carlo below decides
