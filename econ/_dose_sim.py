@@ -4,6 +4,9 @@
 Model: ``y_it = a_i + 0.1 t + 1{t >= g_i, g_i > 0} tau(D_i) + e_it`` with ``tau(d) = slope d + curvature d^2``,
 unit effects ``a_i`` correlated with cohort and dose (levels differ, trends are parallel), ``e_it ~ N(0, sigma^2)``.
 Doses are uniform on ``[low, high]`` or, with ``levels``, drawn from those values with equal probability.
+With ``x_trend != 0`` a covariate ``x ~ N(0, 1)`` (column ``x``) adds the trend ``x_trend * x * t`` and moves
+units out of the never-treated group (``P(never | x) = expit(logit(p_never) - x)``): parallel trends hold only
+conditional on ``x``.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class DoseSimulation:
 
 def draw_dose_panel(n_units: int = 500, n_periods: int = 5, cohorts=(3, 4), p_never: float = 0.3,
                     slope: float = 0.5, curvature: float = 0.25, low: float = 0.5, high: float = 2.0, levels=None,
-                    sigma: float = 1.0, seed: int = 0) -> DoseSimulation:
+                    sigma: float = 1.0, x_trend: float = 0.0, seed: int = 0) -> DoseSimulation:
     """Draw a balanced staggered panel with a dose fixed within unit and a known dose-response.
 
     Parameters
@@ -95,6 +98,10 @@ def draw_dose_panel(n_units: int = 500, n_periods: int = 5, cohorts=(3, 4), p_ne
         Discrete positive dose levels instead of the uniform law.
     sigma : float
         Noise standard deviation.
+    x_trend : float
+        Slope of a covariate-specific trend ``x_trend * x_i * t``; when non-zero the panel gets a column ``x``
+        (standard normal, fixed within unit) that also raises the chance of being treated, so unconditional
+        parallel trends fail and conditional ones hold. The dose among the treated stays independent of ``x``.
     seed : int
 
     Returns
@@ -121,7 +128,12 @@ def draw_dose_panel(n_units: int = 500, n_periods: int = 5, cohorts=(3, 4), p_ne
     if not 0 <= p_never < 1 or not 0 < low < high:
         raise SpecificationError("need 0 <= p_never < 1 and 0 < low < high")
     rng = _validate.rng(seed)
-    g = np.where(rng.random(n_units) < p_never, 0, rng.choice(cohorts, n_units))
+    if x_trend:
+        x = rng.normal(size=n_units)
+        p0 = 1.0 / (1.0 + np.exp(-(np.log(p_never / (1 - p_never)) - x))) if p_never > 0 else np.zeros(n_units)
+        g = np.where(rng.random(n_units) < p0, 0, rng.choice(cohorts, n_units))
+    else:
+        g = np.where(rng.random(n_units) < p_never, 0, rng.choice(cohorts, n_units))
     if levels is not None:
         levels = np.sort(np.asarray(levels, float))
         if (levels <= 0).any():
@@ -137,4 +149,7 @@ def draw_dose_panel(n_units: int = 500, n_periods: int = 5, cohorts=(3, 4), p_ne
         + sigma * rng.normal(size=(n_units, n_periods))
     data = pd.DataFrame({"unit": np.repeat(np.arange(n_units), n_periods), "time": np.tile(t, n_units),
                          "cohort": np.repeat(g, n_periods), "dose": np.repeat(d, n_periods), "y": y.ravel()})
+    if x_trend:
+        data["y"] += x_trend * np.repeat(x, n_periods) * np.tile(t, n_units)
+        data["x"] = np.repeat(x, n_periods)
     return DoseSimulation(data, slope, curvature, low, high, levels)

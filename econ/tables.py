@@ -93,14 +93,14 @@ def etable(
     >>> "lpop" in table
     True
     """
-    if isinstance(results, Result) or _is_compare(results) or _is_mediation(results) or _is_multiplegt(results):
+    if isinstance(results, Result) or _is_compare(results) or _is_mediation(results) or _own_terms(results):
         results = [results]
     if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
         raise SpecificationError(f"etable() needs one or more econ Result objects, got {type(results).__name__}")
     results = [step for r in results for step in (r.steps() if _is_mediation(r) else [r])]
-    if not results or not all(isinstance(r, Result) or _is_compare(r) or _is_multiplegt(r) for r in results):
-        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare / did_multiplegt "
-                                 "results)")
+    if not results or not all(isinstance(r, Result) or _is_compare(r) or _own_terms(r) for r in results):
+        raise SpecificationError("etable() needs one or more econ Result objects (or econ.did.compare, cont_did or "
+                                 "did_multiplegt results)")
     if format not in ("markdown", "latex", "html"):
         raise SpecificationError(f"format must be 'markdown', 'latex' or 'html', got {format!r}")
     digits = check_int(digits, "digits", minimum=0, maximum=12)
@@ -156,7 +156,7 @@ def etable(
         foot += f" {_FE_NA}: no fixed-effects regression (differences within units and periods)."
     if notes:
         foot += " " + notes
-    show_dep = any(r.depvar for r in results)
+    show_dep = any(getattr(r, "depvar", None) for r in results)
     sections = [body, fe_rows, stats]
     render = {"markdown": _markdown, "latex": _latex, "html": _html}[format]
     text = render(header, depvars if show_dep else None, sections, foot)
@@ -302,6 +302,15 @@ def _is_multiplegt(obj) -> bool:
     return type(obj).__name__ == "MultiplegtResult" and hasattr(obj, "table")
 
 
+def _is_cont(obj) -> bool:
+    return type(obj).__name__ == "ContDiDResult" and hasattr(obj, "overall_se")
+
+
+def _own_terms(obj) -> bool:
+    """Results whose terms are shown under their own names (no event-time rows, no fixed effects)."""
+    return _is_multiplegt(obj) or _is_cont(obj)
+
+
 def _is_mediation(obj) -> bool:
     return type(obj).__name__ == "MediationResult" and hasattr(obj, "steps")
 
@@ -312,7 +321,7 @@ _ESTIMATORS = {"ATTgtResult": "Callaway-Sant'Anna", "AggregateResult": "Callaway
                "SpatialResult": "Spatial ML", "ThresholdResult": "Panel threshold"}
 _COMPARE = {"twfe": "TWFE", "cs": "Callaway-Sant'Anna", "sa": "Sun-Abraham", "imputation": "Imputation (BJS)"}
 _CONTROL = {"never": "Never treated", "notyet": "Not yet treated", "last": "Last treated",
-            "untreated": "Untreated obs."}
+            "untreated": "Untreated obs.", "lowest": "Lowest dose"}
 
 
 def _estimator(r: Result) -> str:
@@ -336,7 +345,12 @@ def _columns(r, rename: dict) -> list[_Column]:
     if _is_compare(r):
         return _compare_columns(r, rename)
     if _is_multiplegt(r):
-        return [_multiplegt_column(r, rename)]
+        return [_own_terms_column(r, r.tidy(), rename, "dCDH (switching)", "Not yet switched",
+                                  f"Clustered ({r.cluster or r.unit})" if (r.cluster or r.unit) else "")]
+    if _is_cont(r):
+        return [_own_terms_column(r, r.tidy("overall"), rename, f"Dose DiD ({r.method})",
+                                  _CONTROL.get(r.control, r.control or ""),
+                                  f"Clustered ({r.cluster})" if r.cluster else "Clustered (units)")]
     tid = r.tidy()
     event = tid.set_index("term")["event_time"] if "event_time" in tid else None
     terms, original = {}, {}
@@ -360,16 +374,16 @@ def _columns(r, rename: dict) -> list[_Column]:
                     se_label=_se_label(r))]
 
 
-def _multiplegt_column(r, rename: dict) -> _Column:
-    """did_multiplegt: effects and placebos under their own names (periods since the first switch)."""
+def _own_terms_column(r, tidy, rename: dict, estimator: str, control: str, se_label: str) -> _Column:
+    """did_multiplegt (effects and placebos by periods since the first switch) and cont_did (ATT^o, ACRT^o): each
+    term under its own name, with the p-value of the result's own ``tidy``."""
     terms, original = {}, {}
-    for row in r.tidy().itertuples(index=False):
+    for row in tidy.itertuples(index=False):
         shown = rename.get(row.term, row.term)
         terms[shown] = (float(row.estimate), float(row.std_error), float(row.p_value))
         original.setdefault(shown, set()).add(row.term)
-    return _Column("", terms, original, nobs=r.nobs, n_units=r.n_units, fe=None, estimator="dCDH (switching)",
-                   control="Not yet switched", depvar=r.depvar,
-                   se_label=f"Clustered ({r.cluster or r.unit})" if (r.cluster or r.unit) else "")
+    return _Column("", terms, original, nobs=r.nobs, n_units=r.n_units, fe=None, estimator=estimator,
+                   control=control, depvar=r.depvar, se_label=se_label)
 
 
 def _influence_types() -> tuple:

@@ -1,5 +1,6 @@
 """econ.did.cont_did (Callaway, Goodman-Bacon and Sant'Anna 2024): reference tests against moderndid's cont_did and
-diff-diff's ContinuousDiD, a known-truth Monte Carlo and bad input.
+diff-diff's ContinuousDiD, bad input, etable (known-truth Monte Carlo and covariates: test_cont_did_mc.py; the cck
+dimension choice: test_cont_did_cck.py).
 
 Where econ and moderndid 0.2.0 agree: every point estimate (ATT^o, ACRT^o, ATT(d), ACRT(d), event study) and, with
 one cohort, the influence function of ACRT(d). Where they disagree (standard errors), the Monte Carlo below decides
@@ -159,25 +160,6 @@ def test_lowest_dose_needs_a_mass_point():
         cont_did(df, "y", "unit", "time", "cohort", dose="dose", control="lowest", n_draws=0)
 
 
-def test_known_truth_monte_carlo():
-    """60 draws of 300 units, quadratic dose-response fitted with degree 2. Bias within 3 Monte Carlo standard
-    errors; 95% pointwise coverage of ATT^o and ACRT^o and uniform coverage of the ATT(d) band at least 0.85
-    (Monte Carlo s.e. of a 0.95 coverage over 60 draws: 0.028; 0.85 is 3.5 of them below nominal)."""
-    R, est, cover = 60, [], []
-    for r in range(R):
-        sim = draw_dose_panel(n_units=300, n_periods=4, cohorts=(3, 4), seed=100 + r)
-        res = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=99, seed=r)
-        o, s, c = res.overall, res.overall_se, res.curve
-        est.append([o["ATT^o"] - sim.att_o, o["ACRT^o"] - sim.acrt_o])
-        cover.append([abs(o["ATT^o"] - sim.att_o) < 1.96 * s["ATT^o"],
-                      abs(o["ACRT^o"] - sim.acrt_o) < 1.96 * s["ACRT^o"],
-                      np.all(np.abs(c["att"] - sim.att(c["dose"])) <= res.crit["att_d"] * c["att_se"])])
-    est, cover = np.array(est), np.array(cover).mean(axis=0)
-    mc_se = est.std(axis=0) / np.sqrt(R)
-    assert np.all(np.abs(est.mean(axis=0)) < 3 * mc_se), (est.mean(axis=0), mc_se)
-    assert np.all(cover >= 0.85), cover
-
-
 def test_discrete_dose_is_cell_means():
     sim = draw_dose_panel(n_units=400, n_periods=3, cohorts=(3,), levels=(1.0, 2.0, 3.0), seed=5)
     res = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", method="discrete", n_draws=0)
@@ -286,3 +268,40 @@ def test_cluster_by_unit_equals_default_and_coarser_clusters_widen():
     block = cont_did(df, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, vcov={"CL1": "block"})
     np.testing.assert_allclose(block.curve["att"], base.curve["att"], rtol=1e-12)
     assert not np.allclose(block.curve["att_se"], base.curve["att_se"])
+
+
+def test_etable_shows_att_o_and_acrt_o_rows():
+    import re
+
+    import econ
+    from econ import datasets, did
+
+    sim = draw_dose_panel(n_units=200, n_periods=4, seed=3)
+    res = cont_did(sim.data, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, control="notyet")
+    d = datasets.load("mpdta")
+    cs = did.att_gt(d, "lemp", "countyreal", "year", "first.treat", n_draws=0).aggregate("simple")
+    text = econ.etable([res, cs], digits=4, rename={"ATT^o": "ATT"})
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in text.splitlines()
+            if line.startswith("| ")}
+    got = float(re.sub(r"\*+$", "", rows["ATT"][0]))
+    assert got == pytest.approx(res.overall["ATT^o"], abs=5e-5)
+    assert rows["ATT"][1]  # the binary estimator shares the row
+    assert float(rows["ACRT^o"][0].rstrip("*")) == pytest.approx(res.overall["ACRT^o"], abs=5e-5)
+    assert rows["ACRT^o"][1] == ""
+    assert f"({res.overall_se['ATT^o']:.4f})" in text
+    assert rows["Estimator"][0] == "Dose DiD (spline)" and rows["Control group"][0] == "Not yet treated"
+    assert rows["Observations"][0] == f"{res.nobs:,}" and rows["Units"][0] == f"{res.n_units:,}"
+    assert rows["Dependent variable"][0] == "y"
+    assert r"ACRT\textasciicircum{}o" in econ.etable(res, format="latex")
+    assert "ATT^o" in econ.etable(res, format="html")
+
+
+def test_time_varying_dummy_points_to_binary_estimators(panel):
+    bad = panel.assign(dose=((panel["cohort"] > 0) & (panel["time"] >= panel["cohort"])).astype(float))
+    with pytest.raises(TreatmentError, match=r"0/1 treatment dummy.*use econ.did.att_gt"):
+        _fit(bad)
+
+
+def test_no_untreated_units_suggests_lowest_dose(panel):
+    with pytest.raises(TreatmentError, match="no never-treated unit.*control='lowest'"):
+        _fit(panel[panel["cohort"] > 0])

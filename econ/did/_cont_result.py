@@ -33,6 +33,8 @@ class ContDiDResult:
         ``n_draws=0``.
     influence : dict
         Influence functions (n units x estimates) of the curves and overall summaries.
+    method, control, depvar, cluster : str
+        Dose-response method, comparison group, outcome column and cluster column (``None``: units).
 
     Examples
     --------
@@ -57,6 +59,9 @@ class ContDiDResult:
     nobs: int | None = None
     n_units: int | None = None
     method: str = "spline"
+    control: str = ""
+    depvar: str | None = None
+    cluster: str | None = None
     influence: dict = field(default_factory=dict, repr=False)
 
     def _rows(self, terms, est, se, crit=None, **keys) -> pd.DataFrame:

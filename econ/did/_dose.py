@@ -38,6 +38,11 @@ def check_dose(frame: pd.DataFrame, unit: str, dose: str) -> None:
     by = pd.Series(values).groupby(frame[unit].to_numpy(), sort=False)
     spread = by.max() - by.min()
     varies = spread.index[spread.to_numpy() > 0]
+    if len(varies) and np.isin(values, (0.0, 1.0)).all():
+        raise TreatmentError(f"dose column {dose!r} is a 0/1 treatment dummy that switches on within units (e.g. "
+                             f"{unit} {_show(varies, 3)}), not a dose: this is a binary staggered treatment; use "
+                             "econ.did.att_gt (or twfe, sun_abraham, imputation) with the first treated period as "
+                             "cohort, or give cont_did each unit's dose")
     if len(varies):
         raise TreatmentError(f"dose {dose!r} must be fixed within unit (the dose a unit receives once treated); it "
                              f"changes over time for {len(varies)} {unit}(s) {_show(varies)}")

@@ -19,15 +19,18 @@ from econ.did import _mboot
 from econ.did._cont_result import ContDiDResult
 from econ.did._design import NEVER, _show, cluster_column
 from econ.did._dose import DoseBasis, cell, quantile_knots
+from econ.did._dose_cck import select_segments
+from econ.did._dose_cov import cell_cov
+from econ.did._drdid import CellFailure
 from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError
 
 __all__ = ["cont_did", "ContDiDResult"]
 
-METHODS = ("spline", "discrete")
+METHODS = ("spline", "discrete", "cck")
 
 
-def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", method: str = "spline",
+def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str = "never", method: str = "spline",
              degree: int = 3, num_knots: int = 0, knots=None, grid=None, anticipation: int = 0,
              balance: str = "keep", vcov=None, cluster: str | None = None, level: float = 0.95, n_draws: int = 999,
              multiplier: str = "mammen", seed: int = 0) -> ContDiDResult:
@@ -45,18 +48,28 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     dose : str
         Dose column: non-negative, no missing values, fixed within unit; positive for every treated unit. The
         dose of never-treated units is ignored (they are untreated, ``D = 0``).
+    covariates : str or list of str, optional
+        Covariates for conditional parallel trends, estimated doubly robustly (see Notes); each (g, t) cell reads
+        them in its base period. Not available with ``control="lowest"``.
     control : {"never", "notyet", "lowest"}
         Comparison units: never treated, or also those not yet treated by ``t`` (and by the base period), or
         (``"lowest"``, the paper's Remark 3.1 for designs without untreated units) the cohort's own units at the
         lowest dose ``d_L`` (at least two per cohort): the estimand is then ``ATT(d) - ATT(d_L)`` over doses above
         ``d_L``, never-treated units are not used, and for a discrete dose ``ACRT(d_1)`` is
         ``(ATT(d_1) - ATT(d_L)) / (d_1 - d_L)``.
-    method : {"spline", "discrete"}
+    method : {"spline", "discrete", "cck"}
         ``"spline"``: B-splines of ``degree`` with ``num_knots`` interior knots at quantiles of the positive doses
         (or the given ``knots``); ``num_knots=0`` is a polynomial of ``degree``. ``"discrete"``: the paper's
-        nonparametric estimator for a multi-valued dose, one mean per dose level.
+        nonparametric estimator for a multi-valued dose, one mean per dose level. ``"cck"``: the paper's
+        nonparametric estimator for a continuous dose (R contdid's ``dose_est_method="cck"``): B-splines of
+        ``degree`` whose number of segments is chosen from the data by Chen, Christensen and Kankanala's Lepski
+        rule (:mod:`econ.did._dose_cck`, 999 Gaussian multiplier draws from ``seed``), on each treated unit's
+        post-treatment change net of the comparison mean; the chosen number is in the notes. Inference then is
+        that of ``"spline"`` at the chosen dimension, except the uniform bands of ATT(d) and ACRT(d): CCK's honest
+        adaptive bands (sup-t over the dose grid and the searched dimensions up to the larger of the chosen and
+        the third largest, plus ``max(0, log log J) theta*``).
     degree, num_knots, knots
-        The spline basis (``method="spline"``).
+        The spline basis (``method="spline"``; ``degree`` also for ``"cck"``).
     grid : array-like, optional
         Doses at which ATT(d) and ACRT(d) are reported; default 50 equally spaced points between the smallest and
         largest positive dose (``"spline"``) or the dose levels (``"discrete"``).
@@ -100,10 +113,26 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     multiplier bootstrap (:mod:`econ.did._mboot`). For a discrete dose ``ACRT(d_j) = (ATT(d_j) - ATT(d_{j-1})) /
     (d_j - d_{j-1})`` with ``ATT(d_0 = 0) = 0``.
 
+    With ``covariates`` (conditional parallel trends ``E[dY(0) | X, D = d] = E[dY(0) | X, D = 0]``) each cell
+    replaces ``mean_c(dY)`` by a doubly robust counterfactual: ``dY~_i = dY_i - Z_i'gamma - eta`` with ``gamma`` the
+    comparison units' outcome regression (``Z = [1, X]``) and ``eta`` the propensity-odds weighted mean of the
+    comparison units' residuals (logit of cohort membership on ``Z`` within the cell; scores capped and trimmed as R
+    ``DRDID``); ``dY~`` is then regressed on the dose basis. ``ATT^o`` is Sant'Anna and Zhao's ``drdid_panel``
+    estimator (cohort against comparison units), doubly robust; ``ATT(d) - ATT^o`` and ``ACRT(d)`` rest on the
+    outcome regression unless the dose is independent of ``X`` among the treated (diff-diff's
+    ``estimation_method="dr"`` convention). The influence functions include the estimation of the outcome
+    regression, the propensity score and ``eta`` (:mod:`econ.did._dose_cov`).
+
     References
     ----------
     Callaway, B., Goodman-Bacon, A. and Sant'Anna, P. H. C. (2024). Difference-in-differences with a continuous
     treatment. NBER Working Paper 32117 (arXiv:2107.02637).
+
+    Chen, X., Christensen, T. M. and Kankanala, S. (2024). Adaptive estimation and uniform confidence bands for
+    nonparametric structural functions and elasticities. Review of Economic Studies (arXiv:2107.11869).
+
+    Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences estimators. Journal of
+    Econometrics 219(1), 101-122.
 
     Examples
     --------
@@ -133,12 +162,23 @@ def cont_did(data, y, unit, time, cohort, *, dose, control: str = "never", metho
     if not isinstance(dose, str):
         raise SpecificationError(f"dose must be a column name (str), got {dose!r}")
     cluster = cluster_column(vcov, cluster, unit, "cont_did")
-    design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster,
+    if method == "cck" and (covariates is not None or num_knots or knots is not None):
+        raise SpecificationError("method='cck' chooses the number of knots from the data and does not take "
+                                 "num_knots=, knots= or covariates=; use method='spline' for those")
+    if covariates is not None and control == "lowest":
+        raise SpecificationError("covariates are not available with control='lowest' (the conditional estimand "
+                                 "against the lowest dose is not implemented); drop covariates= or use "
+                                 "control='never'/'notyet'")
+    design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster, covariates=covariates,
                           control="never" if control == "lowest" else control, anticipation=anticipation,
                           balance=balance, comparison=control != "lowest")
     W = _wide(design, cluster)
     if control == "lowest":
         _lowest(W, design)
+    if method == "cck":
+        _, grid = _basis(W, "spline", degree, 0, None, grid)
+        W["cck"] = _select(W, design, grid, degree, seed)
+        num_knots = W["cck"]["segments"] - 1
     basis, grid = _basis(W, method, degree, num_knots, knots, grid)
     cells = _cells(W, design, basis, grid)
     return _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, method)
@@ -178,8 +218,12 @@ def _wide(design, cluster):
         require_unit_constant(f[cluster], f[unit], f"cluster {cluster!r}")
         first = f.drop_duplicates(unit).set_index(unit)[cluster].reindex(units)
         cl = pd.factorize(first, sort=True)[0]
+    Xcov = None
+    if design.covariates:
+        Xcov = np.full((n, len(periods), len(design.covariates)), np.nan)
+        Xcov[codes, np.searchsorted(periods, f[design.time].to_numpy())] = f[design.covariates].to_numpy(float)
     return dict(units=np.asarray(units), periods=periods, Y=Y, g=g, D=D, cluster=cl, notes=notes,
-                nobs=int(np.isfinite(Y).sum()))
+                nobs=int(np.isfinite(Y).sum()), X=Xcov, index={int(p): s for s, p in enumerate(periods)})
 
 
 def _lowest(W, design):
@@ -228,9 +272,8 @@ def _basis(W, method, degree, num_knots, knots, grid):
 
 # ------------------------------------------------------------------------------------------------ cells
 def _cells(W, design, basis, grid):
-    Y, g, D, periods = W["Y"], W["g"], W["D"], W["periods"]
+    g, D, periods, index = W["g"], W["D"], W["periods"], W["index"]
     n, ant = len(g), design.anticipation
-    index = {int(p): s for s, p in enumerate(periods)}
     out = []
     for gg in np.unique(g[g != NEVER]):
         for t in periods:
@@ -239,16 +282,7 @@ def _cells(W, design, basis, grid):
             base = int(gg - 1 - ant) if post else t - 1
             if base not in index or base == t:
                 continue
-            dy = Y[:, index[t]] - Y[:, index[base]]
-            ok = np.isfinite(dy)
-            treated = ok & (g == gg)
-            if "lowest" in W:
-                comp = treated & (D == W["lowest"])
-                treated = treated & (D > W["lowest"])
-            elif design.control == "never":
-                comp = ok & (g == NEVER)
-            else:
-                comp = ok & ((g == NEVER) | (g > max(t, base) + ant))
+            dy, ok, treated, comp = _masks(W, design, gg, t, base)
             if treated.sum() < 2 or not comp.any():
                 W["notes"].append(f"cell (g={gg}, t={t}) skipped: {int(treated.sum())} treated and "
                                   f"{int(comp.sum())} comparison unit(s) observed in {t} and {base}")
@@ -256,16 +290,95 @@ def _cells(W, design, basis, grid):
             if len(np.unique(D[treated])) < min(basis.k, 2):
                 W["notes"].append(f"cell (g={gg}, t={t}): fewer distinct doses than basis functions "
                                   f"({basis.k}); the fit is the minimum-norm least-squares one")
-            res = cell(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n)
+            if W["X"] is None:
+                res = cell(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n)
+            else:
+                Z = np.column_stack([np.ones(n), np.nan_to_num(W["X"][:, index[base], :])])
+                try:
+                    res = cell_cov(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n, Z)
+                except CellFailure as exc:
+                    W["notes"].append(f"cell (g={gg}, t={t}) skipped: {exc}")
+                    continue
             res.update(cohort=int(gg), period=t, event_time=t - int(gg), post=t >= gg)
             out.append(res)
     if not out:
         raise TreatmentError("no (cohort, period) cell has treated and comparison units observed in both periods"
-                             + (": there is no never-treated unit (try control='notyet')"
+                             + (": there is no never-treated unit (try control='notyet', or control='lowest' to "
+                                "compare with the lowest dose when no unit is untreated)"
                                 if design.control == "never" and not (g == NEVER).any() else ""))
     if not any(c["post"] for c in out):
         raise TreatmentError("no post-treatment cell has comparison units: with control='notyet' the last cohort's "
                              "post periods need never-treated units")
+    return out
+
+
+def _masks(W, design, gg, t, base):
+    """Outcome change from ``base`` to ``t`` (NaN where unobserved) and the cell's treated and comparison masks."""
+    Y, g, D, index = W["Y"], W["g"], W["D"], W["index"]
+    dy = Y[:, index[t]] - Y[:, index[base]]
+    ok = np.isfinite(dy)
+    treated = ok & (g == gg)
+    if "lowest" in W:
+        comp = treated & (D == W["lowest"])
+        treated = treated & (D > W["lowest"])
+    elif design.control == "never":
+        comp = ok & (g == NEVER)
+    else:
+        comp = ok & ((g == NEVER) | (g > max(t, base) + design.anticipation))
+    return dy, ok, treated, comp
+
+
+def _select(W, design, grid, degree, seed):
+    """``method="cck"``: the data-driven number of spline segments (:mod:`econ.did._dose_cck`), chosen on each
+    treated unit's post-treatment change net of its cell's comparison mean, averaged over its post-treatment cells
+    (with one cohort and two periods: R contdid's ``dY - mean(dY | D = 0)``)."""
+    g, n, ant = W["g"], len(W["g"]), design.anticipation
+    total, count = np.zeros(n), np.zeros(n)
+    for gg in np.unique(g[g != NEVER]):
+        base = int(gg - 1 - ant)
+        if base not in W["index"]:
+            continue
+        for t in W["periods"]:
+            if int(t) < gg - ant:
+                continue
+            dy, ok, treated, comp = _masks(W, design, gg, int(t), base)
+            if treated.sum() < 2 or not comp.any():
+                continue
+            total[treated] += dy[treated] - dy[comp].mean()
+            count[treated] += 1
+    use = count > 0
+    if use.sum() < 10:
+        raise TreatmentError(f"method='cck' needs at least 10 treated units with a post-treatment change, got "
+                             f"{int(use.sum())}")
+    return select_segments(total[use] / count[use], W["D"][use], grid, degree, n_draws=999, seed=seed)
+
+
+def _cck_crit(W, design, grid, degree, level, n_draws, multiplier, seed):
+    """CCK's honest adaptive uniform bands for ATT(d) and ACRT(d): the sup-t critical value taken jointly over the
+    dose grid and the searched dimensions up to ``max(chosen, third largest searched)`` (one set of multipliers),
+    plus ``max(0, log log J~) theta*`` (``J~ = degree + chosen segments``)."""
+    c, n, cl = W["cck"], len(W["g"]), W["cluster"]
+    segs = np.asarray(c["searched"])
+    if len(segs) > 2:
+        segs = segs[segs <= max(c["segments"], segs[-3])]
+    notes, W["notes"] = W["notes"], []  # the refits' cell notes repeat the main fit's
+    psi = {"att_d": [], "acrt_d": []}
+    for s in segs:
+        basis, _ = _basis(W, "spline", degree, int(s) - 1, None, grid)
+        agg = _aggregate([x for x in _cells(W, design, basis, grid) if x["post"]], W["g"], n, tuple(psi))
+        for k in psi:
+            psi[k].append(agg[k][1])
+    W["notes"] = notes
+    blocks = [np.nan_to_num(np.column_stack(psi[k])) for k in psi]
+    draws = _mboot.draws(_mboot.cluster_sums(np.column_stack(blocks), cl, "sum"), n, n_draws, multiplier,
+                         np.random.default_rng(seed))
+    shift = max(0.0, float(np.log(np.log(degree + c["segments"])))) * c["theta"]
+    out, start = {}, 0
+    for k, b in zip(psi, blocks):
+        m = b.shape[1]
+        out[k] = _mboot.sup_t(draws[:, start:start + m], _se(b, cl, n), level) + shift
+        start += m
+    c["band_dimensions"] = segs.tolist()
     return out
 
 
@@ -335,6 +448,8 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
             m = blocks[k].shape[1]
             crit[k] = _mboot.sup_t(draws[:, start:start + m], se[k], level) if m else np.nan
             start += m
+        if "cck" in W:
+            crit.update(_cck_crit(W, design, grid, basis.degree, level, n_draws, multiplier, seed))
     gt = pd.DataFrame({"cohort": [c["cohort"] for c in cells], "period": [c["period"] for c in cells],
                        "event_time": [c["event_time"] for c in cells], "post": [c["post"] for c in cells],
                        "att_o": [c["att_o"] for c in cells], "att_o_se": se["gt"][:len(cells)],
@@ -351,11 +466,19 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
         f"{design.control}-treated units"
     notes = W["notes"] + [f"comparison group: {who}; {method} dose-response"
                           + (f" (B-splines of degree {basis.degree}, interior knots "
-                             f"{np.round(basis.knots, 4).tolist()})" if method == "spline" else
+                             f"{np.round(basis.knots, 4).tolist()})" if method != "discrete" else
                              f" ({len(basis.levels)} dose levels)")]
+    if "cck" in W:
+        c = W["cck"]
+        notes.append(f"cck: {c['segments']} spline segment(s) chosen by Chen, Christensen and Kankanala's Lepski "
+                     f"rule among {c['searched']} (theta* = {c['theta']:.4f}, alpha = {c['alpha']:.3f})")
+    if W["X"] is not None:
+        notes.append(f"conditional parallel trends on {design.covariates} (base-period values), doubly robust: "
+                     "outcome regression on the comparison units, logit propensity score")
     return ContDiDResult(curve=curve, event_study=es, group_time=gt, overall=overall, overall_se=overall_se,
                          crit=crit, z=z, level=level, n_draws=n_draws, notes=notes, nobs=W["nobs"], n_units=n,
-                         method=method, influence={"att_d": if_att_d, "acrt_d": if_acrt_d,
+                         method=method, control=design.control if "lowest" not in W else "lowest", depvar=design.y,
+                         cluster=design.cluster, influence={"att_d": if_att_d, "acrt_d": if_acrt_d,
                                                    "overall": overall_if})
 
 
