@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate as v
+from econ._docs import doc
 from econ._tidy import standard_columns
 from econ.errors import PanelError, SpecificationError
 
@@ -100,15 +101,14 @@ class IndexResult:
     def __repr__(self) -> str:
         return self.summary()
 
+    @doc()
     def plot(self, ax=None, path=None):
         """Bar chart of the weights, with the range of the year-by-year weights as whiskers.
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, optional
-            Draw on this axes (default: a new figure).
-        path : str or Path, optional
-            Also save the figure there.
+        {ax}
+        {path}
 
         Returns
         -------

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ._docs import doc
 from econ._figure import figure, finish_figure
 from econ._tidy import _ci_labels, _fmt, _fmt_p, stars  # noqa: F401  (re-exported)
 from econ._truth import overlay_truth, truth_values  # noqa: F401  (truth_values: used by result plots)
@@ -234,13 +235,13 @@ class Result:
         b, se = self._coef.to_numpy(), self.se.to_numpy()
         return pd.DataFrame({lo: b - q * se, hi: b + q * se}, index=self._coef.index)
 
+    @doc()
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """The estimates as a tidy DataFrame (broom / pyfixest convention), the lingua franca of econ results.
 
         Parameters
         ----------
-        level : float in (0, 1), default 0.95
-            Coverage of ``conf_low`` / ``conf_high``.
+        {level}
 
         Returns
         -------
@@ -429,6 +430,7 @@ class Result:
         test = wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, df2, text, q=q_vec, df2_rule=rule)
         return dataclasses.replace(test, nobs=self.nobs, n_units=self.n_units)
 
+    @doc()
     def plot(self, ax=None, path=None, *, terms=None, level: float = 0.95, truth=None):
         """Coefficient plot: point estimates with ``level`` confidence intervals, one row per term.
 
@@ -438,17 +440,13 @@ class Result:
             Terms to draw, in this order (default: all).
         level : float in (0, 1), default 0.95
             Coverage of the intervals.
-        ax : matplotlib.axes.Axes, optional
-            Draw on this axes (default: a new figure).
-        path : str or pathlib.Path, optional
-            Also save the figure there (format from the suffix).
+        {ax}
+        {path}
         truth : float or mapping, optional
             True values of a simulated design: one number for every term, or term -> value; drawn as black
             crosses (see :func:`overlay_truth`).
 
-        Returns
-        -------
-        (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        {plot_returns}
 
         Raises
         ------

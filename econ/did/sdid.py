@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from econ._docs import doc
 from econ._validate import check_choice, check_n_draws, rng as make_rng
 from econ.did import _synth_weights as sw
 from econ.did._synth_panel import WidePanel, wide_panel
@@ -298,6 +299,7 @@ class SDIDResult(Result):
             rows.append({"dropped": u, "att": r.estimate, "weight": float(w[u])})
         return pd.DataFrame(rows, columns=["dropped", "att", "weight"])
 
+    @doc()
     def plot(self, ax=None, path=None, *, kind: str = "trajectories", cohort=None, level: str = "province"):
         """Treated vs synthetic trajectories (time weights shaded), the unit weights as bars, or as a map.
 
@@ -306,16 +308,13 @@ class SDIDResult(Result):
         kind : {"trajectories", "weights", "map"}
             ``"map"`` colours the bundled Chinese outlines by unit weight; units must be 6-digit codes.
         ax : matplotlib Axes, optional
-        path : str or Path, optional
-            Save the figure there.
+        {path}
         cohort : adoption period, optional
             Which cohort to draw (default the first).
         level : {"province", "prefecture"}
             Outlines for ``kind="map"``.
 
-        Returns
-        -------
-        (Figure, Axes)
+        {plot_returns}
 
         Raises
         ------

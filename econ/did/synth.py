@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from econ._docs import doc
 from econ._validate import check_bool, check_choice, check_real
 from econ.did import _synth_weights as sw
 from econ.did._synth_panel import WidePanel, wide_panel
@@ -235,6 +236,7 @@ class SynthResult(Result):
             rows.append(row)
         return pd.DataFrame(rows)
 
+    @doc()
     def plot(self, ax=None, path=None, *, kind: str = "trajectories", level: str = "province"):
         """Treated vs synthetic paths, the gaps against the placebos, the donor weights as bars or as a map.
 
@@ -246,9 +248,7 @@ class SynthResult(Result):
         level : {"province", "prefecture"}
             Outlines for ``kind="map"`` (units must be 6-digit codes).
 
-        Returns
-        -------
-        (Figure, Axes)
+        {plot_returns}
 
         Raises
         ------

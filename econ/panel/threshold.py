@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate as v
+from econ._docs import doc
 from econ._tidy import standard_columns
 from econ.errors import PanelError, SpecificationError
 from econ.io import validate_panel
@@ -129,6 +130,7 @@ class ThresholdResult(Result):
         self.boot_F = boot_F
         self.info = info
 
+    @doc()
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """Slopes of the final regression: ``term, estimate, std_error, p_value, conf_low, conf_high`` first, then
         ``statistic``, ``variable`` (the regressor) and ``regime`` (``"q<=0.3"``, ...; ``"all"`` for the
@@ -136,8 +138,7 @@ class ThresholdResult(Result):
 
         Parameters
         ----------
-        level : float in (0, 1), default 0.95
-            Coverage of ``conf_low`` / ``conf_high``.
+        {level}
 
         Returns
         -------
@@ -189,22 +190,19 @@ class ThresholdResult(Result):
         lines += [f"Note: {n}" for n in self.notes if n not in self.regression.notes]
         return "\n".join(lines)
 
+    @doc()
     def plot(self, ax=None, path=None, *, stage: str | None = None):
         """The likelihood-ratio statistic against the candidate threshold, with the critical value ``c(alpha)``.
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, optional
-            Draw on this axes (default: a new figure).
-        path : str or Path, optional
-            Also save the figure there.
+        {ax}
+        {path}
         stage : str, optional
             ``"Th-1"`` (single-threshold search), ``"Th-21"`` (refined first of two), ``"Th-22"``, ``"Th-3"``;
             default: every stage of the chosen model.
 
-        Returns
-        -------
-        (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        {plot_returns}
 
         Raises
         ------

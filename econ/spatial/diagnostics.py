@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ._docs import doc
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 from econ.spatial import traces
@@ -31,6 +32,7 @@ from econ._tidy import standard_columns
 __all__ = ["lm_tests", "sdm_tests", "SpecTests"]
 
 
+@doc()
 class SpecTests:
     """A table of test statistics: ``tidy()`` (test, statistic, df, p_value), ``summary()``, ``plot()``.
 
@@ -40,13 +42,8 @@ class SpecTests:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> W = W.subset([u for u in W.ids if u not in W.islands]).row_standardize()  # Hainan has no land border
-    >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
-    >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
-    >>> tests = spatial.lm_tests("y ~ x", pd.DataFrame({"y": y, "x": x}, index=list(W.ids)), W)
+    {spatial_example_data}
+    >>> tests = spatial.lm_tests("y ~ x", df, W)
     >>> round(float(tests["LM_lag"]["statistic"]), 2), int(tests["SARMA"]["df"])
     (20.94, 2)
     """

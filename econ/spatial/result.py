@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from econ._docs import doc
 from econ.panel.demean import single_thread_blas
 from econ.results import Result
 from econ.spatial.impacts import ImpactsResult, ImpactTraces, compute_impacts
@@ -20,6 +21,7 @@ _TITLES = {"sar": "Spatial lag model (SAR)", "sdm": "Spatial Durbin model (SDM)"
            "sac": "Spatial autoregressive combined model (SAC)"}
 
 
+@doc()
 class SpatialResult(Result):
     """:class:`econ.results.Result` of a spatial model (cross-section or panel).
 
@@ -37,13 +39,7 @@ class SpatialResult(Result):
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> W = W.subset([u for u in W.ids if u not in W.islands]).row_standardize()  # Hainan has no land border
-    >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
-    >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
-    >>> df = pd.DataFrame({"y": y, "x": x}, index=list(W.ids))
+    {spatial_example_data}
     >>> res = spatial.fit("y ~ x", df, W, model="sar")
     >>> res.coef.round(2).to_dict()
     {'Intercept': 0.98, 'x': 1.91, 'rho': 0.5}
