@@ -59,12 +59,17 @@ str
 >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
 >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
 >>> df = pd.DataFrame({"y": y, "x": x}, index=list(W.ids))""",
-    # --- few-treated DiD examples: California's Proposition 99
-    "sdid_example": """\
+    # --- few-treated DiD examples: California's Proposition 99 (sdid, synth and their shared base)
+    "sc_example": """\
 >>> from econ import datasets
 >>> from econ.did import sdid
 >>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
 ...            estimator="sc", vcov="none")""",
+    "sdid_example": """\
+>>> from econ import datasets
+>>> from econ.did import sdid
+>>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
+...            vcov="none")""",
     "synth_example": """\
 >>> from econ import datasets
 >>> from econ.did import synth

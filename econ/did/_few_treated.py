@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from econ._docs import doc
 from econ.errors import SpecificationError
 from econ.results import Result, figure, finish_figure
 
@@ -31,18 +32,52 @@ class FewTreatedResult(Result):
         """The ATT (the ``ATT`` term; under staggered adoption, the cohort estimates aggregated)."""
         return float(self.coef["ATT"])
 
-    def _drop_each(self, weights: pd.Series, fit, row, *, tol: float = 0.0, columns=None, **options):
-        """Re-fit with ``fit`` without each unit whose weight exceeds ``tol``, one at a time.
+    # set by each subclass: the estimator that made it, which donors count, the extra leave-one-out columns
+    _LOO_TOL = 0.0
+    _LOO_COLUMNS = None
+    _LOO_OPTIONS: dict = {}
 
-        ``row(unit, refit)`` gives the table's row for each dropped unit; ``options`` override the settings.
-        """
+    @staticmethod
+    def _estimator(*args, **kwargs):
+        raise NotImplementedError
+
+    def _donor_weights(self) -> pd.Series:
+        raise NotImplementedError
+
+    def _loo_row(self, unit, refit) -> dict:
+        raise NotImplementedError
+
+    def _refit(self, data=None, **options):
+        """The estimator again, on ``data`` (default: the fitted data) with the fit's settings and ``options``."""
         s = self._settings
-        units = list(weights.index)
+        return self._estimator(s["data"] if data is None else data, s["y"], s["unit"], s["time"], s["treat"],
+                               **dict(s["kwargs"], **options))
+
+    @doc()
+    def leave_one_out(self) -> pd.DataFrame:
+        """Re-fit without each donor that has positive weight (SDID: in any cohort), one at a time.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per dropped donor: ``dropped``, ``att`` (the re-fitted ATT), then for :func:`~econ.did.sdid`
+            ``weight`` (its largest unit weight in the full fit), for :func:`~econ.did.synth` ``pre_rmspe`` and
+            the gap path (``gap_<period>``).
+
+        Examples
+        --------
+        {synth_example}
+        >>> loo = res.leave_one_out()
+        >>> bool((loo["att"] < 0).all())
+        True
+        """
+        w = self._donor_weights()
+        units = list(w.index)
         rows = []
-        for u in weights.index[weights > tol]:
-            kw = dict(s["kwargs"], **options, donors=[c for c in units if c != u])
-            rows.append(row(u, fit(s["data"], s["y"], s["unit"], s["time"], s["treat"], **kw)))
-        return pd.DataFrame(rows, columns=columns)
+        for u in w.index[w > self._LOO_TOL]:
+            r = self._refit(**self._LOO_OPTIONS, donors=[c for c in units if c != u])
+            rows.append({"dropped": u, "att": r.estimate, **self._loo_row(u, r)})
+        return pd.DataFrame(rows, columns=self._LOO_COLUMNS)
 
 
 def in_time_sample(settings: dict, treated, adoption, period, times) -> pd.DataFrame:

@@ -33,19 +33,6 @@ __all__ = ["sdid", "sdid_compare", "SDIDResult"]
 _ESTIMATORS = ("sdid", "sc", "did")
 _VCOV = ("placebo", "bootstrap", "jackknife", "none")
 _LABEL = {"sdid": "Synthetic DiD (SDID)", "sc": "Synthetic control (SC)", "did": "Difference-in-differences (DiD)"}
-# the examples' set-up, written once (econ._docs.doc fills it into the docstrings)
-_EXAMPLES = {
-    "sc_example": """\
->>> from econ import datasets
->>> from econ.did import sdid
->>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-...            estimator="sc", vcov="none")""",
-    "sdid_example": """\
->>> from econ import datasets
->>> from econ.did import sdid
->>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-...            vcov="none")""",
-}
 
 
 # ------------------------------------------------------------------------------------------- one cohort
@@ -204,7 +191,7 @@ def _check_defined(vcov: str, fit: list[_Cohort]) -> None:
 
 
 # ------------------------------------------------------------------------------------------- result
-@doc(**_EXAMPLES)
+@doc()
 class SDIDResult(FewTreatedResult):
     """SDID, SC or DiD estimate from :func:`sdid`: a :class:`~econ.results.Result` with term ``ATT`` (and
     ``cohort_<period>`` per adoption period under staggered adoption), normal inference (``df_t = inf``).
@@ -225,7 +212,7 @@ class SDIDResult(FewTreatedResult):
     FIELDS = {"estimator": "estimator", "unit_weights": "unit_weights", "time_weights": "time_weights",
               "cohorts": "cohorts", "draws": "draws", "trajectories": "trajectories", "panel": "_panel"}
 
-    @doc(**_EXAMPLES)
+    @doc()
     def in_time(self, period, *, vcov: str = "none", n_draws: int = 200) -> "SDIDResult":
         """In-time placebo: pretend adoption happened at ``period``, using only data before the real adoption.
 
@@ -258,30 +245,23 @@ class SDIDResult(FewTreatedResult):
                                      f"{len(self.cohorts)} cohorts (run it on each cohort's sample)")
         d = in_time_sample(s, self.cohorts["treated_units"].iloc[0], self.cohorts["period"].iloc[0], period,
                            list(self._panel.times))
-        return sdid(d, s["y"], s["unit"], s["time"], s["treat"], **dict(s["kwargs"], vcov=vcov, n_draws=n_draws))
+        return self._refit(d, vcov=vcov, n_draws=n_draws)
 
-    @doc(**_EXAMPLES)
-    def leave_one_out(self) -> pd.DataFrame:
-        """Re-fit without each control that has positive unit weight (in any cohort), one at a time.
+    _LOO_TOL = 0.0
+    _LOO_COLUMNS = ["dropped", "att", "weight"]
+    _LOO_OPTIONS = {"vcov": "none"}
 
-        Returns
-        -------
-        pandas.DataFrame
-            One row per dropped control: ``dropped``, ``att`` (the re-fitted ATT), ``weight`` (its largest unit
-            weight in the full fit).
+    @staticmethod
+    def _estimator(*args, **kwargs):
+        return sdid(*args, **kwargs)
 
-        Examples
-        --------
-        {sc_example}
-        >>> loo = res.leave_one_out()
-        >>> bool((loo["att"] < 0).all())
-        True
-        """
-        w = self.unit_weights.max(axis=1)
-        return self._drop_each(w, sdid, lambda u, r: {"dropped": u, "att": r.estimate, "weight": float(w[u])},
-                               columns=["dropped", "att", "weight"], vcov="none")
+    def _donor_weights(self) -> pd.Series:
+        return self.unit_weights.max(axis=1)
 
-    @doc(**_EXAMPLES)
+    def _loo_row(self, unit, refit) -> dict:
+        return {"weight": float(self._donor_weights()[unit])}
+
+    @doc()
     def plot(self, ax=None, path=None, *, kind: str = "trajectories", cohort=None, level: str = "province"):
         """Treated vs synthetic trajectories (time weights shaded), the unit weights as bars, or as a map.
 

@@ -28,14 +28,6 @@ from econ.results import figure, finish_figure
 __all__ = ["synth", "SynthResult"]
 
 _METHODS = ("standard", "demeaned", "penalized")
-# the examples' set-up, written once (econ._docs.doc fills it into the docstrings)
-_EXAMPLES = {
-    "synth_example": """\
->>> from econ import datasets
->>> from econ.did import synth
->>> res = synth(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-...             placebo=False)""",
-}
 
 
 # ------------------------------------------------------------------------------------------- core
@@ -132,7 +124,7 @@ def _rmspe_ratio(gaps: np.ndarray, T0: int) -> tuple[float, float, float]:
 
 
 # ------------------------------------------------------------------------------------------- result
-@doc(**_EXAMPLES)
+@doc()
 class SynthResult(FewTreatedResult):
     """Synthetic control estimate from :func:`synth`: term ``ATT`` (mean post-period gap).
 
@@ -161,7 +153,7 @@ class SynthResult(FewTreatedResult):
         """Permutation p-value of the post/pre RMSPE ratio among the in-space placebos (NaN without them)."""
         return pd.Series([self._p_perm], index=self._coef.index, name="p")
 
-    @doc(**_EXAMPLES)
+    @doc()
     def in_time(self, period) -> "SynthResult":
         """In-time placebo: pretend adoption happened at ``period`` and use only data before the real adoption.
 
@@ -189,32 +181,22 @@ class SynthResult(FewTreatedResult):
         """
         s = self._settings
         d = in_time_sample(s, [s["treated"]], s["adoption"], period, s["times"])
-        kw = dict(s["kwargs"], outcome_periods=[t for t in s["kwargs"]["outcome_periods"] if t < period])
-        return synth(d, s["y"], s["unit"], s["time"], s["treat"], **kw)
+        return self._refit(d, outcome_periods=[t for t in s["kwargs"]["outcome_periods"] if t < period])
 
-    @doc(**_EXAMPLES)
-    def leave_one_out(self) -> pd.DataFrame:
-        """Re-fit without each donor that has positive weight, one at a time.
+    _LOO_TOL = 1e-6
+    _LOO_OPTIONS = {"placebo": False}
 
-        Returns
-        -------
-        pandas.DataFrame
-            One row per dropped donor: ``dropped``, ``att``, ``pre_rmspe``, and the gap path (``gap_<period>``).
+    @staticmethod
+    def _estimator(*args, **kwargs):
+        return synth(*args, **kwargs)
 
-        Examples
-        --------
-        {synth_example}
-        >>> loo = res.leave_one_out()
-        >>> bool((loo["att"] < 0).all())
-        True
-        """
-        def row(u, r):
-            return {"dropped": u, "att": r.estimate, "pre_rmspe": r.rmspe["pre"],
-                    **{f"gap_{t}": g for t, g in r.gaps["gap"].items()}}
+    def _donor_weights(self) -> pd.Series:
+        return self.weights
 
-        return self._drop_each(self.weights, synth, row, tol=1e-6, placebo=False)
+    def _loo_row(self, unit, refit) -> dict:
+        return {"pre_rmspe": refit.rmspe["pre"], **{f"gap_{t}": g for t, g in refit.gaps["gap"].items()}}
 
-    @doc(**_EXAMPLES)
+    @doc()
     def plot(self, ax=None, path=None, *, kind: str = "trajectories", level: str = "province"):
         """Treated vs synthetic paths, the gaps against the placebos, the donor weights as bars or as a map.
 
