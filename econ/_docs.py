@@ -40,6 +40,11 @@ title : str, optional
     "level": """\
 level : float in (0, 1), default 0.95
     Coverage of ``conf_low`` / ``conf_high``.""",
+    "level_raises": """\
+Raises
+------
+SpecificationError
+    ``level`` outside (0, 1).""",
     "tidy_returns": """\
 Returns
 -------
@@ -76,6 +81,8 @@ str
 >>> res = synth(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
 ...             placebo=False)""",
 }
+
+FRAGMENTS["level_parameters"] = "Parameters\n----------\n" + FRAGMENTS["level"]
 
 _PLACEHOLDER = re.compile(r"^(\s*)\{(\w+)\}\s*$")
 

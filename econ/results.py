@@ -203,6 +203,7 @@ class Result:
         p = 2 * self._dist().sf(np.abs(t))
         return pd.Series(p, index=self._coef.index, name="p")
 
+    @doc()
     def confint(self, level: float = 0.95) -> pd.DataFrame:
         """Two-sided confidence intervals ``coef +/- t.ppf((1 + level) / 2, df_t) * se``.
 
@@ -216,10 +217,7 @@ class Result:
         pandas.DataFrame
             One row per term; columns named as pyfixest's (``"2.5%"``, ``"97.5%"`` for ``level=0.95``).
 
-        Raises
-        ------
-        SpecificationError
-            ``level`` outside (0, 1).
+        {level_raises}
 
         Examples
         --------
@@ -239,9 +237,7 @@ class Result:
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """The estimates as a tidy DataFrame (broom / pyfixest convention), the lingua franca of econ results.
 
-        Parameters
-        ----------
-        {level}
+        {level_parameters}
 
         Returns
         -------
@@ -249,10 +245,7 @@ class Result:
             One row per term: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` (estimators
             add key columns such as ``event_time``, ``cohort`` or ``time``).
 
-        Raises
-        ------
-        SpecificationError
-            ``level`` outside (0, 1).
+        {level_raises}
 
         Examples
         --------
@@ -290,6 +283,7 @@ class Result:
             return f"{self.vcov_type or 'clustered'} by {self.cluster}{count}"
         return self.vcov_type or "not reported"
 
+    @doc()
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         """A plain-text regression table in the style of a journal (and of fixest's ``summary``).
 
@@ -306,10 +300,7 @@ class Result:
             Model and outcome, observations, fixed effects, standard errors and the distribution used, the
             coefficient table with significance stars, fit statistics and every note. ``repr(result)`` is this.
 
-        Raises
-        ------
-        SpecificationError
-            ``level`` outside (0, 1).
+        {level_raises}
 
         Examples
         --------

@@ -34,6 +34,7 @@ from econ.results import Result
 __all__ = ["threshold", "ThresholdResult", "lr_critical_value"]
 
 
+@doc()
 def lr_critical_value(level: float = 0.95) -> float:
     """Hansen's (2000) asymptotic critical value of the likelihood-ratio statistic for a threshold.
 
@@ -47,10 +48,7 @@ def lr_critical_value(level: float = 0.95) -> float:
     float
         ``c(alpha) = -2 ln(1 - sqrt(1 - alpha))`` (7.35 at 95%, 10.59 at 99%).
 
-    Raises
-    ------
-    SpecificationError
-        ``level`` outside (0, 1).
+    {level_raises}
 
     Examples
     --------
@@ -136,9 +134,7 @@ class ThresholdResult(Result):
         ``statistic``, ``variable`` (the regressor) and ``regime`` (``"q<=0.3"``, ...; ``"all"`` for the
         regime-independent covariates).
 
-        Parameters
-        ----------
-        {level}
+        {level_parameters}
 
         Returns
         -------
