@@ -64,6 +64,12 @@ str
 >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
 >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
 >>> df = pd.DataFrame({"y": y, "x": x}, index=list(W.ids))""",
+    # --- spatial examples: a chain of ``n`` units (each linked to its two neighbours); set ``n`` first
+    "chain_weights": """\
+>>> import numpy as np, pandas as pd
+>>> from scipy import sparse
+>>> import econ.spatial as sp
+>>> W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())""",
     # --- few-treated DiD examples: California's Proposition 99 (sdid, synth and their shared base)
     "sc_example": """\
 >>> from econ import datasets

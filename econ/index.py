@@ -132,6 +132,13 @@ class IndexResult:
         return finish_figure(fig, ax, path)
 
 
+_DOCS = {"data_indicators": """\
+data : pandas.DataFrame
+    One row per unit (and year); never modified.
+indicators : list of str
+    Indicator columns (at least two)."""}
+
+
 def _prepare(data, indicators, negative, unit, time):
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -196,16 +203,14 @@ def _entropy_weights(Z, shift):
     return d / d.sum(), e, d
 
 
+@doc(**_DOCS)
 def entropy_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None = None,
                   time: str | None = None, normalize: str = "minmax", shift: float = 1e-4) -> IndexResult:
     """Composite index by the entropy-weight method (熵值法), pooled over all rows.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per unit (and year); never modified.
-    indicators : list of str
-        Indicator columns (at least two).
+    {data_indicators}
     negative : str or list of str, optional
         Indicators where more is worse (reversed in the normalisation); the others are positive.
     unit, time : str, optional
@@ -282,16 +287,14 @@ def entropy_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | No
                        notes=notes, unit=unit)
 
 
+@doc(**_DOCS)
 def pca_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None = None, time: str | None = None,
               n_components: int | None = None) -> IndexResult:
     """Composite index from principal components of the standardised indicators (the PCA alternative).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per unit (and year); never modified.
-    indicators : list of str
-        Indicator columns (at least two).
+    {data_indicators}
     negative : str or list of str, optional
         Indicators where more is worse (sign reversed before standardising).
     unit, time : str, optional

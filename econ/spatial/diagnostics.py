@@ -97,6 +97,7 @@ def _row(test, stat, df):
     return {"test": test, "statistic": float(stat), "df": int(df), "p_value": float(stats.chi2.sf(stat, df))}
 
 
+@doc()
 def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) -> SpecTests:
     """Lagrange-multiplier tests for a spatial lag or error from the OLS fit of a cross-section.
 
@@ -143,10 +144,8 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from scipy import sparse
-    >>> import econ.spatial as sp
-    >>> n = 60; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
+    >>> n = 60
+    {chain_weights}
     >>> rng = np.random.default_rng(1); df = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
     >>> list(sp.lm_tests("y ~ x", df, W).tidy()["test"])
     ['LM_error', 'LM_lag', 'RLM_error', 'RLM_lag', 'SARMA']
@@ -179,6 +178,7 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
                      nobs=len(d.y), n_units=W.n)
 
 
+@doc()
 def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
     """LR and Wald tests of the spatial Durbin model against SAR, SEM (common factor) and SLX.
 
@@ -227,10 +227,8 @@ def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from scipy import sparse
-    >>> import econ.spatial as sp
-    >>> n = 80; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
+    >>> n = 80
+    {chain_weights}
     >>> W = W.row_standardize(); rng = np.random.default_rng(2)
     >>> df = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
     >>> sp.sdm_tests("y ~ x", df, W).tidy()[["test", "statistic", "df", "p_value"]].shape

@@ -68,6 +68,7 @@ class SpatialResult(Result):
         lags = set(self.lagged.values())
         return [c for c in self._coef.index if c not in lags and c not in ("rho", "lambda", "Intercept")]
 
+    @doc()
     def impacts(self, n_draws: int = 1000, seed=0, level: float = 0.95) -> ImpactsResult:
         """Direct, indirect and total effects with simulated inference (see :mod:`econ.spatial.impacts`).
 
@@ -88,10 +89,8 @@ class SpatialResult(Result):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from scipy import sparse
-        >>> import econ.spatial as sp
-        >>> n = 100; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
+        >>> n = 100
+        {chain_weights}
         >>> W = W.row_standardize(); rng = np.random.default_rng(0); x = rng.normal(size=n)
         >>> y = np.linalg.solve(np.eye(n) - 0.4 * W.to_dense(), 2 * x + rng.normal(size=n))
         >>> imp = sp.fit("y ~ x", pd.DataFrame({"y": y, "x": x}), W, model="sdm").impacts(n_draws=100)
