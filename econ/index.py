@@ -139,6 +139,20 @@ indicators : list of str
     Indicator columns (at least two)."""}
 
 
+def _by_period(data, M, time, indicators, min_rows: int, weights_of):
+    """The weights recomputed on each period's rows (``weights_of(rows, where)``), periods with fewer than
+    ``min_rows`` rows skipped; None without ``time``."""
+    if time is None:
+        return None
+    rows = {}
+    for t, idx in data.groupby(time, sort=True).indices.items():
+        if len(idx) >= min_rows:
+            rows[t] = weights_of(M[idx], f" in {time} {t}")
+    stability = pd.DataFrame.from_dict(rows, orient="index", columns=indicators)
+    stability.index.name = time
+    return stability
+
+
 def _prepare(data, indicators, negative, unit, time):
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -266,16 +280,8 @@ def entropy_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | No
         raise SpecificationError("the entropy method needs at least 2 rows")
     Z = _normalize(M, direction, normalize, indicators)
     w, e, d = _entropy_weights(Z, shift)
-    stability = None
-    if time is not None:
-        rows = {}
-        for t, idx in data.groupby(time, sort=True).indices.items():
-            if len(idx) < 2:
-                continue
-            Zt = _normalize(M[idx], direction, normalize, indicators, where=f" in {time} {t}")
-            rows[t] = _entropy_weights(Zt, shift)[0]
-        stability = pd.DataFrame.from_dict(rows, orient="index", columns=indicators)
-        stability.index.name = time
+    stability = _by_period(data, M, time, indicators, 2, lambda Mt, where: _entropy_weights(
+        _normalize(Mt, direction, normalize, indicators, where=where), shift)[0])
     weights = pd.DataFrame({"indicator": indicators, "direction": np.where(direction > 0, "+", "-"),
                             "weight": w, "e": e, "d": d})
     ix = pd.Series(Z @ w, index=data.index, name="index")
@@ -359,16 +365,11 @@ def pca_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None =
         return Z, c, lam, U, m
 
     Z, c, lam, U, m = coefs(M)
-    stability = None
-    if time is not None:
-        rows = {}
-        for t, idx in data.groupby(time, sort=True).indices.items():
-            if len(idx) < 3:
-                continue
-            ct = coefs(M[idx], where=f" in {time} {t}")[1]
-            rows[t] = ct / np.abs(ct).sum()
-        stability = pd.DataFrame.from_dict(rows, orient="index", columns=indicators)
-        stability.index.name = time
+    def implied(Mt, where):
+        ct = coefs(Mt, where=where)[1]
+        return ct / np.abs(ct).sum()
+
+    stability = _by_period(data, M, time, indicators, 3, implied)
     weights = pd.DataFrame({"indicator": indicators, "direction": np.where(direction > 0, "+", "-"),
                             "weight": c / np.abs(c).sum(), "loading_pc1": U[:, 0] * np.sqrt(lam[0]),
                             "explained": float(lam[:m].sum() / lam.sum())})
