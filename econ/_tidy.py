@@ -16,6 +16,15 @@ from econ.errors import SpecificationError
 TIDY_COLUMNS = ("term", "estimate", "std_error", "p_value", "conf_low", "conf_high")
 
 
+class SummaryRepr:
+    """A mixin: the printed form of a result is its ``summary()`` (the class must have one)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
 class CrossSectionCounts:
     """``nobs`` and ``n_units`` of a statistic on one cross-section of ``W``: both are ``n``, one row per unit.
 

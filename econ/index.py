@@ -16,7 +16,7 @@ import pandas as pd
 
 from econ import _validate as v
 from econ._docs import doc
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 from econ.errors import PanelError, SpecificationError
 
 __all__ = ["entropy_index", "pca_index", "IndexResult"]
@@ -24,7 +24,7 @@ __all__ = ["entropy_index", "pca_index", "IndexResult"]
 _NORMALIZE = ("minmax", "max")
 
 
-class IndexResult:
+class IndexResult(SummaryRepr):
     """A composite index, its weights and their stability over years.
 
     Attributes
@@ -97,9 +97,6 @@ class IndexResult:
         lines += ["", f"index: min {ix.min():.{digits}f}, mean {ix.mean():.{digits}f}, max {ix.max():.{digits}f}"]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     @doc()
     def plot(self, ax=None, path=None):

@@ -23,6 +23,7 @@ from scipy import stats
 from econ._docs import doc
 from econ._figure import figure, finish_figure
 from econ._tidy import _ci_labels, _fmt, _fmt_p, stars  # noqa: F401  (re-exported)
+from econ._tidy import SummaryRepr
 from econ._truth import overlay_truth, truth_values  # noqa: F401  (truth_values: used by result plots)
 from econ._wald import WALD_DF, WaldTest, parse_hypothesis, wald, wald_df2  # noqa: F401
 from econ.errors import SpecificationError
@@ -63,7 +64,7 @@ class ResultProtocol(Protocol):
         """Draw on ``ax`` (or a new figure), save to ``path`` when given; return ``(fig, ax)``."""
 
 
-class Result:
+class Result(SummaryRepr):
     """Estimates with their covariance, sample facts and notes.
 
     Parameters
@@ -356,9 +357,6 @@ class Result:
         for note in self.notes:
             out.append(f"Note: {note}")
         return "\n".join(out)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:  # notebooks: keep the monospaced layout
         import html

@@ -15,7 +15,7 @@ from econ.did import _design, _paths
 from econ.did.design import build_design
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, figure, finish_figure, overlay_truth
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["compare", "ComparisonResult"]
 
@@ -35,7 +35,7 @@ BASES = {**{(k, b): _REF for k in ("twfe", "sa") for b in ("universal", "varying
          **{("imputation", b): "untreated-period fit (no leads)" for b in ("universal", "varying")}}
 
 
-class ComparisonResult:
+class ComparisonResult(SummaryRepr):
     """Result of :func:`compare`: ``tidy()`` (event-time paths), ``overall()`` (overall ATTs), ``plot()``.
 
     ``results`` maps each estimator name to its full result object; ``notes`` records what was left out and why.
@@ -112,9 +112,6 @@ class ComparisonResult:
                  "Event-time estimates:", self.wide().round(digits).to_string()]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, truth=None):
         """All event-time paths, dodged, with pointwise intervals; the legend gives each overall ATT.

@@ -42,7 +42,7 @@ from econ import _validate
 from econ.did import _paths
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["honest", "HonestResult", "honest_ci"]
 
@@ -50,7 +50,7 @@ MAX_VERTEX_BASES = 400_000  # dual bases enumerated exactly; beyond this the tar
 LF_DRAWS = 1000  # draws behind the least-favourable critical value (HonestDiD's sims)
 
 
-class HonestResult:
+class HonestResult(SummaryRepr):
     """Result of :func:`honest`: robust confidence sets over a grid of the restriction parameter.
 
     Attributes
@@ -122,9 +122,6 @@ class HonestResult:
                  + ("none (the original interval covers 0)" if not np.isfinite(self.breakdown)
                     else f"{self.breakdown:.{digits}g}")]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Robust intervals against the restriction parameter, the original interval on the left."""

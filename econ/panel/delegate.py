@@ -29,7 +29,7 @@ from econ.errors import SpecificationError
 from econ.io import validate_panel
 from econ.panel.formula import split_top_level
 from econ.results import Result
-from econ._tidy import CountsOfFit, standard_columns
+from econ._tidy import CountsOfFit, SummaryRepr, standard_columns
 
 __all__ = ["random_effects", "panel_iv", "hausman", "HausmanTest"]
 
@@ -229,8 +229,8 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
     return _wrap(fit, "IV-2SLS (linearmodels)", formula.split("~")[0].strip(), label, cluster, notes)
 
 
-@dataclass(frozen=True)
-class HausmanTest(CountsOfFit):
+@dataclass(frozen=True, repr=False)
+class HausmanTest(CountsOfFit, SummaryRepr):
     """Hausman (1978) test of fixed against random effects: ``tidy()``, ``summary()`` and ``plot()``.
 
     Attributes: ``statistic`` (chi-square; NaN when the covariance difference is not positive semi-definite),
@@ -260,9 +260,6 @@ class HausmanTest(CountsOfFit):
         notes = "".join(f"\nNote: {n}" for n in self.notes)
         return (f"Hausman test, fixed vs random effects on {list(self.terms)}: chi2({self.df}) = "
                 f"{self.statistic:.4f}, p = {self.pvalue:.4g}  (H0: random effects consistent)\n{rows}{notes}")
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Fixed- and random-effects estimates with 95% intervals for the terms compared; returns ``(fig, ax)``."""

@@ -19,7 +19,7 @@ from scipy import stats
 
 from econ import _validate as v
 from econ._docs import doc
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 from econ.errors import SpecificationError
 from econ.panel.demean import Absorber, factorize, single_thread_blas
 from econ.panel.vcov import IID, Cluster, Hetero, parse_vcov
@@ -34,7 +34,7 @@ IDENTIFICATION_CAVEAT = (
     "design (Jiang 2022; Imai, Keele and Tingley 2010).")
 
 
-class MediationResult:
+class MediationResult(SummaryRepr):
     """Result of :func:`mediation`.
 
     Attributes
@@ -172,9 +172,6 @@ class MediationResult:
         lines += ["", f"indirect / total = {share:.3f}", "", IDENTIFICATION_CAVEAT]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     @doc()
     def plot(self, ax=None, path=None, *, bins: int = 40):

@@ -67,7 +67,7 @@ from econ.results import KeyedResults, figure, finish_figure
 from econ.spatial._permutation import _folded_p, _permuted, _prepare, _quadratic_form
 from econ.spatial.lisa import CLUSTER_LABELS, LISA_COLOURS, LocalMoranResult, local_moran  # noqa: F401
 from econ.spatial.weights import Weights
-from econ._tidy import CrossSectionCounts, standard_columns
+from econ._tidy import CrossSectionCounts, SummaryRepr, standard_columns
 
 __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranResult", "GearyResult",
            "JoinCountResult", "LocalMoranResult", "PeriodResults", "CLUSTER_LABELS"]
@@ -76,8 +76,8 @@ __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranRe
 
 
 # ----------------------------------------------------------------------------------------------- global results
-@dataclass(frozen=True)
-class _GlobalResult(CrossSectionCounts):
+@dataclass(frozen=True, repr=False)
+class _GlobalResult(CrossSectionCounts, SummaryRepr):
     """Shared behaviour of Moran's I and Geary's C results (subclasses name the statistic)."""
 
     expected: float
@@ -140,9 +140,6 @@ class _GlobalResult(CrossSectionCounts):
         return (f"{self._label} = {self.value:.4f} (E = {self.expected:.4f}, n = {self.n}, "
                 f"W transform {self.transform!r})\n"
                 f"  randomisation: z = {self.z_rand:.3f}, p = {self.p_rand:.4g}\n{perm}")
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, bins: int = 40):
         """Permutation distribution with the observed and expected values (the randomisation normal density
@@ -215,7 +212,7 @@ class GearyResult(_GlobalResult):
 
 
 @dataclass(frozen=True, repr=False)
-class JoinCountResult(CrossSectionCounts):
+class JoinCountResult(CrossSectionCounts, SummaryRepr):
     """Join counts of a binary variable on binary weights, with permutation distributions of BB and BW.
 
     Returned by :func:`econ.spatial.join_counts`; ``bb`` counts joins between two units coded 1.
@@ -297,9 +294,6 @@ class JoinCountResult(CrossSectionCounts):
                 f"  BB = {self.bb:g} (permutation mean {bb_m:.2f}), p_sim (greater) = {self.p_sim_bb:.4g}\n"
                 f"  BW = {self.bw:g} (permutation mean {bw_m:.2f}), p_sim (less) = {self.p_sim_bw:.4g}\n"
                 f"  WW = {self.ww:g}")
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, bins: int = 30):
         """Permutation distributions of BB and BW with the observed counts. Returns ``(fig, ax)``."""
@@ -550,7 +544,7 @@ _STATISTICS = {"moran": moran, "geary": geary, "local_moran": local_moran, "join
 
 
 @dataclass(frozen=True, repr=False)
-class PeriodResults:
+class PeriodResults(SummaryRepr):
     """One autocorrelation result per period of a panel (``results``: period -> result) with notes.
 
     Returned by :func:`econ.spatial.by_period`. ``statistic`` names the statistic (``"moran"``, ``"geary"``,
@@ -598,9 +592,6 @@ class PeriodResults:
             lines.append(f"--- {t}\n{r.summary()}")
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Global statistics over time (with permutation p-values marked), or LISA cluster counts over time."""

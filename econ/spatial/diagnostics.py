@@ -27,13 +27,13 @@ from econ._docs import doc
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 from econ.spatial import traces
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["lm_tests", "sdm_tests", "SpecTests"]
 
 
 @doc()
-class SpecTests:
+class SpecTests(SummaryRepr):
     """A table of test statistics: ``tidy()`` (test, statistic, df, p_value), ``summary()``, ``plot()``.
 
     Returned by :func:`lm_tests` and :func:`sdm_tests`; ``tests["LM_lag"]`` is the row of one test (a Series
@@ -76,9 +76,6 @@ class SpecTests:
             lines.append(f"{r.test:<28}{r.statistic:>12.4f}{int(r.df):>5}{r.p_value:>10.4g}")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Bar chart of -log10 p-values with the 5% line; returns ``(fig, ax)``."""

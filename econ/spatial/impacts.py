@@ -50,7 +50,7 @@ from econ.errors import SpecificationError
 from econ.results import figure, finish_figure, overlay_truth, stars
 from econ.spatial import traces as _engine
 from econ.spatial.logdet import eigenvalues as _eigenvalues
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["ImpactsResult", "compute_impacts", "ImpactTraces"]
 
@@ -212,7 +212,7 @@ def compute_impacts(coef: pd.Series, vcov: pd.DataFrame, W, variables: list[str]
 
 
 @doc()
-class ImpactsResult:
+class ImpactsResult(SummaryRepr):
     """Direct / indirect / total effects with simulated inference (see :mod:`econ.spatial.impacts`).
 
     Returned by :meth:`econ.spatial.SpatialResult.impacts`. ``tidy()`` has one row per (variable, effect) with
@@ -289,9 +289,6 @@ class ImpactsResult:
         lines.append("=" * len(header))
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, truth=None):
         """Dot-and-whisker plot of the three effects per variable; returns ``(fig, ax)``.

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from econ.errors import SpecificationError, WeightsError
-from econ._tidy import CrossSectionCounts, standard_columns
+from econ._tidy import CrossSectionCounts, SummaryRepr, standard_columns
 from econ.results import figure, finish_figure
 from econ.spatial._permutation import _CHUNK_ELEMENTS, _prepare
 from econ.spatial.weights import Weights
@@ -26,7 +26,7 @@ CLUSTER_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
 @dataclass(frozen=True, repr=False)
-class LocalMoranResult(CrossSectionCounts):
+class LocalMoranResult(CrossSectionCounts, SummaryRepr):
     """Local Moran's I_i (LISA) for every unit with conditional-permutation p-values and cluster labels.
 
     Arrays are in ``ids`` order. ``p_sim`` is esda's folded pseudo p-value; ``quadrant`` 1..4 = HH, LH, LL, HL
@@ -117,9 +117,6 @@ class LocalMoranResult(CrossSectionCounts):
                 f"permutations (seed {self.seed})\n  clusters at p_sim < {self.alpha:g}: {parts}\n"
                 f"  (no multiple-testing correction: about {self.alpha:g} x n units are flagged under no "
                 "autocorrelation)")
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Moran scatterplot: standardised value against its spatial lag, significant units coloured by cluster.
