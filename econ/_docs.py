@@ -70,6 +70,11 @@ str
 >>> from scipy import sparse
 >>> import econ.spatial as sp
 >>> W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())""",
+    # --- spatial examples: four units on a path a-b-c-d
+    "path_abcd": """\
+>>> import numpy as np
+>>> from econ.spatial import Weights
+>>> w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))  # a path a-b-c-d""",
     # --- few-treated DiD examples: California's Proposition 99 (sdid, synth and their shared base)
     "sc_example": """\
 >>> from econ import datasets

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from econ._docs import doc
 from econ.errors import SpecificationError, WeightsError
 from econ._tidy import CrossSectionCounts, SummaryRepr, standard_columns
 from econ.results import figure, finish_figure
@@ -140,6 +141,7 @@ LISA_COLOURS = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e
                 "island": "#ffffff"}
 
 
+@doc()
 def local_moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, seed=0, alpha: float = 0.05,
                 keep_draws: bool = False, permutations: int | None = None) -> LocalMoranResult:
     """Local Moran's I (LISA) of every unit with conditional permutation inference and HH/LL/HL/LH clusters.
@@ -189,9 +191,7 @@ def local_moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = No
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ.spatial import Weights
-    >>> w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))
+    {path_abcd}
     >>> res = local_moran([1.0, 2.0, 3.0, 4.0], w, n_draws=99, seed=1)
     >>> res.Is.round(3).tolist()
     [0.45, 0.15, 0.15, 0.45]
