@@ -6,6 +6,8 @@ and the imputation estimator on the same panel and lines up their event-time pat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -35,6 +37,7 @@ BASES = {**{(k, b): _REF for k in ("twfe", "sa") for b in ("universal", "varying
          **{("imputation", b): "untreated-period fit (no leads)" for b in ("universal", "varying")}}
 
 
+@dataclass(repr=False, eq=False)
 class ComparisonResult(SummaryRepr):
     """Result of :func:`compare`: ``tidy()`` (event-time paths), ``overall()`` (overall ATTs), ``plot()``.
 
@@ -58,14 +61,12 @@ class ComparisonResult(SummaryRepr):
     ['imputation', 'sa', 'twfe']
     """
 
-    def __init__(self, paths: pd.DataFrame, overall: pd.DataFrame, results: dict, notes: list, depvar: str,
-                 level: float):
-        self._paths = paths
-        self._overall = overall
-        self.results = results
-        self.notes = notes
-        self.depvar = depvar
-        self.level = level
+    _paths: pd.DataFrame
+    _overall: pd.DataFrame
+    results: dict
+    notes: list
+    depvar: str
+    level: float
 
     @property
     def nobs(self) -> int | None:
