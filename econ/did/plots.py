@@ -13,6 +13,11 @@ import pandas as pd
 
 __all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coefficients", "plot_rollout"]
 
+_DOCS = {"demo_setup": """\
+>>> import matplotlib; matplotlib.use("Agg")
+>>> import econ
+>>> demo = econ.datasets.load("china_cities_demo")"""}
+
 
 from econ._docs import doc
 from econ.errors import SpecificationError
@@ -21,7 +26,7 @@ from econ.results import figure as _axes
 from econ.results import finish_figure, overlay_truth
 
 
-@doc()
+@doc(**_DOCS)
 def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = True, color: str = "C0",
                      label: str | None = None, dodge: float = 0.0, title: str | None = None,
                      xlabel: str = "Periods relative to treatment", ylabel: str | None = None,
@@ -60,9 +65,7 @@ def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = Tr
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import econ
-    >>> demo = econ.datasets.load("china_cities_demo")
+    {demo_setup}
     >>> es = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
     >>> fig, ax = econ.did.plot_event_study(es, title="Broadband China (simulated)",
     ...                                     truth=econ.datasets.truth("china_cities_demo"))
@@ -103,7 +106,7 @@ def _reference_lines(ax, result):
     ax.axvline(onset, color="0.5", lw=0.8, ls="--")
 
 
-@doc()
+@doc(**_DOCS)
 def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *, ax=None, level: float = 0.95,
                        uniform: bool = False, dodge: float = 0.12, title: str | None = None,
                        figsize=(6.4, 4.0), path=None, truth=None):
@@ -137,9 +140,7 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import econ
-    >>> demo = econ.datasets.load("china_cities_demo")
+    {demo_setup}
     >>> a = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
     >>> b = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3),
     ...                          bin_endpoints=False)
@@ -169,7 +170,7 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *
     return finish_figure(fig, ax, path)
 
 
-@doc()
+@doc(**_DOCS)
 def plot_placebo(result, *, ax=None, bins: int | str = "auto", kde: bool = True, color: str = "0.6",
                  title: str | None = None, figsize=(6.4, 4.0), path=None):
     """The placebo (randomization) distribution and where the actual estimate falls in it.
@@ -201,9 +202,7 @@ def plot_placebo(result, *, ax=None, bins: int | str = "auto", kde: bool = True,
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import econ
-    >>> demo = econ.datasets.load("china_cities_demo")
+    {demo_setup}
     >>> pl = econ.did.placebo(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", n_draws=49,
     ...                       progress=False)
     >>> fig, ax = econ.did.plot_placebo(pl)
