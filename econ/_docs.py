@@ -45,16 +45,6 @@ Raises
 ------
 SpecificationError
     ``level`` outside (0, 1).""",
-    "tidy_returns": """\
-Returns
--------
-pandas.DataFrame
-    One row per term: ``term, estimate, std_error, p_value, conf_low, conf_high`` (the result protocol).""",
-    "summary_returns": """\
-Returns
--------
-str
-    The printed table.""",
     # --- spatial examples: a SAR-type process on the mainland provinces (Hainan has no land border)
     "spatial_example_data": """\
 >>> import numpy as np, pandas as pd

@@ -36,13 +36,10 @@ class CrossSectionCounts:
 
     @property
     def nobs(self) -> int:
-        """Observations: one per unit of ``W``."""
+        """Observations: one per unit of ``W``; ``n_units`` is the same number (a cross-section)."""
         return self.n
 
-    @property
-    def n_units(self) -> int:
-        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
-        return self.n
+    n_units = nobs
 
 
 class CountsOfFit:
