@@ -148,8 +148,8 @@ def doc(**fragments: str):
     Returns
     -------
     callable
-        The decorator; it returns the object it decorates, with ``__doc__`` filled (left alone under
-        ``python -OO``, where there is no docstring).
+        The decorator; it returns the object it decorates (a function, class, classmethod or staticmethod), with
+        ``__doc__`` filled (left alone under ``python -OO``, where there is no docstring).
 
     Raises
     ------
@@ -172,8 +172,10 @@ def doc(**fragments: str):
     """
 
     def decorate(obj):
-        if obj.__doc__:
-            obj.__doc__ = fill(obj.__doc__, fragments)
+        # a classmethod or staticmethod: fill its function's docstring (what inspect, doctest and Sphinx read)
+        for target in (getattr(obj, "__func__", None), obj):
+            if target is not None and target.__doc__:
+                target.__doc__ = fill(target.__doc__, fragments)
         return obj
 
     return decorate
