@@ -269,7 +269,7 @@ class SDIDResult(FewTreatedResult):
         ----------
         kind : {"trajectories", "weights", "map"}
             ``"map"`` colours the bundled Chinese outlines by unit weight; units must be 6-digit codes.
-        ax : matplotlib Axes, optional
+        {ax}
         {path}
         cohort : adoption period, optional
             Which cohort to draw (default the first).

@@ -203,8 +203,8 @@ class SynthResult(FewTreatedResult):
         Parameters
         ----------
         kind : {"trajectories", "gaps", "weights", "map"}
-        ax : matplotlib Axes, optional
-        path : str or Path, optional
+        {ax}
+        {path}
         level : {"province", "prefecture"}
             Outlines for ``kind="map"`` (units must be 6-digit codes).
 
