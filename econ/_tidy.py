@@ -16,6 +16,15 @@ from econ.errors import SpecificationError
 TIDY_COLUMNS = ("term", "estimate", "std_error", "p_value", "conf_low", "conf_high")
 
 
+class SummaryRepr:
+    """A mixin: the printed form of a result is its ``summary()`` (the class must have one)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
 class CrossSectionCounts:
     """``nobs`` and ``n_units`` of a statistic on one cross-section of ``W``: both are ``n``, one row per unit.
 
@@ -27,13 +36,10 @@ class CrossSectionCounts:
 
     @property
     def nobs(self) -> int:
-        """Observations: one per unit of ``W``."""
+        """Observations: one per unit of ``W``; ``n_units`` is the same number (a cross-section)."""
         return self.n
 
-    @property
-    def n_units(self) -> int:
-        """Units of ``W`` (the same as :attr:`nobs` for a cross-section)."""
-        return self.n
+    n_units = nobs
 
 
 class CountsOfFit:

@@ -13,13 +13,13 @@ import pandas as pd
 from scipy import stats
 
 from econ._figure import figure, finish_figure
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 from econ.errors import SpecificationError
 
 __all__ = ["WaldTest", "wald", "parse_hypothesis"]
 
-@dataclass(frozen=True)
-class WaldTest:
+@dataclass(frozen=True, repr=False)
+class WaldTest(SummaryRepr):
     """Joint Wald test of ``R b = q``: chi-square form ``W`` (df ``q``) and F form ``W / q`` (df ``q``, ``df2``).
 
     ``df2`` is the model's residual degrees of freedom (n minus every estimated parameter, fixed effects included),
@@ -99,9 +99,6 @@ class WaldTest:
             f"  chi2({self.df}) = {self.chi2:.4f}, p = {self.pvalue_chi2:.4g}\n"
             f"  F({self.df}, {self.df2:g}) = {self.F:.4f}, p = {self.pvalue_F:.4g}{rule}{note}"
         )
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """The F statistic against its reference distribution; returns ``(fig, ax)``."""

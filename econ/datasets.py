@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from econ._docs import doc
 from econ.errors import EconError
 
 __all__ = ["Dataset", "REGISTRY", "OUTLINES", "list", "list_datasets", "load", "describe", "load_geojson",
@@ -244,6 +245,15 @@ REGISTRY, OUTLINES = _load_registry()
 CHECKSUMS_FILE = "checksums.json"
 _HASHED_SUFFIXES = (".csv", ".json", ".geojson")
 _REFRESH = "python tools/hash_data.py"
+_DOCS = {"unknown_name": """\
+Raises
+------
+EconError
+    Unknown name.""", "checksums_raises": """\
+Raises
+------
+EconError
+    The checksums file is not valid JSON."""}
 _TRACKERS: list[dict] = []
 
 
@@ -318,6 +328,7 @@ def write_checksums(folder, entries: dict) -> Path:
     return path
 
 
+@doc(**_DOCS)
 def read_checksums(folder=None) -> dict:
     """The recorded checksums (``{}`` when the checksums file is absent).
 
@@ -331,10 +342,7 @@ def read_checksums(folder=None) -> dict:
     dict
         File name -> ``{"sha256", "rows", "bytes"}``.
 
-    Raises
-    ------
-    EconError
-        The checksums file is not valid JSON.
+    {checksums_raises}
 
     Examples
     --------
@@ -438,6 +446,7 @@ def track_files():
         _TRACKERS.remove(seen)
 
 
+@doc(**_DOCS)
 def check_files(files=None) -> dict:
     """Check bundled data files (default: every data file present and every recorded one) against the recorded
     checksums; return ``{file: problem}`` (empty when all match).
@@ -452,10 +461,7 @@ def check_files(files=None) -> dict:
     dict
         File name -> description of the problem (missing, checksum or row-count mismatch); empty when all match.
 
-    Raises
-    ------
-    EconError
-        The checksums file is not valid JSON.
+    {checksums_raises}
 
     Examples
     --------
@@ -657,6 +663,7 @@ def _provenance_section(file: str) -> str:
     return "\n".join(lines[start:end]).strip()
 
 
+@doc(**_DOCS)
 def describe(name: str) -> dict[str, Any]:
     """Metadata of a dataset or outline: name, kind, description, file, rows, keys, columns (name ->
     description) and the file's section of PROVENANCE.md.
@@ -671,10 +678,7 @@ def describe(name: str) -> dict[str, Any]:
     dict
         Keys ``name, kind, description, file, rows, keys, columns, provenance``.
 
-    Raises
-    ------
-    EconError
-        Unknown name.
+    {unknown_name}
 
     Examples
     --------
@@ -740,6 +744,7 @@ _CONTIGUITY = {  # edge-list dataset -> (units dataset, id column); edges are <i
 }
 
 
+@doc(**_DOCS)
 def load_weights(name: str = "china_prefecture_contiguity"):
     """Binary contiguity weights (``econ.spatial.Weights``) from a bundled edge list.
 
@@ -755,10 +760,7 @@ def load_weights(name: str = "china_prefecture_contiguity"):
     econ.spatial.Weights
         Binary (not row-standardised) contiguity weights.
 
-    Raises
-    ------
-    EconError
-        Unknown name.
+    {unknown_name}
 
     Examples
     --------

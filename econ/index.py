@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate as v
-from econ._tidy import standard_columns
+from econ._docs import doc
+from econ._tidy import SummaryRepr, standard_columns
 from econ.errors import PanelError, SpecificationError
 
 __all__ = ["entropy_index", "pca_index", "IndexResult"]
@@ -23,7 +24,7 @@ __all__ = ["entropy_index", "pca_index", "IndexResult"]
 _NORMALIZE = ("minmax", "max")
 
 
-class IndexResult:
+class IndexResult(SummaryRepr):
     """A composite index, its weights and their stability over years.
 
     Attributes
@@ -97,18 +98,14 @@ class IndexResult:
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.summary()
-
+    @doc()
     def plot(self, ax=None, path=None):
         """Bar chart of the weights, with the range of the year-by-year weights as whiskers.
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, optional
-            Draw on this axes (default: a new figure).
-        path : str or Path, optional
-            Also save the figure there.
+        {ax}
+        {path}
 
         Returns
         -------
@@ -130,6 +127,27 @@ class IndexResult:
         ax.set_title(f"{self.method} weights" + (" (whiskers: range over years)" if self.stability is not None
                                                  else ""))
         return finish_figure(fig, ax, path)
+
+
+_DOCS = {"data_indicators": """\
+data : pandas.DataFrame
+    One row per unit (and year); never modified.
+indicators : list of str
+    Indicator columns (at least two)."""}
+
+
+def _by_period(data, M, time, indicators, min_rows: int, weights_of):
+    """The weights recomputed on each period's rows (``weights_of(rows, where)``), periods with fewer than
+    ``min_rows`` rows skipped; None without ``time``."""
+    if time is None:
+        return None
+    rows = {}
+    for t, idx in data.groupby(time, sort=True).indices.items():
+        if len(idx) >= min_rows:
+            rows[t] = weights_of(M[idx], f" in {time} {t}")
+    stability = pd.DataFrame.from_dict(rows, orient="index", columns=indicators)
+    stability.index.name = time
+    return stability
 
 
 def _prepare(data, indicators, negative, unit, time):
@@ -196,16 +214,14 @@ def _entropy_weights(Z, shift):
     return d / d.sum(), e, d
 
 
+@doc(**_DOCS)
 def entropy_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None = None,
                   time: str | None = None, normalize: str = "minmax", shift: float = 1e-4) -> IndexResult:
     """Composite index by the entropy-weight method (熵值法), pooled over all rows.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per unit (and year); never modified.
-    indicators : list of str
-        Indicator columns (at least two).
+    {data_indicators}
     negative : str or list of str, optional
         Indicators where more is worse (reversed in the normalisation); the others are positive.
     unit, time : str, optional
@@ -261,16 +277,8 @@ def entropy_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | No
         raise SpecificationError("the entropy method needs at least 2 rows")
     Z = _normalize(M, direction, normalize, indicators)
     w, e, d = _entropy_weights(Z, shift)
-    stability = None
-    if time is not None:
-        rows = {}
-        for t, idx in data.groupby(time, sort=True).indices.items():
-            if len(idx) < 2:
-                continue
-            Zt = _normalize(M[idx], direction, normalize, indicators, where=f" in {time} {t}")
-            rows[t] = _entropy_weights(Zt, shift)[0]
-        stability = pd.DataFrame.from_dict(rows, orient="index", columns=indicators)
-        stability.index.name = time
+    stability = _by_period(data, M, time, indicators, 2, lambda Mt, where: _entropy_weights(
+        _normalize(Mt, direction, normalize, indicators, where=where), shift)[0])
     weights = pd.DataFrame({"indicator": indicators, "direction": np.where(direction > 0, "+", "-"),
                             "weight": w, "e": e, "d": d})
     ix = pd.Series(Z @ w, index=data.index, name="index")
@@ -282,16 +290,14 @@ def entropy_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | No
                        notes=notes, unit=unit)
 
 
+@doc(**_DOCS)
 def pca_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None = None, time: str | None = None,
               n_components: int | None = None) -> IndexResult:
     """Composite index from principal components of the standardised indicators (the PCA alternative).
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per unit (and year); never modified.
-    indicators : list of str
-        Indicator columns (at least two).
+    {data_indicators}
     negative : str or list of str, optional
         Indicators where more is worse (sign reversed before standardising).
     unit, time : str, optional
@@ -356,16 +362,11 @@ def pca_index(data: pd.DataFrame, indicators, *, negative=(), unit: str | None =
         return Z, c, lam, U, m
 
     Z, c, lam, U, m = coefs(M)
-    stability = None
-    if time is not None:
-        rows = {}
-        for t, idx in data.groupby(time, sort=True).indices.items():
-            if len(idx) < 3:
-                continue
-            ct = coefs(M[idx], where=f" in {time} {t}")[1]
-            rows[t] = ct / np.abs(ct).sum()
-        stability = pd.DataFrame.from_dict(rows, orient="index", columns=indicators)
-        stability.index.name = time
+    def implied(Mt, where):
+        ct = coefs(Mt, where=where)[1]
+        return ct / np.abs(ct).sum()
+
+    stability = _by_period(data, M, time, indicators, 3, implied)
     weights = pd.DataFrame({"indicator": indicators, "direction": np.where(direction > 0, "+", "-"),
                             "weight": c / np.abs(c).sum(), "loading_pc1": U[:, 0] * np.sqrt(lam[0]),
                             "explained": float(lam[:m].sum() / lam.sum())})

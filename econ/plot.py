@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from econ._docs import doc
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 
@@ -23,6 +24,7 @@ _PALETTE = ["#08519c", "#4292c6", "#9ecae1", "#fdae6b", "#e6550d", "#31a354", "#
             "#636363"]
 
 
+@doc()
 def choropleth(values, level: str = "prefecture", *, key: str | None = None, colors: dict | None = None,
                labels: dict | None = None, cmap: str = "Blues", vmin: float | None = None, vmax: float | None = None,
                missing_color: str = "#f0f0f0", other_color: str = "#d9d9d9", edgecolor: str = "#737373",
@@ -57,12 +59,9 @@ def choropleth(values, level: str = "prefecture", *, key: str | None = None, col
         Map window (default: all outlines, including the South China Sea islands).
     ax : matplotlib Axes, optional
         Draw into it (default: a new figure of ``figsize``).
-    path : str or Path, optional
-        Save the figure there.
+    {path}
 
-    Returns
-    -------
-    (Figure, Axes)
+    {plot_returns}
 
     Raises
     ------
@@ -138,6 +137,7 @@ def choropleth(values, level: str = "prefecture", *, key: str | None = None, col
     return finish_figure(fig, ax, path)
 
 
+@doc()
 def lisa_map(result, level="prefecture", *, key: str | None = None, alpha: float | None = None,
              title: str | None = None, extent=None, ax=None, path=None, figsize=(7.5, 6.0)):
     """LISA cluster map of a :func:`econ.spatial.local_moran` result on the bundled or any given outlines.
@@ -156,9 +156,7 @@ def lisa_map(result, level="prefecture", *, key: str | None = None, alpha: float
     alpha : float, optional
     title, ax, path, figsize : as in :func:`choropleth`.
 
-    Returns
-    -------
-    (Figure, Axes)
+    {plot_returns}
 
     Raises
     ------

@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ._docs import doc
 from econ._figure import figure, finish_figure
 from econ._tidy import _ci_labels, _fmt, _fmt_p, stars  # noqa: F401  (re-exported)
+from econ._tidy import SummaryRepr
 from econ._truth import overlay_truth, truth_values  # noqa: F401  (truth_values: used by result plots)
 from econ._wald import WALD_DF, WaldTest, parse_hypothesis, wald, wald_df2  # noqa: F401
 from econ.errors import SpecificationError
@@ -62,7 +64,7 @@ class ResultProtocol(Protocol):
         """Draw on ``ax`` (or a new figure), save to ``path`` when given; return ``(fig, ax)``."""
 
 
-class Result:
+class Result(SummaryRepr):
     """Estimates with their covariance, sample facts and notes.
 
     Parameters
@@ -202,6 +204,7 @@ class Result:
         p = 2 * self._dist().sf(np.abs(t))
         return pd.Series(p, index=self._coef.index, name="p")
 
+    @doc()
     def confint(self, level: float = 0.95) -> pd.DataFrame:
         """Two-sided confidence intervals ``coef +/- t.ppf((1 + level) / 2, df_t) * se``.
 
@@ -215,10 +218,7 @@ class Result:
         pandas.DataFrame
             One row per term; columns named as pyfixest's (``"2.5%"``, ``"97.5%"`` for ``level=0.95``).
 
-        Raises
-        ------
-        SpecificationError
-            ``level`` outside (0, 1).
+        {level_raises}
 
         Examples
         --------
@@ -234,13 +234,11 @@ class Result:
         b, se = self._coef.to_numpy(), self.se.to_numpy()
         return pd.DataFrame({lo: b - q * se, hi: b + q * se}, index=self._coef.index)
 
+    @doc()
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """The estimates as a tidy DataFrame (broom / pyfixest convention), the lingua franca of econ results.
 
-        Parameters
-        ----------
-        level : float in (0, 1), default 0.95
-            Coverage of ``conf_low`` / ``conf_high``.
+        {level_parameters}
 
         Returns
         -------
@@ -248,10 +246,7 @@ class Result:
             One row per term: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` (estimators
             add key columns such as ``event_time``, ``cohort`` or ``time``).
 
-        Raises
-        ------
-        SpecificationError
-            ``level`` outside (0, 1).
+        {level_raises}
 
         Examples
         --------
@@ -289,6 +284,7 @@ class Result:
             return f"{self.vcov_type or 'clustered'} by {self.cluster}{count}"
         return self.vcov_type or "not reported"
 
+    @doc()
     def summary(self, level: float = 0.95, digits: int = 4) -> str:
         """A plain-text regression table in the style of a journal (and of fixest's ``summary``).
 
@@ -305,10 +301,7 @@ class Result:
             Model and outcome, observations, fixed effects, standard errors and the distribution used, the
             coefficient table with significance stars, fit statistics and every note. ``repr(result)`` is this.
 
-        Raises
-        ------
-        SpecificationError
-            ``level`` outside (0, 1).
+        {level_raises}
 
         Examples
         --------
@@ -364,9 +357,6 @@ class Result:
         for note in self.notes:
             out.append(f"Note: {note}")
         return "\n".join(out)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:  # notebooks: keep the monospaced layout
         import html
@@ -429,6 +419,7 @@ class Result:
         test = wald(self._coef.to_numpy(), self._vcov.to_numpy(), R_mat, df2, text, q=q_vec, df2_rule=rule)
         return dataclasses.replace(test, nobs=self.nobs, n_units=self.n_units)
 
+    @doc()
     def plot(self, ax=None, path=None, *, terms=None, level: float = 0.95, truth=None):
         """Coefficient plot: point estimates with ``level`` confidence intervals, one row per term.
 
@@ -438,17 +429,13 @@ class Result:
             Terms to draw, in this order (default: all).
         level : float in (0, 1), default 0.95
             Coverage of the intervals.
-        ax : matplotlib.axes.Axes, optional
-            Draw on this axes (default: a new figure).
-        path : str or pathlib.Path, optional
-            Also save the figure there (format from the suffix).
+        {ax}
+        {path}
         truth : float or mapping, optional
             True values of a simulated design: one number for every term, or term -> value; drawn as black
             crosses (see :func:`overlay_truth`).
 
-        Returns
-        -------
-        (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        {plot_returns}
 
         Raises
         ------

@@ -28,14 +28,14 @@ from econ.did import _design
 from econ.did.design import build_design
 from econ.errors import EconError, PanelError, TreatmentError
 from econ.results import figure, finish_figure
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["bacon", "BaconResult"]
 
 TYPES = ("treated vs never", "earlier vs later", "later vs earlier", "later vs always treated")
 
 
-class BaconResult:
+class BaconResult(SummaryRepr):
     """Result of :func:`bacon`: the 2x2 comparisons with their weights and the TWFE coefficient they average to.
 
     Attributes
@@ -101,9 +101,6 @@ class BaconResult:
                  f"Weight on comparisons with already-treated controls: {self.forbidden_share:.{digits}f}", "",
                  self.by_type().round(digits).to_string(), "", self.comparisons.round(digits).to_string(index=False)]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Each 2x2 estimate against its weight, coloured by type, with the TWFE coefficient as a line."""

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from econ._docs import doc
 from econ._validate import check_bool, check_choice, check_int
 from econ.did import _design
 from econ.errors import SpecificationError, TreatmentError
@@ -26,7 +27,36 @@ from econ.panel.feols import FeolsResult
 
 __all__ = ["did_2x2", "ddd", "psm_did", "TwoByTwoResult", "TripleDiffResult", "PSMDiDResult"]
 
+# the examples' data, written once
+_DOCS = {
+    "did_2x2_example": """\
+>>> import pandas as pd
+>>> from econ.did import did_2x2
+>>> df = pd.DataFrame({"y": [1.0, 2.0, 1.5, 4.0, 1.1, 2.1, 1.4, 3.9],
+...                    "g": [0, 0, 1, 1] * 2, "p": [0, 1, 0, 1] * 2})
+>>> res = did_2x2(df, "y", "g", "p")""",
+    "ddd_example": """\
+>>> import numpy as np, pandas as pd
+>>> from econ.did import ddd
+>>> cells = pd.MultiIndex.from_product([[0, 1]] * 3, names=["g", "p", "s"]).to_frame(index=False)
+>>> df = pd.concat([cells] * 2, ignore_index=True)
+>>> df["y"] = df.g * df.p * df.s * 2.0 + np.r_[np.zeros(8), np.ones(8)]
+>>> res = ddd(df, "y", "g", "p", "s")""",
+    "psm_example": """\
+>>> import numpy as np, pandas as pd
+>>> from econ.did import psm_did
+>>> rng = np.random.default_rng(0)
+>>> n = 60
+>>> x = rng.normal(size=n); d = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
+>>> df = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "year": np.tile(np.arange(2010, 2014), n)})
+>>> df["d"], df["x"] = d[df["id"]], x[df["id"]] + rng.normal(scale=0.1, size=len(df))
+>>> df["post"] = (df["year"] >= 2012).astype(int)
+>>> df["y"] = df["d"] * df["post"] + rng.normal(scale=0.1, size=len(df))
+>>> res = psm_did(df, "y", "id", "year", "d", "post", ["x"])""",
+}
 
+
+@doc(**_DOCS)
 class TwoByTwoResult(FeolsResult):
     """Result of :func:`did_2x2`: the regression plus ``means`` (2x2 cell means with differences), ``counts``,
     ``did_means`` (the DiD computed from the four means) and ``term`` (the name of the interaction coefficient).
@@ -35,11 +65,7 @@ class TwoByTwoResult(FeolsResult):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from econ.did import did_2x2
-    >>> df = pd.DataFrame({"y": [1.0, 2.0, 1.5, 4.0, 1.1, 2.1, 1.4, 3.9],
-    ...                    "g": [0, 0, 1, 1] * 2, "p": [0, 1, 0, 1] * 2})
-    >>> res = did_2x2(df, "y", "g", "p")
+    {did_2x2_example}
     >>> res.means.round(2)
     p                   pre  post  post - pre
     g
@@ -64,6 +90,7 @@ class TwoByTwoResult(FeolsResult):
                           self.means.to_string(), "Observations per cell:", self.counts.to_string()])
 
 
+@doc(**_DOCS)
 class TripleDiffResult(FeolsResult):
     """Result of :func:`ddd`: the saturated regression plus ``means`` (8 cell means), ``did_by_subgroup`` (the DiD
     within each subgroup), ``ddd_means`` (their difference) and ``term`` (the triple interaction).
@@ -72,12 +99,7 @@ class TripleDiffResult(FeolsResult):
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ.did import ddd
-    >>> cells = pd.MultiIndex.from_product([[0, 1]] * 3, names=["g", "p", "s"]).to_frame(index=False)
-    >>> df = pd.concat([cells] * 2, ignore_index=True)
-    >>> df["y"] = df.g * df.p * df.s * 2.0 + np.r_[np.zeros(8), np.ones(8)]
-    >>> res = ddd(df, "y", "g", "p", "s")
+    {ddd_example}
     >>> res.did_by_subgroup.tolist(), res.term, round(float(res.coef[res.term]), 4)
     ([0.0, 2.0], 'g_x_p_x_s', 2.0)
     """
@@ -93,6 +115,7 @@ class TripleDiffResult(FeolsResult):
                           f"DDD from means: {self.ddd_means:.{digits}f}"])
 
 
+@doc(**_DOCS)
 class PSMDiDResult(FeolsResult):
     """Result of :func:`psm_did`: the weighted TWFE DiD on the matched panel plus ``pscore`` (per unit),
     ``weights`` (also ``matching_weights``: matching weight per matched unit, the regression weights of the final
@@ -104,16 +127,7 @@ class PSMDiDResult(FeolsResult):
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ.did import psm_did
-    >>> rng = np.random.default_rng(0)
-    >>> n = 60
-    >>> x = rng.normal(size=n); d = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
-    >>> df = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "year": np.tile(np.arange(2010, 2014), n)})
-    >>> df["d"], df["x"] = d[df["id"]], x[df["id"]] + rng.normal(scale=0.1, size=len(df))
-    >>> df["post"] = (df["year"] >= 2012).astype(int)
-    >>> df["y"] = df["d"] * df["post"] + rng.normal(scale=0.1, size=len(df))
-    >>> res = psm_did(df, "y", "id", "year", "d", "post", ["x"])
+    {psm_example}
     >>> res.balance[["smd_before", "smd_after"]].round(2)
                smd_before  smd_after
     covariate
@@ -170,6 +184,7 @@ def _cell_frame(data, y, cols, covariates, extra=(), keys=()):
     return frame, notes
 
 
+@doc(**_DOCS)
 def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=None, vcov="hetero", weights=None):
     """The canonical two-group, two-period DiD: ``y = b0 + b1 group + b2 post + delta group*post + X'g + e``.
 
@@ -229,10 +244,7 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"y": [1.0, 2.0, 1.5, 4.0, 1.1, 2.1, 1.4, 3.9],
-    ...                    "g": [0, 0, 1, 1] * 2, "p": [0, 1, 0, 1] * 2})
-    >>> res = did_2x2(df, "y", "g", "p")
+    {did_2x2_example}
     >>> round(res.did, 4), round(res.did_means, 4)
     (1.5, 1.5)
     """
@@ -272,6 +284,7 @@ def _means_table(frame, y, group, post, weights) -> pd.DataFrame:
     return table
 
 
+@doc(**_DOCS)
 def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, covariates=None, vcov="hetero",
         weights=None):
     """Triple differences: the DiD of ``group`` x ``post`` in ``subgroup == 1`` minus that in ``subgroup == 0``.
@@ -329,11 +342,8 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> cells = pd.MultiIndex.from_product([[0, 1]] * 3, names=["g", "p", "s"]).to_frame(index=False)
-    >>> df = pd.concat([cells] * 2, ignore_index=True)
-    >>> df["y"] = df.g * df.p * df.s * 2.0 + np.r_[np.zeros(8), np.ones(8)]
-    >>> round(ddd(df, "y", "g", "p", "s").ddd_means, 4)
+    {ddd_example}
+    >>> round(res.ddd_means, 4)
     2.0
     """
     y, group, post, subgroup = (_design.check_name(v, a) for v, a in
@@ -372,6 +382,7 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
 # PSM-DiD
 
 
+@doc(**_DOCS)
 def psm_did(
     data: pd.DataFrame,
     y: str,
@@ -484,15 +495,7 @@ def psm_did(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> n, years = 60, np.arange(2010, 2014)
-    >>> x = rng.normal(size=n); d = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
-    >>> df = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "year": np.tile(years, n)})
-    >>> df["d"], df["x"] = d[df["id"]], x[df["id"]] + rng.normal(scale=0.1, size=len(df))
-    >>> df["post"] = (df["year"] >= 2012).astype(int)
-    >>> df["y"] = 1.0 * df["d"] * df["post"] + rng.normal(scale=0.1, size=len(df))
-    >>> res = psm_did(df, "y", "id", "year", "d", "post", ["x"])
+    {psm_example}
     >>> bool(abs(res.coef[res.term] - 1.0) < 0.2)
     True
     """

@@ -6,6 +6,8 @@ and the imputation estimator on the same panel and lines up their event-time pat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -15,7 +17,7 @@ from econ.did import _design, _paths
 from econ.did.design import build_design
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, figure, finish_figure, overlay_truth
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["compare", "ComparisonResult"]
 
@@ -35,7 +37,8 @@ BASES = {**{(k, b): _REF for k in ("twfe", "sa") for b in ("universal", "varying
          **{("imputation", b): "untreated-period fit (no leads)" for b in ("universal", "varying")}}
 
 
-class ComparisonResult:
+@dataclass(repr=False, eq=False)
+class ComparisonResult(SummaryRepr):
     """Result of :func:`compare`: ``tidy()`` (event-time paths), ``overall()`` (overall ATTs), ``plot()``.
 
     ``results`` maps each estimator name to its full result object; ``notes`` records what was left out and why.
@@ -58,14 +61,12 @@ class ComparisonResult:
     ['imputation', 'sa', 'twfe']
     """
 
-    def __init__(self, paths: pd.DataFrame, overall: pd.DataFrame, results: dict, notes: list, depvar: str,
-                 level: float):
-        self._paths = paths
-        self._overall = overall
-        self.results = results
-        self.notes = notes
-        self.depvar = depvar
-        self.level = level
+    _paths: pd.DataFrame
+    _overall: pd.DataFrame
+    results: dict
+    notes: list
+    depvar: str
+    level: float
 
     @property
     def nobs(self) -> int | None:
@@ -112,9 +113,6 @@ class ComparisonResult:
                  "Event-time estimates:", self.wide().round(digits).to_string()]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, truth=None):
         """All event-time paths, dodged, with pointwise intervals; the legend gives each overall ATT.

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from econ._tidy import CountsOfFit
+from econ._tidy import CountsOfFit, SummaryRepr
 from econ._validate import check_bool
 from econ.did import _design
 from econ.did.twfe import twfe
@@ -37,8 +37,8 @@ def _row(result, term: str, level: float = 0.95) -> dict:
     }
 
 
-@dataclass
-class SubgroupResult(CountsOfFit):
+@dataclass(repr=False)
+class SubgroupResult(CountsOfFit, SummaryRepr):
     """Per-group TWFE estimates and a Wald test that they are equal.
 
     Attributes
@@ -93,9 +93,6 @@ class SubgroupResult(CountsOfFit):
                  repr(t)]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, **kwargs):
         """Coefficient plot of the per-group estimates with their 95% intervals; returns ``(fig, ax)`` and saves
@@ -283,8 +280,8 @@ def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, inter
     return res, terms
 
 
-@dataclass
-class ChannelsResult:
+@dataclass(repr=False)
+class ChannelsResult(SummaryRepr):
     """Effect of the treatment on the outcome (optional) and on each candidate channel, same specification.
 
     ``table`` has one row per variable (estimate, se, tstat, pvalue, ci_low, ci_high, nobs, role); ``results``
@@ -323,9 +320,6 @@ class ChannelsResult:
                  self.table.to_string(), _CAVEAT]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, **kwargs):
         """Coefficient plot of the effect on the outcome and each channel (95% intervals); returns ``(fig, ax)``

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ from econ import _validate
 from econ.did import _paths
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["honest", "HonestResult", "honest_ci"]
 
@@ -50,7 +51,8 @@ MAX_VERTEX_BASES = 400_000  # dual bases enumerated exactly; beyond this the tar
 LF_DRAWS = 1000  # draws behind the least-favourable critical value (HonestDiD's sims)
 
 
-class HonestResult:
+@dataclass(repr=False, eq=False)
+class HonestResult(SummaryRepr):
     """Result of :func:`honest`: robust confidence sets over a grid of the restriction parameter.
 
     Attributes
@@ -81,17 +83,18 @@ class HonestResult:
     True
     """
 
-    def __init__(self, table, breakdown, method, ci_method, target, l_vec, level, event_times, original):
-        self.table = table
-        self.breakdown = breakdown
-        self.method = method
-        self.ci_method = ci_method
-        self.target = target
-        self.l_vec = l_vec
-        self.level = level
-        self.event_times = event_times
-        self.original = original
-        self.nobs = self.n_units = None  # rows and units of the event study analysed (set by honest())
+    table: pd.DataFrame
+    breakdown: float
+    method: str
+    ci_method: str
+    target: str
+    l_vec: np.ndarray
+    level: float
+    event_times: list
+    original: tuple
+    # rows and units of the event study analysed (set by honest())
+    nobs: int | None = field(default=None, init=False)
+    n_units: int | None = field(default=None, init=False)
 
     @property
     def parameter(self) -> str:
@@ -122,9 +125,6 @@ class HonestResult:
                  + ("none (the original interval covers 0)" if not np.isfinite(self.breakdown)
                     else f"{self.breakdown:.{digits}g}")]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Robust intervals against the restriction parameter, the original interval on the left."""

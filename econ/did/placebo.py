@@ -92,7 +92,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from econ._progress import tqdm
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 from econ.did import _design
 from econ.did.design import build_design
@@ -108,8 +108,8 @@ _TIE_RTOL = 1e-10
 _CHUNK_ELEMENTS = 2**22  # ~32 MB of float64 per materialised chunk of draws
 
 
-@dataclass
-class PlaceboResult:
+@dataclass(repr=False)
+class PlaceboResult(SummaryRepr):
     """Randomization distribution of the TWFE DiD estimate (returned by :func:`placebo`).
 
     Attributes
@@ -222,9 +222,6 @@ class PlaceboResult:
         ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, **kwargs):
         """Histogram and kernel density of the draws with the actual estimate marked; returns ``(fig, ax)`` and

@@ -13,13 +13,20 @@ import pandas as pd
 
 __all__ = ["plot_event_study", "plot_event_studies", "plot_placebo", "plot_coefficients", "plot_rollout"]
 
+_DOCS = {"demo_setup": """\
+>>> import matplotlib; matplotlib.use("Agg")
+>>> import econ
+>>> demo = econ.datasets.load("china_cities_demo")"""}
 
+
+from econ._docs import doc
 from econ.errors import SpecificationError
 from econ.results import figure
 from econ.results import figure as _axes
 from econ.results import finish_figure, overlay_truth
 
 
+@doc(**_DOCS)
 def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = True, color: str = "C0",
                      label: str | None = None, dodge: float = 0.0, title: str | None = None,
                      xlabel: str = "Periods relative to treatment", ylabel: str | None = None,
@@ -32,8 +39,7 @@ def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = Tr
     ----------
     result : EventStudyResult
         From :func:`econ.did.event_study`.
-    ax : matplotlib.axes.Axes, optional
-        Draw on this axes (default: a new figure).
+    {ax}
     level : float, default 0.95
         Coverage of the pointwise intervals (error bars) and of the uniform band.
     uniform : bool, default True
@@ -44,17 +50,13 @@ def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = Tr
         Horizontal shift of the estimates (to put several models side by side).
     title, xlabel, ylabel : str, optional
         Axis texts (the y label defaults to "Effect on <outcome>").
-    figsize : (float, float), default (6.4, 4.0)
-        Size of a new figure, in inches.
-    path : str or pathlib.Path, optional
-        Also save the figure there (format from the suffix).
+    {figsize}
+    {path}
     truth : SimulatedPanel, dict, Series or float, optional
         True effects of a simulated design, drawn as a black dashed line with crosses (0 before treatment; see
         :func:`econ.results.overlay_truth`).
 
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    {plot_returns}
 
     Raises
     ------
@@ -63,9 +65,7 @@ def plot_event_study(result, *, ax=None, level: float = 0.95, uniform: bool = Tr
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import econ
-    >>> demo = econ.datasets.load("china_cities_demo")
+    {demo_setup}
     >>> es = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
     >>> fig, ax = econ.did.plot_event_study(es, title="Broadband China (simulated)",
     ...                                     truth=econ.datasets.truth("china_cities_demo"))
@@ -106,6 +106,7 @@ def _reference_lines(ax, result):
     ax.axvline(onset, color="0.5", lw=0.8, ls="--")
 
 
+@doc(**_DOCS)
 def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *, ax=None, level: float = 0.95,
                        uniform: bool = False, dodge: float = 0.12, title: str | None = None,
                        figsize=(6.4, 4.0), path=None, truth=None):
@@ -117,26 +118,20 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *
         The event studies to draw, in colours C0, C1, ...
     labels : sequence of str, optional
         Legend label of each (default "model 1", "model 2", ...).
-    ax : matplotlib.axes.Axes, optional
-        Draw on this axes (default: a new figure).
+    {ax}
     level : float, default 0.95
         Coverage of the pointwise intervals.
     uniform : bool, default False
         Also draw each uniform band (off by default to keep the figure legible).
     dodge : float, default 0.12
         Horizontal distance between neighbouring models.
-    title : str, optional
-        Axes title.
-    figsize : (float, float), default (6.4, 4.0)
-        Size of a new figure, in inches.
-    path : str or pathlib.Path, optional
-        Also save the figure there.
+    {title}
+    {figsize}
+    {path}
     truth : SimulatedPanel, dict, Series or float, optional
         True effects of a simulated design, drawn once (see :func:`econ.results.overlay_truth`).
 
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    {plot_returns}
 
     Raises
     ------
@@ -145,9 +140,7 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import econ
-    >>> demo = econ.datasets.load("china_cities_demo")
+    {demo_setup}
     >>> a = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3))
     >>> b = econ.did.event_study(demo, "log_income_ratio", "prefecture_code", "year", "cohort", window=(-3, 3),
     ...                          bin_endpoints=False)
@@ -177,6 +170,7 @@ def plot_event_studies(results: Sequence, labels: Sequence[str] | None = None, *
     return finish_figure(fig, ax, path)
 
 
+@doc(**_DOCS)
 def plot_placebo(result, *, ax=None, bins: int | str = "auto", kde: bool = True, color: str = "0.6",
                  title: str | None = None, figsize=(6.4, 4.0), path=None):
     """The placebo (randomization) distribution and where the actual estimate falls in it.
@@ -188,24 +182,18 @@ def plot_placebo(result, *, ax=None, bins: int | str = "auto", kde: bool = True,
     ----------
     result : PlaceboResult
         From :func:`econ.did.placebo`.
-    ax : matplotlib.axes.Axes, optional
-        Draw on this axes (default: a new figure).
+    {ax}
     bins : int or str, default "auto"
         Histogram bins (as :func:`numpy.histogram_bin_edges`).
     kde : bool, default True
         Overlay a Gaussian kernel density of the draws.
     color : str, default "0.6"
         Colour of the histogram.
-    title : str, optional
-        Axes title.
-    figsize : (float, float), default (6.4, 4.0)
-        Size of a new figure, in inches.
-    path : str or pathlib.Path, optional
-        Also save the figure there.
+    {title}
+    {figsize}
+    {path}
 
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    {plot_returns}
 
     Raises
     ------
@@ -214,9 +202,7 @@ def plot_placebo(result, *, ax=None, bins: int | str = "auto", kde: bool = True,
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import econ
-    >>> demo = econ.datasets.load("china_cities_demo")
+    {demo_setup}
     >>> pl = econ.did.placebo(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", n_draws=49,
     ...                       progress=False)
     >>> fig, ax = econ.did.plot_placebo(pl)
@@ -245,6 +231,7 @@ def plot_placebo(result, *, ax=None, bins: int | str = "auto", kde: bool = True,
     return finish_figure(fig, ax, path)
 
 
+@doc()
 def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None, color: str = "C0",
                       figsize=(6.4, 4.0), level: float = 0.95, path=None, truth=None):
     """Horizontal coefficient plot of a table of estimates (subgroup effects, channels...), one row per label.
@@ -253,24 +240,18 @@ def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None,
     ----------
     table : DataFrame
         Columns ``estimate``, ``ci_low``, ``ci_high``, indexed by label (drawn top to bottom).
-    ax : matplotlib.axes.Axes, optional
-        Draw on this axes (default: a new figure).
-    title : str, optional
-        Axes title.
+    {ax}
+    {title}
     color : str, default "C0"
         Colour of the estimates.
-    figsize : (float, float), default (6.4, 4.0)
-        Size of a new figure, in inches.
+    {figsize}
     level : float, default 0.95
         Coverage of the intervals in the table (used for the axis label and the legend only).
-    path : str or pathlib.Path, optional
-        Also save the figure there.
+    {path}
     truth : float or mapping, optional
         True value of every row (a number) or by label (a mapping), drawn as black crosses.
 
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    {plot_returns}
 
     Raises
     ------
@@ -309,6 +290,7 @@ def plot_coefficients(table: pd.DataFrame, *, ax=None, title: str | None = None,
     return finish_figure(fig, ax, path)
 
 
+@doc()
 def plot_rollout(data: pd.DataFrame, unit: str, time: str, cohort: str, *, ax=None, title: str | None = None,
                  max_labels: int = 40, figsize=(6.4, 4.0), path=None):
     """Treatment roll-out (``panelview``-style): a units x periods map of treatment status, coloured by cohort.
@@ -326,14 +308,11 @@ def plot_rollout(data: pd.DataFrame, unit: str, time: str, cohort: str, *, ax=No
         Long panel, one row per (unit, time); never modified.
     unit, time, cohort : str
         Unit id, integer time and first-treated-period columns.
-    ax : matplotlib.axes.Axes, optional
-        Draw on this axes (default: a new figure).
-    title : str, optional
-        Axes title.
+    {ax}
+    {title}
     max_labels : int, default 40
         Label every unit on the y axis when there are at most this many; otherwise label the cohort blocks.
-    figsize : (float, float), default (6.4, 4.0)
-        Size of a new figure, in inches.
+    {figsize}
     path : str or pathlib.Path, optional
         Also save the figure there (format from the suffix; see :func:`econ.results.finish_figure`).
 

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from econ._docs import doc
 from econ._validate import check_choice, check_n_draws, rng as make_rng
 from econ.did import _synth_weights as sw
+from econ.did._few_treated import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
 from econ.did._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
-from econ.results import KeyedResults, Result, figure, finish_figure
+from econ.results import KeyedResults, figure, finish_figure
 
 __all__ = ["sdid", "sdid_compare", "SDIDResult"]
 
@@ -189,7 +191,8 @@ def _check_defined(vcov: str, fit: list[_Cohort]) -> None:
 
 
 # ------------------------------------------------------------------------------------------- result
-class SDIDResult(Result):
+@doc()
+class SDIDResult(FewTreatedResult):
     """SDID, SC or DiD estimate from :func:`sdid`: a :class:`~econ.results.Result` with term ``ATT`` (and
     ``cohort_<period>`` per adoption period under staggered adoption), normal inference (``df_t = inf``).
 
@@ -201,30 +204,15 @@ class SDIDResult(Result):
 
     Examples
     --------
-    >>> from econ import datasets
-    >>> from econ.did import sdid
-    >>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-    ...            estimator="sc", vcov="none")
+    {sc_example}
     >>> round(res.estimate, 2), res.unit_weights.iloc[:, 0].idxmax()
     (-19.62, 'Utah')
     """
 
-    def __init__(self, coef, vcov, *, estimator, unit_weights, time_weights, cohorts, draws, trajectories,
-                 panel: WidePanel, **kwargs):
-        super().__init__(coef, vcov, **kwargs)
-        self.estimator = estimator
-        self.unit_weights = unit_weights
-        self.time_weights = time_weights
-        self.cohorts = cohorts
-        self.draws = draws
-        self.trajectories = trajectories
-        self._panel = panel
+    FIELDS = {"estimator": "estimator", "unit_weights": "unit_weights", "time_weights": "time_weights",
+              "cohorts": "cohorts", "draws": "draws", "trajectories": "trajectories", "panel": "_panel"}
 
-    @property
-    def estimate(self) -> float:
-        """The (aggregated) ATT."""
-        return float(self.coef["ATT"])
-
+    @doc()
     def in_time(self, period, *, vcov: str = "none", n_draws: int = 200) -> "SDIDResult":
         """In-time placebo: pretend adoption happened at ``period``, using only data before the real adoption.
 
@@ -247,10 +235,7 @@ class SDIDResult(Result):
 
         Examples
         --------
-        >>> from econ import datasets
-        >>> from econ.did import sdid
-        >>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-        ...            vcov="none")
+        {sdid_example}
         >>> abs(res.in_time(1980).estimate) < abs(res.estimate)
         True
         """
@@ -258,46 +243,25 @@ class SDIDResult(Result):
         if len(self.cohorts) > 1:
             raise SpecificationError("in_time is defined for one adoption period; this design has "
                                      f"{len(self.cohorts)} cohorts (run it on each cohort's sample)")
-        adopt = self.cohorts["period"].iloc[0]
-        times = list(self._panel.times)
-        if not (len(times) > 2 and times[1] < period < adopt):
-            raise SpecificationError(f"in_time: period must lie after the second period and before the real "
-                                     f"adoption ({adopt}); got {period!r}")
-        d = s["data"]
-        d = d[d[s["time"]] < adopt].copy()
-        treated = set(self.cohorts["treated_units"].iloc[0])
-        d[s["treat"]] = (d[s["unit"]].isin(treated) & (d[s["time"]] >= period)).astype(int)
-        return sdid(d, s["y"], s["unit"], s["time"], s["treat"], **dict(s["kwargs"], vcov=vcov, n_draws=n_draws))
+        d = in_time_sample(s, self.cohorts["treated_units"].iloc[0], self.cohorts["period"].iloc[0], period,
+                           list(self._panel.times))
+        return self._refit(d, vcov=vcov, n_draws=n_draws)
 
-    def leave_one_out(self) -> pd.DataFrame:
-        """Re-fit without each control that has positive unit weight (in any cohort), one at a time.
+    _LOO_TOL = 0.0
+    _LOO_COLUMNS = ["dropped", "att", "weight"]
+    _LOO_OPTIONS = {"vcov": "none"}
 
-        Returns
-        -------
-        pandas.DataFrame
-            One row per dropped control: ``dropped``, ``att`` (the re-fitted ATT), ``weight`` (its largest unit
-            weight in the full fit).
+    @staticmethod
+    def _estimator(*args, **kwargs):
+        return sdid(*args, **kwargs)
 
-        Examples
-        --------
-        >>> from econ import datasets
-        >>> from econ.did import sdid
-        >>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-        ...            estimator="sc", vcov="none")
-        >>> loo = res.leave_one_out()
-        >>> bool((loo["att"] < 0).all())
-        True
-        """
-        s = self._settings
-        w = self.unit_weights.max(axis=1)
-        controls = list(w.index)
-        rows = []
-        for u in w.index[w > 0]:
-            kw = dict(s["kwargs"], vcov="none", donors=[c for c in controls if c != u])
-            r = sdid(s["data"], s["y"], s["unit"], s["time"], s["treat"], **kw)
-            rows.append({"dropped": u, "att": r.estimate, "weight": float(w[u])})
-        return pd.DataFrame(rows, columns=["dropped", "att", "weight"])
+    def _donor_weights(self) -> pd.Series:
+        return self.unit_weights.max(axis=1)
 
+    def _loo_row(self, unit, refit) -> dict:
+        return {"weight": float(self._donor_weights()[unit])}
+
+    @doc()
     def plot(self, ax=None, path=None, *, kind: str = "trajectories", cohort=None, level: str = "province"):
         """Treated vs synthetic trajectories (time weights shaded), the unit weights as bars, or as a map.
 
@@ -305,17 +269,14 @@ class SDIDResult(Result):
         ----------
         kind : {"trajectories", "weights", "map"}
             ``"map"`` colours the bundled Chinese outlines by unit weight; units must be 6-digit codes.
-        ax : matplotlib Axes, optional
-        path : str or Path, optional
-            Save the figure there.
+        {ax}
+        {path}
         cohort : adoption period, optional
             Which cohort to draw (default the first).
         level : {"province", "prefecture"}
             Outlines for ``kind="map"``.
 
-        Returns
-        -------
-        (Figure, Axes)
+        {plot_returns}
 
         Raises
         ------
@@ -325,10 +286,7 @@ class SDIDResult(Result):
         Examples
         --------
         >>> import matplotlib; matplotlib.use("Agg")
-        >>> from econ import datasets
-        >>> from econ.did import sdid
-        >>> res = sdid(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-        ...            vcov="none")
+        {sdid_example}
         >>> fig, ax = res.plot()
         """
         check_choice(kind, "kind", ["trajectories", "weights", "map"])
@@ -341,18 +299,9 @@ class SDIDResult(Result):
             return _plot_paths(self, k, ax, path)
         w = self.unit_weights.iloc[:, k]
         if kind == "weights":
-            return _plot_bars(w, f"{_LABEL[self.estimator]} unit weights (cohort {g})", ax, path)
-        from econ.plot import choropleth
-
-        codes = [str(u) for u in w.index]
-        if not all(len(c) == 6 and c.isdigit() for c in codes):
-            raise SpecificationError("kind='map' needs units that are 6-digit administrative codes "
-                                     f"(e.g. province_code); got {codes[:3]}")
+            return plot_bars(w, f"{_LABEL[self.estimator]} unit weights (cohort {g})", ax, path)
         treated = [str(u) for u in self.cohorts["treated_units"].iloc[k]]
-        vals = pd.Series(w.to_numpy(), index=codes)
-        fig, ax = choropleth(vals, level=level, title=f"unit weights; treated: {', '.join(treated)}",
-                             colorbar_label="weight", ax=ax)
-        return finish_figure(fig, ax, path)
+        return plot_weight_map(w, f"unit weights; treated: {', '.join(treated)}", level, ax, path)
 
 
 def _plot_paths(res: SDIDResult, k: int, ax, path):
@@ -373,15 +322,6 @@ def _plot_paths(res: SDIDResult, k: int, ax, path):
     ax.set_ylabel(res.depvar)
     ax.set_title(f"{_LABEL[res.estimator]}: estimate {res.cohorts['estimate'].iloc[k]:.3g} (cohort {g})")
     ax.legend(frameon=False, fontsize=8)
-    return finish_figure(fig, ax, path)
-
-
-def _plot_bars(w: pd.Series, title: str, ax, path):
-    w = w[w > 0].sort_values()
-    fig, ax = figure(ax, figsize=(6, max(2.5, 0.25 * len(w) + 1)))
-    ax.barh([str(u) for u in w.index], w.to_numpy(), color="C0")
-    ax.set_xlabel("weight")
-    ax.set_title(title)
     return finish_figure(fig, ax, path)
 
 

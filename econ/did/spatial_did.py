@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from econ._docs import doc
 from econ._geo import km_of_chord, unit_sphere
 from econ._validate import check_bool, check_choice
 from econ.did import _conley, _design
@@ -55,9 +56,17 @@ from econ.spatial.weights import Weights
 
 __all__ = ["spatial_did", "SpatialDiDResult"]
 
+_DOCS = {"spatial_did_example": """\
+>>> from econ import datasets
+>>> from econ.did import spatial_did
+>>> demo = datasets.load("china_cities_demo")
+>>> W = datasets.load_weights("china_prefecture_contiguity")
+>>> res = spatial_did(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", W=W)"""}
+
 _PREFIX = "sdid_"
 
 
+@doc(**_DOCS)
 class SpatialDiDResult(Result):
     """:class:`econ.results.Result` of :func:`spatial_did`: ``direct``, ``spillover`` (or ``spillover_ring<r>``)
     and ``spillover_treated`` with their covariance; ``fit`` is the underlying feols result (every cohort-period
@@ -65,11 +74,7 @@ class SpatialDiDResult(Result):
 
     Examples
     --------
-    >>> from econ import datasets
-    >>> from econ.did import spatial_did
-    >>> demo = datasets.load("china_cities_demo")
-    >>> W = datasets.load_weights("china_prefecture_contiguity")
-    >>> res = spatial_did(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", W=W)
+    {spatial_did_example}
     >>> res.tidy()[["term", "estimate", "std_error"]].round(3)
                     term  estimate  std_error
     0             direct    -0.037      0.005
@@ -104,6 +109,7 @@ class SpatialDiDResult(Result):
         return finish_figure(fig, ax, path)
 
 
+@doc(**_DOCS)
 def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str | None = None,
                 cohort: str | None = None, W: Weights | None = None, exposure: str = "share", rings=None,
                 coords: tuple[str, str] | None = None, estimator: str = "etwfe", treated_exposure: bool = True,
@@ -206,11 +212,7 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
 
     Examples
     --------
-    >>> from econ import datasets
-    >>> from econ.did import spatial_did
-    >>> demo = datasets.load("china_cities_demo")
-    >>> W = datasets.load_weights("china_prefecture_contiguity")
-    >>> res = spatial_did(demo, "log_income_ratio", "prefecture_code", "year", cohort="cohort", W=W)
+    {spatial_did_example}
     >>> list(res.coef.index)
     ['direct', 'spillover', 'spillover_treated']
     """

@@ -13,15 +13,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from econ._docs import doc
 from econ.did.spatial_did import spatial_did
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 
 __all__ = ["spatial_did_radius", "SpatialDiDRadiusResult"]
 
+# the examples' data: 200 units on a 2 x 2 degree square, a fifth treated from period 3 with effect 1
+_DOCS = {"radius_example": """\
+>>> import numpy as np, pandas as pd
+>>> from econ.did import spatial_did_radius
+>>> rng = np.random.default_rng(0)
+>>> n = 200
+>>> lat, lon, g = rng.uniform(30, 32, n), rng.uniform(110, 112, n), rng.choice([0, 3], n, p=[.8, .2])
+>>> df = pd.DataFrame({"u": np.repeat(np.arange(n), 4), "t": np.tile(np.arange(1, 5), n),
+...                    "g": np.repeat(g, 4), "lat": np.repeat(lat, 4), "lon": np.repeat(lon, 4)})
+>>> df["y"] = rng.normal(size=len(df)) + (df["g"] > 0) * (df["t"] >= df["g"])"""}
+
 _COLUMNS = ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
 
 
+@doc(**_DOCS)
 class SpatialDiDRadiusResult:
     """Direct and spillover effects of a one-ring spillover design at each radius of a grid.
 
@@ -30,14 +43,7 @@ class SpatialDiDRadiusResult:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ.did import spatial_did_radius
-    >>> rng = np.random.default_rng(0)
-    >>> n = 200
-    >>> lat, lon, g = rng.uniform(30, 32, n), rng.uniform(110, 112, n), rng.choice([0, 3], n, p=[.8, .2])
-    >>> df = pd.DataFrame({"u": np.repeat(np.arange(n), 4), "t": np.tile(np.arange(1, 5), n),
-    ...                    "g": np.repeat(g, 4), "lat": np.repeat(lat, 4), "lon": np.repeat(lon, 4)})
-    >>> df["y"] = rng.normal(size=len(df)) + (df["g"] > 0) * (df["t"] >= df["g"])
+    {radius_example}
     >>> res = spatial_did_radius(df, "y", "u", "t", cohort="g", coords=("lat", "lon"), radii=[10, 20])
     >>> res.tidy()["term"].tolist()
     ['direct_r10', 'spillover_r10', 'direct_r20', 'spillover_r20']
@@ -108,6 +114,7 @@ class SpatialDiDRadiusResult:
         return finish_figure(fig, ax, path)
 
 
+@doc(**_DOCS)
 def spatial_did_radius(data: pd.DataFrame, y: str, unit: str, time: str, *, radii, coords: tuple[str, str],
                        treat: str | None = None, cohort: str | None = None, estimator: str = "etwfe",
                        covariates=None, vcov=None, weights: str | None = None,
@@ -170,16 +177,9 @@ def spatial_did_radius(data: pd.DataFrame, y: str, unit: str, time: str, *, radi
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ.did import spatial_did_radius
-    >>> rng = np.random.default_rng(1)
-    >>> n = 150
-    >>> lat, lon, g = rng.uniform(30, 31, n), rng.uniform(110, 111, n), rng.choice([0, 3], n, p=[.8, .2])
-    >>> df = pd.DataFrame({"u": np.repeat(np.arange(n), 4), "t": np.tile(np.arange(1, 5), n),
-    ...                    "g": np.repeat(g, 4), "lat": np.repeat(lat, 4), "lon": np.repeat(lon, 4)})
-    >>> df["y"] = rng.normal(size=len(df))
-    >>> spatial_did_radius(df, "y", "u", "t", cohort="g", coords=("lat", "lon"), radii=[5, 10]).radii
-    [5.0, 10.0]
+    {radius_example}
+    >>> spatial_did_radius(df, "y", "u", "t", cohort="g", coords=("lat", "lon"), radii=[10, 20]).radii
+    [10.0, 20.0]
     """
     from econ.did._cs_result import _check_level
 

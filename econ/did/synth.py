@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from econ._docs import doc
 from econ._validate import check_bool, check_choice, check_real
 from econ.did import _synth_weights as sw
+from econ.did._few_treated import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
 from econ.did._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
-from econ.results import Result, figure, finish_figure
+from econ.results import figure, finish_figure
 
 __all__ = ["synth", "SynthResult"]
 
@@ -122,7 +124,8 @@ def _rmspe_ratio(gaps: np.ndarray, T0: int) -> tuple[float, float, float]:
 
 
 # ------------------------------------------------------------------------------------------- result
-class SynthResult(Result):
+@doc()
+class SynthResult(FewTreatedResult):
     """Synthetic control estimate from :func:`synth`: term ``ATT`` (mean post-period gap).
 
     ``std_error`` is the standard deviation (divisor J) of the J in-space placebo ATTs and the interval is
@@ -136,37 +139,21 @@ class SynthResult(Result):
 
     Examples
     --------
-    >>> from econ import datasets
-    >>> from econ.did import synth
-    >>> res = synth(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-    ...             placebo=False)
+    {synth_example}
     >>> res.weights.idxmax()
     'Utah'
     """
 
-    def __init__(self, coef, vcov, *, p_perm, weights, v, gaps, rmspe, placebos, placebo_gaps, balance,
-                 settings, **kwargs):
-        super().__init__(coef, vcov, **kwargs)
-        self._p_perm = p_perm
-        self.weights = weights
-        self.v = v
-        self.gaps = gaps
-        self.rmspe = rmspe
-        self.placebos = placebos
-        self.placebo_gaps = placebo_gaps
-        self.predictor_balance = balance
-        self._settings = settings
-
-    @property
-    def estimate(self) -> float:
-        """The ATT: mean gap between the treated unit and its synthetic control after adoption."""
-        return float(self.coef["ATT"])
+    FIELDS = {"p_perm": "_p_perm", "weights": "weights", "v": "v", "gaps": "gaps", "rmspe": "rmspe",
+              "placebos": "placebos", "placebo_gaps": "placebo_gaps", "balance": "predictor_balance",
+              "settings": "_settings"}
 
     @property
     def pvalue(self) -> pd.Series:
         """Permutation p-value of the post/pre RMSPE ratio among the in-space placebos (NaN without them)."""
         return pd.Series([self._p_perm], index=self._coef.index, name="p")
 
+    @doc()
     def in_time(self, period) -> "SynthResult":
         """In-time placebo: pretend adoption happened at ``period`` and use only data before the real adoption.
 
@@ -187,68 +174,41 @@ class SynthResult(Result):
 
         Examples
         --------
-        >>> from econ import datasets
-        >>> from econ.did import synth
-        >>> res = synth(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-        ...             placebo=False)
+        {synth_example}
         >>> fake = res.in_time(1980)
         >>> abs(fake.estimate) < abs(res.estimate)
         True
         """
         s = self._settings
-        adopt = s["adoption"]
-        if not (s["times"][1] < period < adopt):
-            raise SpecificationError(f"in_time: period must lie after the second period and before the real "
-                                     f"adoption ({adopt}); got {period!r}")
-        d = s["data"]
-        d = d[d[s["time"]] < adopt].copy()
-        d[s["treat"]] = ((d[s["unit"]] == s["treated"]) & (d[s["time"]] >= period)).astype(int)
-        kw = dict(s["kwargs"], outcome_periods=[t for t in s["kwargs"]["outcome_periods"] if t < period])
-        return synth(d, s["y"], s["unit"], s["time"], s["treat"], **kw)
+        d = in_time_sample(s, [s["treated"]], s["adoption"], period, s["times"])
+        return self._refit(d, outcome_periods=[t for t in s["kwargs"]["outcome_periods"] if t < period])
 
-    def leave_one_out(self) -> pd.DataFrame:
-        """Re-fit without each donor that has positive weight, one at a time.
+    _LOO_TOL = 1e-6
+    _LOO_OPTIONS = {"placebo": False}
 
-        Returns
-        -------
-        pandas.DataFrame
-            One row per dropped donor: ``dropped``, ``att``, ``pre_rmspe``, and the gap path (``gap_<period>``).
+    @staticmethod
+    def _estimator(*args, **kwargs):
+        return synth(*args, **kwargs)
 
-        Examples
-        --------
-        >>> from econ import datasets
-        >>> from econ.did import synth
-        >>> res = synth(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-        ...             placebo=False)
-        >>> loo = res.leave_one_out()
-        >>> bool((loo["att"] < 0).all())
-        True
-        """
-        s = self._settings
-        rows = []
-        donors = list(self.weights.index)
-        for u in self.weights.index[self.weights > 1e-6]:
-            kw = dict(s["kwargs"], donors=[d for d in donors if d != u], placebo=False)
-            r = synth(s["data"], s["y"], s["unit"], s["time"], s["treat"], **kw)
-            row = {"dropped": u, "att": r.estimate, "pre_rmspe": r.rmspe["pre"]}
-            row.update({f"gap_{t}": g for t, g in r.gaps["gap"].items()})
-            rows.append(row)
-        return pd.DataFrame(rows)
+    def _donor_weights(self) -> pd.Series:
+        return self.weights
 
+    def _loo_row(self, unit, refit) -> dict:
+        return {"pre_rmspe": refit.rmspe["pre"], **{f"gap_{t}": g for t, g in refit.gaps["gap"].items()}}
+
+    @doc()
     def plot(self, ax=None, path=None, *, kind: str = "trajectories", level: str = "province"):
         """Treated vs synthetic paths, the gaps against the placebos, the donor weights as bars or as a map.
 
         Parameters
         ----------
         kind : {"trajectories", "gaps", "weights", "map"}
-        ax : matplotlib Axes, optional
-        path : str or Path, optional
+        {ax}
+        {path}
         level : {"province", "prefecture"}
             Outlines for ``kind="map"`` (units must be 6-digit codes).
 
-        Returns
-        -------
-        (Figure, Axes)
+        {plot_returns}
 
         Raises
         ------
@@ -258,10 +218,7 @@ class SynthResult(Result):
         Examples
         --------
         >>> import matplotlib; matplotlib.use("Agg")
-        >>> from econ import datasets
-        >>> from econ.did import synth
-        >>> res = synth(datasets.load("california_prop99"), "packs_per_capita", "state", "year", "treated",
-        ...             placebo=False)
+        {synth_example}
         >>> fig, ax = res.plot()
         """
         check_choice(kind, "kind", ["trajectories", "gaps", "weights", "map"])
@@ -288,18 +245,8 @@ class SynthResult(Result):
             ax.set_title(f"in-space placebos (grey); RMSPE-ratio p = {self._p_perm:.3f}")
             return finish_figure(fig, ax, path)
         if kind == "weights":
-            from econ.did.sdid import _plot_bars
-
-            return _plot_bars(self.weights, "synthetic control donor weights", ax, path)
-        from econ.plot import choropleth
-
-        codes = [str(u) for u in self.weights.index]
-        if not all(len(c) == 6 and c.isdigit() for c in codes):
-            raise SpecificationError(f"kind='map' needs units that are 6-digit administrative codes; got {codes[:3]}")
-        fig, ax = choropleth(pd.Series(self.weights.to_numpy(), index=codes), level=level,
-                             title=f"donor weights; treated: {self._settings['treated']}", colorbar_label="weight",
-                             ax=ax)
-        return finish_figure(fig, ax, path)
+            return plot_bars(self.weights, "synthetic control donor weights", ax, path)
+        return plot_weight_map(self.weights, f"donor weights; treated: {self._settings['treated']}", level, ax, path)
 
 
 # ------------------------------------------------------------------------------------------- public

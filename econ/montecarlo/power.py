@@ -12,7 +12,7 @@ from econ.montecarlo.designs import grid
 from econ.montecarlo.results import metrics
 from econ.montecarlo.runner import run
 from econ.results import figure, finish_figure
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["power", "PowerResult"]
 
@@ -101,7 +101,7 @@ def power(design, estimator, effect_sizes, n_reps: int, *, effect_param: str = "
     return PowerResult(curve, keys=keys, target=target, alpha=alpha, n_reps=n_reps, seed=seed, study=res)
 
 
-class PowerResult:
+class PowerResult(SummaryRepr):
     """Power curves from :func:`power`: ``tidy()``, ``mde()``, ``summary()``, ``plot()``; ``study`` holds the
     underlying :class:`~econ.montecarlo.results.MonteCarloResult`.
 
@@ -154,9 +154,6 @@ class PowerResult:
                  self.curve.to_string(index=False, float_format=lambda x: f"{x:.4f}"), "",
                  self.mde().to_string(index=False, float_format=lambda x: f"{x:.4f}")]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None):
         """Power against effect size, one line per design, with +/- 2 Monte Carlo s.e.; returns ``(fig, ax)``."""

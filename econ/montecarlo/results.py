@@ -9,7 +9,7 @@ import pandas as pd
 
 from econ.montecarlo.estimators import rejection
 from econ.results import figure, finish_figure
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["MonteCarloResult", "metrics"]
 
@@ -53,7 +53,7 @@ def _share(name: str, values: pd.Series) -> dict:
     return {name: p, f"{name}_mcse": math.sqrt(p * (1 - p) / n) if n else math.nan}
 
 
-class MonteCarloResult:
+class MonteCarloResult(SummaryRepr):
     """Replications of a Monte Carlo study (:func:`econ.montecarlo.run`).
 
     Attributes
@@ -137,9 +137,6 @@ class MonteCarloResult:
                 f"coverage of {100 * self.level:g}% intervals; rejection of zero at {self.alpha:g}; *_mcse = Monte "
                 "Carlo standard error")
         return "\n".join([head, body, *[f"Note: {n}" for n in self.notes]])
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, kind: str = "errors"):
         """``"errors"``: box plots of estimate - truth by design and estimator; ``"coverage"`` /

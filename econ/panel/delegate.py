@@ -25,13 +25,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ._docs import doc
 from econ.errors import SpecificationError
 from econ.io import validate_panel
 from econ.panel.formula import split_top_level
 from econ.results import Result
-from econ._tidy import CountsOfFit, standard_columns
+from econ._tidy import CountsOfFit, SummaryRepr, standard_columns
 
 __all__ = ["random_effects", "panel_iv", "hausman", "HausmanTest"]
+
+_DOCS = {"wooldridge": """\
+Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., ch. 5 (instrumental
+variables) and ch. 10 (random effects, the Hausman test). Cambridge, MA: MIT Press."""}
 
 
 def _indexed(data: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
@@ -94,6 +99,7 @@ def _cov_args(vcov, unit: str) -> tuple[dict, str, str | None]:
     raise SpecificationError(f"vcov {vcov!r} is not available here; use 'iid', 'hetero' or {{'CL1': {unit!r}}}")
 
 
+@doc(**_DOCS)
 def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="iid") -> Result:
     """Random-effects (quasi-demeaned GLS) panel regression via ``linearmodels.panel.RandomEffects``.
 
@@ -138,19 +144,16 @@ def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vc
     ----------
     Swamy, P. A. V. B. and Arora, S. S. (1972). The exact finite sample properties of the estimators of
     coefficients in the error components regression models. *Econometrica* 40(2), 261-275.
-    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., ch. 10.
-    Cambridge, MA: MIT Press.
+    {wooldridge}
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(50), 4), "year": np.tile(np.arange(2010, 2014), 50)})
-    >>> df["x"] = rng.normal(size=200)
-    >>> df["y"] = 1 + 0.5 * df.x + np.repeat(rng.normal(size=50), 4) + rng.normal(size=200)
-    >>> res = random_effects("y ~ 1 + x", df, "unit", "year")
-    >>> list(res.tidy().term)
-    ['Intercept', 'x']
+    >>> from econ import datasets
+    >>> res = random_effects("lemp ~ 1 + lpop", datasets.load("mpdta"), "countyreal", "year")
+    >>> res.tidy()[["term", "estimate"]].round(3)  # lpop is constant within a county: fixed effects absorb it
+            term  estimate
+    0  Intercept     2.139
+    1       lpop     1.097
     """
     from linearmodels.panel import RandomEffects
 
@@ -160,6 +163,7 @@ def random_effects(formula: str, data: pd.DataFrame, unit: str, time: str, *, vc
     return _wrap(fit, "random effects (linearmodels)", formula.split("~")[0].strip(), label, cluster, notes)
 
 
+@doc(**_DOCS)
 def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="iid") -> Result:
     """Two-stage least squares via ``linearmodels.iv.IV2SLS`` on a validated panel.
 
@@ -198,8 +202,7 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
 
     References
     ----------
-    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., ch. 5.
-    Cambridge, MA: MIT Press.
+    {wooldridge}
 
     Examples
     --------
@@ -229,8 +232,8 @@ def panel_iv(formula: str, data: pd.DataFrame, unit: str, time: str, *, vcov="ii
     return _wrap(fit, "IV-2SLS (linearmodels)", formula.split("~")[0].strip(), label, cluster, notes)
 
 
-@dataclass(frozen=True)
-class HausmanTest(CountsOfFit):
+@dataclass(frozen=True, repr=False)
+class HausmanTest(CountsOfFit, SummaryRepr):
     """Hausman (1978) test of fixed against random effects: ``tidy()``, ``summary()`` and ``plot()``.
 
     Attributes: ``statistic`` (chi-square; NaN when the covariance difference is not positive semi-definite),
@@ -261,9 +264,6 @@ class HausmanTest(CountsOfFit):
         return (f"Hausman test, fixed vs random effects on {list(self.terms)}: chi2({self.df}) = "
                 f"{self.statistic:.4f}, p = {self.pvalue:.4g}  (H0: random effects consistent)\n{rows}{notes}")
 
-    def __repr__(self) -> str:
-        return self.summary()
-
     def plot(self, ax=None, path=None):
         """Fixed- and random-effects estimates with 95% intervals for the terms compared; returns ``(fig, ax)``."""
         from econ.results import figure, finish_figure
@@ -281,6 +281,7 @@ class HausmanTest(CountsOfFit):
         return finish_figure(fig, ax, path)
 
 
+@doc(**_DOCS)
 def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTest:
     """Hausman test comparing within (``PanelOLS``, unit effects) and random-effects estimates.
 
@@ -321,8 +322,7 @@ def hausman(formula: str, data: pd.DataFrame, unit: str, time: str) -> HausmanTe
     References
     ----------
     Hausman, J. A. (1978). Specification tests in econometrics. *Econometrica* 46(6), 1251-1271.
-    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed., ch. 10.
-    Cambridge, MA: MIT Press.
+    {wooldridge}
 
     Examples
     --------

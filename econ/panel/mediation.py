@@ -18,7 +18,8 @@ import pandas as pd
 from scipy import stats
 
 from econ import _validate as v
-from econ._tidy import standard_columns
+from econ._docs import doc
+from econ._tidy import SummaryRepr, standard_columns
 from econ.errors import SpecificationError
 from econ.panel.demean import Absorber, factorize, single_thread_blas
 from econ.panel.vcov import IID, Cluster, Hetero, parse_vcov
@@ -33,7 +34,7 @@ IDENTIFICATION_CAVEAT = (
     "design (Jiang 2022; Imai, Keele and Tingley 2010).")
 
 
-class MediationResult:
+class MediationResult(SummaryRepr):
     """Result of :func:`mediation`.
 
     Attributes
@@ -172,19 +173,15 @@ class MediationResult:
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.summary()
-
+    @doc()
     def plot(self, ax=None, path=None, *, bins: int = 40):
         """Histogram of the bootstrap draws of ``a * b`` with the estimate and both bootstrap intervals (without
         draws: the Sobel normal approximation and its interval).
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, optional
-            Draw on this axes (default: a new figure).
-        path : str or Path, optional
-            Also save the figure there.
+        {ax}
+        {path}
         bins : int, default 40
             Histogram bins.
 

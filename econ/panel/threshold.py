@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate as v
+from econ._docs import doc
 from econ._tidy import standard_columns
 from econ.errors import PanelError, SpecificationError
 from econ.io import validate_panel
@@ -33,6 +34,7 @@ from econ.results import Result
 __all__ = ["threshold", "ThresholdResult", "lr_critical_value"]
 
 
+@doc()
 def lr_critical_value(level: float = 0.95) -> float:
     """Hansen's (2000) asymptotic critical value of the likelihood-ratio statistic for a threshold.
 
@@ -46,10 +48,7 @@ def lr_critical_value(level: float = 0.95) -> float:
     float
         ``c(alpha) = -2 ln(1 - sqrt(1 - alpha))`` (7.35 at 95%, 10.59 at 99%).
 
-    Raises
-    ------
-    SpecificationError
-        ``level`` outside (0, 1).
+    {level_raises}
 
     Examples
     --------
@@ -129,15 +128,13 @@ class ThresholdResult(Result):
         self.boot_F = boot_F
         self.info = info
 
+    @doc()
     def tidy(self, level: float = 0.95) -> pd.DataFrame:
         """Slopes of the final regression: ``term, estimate, std_error, p_value, conf_low, conf_high`` first, then
         ``statistic``, ``variable`` (the regressor) and ``regime`` (``"q<=0.3"``, ...; ``"all"`` for the
         regime-independent covariates).
 
-        Parameters
-        ----------
-        level : float in (0, 1), default 0.95
-            Coverage of ``conf_low`` / ``conf_high``.
+        {level_parameters}
 
         Returns
         -------
@@ -189,22 +186,19 @@ class ThresholdResult(Result):
         lines += [f"Note: {n}" for n in self.notes if n not in self.regression.notes]
         return "\n".join(lines)
 
+    @doc()
     def plot(self, ax=None, path=None, *, stage: str | None = None):
         """The likelihood-ratio statistic against the candidate threshold, with the critical value ``c(alpha)``.
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, optional
-            Draw on this axes (default: a new figure).
-        path : str or Path, optional
-            Also save the figure there.
+        {ax}
+        {path}
         stage : str, optional
             ``"Th-1"`` (single-threshold search), ``"Th-21"`` (refined first of two), ``"Th-22"``, ``"Th-3"``;
             default: every stage of the chosen model.
 
-        Returns
-        -------
-        (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        {plot_returns}
 
         Raises
         ------

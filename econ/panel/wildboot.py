@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from econ._parallel import block_rng, block_sizes, map_blocks, root_entropy
+from econ._tidy import SummaryRepr
 from econ._validate import check_choice, check_int, check_n_draws
 from econ.errors import SpecificationError
 from econ.panel import vcov as vc
@@ -55,8 +56,8 @@ _CHUNK_ROWS = 4096  # bootstrap draws handled per block (memory: block x G doubl
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
-@dataclass
-class WildBootResult:
+@dataclass(repr=False)
+class WildBootResult(SummaryRepr):
     """Outcome of :func:`wildboot`: the bootstrap test of ``param = r`` and the test-inversion interval.
 
     Attributes: ``param``, ``estimate``, ``std_error`` (the fit's CRV1 standard error), ``r`` (the null value),
@@ -117,9 +118,6 @@ class WildBootResult:
             f"  {100 * self.level:g}% CI (test inversion): [{lo:.6g}, {hi:.6g}]"
             + "".join(f"\n  Note: {n}" for n in self.notes)
         )
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, bins: int = 50):
         """Histogram of the bootstrap t statistics with the observed ``+-|t|`` marked; returns ``(fig, ax)``."""

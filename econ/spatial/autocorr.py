@@ -61,23 +61,30 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from econ._docs import doc
 from econ._validate import check_choice, check_seed
 from econ.errors import EconError, SpecificationError, WeightsError
 from econ.results import KeyedResults, figure, finish_figure
 from econ.spatial._permutation import _folded_p, _permuted, _prepare, _quadratic_form
 from econ.spatial.lisa import CLUSTER_LABELS, LISA_COLOURS, LocalMoranResult, local_moran  # noqa: F401
 from econ.spatial.weights import Weights
-from econ._tidy import CrossSectionCounts, standard_columns
+from econ._tidy import CrossSectionCounts, SummaryRepr, standard_columns
 
 __all__ = ["moran", "geary", "join_counts", "local_moran", "by_period", "MoranResult", "GearyResult",
            "JoinCountResult", "LocalMoranResult", "PeriodResults", "CLUSTER_LABELS"]
+
+_DOCS = {"province_trend": """\
+>>> import numpy as np
+>>> from econ import datasets, spatial
+>>> W = datasets.load_weights("china_province_contiguity")
+>>> y = np.arange(W.n, dtype=float)  # a trend along the province codes"""}
 
 
 
 
 # ----------------------------------------------------------------------------------------------- global results
-@dataclass(frozen=True)
-class _GlobalResult(CrossSectionCounts):
+@dataclass(frozen=True, repr=False)
+class _GlobalResult(CrossSectionCounts, SummaryRepr):
     """Shared behaviour of Moran's I and Geary's C results (subclasses name the statistic)."""
 
     expected: float
@@ -94,11 +101,12 @@ class _GlobalResult(CrossSectionCounts):
     sim: np.ndarray
 
     _label = ""
+    _stat = ""  # the field holding the statistic
 
     @property
     def value(self) -> float:
-        """The statistic itself (``I`` for Moran, ``C`` for Geary); each subclass says which."""
-        raise NotImplementedError
+        """The statistic itself (same as ``I`` for Moran, ``C`` for Geary): one name for generic code."""
+        return getattr(self, self._stat)
 
     @property
     def permutations(self) -> int:
@@ -141,9 +149,6 @@ class _GlobalResult(CrossSectionCounts):
                 f"W transform {self.transform!r})\n"
                 f"  randomisation: z = {self.z_rand:.3f}, p = {self.p_rand:.4g}\n{perm}")
 
-    def __repr__(self) -> str:
-        return self.summary()
-
     def plot(self, ax=None, path=None, *, bins: int = 40):
         """Permutation distribution with the observed and expected values (the randomisation normal density
         without draws). Returns ``(fig, ax)``; ``path`` saves the figure."""
@@ -162,6 +167,7 @@ class _GlobalResult(CrossSectionCounts):
         return finish_figure(fig, ax, path)
 
 
+@doc(**_DOCS)
 @dataclass(frozen=True, repr=False)
 class MoranResult(_GlobalResult):
     """Global Moran's I with analytic and permutation inference (two-sided analytic p-values, as esda).
@@ -170,10 +176,7 @@ class MoranResult(_GlobalResult):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> y = np.arange(W.n, dtype=float)
+    {province_trend}
     >>> res = spatial.moran(y, W, n_draws=99)
     >>> round(res.I, 4)
     0.7539
@@ -181,13 +184,10 @@ class MoranResult(_GlobalResult):
 
     I: float = float("nan")  # noqa: E741 (the statistic's name)
     _label = "Moran's I"
-
-    @property
-    def value(self) -> float:
-        """Moran's I (same as ``I``); the name shared with :class:`GearyResult` for generic code."""
-        return self.I
+    _stat = "I"
 
 
+@doc(**_DOCS)
 @dataclass(frozen=True, repr=False)
 class GearyResult(_GlobalResult):
     """Geary's C with analytic (one-sided, direction of ``C - 1``, as esda) and permutation inference.
@@ -196,10 +196,7 @@ class GearyResult(_GlobalResult):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> y = np.arange(W.n, dtype=float)
+    {province_trend}
     >>> res = spatial.geary(y, W, n_draws=99)
     >>> round(res.C, 4)
     0.2466
@@ -207,25 +204,19 @@ class GearyResult(_GlobalResult):
 
     C: float = float("nan")
     _label = "Geary's C"
-
-    @property
-    def value(self) -> float:
-        """Geary's C (same as ``C``); the name shared with :class:`MoranResult` for generic code."""
-        return self.C
+    _stat = "C"
 
 
+@doc(**_DOCS)
 @dataclass(frozen=True, repr=False)
-class JoinCountResult(CrossSectionCounts):
+class JoinCountResult(CrossSectionCounts, SummaryRepr):
     """Join counts of a binary variable on binary weights, with permutation distributions of BB and BW.
 
     Returned by :func:`econ.spatial.join_counts`; ``bb`` counts joins between two units coded 1.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> y = np.arange(W.n, dtype=float)
+    {province_trend}
     >>> res = spatial.join_counts((y > 15).astype(int), W, n_draws=99)
     >>> res.bb
     29.0
@@ -298,9 +289,6 @@ class JoinCountResult(CrossSectionCounts):
                 f"  BW = {self.bw:g} (permutation mean {bw_m:.2f}), p_sim (less) = {self.p_sim_bw:.4g}\n"
                 f"  WW = {self.ww:g}")
 
-    def __repr__(self) -> str:
-        return self.summary()
-
     def plot(self, ax=None, path=None, *, bins: int = 30):
         """Permutation distributions of BB and BW with the observed counts. Returns ``(fig, ax)``."""
         fig, ax = figure(ax)
@@ -318,6 +306,7 @@ class JoinCountResult(CrossSectionCounts):
 
 
 # ----------------------------------------------------------------------------------------------- public API
+@doc(**_DOCS)
 def moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, seed=0,
           permutations: int | None = None) -> MoranResult:
     """Global Moran's I of ``y`` on weights ``W``.
@@ -370,20 +359,15 @@ def moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, se
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ.spatial import Weights
-    >>> w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))  # a path a-b-c-d
+    {path_abcd}
     >>> round(moran([1.0, 2.0, 3.0, 4.0], w, n_draws=0).I, 4)
     0.4
     """
-    values, matrix, n_draws, seed = _prepare(y, W, transform, n_draws, permutations, seed)
-    n = len(values)
-    z, z2 = _centred(values, "Moran's I")
-    s0, s1, s2 = _s_moments(matrix)
+    matrix, n_draws, seed, n, z, z2, kurt, (s0, s1, s2) = _global_inputs(y, W, transform, n_draws, permutations,
+                                                                         seed, "Moran's I")
     stat = n / s0 * float(z @ (matrix @ z)) / z2
     expected = -1.0 / (n - 1)
     var_norm = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n - 1) * (n + 1) * s0 * s0) - expected**2
-    kurt = (z**4).sum() / n / ((z**2).sum() / n) ** 2
     a = n * ((n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0 * s0)
     b = kurt * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0 * s0)
     var_rand = (a - b) / ((n - 1) * (n - 2) * (n - 3) * s0 * s0) - expected**2
@@ -398,6 +382,16 @@ def moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, se
     )
 
 
+def _global_inputs(y, W, transform, n_draws, permutations, seed, statistic: str):
+    """What Moran's I and Geary's C start from: the transformed matrix, the checked draws and seed, ``n``, the
+    centred values ``z`` with ``z'z`` and their kurtosis ``b2`` (divisor n), and the Cliff-Ord sums S0, S1, S2."""
+    values, matrix, n_draws, seed = _prepare(y, W, transform, n_draws, permutations, seed)
+    n = len(values)
+    z, z2 = _centred(values, statistic)
+    kurt = (z**4).sum() / n / ((z**2).sum() / n) ** 2
+    return matrix, n_draws, seed, n, z, z2, kurt, _s_moments(matrix)
+
+
 def _centred(values: np.ndarray, statistic: str) -> tuple[np.ndarray, float]:
     """Deviations from the mean and their sum of squares; a constant variable makes ``statistic`` undefined."""
     z = values - values.mean()
@@ -407,6 +401,7 @@ def _centred(values: np.ndarray, statistic: str) -> tuple[np.ndarray, float]:
     return z, z2
 
 
+@doc(**_DOCS)
 def geary(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, seed=0,
           permutations: int | None = None) -> GearyResult:
     """Geary's C of ``y`` on weights ``W`` (values below 1: positive spatial autocorrelation).
@@ -438,20 +433,15 @@ def geary(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, se
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ.spatial import Weights
-    >>> w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))
+    {path_abcd}
     >>> round(geary([1.0, 2.0, 3.0, 4.0], w, n_draws=0).C, 4)
     0.3
     """
-    values, matrix, n_draws, seed = _prepare(y, W, transform, n_draws, permutations, seed)
-    n = len(values)
-    z, z2 = _centred(values, "Geary's C")
-    s0, s1, s2 = _s_moments(matrix)
+    matrix, n_draws, seed, n, z, z2, k, (s0, s1, s2) = _global_inputs(y, W, transform, n_draws, permutations, seed,
+                                                                      "Geary's C")
     rc = np.asarray(matrix.sum(axis=1)).ravel() + np.asarray(matrix.sum(axis=0)).ravel()
     scale = (n - 1) / (2.0 * s0 * z2)
     stat = scale * (float(rc @ z**2) - 2.0 * float(z @ (matrix @ z)))
-    k = (z**4).sum() / n / ((z**2).sum() / n) ** 2
     n2 = n * n
     a = (n - 1) * s1 * (n2 - 3 * n + 3 - (n - 1) * k)
     b = 0.25 * ((n - 1) * s2 * (n2 + 3 * n - 6 - (n2 - n + 2) * k))
@@ -470,6 +460,7 @@ def geary(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, se
     )
 
 
+@doc(**_DOCS)
 def join_counts(y, W: Weights, *, n_draws: int | None = None, seed=0,
                 permutations: int | None = None) -> JoinCountResult:
     """BB, BW and WW join counts of a 0/1 variable on ``W`` taken as binary (any positive weight is a join).
@@ -514,9 +505,7 @@ def join_counts(y, W: Weights, *, n_draws: int | None = None, seed=0,
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ.spatial import Weights
-    >>> w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))
+    {path_abcd}
     >>> jc = join_counts([1, 1, 0, 0], w, n_draws=0)
     >>> (jc.bb, jc.bw, jc.ww)
     (1.0, 1.0, 1.0)
@@ -550,7 +539,7 @@ _STATISTICS = {"moran": moran, "geary": geary, "local_moran": local_moran, "join
 
 
 @dataclass(frozen=True, repr=False)
-class PeriodResults:
+class PeriodResults(SummaryRepr):
     """One autocorrelation result per period of a panel (``results``: period -> result) with notes.
 
     Returned by :func:`econ.spatial.by_period`. ``statistic`` names the statistic (``"moran"``, ``"geary"``,
@@ -599,9 +588,6 @@ class PeriodResults:
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.summary()
-
     def plot(self, ax=None, path=None):
         """Global statistics over time (with permutation p-values marked), or LISA cluster counts over time."""
         fig, ax = figure(ax)
@@ -630,6 +616,7 @@ class PeriodResults:
         return finish_figure(fig, ax, path)
 
 
+@doc(**_DOCS)
 def by_period(data: pd.DataFrame, y: str, unit: str, time: str, W: Weights, *, statistic: str = "moran",
               seed=0, **options) -> PeriodResults:
     """An autocorrelation statistic of ``y`` for each period of a long panel.
@@ -660,9 +647,8 @@ def by_period(data: pd.DataFrame, y: str, unit: str, time: str, W: Weights, *, s
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ.spatial import Weights
-    >>> w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))
+    {path_abcd}
+    >>> import pandas as pd
     >>> df = pd.DataFrame({"u": list("abcd") * 2, "t": [1] * 4 + [2] * 4, "x": [1, 2, 3, 4, 4, 1, 3, 2.0]})
     >>> res = by_period(df, "x", "u", "t", w, n_draws=0)
     >>> res.tidy()["time"].tolist()

@@ -23,15 +23,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from econ._docs import doc
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 from econ.spatial import traces
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["lm_tests", "sdm_tests", "SpecTests"]
 
 
-class SpecTests:
+@doc()
+class SpecTests(SummaryRepr):
     """A table of test statistics: ``tidy()`` (test, statistic, df, p_value), ``summary()``, ``plot()``.
 
     Returned by :func:`lm_tests` and :func:`sdm_tests`; ``tests["LM_lag"]`` is the row of one test (a Series
@@ -40,13 +42,8 @@ class SpecTests:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> W = W.subset([u for u in W.ids if u not in W.islands]).row_standardize()  # Hainan has no land border
-    >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
-    >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
-    >>> tests = spatial.lm_tests("y ~ x", pd.DataFrame({"y": y, "x": x}, index=list(W.ids)), W)
+    {spatial_example_data}
+    >>> tests = spatial.lm_tests("y ~ x", df, W)
     >>> round(float(tests["LM_lag"]["statistic"]), 2), int(tests["SARMA"]["df"])
     (20.94, 2)
     """
@@ -80,9 +77,6 @@ class SpecTests:
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.summary()
-
     def plot(self, ax=None, path=None):
         """Bar chart of -log10 p-values with the 5% line; returns ``(fig, ax)``."""
         fig, ax = figure(ax, (6, 0.4 * len(self._table) + 1.2))
@@ -100,6 +94,7 @@ def _row(test, stat, df):
     return {"test": test, "statistic": float(stat), "df": int(df), "p_value": float(stats.chi2.sf(stat, df))}
 
 
+@doc()
 def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) -> SpecTests:
     """Lagrange-multiplier tests for a spatial lag or error from the OLS fit of a cross-section.
 
@@ -146,10 +141,8 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from scipy import sparse
-    >>> import econ.spatial as sp
-    >>> n = 60; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
+    >>> n = 60
+    {chain_weights}
     >>> rng = np.random.default_rng(1); df = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
     >>> list(sp.lm_tests("y ~ x", df, W).tidy()["test"])
     ['LM_error', 'LM_lag', 'RLM_error', 'RLM_lag', 'SARMA']
@@ -182,6 +175,7 @@ def lm_tests(formula: str, data: pd.DataFrame, W, *, unit: str | None = None) ->
                      nobs=len(d.y), n_units=W.n)
 
 
+@doc()
 def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
     """LR and Wald tests of the spatial Durbin model against SAR, SEM (common factor) and SLX.
 
@@ -230,10 +224,8 @@ def sdm_tests(formula: str, data: pd.DataFrame, W, **fit_options) -> SpecTests:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from scipy import sparse
-    >>> import econ.spatial as sp
-    >>> n = 80; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
+    >>> n = 80
+    {chain_weights}
     >>> W = W.row_standardize(); rng = np.random.default_rng(2)
     >>> df = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
     >>> sp.sdm_tests("y ~ x", df, W).tidy()[["test", "statistic", "df", "p_value"]].shape

@@ -44,12 +44,13 @@ import pandas as pd
 from scipy import sparse, stats
 from scipy.sparse.linalg import splu
 
+from econ._docs import doc
 from econ._validate import check_n_draws, rng
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure, overlay_truth, stars
 from econ.spatial import traces as _engine
 from econ.spatial.logdet import eigenvalues as _eigenvalues
-from econ._tidy import standard_columns
+from econ._tidy import SummaryRepr, standard_columns
 
 __all__ = ["ImpactsResult", "compute_impacts", "ImpactTraces"]
 
@@ -210,7 +211,8 @@ def compute_impacts(coef: pd.Series, vcov: pd.DataFrame, W, variables: list[str]
                          draws=None)
 
 
-class ImpactsResult:
+@doc()
+class ImpactsResult(SummaryRepr):
     """Direct / indirect / total effects with simulated inference (see :mod:`econ.spatial.impacts`).
 
     Returned by :meth:`econ.spatial.SpatialResult.impacts`. ``tidy()`` has one row per (variable, effect) with
@@ -242,13 +244,7 @@ class ImpactsResult:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> W = W.subset([u for u in W.ids if u not in W.islands]).row_standardize()  # Hainan has no land border
-    >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
-    >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
-    >>> df = pd.DataFrame({"y": y, "x": x}, index=list(W.ids))
+    {spatial_example_data}
     >>> res = spatial.fit("y ~ x", df, W, model="sdm")
     >>> res.impacts(n_draws=200, seed=0).estimates().round(2)
     effect    direct  indirect  total
@@ -293,9 +289,6 @@ class ImpactsResult:
         lines.append("=" * len(header))
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax=None, path=None, *, truth=None):
         """Dot-and-whisker plot of the three effects per variable; returns ``(fig, ax)``.

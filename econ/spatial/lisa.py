@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from econ._docs import doc
 from econ.errors import SpecificationError, WeightsError
-from econ._tidy import CrossSectionCounts, standard_columns
+from econ._tidy import CrossSectionCounts, SummaryRepr, standard_columns
 from econ.results import figure, finish_figure
 from econ.spatial._permutation import _CHUNK_ELEMENTS, _prepare
 from econ.spatial.weights import Weights
@@ -26,7 +27,7 @@ CLUSTER_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
 @dataclass(frozen=True, repr=False)
-class LocalMoranResult(CrossSectionCounts):
+class LocalMoranResult(CrossSectionCounts, SummaryRepr):
     """Local Moran's I_i (LISA) for every unit with conditional-permutation p-values and cluster labels.
 
     Arrays are in ``ids`` order. ``p_sim`` is esda's folded pseudo p-value; ``quadrant`` 1..4 = HH, LH, LL, HL
@@ -118,9 +119,6 @@ class LocalMoranResult(CrossSectionCounts):
                 f"  (no multiple-testing correction: about {self.alpha:g} x n units are flagged under no "
                 "autocorrelation)")
 
-    def __repr__(self) -> str:
-        return self.summary()
-
     def plot(self, ax=None, path=None):
         """Moran scatterplot: standardised value against its spatial lag, significant units coloured by cluster.
         Returns ``(fig, ax)``."""
@@ -143,6 +141,7 @@ LISA_COLOURS = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e
                 "island": "#ffffff"}
 
 
+@doc()
 def local_moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = None, seed=0, alpha: float = 0.05,
                 keep_draws: bool = False, permutations: int | None = None) -> LocalMoranResult:
     """Local Moran's I (LISA) of every unit with conditional permutation inference and HH/LL/HL/LH clusters.
@@ -192,9 +191,7 @@ def local_moran(y, W: Weights, *, transform: str = "r", n_draws: int | None = No
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from econ.spatial import Weights
-    >>> w = Weights(list("abcd"), np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))
+    {path_abcd}
     >>> res = local_moran([1.0, 2.0, 3.0, 4.0], w, n_draws=99, seed=1)
     >>> res.Is.round(3).tolist()
     [0.45, 0.15, 0.15, 0.45]

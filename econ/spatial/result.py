@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from econ._docs import doc
 from econ.panel.demean import single_thread_blas
 from econ.results import Result
 from econ.spatial.impacts import ImpactsResult, ImpactTraces, compute_impacts
@@ -20,6 +21,7 @@ _TITLES = {"sar": "Spatial lag model (SAR)", "sdm": "Spatial Durbin model (SDM)"
            "sac": "Spatial autoregressive combined model (SAC)"}
 
 
+@doc()
 class SpatialResult(Result):
     """:class:`econ.results.Result` of a spatial model (cross-section or panel).
 
@@ -37,13 +39,7 @@ class SpatialResult(Result):
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from econ import datasets, spatial
-    >>> W = datasets.load_weights("china_province_contiguity")
-    >>> W = W.subset([u for u in W.ids if u not in W.islands]).row_standardize()  # Hainan has no land border
-    >>> rng = np.random.default_rng(1); x = rng.normal(size=W.n)
-    >>> y = np.linalg.solve(np.eye(W.n) - 0.5 * W.to_dense(), 1 + 2 * x + 0.5 * rng.normal(size=W.n))
-    >>> df = pd.DataFrame({"y": y, "x": x}, index=list(W.ids))
+    {spatial_example_data}
     >>> res = spatial.fit("y ~ x", df, W, model="sar")
     >>> res.coef.round(2).to_dict()
     {'Intercept': 0.98, 'x': 1.91, 'rho': 0.5}
@@ -72,6 +68,7 @@ class SpatialResult(Result):
         lags = set(self.lagged.values())
         return [c for c in self._coef.index if c not in lags and c not in ("rho", "lambda", "Intercept")]
 
+    @doc()
     def impacts(self, n_draws: int = 1000, seed=0, level: float = 0.95) -> ImpactsResult:
         """Direct, indirect and total effects with simulated inference (see :mod:`econ.spatial.impacts`).
 
@@ -92,10 +89,8 @@ class SpatialResult(Result):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from scipy import sparse
-        >>> import econ.spatial as sp
-        >>> n = 100; W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())
+        >>> n = 100
+        {chain_weights}
         >>> W = W.row_standardize(); rng = np.random.default_rng(0); x = rng.normal(size=n)
         >>> y = np.linalg.solve(np.eye(n) - 0.4 * W.to_dense(), 2 * x + rng.normal(size=n))
         >>> imp = sp.fit("y ~ x", pd.DataFrame({"y": y, "x": x}), W, model="sdm").impacts(n_draws=100)

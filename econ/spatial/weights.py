@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from econ._docs import doc
 from econ._geo import EARTH_RADIUS_KM, chord_of_km, haversine_km, unit_sphere
 from econ._validate import check_choice
 from econ.errors import WeightsError
@@ -51,6 +52,15 @@ from econ.spatial._spectrum import _exact_range, _similarity_scale, _sparse_rang
 __all__ = ["Weights", "haversine_km", "EARTH_RADIUS_KM"]
 
 ISLAND_POLICIES = ("warn", "keep", "drop", "raise")  # islands=
+_DOCS = {"islands": """\
+islands : {"warn", "keep", "drop", "raise"}, default "warn"
+    Policy for units without any link (see the module docstring).""",
+         "returns": """\
+Returns
+-------
+Weights
+    The weights, in the order of their ``ids``."""}
+_DOCS["islands_returns"] = _DOCS["islands"] + "\n\n" + _DOCS["returns"]
 TRANSFORMS = ("b", "r", "d", "v", "custom")  # the codes of Weights.transform
 
 
@@ -119,6 +129,7 @@ class Weights:
             raise WeightsError(f"transform must be one of {list(TRANSFORMS)}, got {self.transform!r}")
 
     # ----------------------------------------------------------------- constructors
+    @doc(**_DOCS)
     @classmethod
     def from_edges(cls, edges: pd.DataFrame, source: str, target: str, ids=None, symmetric: bool = True, *,
                    weight: str | None = None, islands: str = "warn") -> Weights:
@@ -140,9 +151,7 @@ class Weights:
         islands : {"warn", "keep", "drop", "raise"}
             Policy for units of ``ids`` without any link (see the module docstring).
 
-        Returns
-        -------
-        Weights
+        {returns}
 
         Raises
         ------
@@ -203,6 +212,7 @@ class Weights:
                               shape=(len(ids), len(ids)))
         return cls(ids, m, "b" if weight is None else "custom")._apply_islands(islands)
 
+    @doc(**_DOCS)
     @classmethod
     def from_matrix(cls, matrix, ids=None, *, transform: str = "custom", islands: str = "warn") -> Weights:
         """Weights from a dense array, a scipy sparse matrix or a DataFrame labelled by unit on both axes.
@@ -215,11 +225,7 @@ class Weights:
             Unit of each row/column; required unless ``matrix`` is a DataFrame (its index is used).
         transform : str
             Recorded transform (``"b"`` if you know the matrix is binary, ``"r"`` if row-standardised).
-        islands : {"warn", "keep", "drop", "raise"}
-
-        Returns
-        -------
-        Weights
+        {islands_returns}
 
         Raises
         ------
@@ -324,6 +330,7 @@ class Weights:
         d = np.sqrt(((xy[i] - xy[j]) ** 2).sum(axis=1))
         return cls._from_pairs(ids, i, j, d, power, islands)
 
+    @doc(**_DOCS)
     @classmethod
     def from_economic_distance(cls, x, ids, *, k: int | None = None, islands: str = "warn") -> Weights:
         """"Economic distance" weights ``w_ij = 1 / |x_i - x_j|`` from a variable ``x`` (e.g. mean GDP per capita).
@@ -336,7 +343,7 @@ class Weights:
         k : int, optional
             Keep only the ``k`` units closest in ``x`` (sparse); default all pairs (dense by nature, refused above
             20,000 units).
-        islands : {"warn", "keep", "drop", "raise"}
+        {islands}
 
         Returns
         -------
@@ -417,6 +424,7 @@ class Weights:
         m.eliminate_zeros()
         return cls(geo.ids, m, "custom")
 
+    @doc(**_DOCS)
     @classmethod
     def from_contiguity(cls, outlines="china_prefecture_outlines", *, kind: str = "queen",
                         id_property: str | None = None, ids=None, islands: str = "warn") -> Weights:
@@ -435,7 +443,7 @@ class Weights:
             Features whose id is null are left out (for the bundled outlines: units outside the reference table).
         ids : sequence, optional
             Unit order; features not in ``ids`` are left out, and an id without a feature is an error.
-        islands : {"warn", "keep", "drop", "raise"}
+        {islands}
 
         Returns
         -------
@@ -462,6 +470,7 @@ class Weights:
         ids, m = contiguity_matrix(outlines, kind, id_property, ids)
         return cls(ids, m, "b")._apply_islands(islands)
 
+    @doc(**_DOCS)
     @classmethod
     def from_geodataframe(cls, gdf, id_column: str | None = None, *, kind: str = "queen", k: int | None = None,
                           cutoff_km: float | None = None, power: float = 0.0, islands: str = "warn") -> Weights:
@@ -478,11 +487,7 @@ class Weights:
             great-circle ``k`` nearest neighbours / distance band ``cutoff_km`` between the units' representative
             points (these need a CRS; projected data are converted to longitude/latitude).
         k, cutoff_km, power : as in :meth:`from_distance`.
-        islands : {"warn", "keep", "drop", "raise"}
-
-        Returns
-        -------
-        Weights
+        {islands_returns}
 
         Raises
         ------
@@ -504,6 +509,7 @@ class Weights:
         return from_geodataframe(cls, gdf, id_column, kind=kind, k=k, cutoff_km=cutoff_km, power=power,
                                  islands=islands)
 
+    @doc(**_DOCS)
     @classmethod
     def from_file(cls, path, id_column: str, *, kind: str = "queen", k: int | None = None,
                   cutoff_km: float | None = None, power: float = 0.0, islands: str = "warn") -> Weights:
@@ -517,9 +523,7 @@ class Weights:
             Attribute holding the unit ids.
         kind, k, cutoff_km, power, islands : as in :meth:`from_geodataframe`.
 
-        Returns
-        -------
-        Weights
+        {returns}
 
         Raises
         ------
@@ -535,6 +539,7 @@ class Weights:
         return cls.from_geodataframe(read_geo(path), id_column, kind=kind, k=k, cutoff_km=cutoff_km, power=power,
                                      islands=islands)
 
+    @doc(**_DOCS)
     @classmethod
     def from_libpysal(cls, W, *, islands: str = "keep") -> Weights:
         """Weights from a libpysal ``W`` (ids in its ``id_order``, its weights and transform).
@@ -542,11 +547,7 @@ class Weights:
         Parameters
         ----------
         W : libpysal.weights.W
-        islands : {"warn", "keep", "drop", "raise"}
-
-        Returns
-        -------
-        Weights
+        {islands_returns}
 
         Raises
         ------
@@ -664,6 +665,7 @@ class Weights:
         scale = np.divide(1.0, rows, out=np.zeros_like(rows), where=rows > 0)
         return Weights(self.ids, sparse.diags(scale) @ self.matrix, "r", dropped=self.dropped)
 
+    @doc(**_DOCS)
     def transformed(self, kind: str) -> Weights:
         """The weights under a standard transform (libpysal's ``W.transform`` codes, lower case).
 
@@ -674,9 +676,7 @@ class Weights:
             standardised, ``w_ij / S0``; ``"v"``: variance-stabilising (Tiefelsdorf et al. 1999),
             ``w_ij / q_i * n / Q`` with ``q_i = sqrt(sum_j w_ij^2)`` and ``Q = sum_ij w_ij / q_i``.
 
-        Returns
-        -------
-        Weights
+        {returns}
 
         Notes
         -----
