@@ -81,7 +81,7 @@ def built(demo, mpdta):
     es = did.event_study(demo, Y, UNIT, TIME, "cohort")
     out["EventStudyResult"] = (es, n_demo, u_demo)
     out["FeolsResult"] = (feols(f"{Y} ~ treated | {UNIT} + {TIME}", demo, vcov={"CL1": UNIT}), n_demo, u_demo)
-    out["Result"] = (did.twfe(demo, Y, UNIT, TIME, "treated"), n_demo, u_demo)
+    out["Result"] = (did.twfe(demo, Y, UNIT, TIME, treat="treated"), n_demo, u_demo)
     out["PlaceboResult"] = (did.placebo(demo, Y, UNIT, TIME, treat="treated", n_draws=19), n_demo, u_demo)
     two = demo[demo[TIME].isin([2013, 2016])].assign(post=lambda d: (d[TIME] == 2016).astype(int),
                                                     group=lambda d: (d["cohort"] == 2014).astype(int))

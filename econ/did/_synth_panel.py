@@ -94,10 +94,7 @@ def wide_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, treat: st
         if not len(on):
             adoption[u] = None
             continue
-        first = on[0]
-        if (row[first:][obs[first:]] != 1).any():
-            raise TreatmentError(f"treatment '{treat}' switches off after it starts for unit {u!r} (first treated "
-                                 f"in {times[first]}); synthetic control and SDID need an absorbing treatment")
+        first = on[0]  # the design layer has refused a treatment that switches off
         adoption[u] = times[first]
     treated = [u for u in units if adoption[u] is not None]
     never = [u for u in units if adoption[u] is None]

@@ -273,7 +273,6 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
         notes.append(f"{int(both.any(axis=1).sum())} group(s) whose treatment moved both above and below its "
                      f"baseline: their {int(both.sum())} observation(s) from then on are dropped (as "
                      f"did_multiplegt_dyn), e.g. {_show(units[both.any(axis=1)], 3)}")
-    S = np.where(up, 1.0, -1.0)
     first_up = np.where(up, np.argmax(above, axis=1), T)
     first_down = np.where(down, np.argmax(below, axis=1), T)
     S = np.where(first_up < first_down, 1.0, -1.0)
