@@ -9,6 +9,12 @@ Cutoffs (module attributes, read at call time, so a test or a user can move them
 
 * ``EIGEN_MAX_N`` (1,000 units): up to here the dense eigenvalues of ``W`` are computed (log-determinant
   ``"auto"`` -> ``"eigen"``; effects from the eigenvalues).
+* ``EIGEN_GENERAL_MAX_N`` (200 units): for a one-parameter maximisation (the SAR/SDM/SEM/SDEM panel fits:
+  ``LogDet(..., evaluations="few")``) the log-determinant's ``"auto"`` uses the dense eigenvalues of a ``W``
+  whose spectrum is not real by symmetry (``W`` neither symmetric nor a row-standardised symmetric matrix, e.g.
+  k-nearest-neighbour weights) only up to here, and an exact sparse LU per evaluation beyond: the general
+  eigenvalue problem costs about ten times the symmetric one (about 50 ms at n = 500), more than the dozen
+  sparse factorisations that maximisation needs.
 * ``EXACT_MAX_N`` (2,000 units): up to here traces are exact (sparse LU solves or sparse products on blocks of
   unit vectors; the SAC information matrix uses dense ``n x n`` matrices up to here and refuses larger ``W``);
   beyond, Hutchinson (1990) estimates with ``PROBES`` Rademacher vectors (seed 0), whose Monte-Carlo error is
@@ -31,10 +37,12 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import linalg as spla
 
-__all__ = ["EIGEN_MAX_N", "EXACT_MAX_N", "PROBES", "is_exact", "rademacher", "products", "power_traces",
+__all__ = ["EIGEN_MAX_N", "EIGEN_GENERAL_MAX_N", "EXACT_MAX_N", "PROBES",
+           "is_exact", "rademacher", "products", "power_traces",
            "chebyshev_traces", "resolvent_traces", "hutchinson_note"]
 
 EIGEN_MAX_N = 1000
+EIGEN_GENERAL_MAX_N = 200
 EXACT_MAX_N = 2000
 PROBES = 100
 _BLOCK = 1024
