@@ -234,6 +234,11 @@ def _eigenvalues(W) -> np.ndarray:
 def _symmetrised(W: sparse.csr_matrix):
     """A symmetric matrix similar to ``W`` (``W`` itself, or ``D^{-1/2} C D^{-1/2}`` for a row-standardised
     symmetric ``W = D^{-1} C``), or ``None`` when neither applies."""
+    coo = W.tocoo()
+    n = W.shape[0]
+    keys = coo.row.astype(np.int64) * n + coo.col
+    if not np.isin(coo.col.astype(np.int64) * n + coo.row, keys).all():
+        return None  # a pattern that is not symmetric (k nearest neighbours): no diagonal scaling symmetrises it
     if abs(W - W.T).max() <= 1e-12 * max(abs(W).max(), 1e-300):
         return W
     if W.nnz and W.data.min() > 0:

@@ -148,8 +148,9 @@ def resolvent_traces(W, rho: float, *, exact: bool | None = None, probes: int | 
     """``tr(G)``, ``tr(G G)``, ``tr(G'G)`` for ``G = W (I - rho W)^{-1}`` and the largest relative Monte-Carlo
     standard error (0 when exact).
 
-    Exact (``exact=None``: when :func:`is_exact`): ``G`` column block by column block from one sparse LU of
-    ``I - rho W`` (no dense inverse by BLAS); ``tr(G G) = sum_ij G_ij G_ji``. Otherwise Hutchinson with control
+    Exact (``exact=None``: when :func:`is_exact`): ``G = (I - rho W)^{-1} W`` column block by column block from
+    one sparse LU of ``I - rho W`` solved for the columns of ``W`` (no dense inverse by BLAS);
+    ``tr(G G) = sum_ij G_ij G_ji``. Otherwise Hutchinson with control
     variates: ``z'(G - W - rho W^2) z``, ``z'(G G - W^2) z`` and ``|G z|^2 - |W z|^2`` are averaged over the probes
     and ``tr(W) + rho tr(W^2)``, ``tr(W^2)``, ``tr(W'W)`` (exact) added back.
     """
@@ -158,10 +159,12 @@ def resolvent_traces(W, rho: float, *, exact: bool | None = None, probes: int | 
     exact = is_exact(n) if exact is None else bool(exact)
     if lu is None:
         lu = spla.splu((sparse.identity(n, format="csc") - rho * W).tocsc())
-    if exact:
+    if exact:  # G = W A^{-1} = A^{-1} W (A = I - rho W commutes with W): solve for W's columns directly
         M = np.empty((n, n))
-        for idx, E in _unit_blocks(n):
-            M[:, idx] = W @ lu.solve(E)
+        Wc = W.tocsc()
+        for start in range(0, n, _BLOCK):
+            stop = min(start + _BLOCK, n)
+            M[:, start:stop] = lu.solve(Wc[:, start:stop].toarray())
         return (float(np.trace(M)), float(np.einsum("ij,ji->", M, M)), float(np.einsum("ij,ij->", M, M)), 0.0)
     t1, t2, t3 = products(W)
     Z = rademacher(n, probes, seed)
