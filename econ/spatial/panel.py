@@ -240,7 +240,8 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
     a, b = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
     if logdet.method == "sparse_lu" and score is not None:
         r = _score_root(score, probe, _brent(probe, a, b), a, b)
-        if r is not None and f(r) >= max(f(grid[j]), f(a), f(b)):
+        best = max(f(grid[j]), f(a), f(b))
+        if r is not None and f(r) >= best - 1e-12 * max(1.0, abs(best)):  # the root is the bracket's maximum
             return r
     r = _brent(f, a, b)
     if score is not None and logdet.method == "eigen":
