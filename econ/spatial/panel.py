@@ -673,7 +673,9 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
         Regressors to lag (overrides the model's default set).
     logdet : {"auto", "eigen", "sparse_lu", "chebyshev"}
         Log-determinant method (:mod:`econ.spatial.logdet`); ``"auto"``: eigenvalues up to 1,000 units (``econ.spatial.traces.EIGEN_MAX_N``), sparse LU
-        beyond. The panel Jacobian is ``T ln|I - rho W|`` (``T_eff`` with Lee-Yu).
+        beyond; for the one-parameter models (all but SAC) a ``W`` without a symmetric similarity (kNN weights)
+        takes the sparse LU already beyond 200 units (``EIGEN_GENERAL_MAX_N``), with the same estimates.
+        The panel Jacobian is ``T ln|I - rho W|`` (``T_eff`` with Lee-Yu).
     w2x : bool
         Not used by ML (accepted for the shared signature of :func:`econ.spatial.fit`).
 
