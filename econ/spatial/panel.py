@@ -239,7 +239,7 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
         j = _exact_bracket(f, grid, j)
     a, b = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
     if logdet.method == "sparse_lu" and score is not None:
-        r = _score_root(score, probe, _brent(probe, a, b), a, b)
+        r = _score_root(score, probe, _brent(probe, a, b, 1e-6 * (b - a)), a, b)  # a start: 1e-6 is plenty
         best = max(f(grid[j]), f(a), f(b))
         if r is not None and f(r) >= best - 1e-12 * max(1.0, abs(best)):  # the root is the bracket's maximum
             return r
@@ -295,9 +295,9 @@ def _exact_bracket(f, grid, j: int) -> int:
         j = j - 1 if left > right else j + 1
 
 
-def _brent(f, a: float, b: float) -> float:
+def _brent(f, a: float, b: float, xatol: float = _XTOL) -> float:
     res = optimize.minimize_scalar(lambda r: -f(r), bounds=(a, b), method="bounded",
-                                   options={"xatol": _XTOL, "maxiter": 500})
+                                   options={"xatol": xatol, "maxiter": 500})
     return float(res.x)
 
 
