@@ -150,3 +150,35 @@ def test_one_trace_engine():
     for mod in ("logdet", "impacts", "core", "panel", "diagnostics"):
         src = (Path(sp.__file__).parent / f"{mod}.py").read_text()
         assert "choice([-1.0, 1.0]" not in src and "def _traces" not in src, mod  # no private trace engine
+
+
+def knn(n: int, k: int = 4, seed: int = 0) -> sparse.csr_matrix:
+    """Row-standardised k-nearest-neighbour weights: asymmetric, complex eigenvalues."""
+    pts = np.random.default_rng(seed).uniform(size=(n, 2))
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    idx = np.argsort(d, axis=1)[:, 1:k + 1]
+    return sparse.csr_matrix((np.full(n * k, 1.0 / k), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
+
+
+def test_sparse_lu_complex_step_derivative_is_exact():
+    """Issue 23: the sparse-LU derivative (complex step) equals the eigenvalue one to rounding, on asymmetric
+    weights (kNN, and a non-standardised asymmetric matrix); central differences were off by ~1e-7."""
+    B = knn(60, seed=2).toarray() * np.random.default_rng(1).uniform(0.5, 1.5, size=(60, 60))
+    for W in (knn(60), sparse.csr_matrix(B / np.abs(np.linalg.eigvals(B)).max()), stl()):
+        exact, lu = sp.LogDet(W, "eigen"), sp.LogDet(W, "sparse_lu")
+        lo, hi = exact.interval
+        for rho in np.linspace(lo, hi, 7)[1:-1]:
+            assert lu(rho) == pytest.approx(exact(rho), rel=1e-12, abs=1e-12)
+            assert lu.derivative(rho) == pytest.approx(exact.derivative(rho), rel=1e-11, abs=1e-11)
+
+
+def test_auto_route_for_few_evaluations(monkeypatch):
+    """``evaluations="few"`` moves a W without a symmetric similarity to the sparse LU beyond
+    EIGEN_GENERAL_MAX_N; symmetric-similar W (row-standardised contiguity) and the default stay on eigenvalues."""
+    monkeypatch.setattr(traces, "EIGEN_GENERAL_MAX_N", 50)
+    assert sp.LogDet(knn(60), evaluations="few").method == "sparse_lu"
+    assert sp.LogDet(knn(40), evaluations="few").method == "eigen"
+    assert sp.LogDet(knn(60)).method == "eigen"
+    assert sp.LogDet(stl(), evaluations="few").method == "eigen"
+    with pytest.raises(SpecificationError, match="evaluations"):
+        sp.LogDet(stl(), evaluations="some")

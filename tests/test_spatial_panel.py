@@ -424,14 +424,42 @@ def test_series_traces_close_to_exact_and_noted(monkeypatch):
 
 
 def test_sparse_lu_path_matches_eigen():
-    """The large-n path (Chebyshev bracket, exact sparse-LU Brent) finds the same rho as the eigenvalue path."""
+    """The sparse-LU path (Chebyshev bracket, then the root of the exact score with the complex-step derivative of
+    the log-determinant) finds the same estimates, standard errors and likelihood as the eigenvalue path."""
     df, W = _small_panel(n_side=6, T=5)
-    a = sp.fit("y ~ x", df, W, model="sar", unit="id", time="year", effects="twoways", logdet="eigen")
-    b = sp.fit("y ~ x", df, W, model="sar", unit="id", time="year", effects="twoways", logdet="sparse_lu")
-    np.testing.assert_allclose(b.coef, a.coef, rtol=1e-7, atol=1e-9)
-    c = sp.fit("y ~ x", df, W, model="sem", unit="id", time="year", effects="unit", logdet="eigen")
-    d = sp.fit("y ~ x", df, W, model="sem", unit="id", time="year", effects="unit", logdet="sparse_lu")
-    np.testing.assert_allclose(d.coef, c.coef, rtol=1e-7, atol=1e-9)
+    for model, effects in (("sar", "twoways"), ("sem", "unit"), ("sdm", "unit"), ("sem", "twoways")):
+        a = sp.fit("y ~ x", df, W, model=model, unit="id", time="year", effects=effects, logdet="eigen")
+        b = sp.fit("y ~ x", df, W, model=model, unit="id", time="year", effects=effects, logdet="sparse_lu")
+        np.testing.assert_allclose(b.coef, a.coef, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(b.se, a.se, rtol=1e-10)
+        assert b.loglik == pytest.approx(a.loglik, rel=1e-12)
+
+
+def test_auto_uses_sparse_lu_for_knn_panels(monkeypatch):
+    """Issue 23: beyond EIGEN_GENERAL_MAX_N a kNN W (complex eigenvalues) takes the sparse-LU route in the
+    one-parameter panel fits, with the eigenvalue route's numbers; SAC (hundreds of evaluations) keeps eigenvalues."""
+    df, _ = _small_panel(n_side=6, T=4)
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(size=(36, 2))
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    idx = np.argsort(d, axis=1)[:, 1:5]
+    M = sparse.csr_matrix((np.full(36 * 4, 0.25), (np.repeat(np.arange(36), 4), idx.ravel())), shape=(36, 36))
+    W = sp.Weights(tuple(f"u{i}" for i in range(36)), M, "r")
+    df = df.assign(y=df["y"] + 0.5 * np.tile(M @ rng.normal(size=36), 4))
+    monkeypatch.setattr(econ.spatial.traces, "EIGEN_GENERAL_MAX_N", 20)
+    calls = []
+    pivots = LogDet._pivots
+    monkeypatch.setattr(LogDet, "_pivots", lambda self, rho: calls.append(rho) or pivots(self, rho))
+    for model in ("sem", "sar"):
+        calls.clear()
+        auto = sp.fit("y ~ x", df, W, model=model, unit="id", time="year", effects="unit")
+        assert len(calls) <= 12  # factorisations per fit (Brent on the exact likelihood alone took ~15-20)
+        eig = sp.fit("y ~ x", df, W, model=model, unit="id", time="year", effects="unit", logdet="eigen")
+        assert auto.logdet_method == "sparse_lu"
+        np.testing.assert_allclose(auto.coef, eig.coef, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(auto.se, eig.se, rtol=1e-10)
+        assert auto.loglik == pytest.approx(eig.loglik, rel=1e-12)
+    assert sp.fit("y ~ x", df, W, model="sac", unit="id", time="year", effects="unit").logdet_method == "eigen"
 
 
 def test_sac_single_period_pooled_equals_cross_section():

