@@ -59,7 +59,7 @@ SpecificationError
 >>> import numpy as np, pandas as pd
 >>> from scipy import sparse
 >>> import econ.spatial as sp
->>> W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr())""",
+>>> W = sp.Weights(tuple(range(n)), sparse.diags([1.0, 1.0], [-1, 1], shape=(n, n)).tocsr())""",
     # --- spatial examples: four units on a path a-b-c-d
     "path_abcd": """\
 >>> import numpy as np

@@ -122,7 +122,7 @@ def fit(formula: str, data: pd.DataFrame, W: Weights, *, model: str = "sar", uni
     >>> from scipy import sparse
     >>> import econ.spatial as sp
     >>> n = 100; ids = list(range(n))
-    >>> W = sp.Weights(tuple(ids), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr()).row_standardize()
+    >>> W = sp.Weights(tuple(ids), sparse.diags([1.0, 1.0], [-1, 1], shape=(n, n)).tocsr()).row_standardize()
     >>> rng = np.random.default_rng(0); x = rng.normal(size=n)
     >>> y = np.linalg.solve(np.eye(n) - 0.5 * W.to_dense(), 1 + 2 * x + rng.normal(size=n))
     >>> res = sp.fit("y ~ x", pd.DataFrame({"y": y, "x": x}), W, model="sar")

@@ -713,7 +713,7 @@ def fit_panel(formula: str, data: pd.DataFrame, W, *, model: str = "sar", unit: 
     >>> from scipy import sparse
     >>> import econ.spatial as sp
     >>> n, T = 40, 5
-    >>> W = sp.Weights(tuple(range(n)), sparse.diags([1, 1], [-1, 1], shape=(n, n)).tocsr()).row_standardize()
+    >>> W = sp.Weights(tuple(range(n)), sparse.diags([1.0, 1.0], [-1, 1], shape=(n, n)).tocsr()).row_standardize()
     >>> rng = np.random.default_rng(0)
     >>> A = np.eye(n) - 0.4 * W.to_dense()
     >>> rows = []
