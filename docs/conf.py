@@ -78,8 +78,8 @@ suppress_warnings = ["autosummary", "autodoc", "autodoc.import_object", "ref.pyt
 API_MODULES = ["econ", "econ.did", "econ.spatial", "econ.panel", "econ.montecarlo", "econ.datasets", "econ.plot",
                "econ.simulate", "econ.results", "econ.measures", "econ.index", "econ.survey"]
 
-CONVENTION_MODULES = ["econ.panel.vcov", "econ.panel.wildboot", "econ.did.event_study", "econ.did.placebo",
-                      "econ.spatial.autocorr"]
+CONVENTION_MODULES = ["econ.panel.vcov", "econ.panel.wildboot", "econ.did.classic.event_study",
+                      "econ.did.classic.placebo", "econ.spatial.autocorr"]
 
 
 def _write_api_page() -> None:

@@ -22,9 +22,9 @@ import pandas as pd
 
 from econ._docs import doc
 from econ._validate import check_choice, check_n_draws, rng as make_rng
-from econ.did import _synth_weights as sw
-from econ.did._few_treated import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
-from econ.did._synth_panel import WidePanel, wide_panel
+from econ.did.few_treated import _synth_weights as sw
+from econ.did.few_treated._base import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
+from econ.did.few_treated._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, figure, finish_figure
 

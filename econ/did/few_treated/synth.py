@@ -19,9 +19,9 @@ from scipy import optimize
 
 from econ._docs import doc
 from econ._validate import check_bool, check_choice, check_real
-from econ.did import _synth_weights as sw
-from econ.did._few_treated import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
-from econ.did._synth_panel import WidePanel, wide_panel
+from econ.did.few_treated import _synth_weights as sw
+from econ.did.few_treated._base import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
+from econ.did.few_treated._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 
