@@ -413,6 +413,31 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     return design
 
 
+def balance_of(balance, name: str) -> str:
+    """``build_design``'s ``balance=`` rule from a regression estimator's ``balance`` flag: ``False`` (default)
+    keeps an unbalanced panel whole, ``True`` drops the units not observed in every period (noted and warned, as
+    :func:`econ.did.att_gt`'s ``balance=True``)."""
+    if not isinstance(balance, (bool, np.bool_)):
+        raise SpecificationError(f"{name}: balance must be True or False, got {balance!r}")
+    return "drop" if balance else "keep"
+
+
+def unbalanced_note(frame: pd.DataFrame, unit: str, time: str, how: str) -> str | None:
+    """The note reporting the sample an estimator used on an unbalanced panel, or None when it is balanced.
+
+    Counted on ``frame``, the rows the estimator actually used (after every sample rule), in the words of
+    :func:`econ.did.att_gt`'s ``allow_unbalanced_panel=True`` note: units, rows, units observed in fewer than all
+    periods, then ``how`` (what the estimator does with them).
+    """
+    codes, levels = unit_codes(frame[unit])
+    n_periods = frame[time].nunique()
+    short = int((np.bincount(codes, minlength=len(levels)) < n_periods).sum())
+    if not short:
+        return None
+    return (f"unbalanced panel: {len(levels)} units, {len(frame)} rows, {short} unit(s) observed in fewer than "
+            f"{n_periods} periods, all kept ({how}; balance=True drops them)")
+
+
 def check_weights(data: pd.DataFrame, weights: str | None) -> None:
     """WeightsError naming the rows whose sampling weight is missing, negative or not finite."""
     if weights is None or weights not in data.columns:
