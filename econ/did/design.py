@@ -367,7 +367,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     check_weights(data, weights)
     model = [c for c in [y, treat, *covariates, weights, cluster, *columns] if c is not None]
     keep = [c for c in [cohort, dose, *vcov_columns(vcov, unit, time), *optional] if c is not None]
-    if panel == "rcs" and isinstance(unit, str) and isinstance(time, str) and {unit, time} <= set(data.columns):
+    if panel == "rcs" and isinstance(unit, str) and isinstance(time, str) and unit in data and time in data:
         _check_cross_section(data, unit, time)  # before the generic duplicate-key check: name ids and periods
     frame = prepare_panel(data, unit, time, model, optional=keep)
     if dose is not None:

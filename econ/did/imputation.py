@@ -288,7 +288,8 @@ def _imputable(frame, treated, unit, time, notes):
     bad_time = treated & ~np.isin(frame[time].to_numpy(), periods0)
     drop = bad_unit | bad_time
     if bad_unit.any():
-        notes.append(f"{len(no_base)} unit(s) treated in every observed period cannot be imputed and are dropped")
+        notes.append(f"{len(no_base)} unit(s) treated in every observed period cannot be imputed and are dropped, "
+                     f"e.g. {unit}={_design._show(no_base, 3)}")
     if bad_time.any():
         notes.append(f"{int((bad_time & ~bad_unit).sum())} treated observation(s) in periods with no untreated "
                      "observation cannot be imputed and are dropped")
