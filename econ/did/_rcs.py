@@ -132,7 +132,7 @@ def estimate_cells(d: RowDesign, control, method, base_period, anticipation, pro
         from econ._progress import tqdm
 
         groups = tqdm(groups, desc="att_gt cohorts")
-    by_period = [np.flatnonzero(d.t == k) for k in range(T)]  # row indices of each period, ascending
+    in_period = [d.t == k for k in range(T)]  # row masks of each period
     for g in groups:
         g = int(g)
         base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
@@ -148,7 +148,7 @@ def estimate_cells(d: RowDesign, control, method, base_period, anticipation, pro
                 continue
             threshold = periods[max(s, b)] + anticipation
             comp = never if control == "never" else never | ((d.gr > threshold) & ~treated)
-            rows_sb = np.sort(np.concatenate([by_period[s], by_period[b]]))
+            rows_sb = np.flatnonzero(in_period[s] | in_period[b])
             att, psi_col, n_c, why = _one_cell(d, method, treated, comp, s, b, rows_sb)
             if why:
                 notes.append(f"ATT({g},{periods[s]}) is NaN: {why}")
