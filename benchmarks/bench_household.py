@@ -10,8 +10,8 @@ Workloads (simulated by :func:`econ.simulate.household_survey`, 8 survey years, 
   ``StaggeredTripleDifference``.
 
 Point estimates are checked first (ATT(g, t) equal to 1e-6). Targets from issue 20 (printed, not asserted): at
-least as fast as moderndid and diff-diff. Peers are timed once (after one untimed call), econ as the best of
-three.
+least as fast as moderndid and diff-diff. Econ is timed as the best of three calls, peers (after one untimed
+call) as the best of three when a call takes under 2 s, else once.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ def _quiet(fn):
             warnings.simplefilter("ignore")
             return fn()
     return run
+
+
+def _time_peer(fn) -> float:
+    """Wall seconds of a peer call already run once: best of three when one call takes under 2 s, else one."""
+    once = time_call(fn, 1)
+    return once if once >= 2.0 else min(once, time_call(fn, 2))
 
 
 def _cells(peer) -> np.ndarray:
@@ -68,7 +74,7 @@ def main(quick: bool = False) -> None:
         for name, (peer, cells) in peers.items():
             np.testing.assert_allclose(res.coef.to_numpy(), cells(peer()), rtol=1e-6, atol=1e-9)
             rows.append({"workload": f"att_gt panel=False DR, {len(df):,} households ({len(rural):,} rural rows)",
-                         "econ_seconds": e, "peer": name, "peer_seconds": time_call(peer, 1)})
+                         "econ_seconds": e, "peer": name, "peer_seconds": _time_peer(peer)})
     for n in sizes:  # a panel of n households x 8 years
         df = household_survey(n_prefectures=100, households=n // 100).data
         ours = _quiet(lambda: ddd_gt(df, "log_income", "household", "year", "cohort", "rural", covariates="x",
@@ -88,7 +94,7 @@ def main(quick: bool = False) -> None:
         for name, (peer, cells) in peers.items():
             np.testing.assert_allclose(res.coef.to_numpy(), cells(peer()), rtol=1e-6, atol=1e-9)
             rows.append({"workload": f"ddd_gt notyet DR, {n:,} households x 8 years", "econ_seconds": e,
-                         "peer": name, "peer_seconds": time_call(peer, 1)})
+                         "peer": name, "peer_seconds": _time_peer(peer)})
     print_ratios(rows, title="Household microdata (target: >= 1x moderndid and diff-diff)")
 
 
