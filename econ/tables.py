@@ -352,7 +352,7 @@ def _columns(r, rename: dict) -> list[_Column]:
 
 
 def _influence_types() -> tuple:
-    from econ.did._cs_result import InfluenceResult
+    from econ.did.staggered._cs_result import InfluenceResult
 
     return (InfluenceResult,)
 

@@ -77,7 +77,7 @@ class StaggeredDesign:
         ``"panel"`` or ``"rcs"`` (repeated cross-sections: ``unit`` is a row id, unique per row).
     dose : str or None
         Treatment-intensity column (fixed within unit, non-negative, no missing values; checked by
-        :func:`econ.did._dose.check_dose`), used by :func:`econ.did.cont_did`.
+        :func:`econ.did.intensity._dose.check_dose`), used by :func:`econ.did.cont_did`.
     sampling_weights : str or None
         Reserved for survey weights (not implemented yet).
 
@@ -371,7 +371,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         _check_cross_section(data, unit, time)  # before the generic duplicate-key check: name ids and periods
     frame = prepare_panel(data, unit, time, model, optional=keep)
     if dose is not None:
-        from econ.did._dose import check_dose
+        from econ.did.intensity._dose import check_dose
 
         check_dose(frame, unit, dose)
     if frame[time].nunique() < 2:

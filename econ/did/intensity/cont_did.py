@@ -5,7 +5,7 @@ by :func:`econ.did.design.build_design`); each treated unit receives one dose ``
 units have ``D = 0``. For each cohort ``g`` and period ``t`` the change ``Y_t - Y_base`` of the cohort's units is
 regressed on a basis of the dose (B-splines, or dose-level dummies for a discrete dose: the paper's nonparametric
 estimator) and compared with the mean change of the comparison units (never treated, or not yet treated by ``t``);
-:mod:`econ.did._dose` holds one cell's estimates and influence functions.
+:mod:`econ.did.intensity._dose` holds one cell's estimates and influence functions.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from scipy import stats
 
 from econ import _validate
 from econ.did import _mboot
-from econ.did._cont_result import ContDiDResult
+from econ.did.intensity._cont_result import ContDiDResult
 from econ.did._design import NEVER, _show, cluster_column
-from econ.did._dose import DoseBasis, cell, quantile_knots
+from econ.did.intensity._dose import DoseBasis, cell, quantile_knots
 from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError
 

@@ -42,7 +42,7 @@ class MultiplegtResult:
 
     Examples
     --------
-    >>> from econ.did.multiplegt import _demo_panel, did_multiplegt
+    >>> from econ.did.intensity.multiplegt import _demo_panel, did_multiplegt
     >>> res = did_multiplegt(_demo_panel(), "y", "unit", "time", "d", effects=2, placebo=1)
     >>> res.tidy()["term"].tolist()
     ['effect_1', 'effect_2', 'placebo_1']
@@ -184,7 +184,7 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
 
     Examples
     --------
-    >>> from econ.did.multiplegt import _demo_panel, did_multiplegt
+    >>> from econ.did.intensity.multiplegt import _demo_panel, did_multiplegt
     >>> res = did_multiplegt(_demo_panel(), "y", "unit", "time", "d", effects=2)
     >>> bool(abs(res.table["estimate"].iloc[0] - 1.0) < 0.3)
     True
