@@ -4,11 +4,14 @@ same panel gives the canonical numbers, or the same clear error across estimator
 Rows: twfe, event_study, placebo (actual estimate), att_gt, sun_abraham, imputation, bacon, compare, spatial_did
 (demo panel only: mpdta has no spatial weights) and the econ.montecarlo wrappers (att_gt, imputation).
 Columns: never-treated coded 0 (canonical), NaN, pd.NA, inf, a cohort after the last period; integer, string,
-zero-padded string and categorical ids; no never-treated group; an unbalanced panel. Canonical fits are cached
-per module, so the whole matrix runs in seconds. A second matrix gives every estimator that reads a treatment column
-(twfe, placebo, spatial_did, subgroups, the twfe Monte Carlo wrapper, build_design itself, sdid, synth) a treatment
-that switches off, an intensity that changes after it starts and a staggered intensity, and every cohort-taking estimator a
-switching dummy as its cohort: one TreatmentError naming the units and pointing to did_multiplegt / cont_did.
+zero-padded string and categorical ids; no never-treated group; an unbalanced panel (att_gt, bacon and compare
+refuse it; twfe, event_study, placebo, sun_abraham and imputation keep it whole and sun_abraham / imputation report
+the sample in a note as att_gt(allow_unbalanced_panel=True) does; balance=True is the fit on the complete units
+for att_gt, sun_abraham and imputation). Canonical fits are cached per module, so the whole matrix runs in seconds.
+A second matrix gives every estimator that reads a treatment column (twfe, placebo, spatial_did, subgroups, the
+twfe Monte Carlo wrapper, build_design itself, sdid, synth) a treatment that switches off, an intensity that changes
+after it starts and a staggered intensity, and every cohort-taking estimator a switching dummy as its cohort: one
+TreatmentError naming the units and pointing to did_multiplegt / cont_did.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def _run(kind: str, data: pd.DataFrame, name: str, **kw):
         "placebo": lambda: placebo(data, y, unit, time, cohort=cohort, n_draws=2, progress=False),
         "att_gt": lambda: att_gt(data, y, unit, time, cohort, **kw),
         "sun_abraham": lambda: sun_abraham(data, y, unit, time, cohort, **kw),
-        "imputation": lambda: imputation(data, y, unit, time, cohort),
+        "imputation": lambda: imputation(data, y, unit, time, cohort, **kw),
         "bacon": lambda: bacon(data, y, unit, time, cohort),
         "compare": lambda: compare(data, y, unit, time, cohort, estimators=("twfe", "cs", "sa", "imputation"),
                                    window=(-3, 3)),
@@ -208,8 +211,18 @@ def test_unbalanced_panel_same_error_or_same_numbers_under_any_coding(name):
     for kind in ("twfe", "event_study", "placebo", "sun_abraham", "imputation", "mc_imputation"):
         np.testing.assert_allclose(_run(kind, recoded, name), _run(kind, holes, name), rtol=1e-9, atol=1e-12)
     complete = holes.groupby(unit)[time].transform("size") == holes[time].nunique()
-    np.testing.assert_allclose(_run("att_gt", holes, name, balance=True),
-                               _run("att_gt", holes[complete].reset_index(drop=True), name), rtol=1e-12)
+    # balance=True means the same everywhere: the fit on the units observed in every period
+    for kind in ("att_gt", "sun_abraham", "imputation"):
+        np.testing.assert_allclose(_run(kind, holes, name, balance=True),
+                                   _run(kind, holes[complete].reset_index(drop=True), name), rtol=1e-12)
+    # the regression estimators that keep the panel whole report the sample as att_gt(allow_unbalanced_panel=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EconWarning)
+        kept = [att_gt(holes, y, unit, time, c, allow_unbalanced_panel=True), sun_abraham(holes, y, unit, time, c),
+                imputation(holes, y, unit, time, c)]
+    for res in kept:
+        note = next(n for n in res.notes if n.startswith("unbalanced panel: "))
+        assert note.startswith(f"unbalanced panel: {res.n_units} units, {res.nobs} rows, "), note
 
 
 # ------------------------------------------------------------------------------------------ vocabulary (item 6)

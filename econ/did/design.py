@@ -371,6 +371,8 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     check_weights(data, weights)
     model = [c for c in [y, treat, *covariates, weights, cluster, *columns] if c is not None]
     keep = [c for c in [cohort, dose, *vcov_columns(vcov, unit, time), *optional] if c is not None]
+    if panel == "rcs" and isinstance(unit, str) and isinstance(time, str) and unit in data and time in data:
+        _check_cross_section(data, unit, time)  # before the generic duplicate-key check: name ids and periods
     frame = prepare_panel(data, unit, time, model, optional=keep)
     if dose is not None:
         from econ.did.intensity._dose import check_dose
@@ -382,8 +384,6 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     design = StaggeredDesign(frame, unit, time, y, pd.Series(dtype="int64"), np.sort(frame[time].unique()),
                              control=control, anticipation=int(anticipation), covariates=covariates,
                              weights=weights, cluster=cluster, panel=panel, dose=dose)
-    if panel == "rcs":
-        _check_cross_section(frame, unit)
     dropped = frame.attrs.get("dropped_missing", 0)
     if dropped:
         design.change(f"{dropped} row(s) with missing values dropped")
@@ -416,6 +416,31 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     return design
 
 
+def balance_of(balance, name: str) -> str:
+    """``build_design``'s ``balance=`` rule from a regression estimator's ``balance`` flag: ``False`` (default)
+    keeps an unbalanced panel whole, ``True`` drops the units not observed in every period (noted and warned, as
+    :func:`econ.did.att_gt`'s ``balance=True``)."""
+    if not isinstance(balance, (bool, np.bool_)):
+        raise SpecificationError(f"{name}: balance must be True or False, got {balance!r}")
+    return "drop" if balance else "keep"
+
+
+def unbalanced_note(frame: pd.DataFrame, unit: str, time: str, how: str) -> str | None:
+    """The note reporting the sample an estimator used on an unbalanced panel, or None when it is balanced.
+
+    Counted on ``frame``, the rows the estimator actually used (after every sample rule), in the words of
+    :func:`econ.did.att_gt`'s ``allow_unbalanced_panel=True`` note: units, rows, units observed in fewer than all
+    periods, then ``how`` (what the estimator does with them).
+    """
+    codes, levels = unit_codes(frame[unit])
+    n_periods = frame[time].nunique()
+    short = int((np.bincount(codes, minlength=len(levels)) < n_periods).sum())
+    if not short:
+        return None
+    return (f"unbalanced panel: {len(levels)} units, {len(frame)} rows, {short} unit(s) observed in fewer than "
+            f"{n_periods} periods, all kept ({how}; balance=True drops them)")
+
+
 def check_weights(data: pd.DataFrame, weights: str | None) -> None:
     """WeightsError naming the rows whose sampling weight is missing, negative or not finite."""
     if weights is None or weights not in data.columns:
@@ -430,15 +455,28 @@ def check_weights(data: pd.DataFrame, weights: str | None) -> None:
                                f"{_show(data.index[bad])}: sampling weights must be non-negative numbers")
 
 
-def _check_cross_section(frame: pd.DataFrame, unit: str) -> None:
-    """A repeated cross-section has one row per respondent: ids that repeat are an error naming them."""
-    dup = frame[unit].duplicated(keep=False).to_numpy()
-    if dup.any():
-        ids = pd.unique(frame[unit].to_numpy()[dup])
-        raise PanelError(f"a repeated cross-section has one row per respondent, but {len(ids)} {unit} id(s) appear in "
-                         f"several rows: {_show(ids)}; if the same units are followed over time use the panel "
-                         "estimator (allow_unbalanced_panel=True for an unbalanced panel), otherwise give unique row "
+def _check_cross_section(data: pd.DataFrame, unit: str, time: str) -> None:
+    """A repeated cross-section has one row per respondent: PanelError naming the ids that repeat, with their
+    periods. An id twice in one period is a duplicated record; an id in several periods is a panel."""
+    ids = data[unit]
+    dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
+    if not dup.any():
+        return
+    rows = pd.DataFrame({"id": ids.to_numpy()[dup], "t": data[time].to_numpy()[dup]})
+    within = rows[rows.duplicated(keep=False)].drop_duplicates()
+    if len(within):
+        pairs = ", ".join(f"{_py(i)!r} in {time}={_py(t)!r}" for i, t in within.head(5).itertuples(index=False))
+        more = f" (+{len(within) - 5} more)" if len(within) > 5 else ""
+        raise PanelError(f"a repeated cross-section has one row per respondent, but {len(within)} {unit} id(s) "
+                         f"repeat within a period: {pairs}{more}; remove the duplicated records or give unique row "
                          "ids (or none)")
+    periods = rows.groupby("id", sort=False)["t"].agg(lambda v: sorted(_py(x) for x in v))
+    shown = ", ".join(f"{_py(i)!r} ({time} {', '.join(map(str, p))})" for i, p in periods.head(5).items())
+    more = f" (+{len(periods) - 5} more)" if len(periods) > 5 else ""
+    raise PanelError(f"a repeated cross-section has one row per respondent, but {len(periods)} {unit} id(s) appear in "
+                     f"several rows: {shown}{more}; if the same units are followed over time use the panel "
+                     "estimator (allow_unbalanced_panel=True for an unbalanced panel), otherwise give unique row "
+                     "ids (or none)")
 
 
 def _drop_always_treated(design: StaggeredDesign) -> None:

@@ -41,9 +41,10 @@ def _ols_rep(X, y, fitted, gram, wm, m):
     return (wm * (y - fitted)) * (X @ np.linalg.solve(gram, m))
 
 
-def _ps(X, d, w):
-    ps = np.clip(logit(X, d, w), 1e-6, 1 - 1e-6)
-    return ps
+def _ps(X, d, w, fitted=None):
+    """The clipped propensity score: ``fitted`` (the caller's ``logit(X, d, w)``, so it is fitted once per
+    comparison) or a fresh fit."""
+    return np.clip(logit(X, d, w) if fitted is None else fitted, 1e-6, 1 - 1e-6)
 
 
 def _ps_rep(X, d, ps, w, m):
@@ -64,11 +65,12 @@ def _mean_ok(*arrays):
 
 
 def estimate(method: str, y: np.ndarray, post: np.ndarray, d: np.ndarray, X: np.ndarray,
-             w: np.ndarray) -> tuple[float, np.ndarray]:
-    """ATT and influence function of one 2x2 repeated-cross-section comparison (see the module docstring)."""
+             w: np.ndarray, ps: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """ATT and influence function of one 2x2 repeated-cross-section comparison (see the module docstring);
+    ``ps`` is ``logit(X, d, w)`` when the caller already has it."""
     if method == "reg":
         return _reg(y, post, d, X, w)
-    ps = _ps(X, d, w)
+    ps = _ps(X, d, w, ps)
     trim = (d == 1) | (ps < TRIM)
     odds = ps / (1 - ps)
     w_tp, w_t1 = trim * w * d * (1 - post), trim * w * d * post

@@ -132,6 +132,7 @@ def estimate_cells(d: RowDesign, control, method, base_period, anticipation, pro
         from econ._progress import tqdm
 
         groups = tqdm(groups, desc="att_gt cohorts")
+    in_period = [d.t == k for k in range(T)]  # row masks of each period
     for g in groups:
         g = int(g)
         base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
@@ -147,7 +148,8 @@ def estimate_cells(d: RowDesign, control, method, base_period, anticipation, pro
                 continue
             threshold = periods[max(s, b)] + anticipation
             comp = never if control == "never" else never | ((d.gr > threshold) & ~treated)
-            att, psi_col, n_c, why = _one_cell(d, method, treated, comp, s, b)
+            rows_sb = np.flatnonzero(in_period[s] | in_period[b])
+            att, psi_col, n_c, why = _one_cell(d, method, treated, comp, s, b, rows_sb)
             if why:
                 notes.append(f"ATT({g},{periods[s]}) is NaN: {why}")
             rows.append({**row, "estimate": att, "n_treated": n_g, "n_control": n_c})
@@ -157,26 +159,30 @@ def estimate_cells(d: RowDesign, control, method, base_period, anticipation, pro
     return cells, psi, notes
 
 
-def _one_cell(d: RowDesign, method, treated, comp, s, b):
-    """One 2x2 comparison on the rows of periods s and b: (att, psi over the n observations, comparison rows,
-    failure reason or None)."""
+def _one_cell(d: RowDesign, method, treated, comp, s, b, rows_sb=None):
+    """One 2x2 comparison on the rows of periods s and b (``rows_sb``: their indices, ascending, when the caller
+    has them): (att, psi over the n observations, comparison rows, failure reason or None)."""
     n = d.n
     nan = np.full(n, np.nan)
-    idx = np.flatnonzero((treated | comp) & ((d.t == s) | (d.t == b)))
+    if rows_sb is None:
+        rows_sb = np.flatnonzero((d.t == s) | (d.t == b))
+    idx = rows_sb[treated[rows_sb] | comp[rows_sb]]
     dvec = treated[idx].astype(float)
     post = (d.t[idx] == s).astype(float)
     n_c = int((dvec == 0).sum())
+    positive = d.wr[idx] > 0
     for who, mask in (("cohort", dvec == 1), ("comparison group", dvec == 0)):
         for when, pm in (("period " + str(d.periods[s]), post == 1), ("base period " + str(d.periods[b]), post == 0)):
-            if not (mask & pm & (d.wr[idx] > 0)).any():
+            if not (mask & pm & positive).any():
                 return np.nan, nan, n_c, f"no row of the {who} with a positive weight in the {when}"
     w_raw = d.wr[idx]
     w = w_raw / w_raw.mean()
     X = d.Xr[idx]
     try:
-        _drdid.check_design(X, dvec, method, w_raw, _drdid.logit(X, dvec, w) if method != "reg" else None)
+        ps = _drdid.logit(X, dvec, w) if method != "reg" else None  # fitted once: the guards and the estimator
+        _drdid.check_design(X, dvec, method, None if _unit_weights(w) else w_raw, ps)
         with np.errstate(all="ignore"):
-            att, psi = _drdid_rc.estimate(method, d.Y[idx], post, dvec, X, w)
+            att, psi = _drdid_rc.estimate(method, d.Y[idx], post, dvec, X, w, ps)
     except _drdid.CellFailure as exc:
         return np.nan, nan, n_c, str(exc)
     except np.linalg.LinAlgError as exc:
@@ -185,6 +191,12 @@ def _one_cell(d: RowDesign, method, treated, comp, s, b):
         return np.nan, nan, n_c, "the estimate is not finite"
     out = np.bincount(d.code[idx], psi * (n / len(idx)), minlength=n)
     return float(att), out, n_c, None
+
+
+def _unit_weights(w: np.ndarray) -> bool:
+    """Every normalised weight is exactly 1: the weighted logit *is* the unweighted one R did's overlap guard
+    fits, so :func:`econ.did.staggered._drdid.check_design` can reuse it."""
+    return bool(np.all(w == 1.0))
 
 
 def build_for(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation, balance, panel,

@@ -308,7 +308,7 @@ def _ddd(d, q, method, treated, comp, idx, s, b):
 
 def _cell_rows(d, q, method, treated, comp, s, b):
     """One (g, t) cell of repeated cross-sections: rows of periods s and b; GMM over comparison cohorts."""
-    from econ.did.staggered import _drdid_rc
+    from econ.did.staggered import _drdid_rc, _rcs
 
     in_t = (d.t == s) | (d.t == b)
     comp = comp & in_t
@@ -334,9 +334,10 @@ def _cell_rows(d, q, method, treated, comp, s, b):
                 if not (m & (post == 1)).any() or not (m & (post == 0)).any():
                     raise _drdid.CellFailure(f"no {who} in one of the two periods")
             X, w = d.Xr[rows], w_all[rows]
-            _drdid.check_design(X, dvec, method, d.wr[rows], _drdid.logit(X, dvec, w) if method != "reg" else None)
+            ps = _drdid.logit(X, dvec, w) if method != "reg" else None  # fitted once
+            _drdid.check_design(X, dvec, method, None if _rcs._unit_weights(w) else d.wr[rows], ps)
             with np.errstate(all="ignore"):
-                a, p = _drdid_rc.estimate(method, d.Y[rows], post, dvec, X, w)
+                a, p = _drdid_rc.estimate(method, d.Y[rows], post, dvec, X, w, ps)
             if not np.isfinite(a) or not np.all(np.isfinite(p)):
                 raise _drdid.CellFailure("the estimate is not finite")
             att += sign * a

@@ -20,7 +20,7 @@ import pandas as pd
 
 from econ import _validate
 from econ.did import _conley, _design, _paths
-from econ.did.design import build_design
+from econ.did.design import balance_of, build_design, unbalanced_note
 from econ.did.classic.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import Absorber
@@ -89,7 +89,7 @@ class ImputationResult(_paths.EventPathResult):
 
 
 def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, horizons=None,
-               pretrends=None, vcov=None) -> ImputationResult:
+               pretrends=None, vcov=None, balance: bool = False) -> ImputationResult:
     """Borusyak, Jaravel and Spiess (2024) imputation estimator of staggered DiD effects.
 
     Parameters
@@ -109,6 +109,14 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
         Number of leads ``K`` for BJS Test 1: on the untreated observations, regress ``y`` on unit and period
         effects (and covariates) and dummies for ``h = -1, ..., -K`` (reference: earlier periods and never-treated
         units), clustered by unit; ``pretrend_test()`` is their joint Wald test.
+    vcov : None or {"conley": {...}}
+        ``None``: BJS's conservative standard errors clustered by unit; Conley spatial HAC over units otherwise.
+    balance : bool, default False
+        ``False`` keeps an unbalanced panel whole: the untreated model and the imputed effects use every observed
+        row (BJS's estimator needs no balance; R ``didimputation`` and diff-diff ``ImputationDiD`` do the same),
+        and a note reports the sample (units, rows, units observed in fewer than all periods); ``nobs`` and
+        ``n_units`` count the rows and units used. ``True`` drops the units not observed in every period first
+        (a note and an :class:`~econ.errors.EconWarning`), as :func:`econ.did.att_gt`'s ``balance=True``.
 
     Returns
     -------
@@ -154,7 +162,8 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     if vcov is not None and conley is None:
         raise SpecificationError(f"imputation: vcov must be None (unit-clustered, BJS) or {{'conley': {{...}}}}, "
                                  f"got {vcov!r}")
-    design = build_design(data, y, unit, time, cohort, covariates=covariates)
+    design = build_design(data, y, unit, time, cohort, covariates=covariates,
+                          balance=balance_of(balance, "imputation"))
     frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")
     t = frame[time].to_numpy(dtype="int64")
@@ -199,6 +208,10 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     notes.append(f"imputation (BJS 2024): untreated model fitted on {int((~treated).sum())} observations; "
                  f"{int(treated.sum())} treated observations imputed; conservative unit-clustered standard errors "
                  "(Theorem 3, cohort x horizon groups)")
+    unbalanced = unbalanced_note(frame, unit, time, "the untreated model is fitted on every untreated row and "
+                                 "every treated row is imputed")
+    if unbalanced:
+        notes.insert(len(notes) - 1, unbalanced)
     if kernel is not None:
         notes += _conley.influence_notes(conley, kernel)
     return ImputationResult(
@@ -275,7 +288,8 @@ def _imputable(frame, treated, unit, time, notes):
     bad_time = treated & ~np.isin(frame[time].to_numpy(), periods0)
     drop = bad_unit | bad_time
     if bad_unit.any():
-        notes.append(f"{len(no_base)} unit(s) treated in every observed period cannot be imputed and are dropped")
+        notes.append(f"{len(no_base)} unit(s) treated in every observed period cannot be imputed and are dropped, "
+                     f"e.g. {unit}={_design._show(no_base, 3)}")
     if bad_time.any():
         notes.append(f"{int((bad_time & ~bad_unit).sum())} treated observation(s) in periods with no untreated "
                      "observation cannot be imputed and are dropped")

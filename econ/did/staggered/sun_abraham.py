@@ -20,7 +20,7 @@ import pandas as pd
 
 from econ import _validate
 from econ.did import _conley, _design, _paths
-from econ.did.design import build_design
+from econ.did.design import balance_of, build_design, unbalanced_note
 from econ.did.classic.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
 
@@ -70,7 +70,7 @@ class SunAbrahamResult(_paths.EventPathResult):
 
 def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, control: str = "never",
                 covariates=None, vcov=None, weights: str | None = None,
-                share_uncertainty: bool = True) -> SunAbrahamResult:
+                share_uncertainty: bool = True, balance: bool = False) -> SunAbrahamResult:
     """Sun and Abraham (2021) interaction-weighted event study.
 
     Parameters
@@ -99,6 +99,13 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
         ``vcov`` is. ``False`` treats the shares as fixed: the delta method on the cohort coefficients only,
         ``w' V_delta w``, which reproduces fixest's ``sunab`` standard errors (``aggregate()`` and
         ``summary(agg = ...)``; pyfixest's saturated event study ``aggregate()`` likewise).
+    balance : bool, default False
+        ``False`` keeps an unbalanced panel whole: the saturated regression uses every observed row (as fixest's
+        ``sunab`` and diff-diff ``SunAbraham`` do) and the cohort shares are observation counts, so a unit observed
+        in fewer periods weighs less; a note reports the sample (units, rows, units observed in fewer than all
+        periods) and ``nobs`` / ``n_units`` count the rows and units used. ``True`` drops the units not observed in
+        every period first (a note and an :class:`~econ.errors.EconWarning`), as :func:`econ.did.att_gt`'s
+        ``balance=True``.
 
     Returns
     -------
@@ -152,7 +159,7 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
         _conley.require_great_circle(conley, "sun_abraham")
         _conley.check_coordinates(data, unit, conley, "sun_abraham")
     design = build_design(data, y, unit, time, cohort, covariates=covariates, weights=weights, vcov=vcov,
-                          control=control)
+                          control=control, balance=balance_of(balance, "sun_abraham"))
     if control == "never" and not design.n_never:
         raise TreatmentError(f"no never-treated {unit}: use control='last' (the last-treated cohort as control)")
     frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
@@ -209,6 +216,10 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     notes.append(f"Sun-Abraham IW: control cohort {'never treated' if control == 'never' else 'last treated'}, "
                  f"{len(cells)} cohort x relative-period effects, reference period -1; cohort-share uncertainty "
                  f"{'included in' if share_uncertainty else 'left out of'} the aggregated standard errors")
+    unbalanced = unbalanced_note(sample, unit, time, "the saturated regression uses every observed row; cohort "
+                                 "shares are observation counts")
+    if unbalanced:
+        notes.insert(len(notes) - 1, unbalanced)
     return SunAbrahamResult(
         pd.Series(theta[:k], index=terms), vcov_all[:k, :k], event_times=event_times,
         overall=(float(theta[k]), float(np.sqrt(vcov_all[k, k]))), cohort_result=fit, cohort_table=table,
