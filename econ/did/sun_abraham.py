@@ -23,6 +23,7 @@ from econ.did import _conley, _design, _paths
 from econ.did.design import build_design
 from econ.did.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
+from econ.survey import survey_spec
 
 __all__ = ["sun_abraham", "SunAbrahamResult"]
 
@@ -90,9 +91,13 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     vcov : optional
         Any :func:`econ.feols` vcov spec; default clustered by unit. ``{"conley": {...}}`` (Conley spatial HAC,
         coordinates constant within unit, see :mod:`econ.did._conley`) also puts the cohort-share term on the
-        same kernel over units.
+        same kernel over units. ``{"survey": {"strata": .., "psu": .., "fpc": ..}}`` (:mod:`econ.survey`): the
+        regression's Taylor-linearised design-based covariance, and the cohort-share term's between-PSU variance of
+        the per-unit share influences (design columns constant within unit).
     weights : str, optional
-        Regression weights column (WLS); cohort shares are then weighted too.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The cohort regression is weighted least squares and the cohort
+        shares are weighted observation counts. ``None``: equal weights.
     share_uncertainty : bool
         Add the sampling variance of the cohort shares to the aggregated standard errors (default, the IW
         estimator's delta-method variance, SA section 4.3, as Stata's ``eventstudyinteract``), clustered as
@@ -147,7 +152,8 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     _validate.check_choice(control, "control", ["never", "last"])
     share_uncertainty = _validate.check_bool(share_uncertainty, "share_uncertainty")
     covariates = _design.as_list(covariates)
-    conley = _conley.conley_spec(vcov, "sun_abraham")
+    survey = survey_spec(vcov, "sun_abraham")
+    conley = None if survey else _conley.conley_spec(vcov, "sun_abraham")
     if conley:  # coordinates complete, in range and constant within unit before the regression sees them
         _conley.require_great_circle(conley, "sun_abraham")
         _conley.check_coordinates(data, unit, conley, "sun_abraham")
@@ -196,6 +202,8 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     if share_uncertainty:
         if conley:  # the share term gets the regression's spatial kernel, over units
             meat = _conley.UnitKernel.from_data(data, unit, units, conley, "sun_abraham").meat(psi)
+        elif survey:  # ... and the survey design's between-PSU variance, over units
+            meat = survey.for_units(data, unit, units, "sun_abraham survey design").meat(psi)
         else:
             psi = _cluster_share_influence(psi, vcov_spec, sample, unit, units, time)
             meat = psi.T @ psi
