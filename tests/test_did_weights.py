@@ -1,13 +1,16 @@
 """One meaning of ``weights=`` (sampling weights) across the DiD estimators: the same bad-input rule, invariance
-to rescaling, and integer weights equal to replicating units (point estimates)."""
+to rescaling, and integer weights equal to replicating units (point estimates); references for the weighted
+imputation estimator (statsmodels WLS), placebo draws (weighted TWFE), subgroups/channels (twfe with weights), the
+survey design through imputation and sun_abraham, and the estimators that refuse weights."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from econ import datasets
-from econ.did import att_gt, ddd_gt, event_study, sun_abraham, twfe
-from econ.errors import WeightsError
+from econ.did import att_gt, bacon, channels, compare, ddd_gt, event_study, imputation, placebo, sdid, \
+    subgroups, sun_abraham, synth, twfe
+from econ.errors import SpecificationError, WeightsError
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 MP = ("lemp", "countyreal", "year", "first.treat")
@@ -18,6 +21,11 @@ ESTIMATORS = {
     "sun_abraham": lambda d, **k: sun_abraham(d, *MP, **k).coef,
     "att_gt": lambda d, **k: att_gt(d, *MP, **k).coef,
     "ddd_gt": lambda d, **k: ddd_gt(d, *MP, "rural", **k).coef,
+    "imputation": lambda d, **k: imputation(d, *MP, **k).coef,
+    "compare": lambda d, **k: compare(d, *MP, estimators=("twfe", "sa", "imputation"), **k).overall()["estimate"],
+    "placebo": lambda d, **k: pd.Series([placebo(d, *MP[:3], cohort=MP[3], n_draws=1, progress=False, **k).estimate]),
+    "subgroups": lambda d, **k: subgroups(d, *MP[:3], "D", by="rural", **k).table["estimate"],
+    "channels": lambda d, **k: channels(d, *MP[:3], "D", mediators=["lpop_t"], **k).table["estimate"],
 }
 
 
@@ -26,7 +34,10 @@ def mpdta():
     df = datasets.load("mpdta")
     units = df["countyreal"].unique()
     w = pd.Series(np.random.default_rng(0).integers(1, 3, len(units)), index=units)  # 1 or 2 per county
-    return df.assign(rural=(df["countyreal"] % 3 == 0).astype(int), w=df["countyreal"].map(w).astype(float))
+    g = df["first.treat"]
+    return df.assign(rural=(df["countyreal"] % 3 == 0).astype(int), w=df["countyreal"].map(w).astype(float),
+                     D=((g > 0) & (df["year"] >= g)).astype(int),
+                     lpop_t=df["lpop"] + 0.1 * np.sin(df["countyreal"] + df["year"]))
 
 
 @pytest.mark.parametrize("name", list(ESTIMATORS))
@@ -47,3 +58,128 @@ def test_rescaling_and_replication(mpdta, name):
     twice = mpdta[mpdta["w"] == 2].assign(countyreal=lambda d: d["countyreal"] + 100_000)
     replicated = pd.concat([mpdta, twice], ignore_index=True).drop(columns="w")
     np.testing.assert_allclose(a, fit(replicated).reindex(a.index), rtol=1e-7, atol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def small(mpdta):
+    """100 counties with weights that vary within county (imputation weights rows)."""
+    units = mpdta["countyreal"].unique()[::5]
+    d = mpdta[mpdta["countyreal"].isin(units)].reset_index(drop=True)
+    return d.assign(w=d["w"] * np.random.default_rng(1).uniform(0.5, 1.5, len(d)))
+
+
+def test_imputation_matches_statsmodels_wls_and_weighted_means(small):
+    """BJS with weights: WLS of y on unit and year dummies on the untreated rows (statsmodels), imputed Y(0) for the
+    treated rows, weighted means of y - Y(0) overall and by horizon."""
+    import statsmodels.formula.api as smf
+
+    d = small
+    g = d["first.treat"].to_numpy()
+    tr = (g > 0) & (d["year"].to_numpy() >= g)
+    wls = smf.wls("lemp ~ C(countyreal) + C(year)", data=d[~tr], weights=d.loc[~tr, "w"]).fit()
+    tau = d.loc[tr, "lemp"].to_numpy() - wls.predict(d[tr]).to_numpy()
+    w1, h = d.loc[tr, "w"].to_numpy(), d.loc[tr, "year"].to_numpy() - g[tr]
+    res = imputation(d, *MP, weights="w")
+    assert res.overall_att == pytest.approx(np.sum(w1 * tau) / w1.sum(), abs=1e-10)
+    for e in res.event_times:
+        on = h == e
+        assert res.coef[f"rel_{'p' if e else ''}{e}".replace("rel_p0", "rel_0")] == pytest.approx(
+            np.sum(w1[on] * tau[on]) / w1[on].sum(), abs=1e-10)
+    assert imputation(d, *MP).overall_att != pytest.approx(res.overall_att, abs=1e-4)  # the weights matter here
+
+
+def test_imputation_weighted_pretrends(small):
+    """The lead coefficient is the WLS one (statsmodels, dummies); its joint-covariance entry is built from the
+    weighted scores, so it relates to the lead regression's own clustered variance by the same small-sample factor
+    as without weights."""
+    import statsmodels.formula.api as smf
+
+    d = small
+    g = d["first.treat"].to_numpy()
+    untreated = d[~((g > 0) & (d["year"].to_numpy() >= g))].assign(
+        lead=lambda x: ((x["first.treat"] > 0) & (x["year"] == x["first.treat"] - 1)).astype(float))
+    ref = smf.wls("lemp ~ lead + C(countyreal) + C(year)", data=untreated, weights=untreated["w"]).fit()
+    ratio = {}
+    for w in ("w", None):
+        res = imputation(d, *MP, weights=w, pretrends=1)
+        ratio[w] = res.vcov.loc["rel_m1", "rel_m1"] / res.pretrend_result.vcov.loc["rel_m1", "rel_m1"]
+    assert imputation(d, *MP, weights="w", pretrends=1).coef["rel_m1"] == pytest.approx(ref.params["lead"],
+                                                                                        abs=1e-10)
+    assert ratio["w"] == pytest.approx(ratio[None], rel=1e-9)
+
+
+def test_zero_weights_drop_rows(mpdta):
+    d = mpdta.assign(w=np.where(mpdta["countyreal"] % 7 == 0, 0.0, mpdta["w"]))
+    a = imputation(d, *MP, weights="w")
+    b = imputation(d[d["w"] > 0], *MP, weights="w")
+    np.testing.assert_allclose(a.coef, b.coef, atol=1e-12)
+    assert any("zero weight" in n for n in a.notes)
+    pa = placebo(d, *MP[:3], cohort=MP[3], n_draws=3, progress=False, weights="w")
+    pb = placebo(d[d["w"] > 0], *MP[:3], cohort=MP[3], n_draws=3, progress=False, weights="w")
+    assert pa.estimate == pytest.approx(pb.estimate, abs=1e-12)
+
+
+def test_placebo_draws_are_weighted_twfe(mpdta):
+    res = placebo(mpdta, *MP[:3], cohort=MP[3], n_draws=3, progress=False, weights="w", covariates=["lpop_t"])
+    assert res.estimate == pytest.approx(twfe(mpdta, *MP, weights="w", covariates=["lpop_t"]).coef.iloc[0],
+                                         abs=1e-10)
+    fake = pd.Series(np.nan_to_num(res.assignments[1]), index=res.units)
+    d = mpdta.assign(fake=mpdta["countyreal"].map(fake))
+    ref = twfe(d, *MP[:3], "fake", weights="w", covariates=["lpop_t"]).coef.iloc[0]
+    assert res.draws[1] == pytest.approx(ref, abs=1e-10)
+
+
+def test_subgroups_and_channels_rows_are_weighted_twfe(mpdta):
+    sub = subgroups(mpdta, *MP[:3], "D", by="rural", weights="w")
+    for grp, row in sub.table.iterrows():
+        ref = twfe(mpdta[mpdta["rural"] == grp], *MP[:3], treat="D", weights="w")
+        assert row["estimate"] == pytest.approx(ref.coef["D"], abs=1e-12)
+        assert sub.pooled.coef[f"D_x_g{int(grp)}"] == pytest.approx(ref.coef["D"], abs=1e-9)
+    ch = channels(mpdta, "lemp", *MP[1:3], "D", mediators=["lpop_t"], weights="w")
+    assert ch.table.loc["lpop_t", "estimate"] == pytest.approx(
+        twfe(mpdta, "lpop_t", *MP[1:3], treat="D", weights="w").coef["D"], abs=1e-12)
+
+
+def test_compare_runs_each_estimator_weighted(mpdta):
+    cmp = compare(mpdta, *MP, estimators=("cs", "imputation"), weights="w").overall().set_index("estimator")
+    assert cmp.loc["imputation", "estimate"] == pytest.approx(imputation(mpdta, *MP, weights="w").overall_att)
+    simple = att_gt(mpdta, *MP, weights="w").aggregate("simple").overall_att
+    assert cmp.loc["cs", "estimate"] == pytest.approx(simple)
+
+
+def test_imputation_survey_design_is_the_design_variance_of_the_unit_influences(mpdta):
+    """Unweighted, the BJS influences sum to zero, so the survey variance with every unit its own PSU is G/(G-1)
+    times BJS's sum of squares; a coarser PSU sums them first (the cluster-robust form)."""
+    base = imputation(mpdta, *MP)
+    sv = imputation(mpdta, *MP, vcov={"survey": {}})
+    G = mpdta["countyreal"].nunique()
+    np.testing.assert_allclose(sv.vcov.to_numpy(), base.vcov.to_numpy() * G / (G - 1), rtol=1e-10)
+    assert sv.overall_se == pytest.approx(base.overall_se * np.sqrt(G / (G - 1)), rel=1e-10)
+    assert "survey" in sv.vcov_type
+    state = mpdta.assign(state=mpdta["countyreal"] // 1000)
+    coarse = imputation(state, *MP, vcov={"survey": {"psu": "state"}})
+    assert coarse.overall_se != pytest.approx(sv.overall_se, rel=1e-3)
+
+
+def test_sun_abraham_survey_share_term_is_the_design_variance(mpdta):
+    """The cohort-share influences sum to zero over units, so with every unit its own PSU the survey share term
+    is N/(N-1) times the unit-clustered one."""
+    kw = dict(vcov={"survey": {"psu": "countyreal"}})
+    N = mpdta["countyreal"].nunique()
+    share = {}
+    for name, v in (("survey", kw), ("cluster", {})):
+        a = sun_abraham(mpdta, *MP, weights="w", **v)
+        b = sun_abraham(mpdta, *MP, weights="w", share_uncertainty=False, **v)
+        share[name] = a.overall_se ** 2 - b.overall_se ** 2
+    assert share["cluster"] > 0
+    assert share["survey"] == pytest.approx(share["cluster"] * N / (N - 1), rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["bacon", "sdid", "synth"])
+def test_estimators_without_a_weighted_version_refuse_weights(mpdta, name):
+    prop99 = datasets.load("california_prop99")
+    run = {"bacon": lambda: bacon(mpdta, *MP, weights="w"),
+           "sdid": lambda: sdid(prop99, "packs_per_capita", "state", "year", "treated", weights="w"),
+           "synth": lambda: synth(prop99, "packs_per_capita", "state", "year", "treated", weights="w")}[name]
+    with pytest.raises(SpecificationError, match=f"{name} does not take weights="):
+        run()
