@@ -183,3 +183,45 @@ def test_estimators_without_a_weighted_version_refuse_weights(mpdta, name):
            "synth": lambda: synth(prop99, "packs_per_capita", "state", "year", "treated", weights="w")}[name]
     with pytest.raises(SpecificationError, match=f"{name} does not take weights="):
         run()
+
+
+def _psm_panel():
+    rng = np.random.default_rng(0)
+    n, years = 120, np.arange(2010, 2014)
+    x = rng.normal(size=n)
+    d = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "year": np.tile(years, n)})
+    df["d"], df["x"] = d[df["id"]], x[df["id"]] + rng.normal(scale=0.1, size=len(df))
+    df["post"] = (df["year"] >= 2012).astype(int)
+    df["y"] = (1.0 + x[df["id"]]) * df["d"] * df["post"] + rng.normal(scale=0.1, size=len(df))
+    df["w"] = rng.integers(1, 4, n)[df["id"]].astype(float)
+    return df
+
+
+@pytest.mark.parametrize("kw", [{}, {"method": "radius", "caliper": 0.05}])
+def test_psm_did_integer_weights_equal_duplicated_units(kw):
+    """Weighted logit, balance table and matched DiD equal those on a panel where each unit appears w times."""
+    from econ.did import psm_did
+
+    df = _psm_panel()
+    reps = pd.concat([df.assign(id=df["id"] + 1000 * k) for k in range(3)])
+    reps = reps[reps["id"] // 1000 < reps["w"]].drop(columns="w")
+    a = psm_did(df, "y", "id", "year", "d", "post", ["x"], weights="w", **kw)
+    b = psm_did(reps, "y", "id", "year", "d", "post", ["x"], **kw)
+    assert a.coef[a.term] == pytest.approx(b.coef[b.term], abs=1e-10)
+    np.testing.assert_allclose(a.pscore, b.pscore.loc[a.pscore.index], atol=1e-10)
+    np.testing.assert_allclose(a.balance, b.balance, atol=1e-10)
+    plain = psm_did(df, "y", "id", "year", "d", "post", ["x"], **kw)
+    assert abs(plain.coef[plain.term] - a.coef[a.term]) > 1e-3  # heterogeneous effects: the weights matter
+
+
+def test_psm_did_bad_weights():
+    from econ.did import psm_did
+
+    df = _psm_panel()
+    for value, what in ((np.nan, "missing"), (-1.0, "negative")):
+        with pytest.raises(WeightsError, match=what):
+            psm_did(df.assign(w=df["w"].where(df.index != 5, value)), "y", "id", "year", "d", "post", ["x"],
+                    weights="w")
+    with pytest.raises(WeightsError, match="constant within"):
+        psm_did(df.assign(w=df["w"] + (df["year"] == 2013)), "y", "id", "year", "d", "post", ["x"], weights="w")
