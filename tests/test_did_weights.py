@@ -3,6 +3,8 @@ to rescaling, and integer weights equal to replicating units (point estimates); 
 imputation estimator (statsmodels WLS), placebo draws (weighted TWFE), subgroups/channels (twfe with weights), the
 survey design through imputation and sun_abraham, and the estimators that refuse weights."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -225,3 +227,73 @@ def test_psm_did_bad_weights():
                     weights="w")
     with pytest.raises(WeightsError, match="constant within"):
         psm_did(df.assign(w=df["w"] + (df["year"] == 2013)), "y", "id", "year", "d", "post", ["x"], weights="w")
+
+
+@pytest.fixture(scope="module")
+def dose_panel():
+    from econ._dose_sim import draw_dose_panel
+
+    df = draw_dose_panel(n_units=300, n_periods=4, seed=3).data
+    units = df["unit"].unique()
+    w = pd.Series(np.random.default_rng(2).integers(1, 4, len(units)), index=units)
+    return df.assign(w=df["unit"].map(w).astype(float))
+
+
+def test_cont_did_binary_limit_is_weighted_att_gt(dose_panel):
+    """ATT^o of every (g, t) cell is R did's weighted 2x2 (moderndid att_gt with weightsname); the overall ATT^o is
+    R did's group aggregation with weighted cohort shares, and equals econ's att_gt group aggregate, standard error
+    included (same influence functions)."""
+    from econ.did import cont_did
+
+    moderndid = pytest.importorskip("moderndid")
+    df = dose_panel
+    res = cont_did(df, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, weights="w")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mp = moderndid.att_gt(df, yname="y", tname="time", idname="unit", gname="cohort", est_method="reg",
+                              boot=False, cband=False, weightsname="w")
+    np.testing.assert_allclose(res.group_time["att_o"], np.asarray(mp.att_gt, float), atol=1e-10)
+    units = df.groupby("unit").first()
+    units = units[units["cohort"] > 0]
+    pg = units.groupby("cohort")["w"].sum() / units["w"].sum()  # R did: mean(w * 1{G = g}), moderndid 0.2.0 unweighted
+    gt = res.group_time[res.group_time["post"]]
+    theta = gt.groupby("cohort")["att_o"].mean()
+    assert res.overall["ATT^o"] == pytest.approx(float((pg * theta).sum()), abs=1e-12)
+    agg = att_gt(df, "y", "unit", "time", "cohort", weights="w", n_draws=0).aggregate("group")
+    assert res.overall["ATT^o"] == pytest.approx(agg.overall_att, abs=1e-12)
+    assert res.overall_se["ATT^o"] == pytest.approx(agg.overall_se, rel=1e-10)
+
+
+@pytest.mark.parametrize("method", ["spline", "discrete"])
+def test_cont_did_integer_weights_equal_duplicated_units(dose_panel, method):
+    from econ.did import cont_did
+
+    df = dose_panel
+    if method == "discrete":
+        df = df.assign(dose=np.ceil(df["dose"] * 2) / 2)
+    reps = pd.concat([df.assign(unit=df["unit"] + 100_000 * k) for k in range(3)])
+    reps = reps[reps["unit"] // 100_000 < reps["w"]].drop(columns="w")
+    kw = dict(dose="dose", degree=2, n_draws=0, method=method, control="notyet")
+    a = cont_did(df, "y", "unit", "time", "cohort", weights="w", **kw)
+    b = cont_did(reps, "y", "unit", "time", "cohort", **kw)
+    for key in ("ATT^o", "ACRT^o"):
+        assert a.overall[key] == pytest.approx(b.overall[key], abs=1e-10)
+    np.testing.assert_allclose(a.curve[["att", "acrt"]], b.curve[["att", "acrt"]], atol=1e-9)
+    np.testing.assert_allclose(a.event_study[["att_o", "acrt_o"]], b.event_study[["att_o", "acrt_o"]], atol=1e-10)
+    plain = cont_did(df, "y", "unit", "time", "cohort", **kw)
+    assert abs(plain.overall["ACRT^o"] - a.overall["ACRT^o"]) > 1e-4
+
+
+def test_cont_did_bad_weights(dose_panel):
+    from econ.did import cont_did
+
+    df = dose_panel
+    kw = dict(dose="dose", degree=2, n_draws=0)
+    for value, what in ((np.nan, "missing"), (-1.0, "negative")):
+        with pytest.raises(WeightsError, match=what):
+            cont_did(df.assign(w=df["w"].where(df.index != 7, value)), "y", "unit", "time", "cohort", weights="w",
+                     **kw)
+    with pytest.raises(WeightsError, match="constant within unit"):
+        cont_did(df.assign(w=df["w"] + (df["time"] == 4)), "y", "unit", "time", "cohort", weights="w", **kw)
+    with pytest.raises(SpecificationError, match="not implemented with covariates"):
+        cont_did(df, "y", "unit", "time", "cohort", weights="w", method="cck", dose="dose")
