@@ -365,3 +365,16 @@ def test_did_multiplegt_bad_weights():
     a = did_multiplegt(zero, "y", "unit", "time", "d", weights="w", effects=2).table
     b = did_multiplegt(zero[zero["w"] > 0], "y", "unit", "time", "d", weights="w", effects=2).table
     np.testing.assert_allclose(a["estimate"], b["estimate"], atol=1e-12)
+
+
+def test_2x2_and_ddd_bad_weights_are_the_shared_error():
+    from econ.did import ddd, did_2x2
+
+    df = pd.DataFrame({"y": [1.0, 2.0, 1.5, 4.0, 1.1, 2.1, 1.4, 3.9], "g": [0, 0, 1, 1] * 2, "p": [0, 1, 0, 1] * 2,
+                       "s": [0] * 4 + [1] * 4, "w": 1.0})
+    for value, what in ((np.nan, "missing"), (-1.0, "negative")):
+        bad = df.assign(w=df["w"].where(df.index != 1, value))
+        with pytest.raises(WeightsError, match=what):
+            did_2x2(bad, "y", "g", "p", weights="w")
+        with pytest.raises(WeightsError, match=what):
+            ddd(bad, "y", "g", "p", "s", weights="w")

@@ -189,7 +189,9 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
         clustered, ``{"CL1": "unit_id"}`` (CRV1 with fixest's small-sample factor and t(G - 1) inference; the
         cluster column need not be a model column; rows missing it are dropped with the others).
     weights : str, optional
-        Column of regression (analytic) weights; the cell means in ``means`` are then weighted means.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The regression is weighted least squares and the cell
+        means in ``means`` are weighted means. ``None``: equal weights.
 
     Returns
     -------
@@ -205,6 +207,8 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     SpecificationError
         ``data`` not a DataFrame, unknown columns, non-numeric or infinite values (names the rows), every row
         missing, a column already named like the interaction, arguments of the wrong type.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -240,6 +244,7 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     y, group, post = (_design.check_name(v, a) for v, a in ((y, "y"), (group, "group"), (post, "post")))
     covariates = _design.check_names(covariates, "covariates")
     weights = _design.check_name(weights, "weights", optional=True)
+    check_weights(data, weights)  # missing or negative weights: WeightsError, as in every DiD estimator
     frame, notes = _cell_frame(data, y, [group, post], covariates, [weights] if weights else [],
                                _design.vcov_columns(vcov, None, None))
     for col, role in ((group, "group"), (post, "post")):
@@ -296,7 +301,9 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
         Any :func:`econ.feols` spec: ``"hetero"`` (HC1, default), ``"iid"``, or clustered (``{"CL1": col}``, any
         column of ``data``), as :func:`did_2x2`.
     weights : str, optional
-        Column of regression (analytic) weights; the cell means are then weighted means.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The regression is weighted least squares and the cell
+        means are weighted means. ``None``: equal weights.
 
     Returns
     -------
@@ -311,6 +318,8 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
     SpecificationError
         ``data`` not a DataFrame, unknown columns, non-numeric or infinite values, a column already named like one
         of the interactions, arguments of the wrong type.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -341,6 +350,7 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
                                 ((y, "y"), (group, "group"), (post, "post"), (subgroup, "subgroup")))
     covariates = _design.check_names(covariates, "covariates")
     weights = _design.check_name(weights, "weights", optional=True)
+    check_weights(data, weights)  # missing or negative weights: WeightsError, as in every DiD estimator
     frame, notes = _cell_frame(data, y, [group, post, subgroup], covariates, [weights] if weights else [],
                                _design.vcov_columns(vcov, None, None))
     for col, role in ((group, "group"), (post, "post"), (subgroup, "subgroup")):
