@@ -175,6 +175,8 @@ def test_sun_abraham_survey_share_term_is_the_design_variance(mpdta):
         share[name] = a.overall_se ** 2 - b.overall_se ** 2
     assert share["cluster"] > 0
     assert share["survey"] == pytest.approx(share["cluster"] * N / (N - 1), rel=1e-9)
+    default = sun_abraham(mpdta, *MP, weights="w", vcov={"survey": {}})  # without psu each unit is a PSU
+    assert default.overall_se == pytest.approx(sun_abraham(mpdta, *MP, weights="w", **kw).overall_se, rel=1e-12)
 
 
 @pytest.mark.parametrize("name", ["bacon", "sdid", "synth"])

@@ -15,6 +15,8 @@ among the observations at relative period ``l``; the overall ATT averages every 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -93,7 +95,7 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
         coordinates constant within unit, see :mod:`econ.did._conley`) also puts the cohort-share term on the
         same kernel over units. ``{"survey": {"strata": .., "psu": .., "fpc": ..}}`` (:mod:`econ.survey`): the
         regression's Taylor-linearised design-based covariance, and the cohort-share term's between-PSU variance of
-        the per-unit share influences (design columns constant within unit).
+        the per-unit share influences (design columns constant within unit; without ``psu`` each unit is a PSU).
     weights : str, optional
         Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
         WeightsError naming the rows otherwise). The cohort regression is weighted least squares and the cohort
@@ -153,6 +155,9 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     share_uncertainty = _validate.check_bool(share_uncertainty, "share_uncertainty")
     covariates = _design.as_list(covariates)
     survey = survey_spec(vcov, "sun_abraham")
+    if survey is not None and survey.psu is None:  # a panel's sampled elements are its units, as in att_gt
+        survey = replace(survey, psu=unit)
+        vcov = {"survey": {k: getattr(survey, k) for k in ("strata", "psu", "fpc", "nest", "lonely_psu")}}
     conley = None if survey else _conley.conley_spec(vcov, "sun_abraham")
     if conley:  # coordinates complete, in range and constant within unit before the regression sees them
         _conley.require_great_circle(conley, "sun_abraham")
