@@ -337,17 +337,23 @@ def test_did_multiplegt_weights_match_moderndid(favara_weighted):
     assert np.abs(plain.table["estimate"] - t["estimate"]).max() > 1e-3
 
 
-def test_did_multiplegt_integer_weights_equal_duplicated_groups(favara_weighted):
+@pytest.mark.parametrize("covariates", [None, ["Dl_hpi"]])
+def test_did_multiplegt_integer_weights_equal_duplicated_groups(favara_weighted, covariates):
+    """Point estimates and (state-clustered) standard errors, also with a control (weighted first-difference
+    regression and its influence term)."""
     from econ.did import did_multiplegt
 
     _, df = favara_weighted
     reps = pd.concat([df.assign(county=df["county"] + 100_000 * k) for k in range(3)])
     reps = reps[reps["county"] // 100_000 < reps["w"]].drop(columns="w")
-    kw = dict(effects=3, placebo=2, vcov={"CL1": "state_n"})
+    kw = dict(effects=3, placebo=2, vcov={"CL1": "state_n"}, covariates=covariates)
     a = did_multiplegt(df, "Dl_vloans_b", "county", "year", "inter_bra", weights="w", **kw).table
     b = did_multiplegt(reps, "Dl_vloans_b", "county", "year", "inter_bra", **kw).table
     np.testing.assert_allclose(a[["estimate", "normalized"]], b[["estimate", "normalized"]], atol=1e-12)
     np.testing.assert_allclose(a["std_error"], b["std_error"], rtol=1e-9)  # same state clusters
+    if covariates:
+        plain = did_multiplegt(df, "Dl_vloans_b", "county", "year", "inter_bra", **kw).table
+        assert np.abs(plain["estimate"] - a["estimate"]).max() > 1e-3
 
 
 def test_did_multiplegt_bad_weights():

@@ -185,8 +185,8 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
         Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
         WeightsError naming the rows otherwise), constant within group. Switchers are averaged with weights
         ``w_g`` and every comparison mean is ``w``-weighted (``did_multiplegt_dyn``'s ``weight`` option with
-        weights fixed over time); groups with weight zero are dropped with a note. Not available with
-        ``covariates``. ``None``: equal weights.
+        weights fixed over time; with ``covariates`` their regression is weighted too); groups with weight zero are
+        dropped with a note. ``None``: equal weights.
 
     Returns
     -------
@@ -199,7 +199,7 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
         switchers).
     SpecificationError
         Bad arguments, unknown or non-numeric columns, infinite values (naming rows), a cluster column that varies
-        within group (naming groups), covariates that repeat the model's columns, ``weights`` with ``covariates``.
+        within group (naming groups), covariates that repeat the model's columns.
     WeightsError
         Missing, negative, infinite or non-numeric weights (naming the rows), weights varying within group.
     PanelError
@@ -253,9 +253,6 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     if not 0 < level < 1:
         raise SpecificationError(f"level must be in (0, 1), got {level!r}")
     weights = check_name(weights, "weights", optional=True)
-    if weights is not None and controls:
-        raise SpecificationError("did_multiplegt: weights= is not implemented with covariates= (the weighted "
-                                 "first-difference regression of the controls is not written); drop one of them")
     check_weights(data, weights)
     frame = _frame(data, y, unit, time, treat, controls, cluster, weights)
     notes = [f"{frame.attrs['dropped_missing']} row(s) with a missing treatment{' or control' if controls else ''} "
@@ -315,7 +312,7 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
                              "switch later or never")
     thetas = {}
     if controls:
-        thetas = fit_thetas(Y, X, D1, F, keep, notes, controls)
+        thetas = fit_thetas(Y, X, D1, F, keep, notes, controls, w)
         Y = residualise(Y, X, D1, thetas)
     rows, IF = [], []
     for sign, lags in ((1, range(1, effects + 1)), (-1, range(1, placebo + 1))):
@@ -324,7 +321,7 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
             for d, (theta, psi_theta) in thetas.items():  # estimated theta_d: -dest/dtheta_d' psi_theta
                 seen = np.isfinite(Y)
                 m = np.array([_one(np.where(seen, np.where((D1 == d)[:, None], X[:, :, k], 0.0), np.nan), D, D1, F,
-                                    S, keep, ell, sign, G, T)[0] for k in range(len(controls))])
+                                    S, keep, ell, sign, G, T, w)[0] for k in range(len(controls))])
                 if np.isfinite(m).all():
                     psi = psi - psi_theta @ m
             rows.append((f"{'effect' if sign > 0 else 'placebo'}_{ell}", sign * ell, est, n_sw, dose))
