@@ -235,7 +235,7 @@ def test_psm_did_bad_weights():
 def dose_panel():
     from econ._dose_sim import draw_dose_panel
 
-    df = draw_dose_panel(n_units=300, n_periods=4, seed=3).data
+    df = draw_dose_panel(n_units=300, n_periods=4, seed=3, x_trend=0.5).data
     units = df["unit"].unique()
     w = pd.Series(np.random.default_rng(2).integers(1, 4, len(units)), index=units)
     return df.assign(w=df["unit"].map(w).astype(float))
@@ -266,8 +266,24 @@ def test_cont_did_binary_limit_is_weighted_att_gt(dose_panel):
     assert res.overall_se["ATT^o"] == pytest.approx(agg.overall_se, rel=1e-10)
 
 
-@pytest.mark.parametrize("method", ["spline", "discrete"])
-def test_cont_did_integer_weights_equal_duplicated_units(dose_panel, method):
+def test_cont_did_with_covariates_any_dose_cells_are_weighted_drdid(dose_panel):
+    """With covariates each cell's ATT^o is Sant'Anna-Zhao's doubly robust 2x2: weighted, it equals att_gt's
+    weighted "dr" cells (checked against R did through moderndid in test_did_staggered.py), standard errors and the
+    group aggregate included."""
+    from econ.did import cont_did
+
+    df = dose_panel
+    res = cont_did(df, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=0, covariates="x", weights="w")
+    cs = att_gt(df, "y", "unit", "time", "cohort", covariates="x", weights="w", n_draws=0)
+    np.testing.assert_allclose(res.group_time["att_o"], cs.tidy()["estimate"], atol=1e-10)
+    np.testing.assert_allclose(res.group_time["att_o_se"], cs.tidy()["std_error"], rtol=1e-8)
+    agg = cs.aggregate("group")
+    assert res.overall["ATT^o"] == pytest.approx(agg.overall_att, abs=1e-10)
+    assert res.overall_se["ATT^o"] == pytest.approx(agg.overall_se, rel=1e-8)
+
+
+@pytest.mark.parametrize("method, covariates", [("spline", None), ("discrete", None), ("spline", "x")])
+def test_cont_did_integer_weights_equal_duplicated_units(dose_panel, method, covariates):
     from econ.did import cont_did
 
     df = dose_panel
@@ -275,7 +291,7 @@ def test_cont_did_integer_weights_equal_duplicated_units(dose_panel, method):
         df = df.assign(dose=np.ceil(df["dose"] * 2) / 2)
     reps = pd.concat([df.assign(unit=df["unit"] + 100_000 * k) for k in range(3)])
     reps = reps[reps["unit"] // 100_000 < reps["w"]].drop(columns="w")
-    kw = dict(dose="dose", degree=2, n_draws=0, method=method, control="notyet")
+    kw = dict(dose="dose", degree=2, n_draws=0, method=method, control="notyet", covariates=covariates)
     a = cont_did(df, "y", "unit", "time", "cohort", weights="w", **kw)
     b = cont_did(reps, "y", "unit", "time", "cohort", **kw)
     for key in ("ATT^o", "ACRT^o"):
@@ -297,7 +313,7 @@ def test_cont_did_bad_weights(dose_panel):
                      **kw)
     with pytest.raises(WeightsError, match="constant within unit"):
         cont_did(df.assign(w=df["w"] + (df["time"] == 4)), "y", "unit", "time", "cohort", weights="w", **kw)
-    with pytest.raises(SpecificationError, match="not implemented with covariates"):
+    with pytest.raises(SpecificationError, match="not implemented with method=.cck."):
         cont_did(df, "y", "unit", "time", "cohort", weights="w", method="cck", dose="dose")
 
 

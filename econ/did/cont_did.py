@@ -92,8 +92,9 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
         WeightsError naming the rows otherwise), constant within unit. Every cell's means and dose regression are
         weighted, cohort shares are weight totals and the influence functions carry each unit's weight, as
-        :func:`econ.did.att_gt` (R ``did``'s ``weightsname``); units with weight zero are dropped with a note. Not
-        available with ``covariates`` or ``method="cck"``. ``None``: equal weights.
+        :func:`econ.did.att_gt` (R ``did``'s ``weightsname``; with ``covariates`` the outcome regression, logit and
+        level correction too); units with weight zero are dropped with a note. Not available with
+        ``method="cck"``. ``None``: equal weights.
 
     Returns
     -------
@@ -105,7 +106,7 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         Missing or negative doses, a dose varying within unit (naming units), treated units with dose 0, a dose
         with a single positive value (a binary treatment: use :func:`econ.did.att_gt`), no comparison units.
     SpecificationError
-        Bad options; ``weights`` with ``covariates`` or ``method="cck"``.
+        Bad options; ``weights`` with ``method="cck"``.
     WeightsError
         Missing, negative, infinite or non-numeric weights (naming the rows), weights varying within unit.
 
@@ -177,10 +178,9 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         raise SpecificationError("covariates are not available with control='lowest' (the conditional estimand "
                                  "against the lowest dose is not implemented); drop covariates= or use "
                                  "control='never'/'notyet'")
-    if weights is not None and (covariates is not None or method == "cck"):
-        raise SpecificationError("cont_did: weights= is not implemented with covariates= or method='cck' (the "
-                                 "weighted doubly robust cell and the weighted Lepski selection are not written); use "
-                                 "method='spline' or 'discrete' without covariates, or drop weights=")
+    if weights is not None and method == "cck":
+        raise SpecificationError("cont_did: weights= is not implemented with method='cck' (the weighted Lepski "
+                                 "selection is not written); use method='spline' or 'discrete', or drop weights=")
     design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster, covariates=covariates,
                           control="never" if control == "lowest" else control, anticipation=anticipation,
                           balance=balance, comparison=control != "lowest", weights=weights)
@@ -327,7 +327,7 @@ def _cells(W, design, basis, grid):
             else:
                 Z = np.column_stack([np.ones(n), np.nan_to_num(W["X"][:, index[base], :])])
                 try:
-                    res = cell_cov(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n, Z)
+                    res = cell_cov(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n, Z, W["w"])
                 except CellFailure as exc:
                     W["notes"].append(f"cell (g={gg}, t={t}) skipped: {exc}")
                     continue
