@@ -88,6 +88,11 @@ def test_imputation_matches_statsmodels_wls_and_weighted_means(small):
         assert res.coef[f"rel_{'p' if e else ''}{e}".replace("rel_p0", "rel_0")] == pytest.approx(
             np.sum(w1[on] * tau[on]) / w1[on].sum(), abs=1e-10)
     assert imputation(d, *MP).overall_att != pytest.approx(res.overall_att, abs=1e-4)  # the weights matter here
+    # with a time-varying covariate in the untreated model
+    wls = smf.wls("lemp ~ lpop_t + C(countyreal) + C(year)", data=d[~tr], weights=d.loc[~tr, "w"]).fit()
+    tau = d.loc[tr, "lemp"].to_numpy() - wls.predict(d[tr]).to_numpy()
+    res = imputation(d, *MP, weights="w", covariates=["lpop_t"])
+    assert res.overall_att == pytest.approx(np.sum(w1 * tau) / w1.sum(), abs=1e-10)
 
 
 def test_imputation_weighted_pretrends(small):
