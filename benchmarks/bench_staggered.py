@@ -61,7 +61,7 @@ def main(quick: bool = False) -> None:
     from econ import datasets
     from econ.did import bacon, compare, imputation, sun_abraham
     from econ.did._paths import event_path
-    from econ.did.honest import honest_ci
+    from econ.did.diagnostics.honest import honest_ci
 
     df = datasets.load("mpdta").rename(columns={"first.treat": "first_treat"})
     rows = []

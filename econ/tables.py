@@ -387,7 +387,7 @@ def _own_terms_column(r, tidy, rename: dict, estimator: str, control: str, se_la
 
 
 def _influence_types() -> tuple:
-    from econ.did._cs_result import InfluenceResult
+    from econ.did.staggered._cs_result import InfluenceResult
 
     return (InfluenceResult,)
 

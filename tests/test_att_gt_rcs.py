@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from econ import datasets
-from econ.did import _drdid_rc, att_gt
+from econ.did import att_gt
+from econ.did.staggered import _drdid_rc
 from econ.errors import PanelError, SpecificationError, WeightsError
 
 pytestmark = pytest.mark.filterwarnings("ignore")

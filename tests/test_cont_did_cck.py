@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from econ.did import cont_did
-from econ.did._dose_cck import select_segments
+from econ.did.intensity._dose_cck import select_segments
 from econ.errors import SpecificationError
 from econ.simulate import draw_dose_panel
 

@@ -1,7 +1,7 @@
 """econ.did.cont_did: known-truth Monte Carlo checks (the basic, covariate and unbalanced-panel designs) and
 covariates (conditional parallel trends, doubly robust).
 
-References: the cell's ATT^o and its influence function equal econ's ``drdid_panel`` port (``econ.did._drdid``,
+References: the cell's ATT^o and its influence function equal econ's ``drdid_panel`` port (``econ.did.staggered._drdid``,
 itself checked against R DRDID through att_gt) to 1e-12; with the intercept alone the doubly robust cell reduces to
 the unconditional one; every estimate equals diff-diff's ``ContinuousDiD(estimation_method="dr")`` to 1e-10 and its
 standard errors agree within 0.2% (econ adds the estimated cohort-share term and divides by n, not n - 1).
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from econ.did import cont_did
-from econ.did._dose import DoseBasis, cell
-from econ.did._dose_cov import cell_cov
-from econ.did._drdid import estimate
+from econ.did.intensity._dose import DoseBasis, cell
+from econ.did.intensity._dose_cov import cell_cov
+from econ.did.staggered._drdid import estimate
 from econ.errors import SpecificationError
 from econ.simulate import draw_dose_panel
 

@@ -8,8 +8,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-MODULES = ["econ.did.design", "econ.did.twfe", "econ.did.event_study", "econ.did.placebo", "econ.did.classic",
-           "econ.did.heterogeneity", "econ.did.plots"]
+MODULES = ["econ.did.design", "econ.did.classic.twfe", "econ.did.classic.event_study", "econ.did.classic.placebo", "econ.did.classic.classic",
+           "econ.did.classic.heterogeneity", "econ.did.plots"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from econ.did import event_study
-from econ.did.event_study import EventStudyResult
+from econ.did.classic.event_study import EventStudyResult
 from econ.errors import SpecificationError, TreatmentError
 from econ.results import Result
 

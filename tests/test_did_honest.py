@@ -11,7 +11,7 @@ import pytest
 
 from econ import datasets
 from econ.did import event_study, honest, imputation, sun_abraham
-from econ.did.honest import honest_ci
+from econ.did.diagnostics.honest import honest_ci
 from econ.errors import SpecificationError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "honest_medicaid.json"
@@ -184,7 +184,7 @@ def _r_upper_bound_m(b, V, n_pre):
 def test_default_smoothness_grid_is_honestdid_s():
     """The concave pre-trend of issue 18: pre-period-only, one-sign second differences give a negative grid
     ([0, -0.04, ..., -0.36]) and NaN sets; HonestDiD's bound (reference included, both signs) is 0.7368."""
-    from econ.did.honest import _default_m, upper_bound_m
+    from econ.did.diagnostics.honest import _default_m, upper_bound_m
 
     b, V = np.array([0, 0.5, 0.6, 0.1, 0.2, 0.3]), np.eye(6) * 1e-4
     grid = _default_m(b, V, 3, 0.05)
@@ -224,7 +224,7 @@ def test_relative_magnitudes_on_mpdta_match_moderndid(ci="conditional", peer="Co
     HonestDiD's polyhedra the lower bound moves by more than 1e-3 (one grid step)."""
     from moderndid.didhonest import create_sensitivity_results_rm
 
-    from econ.did.honest import _rm_accepted
+    from econ.did.diagnostics.honest import _rm_accepted
 
     _, (e, b, V) = _cs_universal_path()
     assert e.tolist() == [-4, -3, -2, 0, 1, 2, 3]
@@ -290,7 +290,7 @@ def _r_flci_hybrid_no_nuisance(b, V, n_pre, m, alpha, w, chi, theta):
     |w'y| <= chi (rows appended to Abar), critical value max(0, truncated-normal quantile at 1 - alpha-tilde)."""
     from scipy import stats
 
-    from econ.did.honest import _sd_constraints
+    from econ.did.diagnostics.honest import _sd_constraints
 
     A = _sd_constraints(n_pre, 1)
     d = np.full(len(A), m)
@@ -317,7 +317,7 @@ def _r_flci_hybrid_no_nuisance(b, V, n_pre, m, alpha, w, chi, theta):
 def test_conditional_flci_hybrid_one_post_period_matches_r():
     """One post-period: moderndid 0.2's C-F fails there (it keeps only the post-period FLCI weight), so the
     reference is R's no-nuisance test written out above, on the Medicaid example's first post-period."""
-    from econ.did.honest import _accepted, _flci_parts, _sd_constraints
+    from econ.did.diagnostics.honest import _accepted, _flci_parts, _sd_constraints
 
     fx = json.loads(FIXTURE.read_text())
     b, V = np.array(fx["betahat"])[:6], np.array(fx["sigma"])[:6, :6]

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 import econ  # noqa: E402
 from econ.did import _design, channels, ddd, did_2x2, event_study, placebo, psm_did, subgroups, twfe  # noqa: E402
-from econ.did.placebo import PlaceboResult  # noqa: E402
+from econ.did.classic.placebo import PlaceboResult  # noqa: E402
 from econ.errors import EconError, SpecificationError, TreatmentError  # noqa: E402
 
 Y, UNIT, TIME = "log_income_ratio", "prefecture_code", "year"

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from econ.did import placebo, twfe
-from econ.did.placebo import PlaceboResult
+from econ.did.classic.placebo import PlaceboResult
 from econ.errors import SpecificationError, TreatmentError
 from econ.panel import feols
 

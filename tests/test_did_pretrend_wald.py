@@ -47,7 +47,7 @@ def _one_unit_cohorts(mpdta):
 
 
 def test_att_gt_pretrend_generalized_inverse_matches_statsmodels(mpdta):
-    from econ.did._cs_result import analytic_vcov
+    from econ.did.staggered._cs_result import analytic_vcov
 
     res = att_gt(_one_unit_cohorts(mpdta), "lemp", "countyreal", "year", "first.treat")
     test = res.pretrend_test()

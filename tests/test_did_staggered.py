@@ -443,7 +443,7 @@ def test_bad_input_is_named(mpdta):
 def test_intercept_only_cells_equal_the_per_cell_estimator(mpdta, monkeypatch, control, method, base, weighted,
                                                            anticipation):
     """Without covariates att_gt computes every cell at once; the per-cell 2x2 estimator gives the same numbers."""
-    import econ.did.staggered as st
+    import econ.did.staggered.att_gt as st
 
     df = mpdta.assign(w=1.0 + (mpdta["countyreal"] % 3)) if weighted else mpdta
     kw = dict(control=control, method=method, base_period=base, anticipation=anticipation,

@@ -380,7 +380,7 @@ def test_did_multiplegt_integer_weights_equal_duplicated_groups(favara_weighted,
 def test_did_multiplegt_bad_weights():
     from econ.did import did_multiplegt
 
-    from econ.did.multiplegt import _demo_panel
+    from econ.did.intensity.multiplegt import _demo_panel
 
     df = _demo_panel()
     df = df.assign(w=1.0 + (df["unit"] % 2))

@@ -15,8 +15,8 @@ import econ
 matplotlib.use("Agg")
 
 COVERED = {"econ._validate", "econ.io", "econ.panel.collinear", "econ.panel.formula", "econ.panel.delegate",
-           "econ.panel.feols", "econ.panel.wildboot", "econ.did._design", "econ.did.twfe", "econ.did.event_study",
-           "econ.did.placebo", "econ.did.classic", "econ.did.heterogeneity", "econ.did.plots"}
+           "econ.panel.feols", "econ.panel.wildboot", "econ.did._design", "econ.did.classic.twfe", "econ.did.classic.event_study",
+           "econ.did.classic.placebo", "econ.did.classic.classic", "econ.did.classic.heterogeneity", "econ.did.plots"}
 EXCLUDED = {"econ.__main__"}  # importing it runs the command line
 ALL = sorted(m.name for m in pkgutil.walk_packages(econ.__path__, "econ.")
              if not m.name.startswith("econ.claims") and m.name not in EXCLUDED)

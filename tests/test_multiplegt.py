@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from econ.did import att_gt, did_multiplegt
-from econ.did.multiplegt import _demo_panel
+from econ.did.intensity.multiplegt import _demo_panel
 from econ.errors import TreatmentError
 
 

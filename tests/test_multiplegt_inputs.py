@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from econ.did import did_multiplegt
-from econ.did.multiplegt import _demo_panel
+from econ.did.intensity.multiplegt import _demo_panel
 from econ.errors import EconWarning, PanelError, SpecificationError, TreatmentError
 
 

@@ -159,7 +159,7 @@ def built(demo, mpdta):
     dose = draw_dose_panel(n_units=80, n_periods=4, seed=0).data
     out["ContDiDResult"] = (did.cont_did(dose, "y", "unit", "time", "cohort", dose="dose", degree=2, n_draws=49),
                             len(dose), 80)
-    from econ.did.multiplegt import _demo_panel
+    from econ.did.intensity.multiplegt import _demo_panel
     sw = _demo_panel(n=60)
     out["MultiplegtResult"] = (did.did_multiplegt(sw, "y", "unit", "time", "d", effects=2, placebo=1), len(sw), 60)
     return out

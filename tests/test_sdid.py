@@ -11,7 +11,7 @@ import pytest
 
 from econ import datasets
 from econ.did import sdid, sdid_compare
-from econ.did import _synth_weights as sw
+from econ.did.few_treated import _synth_weights as sw
 from econ.errors import EconError, PanelError, SpecificationError, TreatmentError
 
 ARGS = ("packs_per_capita", "state", "year", "treated")
@@ -57,7 +57,7 @@ def test_table1_placebo_se_are_r_synthdids_draws(prop99):
 
     fx = json.loads((FIXTURES / "sdid_prop99_placebo.json").read_text())
     printed = {"sdid": 8.4, "sc": 9.9, "did": 17.7}
-    mod = importlib.import_module("econ.did.sdid")
+    mod = importlib.import_module("econ.did.few_treated.sdid")
     for est, want in printed.items():
         res = sdid(prop99, *ARGS, estimator=est, vcov="none")
         order = {u: i for i, u in enumerate(res.unit_weights.index)}

@@ -8,7 +8,7 @@ from scipy import optimize
 
 from econ import datasets
 from econ.did import synth
-from econ.did import _synth_weights as sw
+from econ.did.few_treated import _synth_weights as sw
 from econ.errors import PanelError, SpecificationError, TreatmentError
 
 ARGS = ("packs_per_capita", "state", "year", "treated")

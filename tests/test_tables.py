@@ -93,7 +93,7 @@ def test_invalid_pattern_is_an_error_unless_it_is_a_term_name():
 
 def test_did_multiplegt_column():
     from econ.did import did_multiplegt, twfe
-    from econ.did.multiplegt import _demo_panel
+    from econ.did.intensity.multiplegt import _demo_panel
 
     df = _demo_panel(n=120).assign(region=lambda d: d["unit"] % 7)
     res = did_multiplegt(df, "y", "unit", "time", "d", effects=2, placebo=1, vcov={"CL1": "region"})

@@ -21,27 +21,27 @@ A pre-trend test that does not reject is no evidence of parallel trends (tutoria
 ``did.event_study`` are right for a single adoption date or effects that are constant across cohorts and time.
 """
 
-from econ.did.classic import PSMDiDResult, TripleDiffResult, TwoByTwoResult, ddd, did_2x2, psm_did
-from econ.did.event_study import EventStudyResult, event_study
-from econ.did.heterogeneity import ChannelsResult, SubgroupResult, channels, subgroups
-from econ.did.placebo import PlaceboResult, placebo
+from econ.did.classic.classic import PSMDiDResult, TripleDiffResult, TwoByTwoResult, ddd, did_2x2, psm_did
+from econ.did.classic.event_study import EventStudyResult, event_study
+from econ.did.classic.heterogeneity import ChannelsResult, SubgroupResult, channels, subgroups
+from econ.did.classic.placebo import PlaceboResult, placebo
 from econ.did.plots import plot_coefficients, plot_event_studies, plot_event_study, plot_placebo, plot_rollout
-from econ.did.twfe import twfe
-from econ.did.staggered import ATTgtResult, att_gt
-from econ.did._cs_aggregate import AggregateResult
-from econ.did.bacon import BaconResult, bacon
-from econ.did.imputation import ImputationResult, imputation
-from econ.did.sun_abraham import SunAbrahamResult, sun_abraham
-from econ.did.compare import ComparisonResult, compare
-from econ.did.honest import HonestResult, honest
-from econ.did.spatial_did import SpatialDiDResult, spatial_did
-from econ.did.spatial_did_radius import SpatialDiDRadiusResult, spatial_did_radius
+from econ.did.classic.twfe import twfe
+from econ.did.staggered.att_gt import ATTgtResult, att_gt
+from econ.did.staggered._cs_aggregate import AggregateResult
+from econ.did.diagnostics.bacon import BaconResult, bacon
+from econ.did.staggered.imputation import ImputationResult, imputation
+from econ.did.staggered.sun_abraham import SunAbrahamResult, sun_abraham
+from econ.did.diagnostics.compare import ComparisonResult, compare
+from econ.did.diagnostics.honest import HonestResult, honest
+from econ.did.spillover.spatial_did import SpatialDiDResult, spatial_did
+from econ.did.spillover.spatial_did_radius import SpatialDiDRadiusResult, spatial_did_radius
 from econ.did.design import StaggeredDesign, build_design
-from econ.did.sdid import SDIDResult, sdid, sdid_compare
-from econ.did.synth import SynthResult, synth
-from econ.did.cont_did import ContDiDResult, cont_did
-from econ.did.multiplegt import MultiplegtResult, did_multiplegt
-from econ.did.ddd_gt import DDDgtResult, ddd_gt
+from econ.did.few_treated.sdid import SDIDResult, sdid, sdid_compare
+from econ.did.few_treated.synth import SynthResult, synth
+from econ.did.intensity.cont_did import ContDiDResult, cont_did
+from econ.did.intensity.multiplegt import MultiplegtResult, did_multiplegt
+from econ.did.staggered.ddd_gt import DDDgtResult, ddd_gt
 
 __all__ = [
     "twfe",

@@ -76,7 +76,7 @@ class StaggeredDesign:
         ``"panel"`` or ``"rcs"`` (repeated cross-sections: ``unit`` is a row id, unique per row).
     dose : str or None
         Treatment-intensity column (fixed within unit, non-negative, no missing values; checked by
-        :func:`econ.did._dose.check_dose`), used by :func:`econ.did.cont_did`.
+        :func:`econ.did.intensity._dose.check_dose`), used by :func:`econ.did.cont_did`.
 
     Examples
     --------
@@ -365,7 +365,7 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     keep = [c for c in [cohort, dose, *vcov_columns(vcov, unit, time), *optional] if c is not None]
     frame = prepare_panel(data, unit, time, model, optional=keep)
     if dose is not None:
-        from econ.did._dose import check_dose
+        from econ.did.intensity._dose import check_dose
 
         check_dose(frame, unit, dose)
     if frame[time].nunique() < 2:

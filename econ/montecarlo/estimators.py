@@ -137,7 +137,7 @@ def event_study(y: str = "log_income_ratio", unit: str = "unit", time: str = "ye
     Intervals at the study's level unless ``level`` is given."""
     def fn(data, level):
         from econ import did
-        from econ.did.event_study import event_term
+        from econ.did.classic.event_study import event_term
 
         return _from_result(did.event_study(data, y, unit, time, cohort, **options), event_term(event_time), level)
 

@@ -5,7 +5,7 @@ by :func:`econ.did.design.build_design`); each treated unit receives one dose ``
 units have ``D = 0``. For each cohort ``g`` and period ``t`` the change ``Y_t - Y_base`` of the cohort's units is
 regressed on a basis of the dose (B-splines, or dose-level dummies for a discrete dose: the paper's nonparametric
 estimator) and compared with the mean change of the comparison units (never treated, or not yet treated by ``t``);
-:mod:`econ.did._dose` holds one cell's estimates and influence functions.
+:mod:`econ.did.intensity._dose` holds one cell's estimates and influence functions.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from scipy import stats
 
 from econ import _validate
 from econ.did import _mboot
-from econ.did._cont_result import ContDiDResult
+from econ.did.intensity._cont_result import ContDiDResult
 from econ.did._design import NEVER, _show, cluster_column
-from econ.did._dose import DoseBasis, cell, quantile_knots
-from econ.did._dose_cck import select_segments
-from econ.did._dose_cov import cell_cov
-from econ.did._drdid import CellFailure
+from econ.did.intensity._dose import DoseBasis, cell, quantile_knots
+from econ.did.intensity._dose_cck import select_segments
+from econ.did.intensity._dose_cov import cell_cov
+from econ.did.staggered._drdid import CellFailure
 from econ.did.design import build_design
 from econ.errors import SpecificationError, TreatmentError, WeightsError
 
@@ -63,7 +63,7 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         nonparametric estimator for a multi-valued dose, one mean per dose level. ``"cck"``: the paper's
         nonparametric estimator for a continuous dose (R contdid's ``dose_est_method="cck"``): B-splines of
         ``degree`` whose number of segments is chosen from the data by Chen, Christensen and Kankanala's Lepski
-        rule (:mod:`econ.did._dose_cck`, 999 Gaussian multiplier draws from ``seed``), on each treated unit's
+        rule (:mod:`econ.did.intensity._dose_cck`, 999 Gaussian multiplier draws from ``seed``), on each treated unit's
         post-treatment change net of the comparison mean; the chosen number is in the notes. Inference then is
         that of ``"spline"`` at the chosen dimension, except the uniform bands of ATT(d) and ACRT(d): CCK's honest
         adaptive bands (sup-t over the dose grid and the searched dimensions up to the larger of the chosen and
@@ -130,7 +130,7 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
     estimator (cohort against comparison units), doubly robust; ``ATT(d) - ATT^o`` and ``ACRT(d)`` rest on the
     outcome regression unless the dose is independent of ``X`` among the treated (diff-diff's
     ``estimation_method="dr"`` convention). The influence functions include the estimation of the outcome
-    regression, the propensity score and ``eta`` (:mod:`econ.did._dose_cov`).
+    regression, the propensity score and ``eta`` (:mod:`econ.did.intensity._dose_cov`).
 
     References
     ----------
@@ -361,7 +361,7 @@ def _masks(W, design, gg, t, base):
 
 
 def _select(W, design, grid, degree, seed):
-    """``method="cck"``: the data-driven number of spline segments (:mod:`econ.did._dose_cck`), chosen on each
+    """``method="cck"``: the data-driven number of spline segments (:mod:`econ.did.intensity._dose_cck`), chosen on each
     treated unit's post-treatment change net of its cell's comparison mean, averaged over its post-treatment cells
     (with one cohort and two periods: R contdid's ``dY - mean(dY | D = 0)``)."""
     g, n, ant = W["g"], len(W["g"]), design.anticipation

@@ -25,7 +25,7 @@ Influence functions (scaled so that ``estimate - truth ~ mean over all n units``
 ``c = mean_C(o Z (r - eta)) / mean_C(o)``, ``r = dY - Z'gamma``), and
 ``psi_b = (n / n_T) A^{-1} B_i e_i - A^{-1}(Q psi_gamma + Bbar psi_eta)`` (``A = mean_T(B B')``,
 ``Q = mean_T(B Z')``, ``Bbar = mean_T(B)``). With the intercept alone (no covariates) every term reduces to the
-unconditional cell of :func:`econ.did._dose.cell`. With sampling weights ``w`` every mean, regression and the
+unconditional cell of :func:`econ.did.intensity._dose.cell`. With sampling weights ``w`` every mean, regression and the
 logit are ``w``-weighted (``n_T``, ``n_C`` the weight totals; the odds ``o`` carry ``w``), as R ``DRDID``.
 """
 
@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from econ.did._drdid import TRIM, CellFailure, logit
-from econ.did._dose import DoseBasis
+from econ.did.staggered._drdid import TRIM, CellFailure, logit
+from econ.did.intensity._dose import DoseBasis
 
 EPS = np.finfo(float).eps
 
@@ -44,7 +44,7 @@ def cell_cov(dy: np.ndarray, dose: np.ndarray, treated: np.ndarray, comp: np.nda
     """Doubly robust estimates and influence functions of one (g, t) cell (see the module docstring).
 
     ``dy``, ``dose`` (length ``n``), boolean masks ``treated``/``comp``, ``Z`` (n x p, first column ones).
-    Returns the same keys as :func:`econ.did._dose.cell`. Raises :class:`econ.did._drdid.CellFailure` when the
+    Returns the same keys as :func:`econ.did.intensity._dose.cell`. Raises :class:`econ.did.staggered._drdid.CellFailure` when the
     comparison units' covariate design is singular or the propensity score fails (no overlap).
     """
     it, ic = np.flatnonzero(treated), np.flatnonzero(comp)

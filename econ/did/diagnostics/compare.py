@@ -300,8 +300,8 @@ def _requantile(paths, results, level):
 
 
 def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period, design, weights=None):
-    from econ.did.event_study import event_study
-    from econ.did.twfe import twfe
+    from econ.did.classic.event_study import event_study
+    from econ.did.classic.twfe import twfe
 
     c = design.row_cohorts()
     rel = design.frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
@@ -328,7 +328,7 @@ def _run_cs(data, y, unit, time, cohort, covariates, window, base_period, design
 
 
 def _run_sa(data, y, unit, time, cohort, covariates, window, base_period, design, weights=None):
-    from econ.did.sun_abraham import sun_abraham
+    from econ.did.staggered.sun_abraham import sun_abraham
 
     res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None,
                       control="never" if design.n_never else "last", weights=weights)
@@ -336,7 +336,7 @@ def _run_sa(data, y, unit, time, cohort, covariates, window, base_period, design
 
 
 def _run_imputation(data, y, unit, time, cohort, covariates, window, base_period, design, weights=None):
-    from econ.did.imputation import imputation
+    from econ.did.staggered.imputation import imputation
 
     res = imputation(data, y, unit, time, cohort, covariates=covariates or None, weights=weights)
     return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, np.inf)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import BSpline
 
-from econ.did._dose import quantile_knots
+from econ.did.intensity._dose import quantile_knots
 
 CHUNK = 128  # bootstrap draws per block (the draws come from one stream, so blocks do not change them)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from econ.did.spatial_did import spatial_did
+from econ.did.spillover.spatial_did import spatial_did
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
 
@@ -183,7 +183,7 @@ def spatial_did_radius(data: pd.DataFrame, y: str, unit: str, time: str, *, radi
     >>> spatial_did_radius(df, "y", "u", "t", cohort="g", coords=("lat", "lon"), radii=[5, 10]).radii
     [5.0, 10.0]
     """
-    from econ.did._cs_result import _check_level
+    from econ.did.staggered._cs_result import _check_level
 
     level = _check_level(level)
     grid = _radii(radii)

@@ -1,7 +1,7 @@
 """Repeated cross-sections and unbalanced panels in :func:`econ.did.att_gt` (R ``did``'s ``panel = FALSE`` and
 ``allow_unbalanced_panel = TRUE``).
 
-Both run the repeated-cross-section 2x2 estimators of :mod:`econ.did._drdid_rc` on the *rows* of each (g, t) cell
+Both run the repeated-cross-section 2x2 estimators of :mod:`econ.did.staggered._drdid_rc` on the *rows* of each (g, t) cell
 (rows of cohort g or of the comparison group observed in period t or in the base period). They differ in what an
 "observation" of the influence function is:
 
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from econ._validate import not_numeric
-from econ.did import _drdid, _drdid_rc
-from econ.did._cs_design import comparison_sample
+from econ.did.staggered import _drdid, _drdid_rc
+from econ.did.staggered._cs_design import comparison_sample
 from econ.did._design import NEVER, _show, as_list, require_unit_constant
 from econ.did.design import build_design, check_weights  # noqa: F401  (re-exported)
 from econ.errors import SpecificationError, TreatmentError, WeightsError
@@ -37,7 +37,7 @@ class RowDesign:
 
     ``y, t, gr, wr, X`` are per row (outcome, period index, cohort, weight, covariate design); ``code`` maps rows to
     the influence-function observations (rows themselves for cross-sections, units for unbalanced panels);
-    ``units, g, w, cluster`` are per observation, as :class:`econ.did._cs_design.Design` (so the result,
+    ``units, g, w, cluster`` are per observation, as :class:`econ.did.staggered._cs_design.Design` (so the result,
     bootstrap and aggregations are shared)."""
 
     units: np.ndarray
@@ -122,7 +122,7 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
 
 
 def estimate_cells(d: RowDesign, control, method, base_period, anticipation, progress):
-    """Loop over cohorts and periods as :func:`econ.did.staggered._estimate_cells`, on the rows."""
+    """Loop over cohorts and periods as :func:`econ.did.staggered.att_gt._estimate_cells`, on the rows."""
     T, n, periods = len(d.periods), d.n, d.periods
     universal = base_period == "universal"
     never = d.gr == NEVER

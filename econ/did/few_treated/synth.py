@@ -18,9 +18,9 @@ import pandas as pd
 from scipy import optimize
 
 from econ._validate import check_bool, check_choice, check_real
-from econ.did import _synth_weights as sw
+from econ.did.few_treated import _synth_weights as sw
 from econ.did._design import refuse_weights
-from econ.did._synth_panel import WidePanel, wide_panel
+from econ.did.few_treated._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
 from econ.results import Result, figure, finish_figure
 
@@ -289,7 +289,7 @@ class SynthResult(Result):
             ax.set_title(f"in-space placebos (grey); RMSPE-ratio p = {self._p_perm:.3f}")
             return finish_figure(fig, ax, path)
         if kind == "weights":
-            from econ.did.sdid import _plot_bars
+            from econ.did.few_treated.sdid import _plot_bars
 
             return _plot_bars(self.weights, "synthetic control donor weights", ax, path)
         from econ.plot import choropleth

@@ -6,7 +6,7 @@ units of a treated cohort are treated. For cohort g, period t and base period b,
 
 .. math:: ATT_{DDD}(g,t) = DiD(g1 \\text{ vs } g0) + DiD(g1 \\text{ vs } C1) - DiD(g1 \\text{ vs } C0),
 
-three doubly robust / IPW / regression 2x2 DiDs (:mod:`econ.did._drdid`) of the treated-eligible units ``g1``
+three doubly robust / IPW / regression 2x2 DiDs (:mod:`econ.did.staggered._drdid`) of the treated-eligible units ``g1``
 against the non-eligible units of cohort g (``g0``), the eligible (``C1``) and the non-eligible (``C0``) comparison
 units, each reweighted to the covariates of ``g1``. For the urban-rural income gap this is the effect of designation
 on the rural-minus-urban gap: the rural DiD minus the urban DiD, each adjusted to rural households' covariates.
@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _cs_design, _drdid
-from econ.did._cs_result import _bootstrap_basis, _check_level
+from econ.did.staggered import _cs_design, _drdid
+from econ.did.staggered._cs_result import _bootstrap_basis, _check_level
 from econ.did._design import NEVER, _show
-from econ.did._rcs import check_weights
-from econ.did.staggered import ATTgtResult, _cluster_of, survey_kernel
+from econ.did.staggered._rcs import check_weights
+from econ.did.staggered.att_gt import ATTgtResult, _cluster_of, survey_kernel
 from econ.errors import SpecificationError, TreatmentError
 from econ.panel.demean import single_thread_blas
 from econ.survey import survey_spec
@@ -160,7 +160,7 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
         design = _cs_design.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation)
         q = eligible.reindex(design.units).to_numpy(dtype=bool)
     else:
-        from econ.did import _rcs
+        from econ.did.staggered import _rcs
 
         _eligibility(data.assign(_row_=np.arange(len(data))), "_row_", group)  # 0/1, not missing
         design = _rcs.build(data, y, unit, time, cohort, covariates, weights, cluster, control, anticipation,
@@ -209,7 +209,7 @@ def _eligibility(data: pd.DataFrame, unit: str, group: str) -> pd.Series:
 def _estimate_cells(d, q, control, method, base_period, anticipation, progress):
     T, n, periods = len(d.periods), d.n, d.periods
     universal = base_period == "universal"
-    rows_design = hasattr(d, "gr")  # a repeated cross-section (econ.did._rcs.RowDesign)
+    rows_design = hasattr(d, "gr")  # a repeated cross-section (econ.did.staggered._rcs.RowDesign)
     gq = d.gr if rows_design else d.g  # cohort of each element of q (rows of a cross-section, else units)
     never = gq == NEVER
     rows, cols, notes = [], [], []
@@ -310,7 +310,7 @@ def _ddd(d, q, method, treated, comp, idx, s, b):
 
 def _cell_rows(d, q, method, treated, comp, s, b):
     """One (g, t) cell of repeated cross-sections: rows of periods s and b; GMM over comparison cohorts."""
-    from econ.did import _drdid_rc
+    from econ.did.staggered import _drdid_rc
 
     in_t = (d.t == s) | (d.t == b)
     comp = comp & in_t

@@ -17,7 +17,7 @@ from econ._tidy import CountsOfFit
 from econ._validate import check_bool
 from econ.did import _design
 from econ.did.design import check_weights
-from econ.did.twfe import twfe
+from econ.did.classic.twfe import twfe
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import factorize, interact
 from econ.results import KeyedResults, WaldTest

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from econ import _validate
-from econ.did import _cs_design, _rcs
-from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, standard_errors
-from econ.did.event_study import event_term
+from econ.did.staggered import _cs_design, _rcs
+from econ.did.staggered._cs_result import InfluenceResult, _bootstrap_basis, _check_level, standard_errors
+from econ.did.classic.event_study import event_term
 from econ.errors import SpecificationError
 from econ.results import finish_figure
 from econ.panel.demean import single_thread_blas
@@ -265,7 +265,7 @@ class AggregateResult(InfluenceResult):
         c = overall[1]
         self.overall_inf_func = overall_psi
         ov = self.overall_inf_func[:, None]
-        from econ.did._cs_result import analytic_vcov
+        from econ.did.staggered._cs_result import analytic_vcov
 
         ov_boot = None if boot_basis is None else boot_basis @ c[:, None]
         self.overall_se = float(standard_errors(analytic_vcov(ov, d.cluster), ov_boot)[0]) \

@@ -21,7 +21,7 @@ import pandas as pd
 from econ import _validate
 from econ.did import _conley, _design, _paths
 from econ.did.design import build_design
-from econ.did.event_study import event_term
+from econ.did.classic.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import Absorber
 from econ.results import wald, wald_df2

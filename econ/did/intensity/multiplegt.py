@@ -22,7 +22,7 @@ from econ._figure import figure, finish_figure
 from econ._truth import overlay_truth
 from econ.did._design import (
     _show, as_list, check_name, check_names, cluster_column, numeric, prepare_panel, require_unit_constant)
-from econ.did._multiplegt_controls import fit_thetas, residualise
+from econ.did.intensity._multiplegt_controls import fit_thetas, residualise
 from econ.did.design import check_weights
 from econ.errors import EconWarning, SpecificationError, TreatmentError, WeightsError
 
@@ -49,7 +49,7 @@ class MultiplegtResult:
 
     Examples
     --------
-    >>> from econ.did.multiplegt import _demo_panel, did_multiplegt
+    >>> from econ.did.intensity.multiplegt import _demo_panel, did_multiplegt
     >>> res = did_multiplegt(_demo_panel(), "y", "unit", "time", "d", effects=2, placebo=1)
     >>> res.tidy()["term"].tolist()
     ['effect_1', 'effect_2', 'placebo_1']
@@ -239,7 +239,7 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
 
     Examples
     --------
-    >>> from econ.did.multiplegt import _demo_panel, did_multiplegt
+    >>> from econ.did.intensity.multiplegt import _demo_panel, did_multiplegt
     >>> res = did_multiplegt(_demo_panel(), "y", "unit", "time", "d", effects=2)
     >>> bool(abs(res.table["estimate"].iloc[0] - 1.0) < 0.3)
     True

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from econ.did._drdid import EPS, TRIM, CellFailure, logit
+from econ.did.staggered._drdid import EPS, TRIM, CellFailure, logit
 
 __all__: list = []
 

@@ -1,7 +1,7 @@
 """Group-time average treatment effects under staggered adoption (Callaway & Sant'Anna 2021).
 
 :func:`att_gt` estimates ATT(g, t) for every cohort ``g`` and period ``t`` with doubly robust, inverse-probability
-or outcome-regression 2x2 comparisons (:mod:`econ.did._drdid`), keeps the per-unit influence functions, and
+or outcome-regression 2x2 comparisons (:mod:`econ.did.staggered._drdid`), keeps the per-unit influence functions, and
 :meth:`ATTgtResult.aggregate` turns them into event-time, cohort, calendar and overall effects. Conventions follow
 R ``did`` (``att_gt`` / ``aggte``) so its numbers are reproduced; each is stated where it is made.
 """
@@ -13,8 +13,9 @@ import pandas as pd
 from scipy import sparse
 
 from econ import _validate
-from econ.did import _conley, _cs_design, _drdid, _mboot, _rcs
-from econ.did._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis  # noqa: F401
+from econ.did import _conley, _mboot
+from econ.did.staggered import _cs_design, _drdid, _rcs
+from econ.did.staggered._cs_result import InfluenceResult, _bootstrap_basis, _check_level, influence_basis  # noqa: F401
 from econ.did._design import NEVER, cluster_column
 from econ.errors import SpecificationError
 from econ.panel.demean import single_thread_blas
@@ -291,7 +292,7 @@ def _intercept_cells(d, control, method, specs, todo, psi, est, n_control) -> se
     estimation and the outcome regression's add terms that cancel exactly. The same numbers as the per-cell
     estimator up to rounding (about 1e-16 relative).
     """
-    from econ.did._drdid import OVERLAP, TRIM
+    from econ.did.staggered._drdid import OVERLAP, TRIM
 
     if not todo:
         return set()
@@ -456,7 +457,7 @@ class ATTgtResult(InfluenceResult):
         >>> round(res.pretrend_test().chi2, 2)
         7.79
         """
-        from econ.did._cs_result import analytic_vcov
+        from econ.did.staggered._cs_result import analytic_vcov
         from econ.errors import SpecificationError
         from econ.results import wald
 
@@ -503,7 +504,7 @@ class ATTgtResult(InfluenceResult):
 
         Returns
         -------
-        econ.did._cs_aggregate.AggregateResult
+        econ.did.staggered._cs_aggregate.AggregateResult
             ``overall_att``, ``overall_se``, ``overall_conf``; ``tidy()`` with one row per key (column
             ``event_time``, ``cohort`` or ``time``; terms ``rel_m1``/``rel_0``..., ``g2004``, ``t2005``, or one
             row ``ATT`` for ``simple``); the aggregated influence functions ``inf_func``; ``summary()``, ``plot()``.
@@ -549,7 +550,7 @@ class ATTgtResult(InfluenceResult):
         >>> round(res.aggregate("simple").overall_att, 4)
         -0.04
         """
-        from econ.did._cs_aggregate import aggregate
+        from econ.did.staggered._cs_aggregate import aggregate
 
         return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e, n_draws=n_draws, level=level)
 

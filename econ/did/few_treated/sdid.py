@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from econ._validate import check_choice, check_n_draws, rng as make_rng
-from econ.did import _synth_weights as sw
+from econ.did.few_treated import _synth_weights as sw
 from econ.did._design import refuse_weights
-from econ.did._synth_panel import WidePanel, wide_panel
+from econ.did.few_treated._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, Result, figure, finish_figure
 

@@ -23,7 +23,7 @@ import pandas as pd
 from econ import _validate
 from econ.did import _conley, _design, _paths
 from econ.did.design import build_design
-from econ.did.event_study import event_term
+from econ.did.classic.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
 from econ.survey import survey_spec
 

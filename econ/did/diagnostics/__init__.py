@@ -1,0 +1,1 @@
+"""Diagnostics of a staggered design: the Bacon decomposition, estimators side by side, HonestDiD sensitivity."""

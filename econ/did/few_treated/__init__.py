@@ -1,0 +1,1 @@
+"""Few treated units: synthetic control and synthetic difference-in-differences."""

@@ -1,0 +1,1 @@
+"""Treatment intensity: continuous and multi-valued doses, treatments that switch on and off."""

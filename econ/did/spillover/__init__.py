@@ -1,0 +1,1 @@
+"""Spatial difference-in-differences: direct effects and spillovers to neighbours."""
