@@ -12,6 +12,9 @@ A second matrix gives every estimator that reads a treatment column (twfe, place
 twfe Monte Carlo wrapper, build_design itself, sdid, synth) a treatment that switches off, an intensity that changes
 after it starts and a staggered intensity, and every cohort-taking estimator a switching dummy as its cohort: one
 TreatmentError naming the units and pointing to did_multiplegt / cont_did.
+A weights row: every DiD estimator that reads a panel takes ``weights=`` (one name, sampling weights); on the
+same panel a missing weight is the same WeightsError everywhere, and the estimators without a weighted version
+(bacon, sdid, synth) refuse it with one SpecificationError saying why.
 """
 
 from __future__ import annotations
@@ -347,3 +350,56 @@ def test_a_switching_dummy_given_as_cohort_points_to_did_multiplegt(kind):
         warnings.simplefilter("ignore", FutureWarning)
         with pytest.raises(TreatmentError, match=rf"{match}.*did_multiplegt"):
             _run(kind, df[["prefecture_code", "year", "log_income_ratio", "cohort"]], "demo")
+
+
+# ------------------------------------------------------------------------------------------------ weights row
+NO_PANEL = {"plot_rollout", "sdid_compare"}  # a figure of the rollout; sdid_compare passes its keywords to sdid
+REFUSE_WEIGHTS = {"bacon", "sdid", "synth"}
+
+
+def test_every_did_estimator_takes_weights_by_one_name():
+    import inspect
+
+    import econ.did as did
+
+    missing = []
+    for name in did.__all__:
+        f = getattr(did, name)
+        if not inspect.isfunction(f) or name in NO_PANEL:
+            continue
+        params = inspect.signature(f).parameters
+        if next(iter(params)) != "data":
+            continue
+        if "weights" not in params or any("weight" in p and p != "weights" for p in params
+                                          if p not in ("cohort_weights",)):
+            missing.append(name)
+    assert not missing, f"estimators without weights= (or with a second weights name): {missing}"
+
+
+@pytest.mark.parametrize("kind", ["twfe", "event_study", "placebo", "att_gt", "sun_abraham", "imputation",
+                                  "compare"])
+def test_a_missing_weight_is_the_same_error_everywhere(kind):
+    from econ.errors import WeightsError
+
+    df = panel("mpdta").assign(w=1.0)
+    df.loc[5, "w"] = np.nan
+    y, unit, time, cohort = PANELS["mpdta"]
+    calls = {
+        "twfe": lambda: twfe(df, y, unit, time, cohort, weights="w"),
+        "event_study": lambda: event_study(df, y, unit, time, cohort, weights="w"),
+        "placebo": lambda: placebo(df, y, unit, time, cohort=cohort, n_draws=2, progress=False, weights="w"),
+        "att_gt": lambda: att_gt(df, y, unit, time, cohort, weights="w"),
+        "sun_abraham": lambda: sun_abraham(df, y, unit, time, cohort, weights="w"),
+        "imputation": lambda: imputation(df, y, unit, time, cohort, weights="w"),
+        "compare": lambda: compare(df, y, unit, time, cohort, weights="w"),
+    }
+    with pytest.raises(WeightsError, match=r"weights column 'w' has 1 missing value\(s\), first rows \[5\]"):
+        calls[kind]()
+
+
+def test_estimators_without_a_weighted_version_refuse_weights_alike():
+    from econ.errors import SpecificationError
+
+    df = panel("mpdta").assign(w=1.0)
+    with pytest.raises(SpecificationError, match=r"^bacon does not take weights= \(sampling weights\): "):
+        bacon(df, *PANELS["mpdta"], weights="w")

@@ -402,3 +402,9 @@ def cluster_column(vcov, cluster, unit, estimator: str):
             raise SpecificationError(f"{estimator}: vcov={vcov!r} and cluster={cluster!r} disagree; give one of them")
         cluster = col
     return None if cluster == unit else cluster
+
+
+def refuse_weights(weights, who: str, reason: str) -> None:
+    """The one refusal of ``weights=`` by an estimator that has no sampling-weighted version (``reason`` says why)."""
+    if weights is not None:
+        raise SpecificationError(f"{who} does not take weights= (sampling weights): {reason}")

@@ -21,10 +21,9 @@ The rules (each sample change is recorded once in ``design.notes`` and warned as
 * rows with a missing outcome, covariate or cluster are dropped; a missing or negative sampling weight is an
   error (:class:`~econ.errors.WeightsError` naming the rows): one rule for every DiD estimator.
 
-Repeated cross-sections (``panel="rcs"``), continuous doses (``dose=``) and sampling weights (``sampling_weights=``)
-have fields here so they can be added without a second parser; repeated cross-sections (``unit`` a row id that
-may not repeat; each row is its own "unit" and carries its group's cohort) and balanced/unbalanced panels with a
-binary absorbing treatment are implemented.
+Repeated cross-sections (``panel="rcs"``: ``unit`` a row id that may not repeat; each row is its own "unit" and
+carries its group's cohort), continuous doses (``dose=``) and sampling weights (``weights=``, the one name for
+regression and sampling weights in every estimator) are fields here, so no estimator needs a second parser.
 """
 
 from __future__ import annotations
@@ -78,8 +77,6 @@ class StaggeredDesign:
     dose : str or None
         Treatment-intensity column (fixed within unit, non-negative, no missing values; checked by
         :func:`econ.did.intensity._dose.check_dose`), used by :func:`econ.did.cont_did`.
-    sampling_weights : str or None
-        Reserved for survey weights (not implemented yet).
 
     Examples
     --------
@@ -114,7 +111,6 @@ class StaggeredDesign:
     balanced: bool = True
     panel: str = "panel"
     dose: str | None = None
-    sampling_weights: str | None = None
 
     @property
     def n_never(self) -> int:
@@ -282,7 +278,7 @@ def unit_cohorts(frame: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.S
 def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=None, weights=None, cluster=None,
                  vcov=None, columns=(), optional=(), control: str = "never", anticipation: int = 0,
                  balance: str = "keep", always_treated: str = "drop", comparison: bool = True,
-                 panel: str = "panel", dose=None, sampling_weights=None) -> StaggeredDesign:
+                 panel: str = "panel", dose=None) -> StaggeredDesign:
     """Validate a staggered-adoption panel once and apply the package's sample rules (see the module docstring).
 
     Parameters
@@ -319,8 +315,6 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
     panel : {"panel", "rcs"}
         ``"rcs"``: repeated cross-sections, ``unit`` a row id that must not repeat (PanelError naming repeated
         ids); ``balance`` does not apply.
-    sampling_weights
-        Reserved: must be None for now.
 
     Returns
     -------
@@ -363,8 +357,6 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
                                 ("always_treated", always_treated, ("drop", "keep")), ("panel", panel, ("panel", "rcs"))):
         if value not in choices:
             raise SpecificationError(f"{arg} must be one of {list(choices)}, got {value!r}")
-    if sampling_weights is not None:
-        raise SpecificationError("sampling weights are not implemented yet")
     dose = check_name(dose, "dose", optional=True)
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise SpecificationError(f"anticipation must be a non-negative integer, got {anticipation!r}")

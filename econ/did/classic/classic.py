@@ -22,7 +22,8 @@ import pandas as pd
 from econ._docs import doc
 from econ._validate import check_bool, check_choice, check_int
 from econ.did import _design
-from econ.errors import SpecificationError, TreatmentError
+from econ.did.design import check_weights
+from econ.errors import SpecificationError, TreatmentError, WeightsError
 from econ.panel.feols import FeolsResult
 
 __all__ = ["did_2x2", "ddd", "psm_did", "TwoByTwoResult", "TripleDiffResult", "PSMDiDResult"]
@@ -203,7 +204,9 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
         clustered, ``{"CL1": "unit_id"}`` (CRV1 with fixest's small-sample factor and t(G - 1) inference; the
         cluster column need not be a model column; rows missing it are dropped with the others).
     weights : str, optional
-        Column of regression (analytic) weights; the cell means in ``means`` are then weighted means.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The regression is weighted least squares and the cell
+        means in ``means`` are weighted means. ``None``: equal weights.
 
     Returns
     -------
@@ -219,6 +222,8 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     SpecificationError
         ``data`` not a DataFrame, unknown columns, non-numeric or infinite values (names the rows), every row
         missing, a column already named like the interaction, arguments of the wrong type.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -251,6 +256,7 @@ def did_2x2(data: pd.DataFrame, y: str, group: str, post: str, *, covariates=Non
     y, group, post = (_design.check_name(v, a) for v, a in ((y, "y"), (group, "group"), (post, "post")))
     covariates = _design.check_names(covariates, "covariates")
     weights = _design.check_name(weights, "weights", optional=True)
+    check_weights(data, weights)  # missing or negative weights: WeightsError, as in every DiD estimator
     frame, notes = _cell_frame(data, y, [group, post], covariates, [weights] if weights else [],
                                _design.vcov_columns(vcov, None, None))
     for col, role in ((group, "group"), (post, "post")):
@@ -308,7 +314,9 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
         Any :func:`econ.feols` spec: ``"hetero"`` (HC1, default), ``"iid"``, or clustered (``{"CL1": col}``, any
         column of ``data``), as :func:`did_2x2`.
     weights : str, optional
-        Column of regression (analytic) weights; the cell means are then weighted means.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The regression is weighted least squares and the cell
+        means are weighted means. ``None``: equal weights.
 
     Returns
     -------
@@ -323,6 +331,8 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
     SpecificationError
         ``data`` not a DataFrame, unknown columns, non-numeric or infinite values, a column already named like one
         of the interactions, arguments of the wrong type.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -350,6 +360,7 @@ def ddd(data: pd.DataFrame, y: str, group: str, post: str, subgroup: str, *, cov
                                 ((y, "y"), (group, "group"), (post, "post"), (subgroup, "subgroup")))
     covariates = _design.check_names(covariates, "covariates")
     weights = _design.check_name(weights, "weights", optional=True)
+    check_weights(data, weights)  # missing or negative weights: WeightsError, as in every DiD estimator
     frame, notes = _cell_frame(data, y, [group, post, subgroup], covariates, [weights] if weights else [],
                                _design.vcov_columns(vcov, None, None))
     for col, role in ((group, "group"), (post, "post"), (subgroup, "subgroup")):
@@ -398,6 +409,7 @@ def psm_did(
     caliper: float | None = None,
     controls=None,
     vcov=None,
+    weights: str | None = None,
 ):
     """Propensity-score matching on pre-period covariates, then the TWFE DiD on the matched panel.
 
@@ -428,6 +440,11 @@ def psm_did(
         Time-varying controls for the DiD regression.
     vcov : optional
         Any :func:`econ.feols` vcov spec; default clustered by unit.
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise), constant within unit. They weight the propensity-score logit, the
+        balance table and the matched DiD (see Notes); units with weight zero are dropped with a note. ``None``:
+        equal weights.
 
     Returns
     -------
@@ -444,6 +461,8 @@ def psm_did(
         positive number, unknown columns, infinite values.
     PanelError
         Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows), weights varying within unit.
 
     Notes
     -----
@@ -479,6 +498,14 @@ def psm_did(
     treat the matching weights as fixed, ignoring the estimation of the score and the matching (Abadie and Imbens
     2016 derive the correction for matching on an estimated score; it is not applied here).
 
+    Sampling weights ``s_i`` (``weights=``): the logit is weighted (frequency weights: a unit of weight 2 counts as
+    two), the "before" balance columns are ``s``-weighted, a matched treated unit has weight ``s_i`` and each
+    control ``j`` matched to it receives ``s_i s_j / sum_{j' in M(i)} s_j'`` (the controls inherit the sampling
+    weight of the treated unit they stand for, as DuGoff, Schuler and Stuart 2014 and Austin, Jembere and Chiu 2018
+    recommend for the ATT, shared within a match in proportion to their own weights); with ``s = 1`` these are
+    the weights above. Integer weights equal duplicated units for radius matching and one-to-one nearest matching
+    with replacement (``k > 1`` picks different neighbours among duplicated controls).
+
     References
     ----------
     Rosenbaum, P. R. and Rubin, D. B. (1983). The central role of the propensity score in observational studies
@@ -488,6 +515,12 @@ def psm_did(
     from evaluating a job training programme. Review of Economic Studies 64(4), 605-654.
 
     Abadie, A. and Imbens, G. W. (2016). Matching on the estimated propensity score. Econometrica 84(2), 781-807.
+
+    DuGoff, E. H., Schuler, M. and Stuart, E. A. (2014). Generalizing observational study results: applying
+    propensity score methods to complex surveys. Health Services Research 49(1), 284-303.
+
+    Austin, P. C., Jembere, N. and Chiu, M. (2018). Propensity score matching and complex surveys. Statistical
+    Methods in Medical Research 27(4), 1240-1257.
 
     Leuven, E. and Sianesi, B. (2003). PSMATCH2: Stata module to perform full Mahalanobis and propensity score
     matching, common support graphing, and covariate imbalance testing. Statistical Software Components S432001,
@@ -515,18 +548,27 @@ def psm_did(
                 or not np.isfinite(caliper) or caliper <= 0:
             raise SpecificationError(f"caliper must be a positive number (a distance on the propensity-score scale), "
                                      f"got {caliper!r}")
-    frame = _design.prepare_panel(data, unit, time, [y, treat, post, *covariates, *controls],
+    wname = _design.check_name(weights, "weights", optional=True)
+    check_weights(data, wname)
+    frame = _design.prepare_panel(data, unit, time, [y, treat, post, *covariates, *controls, *_design.as_list(wname)],
                                   optional=_design.vcov_columns(vcov, unit, time))
     notes = _design.missing_notes(frame)
     _binary(frame, treat, "treat")
     _binary(frame, post, "post")
     _design.require_unit_constant(frame[treat], frame[unit], f"treat column {treat!r} (a group indicator)")
+    if wname is not None:
+        _design.require_unit_constant(frame[wname], frame[unit], f"weights column {wname!r}", error=WeightsError)
+        zero = frame[wname].to_numpy(dtype=float) == 0
+        if zero.any():
+            notes.append(f"{frame.loc[zero, unit].nunique()} unit(s) with zero weight dropped")
+            frame = frame.loc[~zero].reset_index(drop=True)
 
     units, group, x = _pre_period_covariates(frame, unit, treat, post, covariates, notes)
-    pscore, logit = _propensity(group, x, covariates, units)
+    s = None if wname is None else frame.groupby(unit, sort=True)[wname].first().reindex(units).to_numpy(float)
+    pscore, logit = _propensity(group, x, covariates, units, s)
     replace = replace or method == "radius"  # radius matching is always with replacement
     matches = _match(pscore, group, method, k, replace, caliper)
-    weights = _matching_weights(matches, units)
+    weights = _matching_weights(matches, units, None if s is None else pd.Series(s, index=units))
     n_treated = int(group.sum())
     unmatched = n_treated - matches["treated"].nunique()
     why = (f"no control within the caliper {caliper:g}" if caliper is not None
@@ -536,7 +578,7 @@ def psm_did(
                              + ("; widen the caliper" if caliper is not None else ""))
     if unmatched:
         notes.append(f"{unmatched} of {n_treated} treated unit(s) without a match dropped ({why})")
-    balance = _balance(x, group, weights, pscore, covariates)
+    balance = _balance(x, group, weights, pscore, covariates, s)
 
     term = _interaction_name(frame, treat, post)
     sample = frame.loc[frame[unit].isin(weights.index)].reset_index(drop=True)
@@ -566,14 +608,18 @@ def _pre_period_covariates(frame, unit, treat, post, covariates, notes):
     return x.index, group.to_numpy(dtype=int), x
 
 
-def _propensity(group, x, covariates, units):
+def _propensity(group, x, covariates, units, s=None):
     import statsmodels.api as sm
 
     design = sm.add_constant(x.astype(float), has_constant="add")
+    endog = pd.Series(group, index=x.index, name="treat")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            logit = sm.Logit(pd.Series(group, index=x.index, name="treat"), design).fit(disp=0, maxiter=200)
+            if s is None:
+                logit = sm.Logit(endog, design).fit(disp=0, maxiter=200)
+            else:  # frequency weights: a unit of weight 2 counts as two units
+                logit = sm.GLM(endog, design, family=sm.families.Binomial(), freq_weights=s).fit(maxiter=200)
         except Exception as exc:  # perfect separation, singular design, non-convergence
             raise TreatmentError(
                 f"the propensity-score logit of treatment on {covariates} failed ({type(exc).__name__}: {exc}); "
@@ -611,12 +657,18 @@ def _match(pscore: pd.Series, group: np.ndarray, method, k, replace, caliper) ->
     return out
 
 
-def _matching_weights(matches: pd.DataFrame, units) -> pd.Series:
+def _matching_weights(matches: pd.DataFrame, units, s: pd.Series | None = None) -> pd.Series:
+    """ATT weights: treated ``s_i``, controls ``sum_i s_i s_j / sum_{j' in M(i)} s_j'`` (``s = 1`` without
+    sampling weights)."""
     if matches.empty:
         return pd.Series(dtype=float, name="weight")
-    per_treated = matches.groupby("treated")["control"].transform("size")
-    control_w = (1.0 / per_treated).groupby(matches["control"]).sum()
-    treated_w = pd.Series(1.0, index=pd.unique(matches["treated"]))
+    s_t = 1.0 if s is None else s.reindex(matches["treated"]).to_numpy()
+    s_c = 1.0 if s is None else s.reindex(matches["control"]).to_numpy()
+    share = pd.Series(s_c * np.ones(len(matches)), index=matches.index)
+    per_treated = share.groupby(matches["treated"]).transform("sum")
+    control_w = (s_t * share / per_treated).groupby(matches["control"]).sum()
+    first = pd.unique(matches["treated"])
+    treated_w = pd.Series(1.0 if s is None else s.reindex(first).to_numpy(), index=first)
     w = pd.concat([treated_w, control_w])
     w = w.groupby(level=0).sum()  # a unit cannot be both, but keep it safe
     w.index.name = units.name
@@ -630,7 +682,8 @@ def _weighted_mean_var(v: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return float(m), float(np.sum(w * (v - m) ** 2) / denom)
 
 
-def _balance(x: pd.DataFrame, group: np.ndarray, weights: pd.Series, pscore: pd.Series, covariates) -> pd.DataFrame:
+def _balance(x: pd.DataFrame, group: np.ndarray, weights: pd.Series, pscore: pd.Series, covariates,
+             s=None) -> pd.DataFrame:
     table = x.copy()
     table["pscore"] = pscore
     w_all = weights.reindex(table.index).fillna(0.0).to_numpy()
@@ -638,8 +691,11 @@ def _balance(x: pd.DataFrame, group: np.ndarray, weights: pd.Series, pscore: pd.
     for col in [*covariates, "pscore"]:
         v = table[col].to_numpy(dtype=float)
         vt, vc = v[group == 1], v[group == 0]
-        mt, mc = vt.mean(), vc.mean()
-        var_t, var_c = vt.var(ddof=1), vc.var(ddof=1)
+        if s is None:
+            mt, mc = vt.mean(), vc.mean()
+            var_t, var_c = vt.var(ddof=1), vc.var(ddof=1)
+        else:  # sampling-weighted population moments before matching
+            (mt, var_t), (mc, var_c) = (_weighted_mean_var(v[group == g], s[group == g]) for g in (1, 0))
         sd_pooled = np.sqrt((var_t + var_c) / 2)
         wt, wc = w_all[group == 1], w_all[group == 0]
         mt_a, var_t_a = _weighted_mean_var(vt[wt > 0], wt[wt > 0])

@@ -16,6 +16,7 @@ from scipy import stats
 from econ._tidy import CountsOfFit, SummaryRepr
 from econ._validate import check_bool
 from econ.did import _design
+from econ.did.design import check_weights
 from econ.did.classic.twfe import twfe
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import factorize, interact
@@ -115,6 +116,7 @@ def subgroups(
     fe=None,
     vcov=None,
     interact_fe: bool = True,
+    weights: str | None = None,
 ) -> SubgroupResult:
     """TWFE DiD estimated separately in each group of ``by``, with a Wald test of equal effects.
 
@@ -141,6 +143,10 @@ def subgroups(
         As in :func:`econ.did.twfe` (default vcov clustered by unit).
     interact_fe : bool
         Interact the time effects and covariate slopes with the groups in the pooled model (default True).
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). Every regression (the separate fits and the pooled model)
+        is weighted least squares. ``None``: equal weights.
 
     Returns
     -------
@@ -158,6 +164,8 @@ def subgroups(
         (not absorbing, constant, no untreated observations).
     PanelError
         Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -200,7 +208,9 @@ def subgroups(
     covariates = _design.check_names(covariates, "covariates")
     fe, extra_fe = _design.fixed_effects(fe, unit, time)
     interact_fe = check_bool(interact_fe, "interact_fe")
-    frame = _design.prepare_panel(data, unit, time, [y, treat, by, *covariates, *extra_fe],
+    weights = _design.check_name(weights, "weights", optional=True)
+    check_weights(data, weights)
+    frame = _design.prepare_panel(data, unit, time, [y, treat, by, *covariates, *extra_fe, *_design.as_list(weights)],
                                   optional=_design.vcov_columns(vcov, unit, time))
     _design.check_treatment(frame, unit, time, treat)
     covariates, absorbed = _design.drop_absorbed(frame, covariates, fe)
@@ -214,7 +224,7 @@ def subgroups(
     for g in groups:
         part = frame.loc[frame[by] == g]
         try:
-            res = twfe(part, y, unit, time, treat=treat, covariates=covariates, fe=fe, vcov=vcov)
+            res = twfe(part, y, unit, time, treat=treat, covariates=covariates, fe=fe, vcov=vcov, weights=weights)
         except EconError as exc:
             raise type(exc)(f"subgroup {by}={g!r}: {exc}") from None
         results[g] = res
@@ -224,7 +234,7 @@ def subgroups(
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = by
 
-    pooled, terms = _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe)
+    pooled, terms = _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe, weights)
     R = pd.DataFrame(0.0, index=range(len(groups) - 1), columns=list(pooled.coef.index))
     for i, g in enumerate(groups[1:]):
         R.loc[i, terms[groups[0]]], R.loc[i, terms[g]] = -1.0, 1.0
@@ -244,7 +254,7 @@ def subgroups(
                           KeyedResults(results, what=groups_of), by, treat, notes)
 
 
-def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe):
+def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, interact_fe, weights=None):
     codes = {g: i for i, g in enumerate(groups)}
     made = [f"{treat}_x_g{i}" for i in codes.values()] + [f"{c}_x_g{i}" for c in covariates for i in codes.values()]
     made += [f"{f}_by_group" for f in fe]
@@ -273,7 +283,8 @@ def _pooled(frame, y, unit, time, treat, by, groups, covariates, fe, vcov, inter
     else:
         regressors += covariates
         pooled_fe = fe
-    res = _design.fit(frame, y, regressors, pooled_fe, _design.default_vcov(vcov, unit), unit=unit, time=time)
+    res = _design.fit(frame, y, regressors, pooled_fe, _design.default_vcov(vcov, unit), weights, unit=unit,
+                      time=time)
     missing = [g for g, t in terms.items() if t not in res.coef.index or not np.isfinite(res.coef[t])]
     if missing:
         raise TreatmentError(f"treatment effect not identified in subgroup(s) {missing} of {by!r}")
@@ -357,6 +368,7 @@ def channels(
     covariates=None,
     fe=None,
     vcov=None,
+    weights: str | None = None,
 ) -> ChannelsResult:
     """Effect of ``treat`` on each candidate channel (mediator), side by side, with the main specification.
 
@@ -377,6 +389,10 @@ def channels(
         Candidate channel columns.
     covariates, fe, vcov
         As in :func:`econ.did.twfe`.
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). Every row's regression is weighted least squares. ``None``: equal
+        weights.
 
     Returns
     -------
@@ -393,6 +409,8 @@ def channels(
         The treatment does not fit a DiD design for some variable's sample (names the variable).
     PanelError
         Duplicate (unit, time) keys, missing unit ids or times, non-integer time (:func:`econ.io.validate_panel`).
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -452,7 +470,7 @@ def channels(
     results, rows = {}, {}
     for v in variables:
         try:
-            res = twfe(data, v, unit, time, treat=treat, covariates=covariates, fe=fe, vcov=vcov)
+            res = twfe(data, v, unit, time, treat=treat, covariates=covariates, fe=fe, vcov=vcov, weights=weights)
         except EconError as exc:
             raise type(exc)(f"channel {v!r}: {exc}") from None
         results[v] = res

@@ -258,6 +258,7 @@ def placebo(
     n: int | None = None,
     backend: str = "local",
     client=None,
+    weights: str | None = None,
 ) -> PlaceboResult:
     """Randomization-inference distribution of the TWFE DiD estimate, all draws in one matrix computation.
 
@@ -323,6 +324,11 @@ def placebo(
         temporary ``LocalCluster``): the draws and the p-values are identical either way for the same seed.
     client : dask.distributed.Client or str, optional
         With ``backend="dask"``: the client (or scheduler address) to use.
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The statistic (actual and every draw) is then the weighted TWFE
+        coefficient, as :func:`econ.did.twfe` with ``weights``; rows with weight zero are dropped with a note.
+        ``None``: equal weights.
 
     Returns
     -------
@@ -339,6 +345,8 @@ def placebo(
         Unknown columns or kinds, ``n_draws`` < 1, a negative seed, ``shift`` without ``kind="fake_timing"``,
         ``fake_timing`` without ``shift``, a ``shift`` below 1, or one that leaves the earliest cohort no fake-pre
         period in the pre-treatment window.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -376,7 +384,7 @@ def placebo(
     covariates = _design.check_names(covariates, "covariates")
     if kind != "fake_timing" and shift is not None:
         raise SpecificationError("shift= is only used with kind='fake_timing'")
-    design = build_design(data, y, unit, time, cohort, treat=treat, covariates=covariates)
+    design = build_design(data, y, unit, time, cohort, treat=treat, covariates=covariates, weights=weights)
     frame, cohorts = design.frame, design.cohorts
     _design.check_identified(frame, unit, time, cohorts, "TWFE estimate")
     covariates, absorbed = _design.drop_absorbed(frame, covariates, [unit, time])
@@ -387,7 +395,11 @@ def placebo(
         frame, real, notes_ft = _fake_timing_sample(frame, unit, time, cohorts, shift)
         notes += notes_ft
 
-    core = _Core(frame, y, unit, time, covariates, cohorts.index)
+    if weights is not None and (frame[weights].to_numpy(dtype=float) == 0).any():
+        zero = frame[weights].to_numpy(dtype=float) == 0
+        frame = frame.loc[~zero].reset_index(drop=True)
+        notes.append(f"{int(zero.sum())} observation(s) with zero weight dropped")
+    core = _Core(frame, y, unit, time, covariates, cohorts.index, weights)
     notes += core.notes
     estimate = float(core.estimates(real[None, :])[0])
     if not np.isfinite(estimate):
@@ -492,8 +504,11 @@ def _fake_timing_sample(frame, unit, time, cohorts, shift):
 class _Core:
     """Demean once, then evaluate the TWFE coefficient for many cohort assignments (see module docstring)."""
 
-    def __init__(self, frame, y, unit, time, covariates, units):
+    def __init__(self, frame, y, unit, time, covariates, units, weights=None):
         from econ.panel.demean import Absorber
+
+        w = None if weights is None else frame[weights].to_numpy(dtype=float)
+        self.w = np.ones(len(frame)) if w is None else w
 
         self.notes: list[str] = []
         uid = pd.Index(units)
@@ -504,21 +519,21 @@ class _Core:
         self.times = times
         self.n_units = len(uid)
         fe = np.column_stack([self.u, self.tpos])
-        self.absorber = Absorber(fe)
+        self.absorber = Absorber(fe, weights=w)  # weighted least squares with weights (FWL: D'W e / D'W M D)
         ytil = self.absorber.demean(_design.numeric(frame, y))
         xtil = self._controls(frame, covariates)
         if xtil.shape[1]:
-            self.xtx_inv = np.linalg.inv(xtil.T @ xtil)
-            e = ytil - xtil @ (self.xtx_inv @ (xtil.T @ ytil))
+            self.xtx_inv = np.linalg.inv(xtil.T @ (self.w[:, None] * xtil))
+            e = ytil - xtil @ (self.xtx_inv @ (xtil.T @ (self.w * ytil)))
         else:
             self.xtx_inv = np.zeros((0, 0))
             e = ytil
         # every unit observed in every period (units without rows, possible in fake_timing, make it unbalanced)
-        self.balanced = bool((np.bincount(self.u, minlength=self.n_units) == len(times)).all())
+        self.balanced = w is None and bool((np.bincount(self.u, minlength=self.n_units) == len(times)).all())
         # Q[i, j] = sum over unit i's rows with t >= times[j] of v, for v = e and every column of X~:
         # a reverse cumulative sum over the time grid.
-        self.q_e = self._tail_sums(e)
-        self.q_x = [self._tail_sums(xtil[:, k]) for k in range(xtil.shape[1])]
+        self.q_e = self._tail_sums(self.w * e)
+        self.q_x = [self._tail_sums(self.w * xtil[:, k]) for k in range(xtil.shape[1])]
         self.nobs = len(frame)
 
     def _controls(self, frame, covariates) -> np.ndarray:
@@ -592,4 +607,4 @@ class _Core:
         """D'MD by demeaning the draws: an (n_obs x b) matrix through the precomputed Absorber."""
         cohort_time = np.append(self.times, _design.NEVER)[pos]  # (b, n_units); never treated -> NEVER
         d = (self.t[:, None] >= cohort_time[:, self.u].T).astype(float)  # (n_obs, b)
-        return np.einsum("nb,nb->b", d, self.absorber.demean(d))
+        return np.einsum("nb,nb->b", self.w[:, None] * d, self.absorber.demean(d))

@@ -57,7 +57,9 @@ def twfe(
         **Default: clustered by unit** (``{"CL1": unit}``), which allows arbitrary serial correlation within a unit
         (Bertrand, Duflo and Mullainathan 2004).
     weights : str, optional
-        Column of regression (analytic) weights; a missing or negative weight is a WeightsError naming the rows.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The regression is weighted least squares (analytic
+        weights, fixest's ``weights=``). ``None``: equal weights.
 
     Returns
     -------

@@ -117,7 +117,7 @@ class BaconResult(SummaryRepr):
         return finish_figure(fig, ax, path)
 
 
-def bacon(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str) -> BaconResult:
+def bacon(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, weights=None) -> BaconResult:
     """Goodman-Bacon (2021) decomposition of the staggered TWFE DiD coefficient.
 
     Parameters
@@ -128,6 +128,10 @@ def bacon(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str) -> Baco
         Outcome, unit id and integer time columns.
     cohort : str
         First treated period of each unit (0 or missing = never treated). The treatment is ``D_it = 1[t >= cohort]``.
+    weights : None
+        Not accepted (a SpecificationError saying why): the decomposition is an identity for the unweighted TWFE
+        coefficient (its 2x2 weights are shares of unweighted treatment variance); R ``bacondecomp`` and Stata
+        ``bacondecomp`` take no weights either.
 
     Returns
     -------
@@ -141,6 +145,8 @@ def bacon(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str) -> Baco
         The panel is not balanced (the decomposition's identity holds for balanced panels only).
     TreatmentError
         Invalid cohorts, or no comparison (one cohort and no never-treated units).
+    SpecificationError
+        ``weights`` given.
 
     Notes
     -----
@@ -161,6 +167,10 @@ def bacon(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str) -> Baco
     >>> round(float(res.comparisons["weight"].sum()), 10)
     1.0
     """
+    _design.refuse_weights(weights, "bacon", "the Goodman-Bacon decomposition is an identity for the unweighted TWFE "
+                           "coefficient on a balanced panel (its 2x2 weights are shares of unweighted treatment "
+                           "variance); use econ.did.twfe(weights=) for the weighted TWFE and att_gt, imputation or "
+                           "sun_abraham with weights= for heterogeneity-robust weighted estimates")
     design = build_design(data, y, unit, time, cohort, balance="refuse")
     frame, cohorts, periods = design.frame, design.cohorts, design.periods
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")

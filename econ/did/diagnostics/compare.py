@@ -140,7 +140,8 @@ class ComparisonResult(SummaryRepr):
 
 
 def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, estimators=ESTIMATORS,
-            window=(-5, 5), covariates=None, level: float = 0.95, base_period: str = "universal") -> ComparisonResult:
+            window=(-5, 5), covariates=None, level: float = 0.95, base_period: str = "universal",
+            weights: str | None = None) -> ComparisonResult:
     """Run several staggered-DiD estimators on one panel and line up their event-time paths and overall ATTs.
 
     Parameters
@@ -165,6 +166,10 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         with period ``g - 1``, so its leads are long differences against event time -1 like the TWFE and
         Sun-Abraham leads drawn on the same axes. ``"varying"`` (R ``did``'s default): leads compare t with t - 1
         (short differences); the path is then labelled so and should not be read against the others' leads.
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). Passed to every estimator run, so each path is the weighted
+        version of that estimator. ``None``: equal weights.
 
     Returns
     -------
@@ -184,6 +189,8 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
     PanelError
         Duplicate (unit, time) keys, missing ids or times, non-integer time; with ``"cs"`` also an unbalanced
         panel (:func:`econ.did.att_gt` needs a balanced one).
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
 
     Notes
     -----
@@ -244,13 +251,13 @@ def compare(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, es
         raise SpecificationError(f"estimators must name at least one of {list(ESTIMATORS)}")
     lo, hi = _window(window)
     covariates = _design.as_list(covariates)
-    design = build_design(data, y, unit, time, cohort, covariates=covariates)
+    design = build_design(data, y, unit, time, cohort, covariates=covariates, weights=weights)
     paths, overall, results, notes = [], [], {}, list(design.notes)
     if not design.n_never and "sa" in names:
         notes.append("no never-treated units: Sun-Abraham uses the last-treated cohort as control (control='last'), "
                       "as Callaway-Sant'Anna does")
     for name in dict.fromkeys(names):
-        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi), base_period, design)
+        out = _RUNNERS[name](data, y, unit, time, cohort, covariates, (lo, hi), base_period, design, weights)
         if out is None:
             notes.append(f"{name!r} left out: econ.did.att_gt is not available in this installation")
             continue
@@ -290,45 +297,46 @@ def _requantile(paths, results, level):
         paths.loc[mask, "conf_high"] = paths.loc[mask, "estimate"] + q * paths.loc[mask, "std_error"]
 
 
-def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period, design):
+def _run_twfe(data, y, unit, time, cohort, covariates, window, base_period, design, weights=None):
     from econ.did.classic.event_study import event_study
     from econ.did.classic.twfe import twfe
 
     c = design.row_cohorts()
     rel = design.frame[time].to_numpy(dtype="int64")[c != _design.NEVER] - c[c != _design.NEVER]
     lo, hi = max(window[0], int(rel.min())), min(window[1], int(rel.max()))
-    es = event_study(data, y, unit, time, cohort, window=(lo, hi), covariates=covariates or None)
-    static = twfe(data, y, unit, time, cohort, covariates=covariates or None)
+    es = event_study(data, y, unit, time, cohort, window=(lo, hi), covariates=covariates or None, weights=weights)
+    static = twfe(data, y, unit, time, cohort, covariates=covariates or None, weights=weights)
     d_name = static.coef.index[0]
     return es, _paths.path_table(*_paths.event_path(es)), (float(static.coef[d_name]), float(static.se[d_name]),
                                                           float(static.df_t))
 
 
-def _run_cs(data, y, unit, time, cohort, covariates, window, base_period, design):
+def _run_cs(data, y, unit, time, cohort, covariates, window, base_period, design, weights=None):
     import econ.did as did
 
     att_gt = getattr(did, "att_gt", None)
     if att_gt is None:
         return None
-    gt = att_gt(data, y, unit, time, cohort, covariates=covariates or None, control="never", base_period=base_period)
+    gt = att_gt(data, y, unit, time, cohort, covariates=covariates or None, control="never", base_period=base_period,
+                weights=weights)
     dyn = gt.aggregate("dynamic")
     simple = gt.aggregate("simple")
     return dyn, _paths.path_table(*_paths.event_path(dyn)), (float(simple.overall_att), float(simple.overall_se),
                                                            np.inf)
 
 
-def _run_sa(data, y, unit, time, cohort, covariates, window, base_period, design):
+def _run_sa(data, y, unit, time, cohort, covariates, window, base_period, design, weights=None):
     from econ.did.staggered.sun_abraham import sun_abraham
 
     res = sun_abraham(data, y, unit, time, cohort, covariates=covariates or None,
-                      control="never" if design.n_never else "last")
+                      control="never" if design.n_never else "last", weights=weights)
     return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, float(res.df_t))
 
 
-def _run_imputation(data, y, unit, time, cohort, covariates, window, base_period, design):
+def _run_imputation(data, y, unit, time, cohort, covariates, window, base_period, design, weights=None):
     from econ.did.staggered.imputation import imputation
 
-    res = imputation(data, y, unit, time, cohort, covariates=covariates or None)
+    res = imputation(data, y, unit, time, cohort, covariates=covariates or None, weights=weights)
     return res, _paths.path_table(*res.event_path()), (res.overall_att, res.overall_se, np.inf)
 
 

@@ -24,6 +24,7 @@ from econ._docs import doc
 from econ._validate import check_choice, check_n_draws, rng as make_rng
 from econ.did.few_treated import _synth_weights as sw
 from econ.did.few_treated._base import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
+from econ.did._design import refuse_weights
 from econ.did.few_treated._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
 from econ.results import KeyedResults, figure, finish_figure
@@ -336,8 +337,8 @@ def _trajectory(wp: WidePanel, res: SDIDResult, k: int) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------- public
 def sdid(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, estimator: str = "sdid",
-         vcov: str = "placebo", n_draws: int = 200, seed=0, donors=None, cohort_weights: str = "cells"
-         ) -> SDIDResult:
+         vcov: str = "placebo", n_draws: int = 200, seed=0, donors=None, cohort_weights: str = "cells",
+         weights=None) -> SDIDResult:
     """Synthetic difference-in-differences (or SC / DiD as its special cases) for one or a few treated units.
 
     Parameters
@@ -364,6 +365,9 @@ def sdid(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, estima
     cohort_weights : {"cells", "units"}, default "cells"
         Staggered adoption: weight each cohort's estimate by its treated unit-periods (Clarke et al.'s Stata
         ``sdid``) or by its number of treated units.
+    weights : None
+        Not accepted (a SpecificationError saying why): the unit and time weights are estimated, and sampling
+        weights have no place in the synthetic DiD objective (R ``synthdid`` takes none).
 
     Returns
     -------
@@ -376,7 +380,8 @@ def sdid(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, estima
     PanelError
         A treated unit with missing outcomes (e.g. missing pre-periods) or donors with missing outcomes.
     SpecificationError
-        Unknown estimator / vcov, a treated unit among ``donors``, or a standard error that is undefined here.
+        Unknown estimator / vcov, a treated unit among ``donors``, a standard error that is undefined here, or
+        ``weights`` given.
 
     Notes
     -----
@@ -412,6 +417,9 @@ def sdid(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, estima
     >>> round(res.estimate, 1)
     -27.3
     """
+    refuse_weights(weights, "sdid", "synthetic DiD estimates its own unit and time weights and sampling weights have "
+                   "no place in its objective (R synthdid takes none); use att_gt or imputation with weights= for a "
+                   "sampling-weighted estimate")
     check_choice(estimator, "estimator", _ESTIMATORS)
     check_choice(vcov, "vcov", _VCOV)
     check_choice(cohort_weights, "cohort_weights", ["cells", "units"])

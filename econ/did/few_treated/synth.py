@@ -21,6 +21,7 @@ from econ._docs import doc
 from econ._validate import check_bool, check_choice, check_real
 from econ.did.few_treated import _synth_weights as sw
 from econ.did.few_treated._base import FewTreatedResult, in_time_sample, plot_bars, plot_weight_map
+from econ.did._design import refuse_weights
 from econ.did.few_treated._synth_panel import WidePanel, wide_panel
 from econ.errors import SpecificationError
 from econ.results import figure, finish_figure
@@ -252,7 +253,7 @@ class SynthResult(FewTreatedResult):
 # ------------------------------------------------------------------------------------------- public
 def synth(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, predictors=None,
           outcome_periods=None, v="optimize", method: str = "standard", penalty: float = 0.0, donors=None,
-          placebo: bool = True, fit_periods=None) -> SynthResult:
+          placebo: bool = True, fit_periods=None, weights=None) -> SynthResult:
     """Synthetic control for one treated unit: simplex donor weights, placebo inference.
 
     Parameters
@@ -283,6 +284,9 @@ def synth(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, predi
         Run the in-space placebos (each donor in turn as treated, the others as its donors).
     fit_periods : list, optional
         Pre-periods whose outcome MSPE chooses ``V`` (default all pre-periods).
+    weights : None
+        Not accepted (a SpecificationError saying why): the donor weights are estimated, and sampling weights have
+        no place in the synthetic-control objective (R ``Synth`` takes none).
 
     Returns
     -------
@@ -296,7 +300,7 @@ def synth(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, predi
         The treated unit or a donor has missing outcomes.
     SpecificationError
         More than one treated unit, fewer pre-periods than predictors, a treated unit among ``donors``, an unknown
-        method, a penalised fit without ``penalty``.
+        method, a penalised fit without ``penalty``, or ``weights`` given.
 
     Notes
     -----
@@ -324,6 +328,9 @@ def synth(data: pd.DataFrame, y: str, unit: str, time: str, treat: str, *, predi
     >>> res.rmspe["pre"] < 2
     True
     """
+    refuse_weights(weights, "synth", "the synthetic control estimates its donor weights and sampling weights have no "
+                   "place in its objective (R Synth takes none); use att_gt or imputation with weights= for a "
+                   "sampling-weighted estimate")
     check_choice(method, "method", _METHODS)
     placebo = check_bool(placebo, "placebo")
     penalty = check_real(penalty, "penalty", low=0.0)

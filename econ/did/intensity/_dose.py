@@ -9,7 +9,9 @@ of ``dy`` on a basis ``X = B(D)`` (whose span holds the constants); ``ATT(d) = B
 dose levels (discrete doses). ``ATT^o = mean_g(dy) - mean_c(dy)`` and ``ACRT^o = mean_g(S(D_i)'b)``. Influence
 functions are scaled so that ``estimate - truth ~ mean over all n units`` of them: a treated unit contributes
 ``(n / n_g) h' A^{-1} x_i e_i`` (``A = X'X / n_g``, ``e_i`` the residual), a comparison unit
-``-(n / n_c)(dy_j - mean_c(dy))``, and ACRT^o adds the treated units' ``(n / n_g)(S(D_i)'b - ACRT^o)``.
+``-(n / n_c)(dy_j - mean_c(dy))``, and ACRT^o adds the treated units' ``(n / n_g)(S(D_i)'b - ACRT^o)``. With
+sampling weights ``w`` every mean is ``w``-weighted, the fit is weighted least squares and ``n_g``, ``n_c`` become
+the weight totals ``W_g``, ``W_c``, each unit's influence carrying its ``w_i`` (R ``did``'s convention).
 """
 
 from __future__ import annotations
@@ -113,27 +115,29 @@ def quantile_knots(doses: np.ndarray, num_knots: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------------- one cell
 def cell(dy: np.ndarray, dose: np.ndarray, treated: np.ndarray, comp: np.ndarray, basis: DoseBasis,
-         grid: np.ndarray, n: int) -> dict:
+         grid: np.ndarray, n: int, w: np.ndarray | None = None) -> dict:
     """Estimates and influence functions (length ``n``, over all units) of one (g, t) cell.
 
     ``dy`` (length ``n``, NaN where unobserved), ``treated``/``comp`` boolean masks of the cell's treated and
     comparison units. Returns ``att_o``, ``acrt_o``, ``att_d``, ``acrt_d`` (on ``grid``) and ``if_*`` arrays
-    (``if_att_d``/``if_acrt_d``: n x len(grid)).
+    (``if_att_d``/``if_acrt_d``: n x len(grid)). ``w``: sampling weights of the n units (None: equal).
     """
     it, ic = np.flatnonzero(treated), np.flatnonzero(comp)
-    n_g, n_c = len(it), len(ic)
+    w = np.ones(n) if w is None else w
+    wt, wc = w[it], w[ic]
+    n_g, n_c = wt.sum(), wc.sum()  # (weighted) sizes of the treated and comparison groups
     y1, d1 = dy[it], dose[it]
     X = basis.value(d1)
     keep = X.any(axis=0)  # discrete levels absent from this cell (or B-splines with no support) are left out
     Xk = X[:, keep]
-    A = Xk.T @ Xk / n_g
+    A = Xk.T @ (wt[:, None] * Xk) / n_g
     Ainv = np.linalg.pinv(A)
     b = np.zeros(basis.k)
-    b[keep] = Ainv @ (Xk.T @ y1) / n_g
+    b[keep] = Ainv @ (Xk.T @ (wt * y1)) / n_g
     e = y1 - X @ b
-    m_c = dy[ic].mean()
-    psi_c = -(n / n_c) * (dy[ic] - m_c)
-    score = (n / n_g) * (Xk * e[:, None]) @ Ainv  # n_g x k_kept: the coefficients' influence (treated rows)
+    m_c = float(wc @ dy[ic]) / n_c
+    psi_c = -(n / n_c) * wc * (dy[ic] - m_c)
+    score = (n / n_g) * (Xk * (wt * e)[:, None]) @ Ainv  # n_g x k_kept: the coefficients' influence (treated rows)
 
     def lin_if(H):  # influence of H b (H: m x k) over all units (treated rows only)
         out = np.zeros((n, H.shape[0]))
@@ -151,16 +155,17 @@ def cell(dy: np.ndarray, dose: np.ndarray, treated: np.ndarray, comp: np.ndarray
     acrt_d = acrt_d + c0 * m_c
     if_acrt_d[ic] -= psi_c[:, None] * c0[None, :]
     acrt_i = s_i @ b + discrete_slope_intercept(basis, d1) * m_c
-    acrt_o = float(acrt_i.mean())
-    if_acrt_o = lin_if(s_i.mean(axis=0, keepdims=True))[:, 0]
-    if_acrt_o[it] += (n / n_g) * (acrt_i - acrt_o)
-    if_acrt_o[ic] -= psi_c * discrete_slope_intercept(basis, d1).mean()
-    att_o = float(y1.mean() - m_c)
+    acrt_o = float(wt @ acrt_i) / n_g
+    if_acrt_o = lin_if((wt @ s_i)[None, :] / n_g)[:, 0]
+    if_acrt_o[it] += (n / n_g) * wt * (acrt_i - acrt_o)
+    if_acrt_o[ic] -= psi_c * float(wt @ discrete_slope_intercept(basis, d1)) / n_g
+    m_g = float(wt @ y1) / n_g
+    att_o = m_g - m_c
     if_att_o = np.zeros(n)
-    if_att_o[it] = (n / n_g) * (y1 - y1.mean())
+    if_att_o[it] = (n / n_g) * wt * (y1 - m_g)
     if_att_o[ic] = psi_c
     has_att = np.ones(len(grid), bool) if basis.kind == "spline" else (G[:, keep].sum(axis=1) > 0)
     has_acrt = has_att if basis.kind == "spline" else ~((S != 0) & ~keep[None, :]).any(axis=1)
     return dict(att_o=att_o, acrt_o=acrt_o, att_d=att_d, acrt_d=acrt_d, if_att_o=if_att_o, if_acrt_o=if_acrt_o,
                 if_att_d=if_att_d, if_acrt_d=if_acrt_d, has_att=has_att, has_acrt=has_acrt & has_att,
-                n_treated=n_g, n_comparison=n_c)
+                n_treated=len(it), n_comparison=len(ic))

@@ -20,13 +20,15 @@ def first_difference(A: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_thetas(Y, X, D1, F, keep, notes, names):
+def fit_thetas(Y, X, D1, F, keep, notes, names, w=None):
     """``theta_d`` (K,) and the influence ``psi`` (G, K) of each group on it, per baseline treatment ``d``.
 
     Parameters are the (G, T) outcome, (G, T, K) controls, baseline treatments, first-switch positions and kept
     groups of :func:`econ.did.did_multiplegt`; ``notes`` receives a line per baseline whose regression is singular.
+    ``w``: sampling weights of the groups (weighted least squares and weighted period means).
     """
     G, T, K = X.shape
+    w = np.ones(G) if w is None else w
     dY, dX = first_difference(Y), np.stack([first_difference(X[:, :, k]) for k in range(K)], axis=2)
     t = np.arange(T)
     out = {}
@@ -39,23 +41,24 @@ def fit_thetas(Y, X, D1, F, keep, notes, names):
             notes.append(f"controls {names} not used for baseline treatment {d:g}: no not-yet-switched group has "
                          "their first differences")
             continue
-        n_t = cell.sum(axis=0)
-        xt = np.where(cell[:, :, None], dX, 0.0)
-        yt = np.where(cell, dY, 0.0)
+        n_t = (cell * w[:, None]).sum(axis=0)
+        xt = np.where(cell[:, :, None], dX, 0.0) * w[:, None, None]
+        yt = np.where(cell, dY, 0.0) * w[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             xbar = xt.sum(axis=0) / n_t[:, None]
             ybar = yt.sum(axis=0) / n_t
         xd = np.where(cell[:, :, None], dX - xbar[None], 0.0)  # demeaned by period (period fixed effects)
         yd = np.where(cell, dY - ybar[None], 0.0)
         A = xd.reshape(-1, K)
-        XtX = A.T @ A
+        wa = np.repeat(w, T)
+        XtX = A.T @ (wa[:, None] * A)
         inv = np.linalg.pinv(XtX)
-        theta = inv @ (A.T @ yd.ravel())
+        theta = inv @ (A.T @ (wa * yd.ravel()))
         if np.linalg.matrix_rank(XtX) < K:
             notes.append(f"controls {names} are collinear (or do not vary) among the not-yet-switched groups with "
                          f"baseline treatment {d:g}: their coefficients are a minimum-norm solution")
         e = yd - xd @ theta
-        psi = G * (np.einsum("gtk,gt->gk", xd, np.where(cell, e, 0.0)) @ inv)
+        psi = G * (np.einsum("gtk,gt->gk", xd, np.where(cell, e, 0.0) * w[:, None]) @ inv)
         out[d] = (theta, psi)
     if out:
         shown = "; ".join(f"{d:g}: " + ", ".join(f"{n}={v:.4g}" for n, v in zip(names, th)) for d, (th, _) in

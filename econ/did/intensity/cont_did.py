@@ -23,7 +23,7 @@ from econ.did.intensity._dose_cck import select_segments
 from econ.did.intensity._dose_cov import cell_cov
 from econ.did.staggered._drdid import CellFailure
 from econ.did.design import build_design
-from econ.errors import SpecificationError, TreatmentError
+from econ.errors import SpecificationError, TreatmentError, WeightsError
 
 __all__ = ["cont_did", "ContDiDResult"]
 
@@ -33,7 +33,7 @@ METHODS = ("spline", "discrete", "cck")
 def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str = "never", method: str = "spline",
              degree: int = 3, num_knots: int = 0, knots=None, grid=None, anticipation: int = 0,
              balance: str = "keep", vcov=None, cluster: str | None = None, level: float = 0.95, n_draws: int = 999,
-             multiplier: str = "mammen", seed: int = 0) -> ContDiDResult:
+             multiplier: str = "mammen", seed: int = 0, weights: str | None = None) -> ContDiDResult:
     """Dose-response DiD: ATT(d), ACRT(d), ATT^o and ACRT^o with group-time, event-study and overall aggregations.
 
     Parameters
@@ -88,6 +88,13 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         Multiplier-bootstrap draws for the uniform (sup-t) bands over the dose grid and event times; 0 skips them.
     multiplier : {"mammen", "rademacher"}
     seed : int
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise), constant within unit. Every cell's means and dose regression are
+        weighted, cohort shares are weight totals and the influence functions carry each unit's weight, as
+        :func:`econ.did.att_gt` (R ``did``'s ``weightsname``; with ``covariates`` the outcome regression, logit and
+        level correction too); units with weight zero are dropped with a note. Not available with
+        ``method="cck"``. ``None``: equal weights.
 
     Returns
     -------
@@ -99,7 +106,9 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         Missing or negative doses, a dose varying within unit (naming units), treated units with dose 0, a dose
         with a single positive value (a binary treatment: use :func:`econ.did.att_gt`), no comparison units.
     SpecificationError
-        Bad options.
+        Bad options; ``weights`` with ``method="cck"``.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows), weights varying within unit.
 
     Notes
     -----
@@ -169,9 +178,14 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
         raise SpecificationError("covariates are not available with control='lowest' (the conditional estimand "
                                  "against the lowest dose is not implemented); drop covariates= or use "
                                  "control='never'/'notyet'")
+    if weights is not None and method == "cck":
+        raise SpecificationError("cont_did: weights= is not implemented with method='cck' (the weighted Lepski "
+                                 "selection is not written); use method='spline' or 'discrete', or drop weights=")
     design = build_design(data, y, unit, time, cohort, dose=dose, cluster=cluster, covariates=covariates,
                           control="never" if control == "lowest" else control, anticipation=anticipation,
-                          balance=balance, comparison=control != "lowest")
+                          balance=balance, comparison=control != "lowest", weights=weights)
+    if weights is not None:
+        _unit_weights(design)
     W = _wide(design, cluster)
     if control == "lowest":
         _lowest(W, design)
@@ -185,6 +199,20 @@ def cont_did(data, y, unit, time, cohort, *, dose, covariates=None, control: str
 
 
 # ------------------------------------------------------------------------------------------------ arrays
+def _unit_weights(design):
+    """Sampling weights constant within unit (WeightsError naming units otherwise); zero-weight units leave."""
+    from econ.did._design import require_unit_constant
+
+    f, unit, wcol = design.frame, design.unit, design.weights
+    require_unit_constant(f[wcol], f[unit], f"weights column {wcol!r}", error=WeightsError)
+    zero = f[wcol].to_numpy(float) == 0
+    if zero.any():
+        gone = pd.unique(f.loc[zero, unit])
+        design.frame = f.loc[~zero].reset_index(drop=True)
+        design.cohorts = design.cohorts.drop(gone)
+        design.notes = list(design.notes) + [f"{len(gone)} unit(s) with zero weight dropped"]
+
+
 def _wide(design, cluster):
     f, unit = design.frame, design.unit
     codes, units = pd.factorize(f[unit], sort=False)
@@ -194,6 +222,10 @@ def _wide(design, cluster):
     g = design.cohorts.reindex(units).to_numpy(dtype="int64")
     D = np.zeros(n)
     D[codes] = f[design.dose].to_numpy(float)
+    w = None
+    if design.weights is not None:
+        w = np.zeros(n)
+        w[codes] = f[design.weights].to_numpy(float)
     treated = g != NEVER
     zero = treated & (D == 0)
     if zero.any():
@@ -222,7 +254,7 @@ def _wide(design, cluster):
     if design.covariates:
         Xcov = np.full((n, len(periods), len(design.covariates)), np.nan)
         Xcov[codes, np.searchsorted(periods, f[design.time].to_numpy())] = f[design.covariates].to_numpy(float)
-    return dict(units=np.asarray(units), periods=periods, Y=Y, g=g, D=D, cluster=cl, notes=notes,
+    return dict(units=np.asarray(units), periods=periods, Y=Y, g=g, D=D, cluster=cl, notes=notes, w=w,
                 nobs=int(np.isfinite(Y).sum()), X=Xcov, index={int(p): s for s, p in enumerate(periods)})
 
 
@@ -291,11 +323,11 @@ def _cells(W, design, basis, grid):
                 W["notes"].append(f"cell (g={gg}, t={t}): fewer distinct doses than basis functions "
                                   f"({basis.k}); the fit is the minimum-norm least-squares one")
             if W["X"] is None:
-                res = cell(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n)
+                res = cell(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n, W["w"])
             else:
                 Z = np.column_stack([np.ones(n), np.nan_to_num(W["X"][:, index[base], :])])
                 try:
-                    res = cell_cov(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n, Z)
+                    res = cell_cov(np.where(ok, dy, 0.0), D, treated, comp, basis, grid, n, Z, W["w"])
                 except CellFailure as exc:
                     W["notes"].append(f"cell (g={gg}, t={t}) skipped: {exc}")
                     continue
@@ -383,15 +415,17 @@ def _cck_crit(W, design, grid, degree, level, n_draws, multiplier, seed):
 
 
 # ------------------------------------------------------------------------------------------------ aggregation
-def _aggregate(cells, g, n, keys):
+def _aggregate(cells, g, n, keys, w=None):
     """Cohort-share weighted average of ``cells`` (with equal weight to each cohort's cells), plus the
-    estimated-shares influence term. Returns {key: (estimate, influence)}; arrays keys may carry NaN masks."""
+    estimated-shares influence term. Returns {key: (estimate, influence)}; arrays keys may carry NaN masks.
+    ``w``: sampling weights of the units (shares are weight totals)."""
+    w = np.ones(n) if w is None else w
     cohorts = np.array([c["cohort"] for c in cells])
     uc = np.unique(cohorts)
-    counts = np.array([(g == c).sum() for c in uc], float)
+    counts = np.array([w[g == c].sum() for c in uc], float)
     pi = counts / counts.sum()
     in_set = np.isin(g, uc)
-    scale = n / in_set.sum()
+    scale = n / w[in_set].sum() * w[in_set]
     out = {}
     for key in keys:
         theta_g = []
@@ -404,7 +438,8 @@ def _aggregate(cells, g, n, keys):
         est = np.tensordot(pi, theta_g, axes=1)
         psi = np.tensordot(pi, np.array(psi_g), axes=1)
         pos = np.searchsorted(uc, g[in_set])
-        psi[in_set] = psi[in_set] + scale * (theta_g[pos] - est)
+        shift = theta_g[pos] - est
+        psi[in_set] = psi[in_set] + scale.reshape((-1,) + (1,) * (shift.ndim - 1)) * shift
         out[key] = (est, psi)
     return out
 
@@ -419,7 +454,7 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
     if not has_att.all():
         W["notes"].append(f"dose level(s) {grid[~has_att].tolist()} are missing from some treated cohort: ATT(d) "
                           "and ACRT(d) there are not reported (NaN)")
-    agg = _aggregate(post, g, n, ("att_o", "acrt_o", "att_d", "acrt_d"))
+    agg = _aggregate(post, g, n, ("att_o", "acrt_o", "att_d", "acrt_d"), W["w"])
     att_d, if_att_d = agg["att_d"]
     acrt_d, if_acrt_d = agg["acrt_d"]
     att_d = np.where(has_att, att_d, np.nan)
@@ -427,7 +462,7 @@ def _assemble(W, design, cells, basis, grid, level, n_draws, multiplier, seed, m
     es_rows, es_if = [], []
     for e in sorted({c["event_time"] for c in cells}):
         mine = [c for c in cells if c["event_time"] == e]
-        a = _aggregate(mine, g, n, ("att_o", "acrt_o"))
+        a = _aggregate(mine, g, n, ("att_o", "acrt_o"), W["w"])
         es_rows.append((e, float(a["att_o"][0]), float(a["acrt_o"][0]), len(mine)))
         es_if.append(np.column_stack([a["att_o"][1], a["acrt_o"][1]]))
     es_if = np.stack(es_if, axis=2) if es_if else np.zeros((n, 2, 0))  # n x 2 x E

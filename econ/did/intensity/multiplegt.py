@@ -23,7 +23,8 @@ from econ._truth import overlay_truth
 from econ.did._design import (
     _show, as_list, check_name, check_names, cluster_column, numeric, prepare_panel, require_unit_constant)
 from econ.did.intensity._multiplegt_controls import fit_thetas, residualise
-from econ.errors import EconWarning, SpecificationError, TreatmentError
+from econ.did.design import check_weights
+from econ.errors import EconWarning, SpecificationError, TreatmentError, WeightsError
 
 __all__ = ["did_multiplegt", "MultiplegtResult"]
 
@@ -153,7 +154,8 @@ class MultiplegtResult:
 
 
 def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int = 0, covariates=None, vcov=None,
-                   cluster=None, level: float = 0.95, drop_bidirectional: bool = True) -> MultiplegtResult:
+                   cluster=None, level: float = 0.95, drop_bidirectional: bool = True,
+                   weights: str | None = None) -> MultiplegtResult:
     """Event-study effects of first switches of a binary or non-binary treatment that may switch on and off.
 
     Parameters
@@ -179,6 +181,12 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     drop_bidirectional : bool
         Drop groups whose treatment is later both above and below its baseline (the package default of
         ``did_multiplegt_dyn``: their effects mix positive and negative weights).
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise), constant within group. Switchers are averaged with weights
+        ``w_g`` and every comparison mean is ``w``-weighted (``did_multiplegt_dyn``'s ``weight`` option with
+        weights fixed over time; with ``covariates`` their regression is weighted too); groups with weight zero are
+        dropped with a note. ``None``: equal weights.
 
     Returns
     -------
@@ -192,6 +200,8 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     SpecificationError
         Bad arguments, unknown or non-numeric columns, infinite values (naming rows), a cluster column that varies
         within group (naming groups), covariates that repeat the model's columns.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows), weights varying within group.
     PanelError
         Duplicate (unit, time) rows or a non-integer time column.
 
@@ -219,7 +229,8 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     py_did_multiplegt_dyn on favara_imbs the estimates agree to 1e-9; did_multiplegt_dyn also adds a constant
     ``M_d' theta_d`` and a cell degrees-of-freedom factor to that term, which this function does not. moderndid
     0.2.0 instead residualises long differences on never-switchers without period effects (other estimates).
-    Weights and ``same_switchers`` are not implemented.
+    ``same_switchers`` is not implemented. With ``weights`` every mean above is ``w``-weighted, ``N_l`` becomes the
+    switchers' weight total and each group's influence carries its weight (cohort centring at the weighted mean).
 
     References
     ----------
@@ -241,9 +252,17 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     cluster = check_name(cluster_column(vcov, cluster, unit, "did_multiplegt"), "vcov", optional=True)
     if not 0 < level < 1:
         raise SpecificationError(f"level must be in (0, 1), got {level!r}")
-    frame = _frame(data, y, unit, time, treat, controls, cluster)
+    weights = check_name(weights, "weights", optional=True)
+    check_weights(data, weights)
+    frame = _frame(data, y, unit, time, treat, controls, cluster, weights)
     notes = [f"{frame.attrs['dropped_missing']} row(s) with a missing treatment{' or control' if controls else ''} "
              "dropped"] if frame.attrs.get("dropped_missing") else []
+    if weights is not None:
+        require_unit_constant(frame[weights], frame[unit], f"weights column {weights!r}", WeightsError)
+        zero = frame[weights].to_numpy(float) == 0
+        if zero.any():
+            notes.append(f"{frame.loc[zero, unit].nunique()} {unit}(s) with zero weight dropped")
+            frame = frame.loc[~zero].reset_index(drop=True)
     codes, units = pd.factorize(frame[unit], sort=False)
     periods = np.sort(frame[time].unique())
     G, T = len(units), len(periods)
@@ -255,6 +274,9 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
     X = np.full((G, T, len(controls)), np.nan)
     for k, c in enumerate(controls):
         X[codes, col, k] = frame[c].to_numpy(float)
+    w = np.ones(G)
+    if weights is not None:
+        w[codes] = frame[weights].to_numpy(float)
     cl = None
     if cluster is not None:
         require_unit_constant(frame[cluster], frame[unit], f"cluster {cluster!r}", SpecificationError)
@@ -289,16 +311,16 @@ def did_multiplegt(data, y, unit, time, treat, *, effects: int = 1, placebo: int
                              "switch later or never")
     thetas = {}
     if controls:
-        thetas = fit_thetas(Y, X, D1, F, keep, notes, controls)
+        thetas = fit_thetas(Y, X, D1, F, keep, notes, controls, w)
         Y = residualise(Y, X, D1, thetas)
     rows, IF = [], []
     for sign, lags in ((1, range(1, effects + 1)), (-1, range(1, placebo + 1))):
         for ell in lags:
-            est, psi, n_sw, dose = _one(Y, D, D1, F, S, keep, ell, sign, G, T)
+            est, psi, n_sw, dose = _one(Y, D, D1, F, S, keep, ell, sign, G, T, w)
             for d, (theta, psi_theta) in thetas.items():  # estimated theta_d: -dest/dtheta_d' psi_theta
                 seen = np.isfinite(Y)
                 m = np.array([_one(np.where(seen, np.where((D1 == d)[:, None], X[:, :, k], 0.0), np.nan), D, D1, F,
-                                    S, keep, ell, sign, G, T)[0] for k in range(len(controls))])
+                                    S, keep, ell, sign, G, T, w)[0] for k in range(len(controls))])
                 if np.isfinite(m).all():
                     psi = psi - psi_theta @ m
             rows.append((f"{'effect' if sign > 0 else 'placebo'}_{ell}", sign * ell, est, n_sw, dose))
@@ -370,12 +392,13 @@ def _sample_rules(Y, D, D1, F, keep, T, units, notes, unit="unit"):
     return keep, Y
 
 
-def _frame(data, y, unit, time, treat, controls, cluster):
+def _frame(data, y, unit, time, treat, controls, cluster, weights=None):
     """The validated panel: numeric outcome, treatment and controls; rows missing the treatment or a control dropped."""
     clash = [c for c in controls if c in (y, unit, time, treat)]
     if clash:
         raise SpecificationError(f"covariates {clash} repeat the outcome, unit, time or treatment column")
-    frame = prepare_panel(data, unit, time, [treat, *controls], optional=[y] + ([cluster] if cluster else []))
+    frame = prepare_panel(data, unit, time, [treat, *controls],
+                          optional=[y] + ([cluster] if cluster else []) + ([weights] if weights else []))
     try:
         numeric(frame, treat)
     except SpecificationError as err:
@@ -387,11 +410,12 @@ def _frame(data, y, unit, time, treat, controls, cluster):
     return frame
 
 
-def _one(Y, D, D1, F, S, keep, ell, sign, G, T):
+def _one(Y, D, D1, F, S, keep, ell, sign, G, T, w=None):
     """One effect (``sign=1``) or placebo (``sign=-1``) at lag ``ell``: estimate, influence (length G), switchers,
-    mean accumulated treatment change (effects) of the switchers used."""
+    mean accumulated treatment change (effects) of the switchers used. ``w``: sampling weights of the groups."""
+    w = np.ones(G) if w is None else w
     psi = np.zeros(G)
-    total, n_sw, dose = 0.0, 0, 0.0
+    total, n_sw, w_sw, dose = 0.0, 0, 0.0, 0.0
     cand = keep & (F < T) & (F - 1 + ell <= T - 1) & (F - 1 >= 0)
     if sign < 0:
         cand &= F - 1 - ell >= 0
@@ -410,13 +434,15 @@ def _one(Y, D, D1, F, S, keep, ell, sign, G, T):
         if not ctrl.any() or not len(members):
             continue
         dy_c = Y[ctrl, t_cmp] - Y[ctrl, base]
-        m = dy_c.mean()
+        wc, wm = w[ctrl], w[members]
+        m = float(wc @ dy_c) / wc.sum()
         dy = Y[members, t_cmp] - Y[members, base]
         s = S[members]
-        parts.append((members, s * (dy - m), np.flatnonzero(ctrl), -s.sum() * (dy_c - m) / ctrl.sum()))
+        parts.append((members, wm * s * (dy - m), np.flatnonzero(ctrl), -(wm @ s) * wc * (dy_c - m) / wc.sum()))
         n_sw += len(members)
+        w_sw += wm.sum()
         if sign > 0:
-            dose += np.abs(D[members, f:f + ell] - D1[members, None]).sum()
+            dose += wm @ np.abs(D[members, f:f + ell] - D1[members, None]).sum(axis=1)
     if not n_sw:
         return np.nan, psi, 0, np.nan
     for members, own, ctrl, share in parts:
@@ -425,9 +451,10 @@ def _one(Y, D, D1, F, S, keep, ell, sign, G, T):
         for sgn in (-1.0, 1.0):  # centre within cohort (baseline, first switch, direction), as dCDH
             k = S[members] == sgn
             if k.any():
-                psi[members[k]] += own[k] - own[k].mean()
-    est = total / n_sw
-    return float(est), psi * G / n_sw, n_sw, (dose / n_sw if sign > 0 else np.nan)
+                wk = w[members[k]]
+                psi[members[k]] += own[k] - wk * own[k].sum() / wk.sum()
+    est = total / w_sw
+    return float(est), psi * G / w_sw, n_sw, (dose / w_sw if sign > 0 else np.nan)
 
 
 def _demo_panel(n: int = 200, T: int = 6, seed: int = 0) -> pd.DataFrame:

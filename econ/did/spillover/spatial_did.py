@@ -152,7 +152,9 @@ def spatial_did(data: pd.DataFrame, y: str, unit: str, time: str, *, treat: str 
         Any :func:`econ.feols` vcov spec; default clustered by unit. ``{"conley": {...}}`` is Conley's spatial
         HAC (coordinates checked complete, in range and constant within unit; see :mod:`econ.did._conley`).
     weights : str, optional
-        Regression weights column.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The regression is weighted least squares. ``None``:
+        equal weights.
 
     Returns
     -------

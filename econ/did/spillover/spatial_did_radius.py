@@ -142,7 +142,9 @@ def spatial_did_radius(data: pd.DataFrame, y: str, unit: str, time: str, *, radi
         Any :func:`econ.feols` vcov spec (default clustered by unit; ``{"conley": {...}}`` for spatially correlated
         errors).
     weights : str, optional
-        Regression weights column.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The regression is weighted least squares. ``None``:
+        equal weights.
     level : float
         Confidence level of the intervals.
 

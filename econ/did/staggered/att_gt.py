@@ -81,8 +81,10 @@ def att_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, cov
         ``data`` (units the estimator drops keep their PSU with a zero influence function); analytic only. The
         sampling weights are ``weights``. See :mod:`econ.survey`.
     weights : str, optional
-        Sampling weights column, constant within unit (per row with ``panel=False``), non-negative; a missing or
-        negative weight is a WeightsError naming the rows.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise), constant within unit (per row with ``panel=False``).
+        The 2x2 cells, cohort shares and influence functions are weighted as R ``did``'s ``weightsname``. ``None``:
+        equal weights.
     n_draws : int or None, default None
         Multiplier-bootstrap draws (``n_boot`` is accepted as an alias). None (the default) or 0 gives analytic
         standard errors only;

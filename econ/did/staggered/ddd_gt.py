@@ -61,7 +61,9 @@ def ddd_gt(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, group:
     anticipation : int
         Periods of anticipation.
     weights : str, optional
-        Sampling weights, constant within unit, non-negative.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise), constant within unit. The cells, shares and influence
+        functions are weighted as :func:`econ.did.att_gt`'s. ``None``: equal weights.
     vcov : None, {"CL1": column} or {"survey": {...}}
         ``None`` clusters by unit; ``{"CL1": col}`` by a coarser level constant within unit; a survey design
         (strata, PSUs, fpc; :mod:`econ.survey`) gives the Taylor-linearised design-based variance of the influence

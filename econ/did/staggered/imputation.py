@@ -25,6 +25,7 @@ from econ.did.classic.event_study import event_term
 from econ.errors import EconError, SpecificationError, TreatmentError
 from econ.panel.demean import Absorber
 from econ.results import wald, wald_df2
+from econ.survey import survey_spec
 
 __all__ = ["imputation", "ImputationResult"]
 
@@ -89,7 +90,8 @@ class ImputationResult(_paths.EventPathResult):
 
 
 def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *, covariates=None, horizons=None,
-               pretrends=None, vcov=None, balance: bool = False) -> ImputationResult:
+               pretrends=None, vcov=None, weights: str | None = None,
+               balance: bool = False) -> ImputationResult:
     """Borusyak, Jaravel and Spiess (2024) imputation estimator of staggered DiD effects.
 
     Parameters
@@ -109,8 +111,16 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
         Number of leads ``K`` for BJS Test 1: on the untreated observations, regress ``y`` on unit and period
         effects (and covariates) and dummies for ``h = -1, ..., -K`` (reference: earlier periods and never-treated
         units), clustered by unit; ``pretrend_test()`` is their joint Wald test.
-    vcov : None or {"conley": {...}}
-        ``None``: BJS's conservative standard errors clustered by unit; Conley spatial HAC over units otherwise.
+    vcov : None, {"conley": {...}} or {"survey": {...}}
+        ``None``: BJS's conservative unit-clustered variance; ``{"conley": {...}}``: the same influences with a
+        spatial kernel over units (:mod:`econ.did._conley`); ``{"survey": {"strata": .., "psu": .., "fpc": ..}}``
+        (or an :class:`econ.survey.SurveyDesign`; design columns constant within unit): the Taylor-linearised
+        design-based variance of the per-unit influences (:mod:`econ.survey`).
+    weights : str, optional
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). They weight the untreated-only regression (WLS) and the
+        treated observations in every average (``w_it`` proportional to the weight); rows with weight zero are
+        dropped with a note. ``None``: equal weights.
     balance : bool, default False
         ``False`` keeps an unbalanced panel whole: the untreated model and the imputed effects use every observed
         row (BJS's estimator needs no balance; R ``didimputation`` and diff-diff ``ImputationDiD`` do the same),
@@ -128,6 +138,8 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     ------
     TreatmentError
         Invalid cohorts, no comparison observations, a horizon with no treated observation.
+    WeightsError
+        Missing, negative, infinite or non-numeric weights (naming the rows).
     SpecificationError
         Bad ``horizons`` / ``pretrends`` / ``vcov``, or collinear covariates in the untreated model.
     PanelError
@@ -142,6 +154,9 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     ``didimputation``; diff-diff ``ImputationDiD`` defaults), with normal critical values. The covariance between
     two estimates is ``sum_i psi_ia psi_ib`` with the same per-unit influences ``psi_i = sum_t v_it eps_it``; the
     lead coefficients enter with their own (unadjusted) cluster scores, so ``honest()`` can use the path.
+    With ``weights`` step 1 is weighted least squares, ``tau_h = sum w_it tau_it / sum w_it`` over the treated
+    observations at ``h`` and ``v = -Omega Z_0 (Z_0' Omega Z_0)^{-1} Z_1' w`` (``Omega`` the untreated weights),
+    as R ``didimputation``'s ``wname`` and pyfixest's ``did2s(weights=)``; integer weights equal duplicated rows.
 
     References
     ----------
@@ -158,13 +173,19 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     ['rel_0', 'rel_p1', 'rel_p2']
     """
     covariates = _design.as_list(covariates)
-    conley = _conley.conley_spec(vcov, "imputation")
-    if vcov is not None and conley is None:
-        raise SpecificationError(f"imputation: vcov must be None (unit-clustered, BJS) or {{'conley': {{...}}}}, "
-                                 f"got {vcov!r}")
-    design = build_design(data, y, unit, time, cohort, covariates=covariates,
+    survey = survey_spec(vcov, "imputation")
+    conley = None if survey else _conley.conley_spec(vcov, "imputation")
+    if vcov is not None and conley is None and survey is None:
+        raise SpecificationError(f"imputation: vcov must be None (unit-clustered, BJS), {{'conley': {{...}}}} or "
+                                 f"{{'survey': {{...}}}}, got {vcov!r}")
+    design = build_design(data, y, unit, time, cohort, covariates=covariates, weights=weights,
                           balance=balance_of(balance, "imputation"))
     frame, cohorts, notes = design.frame, design.cohorts, list(design.notes)
+    if weights is not None:
+        zero = frame[weights].to_numpy(dtype=float) == 0
+        if zero.any():
+            frame = frame.loc[~zero].reset_index(drop=True)
+            notes.append(f"{int(zero.sum())} observation(s) with zero weight dropped")
     g = frame[unit].map(cohorts).to_numpy(dtype="int64")
     t = frame[time].to_numpy(dtype="int64")
     treated = t >= g
@@ -175,18 +196,21 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     hs = _horizons(horizons, rel[treated])
     yv = _design.numeric(frame, y)
     X = np.column_stack([_design.numeric(frame, c) for c in covariates]) if covariates else np.zeros((len(frame), 0))
+    w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(dtype=float)
 
-    fit = _untreated_fit(frame[unit].to_numpy(), t, yv, X, treated, covariates)
+    fit = _untreated_fit(frame[unit].to_numpy(), t, yv, X, treated, covariates, None if weights is None else w)
     tau = yv[treated] - fit.predict(frame[unit].to_numpy()[treated], t[treated], X[treated])
-    rel1, g1 = rel[treated], g[treated]
+    rel1, g1, w1 = rel[treated], g[treated], w[treated]
     in_h = np.isin(rel1, hs)
-    W1 = np.column_stack([(rel1 == h) / (rel1 == h).sum() for h in hs] + [in_h / in_h.sum()])
+    W1 = np.column_stack([w1 * (rel1 == h) / (w1 * (rel1 == h)).sum() for h in hs] + [w1 * in_h / (w1 * in_h).sum()])
     V0 = fit.untreated_weights(frame[unit].to_numpy()[treated], t[treated], X[treated], W1)
     theta = W1.T @ tau
     _check_linear(theta, V0, W1, yv, treated)
     psi = _influence(frame[unit].to_numpy(), treated, V0, W1, fit.resid, tau, g1, rel1)
     kernel = (_conley.UnitKernel.from_data(data, unit, pd.unique(frame[unit]), conley, "imputation")
               if conley else None)
+    if survey:
+        kernel = survey.for_units(data, unit, pd.unique(frame[unit]), "imputation survey design")
     meat = (lambda s: s.T @ s) if kernel is None else kernel.meat  # noqa: E731
     vcov = meat(psi)
 
@@ -194,7 +218,7 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
     coef = theta[:-1]
     pre = None
     if pretrends is not None:
-        pre, psi_pre = _pretrend_fit(frame, y, unit, time, covariates, treated, g, t, pretrends)
+        pre, psi_pre = _pretrend_fit(frame, y, unit, time, covariates, treated, g, t, pretrends, weights)
         lead_terms = [event_term(-k) for k in range(pretrends, 0, -1)]
         lead_rows = _unit_sums(*psi_pre)
         terms, event_times = lead_terms + terms, list(range(-pretrends, 0)) + event_times
@@ -212,38 +236,43 @@ def imputation(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *,
                                  "every treated row is imputed")
     if unbalanced:
         notes.insert(len(notes) - 1, unbalanced)
-    if kernel is not None:
+    if conley:
         notes += _conley.influence_notes(conley, kernel)
+    elif survey:
+        notes.append(f"standard errors: {kernel.label} of the per-unit influences; PSUs counted on the whole input")
     return ImputationResult(
         pd.Series(coef, index=terms), vcov_path, event_times=event_times,
         overall=(float(theta[-1]), float(np.sqrt(vcov[-1, -1]))), effects=effects, pretrend_result=pre,
-        nobs=len(frame), df_resid=len(frame) - fit.n_params, df_t=np.inf, notes=notes,
+        nobs=len(frame), df_resid=len(frame) - fit.n_params, notes=notes,
         model="Imputation event study (Borusyak, Jaravel and Spiess 2024)", depvar=y,
         vcov_type="conservative (BJS Theorem 3), " + ("clustered" if kernel is None else kernel.label),
         cluster=unit if kernel is None else None, n_clusters=len(psi) if kernel is None else None,
+        df_t=np.inf,
         n_units=int(frame[unit].nunique()))
 
 
 class _UntreatedFit:
-    """``y = a_i + l_t + X b`` on the untreated rows: unit effects absorbed, period effects and X solved densely."""
+    """``y = a_i + l_t + X b`` on the untreated rows: unit effects absorbed, period effects and X solved densely
+    (weighted least squares with weights ``w0``)."""
 
-    def __init__(self, units0, t0, y0, X0, periods):
+    def __init__(self, units0, t0, y0, X0, periods, w0=None):
         self.periods = periods  # periods with untreated observations; the first is the reference
         self.unit_codes, levels = pd.factorize(units0)
         self.unit_levels = pd.Index(levels)
+        self.w0 = np.ones(len(y0)) if w0 is None else w0
         R0 = self._design(t0, X0)
-        self.absorber = Absorber(self.unit_codes[:, None])
+        self.absorber = Absorber(self.unit_codes[:, None], weights=w0)
         both = self.absorber.demean(np.column_stack([y0, R0]))
         yt, self.Rt = both[:, 0], both[:, 1:]
-        self.S = self.Rt.T @ self.Rt
+        self.S = self.Rt.T @ (self.w0[:, None] * self.Rt)
         if self.S.size and np.linalg.matrix_rank(self.S) < self.S.shape[0]:
             raise SpecificationError("the untreated-only model is not identified: covariates are collinear with the "
                                      "unit and period effects (or the untreated observations are not connected)")
-        self.gamma = np.linalg.solve(self.S, self.Rt.T @ yt) if self.S.size else np.zeros(0)
+        self.gamma = np.linalg.solve(self.S, self.Rt.T @ (self.w0 * yt)) if self.S.size else np.zeros(0)
         self.resid = yt - self.Rt @ self.gamma
-        n0 = np.bincount(self.unit_codes)
+        n0 = np.bincount(self.unit_codes, weights=self.w0)  # (weighted) untreated count per unit
         self.n0 = n0
-        self.alpha = np.bincount(self.unit_codes, y0 - R0 @ self.gamma) / n0
+        self.alpha = np.bincount(self.unit_codes, self.w0 * (y0 - R0 @ self.gamma)) / n0
         self.R0 = R0
         self.n_params = len(self.unit_levels) + R0.shape[1]
 
@@ -267,15 +296,16 @@ class _UntreatedFit:
         """``v`` on the untreated rows (n0 x targets) of each target's treated weights ``W1`` (n1 x targets)."""
         per_unit = np.zeros((len(self.unit_levels), W1.shape[1]))
         np.add.at(per_unit, self._codes(units1), W1)
-        a0 = per_unit[self.unit_codes] / self.n0[self.unit_codes][:, None]
+        a0 = per_unit[self.unit_codes] * (self.w0 / self.n0[self.unit_codes])[:, None]
         h = self._design(t1, X1).T @ W1 - self.R0.T @ a0
-        return -(a0 + self.Rt @ np.linalg.solve(self.S, h)) if self.S.size else -a0
+        return -(a0 + (self.w0[:, None] * self.Rt) @ np.linalg.solve(self.S, h)) if self.S.size else -a0
 
 
-def _untreated_fit(units, t, yv, X, treated, covariates):
+def _untreated_fit(units, t, yv, X, treated, covariates, w=None):
     untreated = ~treated
     periods = np.unique(t[untreated])
-    return _UntreatedFit(units[untreated], t[untreated], yv[untreated], X[untreated], periods)
+    return _UntreatedFit(units[untreated], t[untreated], yv[untreated], X[untreated], periods,
+                         None if w is None else w[untreated])
 
 
 def _imputable(frame, treated, unit, time, notes):
@@ -342,7 +372,7 @@ def _influence(units, treated, V0, W1, resid0, tau, g1, rel1):
     return psi
 
 
-def _pretrend_fit(frame, y, unit, time, covariates, treated, g, t, pretrends):
+def _pretrend_fit(frame, y, unit, time, covariates, treated, g, t, pretrends, weights=None):
     """BJS Test 1 regression on untreated rows; returns the fit and its per-row lead scores."""
     k = _validate.check_int(pretrends, "pretrends", minimum=1)
     sub = frame.loc[~treated].reset_index(drop=True)
@@ -357,9 +387,10 @@ def _pretrend_fit(frame, y, unit, time, covariates, treated, g, t, pretrends):
     if (leads.sum(axis=0) == 0).any():
         raise TreatmentError(f"pretrends={k}: some lead has no untreated observation; use fewer leads")
     sub = pd.concat([sub, leads], axis=1)
-    fit = _design.fit(sub, y, [*terms, *covariates], [unit, time], {"CL1": unit})
+    fit = _design.fit(sub, y, [*terms, *covariates], [unit, time], {"CL1": unit}, weights)
     d = fit.design
-    scores = (d.X * fit.extra["resid_demeaned"][:, None]) @ np.linalg.inv(d.X.T @ d.X)
+    wd = np.ones(len(d.X)) if d.weights is None else d.weights
+    scores = (d.X * (wd * fit.extra["resid_demeaned"])[:, None]) @ np.linalg.inv(d.X.T @ (wd[:, None] * d.X))
     idx = [d.names.index(c) for c in terms]
     units_all = frame[unit].to_numpy()
     return fit, (units_all, sub[unit].to_numpy()[d.rows], scores[:, idx])

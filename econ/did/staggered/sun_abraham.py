@@ -15,6 +15,8 @@ among the observations at relative period ``l``; the overall ATT averages every 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,7 @@ from econ.did import _conley, _design, _paths
 from econ.did.design import balance_of, build_design, unbalanced_note
 from econ.did.classic.event_study import event_term
 from econ.errors import SpecificationError, TreatmentError
+from econ.survey import survey_spec
 
 __all__ = ["sun_abraham", "SunAbrahamResult"]
 
@@ -90,9 +93,13 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     vcov : optional
         Any :func:`econ.feols` vcov spec; default clustered by unit. ``{"conley": {...}}`` (Conley spatial HAC,
         coordinates constant within unit, see :mod:`econ.did._conley`) also puts the cohort-share term on the
-        same kernel over units.
+        same kernel over units. ``{"survey": {"strata": .., "psu": .., "fpc": ..}}`` (:mod:`econ.survey`): the
+        regression's Taylor-linearised design-based covariance, and the cohort-share term's between-PSU variance of
+        the per-unit share influences (design columns constant within unit; without ``psu`` each unit is a PSU).
     weights : str, optional
-        Regression weights column (WLS); cohort shares are then weighted too.
+        Sampling weights column (one meaning in every estimator): non-negative numbers, no missing values (a
+        WeightsError naming the rows otherwise). The cohort regression is weighted least squares and the cohort
+        shares are weighted observation counts. ``None``: equal weights.
     share_uncertainty : bool
         Add the sampling variance of the cohort shares to the aggregated standard errors (default, the IW
         estimator's delta-method variance, SA section 4.3, as Stata's ``eventstudyinteract``), clustered as
@@ -154,7 +161,11 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     _validate.check_choice(control, "control", ["never", "last"])
     share_uncertainty = _validate.check_bool(share_uncertainty, "share_uncertainty")
     covariates = _design.as_list(covariates)
-    conley = _conley.conley_spec(vcov, "sun_abraham")
+    survey = survey_spec(vcov, "sun_abraham")
+    if survey is not None and survey.psu is None:  # a panel's sampled elements are its units, as in att_gt
+        survey = replace(survey, psu=unit)
+        vcov = {"survey": {k: getattr(survey, k) for k in ("strata", "psu", "fpc", "nest", "lonely_psu")}}
+    conley = None if survey else _conley.conley_spec(vcov, "sun_abraham")
     if conley:  # coordinates complete, in range and constant within unit before the regression sees them
         _conley.require_great_circle(conley, "sun_abraham")
         _conley.check_coordinates(data, unit, conley, "sun_abraham")
@@ -203,6 +214,8 @@ def sun_abraham(data: pd.DataFrame, y: str, unit: str, time: str, cohort: str, *
     if share_uncertainty:
         if conley:  # the share term gets the regression's spatial kernel, over units
             meat = _conley.UnitKernel.from_data(data, unit, units, conley, "sun_abraham").meat(psi)
+        elif survey:  # ... and the survey design's between-PSU variance, over units
+            meat = survey.for_units(data, unit, units, "sun_abraham survey design").meat(psi)
         else:
             psi = _cluster_share_influence(psi, vcov_spec, sample, unit, units, time)
             meat = psi.T @ psi
