@@ -82,8 +82,7 @@ def collinear_columns(X, raw=None, *, weights=None, center: bool = False,
         A = A * sw[:, None]
     within = _colscale(A)
     if raw is not None:  # relative to the centred variation before demeaning (squared ratio <= tol)
-        base = _centred(np.asarray(raw, dtype=float), weights)
-        floor = np.sqrt(tol) * _colscale(base if sw is None else base * sw[:, None])
+        floor = np.sqrt(tol) * _centred_norms(np.asarray(raw, dtype=float), weights, sw)
     elif center:  # a constant column: no variation left beyond float64 rounding of its values
         floor = _NOISE * _colscale(X if sw is None else X * sw[:, None])
     else:
@@ -91,17 +90,45 @@ def collinear_columns(X, raw=None, *, weights=None, center: bool = False,
     absorbed = ~(within > floor)
     kept = ~absorbed
     idx = np.flatnonzero(kept)
-    if idx.size:
-        U = A[:, idx] / within[idx]
-        kept[idx] = _greedy(U.T @ U, tol)
+    if idx.size:  # the Gram matrix of the unit-norm columns, without forming them (no n x k copy)
+        B = A if idx.size == k else A[:, idx]
+        kept[idx] = _greedy((B.T @ B) / np.outer(within[idx], within[idx]), tol)
     return absorbed, kept
 
 
 def _centred(X: np.ndarray, weights) -> np.ndarray:
     """Columns minus their (weighted) means, shifted by the first row first for accuracy."""
     B = X - X[:1]
-    mean = B.mean(axis=0) if weights is None else (weights @ B) / weights.sum()
-    return B - mean
+    B -= B.mean(axis=0) if weights is None else (weights @ B) / weights.sum()
+    return B
+
+
+_BLOCK = 1 << 15  # rows per block of _centred_norms: large panels are never copied whole
+
+
+def _centred_norms(X: np.ndarray, weights, sw) -> np.ndarray:
+    """``_colscale`` of the (``sqrt(w)``-scaled) centred columns, computed over blocks of rows."""
+    n = X.shape[0]
+    if n <= _BLOCK:
+        B = _centred(X, weights)
+        return _colscale(B if sw is None else B * sw[:, None])
+    x0 = X[0].copy()
+    total = np.zeros(X.shape[1])
+    for s in range(0, n, _BLOCK):  # the (weighted) mean of X - x0
+        D = X[s:s + _BLOCK] - x0
+        total += D.sum(axis=0) if weights is None else weights[s:s + _BLOCK] @ D
+    shift = x0 + total / (n if weights is None else weights.sum())
+    ss, m = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for s in range(0, n, _BLOCK):
+        D = X[s:s + _BLOCK] - shift
+        if sw is not None:
+            D *= sw[s:s + _BLOCK, None]
+        m = np.maximum(m, np.abs(D).max(axis=0))
+        ss += np.einsum("ij,ij->j", D, D)
+    if np.all((m == 0) | ((m > _SAFE_LOW) & (m < _SAFE_HIGH))):
+        return np.sqrt(ss)
+    B = _centred(X, weights)  # extreme magnitudes: the overflow-safe path on the whole column
+    return _colscale(B if sw is None else B * sw[:, None])
 
 
 def _colscale(A: np.ndarray) -> np.ndarray:
