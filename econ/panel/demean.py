@@ -54,6 +54,7 @@ __all__ = ["demean", "Absorber", "factorize", "interact", "DemeanWarning"]
 DENSE_MAX = 2000  # Schur complements up to this size are factorised densely
 _SPARSE_FILL_MAX = 30_000_000  # beyond this many nonzeros in B'B, S is applied matrix-free
 _DENSE_XTAB_MAX = 50_000_000  # cross-tabulations up to this many cells are counted densely (bincount), else sorted
+_ROWS = 1 << 14  # rows per block when the balanced-panel means are subtracted
 
 
 _CONTROLLER = None
@@ -457,7 +458,9 @@ class Absorber:
         grand = np.ones(self.n_obs) @ X / self.n_obs
         out = X + grand
         for (Dt, cnt), j in zip(self._bal, (0, 1)):
-            out -= np.take((Dt @ X) / cnt[:, None], self.codes[:, j], axis=0)
+            means, codes = (Dt @ X) / cnt[:, None], self.codes[:, j]
+            for s in range(0, self.n_obs, _ROWS):  # by blocks of rows: no n x k temporary
+                out[s:s + _ROWS] -= means[codes[s:s + _ROWS]]
         return out
 
 
