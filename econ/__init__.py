@@ -4,7 +4,7 @@ Difference-in-differences (classic and staggered), panel fixed effects and spati
 replication script per published claim. Start with ``econ.datasets.list()``.
 """
 
-from econ import datasets, did, index, measures, montecarlo, plot, simulate, spatial
+from econ import datasets, did, index, measures, montecarlo, plot, simulate, spatial, survey
 from econ.errors import EconError, EconWarning, PanelError, SpecificationError, TreatmentError, WeightsError
 from econ.io import read_panel, validate_panel
 from econ.panel import feols
@@ -22,6 +22,7 @@ __all__ = [
     "measures",
     "index",
     "plot",
+    "survey",
     "feols",
     "etable",
     "Result",
