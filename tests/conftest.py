@@ -95,6 +95,8 @@ _PEER_GAPS_AT_FLOORS = {
     "test_sun_abraham_aggregation_matches_pyfixest_shares": "pyfixest 0.60's i(..., ref2=) encoder needs a newer "
                                                             "formulaic/numpy than econ's floors",
     "test_sun_abraham_share_variance_clusters_as_vcov": "pyfixest's i() encoder calls numpy 2's reshape(shape=)",
+    "test_sun_abraham_unbalanced_matches_pyfixest_and_diff_diff": "pyfixest 0.60's i() encoder needs a newer "
+                                                                  "formulaic than econ's floor (formulaic 1.1)",
     "test_hausman_on_wagepan_with_and_without_intercept_term": "the reference numbers are linearmodels >= 6's random "
                                                                "effects; linearmodels 5.0 estimates theta otherwise "
                                                                "(chi2 36.47 for 37.01)",
