@@ -206,3 +206,20 @@ def test_spatial_did_with_conley_is_feols_conley():
     unit = spatial_did(df, "y", "id", "t", cohort="g", exposure="rings", rings=[15], coords=("lat", "lon"),
                        estimator="twfe")
     assert unit.se["direct"] != pytest.approx(res.se["direct"], rel=1e-3)
+
+
+def test_summary_names_the_kernel_not_unit_clusters():
+    """A Conley kernel is not clustering: att_gt's and its aggregation's summaries name the kernel and no clusters;
+    the pre-trend F test with df='cluster' keeps G - 1 with one 'cluster' per unit."""
+    rng = np.random.default_rng(5)
+    n, T = 80, 5
+    lat, lon = rng.uniform(20, 25, n), rng.uniform(100, 105, n)
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(np.arange(1, T + 1), n),
+                       "g": np.repeat(rng.choice([0, 3, 4], n), T), "lat": np.repeat(lat, T),
+                       "lon": np.repeat(lon, T)})
+    df["y"] = rng.normal(size=len(df))
+    r = att_gt(df, "y", "id", "t", "g", vcov={"conley": {"lat": "lat", "lon": "lon", "cutoff_km": 150}})
+    for text in (r.summary(), r.aggregate("simple").summary()):
+        line = next(s for s in text.splitlines() if s.startswith("Standard errors:"))
+        assert "Conley (150 km" in line and "clusters" not in line and " by id" not in line
+    assert "G - 1 = 79" in r.pretrend_test(df="cluster").df2_rule

@@ -93,8 +93,9 @@ class InfluenceResult(Result):
         vcov[:, fixed] = 0.0
         vcov[fixed, fixed] = np.nan
         label = "multiplier bootstrap" if boot is not None else "influence function"
-        if hasattr(cluster, "meat"):
+        if hasattr(cluster, "meat"):  # a kernel (Conley) or a survey design: its label says it all, no clusters
             label += f", {cluster.label}"
+            n_clusters = None
         super().__init__(coef, vcov, nobs=inf_func.shape[0], df_resid=np.inf, df_t=np.inf, notes=notes,
                          model=model, depvar=depvar, vcov_type=label, cluster=cluster_label(n_clusters),
                          n_clusters=n_clusters[1] if n_clusters else None, extra=extra, n_units=inf_func.shape[0])

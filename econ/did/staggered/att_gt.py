@@ -473,7 +473,7 @@ class ATTgtResult(InfluenceResult):
         if df not in (None, "cluster"):
             raise SpecificationError(f"pretrend_test: df must be None (chi-square, R did) or 'cluster' (G - 1); "
                                      f"got {df!r} (ATT(g,t) have no residual degrees of freedom)")
-        g = int(self.n_clusters)
+        g = int(self.n_clusters) if self.n_clusters else self.inf_func.shape[0]  # kernels: one 'cluster' per unit
         df2, rule = (np.inf, "none (asymptotic chi-square, R did)") if df is None else (
             float(g - 1), f"G - 1 = {g - 1} clusters (Stata)")
         if df is not None and isinstance(self._design.cluster, SurveyVariance):
