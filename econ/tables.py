@@ -457,6 +457,9 @@ def _cell(s: str, r2_labels: dict, escape, stars) -> str:
 
 
 def _tex_escape(num: str) -> str:
+    head, caret, sup = num.partition("^")
+    if caret and sup.isalnum():  # a superscripted label such as cont_did's ATT^o: ATT$^{o}$
+        return _tex_escape(head) + f"$^{{{sup}}}$"
     return "".join(_LATEX_ESCAPE.get(ch, ch) for ch in num).replace(_FE_NA, "---")  # an em dash, ASCII input
 
 

@@ -292,7 +292,7 @@ def test_etable_shows_att_o_and_acrt_o_rows():
     assert rows["Estimator"][0] == "Dose DiD (spline)" and rows["Control group"][0] == "Not yet treated"
     assert rows["Observations"][0] == f"{res.nobs:,}" and rows["Units"][0] == f"{res.n_units:,}"
     assert rows["Dependent variable"][0] == "y"
-    assert r"ACRT\textasciicircum{}o" in econ.etable(res, format="latex")
+    assert r"ACRT$^{o}$" in econ.etable(res, format="latex")  # a superscript, not an escaped caret
     assert "ATT^o" in econ.etable(res, format="html")
 
 
