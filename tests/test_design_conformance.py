@@ -403,3 +403,18 @@ def test_estimators_without_a_weighted_version_refuse_weights_alike():
     df = panel("mpdta").assign(w=1.0)
     with pytest.raises(SpecificationError, match=r"^bacon does not take weights= \(sampling weights\): "):
         bacon(df, *PANELS["mpdta"], weights="w")
+
+
+@pytest.mark.parametrize("role", ["lemp", "countyreal", "year", "first.treat"])
+def test_a_covariate_that_repeats_a_role_is_one_error_everywhere(role):
+    """A covariate naming the outcome, unit, time or cohort column would regress a column on itself or on its
+    own fixed effect; every covariate-taking staggered estimator refuses it with the same message."""
+    from econ.errors import SpecificationError
+
+    df = datasets.load("mpdta")
+    messages = set()
+    for fit in (att_gt, event_study, sun_abraham, imputation, compare):
+        with pytest.raises(SpecificationError, match="repeat a column that already has a role") as err:
+            fit(df, "lemp", "countyreal", "year", "first.treat", covariates=[role])
+        messages.add(str(err.value))
+    assert len(messages) == 1

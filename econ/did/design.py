@@ -358,6 +358,12 @@ def build_design(data, y, unit, time, cohort=None, *, treat=None, covariates=Non
         if value not in choices:
             raise SpecificationError(f"{arg} must be one of {list(choices)}, got {value!r}")
     dose = check_name(dose, "dose", optional=True)
+    roles = {"outcome": y, "unit": unit, "time": time, "cohort": cohort, "treat": treat, "dose": dose,
+             "weights": weights}
+    clash = {c: r for c in covariates for r, v in roles.items() if v is not None and c == v}
+    if clash:  # a covariate that repeats a role would regress a column on itself (a number, never an error)
+        raise SpecificationError("covariates " + ", ".join(f"{c!r} (the {r} column)" for c, r in clash.items())
+                                 + " repeat a column that already has a role; drop them from covariates")
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise SpecificationError(f"anticipation must be a non-negative integer, got {anticipation!r}")
     check_weights(data, weights)

@@ -55,9 +55,6 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
     for name, value in (("y", y), ("unit", unit), ("time", time), ("cohort", cohort)):
         if not isinstance(value, str):
             raise SpecificationError(f"{name} must be a column name (str), got {value!r}")
-    clash = [c for c in covariates if c in (unit, time, cohort, y)]
-    if clash:
-        raise SpecificationError(f"covariates {clash} repeat the unit, time, cohort or outcome column")
     for c in [y, *covariates, *([weights] if weights else [])]:
         if c in data.columns and (not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])):
             raise SpecificationError(not_numeric(c, data[c]))
