@@ -360,3 +360,14 @@ def test_spatial_did_and_etable_name_a_non_dataframe(bad):
         econ.did.spatial_did(bad, "y", "u", "t", cohort="g", W=W)
     with pytest.raises(econ.EconError, match="Result"):
         econ.etable(bad)
+
+
+def test_unit_constant_check_counts_a_missing_value_as_a_different_value():
+    """A cluster (or group) that is 'a' in one period and missing in another varies within the unit."""
+    from econ.did._design import require_unit_constant
+    from econ.errors import SpecificationError
+
+    units = pd.Series([1, 1, 2, 2])
+    require_unit_constant(pd.Series(["a", "a", "b", "b"]), units, "cluster", SpecificationError)
+    with pytest.raises(SpecificationError, match=r"varies for 1 unit\(s\)"):
+        require_unit_constant(pd.Series(["a", None, "b", "b"]), units, "cluster", SpecificationError)

@@ -287,3 +287,10 @@ def test_one_haversine_for_the_package():
     from econ.panel import vcov
 
     assert vcov.haversine_km is haversine_km
+
+
+def test_missing_id_is_refused_naming_its_position():
+    edges = pd.DataFrame({"source": [1, 2, 3], "target": [2, 3, 1]})
+    for missing in (np.nan, None, pd.NA):
+        with pytest.raises(WeightsError, match=r"1 missing id\(s\) in weights, at position\(s\) \[3\]"):
+            Weights.from_edges(edges, "source", "target", ids=[1, 2, 3, missing])

@@ -177,7 +177,7 @@ def _show(units, k: int = 5) -> str:
 
 def require_unit_constant(values: pd.Series, units: pd.Series, what: str, error=TreatmentError) -> None:
     """Raise ``error`` naming the units in which ``values`` (aligned with ``units``) takes more than one value."""
-    spread = values.groupby(units, sort=False).nunique()
+    spread = values.groupby(units, sort=False).nunique(dropna=False)  # a value and a missing value also differ
     bad = spread.index[spread > 1]
     if len(bad):
         raise error(f"{what} must be constant within unit; it varies for {len(bad)} unit(s) {_show(bad)}")
