@@ -76,8 +76,8 @@ def _permutations(values: np.ndarray, n_draws: int, seed):
     Draw ``j`` is ``values[rng.permutation(n)]``, the ``j``-th permutation of ``numpy.random.default_rng(seed)``:
     the same stream as shuffling the rows of a tiled ``arange(n)`` with ``rng.permuted(..., axis=1)`` (both run
     numpy's Fisher-Yates shuffle row after row), but ``permutation`` shuffles a fresh int64 ``arange`` through
-    numpy's fast path, about 1.5x faster, and the gathered block is made C-contiguous once, so the sparse products
-    of the statistics run on contiguous columns.
+    numpy's fast path, about 1.5x faster, and ``take`` gathers it straight into a C-contiguous block, so the sparse
+    products of the statistics run on contiguous columns.
     """
     rng = np.random.default_rng(seed)
     n = len(values)
@@ -88,7 +88,7 @@ def _permutations(values: np.ndarray, n_draws: int, seed):
         order = np.empty((k, n), dtype=np.int64)
         for j in range(k):  # each row an independent permutation
             order[j] = rng.permutation(n)
-        yield np.ascontiguousarray(values[order].T)
+        yield np.take(values, order.T)  # gathered straight into a C-contiguous (n_units x k) block
         done += k
 
 

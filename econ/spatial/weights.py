@@ -111,7 +111,7 @@ class Weights:
         n = len(self.ids)
         if self.matrix.shape != (n, n):
             raise WeightsError(f"weights matrix is {self.matrix.shape} but there are {n} ids")
-        missing = [k for k, u in enumerate(self.ids) if u is None or (isinstance(u, float) and u != u) or u is pd.NA]
+        missing = np.flatnonzero(pd.isna(np.asarray(self.ids, dtype=object))).tolist()
         if missing:
             raise WeightsError(f"{len(missing)} missing id(s) in weights, at position(s) {missing[:5]}: every unit "
                                "needs an id")
