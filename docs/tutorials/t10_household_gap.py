@@ -100,6 +100,22 @@ b_unweighted = did.ddd_gt(df, "log_income", "household", "year", "cohort", "rura
 print(f"    without sampling weights: {b_unweighted.overall_att:.4f} (s.e. {b_unweighted.overall_se:.4f})")
 assert abs(b_unweighted.overall_att - b.overall_att) < 0.1 * b.overall_se  # see "Sampling weights" below
 
+# %% [markdown]
+# **The survey design.** Household surveys are drawn in stages: here prefectures are the primary sampling units
+# (PSUs), and a real survey would also give strata and, for a large sampling fraction, a finite-population
+# correction. `vcov={"survey": {"psu": ..., "strata": ..., "fpc": ...}}` (or an `econ.survey.SurveyDesign`) replaces
+# the cluster sum by the Taylor-linearised between-PSU variance of the influence functions, as R's `survey`
+# package does; `weights=` keeps its one meaning. With PSUs only (one stratum, no fpc) it is the prefecture-clustered
+# variance times the survey's G/(G-1).
+
+# %%
+b_survey = did.ddd_gt(df, "log_income", "household", "year", "cohort", "rural", weights="weight",
+                      vcov={"survey": {"psu": "prefecture"}}).aggregate("dynamic")
+G = df["prefecture"].nunique()
+print(f"    survey design (PSU = prefecture): s.e. {b_survey.overall_se:.4f}; clustered x sqrt(G/(G-1)) = "
+      f"{b.overall_se * np.sqrt(G / (G - 1)):.4f}")
+assert abs(b_survey.overall_se - b.overall_se * np.sqrt(G / (G - 1))) < 1e-10
+
 # the pitfall: a DiD on rural households alone also picks up the designated prefectures' own trend
 rural_only = did.att_gt(df[df.rural == 1], "log_income", "household", "year", "cohort", weights="weight",
                         vcov={"CL1": "prefecture"}).aggregate("dynamic")
