@@ -2,7 +2,8 @@
 
 A :class:`SurveyDesign` names the design columns; it is given as a covariance, ``vcov=SurveyDesign(...)`` or
 ``vcov={"survey": {"strata": .., "psu": .., "fpc": ..}}``, to :func:`econ.feols` and to the staggered estimators
-(:func:`econ.did.att_gt` and every aggregation of it, :func:`econ.did.ddd_gt`). The sampling weights stay where
+(:func:`econ.did.att_gt` and every aggregation of it, :func:`econ.did.ddd_gt`, :func:`econ.did.imputation`,
+:func:`econ.did.sun_abraham`). The sampling weights stay where
 they are everywhere else, in ``weights=`` (one argument, one meaning): they move the point estimates, the design
 only moves the standard errors.
 
