@@ -132,3 +132,30 @@ def comparison_sample(sd, control: str, anticipation: int, time: str):
     sd.change(f"no never-treated units: periods from {cut} on leave the sample and the last cohort "
               f"({last_only}) serves only as a not-yet-treated comparison (R did's rule)")
     return sd, last_only
+
+
+def cell_plan(cohorts, periods, base_period: str, anticipation: int, progress: bool = False,
+              desc: str = "att_gt cohorts"):
+    """The (g, t) cells of R ``did``'s ``compute.att_gt``, in its order, for every estimator built on them.
+
+    Yields ``(g, cells)`` per cohort ``g`` (a tqdm bar over cohorts when ``progress``), ``cells`` a list of
+    ``(s, b, post, threshold)``: period index ``s`` (every period with a universal base, from the second with a
+    varying one), base index ``b`` (the last period before ``g - anticipation`` once treated or with a universal
+    base, else ``s - 1``; ``b == s`` is the universal base cell itself), ``post = periods[s] >= g``, and the cohort
+    above which a unit is not yet treated in both periods, ``periods[max(s, b)] + anticipation``.
+    """
+    universal = base_period == "universal"
+    groups = cohorts
+    if progress:
+        from econ._progress import tqdm
+
+        groups = tqdm(groups, desc=desc)
+    for g in groups:
+        g = int(g)
+        base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
+        cells = []
+        for s in range(0 if universal else 1, len(periods)):
+            post = bool(periods[s] >= g)
+            b = base_g if (universal or post) else s - 1
+            cells.append((s, b, post, periods[max(s, b)] + anticipation))
+        yield g, cells

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from econ._validate import not_numeric
-from econ.did.staggered import _drdid, _drdid_rc
+from econ.did.staggered import _cs_design, _drdid, _drdid_rc
 from econ.did.staggered._cs_design import comparison_sample
 from econ.did._design import NEVER, _show, as_list, require_unit_constant
 from econ.did.design import build_design, check_weights  # noqa: F401  (re-exported)
@@ -123,30 +123,19 @@ def build(data, y, unit, time, cohort, covariates, weights, cluster, control, an
 
 def estimate_cells(d: RowDesign, control, method, base_period, anticipation, progress):
     """Loop over cohorts and periods as :func:`econ.did.staggered.att_gt._estimate_cells`, on the rows."""
-    T, n, periods = len(d.periods), d.n, d.periods
-    universal = base_period == "universal"
+    n, periods = d.n, d.periods
     never = d.gr == NEVER
     rows, cols, notes = [], [], []
-    groups = d.cohorts
-    if progress:
-        from econ._progress import tqdm
-
-        groups = tqdm(groups, desc="att_gt cohorts")
-    in_period = [d.t == k for k in range(T)]  # row masks of each period
-    for g in groups:
-        g = int(g)
-        base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
+    in_period = [d.t == k for k in range(len(periods))]  # row masks of each period
+    for g, cells in _cs_design.cell_plan(d.cohorts, periods, base_period, anticipation, progress):
         treated = d.gr == g
         n_g = int((d.g == g).sum())
-        for s in range(0 if universal else 1, T):
-            post = periods[s] >= g
-            b = base_g if (universal or post) else s - 1
-            row = dict(cohort=g, time=int(periods[s]), base=int(periods[b]), post=bool(post))
+        for s, b, post, threshold in cells:
+            row = dict(cohort=g, time=int(periods[s]), base=int(periods[b]), post=post)
             if b == s:
                 rows.append({**row, "estimate": 0.0, "n_treated": n_g, "n_control": 0})
                 cols.append(np.zeros(n))
                 continue
-            threshold = periods[max(s, b)] + anticipation
             comp = never if control == "never" else never | ((d.gr > threshold) & ~treated)
             rows_sb = np.flatnonzero(in_period[s] | in_period[b])
             att, psi_col, n_c, why = _one_cell(d, method, treated, comp, s, b, rows_sb)

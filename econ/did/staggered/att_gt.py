@@ -236,25 +236,14 @@ def _estimate_cells(d: _cs_design.Design, control, method, base_period, anticipa
     (:func:`_intercept_cells`), the others one by one (:func:`_one_cell`), which also handles every cell the batch
     cannot (empty or zero-weight groups, overlap failures) with the same messages.
     """
-    T, n, periods = len(d.periods), d.n, d.periods
-    universal = base_period == "universal"
+    n, periods = d.n, d.periods
     never = d.g == NEVER
     rows, specs = [], []
-    groups = d.cohorts
-    if progress:
-        from econ._progress import tqdm
-
-        groups = tqdm(groups, desc="att_gt cohorts")
-    for g in groups:
-        g = int(g)
-        base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
+    for g, cells in _cs_design.cell_plan(d.cohorts, periods, base_period, anticipation, progress):
         n_treated = int(np.count_nonzero(d.g == g))
-        for s in range(0 if universal else 1, T):
-            post = periods[s] >= g
-            b = base_g if (universal or post) else s - 1
-            rows.append(dict(cohort=g, time=int(periods[s]), base=int(periods[b]), post=bool(post),
-                             n_treated=n_treated))
-            specs.append((g, s, b, periods[max(s, b)] + anticipation))
+        for s, b, post, threshold in cells:
+            rows.append(dict(cohort=g, time=int(periods[s]), base=int(periods[b]), post=post, n_treated=n_treated))
+            specs.append((g, s, b, threshold))
     psi = np.zeros((n, len(specs)))
     est = np.zeros(len(specs))
     n_control = np.zeros(len(specs), dtype=np.int64)

@@ -207,32 +207,21 @@ def _eligibility(data: pd.DataFrame, unit: str, group: str) -> pd.Series:
 
 
 def _estimate_cells(d, q, control, method, base_period, anticipation, progress):
-    T, n, periods = len(d.periods), d.n, d.periods
-    universal = base_period == "universal"
+    n, periods = d.n, d.periods
     rows_design = hasattr(d, "gr")  # a repeated cross-section (econ.did.staggered._rcs.RowDesign)
     gq = d.gr if rows_design else d.g  # cohort of each element of q (rows of a cross-section, else units)
     never = gq == NEVER
     rows, cols, notes = [], [], []
-    groups = d.cohorts
-    if progress:
-        from econ._progress import tqdm
-
-        groups = tqdm(groups, desc="ddd_gt cohorts")
-    for g in groups:
-        g = int(g)
-        base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
+    for g, cells in _cs_design.cell_plan(d.cohorts, periods, base_period, anticipation, progress, "ddd_gt cohorts"):
         treated = gq == g
         if not (treated & q).any():
             raise TreatmentError(f"cohort {g} has no eligible unit: its ATT is not defined")
-        for s in range(0 if universal else 1, T):
-            post = periods[s] >= g
-            b = base_g if (universal or post) else s - 1
-            row = dict(cohort=g, time=int(periods[s]), base=int(periods[b]), post=bool(post))
+        for s, b, post, threshold in cells:
+            row = dict(cohort=g, time=int(periods[s]), base=int(periods[b]), post=post)
             if b == s:
                 rows.append({**row, "estimate": 0.0, "n_treated": int((treated & q).sum()), "n_control": 0})
                 cols.append(np.zeros(n))
                 continue
-            threshold = periods[max(s, b)] + anticipation
             comp = never if control == "never" else never | ((gq > threshold) & ~treated)
             try:
                 att, psi = (_cell_rows if rows_design else _cell)(d, q, method, treated, comp, s, b)
