@@ -30,6 +30,20 @@ class CellFailure(Exception):
     """A 2x2 comparison that cannot be estimated (the message says why)."""
 
 
+def run_cell(fit):
+    """Run one 2x2 comparison ``fit() -> (att, psi)``: ``(att, psi, None)``, or ``(nan, None, reason)`` when it
+    cannot be estimated (a :class:`CellFailure`'s message, a failed linear solve, a non-finite estimate)."""
+    try:
+        att, psi = fit()
+    except CellFailure as exc:
+        return np.nan, None, str(exc)
+    except np.linalg.LinAlgError as exc:
+        return np.nan, None, f"a linear solve failed ({exc})"
+    if not np.isfinite(att) or not np.all(np.isfinite(psi)):
+        return np.nan, None, "the estimate is not finite"
+    return float(att), psi, None
+
+
 def logit(X: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
     """Weighted logit maximum-likelihood fit by Newton-Raphson; returns the fitted probabilities.
 

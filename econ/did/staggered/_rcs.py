@@ -167,19 +167,18 @@ def _one_cell(d: RowDesign, method, treated, comp, s, b, rows_sb=None):
     w_raw = d.wr[idx]
     w = w_raw / w_raw.mean()
     X = d.Xr[idx]
-    try:
+
+    def fit():
         ps = _drdid.logit(X, dvec, w) if method != "reg" else None  # fitted once: the guards and the estimator
         _drdid.check_design(X, dvec, method, None if _unit_weights(w) else w_raw, ps)
         with np.errstate(all="ignore"):
-            att, psi = _drdid_rc.estimate(method, d.Y[idx], post, dvec, X, w, ps)
-    except _drdid.CellFailure as exc:
-        return np.nan, nan, n_c, str(exc)
-    except np.linalg.LinAlgError as exc:
-        return np.nan, nan, n_c, f"a linear solve failed ({exc})"
-    if not np.isfinite(att) or not np.all(np.isfinite(psi)):
-        return np.nan, nan, n_c, "the estimate is not finite"
+            return _drdid_rc.estimate(method, d.Y[idx], post, dvec, X, w, ps)
+
+    att, psi, why = _drdid.run_cell(fit)
+    if why:
+        return np.nan, nan, n_c, why
     out = np.bincount(d.code[idx], psi * (n / len(idx)), minlength=n)
-    return float(att), out, n_c, None
+    return att, out, n_c, None
 
 
 def _unit_weights(w: np.ndarray) -> bool:

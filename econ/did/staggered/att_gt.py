@@ -353,7 +353,8 @@ def _one_cell(d, method, treated, comp, s, b, ps_cache, key):
         return np.nan, nan, n_c, "every unit of the cohort has zero weight"
     w = w_raw / w_raw.mean()
     weighted = not np.all(w_raw == w_raw[0])
-    try:
+
+    def fit():
         ps = None
         if method != "reg":
             ps_key = (key, early if d.X[early] is not None else 0)
@@ -363,16 +364,14 @@ def _one_cell(d, method, treated, comp, s, b, ps_cache, key):
                 ps_cache[ps_key] = ps
         _drdid.check_design(X, dvec, method, w_raw if weighted else None, ps)
         with np.errstate(all="ignore"):
-            att, psi = _drdid.estimate(method, dy, dvec, X, w, ps)
-    except _drdid.CellFailure as exc:
-        return np.nan, nan, n_c, str(exc)
-    except np.linalg.LinAlgError as exc:
-        return np.nan, nan, n_c, f"a linear solve failed ({exc})"
-    if not np.isfinite(att) or not np.all(np.isfinite(psi)):
-        return np.nan, nan, n_c, "the estimate is not finite"
+            return _drdid.estimate(method, dy, dvec, X, w, ps)
+
+    att, psi, why = _drdid.run_cell(fit)
+    if why:
+        return np.nan, nan, n_c, why
     out = np.zeros(n)
     out[idx] = psi * (n / len(idx))
-    return float(att), out, n_c, None
+    return att, out, n_c, None
 
 
 class ATTgtResult(InfluenceResult):
