@@ -16,7 +16,7 @@ from econ.errors import SpecificationError
 
 __all__ = ["check_seed", "check_int", "check_real", "check_choice", "check_bool", "check_n_draws", "rng",
            "require_columns",
-           "check_column_name"]
+           "check_column_name", "py_scalar", "show_values"]
 
 
 def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -175,3 +175,15 @@ def require_columns(data, names, what: str = "column", *, error=SpecificationErr
     shown = columns[:20] + (["..."] if len(columns) > 20 else [])
     kind = "" if what in ("", "column") else f"{what} "
     raise error(f"unknown {kind}column(s): {', '.join(hints)} not in the data; its columns are {shown}")
+
+
+def py_scalar(value):
+    """A numpy scalar as the Python scalar it holds (so messages read 3, not np.int64(3))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def show_values(values, k: int = 5) -> str:
+    """The first ``k`` values for an error message, ``[a, b] (+n more)``."""
+    values = list(values)
+    more = f" (+{len(values) - k} more)" if len(values) > k else ""
+    return "[" + ", ".join(repr(py_scalar(v)) for v in values[:k]) + "]" + more

@@ -33,19 +33,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from econ._validate import require_columns
+from econ._validate import require_columns, show_values as _show
 from econ.errors import SpecificationError
 
 __all__ = ["SurveyDesign", "SurveyVariance", "stratified_meat", "survey_spec", "LONELY_PSU"]
 
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 _KEYS = {"strata", "psu", "fpc", "nest", "lonely_psu"}
-
-
-def _show(values, k: int = 5) -> str:
-    values = list(values)
-    text = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:k])
-    return "[" + text + (f", ... (+{len(values) - k} more)" if len(values) > k else "") + "]"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from econ._validate import not_numeric, require_columns
+from econ._validate import py_scalar as _py, show_values as _show  # noqa: F401  (used by the estimators)
 from econ.errors import SpecificationError, TreatmentError
 from econ.io import validate_panel
 
@@ -162,17 +163,6 @@ def numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         raise SpecificationError(not_numeric(col, series))
     return series.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _py(value):
-    """A numpy scalar as the Python scalar it holds (so messages read 3, not np.int64(3))."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _show(units, k: int = 5) -> str:
-    units = list(units)
-    more = f" (+{len(units) - k} more)" if len(units) > k else ""
-    return "[" + ", ".join(repr(_py(u)) for u in units[:k]) + "]" + more
 
 
 def require_unit_constant(values: pd.Series, units: pd.Series, what: str, error=TreatmentError) -> None:

@@ -8,14 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from econ._validate import check_int
+from econ._validate import check_int, show_values as _show
 from econ.errors import EconError, WeightsError
-
-def _show(units, k: int = 5) -> str:
-    units = list(units)
-    more = f" (+{len(units) - k} more)" if len(units) > k else ""
-    return "[" + ", ".join(repr(u) for u in units[:k]) + "]" + more
-
 
 def _sort_key(u):
     return (str(type(u).__name__), u) if not isinstance(u, (int, float, np.number)) else ("0", u)
