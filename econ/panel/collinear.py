@@ -107,27 +107,25 @@ _BLOCK = 1 << 15  # rows per block of _centred_norms: large panels are never cop
 
 
 def _centred_norms(X: np.ndarray, weights, sw) -> np.ndarray:
-    """``_colscale`` of the (``sqrt(w)``-scaled) centred columns, computed over blocks of rows."""
+    """``_colscale`` of the (``sqrt(w)``-scaled) centred columns, over blocks of rows when X is longer than one."""
     n = X.shape[0]
-    if n <= _BLOCK:
-        B = _centred(X, weights)
-        return _colscale(B if sw is None else B * sw[:, None])
-    x0 = X[0].copy()
-    total = np.zeros(X.shape[1])
-    for s in range(0, n, _BLOCK):  # the (weighted) mean of X - x0
-        D = X[s:s + _BLOCK] - x0
-        total += D.sum(axis=0) if weights is None else weights[s:s + _BLOCK] @ D
-    shift = x0 + total / (n if weights is None else weights.sum())
-    ss, m = np.zeros(X.shape[1]), np.zeros(X.shape[1])
-    for s in range(0, n, _BLOCK):
-        D = X[s:s + _BLOCK] - shift
-        if sw is not None:
-            D *= sw[s:s + _BLOCK, None]
-        m = np.maximum(m, np.abs(D).max(axis=0))
-        ss += np.einsum("ij,ij->j", D, D)
-    if np.all((m == 0) | ((m > _SAFE_LOW) & (m < _SAFE_HIGH))):
-        return np.sqrt(ss)
-    B = _centred(X, weights)  # extreme magnitudes: the overflow-safe path on the whole column
+    if n > _BLOCK:
+        x0 = X[0].copy()
+        total = np.zeros(X.shape[1])
+        for s in range(0, n, _BLOCK):  # the (weighted) mean of X - x0
+            D = X[s:s + _BLOCK] - x0
+            total += D.sum(axis=0) if weights is None else weights[s:s + _BLOCK] @ D
+        shift = x0 + total / (n if weights is None else weights.sum())
+        ss, m = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+        for s in range(0, n, _BLOCK):
+            D = X[s:s + _BLOCK] - shift
+            if sw is not None:
+                D *= sw[s:s + _BLOCK, None]
+            m = np.maximum(m, np.abs(D).max(axis=0))
+            ss += np.einsum("ij,ij->j", D, D)
+        if np.all((m == 0) | ((m > _SAFE_LOW) & (m < _SAFE_HIGH))):
+            return np.sqrt(ss)
+    B = _centred(X, weights)  # short panels, or extreme magnitudes: the overflow-safe path on whole columns
     return _colscale(B if sw is None else B * sw[:, None])
 
 
